@@ -1,0 +1,56 @@
+/** A Kubernetes object as applied: the CR of a Kradle kind or a native object it produces. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+    uid?: string;
+    [field: string]: unknown;
+  };
+  [field: string]: unknown;
+}
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'planned';
+
+export interface ApplyOutcome {
+  ref: ObjectRef;
+  action: ApplyAction;
+  /** The object as the server returned it (absent in plan-only mode). */
+  live?: KubeObject;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface WatchHandle {
+  stop(): void;
+}
+
+export interface ClusterDriver {
+  /** live: a real API server; plan-only: no kubeconfig, records what it would apply. */
+  readonly mode: 'live' | 'plan-only';
+  /** Server-side apply with field manager `kradle`; `force` takes over conflicting fields. */
+  apply(obj: KubeObject, opts?: { force?: boolean }): Promise<ApplyOutcome>;
+  delete(ref: ObjectRef): Promise<'deleted' | 'absent' | 'planned'>;
+  get(ref: ObjectRef): Promise<KubeObject | undefined>;
+  list(apiVersion: string, kind: string, opts?: { namespace?: string; labelSelector?: string }): Promise<KubeObject[]>;
+  watch(
+    apiVersion: string,
+    kind: string,
+    opts: { namespace?: string; labelSelector?: string },
+    onEvent: (type: WatchEventType, obj: KubeObject) => void,
+    onError?: (err: unknown) => void,
+  ): Promise<WatchHandle>;
+  /** Whether the server serves this kind (false when a CRD such as Kyverno's is not installed). */
+  servesKind(apiVersion: string, kind: string): Promise<boolean>;
+}

@@ -1,0 +1,48 @@
+/** A positioned problem in a document, or a field-level problem in a request body. */
+export interface ErrorDetail {
+  code: string;
+  message: string;
+  path?: string;
+  line?: number;
+  column?: number;
+  field?: string;
+}
+
+/** What the reconcile loop does after a failure: fix needed, wait and requeue, or retry with back-off. */
+export type ErrorDisposition = 'stalled' | 'waiting' | 'retry';
+
+export interface KradleErrorOptions {
+  details?: ErrorDetail[];
+  cause?: unknown;
+}
+
+export class KradleError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly reason: string;
+  readonly disposition: ErrorDisposition;
+  readonly details: ErrorDetail[];
+
+  constructor(
+    message: string,
+    init: { code: string; status: number; reason: string; disposition: ErrorDisposition } & KradleErrorOptions,
+  ) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = new.target.name;
+    this.code = init.code;
+    this.status = init.status;
+    this.reason = init.reason;
+    this.disposition = init.disposition;
+    this.details = init.details ?? [];
+  }
+}
+
+export function isKradleError(err: unknown): err is KradleError {
+  return err instanceof KradleError;
+}
+
+/** Formats a positioned detail as `path:line:column: CODE message`. */
+export function formatDetail(d: ErrorDetail): string {
+  const where = d.path ? `${d.path}:${d.line ?? 1}:${d.column ?? 1}: ` : '';
+  return `${where}${d.code} ${d.message}`;
+}

@@ -1,0 +1,47 @@
+import type { ErrorDetail } from '../errors/index.ts';
+import type { Resource, ResourceId } from '../kinds/index.ts';
+
+/** Where a document starts in the config repo. */
+export interface SourcePosition {
+  path: string;
+  line: number;
+  column: number;
+  /** Index of the document in a multi-document file, from 0. */
+  index: number;
+}
+
+export interface DesiredResource {
+  /** kind, resolved namespace (tenant namespace, or kradle-system for platform-scoped kinds), name. */
+  id: ResourceId;
+  /** resourceKey(id): `Kind/namespace/name`. */
+  key: string;
+  /** The org slug, or null for platform documents without an organizationRef (e.g. a shared PolicyTemplate). */
+  org: string | null;
+  /** The document, normalized: metadata.namespace set to the resolved namespace, org label set. */
+  object: Resource;
+  /** sha256 over the canonical JSON of apiVersion, kind, metadata (name, namespace, labels, annotations) and spec. */
+  hash: string;
+  source: SourcePosition;
+}
+
+export interface DesiredState {
+  revision: string;
+  readonly resources: ReadonlyMap<string, DesiredResource>;
+  get(kind: string, org: string | null, name: string): DesiredResource | undefined;
+  byKind(kind: string): readonly DesiredResource[];
+  byOrg(org: string): readonly DesiredResource[];
+  /** Org slugs declared by Organization documents. */
+  orgs(): readonly string[];
+}
+
+export type LoadResult =
+  | { ok: true; state: DesiredState; stats: LoadStats }
+  | { ok: false; revision: string; errors: ErrorDetail[]; stats: LoadStats };
+
+export interface LoadStats {
+  files: number;
+  documents: number;
+  parsedFiles: number;
+  cachedFiles: number;
+  durationMs: number;
+}

@@ -1,0 +1,41 @@
+/** A file of the config repo at a revision: its path from the repo root and its Git blob id. */
+export interface SnapshotFile {
+  path: string;
+  oid: string;
+}
+
+/**
+ * What the loader reads: every file under the configured path at one revision.
+ * For a commit the revision is the commit id; for a working tree (dev mode) it is
+ * `worktree:<digest of the file list>`. Blob ids are Git blob ids in both cases, so
+ * parse caches keyed by blob id are shared between commits and working trees.
+ */
+export interface Snapshot {
+  revision: string;
+  files: readonly SnapshotFile[];
+  readBlob(oid: string): Promise<Uint8Array>;
+}
+
+export interface FetchResult {
+  /** The commit the tracked ref points to after the fetch. */
+  commit: string;
+  /** True when the commit differs from the one before the fetch. */
+  changed: boolean;
+}
+
+/** A config repo, local (its git directory read in place) or remote (fetched into a cache directory). */
+export interface ConfigSource {
+  readonly url: string;
+  /** The git directory the source reads and writes. */
+  readonly gitdir: string;
+  /** The tracked branch (or tag/commit when pinned). */
+  readonly ref: string;
+  /** Brings the remote's objects in (a no-op for a local repository) and resolves the tracked ref. */
+  fetch(): Promise<FetchResult>;
+  /** Resolves a branch, tag, short or full commit id to a full commit id. */
+  resolve(rev: string): Promise<string>;
+  /** Every YAML file below `dir` (default: the source's configured path) at a commit. */
+  snapshot(commit: string, dir?: string): Promise<Snapshot>;
+  /** Paths whose blobs differ between two commits, found by comparing tree ids. */
+  changedPaths(fromCommit: string, toCommit: string, dir?: string): Promise<string[]>;
+}
