@@ -1,0 +1,4 @@
+// source/ owns reading the config repo: fetch, resolve revisions, list YAML blobs at a revision, changed paths, watch.
+// It must not parse YAML or know about kinds (loader/ does), and it never writes to the repository (writeback/ does).
+export type { ConfigSource, FetchResult, Snapshot, SnapshotFile } from './types.ts';
+export { createGitSource, type GitSource, type GitSourceOptions } from './git-source.ts';

@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import git from 'isomorphic-git';
+import { NotFoundError } from '../errors/index.ts';
+import { joinPath, normalizeDir } from './paths.ts';
+
+/** One git directory and the cache object that every isomorphic-git call on it shares. */
+export interface GitContext {
+  gitdir: string;
+  // isomorphic-git keeps parsed pack indexes here; without it a packed read costs ~4.5 ms per object.
+  cache: object;
+}
+
+export interface TreeEntry {
+  mode: string;
+  path: string;
+  oid: string;
+  type: 'blob' | 'tree' | 'commit';
+}
+
+/** Reads one tree object by id (a commit or tag id peels to its root tree). */
+export async function readTreeEntries(ctx: GitContext, oid: string): Promise<{ oid: string; tree: TreeEntry[] }> {
+  const { oid: treeOid, tree } = await git.readTree({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache });
+  return { oid: treeOid, tree: tree as TreeEntry[] };
+}
+
+/** The tree id of `dir` in a commit, or undefined when the commit has no such directory. */
+export async function subtreeOid(ctx: GitContext, commit: string, dir: string): Promise<string | undefined> {
+  let { oid, tree } = await readTreeEntries(ctx, commit);
+  for (const part of normalizeDir(dir).split('/').filter(Boolean)) {
+    const entry = tree.find((e) => e.path === part);
+    if (!entry || entry.type !== 'tree') return undefined;
+    ({ oid, tree } = await readTreeEntries(ctx, entry.oid));
+  }
+  return oid;
+}
+
+/** Every blob below a tree, with paths prefixed by `prefix`; sibling subtrees are read in parallel. */
+export async function listBlobs(
+  ctx: GitContext,
+  treeOid: string,
+  prefix: string,
+  keep: (path: string) => boolean,
+): Promise<{ path: string; oid: string }[]> {
+  const { tree } = await readTreeEntries(ctx, treeOid);
+  const out: { path: string; oid: string }[] = [];
+  const subtrees: Promise<{ path: string; oid: string }[]>[] = [];
+  for (const e of tree) {
+    const path = joinPath(prefix, e.path);
+    if (e.type === 'tree') subtrees.push(listBlobs(ctx, e.oid, path, keep));
+    else if (e.type === 'blob' && keep(path)) out.push({ path, oid: e.oid });
+  }
+  for (const list of await Promise.all(subtrees)) out.push(...list);
+  return out;
+}
+
+export async function readBlobById(ctx: GitContext, oid: string): Promise<Uint8Array> {
+  try {
+    const { blob } = await git.readBlob({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache });
+    return blob;
+  } catch (err) {
+    throw new NotFoundError(`blob ${oid} not found in the config repository`, { cause: err });
+  }
+}

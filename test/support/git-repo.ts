@@ -1,0 +1,83 @@
+// Real Git repositories on disk, built with the git CLI, for tests and benches.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+const ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Kradle Test',
+  GIT_AUTHOR_EMAIL: 'test@kradle.invalid',
+  GIT_COMMITTER_NAME: 'Kradle Test',
+  GIT_COMMITTER_EMAIL: 'test@kradle.invalid',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+};
+
+export function runGit(cwd: string, args: string[], input?: string | Buffer): string {
+  return execFileSync('git', args, { cwd, env: ENV, input, maxBuffer: 256 * 1024 * 1024 }).toString().trim();
+}
+
+export function tempDir(prefix = 'kradle-git-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface TestRepo {
+  dir: string;
+  git(...args: string[]): string;
+  /** Writes files (path -> content; null deletes) in the working tree without committing. */
+  write(files: Record<string, string | null>): void;
+  /** Writes files, stages everything and commits; returns the new commit id. */
+  commit(files: Record<string, string | null>, message?: string): string;
+  head(): string;
+  tag(name: string, opts?: { annotated?: boolean; rev?: string }): void;
+  remove(): void;
+}
+
+/** A working repository with branch `main` in a fresh temp directory (or `dir`). */
+export function createTestRepo(dir = tempDir()): TestRepo {
+  mkdirSync(dir, { recursive: true });
+  runGit(dir, ['init', '-q', '-b', 'main']);
+  const git = (...args: string[]) => runGit(dir, args);
+  const write = (files: Record<string, string | null>) => {
+    for (const [path, content] of Object.entries(files)) {
+      const full = join(dir, path);
+      if (content === null) rmSync(full, { force: true });
+      else {
+        mkdirSync(dirname(full), { recursive: true });
+        writeFileSync(full, content);
+      }
+    }
+  };
+  return {
+    dir,
+    git,
+    write,
+    commit(files, message = 'change') {
+      write(files);
+      git('add', '-A');
+      git('commit', '-q', '--allow-empty', '-m', message);
+      return git('rev-parse', 'HEAD');
+    },
+    head: () => git('rev-parse', 'HEAD'),
+    tag(name, opts = {}) {
+      const args = opts.annotated ? ['tag', '-a', '-m', name, name] : ['tag', name];
+      git(...args, ...(opts.rev ? [opts.rev] : []));
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A bare clone of `from` at `dir` (default: a fresh temp directory); returns its path. */
+export function createBareClone(from: string, dir = join(tempDir(), 'repo.git')): string {
+  runGit(dirname(dir), ['clone', '-q', '--bare', from, dir]);
+  return dir;
+}
+
+/** Renames a file in the working tree with `git mv` and commits; returns the new commit id. */
+export function renameAndCommit(repo: TestRepo, from: string, to: string): string {
+  mkdirSync(dirname(join(repo.dir, to)), { recursive: true });
+  repo.git('mv', from, to);
+  repo.git('commit', '-q', '-m', `rename ${from}`);
+  return repo.head();
+}
