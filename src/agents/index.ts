@@ -1,0 +1,7 @@
+// agents/ owns triggers, dispatch runs and their Jobs, approvals, stack readiness and memory updates.
+// It must not talk to pg or the Kubernetes client directly: it goes through the store and cluster interfaces.
+export * from './redaction.ts';
+export * from './dispatch-machine.ts';
+export * from './triggers.ts';
+export * from './budget.ts';
+export * from './job-spec.ts';

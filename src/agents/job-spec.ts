@@ -1,0 +1,108 @@
+import type { KubeObject } from '../cluster/types.ts';
+import { MANAGED_BY, MANAGED_BY_LABEL, ORG_LABEL, OWNER_LABEL } from '../kinds/index.ts';
+
+export const DEFAULT_AGENT_IMAGE = 'ghcr.io/a5c-ai/kradle-agent-runner:latest';
+export const RUN_TOKEN_KEY = 'token';
+
+export interface AgentJobInput {
+  runName: string;
+  namespace: string;
+  org: string;
+  attemptNumber: number;
+  serviceAccountName: string;
+  callbackUrl: string;
+  image?: string;
+  /** Secret holding the model provider credentials; mounted by envFrom only when a grant allows it. */
+  providerSecretName?: string;
+  /** PVC of the run's workspace; an emptyDir otherwise. */
+  workspaceClaimName?: string;
+  activeDeadlineSeconds: number;
+  transport: { protocol: string; codec: string };
+  taskKind: string;
+  stack: string;
+}
+
+export function agentJobName(runName: string): string {
+  return `kradle-agent-${runName}`.slice(0, 63).replace(/-+$/, '');
+}
+
+export function runTokenSecretName(runName: string): string {
+  return `${agentJobName(runName)}-token`.slice(0, 63).replace(/-+$/, '');
+}
+
+function labels(input: AgentJobInput): Record<string, string> {
+  return {
+    [MANAGED_BY_LABEL]: MANAGED_BY,
+    [ORG_LABEL]: input.org,
+    [OWNER_LABEL]: `AgentDispatchRun.${input.runName}`.slice(0, 63),
+    'kradle.a5c.ai/dispatch-run': input.runName,
+  };
+}
+
+/**
+ * The batch/v1 Job that executes one attempt of a run. The callback token comes from a Secret by
+ * secretKeyRef, never as a literal env value; backoffLimit 0 because a retry is a new run (§6.8).
+ */
+export function buildAgentJob(input: AgentJobInput): KubeObject {
+  const env = [
+    { name: 'KRADLE_ORG', value: input.org },
+    { name: 'KRADLE_RUN', value: input.runName },
+    { name: 'KRADLE_ATTEMPT', value: String(input.attemptNumber) },
+    { name: 'KRADLE_TASK_KIND', value: input.taskKind },
+    { name: 'KRADLE_AGENT_STACK', value: input.stack },
+    { name: 'KRADLE_CALLBACK_URL', value: input.callbackUrl },
+    { name: 'AGENT_MUX_TRANSPORT', value: input.transport.protocol },
+    { name: 'TRANSPORT_MUX_CODEC', value: input.transport.codec },
+    {
+      name: 'KRADLE_RUN_TOKEN',
+      valueFrom: { secretKeyRef: { name: runTokenSecretName(input.runName), key: RUN_TOKEN_KEY } },
+    },
+  ];
+  const container: Record<string, unknown> = {
+    name: 'agent',
+    image: input.image ?? DEFAULT_AGENT_IMAGE,
+    env,
+    volumeMounts: [{ name: 'workspace', mountPath: '/workspace' }],
+  };
+  if (input.providerSecretName) container.envFrom = [{ secretRef: { name: input.providerSecretName } }];
+  const volume = input.workspaceClaimName
+    ? { name: 'workspace', persistentVolumeClaim: { claimName: input.workspaceClaimName } }
+    : { name: 'workspace', emptyDir: {} };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: agentJobName(input.runName), namespace: input.namespace, labels: labels(input) },
+    spec: {
+      backoffLimit: 0,
+      activeDeadlineSeconds: input.activeDeadlineSeconds,
+      ttlSecondsAfterFinished: 86400,
+      template: {
+        metadata: { labels: labels(input) },
+        spec: {
+          serviceAccountName: input.serviceAccountName,
+          restartPolicy: 'Never',
+          containers: [container],
+          volumes: [volume],
+        },
+      },
+    },
+  };
+}
+
+/** The per-run callback token Secret, owned by the Job so it is garbage-collected with it. */
+export function buildRunTokenSecret(input: AgentJobInput, token: string, job: { uid: string }): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: runTokenSecretName(input.runName),
+      namespace: input.namespace,
+      labels: labels(input),
+      ownerReferences: [
+        { apiVersion: 'batch/v1', kind: 'Job', name: agentJobName(input.runName), uid: job.uid, controller: true },
+      ],
+    },
+    type: 'Opaque',
+    stringData: { [RUN_TOKEN_KEY]: token },
+  };
+}
