@@ -1,7 +1,7 @@
 import test from 'ava';
-import { maskValue, scanChanges, scanText } from '../../src/agents/index.ts';
+import { maskValue, scanChanges, scanText, type RedactionFinding } from '../../src/agents/index.ts';
 
-const secretCases: [string, string, string][] = [
+const secretCases: [string, string, RedactionFinding['rule']][] = [
   ['key=value password', 'db password=hunter2hunter2', 'key-value-secret'],
   ['yaml api key', 'api_key: "abcd1234efgh"', 'key-value-secret'],
   ['anthropic token', 'use sk-ant-REDACTEDREDACTEDREDACTED1234 here', 'provider-token'],
