@@ -1,0 +1,5 @@
+// writeback/ owns turning a write to a config kind into a Git commit: YAML edits that keep comments and
+// key order, commits without the index, ref compare-and-swap, push with retry. It must not load or apply.
+export * from './types.ts';
+export { applyEdit, documentFor, editIdentity, fileIdentities } from './yaml-edit.ts';
+export { conventionalPath, identityKey, identityOfObject, type ResourceIdentity } from './identity.ts';
