@@ -1,0 +1,78 @@
+import { objectIdentity, objectRef, sortForApply } from './apply-order.ts';
+import type { ApplyOutcome, ClusterDriver, KubeObject, ObjectRef, WatchHandle } from './types.ts';
+
+/** Condition reason and message a reconciler reports when it runs without a cluster. */
+export const PLAN_ONLY_REASON = 'PlanOnly';
+export const PLAN_ONLY_MESSAGE = 'no kubeconfig: plan-only mode, objects are computed and recorded, not applied';
+
+export interface PlanOnlyDriver extends ClusterDriver {
+  readonly mode: 'plan-only';
+  /** Every object it was asked to apply and that was not deleted since, in apply order. */
+  planned(): KubeObject[];
+}
+
+type Requirement = (labels: Record<string, string>) => boolean;
+
+/** Equality-based label selectors (`a=b`, `a==b`, `a!=b`, `a`, `!a`), comma-separated, all must hold. */
+export function matchesLabelSelector(labels: Record<string, string> = {}, selector?: string): boolean {
+  if (!selector) return true;
+  return selector
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(requirement)
+    .every((req) => req(labels));
+}
+
+function requirement(expr: string): Requirement {
+  const ne = /^([^!=]+)!=(.*)$/.exec(expr);
+  if (ne) return (l) => l[ne[1].trim()] !== ne[2].trim();
+  const eq = /^([^!=]+)==?(.*)$/.exec(expr);
+  if (eq) return (l) => l[eq[1].trim()] === eq[2].trim();
+  if (expr.startsWith('!')) return (l) => !(expr.slice(1).trim() in l);
+  return (l) => expr in l;
+}
+
+/**
+ * The cluster driver used when there is no kubeconfig: apply records the object (action `planned`),
+ * delete forgets it, get/list read the records back, watch never fires, every kind counts as served.
+ */
+export function createPlanOnlyDriver(): PlanOnlyDriver {
+  const records = new Map<string, KubeObject>();
+  const idle: WatchHandle = { stop() {} };
+
+  return {
+    mode: 'plan-only',
+    async apply(obj): Promise<ApplyOutcome> {
+      records.set(objectIdentity(obj), structuredClone(obj));
+      return { ref: objectRef(obj), action: 'planned' };
+    },
+    async delete(ref: ObjectRef) {
+      records.delete(objectIdentity(ref));
+      return 'planned';
+    },
+    async get(ref) {
+      const found = records.get(objectIdentity(ref));
+      return found && structuredClone(found);
+    },
+    async list(apiVersion, kind, opts = {}) {
+      const found = [...records.values()].filter(
+        (o) =>
+          o.apiVersion === apiVersion &&
+          o.kind === kind &&
+          (opts.namespace === undefined || o.metadata.namespace === opts.namespace) &&
+          matchesLabelSelector(o.metadata.labels, opts.labelSelector),
+      );
+      return sortForApply(found).map((o) => structuredClone(o));
+    },
+    async watch() {
+      return idle;
+    },
+    async servesKind() {
+      return true;
+    },
+    planned() {
+      return sortForApply([...records.values()]).map((o) => structuredClone(o));
+    },
+  };
+}
