@@ -1,0 +1,35 @@
+import type { ErrorDetail } from '../errors/index.ts';
+
+/** A loader error always has a position: path, line and column. */
+export type LoadError = Required<Pick<ErrorDetail, 'code' | 'message' | 'path' | 'line' | 'column'>>;
+
+/** The stable codes of loader errors, one per class; fixtures/broken has a case for each. */
+export const LOAD_ERROR_CODES = [
+  'YAML_SYNTAX',
+  'NOT_AN_OBJECT',
+  'UNSUPPORTED_API_GROUP',
+  'UNKNOWN_KIND',
+  'RUNTIME_KIND_IN_REPO',
+  'SCHEMA_VIOLATION',
+  'DUPLICATE_RESOURCE',
+  'MISSING_ORG',
+  'NAMESPACE_MISMATCH',
+  'ORG_LABEL_MISMATCH',
+  'DANGLING_REF',
+  'CROSS_ORG_REF_DENIED',
+  'INVALID_VALUE',
+] as const;
+
+export type LoadErrorCode = (typeof LOAD_ERROR_CODES)[number];
+
+/** Files first, then position, then code: the order a reader fixes them in; exact repeats dropped. */
+export function sortErrors(errors: LoadError[]): LoadError[] {
+  const seen = new Set<string>();
+  const unique = errors.filter((e) => {
+    const k = `${e.path}:${e.line}:${e.column}:${e.code}:${e.message}`;
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+  return unique.sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line || a.column - b.column || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0),
+  );
+}

@@ -1,0 +1,8 @@
+// loader/ owns turning the YAML files of one revision into a validated DesiredState, or every error of it.
+// It must not read Git or the filesystem itself (a Snapshot gives it blobs) nor touch the store or the cluster.
+export * from './types.ts';
+export { createLoader, type Loader, type LoaderDeps } from './loader.ts';
+export { LOAD_ERROR_CODES, type LoadError, type LoadErrorCode } from './errors.ts';
+export { REFERENCES, referencesOf, type ReferenceRule } from './references.ts';
+export { canonicalJson, contentHash, hashedView } from './hash.ts';
+export { createDesiredState } from './state.ts';

@@ -1,0 +1,86 @@
+import { performance } from 'node:perf_hooks';
+import { createSchemaValidator, type SchemaValidator } from '../schema/index.ts';
+import type { Snapshot, SnapshotFile } from '../source/types.ts';
+import { classifyDocument, type Candidate } from './classify.ts';
+import { sortErrors, type LoadError } from './errors.ts';
+import { parseYamlFile, type ParsedFile } from './parse.ts';
+import { checkRevision } from './semantic.ts';
+import { createDesiredState, toDesiredResource } from './state.ts';
+import type { LoadResult, LoadStats } from './types.ts';
+
+export interface LoaderDeps {
+  /** Defaults to the schemas/ of this package, compiled once per kind. */
+  validator?: SchemaValidator;
+  /** Blobs read at once from the snapshot (default 32). */
+  readConcurrency?: number;
+}
+
+export interface Loader {
+  /** Loads a whole revision: a desired state, or every error and no state. */
+  load(snapshot: Snapshot): Promise<LoadResult>;
+}
+
+const YAML_FILE = /\.ya?ml$/i;
+const decoder = new TextDecoder('utf-8');
+
+/**
+ * Parsed files are cached by blob id, so a new revision parses only the blobs it changed; the
+ * cache keeps the blobs of the last two loads (a diff alternates between base and head).
+ */
+export function createLoader(deps: LoaderDeps = {}): Loader {
+  const validator = deps.validator ?? createSchemaValidator();
+  const concurrency = deps.readConcurrency ?? 32;
+  let previous = new Map<string, ParsedFile>();
+  let current = new Map<string, ParsedFile>();
+
+  async function parseAll(files: SnapshotFile[], snapshot: Snapshot, stats: LoadStats): Promise<Map<string, ParsedFile>> {
+    const used = new Map<string, ParsedFile>();
+    const missing: SnapshotFile[] = [];
+    for (const f of files) {
+      const hit = used.get(f.oid) ?? current.get(f.oid) ?? previous.get(f.oid);
+      if (hit) used.set(f.oid, hit);
+      else missing.push(f);
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < missing.length) {
+        const f = missing[next++]!;
+        if (used.has(f.oid)) continue;
+        const text = decoder.decode(await snapshot.readBlob(f.oid));
+        used.set(f.oid, parseYamlFile(text));
+        stats.parsedFiles++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, missing.length) }, worker));
+    stats.cachedFiles = files.length - stats.parsedFiles;
+    return used;
+  }
+
+  return {
+    async load(snapshot) {
+      const started = performance.now();
+      const files = snapshot.files.filter((f) => YAML_FILE.test(f.path)).sort((a, b) => (a.path < b.path ? -1 : 1));
+      const stats: LoadStats = { files: files.length, documents: 0, parsedFiles: 0, cachedFiles: 0, durationMs: 0 };
+      const parsed = await parseAll(files, snapshot, stats);
+      previous = current;
+      current = parsed;
+      const errors: LoadError[] = [];
+      const candidates: Candidate[] = [];
+      for (const f of files) {
+        const pf = parsed.get(f.oid)!;
+        for (const e of pf.errors) errors.push({ path: f.path, line: e.line ?? 1, column: e.column ?? 1, code: e.code, message: e.message });
+        for (const doc of pf.docs) {
+          stats.documents++;
+          const c = classifyDocument(f.path, doc, validator);
+          if (c.ok) candidates.push(c.candidate);
+          else errors.push(...c.errors);
+        }
+      }
+      const scoped = checkRevision(candidates, errors);
+      const finish = () => ((stats.durationMs = performance.now() - started), stats);
+      if (errors.length) return { ok: false, revision: snapshot.revision, errors: sortErrors(errors), stats: finish() };
+      const state = createDesiredState(snapshot.revision, scoped.map(toDesiredResource));
+      return { ok: true, state, stats: finish() };
+    },
+  };
+}

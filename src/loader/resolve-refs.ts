@@ -1,0 +1,80 @@
+import { isConfigKind, PLATFORM_NAMESPACE } from '../kinds/index.ts';
+import type { LoadError } from './errors.ts';
+import { findRefs, referencesOf, type ReferenceRule } from './references.ts';
+import { errorAt, type OrgDirectory, type Scoped } from './scope.ts';
+
+/** Finds a config document of the revision by kind, org (null: platform) and name. */
+export type Lookup = (kind: string, org: string | null, name: string) => Scoped | undefined;
+
+interface ParsedRef {
+  name: string;
+  namespace?: string;
+  org?: string;
+  kind?: string;
+}
+
+/** Checks every reference of the table in one document. */
+export function checkReferences(s: Scoped, dir: OrgDirectory, lookup: Lookup, errors: LoadError[]): void {
+  for (const rule of referencesOf(s.def.kind)) {
+    for (const found of findRefs(s.resource.spec, rule.field)) {
+      const e = checkOne(s, rule, found.pointer, found.value, dir, lookup);
+      if (e) errors.push(e);
+    }
+  }
+}
+
+function parseRef(value: unknown): ParsedRef | undefined {
+  if (typeof value === 'string' && value) {
+    const slash = value.indexOf('/');
+    return slash > 0 ? { org: value.slice(0, slash), name: value.slice(slash + 1) } : { name: value };
+  }
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const o = value as Record<string, unknown>;
+    if (typeof o.name !== 'string' || !o.name) return undefined;
+    if (o.namespace !== undefined && typeof o.namespace !== 'string') return undefined;
+    if (o.kind !== undefined && typeof o.kind !== 'string') return undefined;
+    return { name: o.name, namespace: o.namespace as string | undefined, kind: o.kind as string | undefined };
+  }
+  return undefined;
+}
+
+function checkOne(s: Scoped, rule: ReferenceRule, pointer: string, value: unknown, dir: OrgDirectory, lookup: Lookup): LoadError | undefined {
+  const field = `spec.${rule.field}`;
+  const ref = parseRef(value);
+  if (!ref) return errorAt(s, pointer, 'INVALID_VALUE', `${field} must be a name or {name, namespace?}`);
+  // Where the reference points: its namespace or org prefix, else the referring document's org.
+  let targetOrg: string | null | undefined = s.org;
+  const scopeName = ref.org ?? ref.namespace;
+  if (scopeName !== undefined) {
+    targetOrg = scopeName === PLATFORM_NAMESPACE ? null : (dir.orgs.has(scopeName) ? scopeName : dir.orgOfNamespace(scopeName));
+    if (targetOrg === undefined) {
+      return errorAt(s, pointer, rule.target === 'cluster' ? 'CROSS_ORG_REF_DENIED' : 'DANGLING_REF',
+        `${field} points into ${scopeName}, which is no org of this revision`);
+    }
+    if (targetOrg !== null && targetOrg !== s.org) {
+      return errorAt(s, pointer, 'CROSS_ORG_REF_DENIED', `${field} points into org ${targetOrg}: references may not leave org ${s.org ?? PLATFORM_NAMESPACE}`);
+    }
+  }
+  if (rule.target === 'cluster') {
+    return targetOrg === null ? errorAt(s, pointer, 'CROSS_ORG_REF_DENIED', `${field} may only name objects in the org's own namespace`) : undefined;
+  }
+  const kinds = targetKinds(rule, ref);
+  if (typeof kinds === 'string') return errorAt(s, pointer, 'INVALID_VALUE', `${field} ${kinds}`);
+  for (const kind of kinds) {
+    if (lookup(kind, targetOrg, ref.name)) return undefined;
+    // A platform PolicyTemplate is usable by every org.
+    if (kind === 'PolicyTemplate' && scopeName === undefined && lookup(kind, null, ref.name)) return undefined;
+  }
+  const inOrg = targetOrg === null ? PLATFORM_NAMESPACE : `org ${targetOrg}`;
+  return errorAt(s, pointer, 'DANGLING_REF', `${field} names ${kinds.join(' or ')} ${ref.name}, which does not exist in ${inOrg}`);
+}
+
+/** The kinds a reference may name, or why it cannot name any. */
+function targetKinds(rule: ReferenceRule, ref: ParsedRef): readonly string[] | string {
+  if (rule.target === 'any') {
+    if (!ref.kind) return 'needs a kind: {kind, name}';
+    return isConfigKind(ref.kind) ? [ref.kind] : `names kind ${ref.kind}, which is not a config kind`;
+  }
+  if (ref.kind && !(rule.target as readonly string[]).includes(ref.kind)) return `must name ${(rule.target as readonly string[]).join(' or ')}, not ${ref.kind}`;
+  return rule.target as readonly string[];
+}

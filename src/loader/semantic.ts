@@ -1,0 +1,55 @@
+import { resourceKey } from '../kinds/index.ts';
+import type { Candidate } from './classify.ts';
+import type { LoadError } from './errors.ts';
+import { checkReferences } from './resolve-refs.ts';
+import { checkRules } from './rules.ts';
+import { collectOrgs, errorAt, scopeCandidate, where, type Scoped } from './scope.ts';
+
+/**
+ * The checks that need the whole revision: org scoping, duplicates, references, value rules.
+ * Documents that fail their own checks still exist for lookups, so one mistake reports once
+ * instead of cascading into every document that names it.
+ */
+export function checkRevision(candidates: Candidate[], errors: LoadError[]): Scoped[] {
+  const dir = collectOrgs(candidates, errors);
+  const scoped: Scoped[] = [];
+  for (const c of candidates) {
+    if (dir.rejected.has(c)) continue;
+    const s = scopeCandidate(c, dir, errors);
+    if (s) scoped.push(s);
+  }
+  const unique = dropDuplicates(scoped, errors);
+  const index = new Map<string, Scoped>();
+  for (const s of unique) index.set(lookupKey(s.def.kind, s.org, s.resource.metadata.name), s);
+  const lookup = (kind: string, org: string | null, name: string) => index.get(lookupKey(kind, org, name));
+  for (const s of unique) {
+    checkReferences(s, dir, lookup, errors);
+    checkRules(s, dir, errors);
+  }
+  return unique;
+}
+
+function lookupKey(kind: string, org: string | null, name: string): string {
+  return `${kind}\0${org ?? ''}\0${name}`;
+}
+
+/** Two documents with one kind/namespace/name: every occurrence is reported, the first one kept. */
+function dropDuplicates(scoped: Scoped[], errors: LoadError[]): Scoped[] {
+  const groups = new Map<string, Scoped[]>();
+  for (const s of scoped) {
+    const key = resourceKey({ kind: s.def.kind, namespace: s.namespace, name: s.resource.metadata.name });
+    const group = groups.get(key);
+    if (group) group.push(s);
+    else groups.set(key, [s]);
+  }
+  const kept: Scoped[] = [];
+  for (const [key, group] of groups) {
+    kept.push(group[0]!);
+    if (group.length === 1) continue;
+    for (const s of group) {
+      const others = group.filter((o) => o !== s).map(where).join(', ');
+      errors.push(errorAt(s, '/metadata/name', 'DUPLICATE_RESOURCE', `${key} is declared more than once (also at ${others})`));
+    }
+  }
+  return kept;
+}

@@ -1,0 +1,60 @@
+import { ORG_LABEL, resourceKey, type Resource } from '../kinds/index.ts';
+import { contentHash } from './hash.ts';
+import type { Scoped } from './scope.ts';
+import type { DesiredResource, DesiredState } from './types.ts';
+
+/** The document as desired state: namespace resolved, org label set, status (the controller's) left out. */
+function normalize(s: Scoped): Resource {
+  const { metadata, spec, apiVersion, kind } = s.resource;
+  const labels = s.org === null ? metadata.labels : { ...(metadata.labels ?? {}), [ORG_LABEL]: s.org };
+  const meta = { ...metadata, namespace: s.namespace, ...(labels ? { labels } : {}) };
+  return { apiVersion, kind, metadata: meta, spec: spec ?? {} };
+}
+
+/** Hashing is the costly part of building a resource; memoized on the cached parse per namespace and org. */
+export function toDesiredResource(s: Scoped): DesiredResource {
+  const memoKey = `desired:${s.namespace}:${s.org ?? ''}`;
+  const memo = s.doc.memo[memoKey] as { object: Resource; hash: string } | undefined;
+  const object = memo?.object ?? normalize(s);
+  const hash = memo?.hash ?? contentHash(object);
+  if (!memo) s.doc.memo[memoKey] = { object, hash };
+  const id = { kind: s.def.kind, namespace: s.namespace, name: s.resource.metadata.name };
+  const { line, column } = positionOfDoc(s);
+  return { id, key: resourceKey(id), org: s.org, object, hash, source: { path: s.path, line, column, index: s.doc.index } };
+}
+
+function positionOfDoc(s: Scoped): { line: number; column: number } {
+  const p = s.doc.positions.get('') ?? 65537;
+  return { line: Math.floor(p / 65536), column: p % 65536 };
+}
+
+/** An immutable desired state with its indexes (kind, org, name). */
+export function createDesiredState(revision: string, list: DesiredResource[]): DesiredState {
+  list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const resources = new Map(list.map((r) => [r.key, r]));
+  const byName = new Map<string, DesiredResource>();
+  const byKind = new Map<string, DesiredResource[]>();
+  const byOrg = new Map<string, DesiredResource[]>();
+  const orgs: string[] = [];
+  for (const r of list) {
+    byName.set(`${r.id.kind}\0${r.org ?? ''}\0${r.id.name}`, r);
+    push(byKind, r.id.kind, r);
+    if (r.org !== null) push(byOrg, r.org, r);
+    if (r.id.kind === 'Organization' && r.org !== null) orgs.push(r.org);
+  }
+  orgs.sort();
+  return {
+    revision,
+    resources,
+    get: (kind, org, name) => byName.get(`${kind}\0${org ?? ''}\0${name}`),
+    byKind: (kind) => byKind.get(kind) ?? [],
+    byOrg: (org) => byOrg.get(org) ?? [],
+    orgs: () => orgs,
+  };
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
