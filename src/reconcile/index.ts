@@ -1,5 +1,5 @@
-// reconcile/ owns the engine every reconciler runs on: work queue, back-off, periodic resync, the one
-// reconciler shape and the conditions/status helpers. It must not read config, talk to Kubernetes or SQL itself.
+// reconcile/ owns the engine every reconciler runs on: work queue, back-off, resync, the reconciler shape, conditions.
+// It must not read config or the environment, import the Kubernetes client or SQL, or hold domain rules of a kind.
 export * from './backoff.ts';
 export * from './conditions.ts';
 export * from './queue.ts';
