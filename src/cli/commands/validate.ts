@@ -1,0 +1,44 @@
+import { parseArgs } from 'node:util';
+import { formatDetail } from '../../errors/index.ts';
+import { createLoader, type LoadResult } from '../../loader/index.ts';
+import type { Command } from '../main.ts';
+import { openSource, parseFormat, snapshotAt, SOURCE_FLAGS } from '../open-source.ts';
+
+const USAGE = 'usage: kradle validate [--repo PATH|URL] [--rev REV] [--path DIR] [--format text|json]';
+
+/** The JSON form of a load result, shared with `kradle diff`. */
+export function loadResultJson(r: LoadResult) {
+  if (!r.ok) return { valid: false, revision: r.revision, errors: r.errors, stats: r.stats };
+  const kinds: Record<string, number> = {};
+  for (const res of r.state.resources.values()) kinds[res.id.kind] = (kinds[res.id.kind] ?? 0) + 1;
+  return { valid: true, revision: r.state.revision, resources: r.state.resources.size, orgs: r.state.orgs(), kinds, errors: [], stats: r.stats };
+}
+
+export const command: Command = {
+  summary: 'validate the config repo at a revision: every error as path:line:column: CODE message',
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...SOURCE_FLAGS, rev: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+    });
+    if (values.help) return console.log(USAGE), 0;
+    if (positionals.length) return console.error(`kradle validate: unexpected ${positionals.join(' ')}\n${USAGE}`), 2;
+    const format = parseFormat(values.format);
+    const source = await openSource(values);
+    const result = await createLoader().load(await snapshotAt(source, values.rev, values.path));
+    if (format === 'json') console.log(JSON.stringify(loadResultJson(result), null, 2));
+    else printText(result);
+    return result.ok ? 0 : 1;
+  },
+};
+
+function printText(r: LoadResult): void {
+  if (r.ok) {
+    const s = r.state;
+    console.log(`valid: ${s.revision.slice(0, 12)}: ${s.resources.size} resources in ${r.stats.files} files, orgs ${s.orgs().join(', ') || '(none)'}`);
+    return;
+  }
+  for (const e of r.errors) console.log(formatDetail(e));
+  console.log(`invalid: ${r.revision.slice(0, 12)}: ${r.errors.length} error${r.errors.length === 1 ? '' : 's'}`);
+}
