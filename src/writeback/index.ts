@@ -3,3 +3,4 @@
 export * from './types.ts';
 export { applyEdit, documentFor, editIdentity, fileIdentities } from './yaml-edit.ts';
 export { conventionalPath, identityKey, identityOfObject, type ResourceIdentity } from './identity.ts';
+export { createConfigWriter } from './writer.ts';

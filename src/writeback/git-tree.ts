@@ -1,0 +1,103 @@
+import git from 'isomorphic-git';
+import type { SnapshotFile } from '../source/types.ts';
+import type { WriterFs } from './types.ts';
+
+export interface GitContext {
+  fs: WriterFs;
+  gitdir: string;
+  cache: object;
+}
+
+const YAML_FILE = /\.ya?ml$/;
+// Listings are kept per tree id so a commit re-lists only the trees on its changed path.
+const MAX_CACHED_ENTRIES = 400_000;
+
+export interface TreeLister {
+  /** Every YAML file below `dir` of a root tree, with its blob id; paths from the repo root. */
+  list(rootTree: string, dir: string): Promise<SnapshotFile[]>;
+}
+
+export function createTreeLister(ctx: GitContext): TreeLister {
+  const byTree = new Map<string, SnapshotFile[]>();
+  let cached = 0;
+
+  async function listTree(oid: string): Promise<SnapshotFile[]> {
+    const hit = byTree.get(oid);
+    if (hit) return hit;
+    const { tree } = await git.readTree({ ...ctx, oid });
+    const parts = await Promise.all(
+      tree.map(async (e): Promise<SnapshotFile[]> => {
+        if (e.type === 'tree') return (await listTree(e.oid)).map((f) => ({ path: `${e.path}/${f.path}`, oid: f.oid }));
+        return e.type === 'blob' && YAML_FILE.test(e.path) ? [{ path: e.path, oid: e.oid }] : [];
+      }),
+    );
+    const files = parts.flat();
+    if (cached + files.length > MAX_CACHED_ENTRIES) {
+      byTree.clear();
+      cached = 0;
+    }
+    byTree.set(oid, files);
+    cached += files.length;
+    return files;
+  }
+
+  return {
+    async list(rootTree, dir) {
+      const sub = dir ? await subtree(ctx, rootTree, dir) : rootTree;
+      if (!sub) return [];
+      const prefix = dir ? `${dir}/` : '';
+      const files = await listTree(sub);
+      return prefix ? files.map((f) => ({ path: prefix + f.path, oid: f.oid })) : files;
+    },
+  };
+}
+
+/** The tree or blob id at `path` below a tree, or undefined. */
+export async function entryAt(ctx: GitContext, tree: string, path: string): Promise<{ oid: string; type: string; mode: string } | undefined> {
+  let cur: { oid: string; type: string; mode: string } | undefined = { oid: tree, type: 'tree', mode: '040000' };
+  for (const name of path.split('/').filter(Boolean)) {
+    if (!cur || cur.type !== 'tree') return undefined;
+    const { tree: entries } = await git.readTree({ ...ctx, oid: cur.oid });
+    cur = entries.find((e) => e.path === name);
+  }
+  return cur;
+}
+
+async function subtree(ctx: GitContext, tree: string, dir: string): Promise<string | undefined> {
+  const e = await entryAt(ctx, tree, dir);
+  return e?.type === 'tree' ? e.oid : undefined;
+}
+
+/**
+ * Writes the trees on the paths of `changes` (path -> new blob id, or null to remove) and returns the
+ * new root tree id. Every other tree is reused as is: no index, no walk of the whole repository.
+ */
+export async function rewriteTree(ctx: GitContext, tree: string | undefined, changes: ReadonlyMap<string, string | null>): Promise<string> {
+  return (await rewrite(ctx, tree, changes)) ?? (await git.writeTree({ ...ctx, tree: [] }));
+}
+
+async function rewrite(ctx: GitContext, tree: string | undefined, changes: ReadonlyMap<string, string | null>): Promise<string | undefined> {
+  const entries = tree ? [...(await git.readTree({ ...ctx, oid: tree })).tree] : [];
+  const nested = new Map<string, Map<string, string | null>>();
+  for (const [path, oid] of changes) {
+    const slash = path.indexOf('/');
+    if (slash < 0) {
+      const at = entries.findIndex((e) => e.path === path);
+      const mode = at >= 0 && entries[at]!.type === 'blob' ? entries[at]!.mode : '100644';
+      if (at >= 0) entries.splice(at, 1);
+      if (oid) entries.push({ mode, path, oid, type: 'blob' });
+      continue;
+    }
+    const [head, rest] = [path.slice(0, slash), path.slice(slash + 1)];
+    if (!nested.has(head)) nested.set(head, new Map());
+    nested.get(head)!.set(rest, oid);
+  }
+  for (const [name, sub] of nested) {
+    const at = entries.findIndex((e) => e.path === name);
+    const old = at >= 0 && entries[at]!.type === 'tree' ? entries[at]!.oid : undefined;
+    const next = await rewrite(ctx, old, sub);
+    if (at >= 0) entries.splice(at, 1);
+    if (next) entries.push({ mode: '040000', path: name, oid: next, type: 'tree' });
+  }
+  return entries.length ? git.writeTree({ ...ctx, tree: entries }) : undefined;
+}

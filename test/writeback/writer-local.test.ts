@@ -1,0 +1,126 @@
+import test from 'ava';
+import { createConfigWriter } from '../../src/writeback/index.ts';
+import { isKradleError } from '../../src/errors/index.ts';
+import { runGit } from '../support/git-repo.ts';
+import { ACTOR, POOLS_FILE, TEAM_FILE, createFixture, pool, simpleValidate, team, type Fixture } from './helpers.ts';
+
+function setup(t: { teardown(fn: () => void): void }, validate = simpleValidate) {
+  const fx = createFixture();
+  t.teardown(() => fx.remove());
+  const writer = createConfigWriter({ gitdir: fx.gitdir, branch: 'main', validate });
+  return { fx, writer };
+}
+
+const count = (fx: Fixture) => Number(fx.git('rev-list', '--count', 'main'));
+
+test('an edit becomes one commit by the actor that keeps comments and key order', async (t) => {
+  const { fx, writer } = setup(t);
+  const before = fx.git('rev-parse', 'main');
+  const res = await writer.write({ edit: { op: 'upsert', resource: team('platform', 'Platform Eng', { members: ['alice', 'bob'] }) }, actor: ACTOR });
+  t.like(res, { branch: 'main', path: 'orgs/acme/teams/platform.yaml', created: false, changed: true });
+  t.is(fx.git('rev-parse', 'main'), res.commit);
+  t.is(fx.git('rev-parse', 'main^'), before);
+  t.is(fx.show('orgs/acme/teams/platform.yaml'), TEAM_FILE.replace('displayName: Platform #', 'displayName: Platform Eng #').trimEnd());
+  t.is(fx.git('log', '-1', '--format=%an <%ae>|%cn <%ce>'), 'Ada Writer <ada@acme.example>|Ada Writer <ada@acme.example>');
+  t.is(fx.git('diff', '--name-only', before, res.commit), 'orgs/acme/teams/platform.yaml');
+  fx.git('fsck', '--strict');
+});
+
+test('a multi-document edit changes only its document', async (t) => {
+  const { fx, writer } = setup(t);
+  const res = await writer.write({ edit: { op: 'upsert', resource: pool('large', 1, 2) }, actor: ACTOR });
+  t.is(res.path, 'orgs/acme/runnerpools.yaml');
+  t.is(fx.show('orgs/acme/runnerpools.yaml'), POOLS_FILE.replace('warmReplicas: 0 #', 'warmReplicas: 1 #').trimEnd());
+});
+
+test('a new resource is committed at its conventional path; a delete removes the file', async (t) => {
+  const { fx, writer } = setup(t);
+  const created = await writer.write({ edit: { op: 'upsert', resource: team('data', 'Data') }, actor: ACTOR });
+  t.like(created, { path: 'orgs/acme/teams/data.yaml', created: true, changed: true });
+  t.true(fx.show('orgs/acme/teams/data.yaml').includes('displayName: Data'));
+  const deleted = await writer.write({ edit: { op: 'delete', kind: 'Team', org: 'acme', name: 'platform' }, actor: ACTOR });
+  t.is(deleted.path, 'orgs/acme/teams/platform.yaml');
+  t.is(fx.git('ls-tree', '-r', '--name-only', 'main', 'orgs/acme/teams'), 'orgs/acme/teams/data.yaml');
+  const inMulti = await writer.write({ edit: { op: 'delete', kind: 'RunnerPool', org: 'acme', name: 'small' }, actor: ACTOR });
+  t.is(inMulti.path, 'orgs/acme/runnerpools.yaml');
+  t.false(fx.show('orgs/acme/runnerpools.yaml').includes('small'));
+  t.is(count(fx), 4);
+});
+
+test('a write that changes nothing makes no commit', async (t) => {
+  const { fx, writer } = setup(t);
+  const head = fx.git('rev-parse', 'main');
+  const res = await writer.write({ edit: { op: 'upsert', resource: team('platform', 'Platform', { members: ['alice', 'bob'] }) }, actor: ACTOR });
+  t.like(res, { commit: head, changed: false });
+  t.is(fx.git('rev-parse', 'main'), head);
+});
+
+test('an invalid write is a 422 with positioned details and leaves the branch alone', async (t) => {
+  const { fx, writer } = setup(t);
+  const head = fx.git('rev-parse', 'main');
+  const err = await t.throwsAsync(writer.write({ edit: { op: 'upsert', resource: team('platform', '') }, actor: ACTOR }));
+  t.true(isKradleError(err));
+  t.like(err, { status: 422, code: 'VALIDATION_FAILED' });
+  t.like((err as { details: unknown[] }).details[0], { path: 'orgs/acme/teams/platform.yaml', line: 7, field: 'spec.displayName' });
+  t.is(fx.git('rev-parse', 'main'), head);
+});
+
+test('If-Match: a stale revision is a 409; a change to another resource is not', async (t) => {
+  const { fx, writer } = setup(t);
+  const read = fx.git('rev-parse', 'main');
+  await writer.write({ edit: { op: 'upsert', resource: team('platform', 'Changed by Bob', { members: ['alice', 'bob'] }) }, actor: ACTOR });
+  const after = fx.git('rev-parse', 'main');
+  const err = await t.throwsAsync(writer.write({ edit: { op: 'upsert', resource: team('platform', 'Mine') }, actor: ACTOR, expectedRevision: read }));
+  t.like(err, { status: 409, code: 'CONFLICT' });
+  t.is(fx.git('rev-parse', 'main'), after);
+  const ok = await writer.write({ edit: { op: 'upsert', resource: pool('small', 2, 4) }, actor: ACTOR, expectedRevision: read.slice(0, 10) });
+  t.true(ok.changed);
+  const unknown = await t.throwsAsync(writer.write({ edit: { op: 'upsert', resource: pool('small', 3, 4) }, actor: ACTOR, expectedRevision: 'f'.repeat(40) }));
+  t.is((unknown as { status: number }).status, 409);
+});
+
+test('20 concurrent writes to different resources land as 20 commits', async (t) => {
+  const { fx, writer } = setup(t);
+  const results = await Promise.all(Array.from({ length: 20 }, (_, i) => writer.write({ edit: { op: 'upsert', resource: team(`team-${i}`, `Team ${i}`) }, actor: ACTOR })));
+  t.is(new Set(results.map((r) => r.commit)).size, 20);
+  t.is(count(fx), 21);
+  const files = fx.git('ls-tree', '-r', '--name-only', 'main', 'orgs/acme/teams').split('\n');
+  t.is(files.length, 21);
+  for (let i = 0; i < 20; i++) t.true(files.includes(`orgs/acme/teams/team-${i}.yaml`));
+});
+
+test('a commit made by someone else while the write validates is built upon, not lost', async (t) => {
+  let fx!: Fixture;
+  let raced = false;
+  const { fx: fixture, writer } = setup(t, async (snapshot) => {
+    if (!raced) {
+      raced = true;
+      // Another process moves main between the edit and the ref update.
+      const other = fx.work;
+      other.commit({ 'orgs/acme/teams/other.yaml': TEAM_FILE.replace('name: platform', 'name: other') }, 'someone else');
+      other.git('push', '-q', fx.gitdir, 'main');
+    }
+    return simpleValidate(snapshot);
+  });
+  fx = fixture;
+  const res = await writer.write({ edit: { op: 'upsert', resource: pool('small', 3, 4) }, actor: ACTOR });
+  t.is(fx.git('rev-parse', 'main'), res.commit);
+  t.is(fx.git('log', '-1', '--format=%s', 'main^'), 'someone else');
+  t.true(fx.show('orgs/acme/runnerpools.yaml').includes('warmReplicas: 3'));
+  t.is(runGit(fx.gitdir, ['cat-file', '-t', 'main:orgs/acme/teams/other.yaml']), 'blob');
+});
+
+test('pull-request mode commits onto kradle/write/<id> and leaves the tracked branch alone', async (t) => {
+  const { fx, writer } = setup(t);
+  const head = fx.git('rev-parse', 'main');
+  const res = await writer.write({ edit: { op: 'upsert', resource: team('platform', 'Proposed') }, actor: ACTOR, mode: 'pull-request', id: 'pr-1' });
+  t.is(res.branch, 'kradle/write/pr-1');
+  t.is(fx.git('rev-parse', 'main'), head);
+  t.is(fx.git('rev-parse', 'kradle/write/pr-1'), res.commit);
+  t.is(fx.git('rev-parse', 'kradle/write/pr-1^'), head);
+  t.true(fx.show('orgs/acme/teams/platform.yaml', 'kradle/write/pr-1').includes('displayName: Proposed'));
+  const again = await t.throwsAsync(writer.write({ edit: { op: 'upsert', resource: team('platform', 'Other') }, actor: ACTOR, mode: 'pull-request', id: 'pr-1' }));
+  t.is((again as { status: number }).status, 409);
+  const random = await writer.write({ edit: { op: 'upsert', resource: team('platform', 'Other') }, actor: ACTOR, mode: 'pull-request' });
+  t.regex(random.branch, /^kradle\/write\/[0-9a-f]{8}$/);
+});
