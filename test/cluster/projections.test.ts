@@ -27,10 +27,11 @@ import type { KubeObject } from '../../src/cluster/types.ts';
 function res(kind: string, name: string, spec: Record<string, unknown>, org: string | null = 'acme'): DesiredResource {
   const def = kindDefinition(kind)!;
   const namespace = def.platformScoped || org === null ? PLATFORM_NAMESPACE : tenantNamespace(org);
+  const labels: Record<string, string> = org ? { [ORG_LABEL]: org } : {};
   const object = {
     apiVersion: API_VERSION,
     kind,
-    metadata: { name, namespace, labels: org ? { [ORG_LABEL]: org } : {} },
+    metadata: { name, namespace, labels },
     spec: org && def.orgScoped ? { organizationRef: org, ...spec } : spec,
   };
   const id = { kind, namespace, name };

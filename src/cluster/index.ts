@@ -1,0 +1,7 @@
+// cluster/ owns talking to Kubernetes: projections of config kinds, apply order, CRDs, the live and plan-only drivers.
+// It must not decide what is desired (loader/ and plan/ do) nor write the store.
+export * from './types.ts';
+export * from './projections/index.ts';
+export * from './apply-order.ts';
+export * from './plan-only-driver.ts';
+export * from './crds.ts';
