@@ -1,0 +1,232 @@
+// The object store: objects by resource, one global resourceVersion counter, a bounded event history
+// for watches, and the write paths (create, replace, merge patch, apply, delete) with field ownership.
+import { randomUUID } from 'node:crypto';
+import { clone, deepEqual, isObject, mergePatch, type Json, type JsonObject } from './fields.ts';
+import { applyConfig, ownersEqual, recordUpdate, renderManagedFields, type Owner, type Scope, type WriteContext } from './ownership.ts';
+import { BUILTINS, CRD_GROUP, defsFromCrd, groupVersion, type ResourceDef } from './resources.ts';
+import { parseSelector } from './labels.ts';
+import { alreadyExists, ApiError, failure, notFound } from './status.ts';
+import { checkBody } from './validate.ts';
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoredEvent {
+  rv: number;
+  type: EventType;
+  resource: string;
+  namespace?: string;
+  object: JsonObject;
+  previous?: JsonObject;
+}
+
+interface Entry {
+  resource: string;
+  def: ResourceDef;
+  obj: JsonObject;
+  owners: Owner[];
+}
+
+export interface WriteOptions {
+  manager: string;
+  subresource?: 'status';
+}
+
+const resKey = (def: { group: string; plural: string }) => `${def.group}/${def.plural}`;
+const objKey = (def: ResourceDef, ns: string | undefined, name: string) => `${resKey(def)}/${def.namespaced ? ns ?? '' : ''}/${name}`;
+const meta = (o: JsonObject) => o.metadata as JsonObject;
+const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const withoutMeta = ({ metadata: _m, status: _s, ...rest }: JsonObject) => rest;
+
+export class ObjectStore {
+  rv = 1;
+  compactedRv = 0;
+  readonly history: StoredEvent[] = [];
+  private readonly entries = new Map<string, Entry>();
+  private readonly listeners = new Set<(e: StoredEvent) => void>();
+
+  constructor(private readonly historyLimit: number) {
+    for (const name of ['default', 'kube-system']) this.create(this.defFor('v1', 'Namespace')!, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { manager: 'bootstrap' });
+  }
+
+  defs(): ResourceDef[] {
+    const crds = [...this.entries.values()].filter((e) => e.def.kind === 'CustomResourceDefinition' && e.def.group === CRD_GROUP);
+    return [...BUILTINS, ...crds.flatMap((e) => defsFromCrd(e.obj))];
+  }
+
+  resolve(group: string, version: string, plural: string): ResourceDef | undefined {
+    return this.defs().find((d) => d.group === group && d.version === version && d.plural === plural);
+  }
+
+  defFor(apiVersion: string, kind: string): ResourceDef | undefined {
+    return this.defs().find((d) => groupVersion(d) === apiVersion && d.kind === kind);
+  }
+
+  subscribe(fn: (e: StoredEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Forgets the event history, so a watch from any earlier resourceVersion gets 410 Gone. */
+  compact(): void {
+    this.history.length = 0;
+    this.compactedRv = this.rv;
+  }
+
+  entry(def: ResourceDef, ns: string | undefined, name: string): Entry {
+    const e = this.entries.get(objKey(def, ns, name));
+    if (!e) throw notFound(def.plural, name, def.group);
+    return e;
+  }
+
+  get(def: ResourceDef, ns: string | undefined, name: string): JsonObject {
+    return clone(this.entry(def, ns, name).obj);
+  }
+
+  list(def: ResourceDef, ns: string | undefined, labelSelector?: string | null): JsonObject[] {
+    const matches = parseSelector(labelSelector);
+    return [...this.entries.values()]
+      .filter((e) => e.resource === resKey(def) && (!def.namespaced || !ns || meta(e.obj).namespace === ns))
+      .filter((e) => matches((meta(e.obj).labels ?? {}) as Record<string, string>))
+      .map((e) => clone(e.obj));
+  }
+
+  create(def: ResourceDef, ns: string | undefined, body: Json, opts: WriteOptions): JsonObject {
+    const m = checkBody(def, body, ns, undefined);
+    const obj = body as JsonObject;
+    const name = String(m.name);
+    this.requireNamespace(def, ns);
+    if (this.entries.has(objKey(def, ns, name))) throw alreadyExists(def.plural, name, def.group);
+    for (const f of ['uid', 'resourceVersion', 'managedFields', 'generation', 'creationTimestamp']) delete m[f];
+    if (def.statusSubresource) delete obj.status;
+    this.initialStatus(def, obj);
+    const owners = recordUpdate(undefined, obj, [], this.ctx(def, name, opts, def.statusSubresource ? 'main' : 'all'));
+    return this.commit(def, undefined, obj, owners);
+  }
+
+  replace(def: ResourceDef, ns: string | undefined, name: string, body: Json, opts: WriteOptions): JsonObject {
+    const live = this.entry(def, ns, name);
+    const m = checkBody(def, body, ns, name);
+    if (m.resourceVersion !== undefined && m.resourceVersion !== meta(live.obj).resourceVersion) {
+      throw new ApiError(failure(409, `Operation cannot be fulfilled on ${def.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`, { name, group: def.group, kind: def.plural }));
+    }
+    return this.update(def, live, body as JsonObject, opts);
+  }
+
+  patch(def: ResourceDef, ns: string | undefined, name: string, patch: Json, opts: WriteOptions): JsonObject {
+    const live = this.entry(def, ns, name);
+    const next = mergePatch(live.obj, patch) as JsonObject;
+    checkBody(def, next, ns, name);
+    return this.update(def, live, next, opts);
+  }
+
+  apply(def: ResourceDef, ns: string | undefined, name: string, body: Json, opts: WriteOptions & { force: boolean }): { obj: JsonObject; created: boolean } {
+    const m = checkBody(def, body, ns, name);
+    const live = this.entries.get(objKey(def, ns, name));
+    if (!live) this.requireNamespace(def, ns);
+    const scope = this.scopeOf(def, opts);
+    const { obj, owners } = applyConfig(live?.obj, live?.owners ?? [], body as JsonObject, { ...this.ctx(def, name, opts, scope), force: opts.force });
+    obj.apiVersion = groupVersion(def);
+    obj.kind = def.kind;
+    if (!isObject(obj.metadata)) obj.metadata = {};
+    Object.assign(meta(obj), { name, ...(def.namespaced ? { namespace: m.namespace } : {}) });
+    if (!live) this.initialStatus(def, obj);
+    return { obj: this.commit(def, live, obj, owners), created: !live };
+  }
+
+  delete(def: ResourceDef, ns: string | undefined, name: string): JsonObject {
+    const live = this.entry(def, ns, name);
+    if (def.kind === 'Namespace') this.deleteWhere((e) => e.def.namespaced && meta(e.obj).namespace === name);
+    if (def.kind === 'CustomResourceDefinition') {
+      const served = defsFromCrd(live.obj).map(resKey);
+      this.deleteWhere((e) => served.includes(e.resource));
+    }
+    this.remove(live);
+    return clone(live.obj);
+  }
+
+  /** Sets status by hand, as a controller would (Deployment available, PVC Bound, Job complete). */
+  setStatus(def: ResourceDef, ns: string | undefined, name: string, status: JsonObject): JsonObject {
+    const live = this.entry(def, ns, name);
+    return this.commit(def, live, { ...clone(live.obj), status: clone(status) }, live.owners);
+  }
+
+  owners(def: ResourceDef, ns: string | undefined, name: string): Owner[] {
+    return this.entry(def, ns, name).owners;
+  }
+
+  private update(def: ResourceDef, live: Entry, body: JsonObject, opts: WriteOptions): JsonObject {
+    const scope = this.scopeOf(def, opts);
+    let next = clone(body);
+    if (scope === 'main') next.status = clone(live.obj.status ?? null);
+    if (scope === 'status') next = { ...clone(live.obj), status: clone(body.status ?? null) };
+    if (next.status === null) delete next.status;
+    const m = meta(next);
+    for (const f of ['uid', 'resourceVersion', 'generation', 'creationTimestamp']) m[f] = clone(meta(live.obj)[f] ?? null);
+    const owners = recordUpdate(live.obj, next, live.owners, this.ctx(def, String(m.name), opts, scope));
+    return this.commit(def, live, next, owners);
+  }
+
+  private scopeOf(def: ResourceDef, opts: WriteOptions): Scope {
+    if (!def.statusSubresource) return 'all';
+    return opts.subresource === 'status' ? 'status' : 'main';
+  }
+
+  private ctx(def: ResourceDef, name: string, opts: WriteOptions, scope: Scope): WriteContext {
+    return { manager: opts.manager, scope, apiVersion: groupVersion(def), now: now(), target: { resource: def.plural, group: def.group, name } };
+  }
+
+  private requireNamespace(def: ResourceDef, ns: string | undefined): void {
+    if (!def.namespaced) return;
+    if (!this.entries.has(objKey(this.defFor('v1', 'Namespace')!, undefined, ns ?? ''))) throw notFound('namespaces', ns ?? '');
+  }
+
+  private initialStatus(def: ResourceDef, obj: JsonObject): void {
+    // What the namespace registry and the CRD controller set right after creation.
+    if (def.kind === 'Namespace') obj.status = { phase: 'Active' };
+    if (def.kind === 'CustomResourceDefinition') {
+      const t = now();
+      obj.status = {
+        acceptedNames: clone(((obj.spec as JsonObject)?.names ?? {}) as Json),
+        conditions: ['NamesAccepted', 'Established'].map((type) => ({ type, status: 'True', reason: type, message: '', lastTransitionTime: t })),
+      };
+    }
+  }
+
+  private commit(def: ResourceDef, live: Entry | undefined, obj: JsonObject, owners: Owner[]): JsonObject {
+    const m = meta(obj);
+    for (const [k, v] of Object.entries(m)) if (v === null) delete m[k];
+    if (live) {
+      const before = { ...live.obj, metadata: { ...meta(live.obj), managedFields: null, resourceVersion: null } };
+      const after = { ...obj, metadata: { ...m, managedFields: null, resourceVersion: null } };
+      if (deepEqual(before, after) && ownersEqual(live.owners, owners)) return clone(live.obj);
+      const specChanged = !deepEqual(withoutMeta(live.obj), withoutMeta(obj));
+      m.generation = Number(meta(live.obj).generation ?? 1) + (specChanged ? 1 : 0);
+    } else {
+      Object.assign(m, { uid: randomUUID(), creationTimestamp: now(), generation: 1 });
+    }
+    m.resourceVersion = String(++this.rv);
+    m.managedFields = renderManagedFields(owners);
+    const entry: Entry = { resource: resKey(def), def, obj, owners };
+    this.entries.set(objKey(def, m.namespace as string | undefined, String(m.name)), entry);
+    this.emit({ rv: this.rv, type: live ? 'MODIFIED' : 'ADDED', resource: entry.resource, namespace: m.namespace as string | undefined, object: clone(obj), previous: live && clone(live.obj) });
+    return clone(obj);
+  }
+
+  private deleteWhere(pred: (e: Entry) => boolean): void {
+    for (const e of [...this.entries.values()]) if (pred(e)) this.remove(e);
+  }
+
+  private remove(e: Entry): void {
+    const m = meta(e.obj);
+    this.entries.delete(objKey(e.def, m.namespace as string | undefined, String(m.name)));
+    const object = clone(e.obj);
+    meta(object).resourceVersion = String(++this.rv);
+    this.emit({ rv: this.rv, type: 'DELETED', resource: e.resource, namespace: m.namespace as string | undefined, object });
+  }
+
+  private emit(event: StoredEvent): void {
+    this.history.push(event);
+    while (this.history.length > this.historyLimit) this.compactedRv = this.history.shift()!.rv;
+    for (const fn of this.listeners) fn(event);
+  }
+}
