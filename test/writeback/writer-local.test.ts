@@ -61,7 +61,7 @@ test('an invalid write is a 422 with positioned details and leaves the branch al
   const err = await t.throwsAsync(writer.write({ edit: { op: 'upsert', resource: team('platform', '') }, actor: ACTOR }));
   t.true(isKradleError(err));
   t.like(err, { status: 422, code: 'VALIDATION_FAILED' });
-  t.like((err as { details: unknown[] }).details[0], { path: 'orgs/acme/teams/platform.yaml', line: 7, field: 'spec.displayName' });
+  t.like((err as unknown as { details: unknown[] }).details[0], { path: 'orgs/acme/teams/platform.yaml', line: 7, field: 'spec.displayName' });
   t.is(fx.git('rev-parse', 'main'), head);
 });
 
@@ -76,7 +76,7 @@ test('If-Match: a stale revision is a 409; a change to another resource is not',
   const ok = await writer.write({ edit: { op: 'upsert', resource: pool('small', 2, 4) }, actor: ACTOR, expectedRevision: read.slice(0, 10) });
   t.true(ok.changed);
   const unknown = await t.throwsAsync(writer.write({ edit: { op: 'upsert', resource: pool('small', 3, 4) }, actor: ACTOR, expectedRevision: 'f'.repeat(40) }));
-  t.is((unknown as { status: number }).status, 409);
+  t.is((unknown as unknown as { status: number }).status, 409);
 });
 
 test('20 concurrent writes to different resources land as 20 commits', async (t) => {
@@ -120,7 +120,7 @@ test('pull-request mode commits onto kradle/write/<id> and leaves the tracked br
   t.is(fx.git('rev-parse', 'kradle/write/pr-1^'), head);
   t.true(fx.show('orgs/acme/teams/platform.yaml', 'kradle/write/pr-1').includes('displayName: Proposed'));
   const again = await t.throwsAsync(writer.write({ edit: { op: 'upsert', resource: team('platform', 'Other') }, actor: ACTOR, mode: 'pull-request', id: 'pr-1' }));
-  t.is((again as { status: number }).status, 409);
+  t.is((again as unknown as { status: number }).status, 409);
   const random = await writer.write({ edit: { op: 'upsert', resource: team('platform', 'Other') }, actor: ACTOR, mode: 'pull-request' });
   t.regex(random.branch, /^kradle\/write\/[0-9a-f]{8}$/);
 });
