@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import Koa from 'koa';
+import { Router } from '@koa/router';
+import { NotFoundError, KradleError } from '../errors/index.ts';
+import { authorize } from './auth/authorize.ts';
+import { createTokenService, type TokenService } from './auth/tokens.ts';
+import type { ApiContext, ApiState, RouteDef } from './context.ts';
+import type { ApiDeps } from './deps.ts';
+import { errorMiddleware } from './error-middleware.ts';
+import { createEventHub, type EventHub } from './event-hub.ts';
+import { createApiMetrics, type ApiMetrics } from './metrics.ts';
+import { openApiDocument } from './openapi.ts';
+import { createResourceService } from './resource-service.ts';
+import { catalogRoutes } from './routes/catalog.ts';
+import { eventRoutes } from './routes/events.ts';
+import { externalRoutes } from './routes/external.ts';
+import { metaRoutes } from './routes/meta.ts';
+import { orgRoutes } from './routes/orgs.ts';
+import { pullRequestRoutes } from './routes/pull-requests.ts';
+import { kindCollection, resourceRoutes } from './routes/resources.ts';
+import { secretRoutes } from './routes/secrets.ts';
+import { syncRoutes } from './routes/sync.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import type { WebhookDispatcher } from './webhooks/dispatcher.ts';
+
+export interface ApiApp extends Koa<ApiState> {
+  readonly metrics: ApiMetrics;
+  readonly tokens: TokenService;
+  readonly routes: readonly RouteDef[];
+  /** The dispatcher the replay route uses; set by the wiring when it runs one. */
+  webhookDispatcher?: WebhookDispatcher;
+  /** Stops the event hub (closes its store subscription); the HTTP server is the caller's. */
+  shutdown(): void;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+class MethodNotAllowedError extends KradleError {
+  constructor(method: string, allowed: string[]) {
+    super(`method ${method} is not allowed here; allowed: ${allowed.join(', ')}`, { code: 'METHOD_NOT_ALLOWED', status: 405, reason: 'MethodNotAllowed', disposition: 'stalled' });
+  }
+}
+
+function allRoutes(deps: ApiDeps, app: { metrics: ApiMetrics; hub: EventHub; dispatcher: () => WebhookDispatcher | undefined; openapi: () => unknown }): RouteDef[] {
+  const svc = createResourceService(deps, app.metrics);
+  return [
+    ...metaRoutes(deps, app.metrics, app.openapi),
+    ...orgRoutes(deps, svc),
+    ...resourceRoutes(svc),
+    ...kindCollection(svc, 'Repository', '/api/orgs/:org/repositories', 'repositories'),
+    ...pullRequestRoutes(deps, svc),
+    ...secretRoutes(deps, svc),
+    ...externalRoutes(deps),
+    ...catalogRoutes(deps, svc),
+    ...syncRoutes(deps),
+    ...eventRoutes(deps, app.hub, app.metrics),
+    ...webhookRoutes(deps, app.dispatcher),
+  ];
+}
+
+/** The Koa app of the HTTP API: one error envelope, request ids, logs, metrics, auth per route. */
+export function createApiApp(deps: ApiDeps): ApiApp {
+  const koa = new Koa<ApiState>();
+  koa.proxy = false;
+  const metrics = createApiMetrics();
+  const tokens = createTokenService(deps.store);
+  const hub = createEventHub(deps.store.events, deps.logger);
+  const app = koa as unknown as ApiApp & { metrics: ApiMetrics; tokens: TokenService; routes: RouteDef[] };
+  const routes = allRoutes(deps, { metrics, hub, dispatcher: () => app.webhookDispatcher, openapi: () => openApiDocument(routes) });
+  const router = new Router<ApiState>();
+  for (const r of routes) {
+    const guard = authorize(r.auth, tokens);
+    router.register(r.path, [r.method], async (ctx, next) => {
+      const c = ctx as unknown as ApiContext;
+      c.state.route = r.path;
+      await guard(c);
+      await r.handler(c);
+      return next();
+    });
+  }
+
+  koa.use(async (ctx, next) => {
+    const given = ctx.get('x-request-id');
+    const requestId = REQUEST_ID.test(given) ? given : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.state.log = deps.logger.child({ requestId });
+    ctx.set('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = ctx.state.route ?? 'unmatched';
+      metrics.observeRequest(ctx.method, route, ctx.status, seconds);
+      // Path templates only: ids in paths are not secret, but query strings may carry anything.
+      ctx.state.log.info({ method: ctx.method, route, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
+    }
+  });
+  koa.use(errorMiddleware());
+  koa.use(router.routes());
+  koa.use(async (ctx) => {
+    if (ctx.state.route) return;
+    const match = router.match(ctx.path, ctx.method);
+    if (match.path.length && !match.pathAndMethod.length) {
+      const allowed = [...new Set(match.path.flatMap((l) => l.methods))].filter((m) => m !== 'HEAD');
+      ctx.set('Allow', allowed.join(', '));
+      throw new MethodNotAllowedError(ctx.method, allowed);
+    }
+    throw new NotFoundError(`no route for ${ctx.method} ${ctx.path}`);
+  });
+
+  Object.assign(app, { metrics, tokens, routes, shutdown: () => hub.close() });
+  return app;
+}

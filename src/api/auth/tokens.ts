@@ -1,0 +1,91 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BadRequestError, NotFoundError } from '../../errors/index.ts';
+import { normalizeOrgSlug } from '../../kinds/index.ts';
+import type { Store } from '../../store/types.ts';
+import { PLATFORM_ORG, ROLES, type Principal, type Role } from '../context.ts';
+
+/** A token as listed: never the token or its hash. */
+export interface TokenInfo {
+  id: string;
+  org: string;
+  role: Role;
+  subject: string;
+  createdAt: string;
+  revoked: boolean;
+}
+
+export interface TokenService {
+  /** Returns the token text once; only its sha256 is stored. */
+  create(input: { org: string; role: Role; subject?: string }): Promise<{ token: string; info: TokenInfo }>;
+  list(filter?: { org?: string }): Promise<TokenInfo[]>;
+  /** Returns false when no such token. */
+  revoke(id: string): Promise<boolean>;
+  /** The principal of a valid, unrevoked token, undefined otherwise. */
+  verify(token: string): Promise<Principal | undefined>;
+}
+
+const PREFIX = 'krd';
+const TOKEN_RE = /^krd_([a-f0-9]{16})_([A-Za-z0-9_-]{43})$/;
+
+interface Row {
+  id: string;
+  token_hash: string;
+  org: string;
+  role: Role;
+  subject: string;
+  created_at: string | Date;
+  revoked: boolean;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function toInfo(r: Row): TokenInfo {
+  const createdAt = r.created_at instanceof Date ? r.created_at.toISOString() : new Date(r.created_at).toISOString();
+  return { id: r.id, org: r.org, role: r.role, subject: r.subject, createdAt, revoked: r.revoked };
+}
+
+/** Bearer tokens in table api_tokens (migration 101): `krd_<id>_<secret>`, looked up by id, compared by hash. */
+export function createTokenService(store: Pick<Store, 'query'>): TokenService {
+  return {
+    async create({ org, role, subject }) {
+      if (!ROLES.includes(role)) throw new BadRequestError(`role must be one of ${ROLES.join(', ')}`);
+      const slug = org === PLATFORM_ORG ? PLATFORM_ORG : normalizeOrgSlug(org);
+      if (!slug) throw new BadRequestError('org is required');
+      const id = randomBytes(8).toString('hex');
+      const token = `${PREFIX}_${id}_${randomBytes(32).toString('base64url')}`;
+      const rows = await store.query<Row>(
+        `INSERT INTO api_tokens (id, token_hash, org, role, subject) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id, token_hash, org, role, subject, created_at, revoked`,
+        [id, sha256(token).toString('hex'), slug, role, subject?.trim() || `token-${id}`],
+      );
+      return { token, info: toInfo(rows[0]!) };
+    },
+    async list(filter = {}) {
+      const rows = filter.org
+        ? await store.query<Row>('SELECT * FROM api_tokens WHERE org = $1 ORDER BY created_at, id', [filter.org])
+        : await store.query<Row>('SELECT * FROM api_tokens ORDER BY created_at, id');
+      return rows.map(toInfo);
+    },
+    async revoke(id) {
+      const rows = await store.query<{ id: string }>(
+        'UPDATE api_tokens SET revoked = true, revoked_at = now() WHERE id = $1 RETURNING id',
+        [id],
+      );
+      if (rows.length === 0) throw new NotFoundError(`no token with id ${id}`);
+      return true;
+    },
+    async verify(token) {
+      const m = TOKEN_RE.exec(token);
+      if (!m) return undefined;
+      const rows = await store.query<Row>('SELECT * FROM api_tokens WHERE id = $1', [m[1]]);
+      const row = rows[0];
+      if (!row || row.revoked) return undefined;
+      const stored = Buffer.from(row.token_hash, 'hex');
+      const given = sha256(token);
+      if (stored.length !== given.length || !timingSafeEqual(stored, given)) return undefined;
+      return { tokenId: row.id, org: row.org, role: row.role, subject: row.subject };
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import type { ParameterizedContext } from 'koa';
+import type { Logger } from 'pino';
+
+export type Role = 'admin' | 'writer' | 'reader';
+export const ROLES: readonly Role[] = ['admin', 'writer', 'reader'];
+/** The org of a platform token: it may act on every org and on cross-org routes. */
+export const PLATFORM_ORG = '*';
+
+/** Who called: resolved from the bearer token; never holds the token itself. */
+export interface Principal {
+  tokenId: string;
+  org: string;
+  role: Role;
+  subject: string;
+}
+
+export interface ApiState {
+  requestId: string;
+  log: Logger;
+  principal?: Principal;
+  /** Route template, for metrics and logs (never the raw path with ids in it). */
+  route?: string;
+  /** Parsed JSON body, set by readJson. */
+  body?: unknown;
+  rawBody?: Buffer;
+}
+
+export type ApiContext = ParameterizedContext<ApiState> & { params: Record<string, string> };
+
+/**
+ * How a route is guarded:
+ * public: no token; any: any valid token; org-read / org-write: a role on the `:org` of the path
+ * (writer or admin to write); platform-read / platform-write: a platform token (org `*`);
+ * hmac: the route verifies its own signature (inbound webhooks).
+ */
+export type AuthRule = 'public' | 'any' | 'org-read' | 'org-write' | 'platform-read' | 'platform-write' | 'hmac';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface RouteDef {
+  method: HttpMethod;
+  /** Koa router path, `:param` segments. */
+  path: string;
+  auth: AuthRule;
+  summary: string;
+  handler(ctx: ApiContext): Promise<void>;
+}

@@ -1,0 +1,91 @@
+import type { ErrorDetail } from '../errors/index.ts';
+import type { Resource } from '../kinds/index.ts';
+import type { DesiredState } from '../loader/types.ts';
+import type { Store, SyncRun } from '../store/types.ts';
+import type { Logger } from 'pino';
+
+/** What the continuous sync loop reports; the API only reads it. */
+export interface SyncStatus {
+  state: 'Idle' | 'Syncing' | 'Failed' | 'Stopped';
+  /** The revision last applied, undefined before the first successful sync. */
+  syncedRevision?: string;
+  /** The revision last fetched from the source. */
+  fetchedRevision?: string;
+  lastRun?: SyncRun;
+  /** Whether the cluster is reachable (health of the driver); readyz reports it. */
+  clusterReachable: boolean;
+  /** Whether the config source (git) answered its last fetch. */
+  sourceReachable?: boolean;
+  message?: string;
+}
+
+/** Validation + plan of one revision against another, as the planner renders it for a PR check. */
+export interface PreviewResult {
+  base: string;
+  head: string;
+  valid: boolean;
+  errors: ErrorDetail[];
+  /** Resource-level plan: created, changed (with field diffs), pruned. Shape owned by plan/. */
+  plan: unknown;
+}
+
+export interface ConfigPort {
+  current(): DesiredState | undefined;
+  lastError(): ErrorDetail[];
+}
+
+export interface SyncPort {
+  status(): SyncStatus;
+  trigger(reason: string): Promise<void>;
+  preview(base: string, head: string): Promise<PreviewResult>;
+}
+
+/** A change to the config repo, applied by writeback/ as one commit (or one branch with mode pull-request). */
+export interface ConfigWriteRequest {
+  operation: 'apply' | 'delete';
+  org: string;
+  kind: string;
+  name: string;
+  /** The full document for apply; absent for delete. */
+  resource?: Resource;
+  /** The revision the client read (If-Match); the writer answers ConflictError when the resource changed since. */
+  expectedRevision?: string;
+  mode: 'commit' | 'pull-request';
+  author: { name: string; email?: string };
+  message?: string;
+}
+
+export interface WriterPort {
+  write(req: ConfigWriteRequest): Promise<{ commit: string; branch: string; path: string }>;
+}
+
+/** Kubernetes Secrets of an org's tenant namespace: the only place secret values go. */
+export interface SecretsPort {
+  list(org: string): Promise<{ name: string; keys: string[] }[]>;
+  /** Creates or replaces the Secret's data. */
+  put(org: string, name: string, data: Record<string, string>): Promise<void>;
+  /** Returns false when absent. */
+  delete(org: string, name: string): Promise<boolean>;
+  /** The value of one key, undefined when the Secret or key is absent. Used by the webhook dispatcher only. */
+  read(org: string, name: string, key: string): Promise<string | undefined>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface ApiDeps {
+  store: Store;
+  config: ConfigPort;
+  sync: SyncPort;
+  writer?: WriterPort;
+  secrets?: SecretsPort;
+  logger: Logger;
+  clock?: Clock;
+  /** Shared secret for POST /api/webhooks/git; the route answers 503 when unset. */
+  gitWebhookSecret?: string;
+  /** SSE heartbeat interval; 15 s by default. */
+  heartbeatMs?: number;
+  /** Events buffered per SSE client before it is dropped as too slow; 1,000 by default. */
+  sseBufferLimit?: number;
+}

@@ -1,0 +1,55 @@
+import type { Middleware } from 'koa';
+import { isKradleError, sanitize, type ErrorDetail } from '../errors/index.ts';
+import type { ApiState } from './context.ts';
+
+export interface ErrorBody {
+  error: { code: string; message: string; details: ErrorDetail[] };
+}
+
+/** Errors raised by Koa itself or its helpers (ctx.throw, body limits) carry an HTTP status and `expose`. */
+interface HttpLikeError {
+  status?: number;
+  statusCode?: number;
+  expose?: boolean;
+  message?: string;
+}
+
+/**
+ * The only place errors become responses: KradleError keeps its status, code and details;
+ * anything else is a 500 with a generic message, and only 5xx log their stack.
+ */
+export function errorMiddleware(): Middleware<ApiState> {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const { status, body } = toResponse(err);
+      const log = ctx.state.log;
+      if (status >= 500) log?.error({ err, status }, 'request failed');
+      else log?.info({ status, code: body.error.code }, 'request refused');
+      ctx.status = status;
+      ctx.body = body;
+    }
+  };
+}
+
+export function toResponse(err: unknown): { status: number; body: ErrorBody } {
+  if (isKradleError(err)) {
+    return { status: err.status, body: envelope(err.code, sanitize(err.message), err.details) };
+  }
+  const e = err as HttpLikeError;
+  const status = e?.status ?? e?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500 && e.expose) {
+    return { status, body: envelope(codeOfStatus(status), sanitize(String(e.message)), []) };
+  }
+  return { status: 500, body: envelope('INTERNAL', 'internal error; see the server log for the request id', []) };
+}
+
+export function envelope(code: string, message: string, details: ErrorDetail[] = []): ErrorBody {
+  return { error: { code, message, details } };
+}
+
+function codeOfStatus(status: number): string {
+  const codes: Record<number, string> = { 400: 'BAD_REQUEST', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+  return codes[status] ?? 'BAD_REQUEST';
+}

@@ -1,0 +1,69 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** One registry per app, so two apps in one process (tests, blue/green) never share counters. */
+export interface ApiMetrics {
+  readonly registry: Registry;
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
+  sseClients: Gauge;
+  writebackCommits: Counter;
+  writebackConflicts: Counter;
+  /** For the sync loop: one finished run. */
+  recordSync(outcome: string, seconds: number): void;
+  /** For the sync loop: resources by kind/org/status after a run (replaces the previous figures). */
+  setResourceCounts(rows: { kind: string; org: string; status: string; count: number }[]): void;
+  recordGitFetch(outcome: 'success' | 'failure'): void;
+}
+
+export function createApiMetrics(): ApiMetrics {
+  const registry = new Registry();
+  const http = new Histogram({
+    name: 'kradle_http_request_duration_seconds',
+    help: 'HTTP request duration by route template and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const sseClients = new Gauge({ name: 'kradle_sse_clients', help: 'Connected SSE clients', registers: [registry] });
+  const writebackCommits = new Counter({
+    name: 'kradle_writeback_commits_total',
+    help: 'Config writes that became commits',
+    registers: [registry],
+  });
+  const writebackConflicts = new Counter({
+    name: 'kradle_writeback_conflicts_total',
+    help: 'Config writes refused with a conflict (stale If-Match or retries exhausted)',
+    registers: [registry],
+  });
+  const syncDuration = new Histogram({
+    name: 'kradle_sync_duration_seconds',
+    help: 'Sync run duration by outcome',
+    labelNames: ['outcome'],
+    buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
+  const resources = new Gauge({
+    name: 'kradle_resources',
+    help: 'Resources by kind, org and sync status',
+    labelNames: ['kind', 'org', 'status'],
+    registers: [registry],
+  });
+  const gitFetches = new Counter({
+    name: 'kradle_git_fetches_total',
+    help: 'Fetches of the config repo by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  return {
+    registry,
+    observeRequest: (method, route, status, seconds) => http.observe({ method, route, status: String(status) }, seconds),
+    sseClients,
+    writebackCommits,
+    writebackConflicts,
+    recordSync: (outcome, seconds) => syncDuration.observe({ outcome }, seconds),
+    setResourceCounts(rows) {
+      resources.reset();
+      for (const r of rows) resources.set({ kind: r.kind, org: r.org, status: r.status }, r.count);
+    },
+    recordGitFetch: (outcome) => gitFetches.inc({ outcome }),
+  };
+}

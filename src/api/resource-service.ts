@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import { ConflictError, NotFoundError, WaitingError } from '../errors/index.ts';
+import { tenantNamespace, type KindDefinition, type Resource } from '../kinds/index.ts';
+import type { DesiredResource } from '../loader/types.ts';
+import type { ListPage } from '../store/types.ts';
+import type { ApiDeps } from './deps.ts';
+import { kindOf, normalizeDocument } from './documents.ts';
+import { parseLabelSelector } from './label-selector.ts';
+import type { ApiMetrics } from './metrics.ts';
+
+export interface Actor {
+  subject: string;
+}
+
+export interface WriteOptions {
+  /** If-Match: a config revision or a runtime resourceVersion. */
+  expected?: string;
+  mode?: 'commit' | 'pull-request';
+  actor: Actor;
+  /** Runtime kinds: refuse with 409 when the record exists, even with a resourceVersion. */
+  createOnly?: boolean;
+}
+
+export interface WriteResult {
+  operation: 'create' | 'update' | 'delete';
+  resource?: Resource;
+  commit?: string;
+  branch?: string;
+  path?: string;
+}
+
+export interface ListQuery {
+  labelSelector?: string;
+  limit?: number;
+  continue?: string;
+}
+
+const MAX_LIMIT = 1000;
+
+/** Reads and writes of Kradle resources: config kinds from desired state + Git writer, runtime kinds from the store. */
+export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
+  const { store, config } = deps;
+
+  function desired(org: string, def: KindDefinition, name: string): DesiredResource | undefined {
+    return config.current()?.get(def.kind, org, name);
+  }
+
+  async function list(org: string, def: KindDefinition, q: ListQuery): Promise<ListPage<Resource>> {
+    const limit = Math.min(Math.max(q.limit ?? 500, 1), MAX_LIMIT);
+    if (def.storage === 'runtime') {
+      return store.resources.list(def.kind, { namespace: tenantNamespace(org), labelSelector: q.labelSelector, limit, continue: q.continue });
+    }
+    const match = parseLabelSelector(q.labelSelector);
+    const after = q.continue ? Buffer.from(q.continue, 'base64url').toString('utf8') : '';
+    const all = (config.current()?.byOrg(org) ?? [])
+      .filter((d) => d.id.kind === def.kind && d.id.name > after && match(d.object.metadata.labels ?? {}))
+      .sort((a, b) => (a.id.name < b.id.name ? -1 : 1));
+    const items = all.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map((d) => d.object),
+      ...(all.length > limit && last ? { continue: Buffer.from(last.id.name).toString('base64url') } : {}),
+    };
+  }
+
+  /** The resource and its ETag; config kinds carry status from the inventory. */
+  async function get(org: string, kindName: string, name: string): Promise<{ resource: Resource; etag: string }> {
+    const def = kindOf(kindName);
+    if (def.storage === 'runtime') {
+      const r = await store.resources.get(def.kind, tenantNamespace(org), name);
+      if (!r) throw new NotFoundError(`${def.kind} ${name} not found in org ${org}`);
+      return { resource: r, etag: `"${r.metadata.resourceVersion}"` };
+    }
+    const d = desired(org, def, name);
+    if (!d) throw new NotFoundError(`${def.kind} ${name} not found in org ${org}`);
+    const entries = await store.inventory.list({ sourceKey: d.key });
+    const status = {
+      revision: config.current()?.revision,
+      objects: entries.map((e) => ({ target: e.target, syncStatus: e.syncStatus, health: e.health, revision: e.revision })),
+    };
+    // The revision before '+' is what If-Match sends to the writer; the digest makes status changes visible to caches.
+    const digest = createHash('sha256').update(JSON.stringify(status)).digest('hex').slice(0, 12);
+    return { resource: { ...d.object, status }, etag: `"${status.revision}+${digest}"` };
+  }
+
+  async function writeConfig(org: string, doc: Resource | undefined, def: KindDefinition, name: string, opts: WriteOptions) {
+    if (!deps.writer) throw new WaitingError('write-back to the config repo is not configured on this server');
+    const existed = Boolean(desired(org, def, name));
+    if (!doc && !existed) throw new NotFoundError(`${def.kind} ${name} not found in org ${org}`);
+    try {
+      const out = await deps.writer.write({
+        operation: doc ? 'apply' : 'delete',
+        org,
+        kind: def.kind,
+        name,
+        resource: doc,
+        expectedRevision: opts.expected?.split('+')[0],
+        mode: opts.mode ?? 'commit',
+        author: { name: opts.actor.subject },
+      });
+      metrics.writebackCommits.inc();
+      const operation = doc ? (existed ? 'update' : 'create') : 'delete';
+      return { operation, resource: doc, ...out } satisfies WriteResult;
+    } catch (err) {
+      if (err instanceof ConflictError) metrics.writebackConflicts.inc();
+      throw err;
+    }
+  }
+
+  async function writeRuntime(doc: Resource, opts: WriteOptions): Promise<WriteResult> {
+    const ns = doc.metadata.namespace!;
+    const current = await store.resources.get(doc.kind, ns, doc.metadata.name);
+    const ctx = { actor: opts.actor.subject };
+    if (!current) return { operation: 'create', resource: await store.resources.create(doc, ctx) };
+    if (opts.createOnly) throw new ConflictError(`${doc.kind} ${doc.metadata.name} already exists`);
+    const rv = opts.expected ?? doc.metadata.resourceVersion;
+    if (!rv) throw new ConflictError(`${doc.kind} ${doc.metadata.name} exists; send If-Match or metadata.resourceVersion to update it`);
+    const updated = await store.resources.update({ ...doc, metadata: { ...doc.metadata, resourceVersion: rv } }, ctx);
+    return { operation: 'update', resource: updated };
+  }
+
+  async function apply(org: string, body: Record<string, unknown>, opts: WriteOptions & { kind?: string }): Promise<WriteResult> {
+    const doc = normalizeDocument(org, body, opts.kind);
+    const def = kindOf(doc.kind);
+    const result = def.storage === 'config' ? await writeConfig(org, doc, def, doc.metadata.name, opts) : await writeRuntime(doc, opts);
+    await audit(org, opts.actor, 'apply', doc.kind, doc.metadata.name, result.operation);
+    return result;
+  }
+
+  async function remove(org: string, kindName: string, name: string, opts: WriteOptions): Promise<WriteResult> {
+    const def = kindOf(kindName);
+    let result: WriteResult;
+    if (def.storage === 'config') result = await writeConfig(org, undefined, def, name, opts);
+    else {
+      const ok = await store.resources.delete(def.kind, tenantNamespace(org), name, { resourceVersion: opts.expected, actor: opts.actor.subject });
+      if (!ok) throw new NotFoundError(`${def.kind} ${name} not found in org ${org}`);
+      result = { operation: 'delete' };
+    }
+    await audit(org, opts.actor, 'delete', def.kind, name, 'delete');
+    return result;
+  }
+
+  async function audit(org: string, actor: Actor, action: string, kind: string, name: string, outcome: string) {
+    await store.audit.append({ org, actor: actor.subject, action, resource: { kind, namespace: tenantNamespace(org), name }, outcome, digest: null });
+  }
+
+  return { list, get, apply, remove, audit };
+}
+
+export type ResourceService = ReturnType<typeof createResourceService>;

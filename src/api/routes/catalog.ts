@@ -1,0 +1,65 @@
+import { NotFoundError } from '../../errors/index.ts';
+import { normalizeName, tenantNamespace } from '../../kinds/index.ts';
+import { readJson, requireString } from '../body.ts';
+import type { RouteDef } from '../context.ts';
+import type { ApiDeps } from '../deps.ts';
+import type { ResourceService } from '../resource-service.ts';
+import { actorOf, listQuery, sendPage } from './helpers.ts';
+import { kindCollection } from './resources.ts';
+
+export const FEED_LABEL = 'kradle.a5c.ai/feed';
+
+/** Where KServe serves a model, from its name, namespace and protocol (§9.1). */
+function endpointOf(org: string, name: string, protocol: unknown): string {
+  const base = `http://${name}.${tenantNamespace(org)}.svc.cluster.local`;
+  return protocol === 'v2' ? `${base}/v2/models/${name}/infer` : `${base}/v1/models/${name}:predict`;
+}
+
+/** Inference (spec §12.1) and artifact (§12.2) routes: configs become commits, published versions are store records. */
+export function catalogRoutes(deps: ApiDeps, svc: ResourceService): RouteDef[] {
+  const services = kindCollection(svc, 'KradleInferenceService', '/api/orgs/:org/inference/services', 'inference services');
+  const withEndpoint = services.map((r) => (r.method === 'GET' && r.path.endsWith('/:name')
+    ? { ...r, summary: 'Get an inference service with its resolved endpoint', async handler(ctx: Parameters<RouteDef['handler']>[0]) {
+      const { resource, etag } = await svc.get(ctx.params.org!, 'KradleInferenceService', ctx.params.name!);
+      const model = (resource.spec.predictor as { model?: { protocolVersion?: string } } | undefined)?.model;
+      ctx.set('ETag', etag);
+      ctx.body = { ...resource, endpoint: endpointOf(ctx.params.org!, resource.metadata.name, model?.protocolVersion) };
+    } }
+    : r));
+  return [
+    ...withEndpoint,
+    ...kindCollection(svc, 'KradleServingRuntime', '/api/orgs/:org/inference/runtimes', 'serving runtimes', { getOne: false, remove: false }),
+    ...kindCollection(svc, 'ArtifactRegistry', '/api/orgs/:org/artifacts/registries', 'artifact registries', { getOne: false, remove: false }),
+    ...kindCollection(svc, 'ArtifactFeed', '/api/orgs/:org/artifacts/feeds', 'artifact feeds', { getOne: false, remove: false }),
+    {
+      method: 'GET', path: '/api/orgs/:org/artifacts/feeds/:feed/versions', auth: 'org-read', summary: 'List published versions of a feed',
+      async handler(ctx) {
+        const { org, feed } = ctx.params as { org: string; feed: string };
+        const q = listQuery(ctx);
+        const selector = [`${FEED_LABEL}=${feed}`, q.labelSelector].filter(Boolean).join(',');
+        sendPage(ctx, await deps.store.resources.list('ArtifactVersion', { namespace: tenantNamespace(org), ...q, labelSelector: selector }));
+      },
+    },
+    {
+      method: 'POST', path: '/api/orgs/:org/artifacts/feeds/:feed/publish', auth: 'org-write',
+      summary: 'Publish a version to a feed ({name, version, packageType, size?, digest?}); 409 when it exists',
+      async handler(ctx) {
+        const { org, feed } = ctx.params as { org: string; feed: string };
+        if (!deps.config.current()?.get('ArtifactFeed', org, feed)) throw new NotFoundError(`ArtifactFeed ${feed} not found in org ${org}`);
+        const body = await readJson(ctx);
+        const pkg = requireString(body, 'name');
+        const version = requireString(body, 'version');
+        const spec = {
+          ...body, feedRef: feed, name: pkg, version, packageType: requireString(body, 'packageType'),
+          publishedBy: actorOf(ctx).subject, publishedAt: (deps.clock?.now() ?? new Date()).toISOString(),
+        };
+        const metadata = { name: normalizeName(`${feed}-${pkg}-${version}`), labels: { [FEED_LABEL]: feed } };
+        // A published version is immutable: create only, never the apply-with-update path.
+        const doc = { kind: 'ArtifactVersion', metadata, spec };
+        const { resource } = await svc.apply(org, doc, { actor: actorOf(ctx), kind: 'ArtifactVersion', createOnly: true });
+        ctx.status = 201;
+        ctx.body = resource;
+      },
+    },
+  ];
+}

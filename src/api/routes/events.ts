@@ -1,0 +1,58 @@
+import { BadRequestError } from '../../errors/index.ts';
+import type { ApiContext, RouteDef } from '../context.ts';
+import type { ApiDeps } from '../deps.ts';
+import type { EventHub } from '../event-hub.ts';
+import type { ApiMetrics } from '../metrics.ts';
+import { createSseClient } from '../sse-client.ts';
+
+function lastEventId(ctx: ApiContext): number | undefined {
+  const raw = ctx.get('last-event-id') || (typeof ctx.query.lastEventId === 'string' ? ctx.query.lastEventId : '');
+  if (!raw) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new BadRequestError('Last-Event-ID must be a non-negative integer (an event seq)');
+  return n;
+}
+
+/** SSE streams of store events; ids are the store's seq, so clients resume with Last-Event-ID. */
+export function eventRoutes(deps: ApiDeps, hub: EventHub, metrics: ApiMetrics): RouteDef[] {
+  async function stream(ctx: ApiContext, org: string | undefined): Promise<void> {
+    const from = lastEventId(ctx);
+    const log = ctx.state.log;
+    ctx.respond = false;
+    const res = ctx.res;
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+      'X-Request-Id': ctx.state.requestId,
+    });
+    res.write(`retry: 2000\ndata: ${JSON.stringify({ type: 'connected' })}\n\n`);
+    metrics.sseClients.inc();
+    const client = createSseClient({
+      res, events: deps.store.events, org, lastEventId: from, log,
+      bufferLimit: deps.sseBufferLimit ?? 1000, heartbeatMs: deps.heartbeatMs ?? 15_000,
+      onClose(reason) {
+        hub.leave(client);
+        metrics.sseClients.dec();
+        log.info({ reason }, 'sse stream closed');
+      },
+    });
+    ctx.req.on('close', () => client.close('client disconnected'));
+    await hub.join(client);
+    // A client gone while joining closed before the hub knew it: take it out again.
+    if (res.writableEnded || res.destroyed) return hub.leave(client);
+    await client.start();
+  }
+
+  return [
+    {
+      method: 'GET', path: '/api/orgs/:org/events', auth: 'org-read', summary: 'SSE stream of the org events (id = event seq; Last-Event-ID resumes)',
+      handler: (ctx) => stream(ctx, ctx.params.org!),
+    },
+    {
+      method: 'GET', path: '/api/events', auth: 'any', summary: 'SSE stream of every event (platform token) or of the token org',
+      handler: (ctx) => stream(ctx, ctx.state.principal!.org === '*' ? undefined : ctx.state.principal!.org),
+    },
+  ];
+}
