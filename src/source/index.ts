@@ -2,3 +2,4 @@
 // It must not parse YAML or know about kinds (loader/ does), and it never writes to the repository (writeback/ does).
 export type { ConfigSource, FetchResult, Snapshot, SnapshotFile } from './types.ts';
 export { createGitSource, type GitSource, type GitSourceOptions } from './git-source.ts';
+export type { RemoteAuth } from './remote-url.ts';

@@ -4,6 +4,7 @@ import { type GitContext, readBlobById, subtreeOid } from './objects.ts';
 import { isYamlPath, normalizeDir } from './paths.ts';
 import { resolveRev } from './resolve.ts';
 import { snapshotCommit } from './snapshot.ts';
+import type { RemoteAuth } from './remote-url.ts';
 import type { ConfigSource, FetchResult, Snapshot } from './types.ts';
 
 export interface GitSourceOptions {
@@ -15,6 +16,10 @@ export interface GitSourceOptions {
   path?: string;
   /** The isomorphic-git cache object; pass one to share parsed pack indexes with other readers. */
   cache?: object;
+  /** Remote only: where fetched objects are kept; default `.kradle/cache/<host-path>-<hash>`. */
+  cacheDir?: string;
+  /** Remote only: a bearer token, or basic credentials answered when the server asks. */
+  auth?: RemoteAuth;
 }
 
 /** A ConfigSource plus blob reads by id, for callers that keep their own file lists. */

@@ -1,5 +1,5 @@
 // Real Git repositories on disk, built with the git CLI, for tests and benches.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -80,4 +80,17 @@ export function renameAndCommit(repo: TestRepo, from: string, to: string): strin
   repo.git('mv', from, to);
   repo.git('commit', '-q', '-m', `rename ${from}`);
   return repo.head();
+}
+
+/**
+ * Runs git without blocking the event loop: needed whenever git talks to a server that lives in
+ * this same process (the smart-HTTP test server), which a synchronous call would deadlock.
+ */
+export function runGitAsync(cwd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { cwd, env: ENV, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`git ${args[0]} failed: ${stderr.toString().trim()}`));
+      else resolve(stdout.toString().trim());
+    });
+  });
 }
