@@ -45,6 +45,8 @@ export interface RuntimeResources {
   updateStatus(doc: Resource, ctx?: WriteContext): Promise<StoredResource>;
   /** Deletes; guarded when `resourceVersion` is given. Returns false when absent. */
   delete(kind: string, namespace: string, name: string, opts?: { resourceVersion?: string } & WriteContext): Promise<boolean>;
+  /** Creates many records in one statement (bulk loads, benchmarks); ConflictError and nothing written when any exists. */
+  createMany(docs: Resource[], ctx?: WriteContext): Promise<StoredResource[]>;
 }
 
 export interface StoreEvent {
@@ -56,6 +58,8 @@ export interface StoreEvent {
   namespace: string | null;
   name: string;
   resourceVersion: string | null;
+  /** WriteContext.actor of the write, when given. */
+  actor?: string | null;
   payload: unknown;
   createdAt: string;
 }
@@ -67,6 +71,7 @@ export interface NewEvent {
   namespace?: string | null;
   name: string;
   payload?: unknown;
+  actor?: string;
 }
 
 export interface Events {
@@ -80,7 +85,11 @@ export interface Events {
    * Wake-ups come from LISTEN/NOTIFY (server) or an in-process signal (PGlite); delivery
    * always re-reads from the last delivered seq, so a missed wake-up loses nothing.
    */
-  subscribe(afterSeq: number, onEvent: (e: StoreEvent) => void, opts?: { org?: string }): Subscription;
+  subscribe(
+    afterSeq: number,
+    onEvent: (e: StoreEvent) => void,
+    opts?: { org?: string; onError?: (err: unknown) => void },
+  ): Subscription;
 }
 
 export interface Subscription {

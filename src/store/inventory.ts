@@ -1,0 +1,87 @@
+import type { Queryable } from './driver.ts';
+import { iso } from './rows.ts';
+import type { Inventory, InventoryEntry } from './types.ts';
+
+const TARGET = 'api_version text, kind text, namespace text, name text';
+
+interface Row {
+  source_key: string;
+  org: string | null;
+  target_api_version: string;
+  target_kind: string;
+  target_namespace: string;
+  target_name: string;
+  revision: string;
+  content_hash: string;
+  sync_status: InventoryEntry['syncStatus'];
+  health: InventoryEntry['health'];
+  conditions: InventoryEntry['conditions'];
+  updated_at: unknown;
+}
+
+function toEntry(r: Row): InventoryEntry {
+  return {
+    sourceKey: r.source_key,
+    org: r.org,
+    target: { apiVersion: r.target_api_version, kind: r.target_kind, namespace: r.target_namespace || null, name: r.target_name },
+    revision: r.revision,
+    contentHash: r.content_hash,
+    syncStatus: r.sync_status,
+    health: r.health,
+    conditions: r.conditions,
+    updatedAt: iso(r.updated_at),
+  };
+}
+
+const targetJson = (t: InventoryEntry['target']) => ({ api_version: t.apiVersion, kind: t.kind, namespace: t.namespace ?? '', name: t.name });
+
+/** What the controller applied, one row per (source resource, target object); written in one statement per call. */
+export function createInventory(q: Queryable): Inventory {
+  return {
+    async upsert(entries) {
+      // Last entry wins for a repeated key: one INSERT may not touch the same row twice.
+      const byKey = new Map<string, object>();
+      for (const e of entries) {
+        const t = targetJson(e.target);
+        byKey.set(JSON.stringify([e.sourceKey, t]), {
+          ...t, source_key: e.sourceKey, org: e.org, revision: e.revision, content_hash: e.contentHash,
+          sync_status: e.syncStatus, health: e.health, conditions: e.conditions ?? [],
+        });
+      }
+      if (!byKey.size) return;
+      await q.query(
+        `INSERT INTO inventory (source_key, org, target_api_version, target_kind, target_namespace, target_name,
+                                revision, content_hash, sync_status, health, conditions, updated_at)
+         SELECT x.source_key, x.org, x.api_version, x.kind, x.namespace, x.name, x.revision, x.content_hash,
+                x.sync_status, x.health, x.conditions, now()
+         FROM jsonb_to_recordset($1::jsonb) AS x(source_key text, org text, ${TARGET}, revision text, content_hash text,
+              sync_status text, health text, conditions jsonb)
+         ON CONFLICT (source_key, target_api_version, target_kind, target_namespace, target_name) DO UPDATE SET
+           org = excluded.org, revision = excluded.revision, content_hash = excluded.content_hash,
+           sync_status = excluded.sync_status, health = excluded.health, conditions = excluded.conditions, updated_at = now()`,
+        [JSON.stringify([...byKey.values()])],
+      );
+    },
+    async remove(targets) {
+      if (!targets.length) return;
+      await q.query(
+        `DELETE FROM inventory AS i USING jsonb_to_recordset($1::jsonb) AS x(${TARGET})
+         WHERE i.target_api_version = x.api_version AND i.target_kind = x.kind
+           AND i.target_namespace = x.namespace AND i.target_name = x.name`,
+        [JSON.stringify(targets.map(targetJson))],
+      );
+    },
+    async list(filter = {}) {
+      const params: unknown[] = [];
+      const where: string[] = [];
+      if (filter.org !== undefined) where.push(`org = $${params.push(filter.org)}`);
+      if (filter.sourceKey !== undefined) where.push(`source_key = $${params.push(filter.sourceKey)}`);
+      const rows = await q.query<Row>(
+        `SELECT * FROM inventory ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY source_key, target_api_version, target_kind, target_namespace, target_name`,
+        params,
+      );
+      return rows.map(toEntry);
+    },
+  };
+}

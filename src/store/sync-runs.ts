@@ -1,0 +1,53 @@
+import { NotFoundError } from '../errors/index.ts';
+import type { Queryable } from './driver.ts';
+import { iso, isoOrNull } from './rows.ts';
+import type { SyncRun, SyncRuns } from './types.ts';
+
+interface Row {
+  id: unknown;
+  revision: string;
+  started_at: unknown;
+  finished_at: unknown;
+  outcome: SyncRun['outcome'];
+  counts: SyncRun['counts'];
+  errors: SyncRun['errors'];
+}
+
+function toRun(r: Row): SyncRun {
+  return {
+    id: Number(r.id),
+    revision: r.revision,
+    startedAt: iso(r.started_at),
+    finishedAt: isoOrNull(r.finished_at),
+    outcome: r.outcome,
+    counts: r.counts,
+    errors: r.errors,
+  };
+}
+
+/** History of sync attempts: one row per revision the controller tried to apply. */
+export function createSyncRuns(q: Queryable): SyncRuns {
+  return {
+    async start(revision) {
+      const [row] = await q.query<Row>(`INSERT INTO sync_runs (revision) VALUES ($1) RETURNING *`, [revision]);
+      return toRun(row!);
+    },
+    async finish(id, result) {
+      const [row] = await q.query<Row>(
+        `UPDATE sync_runs SET finished_at = now(), outcome = $2, counts = $3::jsonb, errors = $4::jsonb
+         WHERE id = $1 RETURNING *`,
+        [id, result.outcome, JSON.stringify(result.counts ?? {}), JSON.stringify(result.errors ?? [])],
+      );
+      if (!row) throw new NotFoundError(`sync run ${id} not found`);
+      return toRun(row);
+    },
+    async list(opts = {}) {
+      const rows = await q.query<Row>(`SELECT * FROM sync_runs ORDER BY id DESC LIMIT $1`, [Math.max(1, opts.limit ?? 50)]);
+      return rows.map(toRun);
+    },
+    async latest() {
+      const [row] = await q.query<Row>(`SELECT * FROM sync_runs ORDER BY id DESC LIMIT 1`);
+      return row ? toRun(row) : undefined;
+    },
+  };
+}
