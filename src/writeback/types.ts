@@ -57,9 +57,13 @@ export interface WriteResult {
   changed: boolean;
 }
 
+/** Same shape as the source's RemoteAuth: a bearer token or basic credentials. */
+export type RemoteAuth = { token: string } | { username: string; password: string };
+
 export interface RemoteOptions {
+  /** http(s) URL; userinfo in it is used as basic auth and never stored or shown. */
   url: string;
-  auth?: { username?: string; password?: string; headers?: Record<string, string> };
+  auth?: RemoteAuth;
 }
 
 /** Node's fs (the default) or any fs with the promise API isomorphic-git and the ref lock need. */

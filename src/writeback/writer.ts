@@ -8,11 +8,12 @@ import { conventionalPath, type ResourceIdentity } from './identity.ts';
 import { createLocator } from './locator.ts';
 import { withGitdirLock } from './mutex.ts';
 import { compareAndSwapRef, readRef } from './ref-cas.ts';
-import { ensureRepo, fetchBranch, pushCommit } from './remote.ts';
+import { ensureRepo, fetchBranch, pushCommit, remoteTarget } from './remote.ts';
 import type { ConfigWriter, ConfigWriterOptions, FileEdit, WriteRequest, WriteResult } from './types.ts';
 import { applyEdit, documentFingerprint, editIdentity } from './yaml-edit.ts';
 
 const PR_PREFIX = 'kradle/write/';
+const DEEPEN = 200;
 const BRANCH_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Outcome of one attempt: done, or the tip moved (ref or remote) and the edit must be redone. */
@@ -29,11 +30,12 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
   const lister = createTreeLister(ctx);
   const locator = createLocator(ctx);
   const maxAttempts = opts.maxAttempts ?? 5;
+  const target = opts.remote ? remoteTarget(opts.remote) : undefined;
 
   async function tipOf(): Promise<string | null> {
-    if (!opts.remote) return readRef(ctx.fs, ctx.gitdir, `refs/heads/${opts.branch}`);
-    await ensureRepo(ctx);
-    return fetchBranch(ctx, opts.remote, opts.branch);
+    if (!target) return readRef(ctx.fs, ctx.gitdir, `refs/heads/${opts.branch}`);
+    await ensureRepo(ctx, target);
+    return fetchBranch(ctx, target, opts.branch);
   }
 
   async function treeOf(commit: string | null): Promise<string | undefined> {
@@ -49,16 +51,23 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
 
   async function checkIfMatch(req: WriteRequest, tip: string | null, id: ResourceIdentity, guess: string | undefined) {
     if (!req.expectedRevision || req.expectedRevision === tip) return;
-    let expected: string;
-    try {
-      expected = await git.expandOid({ ...ctx, oid: req.expectedRevision });
-    } catch {
-      throw new ConflictError(`revision ${req.expectedRevision} is unknown; read the resource again`);
-    }
+    const expected = await knownCommit(req.expectedRevision);
     if (expected === tip) return;
     if ((await fingerprintAt(expected, id, guess)) !== (await fingerprintAt(tip, id, guess))) {
       throw new ConflictError(`${id.kind} ${id.name} changed since revision ${req.expectedRevision.slice(0, 12)}`);
     }
+  }
+
+  /** Resolves the revision the client read; a shallow cache is deepened once to find it. */
+  async function knownCommit(rev: string): Promise<string> {
+    const expand = () => git.expandOid({ ...ctx, oid: rev }).catch(() => undefined);
+    let oid = await expand();
+    if (!oid && target) {
+      await fetchBranch(ctx, target, opts.branch, DEEPEN);
+      oid = await expand();
+    }
+    if (!oid) throw new ConflictError(`revision ${rev} is unknown; read the resource again`);
+    return oid;
   }
 
   function snapshotOf(revision: string, files: Snapshot['files']): Snapshot {
@@ -80,8 +89,8 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
   }
 
   async function publish(ref: string, expected: string | null, commit: string, branch: string): Promise<boolean> {
-    if (!opts.remote) return compareAndSwapRef(ctx.fs, ctx.gitdir, `refs/heads/${ref}`, expected, commit);
-    return (await pushCommit(ctx, opts.remote, commit, branch)) === 'pushed';
+    if (!target) return compareAndSwapRef(ctx.fs, ctx.gitdir, `refs/heads/${ref}`, expected, commit);
+    return (await pushCommit(ctx, target, commit, branch)) === 'pushed';
   }
 
   async function attempt(req: WriteRequest, prBranch: string | undefined): Promise<Attempt> {
