@@ -1,0 +1,56 @@
+import test from 'ava';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createGitSource, createWorktreeWatcher, snapshotWorktree, type Snapshot } from '../../src/source/index.ts';
+import { createTestRepo } from '../support/git-repo.ts';
+
+const seed = {
+  'orgs/acme/organization.yaml': 'kind: Organization\n',
+  'orgs/acme/teams/core.yml': 'kind: Team\n',
+  'orgs/acme/notes.md': 'x\n',
+  'other/x.yaml': 'kind: Team\n',
+};
+
+test('snapshotWorktree gives the same blob ids as the commit, skips .git and node_modules', async (t) => {
+  const repo = createTestRepo();
+  t.teardown(() => repo.remove());
+  const commit = repo.commit(seed);
+  mkdirSync(join(repo.dir, 'orgs/node_modules/pkg'), { recursive: true });
+  writeFileSync(join(repo.dir, 'orgs/node_modules/pkg/x.yaml'), 'no: 1\n');
+  const fromDisk = await snapshotWorktree(repo.dir, 'orgs');
+  const fromGit = await createGitSource({ url: repo.dir, path: 'orgs' }).snapshot(commit);
+  t.deepEqual(fromDisk.files, fromGit.files);
+  t.regex(fromDisk.revision, /^worktree:[0-9a-f]{40}$/);
+  t.is(Buffer.from(await fromDisk.readBlob(fromDisk.files[0]!.oid)).toString(), seed['orgs/acme/organization.yaml']);
+  t.is((await snapshotWorktree(repo.dir, 'orgs')).revision, fromDisk.revision);
+  t.is((await snapshotWorktree(repo.dir)).files.length, 3);
+});
+
+test('the watcher delivers a snapshot with an uncommitted edit', async (t) => {
+  const repo = createTestRepo();
+  t.teardown(() => repo.remove());
+  repo.commit(seed);
+  const before = await snapshotWorktree(repo.dir, 'orgs');
+  const snapshots: Snapshot[] = [];
+  let notify = () => {};
+  const watcher = createWorktreeWatcher({
+    dir: repo.dir,
+    path: 'orgs',
+    debounceMs: 50,
+    onSnapshot: (s) => {
+      snapshots.push(s);
+      notify();
+    },
+  });
+  t.teardown(() => watcher.close());
+  await watcher.ready;
+  const delivered = new Promise<void>((resolve) => (notify = resolve));
+  repo.write({ 'orgs/acme/teams/core.yml': 'kind: Team\nspec: {}\n' });
+  await delivered;
+  const snap = snapshots.at(-1)!;
+  t.not(snap.revision, before.revision);
+  const core = snap.files.find((f) => f.path === 'orgs/acme/teams/core.yml')!;
+  t.is(core.oid, repo.git('hash-object', 'orgs/acme/teams/core.yml'));
+  t.is(Buffer.from(await snap.readBlob(core.oid)).toString(), 'kind: Team\nspec: {}\n');
+  t.is(repo.git('status', '--porcelain'), 'M orgs/acme/teams/core.yml');
+});
