@@ -5,3 +5,4 @@ export * from './projections/index.ts';
 export * from './apply-order.ts';
 export * from './plan-only-driver.ts';
 export * from './crds.ts';
+export * from './render.ts';

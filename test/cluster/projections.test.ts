@@ -161,6 +161,19 @@ for (const [mode, action] of modes) {
   });
 }
 
+test('a template holding one rule body becomes one rule matching its targetKinds', (t) => {
+  const validate = { message: 'pin tags', pattern: { spec: { containers: [{ image: '!*:latest' }] } } };
+  const single = res('PolicyTemplate', 'pin', { displayName: 'Pin', targetKinds: ['Pod', 'Deployment'], kyverno: { validate } }, null);
+  const policy = project(res('PolicyBinding', 'pin', { templateRef: { name: 'pin' }, mode: 'audit' }), [single]).find((o) => o.kind === 'Policy')!;
+  t.deepEqual(policy.spec, {
+    rules: [{ name: 'pin', match: { any: [{ resources: { kinds: ['Pod', 'Deployment'] } }] }, validate }],
+    validationFailureAction: 'Audit',
+  });
+  const whole = res('PolicyTemplate', 'doc', { displayName: 'Doc', targetKinds: ['Pod'], kyverno: { apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', spec: { background: true, rules: [] } } }, null);
+  const fromDoc = project(res('PolicyBinding', 'doc', { templateRef: 'doc', mode: 'Enforce' }), [whole]).find((o) => o.kind === 'Policy')!;
+  t.deepEqual(fromDoc.spec, { background: true, rules: [], validationFailureAction: 'Enforce' });
+});
+
 test('an approved exception becomes a PolicyException until expiresAt; expired or unapproved, none', (t) => {
   const live = project(exception('2030-01-01T00:00:01Z')).find((o) => o.kind === 'PolicyException')!;
   t.is(live.metadata.annotations?.['kradle.a5c.ai/expires-at'], '2030-01-01T00:00:01.000Z');

@@ -20,11 +20,21 @@ function boundTemplate(binding: DesiredResource, ctx: ProjectionContext): Desire
   return ctx.state.get('PolicyTemplate', binding.org, name) ?? (binding.org ? ctx.state.get('PolicyTemplate', null, name) : undefined);
 }
 
-/** spec.kyverno holds either a Policy spec (`rules: ...`) or a whole Policy document (`spec: {rules}`). */
+const RULE_BODIES = ['validate', 'mutate', 'generate', 'verifyImages'];
+
+/**
+ * spec.kyverno holds a whole Policy document (`spec: {rules}`), a Policy spec (`rules: [...]`), or one rule
+ * body (`validate:`, `mutate:`, ...). A rule body becomes one rule named after the template that matches the
+ * template's targetKinds unless it brings its own match.
+ */
 function kyvernoSpec(template: DesiredResource): Record<string, unknown> {
   const kyverno = asRecord(template.object.spec.kyverno) ?? {};
   const inner = asRecord(kyverno.spec);
-  return structuredClone(inner && ('apiVersion' in kyverno || 'kind' in kyverno || !('rules' in kyverno)) ? inner : kyverno);
+  if (inner && !('rules' in kyverno)) return structuredClone(inner);
+  if ('rules' in kyverno || !RULE_BODIES.some((k) => k in kyverno)) return structuredClone(kyverno);
+  const kinds = Array.isArray(template.object.spec.targetKinds) ? template.object.spec.targetKinds.map(String) : ['*'];
+  const rule = { name: template.id.name, match: { any: [{ resources: { kinds } }] }, ...structuredClone(kyverno) };
+  return { rules: [rule] };
 }
 
 export function policyName(bindingName: string): string {
