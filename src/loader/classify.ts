@@ -12,7 +12,10 @@ export interface Candidate {
 }
 
 /** A document of the revision: either a candidate or the errors that rule it out. */
-export type Classified = { ok: true; candidate: Candidate } | { ok: false; errors: LoadError[] };
+export type Classified =
+  | { ok: true; candidate: Candidate }
+  /** `ghost`: a config document that failed its schema; it still answers lookups, so its referrers don't cascade. */
+  | { ok: false; errors: LoadError[]; ghost?: Candidate };
 
 const at = (path: string, doc: ParsedDoc, pointer: string, code: string, message: string): LoadError => ({
   path,
@@ -43,7 +46,9 @@ export function classifyDocument(path: string, doc: ParsedDoc, validator: Schema
   }
   const issues = schemaIssues(doc, v, validator);
   if (issues.length) {
-    return { ok: false, errors: issues.map((i) => at(path, doc, i.pointer, 'SCHEMA_VIOLATION', `${i.pointer || '/'} ${i.message}`)) };
+    const errors = issues.map((i) => at(path, doc, i.pointer, 'SCHEMA_VIOLATION', `${i.pointer || '/'} ${i.message}`));
+    const named = typeof (v as Resource).metadata?.name === 'string' && typeof (v as Resource).spec === 'object';
+    return { ok: false, errors, ghost: named ? { path, doc, def, resource: v as Resource } : undefined };
   }
   return { ok: true, candidate: { path, doc, def, resource: v as Resource } };
 }

@@ -66,6 +66,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       current = parsed;
       const errors: LoadError[] = [];
       const candidates: Candidate[] = [];
+      const ghosts: Candidate[] = [];
       for (const f of files) {
         const pf = parsed.get(f.oid)!;
         for (const e of pf.errors) errors.push({ path: f.path, line: e.line ?? 1, column: e.column ?? 1, code: e.code, message: e.message });
@@ -73,10 +74,13 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
           stats.documents++;
           const c = classifyDocument(f.path, doc, validator);
           if (c.ok) candidates.push(c.candidate);
-          else errors.push(...c.errors);
+          else {
+            errors.push(...c.errors);
+            if (c.ghost) ghosts.push(c.ghost);
+          }
         }
       }
-      const scoped = checkRevision(candidates, errors);
+      const scoped = checkRevision(candidates, ghosts, errors);
       const finish = () => ((stats.durationMs = performance.now() - started), stats);
       if (errors.length) return { ok: false, revision: snapshot.revision, errors: sortErrors(errors), stats: finish() };
       const state = createDesiredState(snapshot.revision, scoped.map(toDesiredResource));

@@ -14,6 +14,8 @@ export interface OrgInfo {
 export interface Scoped extends Candidate {
   org: string | null;
   namespace: string;
+  /** The org's tenant namespace (null for platform documents). */
+  tenant: string | null;
 }
 
 export interface OrgDirectory {
@@ -73,7 +75,7 @@ export function scopeCandidate(c: Candidate, dir: OrgDirectory, errors: LoadErro
     const slug = c.def.kind === 'Organization' ? ((c.resource.spec.slug as string | undefined) ?? meta.name) : null;
     const tenant = c.resource.spec.namespaceName as string;
     if (slug && !checkLabels(c, slug, [PLATFORM_NAMESPACE, tenant], errors)) return undefined;
-    return { ...c, org: slug, namespace: PLATFORM_NAMESPACE };
+    return { ...c, org: slug, namespace: PLATFORM_NAMESPACE, tenant: slug ? tenant : null };
   }
   if (typeof orgRef !== 'string') {
     errors.push(errorAt(c, '/spec', 'MISSING_ORG', `${c.def.kind} needs spec.organizationRef naming its Organization`));
@@ -92,7 +94,7 @@ export function scopeCandidate(c: Candidate, dir: OrgDirectory, errors: LoadErro
     return undefined;
   }
   if (!checkLabels(c, org.slug, [namespace, org.namespace], errors)) return undefined;
-  return { ...c, org: org.slug, namespace };
+  return { ...c, org: org.slug, namespace, tenant: org.namespace };
 }
 
 /** Labels of the original Kradle are accepted when they agree with the document. */

@@ -10,8 +10,10 @@ import { collectOrgs, errorAt, scopeCandidate, where, type Scoped } from './scop
  * Documents that fail their own checks still exist for lookups, so one mistake reports once
  * instead of cascading into every document that names it.
  */
-export function checkRevision(candidates: Candidate[], errors: LoadError[]): Scoped[] {
-  const dir = collectOrgs(candidates, errors);
+export function checkRevision(candidates: Candidate[], ghosts: Candidate[], errors: LoadError[]): Scoped[] {
+  // A schema-invalid Organization that still names its namespace keeps its org's documents in scope.
+  const ghostOrgs = ghosts.filter((g) => g.def.kind === 'Organization' && typeof g.resource.spec?.namespaceName === 'string');
+  const dir = collectOrgs([...candidates, ...ghostOrgs], errors);
   const scoped: Scoped[] = [];
   for (const c of candidates) {
     if (dir.rejected.has(c)) continue;
@@ -20,6 +22,10 @@ export function checkRevision(candidates: Candidate[], errors: LoadError[]): Sco
   }
   const unique = dropDuplicates(scoped, errors);
   const index = new Map<string, Scoped>();
+  for (const g of ghosts) {
+    const s = g.resource.spec ? scopeCandidate(g, dir, []) : undefined;
+    if (s) index.set(lookupKey(s.def.kind, s.org, s.resource.metadata.name), s);
+  }
   for (const s of unique) index.set(lookupKey(s.def.kind, s.org, s.resource.metadata.name), s);
   const lookup = (kind: string, org: string | null, name: string) => index.get(lookupKey(kind, org, name));
   for (const s of unique) {

@@ -1,12 +1,15 @@
-import { ORG_LABEL, resourceKey, type Resource } from '../kinds/index.ts';
+import { NAMESPACE_LABEL, ORG_LABEL, resourceKey, type Resource } from '../kinds/index.ts';
 import { contentHash } from './hash.ts';
 import type { Scoped } from './scope.ts';
 import type { DesiredResource, DesiredState } from './types.ts';
 
-/** The document as desired state: namespace resolved, org label set, status (the controller's) left out. */
+/**
+ * The document as desired state: namespace resolved, the org and tenant-namespace labels of the original
+ * Kradle set (so an old-style document and its plain equivalent are the same state), status left out.
+ */
 function normalize(s: Scoped): Resource {
   const { metadata, spec, apiVersion, kind } = s.resource;
-  const labels = s.org === null ? metadata.labels : { ...(metadata.labels ?? {}), [ORG_LABEL]: s.org };
+  const labels = s.org === null ? metadata.labels : { ...(metadata.labels ?? {}), [ORG_LABEL]: s.org, [NAMESPACE_LABEL]: s.tenant! };
   const meta = { ...metadata, namespace: s.namespace, ...(labels ? { labels } : {}) };
   return { apiVersion, kind, metadata: meta, spec: spec ?? {} };
 }
