@@ -32,7 +32,7 @@ test('client-node creates, reads, lists by label, replaces and deletes through t
     t.not(replaced.metadata?.resourceVersion, created.metadata?.resourceVersion);
     t.is(await statusOf(api.create(cm('a', {}))), 409);
     await api.delete(cm('a', {}));
-    t.is(await statusOf(api.read(cm('a', {}))), 404);
+    t.is(await statusOf(api.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default' } })), 404);
     t.deepEqual(server.object({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'b' })?.data, { k: 'w' });
     t.is(server.objects('v1', 'ConfigMap', 'default').length, 1);
   }));
@@ -90,7 +90,7 @@ test('status is written through the status subresource only; spec changes bump g
     t.is((created as { status?: unknown }).status, undefined);
     const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'd' };
     server.setStatus(ref, { availableReplicas: 1 });
-    const bumped = await apply({ ...dep, spec: { replicas: 2 } });
+    const bumped = await apply({ ...dep, spec: { replicas: 2 } } as KubernetesObject);
     t.is(bumped.metadata?.generation, 2);
     t.is((bumped as { status?: { availableReplicas?: number } }).status?.availableReplicas, 1);
   }));

@@ -1,0 +1,179 @@
+import test from 'ava';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConflictError, NotFoundError, UpstreamError, WaitingError } from '../../src/errors/index.ts';
+import { createLiveDriver, loadKubeConfig, type KubeObject, type LiveDriver, type WatchEventType } from '../../src/cluster/index.ts';
+import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
+
+const cm = (name: string, data: Record<string, string>, labels: Record<string, string> = {}): KubeObject => ({
+  apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', labels }, data,
+});
+const ref = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name });
+
+async function withDriver(fn: (d: LiveDriver, s: KubeApiServer) => Promise<void>) {
+  const server = await startKubeApiServer();
+  // Through the kubeconfig file, found the way the CLI finds it.
+  const kubeConfig = loadKubeConfig({ env: { KUBECONFIG: server.kubeConfigPath } });
+  try {
+    await fn(createLiveDriver({ kubeConfig: kubeConfig!, backoff: { initialMs: 20, maxMs: 200 } }), server);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Polls until the condition holds; fails (not a timing assertion) only if it never does. */
+async function eventually(cond: () => boolean, what: string) {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
+  if (!cond()) throw new Error(`never happened: ${what}`);
+}
+
+test('apply reports created, unchanged and configured; get, list and delete', (t) =>
+  withDriver(async (d) => {
+    t.is((await d.apply(cm('a', { k: '1' }, { app: 'x' }))).action, 'created');
+    t.is((await d.apply(cm('a', { k: '1' }, { app: 'x' }))).action, 'unchanged');
+    const changed = await d.apply(cm('a', { k: '2' }, { app: 'x' }));
+    t.is(changed.action, 'configured');
+    t.is(changed.live?.data && (changed.live.data as Record<string, string>).k, '2');
+    await d.apply(cm('b', { k: '1' }, { app: 'y' }));
+    const got = await d.get(ref('a'));
+    t.is(typeof got?.metadata.creationTimestamp, 'string', 'objects stay plain JSON');
+    const listed = await d.list('v1', 'ConfigMap', { namespace: 'default', labelSelector: 'app=x' });
+    t.deepEqual(listed.map((o) => [o.apiVersion, o.kind, o.metadata.name]), [['v1', 'ConfigMap', 'a']]);
+    t.is(await d.delete(ref('a')), 'deleted');
+    t.is(await d.delete(ref('a')), 'absent');
+    t.is(await d.get(ref('a')), undefined);
+  }));
+
+test('CRD fields unknown to client-node models survive apply (x-kubernetes-*, default)', (t) =>
+  withDriver(async (d) => {
+    const schema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { mode: { type: 'string', default: 'Audit' } } };
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'things.example.com' },
+      spec: { group: 'example.com', scope: 'Namespaced', names: { kind: 'Thing', plural: 'things', singular: 'thing', listKind: 'ThingList' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: schema } }] },
+    };
+    const out = await d.apply(crd);
+    t.deepEqual(((out.live?.spec as { versions: { schema: { openAPIV3Schema: unknown } }[] }).versions[0].schema.openAPIV3Schema), schema);
+  }));
+
+test('a field another manager changed is a ConflictError; force takes it over', (t) =>
+  withDriver(async (d, server) => {
+    await d.apply(cm('a', { k: '1' }));
+    server.put({ ...cm('a', { k: 'by-hand' }) } as never, 'kubectl-edit');
+    const err = await t.throwsAsync(d.apply(cm('a', { k: '1' })), { instanceOf: ConflictError });
+    t.deepEqual(err?.details.map((x) => x.field), ['.data.k']);
+    t.regex(err!.message, /kubectl-edit/);
+    t.is((await d.apply(cm('a', { k: '1' }), { force: true })).action, 'configured');
+    t.deepEqual(server.managers(ref('a')).map((m) => m.manager), ['kradle']);
+  }));
+
+test('500s become UpstreamError whose message carries no response body or headers', (t) =>
+  withDriver(async (d, server) => {
+    await d.apply(cm('a', { k: '1' }));
+    server.faults.failNext(1, { method: 'PATCH', message: 'body-marker password=hunter2' });
+    const err = await t.throwsAsync(d.apply(cm('a', { k: '2' })), { instanceOf: UpstreamError });
+    t.regex(err!.message, /apply v1 ConfigMap default\/a: InternalError \(HTTP 500\)/);
+    for (const leak of ['body-marker', 'hunter2', 'Headers', 'Body', 'content-type', '{']) t.false(err!.message.includes(leak), leak);
+    t.is(err!.cause, undefined);
+    server.faults.failNext(1, { method: 'GET' });
+    await t.throwsAsync(d.get(ref('a')), { instanceOf: UpstreamError });
+  }));
+
+test('servesKind is false until the CRD is applied; applying its objects waits for it', (t) =>
+  withDriver(async (d) => {
+    const policy = { apiVersion: 'kyverno.io/v1', kind: 'Policy', metadata: { name: 'p', namespace: 'default' }, spec: { rules: [] } };
+    t.false(await d.servesKind('kyverno.io/v1', 'Policy'));
+    const err = await t.throwsAsync(d.apply(policy), { instanceOf: WaitingError });
+    t.is(err?.details[0]?.code, 'KIND_NOT_SERVED');
+    t.is(await d.get({ apiVersion: 'kyverno.io/v1', kind: 'Policy', namespace: 'default', name: 'p' }), undefined);
+    await d.apply({
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'policies.kyverno.io' },
+      spec: { group: 'kyverno.io', scope: 'Namespaced', names: { kind: 'Policy', plural: 'policies' }, versions: [{ name: 'v1', served: true, storage: true }] },
+    });
+    t.true(await d.servesKind('kyverno.io/v1', 'Policy'));
+    t.is((await d.apply(policy)).action, 'created');
+    t.true(await d.servesKind('v1', 'Namespace'));
+    t.false(await d.servesKind('v1', 'NoSuchKind'));
+  }));
+
+type Seen = [WatchEventType, string, string];
+
+async function watching(d: LiveDriver) {
+  const seen: Seen[] = [];
+  const errors: unknown[] = [];
+  const handle = await d.watch('v1', 'ConfigMap', { namespace: 'default' }, (type, o) => {
+    seen.push([type, o.metadata.name, String((o.data as Record<string, string> | undefined)?.k)]);
+  }, (e) => errors.push(e));
+  return { seen, errors, handle };
+}
+
+test('watch sees existing objects, then ADDED, MODIFIED and DELETED', (t) =>
+  withDriver(async (d) => {
+    await d.apply(cm('old', { k: '0' }));
+    const w = await watching(d);
+    await d.apply(cm('a', { k: '1' }));
+    await d.apply(cm('a', { k: '2' }));
+    await d.delete(ref('a'));
+    await eventually(() => w.seen.length >= 4, 'four events');
+    w.handle.stop();
+    t.deepEqual(w.seen, [['ADDED', 'old', '0'], ['ADDED', 'a', '1'], ['MODIFIED', 'a', '2'], ['DELETED', 'a', '2']]);
+  }));
+
+test('a dropped watch reconnects from its resourceVersion and misses nothing', (t) =>
+  withDriver(async (d, server) => {
+    const w = await watching(d);
+    server.faults.failNext(2, { method: 'GET', path: /\/configmaps$/ }); // the first reconnects fail: back-off
+    t.is(server.faults.dropWatches(), 1);
+    await d.apply(cm('a', { k: '1' }));
+    await d.apply(cm('a', { k: '2' }));
+    await eventually(() => w.seen.length >= 2, 'two events after the drop');
+    await eventually(() => server.openWatches() === 1, 'watch re-established');
+    w.handle.stop();
+    t.deepEqual(w.seen, [['ADDED', 'a', '1'], ['MODIFIED', 'a', '2']]);
+    t.true(w.errors.some((e) => e instanceof UpstreamError));
+  }));
+
+test('410 Gone after a drop re-lists and reports the difference', (t) =>
+  withDriver(async (d, server) => {
+    await d.apply(cm('stays', { k: '0' }));
+    await d.apply(cm('goes', { k: '0' }));
+    const w = await watching(d);
+    server.faults.failNext(1, { method: 'GET', path: /\/configmaps$/ });
+    server.faults.dropWatches();
+    await d.apply(cm('stays', { k: '1' }));
+    await d.delete(ref('goes'));
+    await d.apply(cm('new', { k: '1' }));
+    server.compactHistory();
+    await eventually(() => w.seen.length >= 5, 'the difference after a re-list');
+    w.handle.stop();
+    t.deepEqual(w.seen.slice(2).sort(), [['ADDED', 'new', '1'], ['DELETED', 'goes', '0'], ['MODIFIED', 'stays', '1']]);
+  }));
+
+test('loadKubeConfig: explicit path, KUBECONFIG, none found, in-cluster service account', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'kradle-kc-'));
+  try {
+    t.throws(() => loadKubeConfig({ path: join(dir, 'missing'), env: {} }), { instanceOf: NotFoundError });
+    t.is(loadKubeConfig({ env: { HOME: dir, KUBECONFIG: join(dir, 'missing') }, serviceAccountDir: dir }), undefined);
+    await writeFile(join(dir, 'token'), 'sa-token');
+    const kc = loadKubeConfig({ env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' }, serviceAccountDir: dir });
+    t.is(kc?.getCurrentCluster()?.server, 'https://10.0.0.1:443');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('against a real cluster (KUBECONFIG)', async (t) => {
+  if (!process.env.KUBECONFIG) {
+    t.log('skipped: KUBECONFIG is not set, no real cluster to talk to');
+    t.pass();
+    return;
+  }
+  const kubeConfig = loadKubeConfig({ env: process.env });
+  const d = createLiveDriver({ kubeConfig: kubeConfig! });
+  t.true(await d.servesKind('v1', 'Namespace'));
+  const name = `kradle-live-test-${process.pid}`;
+  t.is((await d.apply(cm(name, { k: '1' }))).action, 'created');
+  t.is((await d.apply(cm(name, { k: '1' }))).action, 'unchanged');
+  t.is(await d.delete(ref(name)), 'deleted');
+});
