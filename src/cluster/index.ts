@@ -6,3 +6,5 @@ export * from './apply-order.ts';
 export * from './plan-only-driver.ts';
 export * from './crds.ts';
 export * from './render.ts';
+export * from './live-driver.ts';
+export * from './kubeconfig.ts';
