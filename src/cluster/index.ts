@@ -8,3 +8,4 @@ export * from './crds.ts';
 export * from './render.ts';
 export * from './live-driver.ts';
 export * from './kubeconfig.ts';
+export * from './health/index.ts';
