@@ -1,0 +1,82 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { fixtureRepo, FIXTURES } from '../loader/fixture-repo.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/kradle.js', import.meta.url));
+
+function kradle(args: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('kradle validate: 0 on a valid repo (the current directory by default), 1 with every error printed', async (t) => {
+  const repo = fixtureRepo('config-repo');
+  t.teardown(repo.remove);
+  const good = await kradle(['validate'], repo.dir);
+  t.is(good.code, 0, good.stderr);
+  t.regex(good.stdout, /^valid: [0-9a-f]{12}: 70 resources in \d+ files, orgs acme, globex, initech/);
+  const broken = fixtureRepo('broken/many-errors-one-revision');
+  t.teardown(broken.remove);
+  const bad = await kradle(['validate', '--repo', broken.dir]);
+  t.is(bad.code, 1);
+  const lines = bad.stdout.trim().split('\n');
+  t.deepEqual(lines.slice(0, -1).map((l) => l.split(' ')[0] + ' ' + l.split(' ')[1]), [
+    'orgs/acme/repositories/api.yaml:8:3: SCHEMA_VIOLATION',
+    'orgs/acme/repositories/api.yaml:13:1: RUNTIME_KIND_IN_REPO',
+    'orgs/acme/teams/core.yml:3:1: YAML_SYNTAX',
+    'orgs/acme/views/broken.yaml:7:3: DANGLING_REF',
+  ]);
+  t.regex(lines.at(-1)!, /^invalid: [0-9a-f]{12}: 4 errors$/);
+});
+
+test('kradle validate --rev and --format json; exit 2 on a usage or fetch error', async (t) => {
+  const repo = fixtureRepo('config-repo');
+  t.teardown(repo.remove);
+  repo.commit({ 'orgs/acme/stray.yaml': 'kind: Widget\n' });
+  const old = await kradle(['validate', '--repo', repo.dir, '--rev', repo.first, '--format', 'json']);
+  t.is(old.code, 0, old.stderr);
+  const json = JSON.parse(old.stdout);
+  t.is(json.revision, repo.first);
+  t.is(json.kinds.AgentStack, 2);
+  const now = await kradle(['validate', '--repo', repo.dir, '--path', 'orgs/acme', '--format', 'json']);
+  t.is(now.code, 1);
+  // --path loads only orgs/acme: the platform templates outside it are missing, as they would be for Kradle.
+  t.deepEqual(JSON.parse(now.stdout).errors.map((e: { path: string; code: string }) => `${e.path} ${e.code}`), [
+    'orgs/acme/policybindings/owner-label.yaml DANGLING_REF',
+    'orgs/acme/policyprofiles/default.yaml DANGLING_REF',
+    'orgs/acme/stray.yaml UNKNOWN_KIND',
+  ]);
+  t.is((await kradle(['validate', '--repo', repo.dir, '--format', 'xml'])).code, 2);
+  const missing = await kradle(['validate', '--repo', `${repo.dir}/nothing-here`]);
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /^kradle: /);
+  t.is((await kradle(['validate', '--repo', repo.dir, '--rev', 'no-such-branch'])).code, 2);
+});
+
+test('kradle diff BASE HEAD: the field diff; HEAD errors exit 1', async (t) => {
+  const repo = fixtureRepo('config-repo');
+  t.teardown(repo.remove);
+  const pool = 'orgs/acme/runnerpools/default.yaml';
+  const text = readFileSync(`${FIXTURES}config-repo/${pool}`, 'utf8');
+  const second = repo.commit({ [pool]: text.replace('maxReplicas: 8', 'maxReplicas: 10'), 'orgs/acme/kradleprojects/api-v2.yaml': null });
+  const out = await kradle(['diff', repo.first, second, '--repo', repo.dir]);
+  t.is(out.code, 0, out.stderr);
+  t.regex(out.stdout, /0 created, 1 changed, 1 deleted, 68 unchanged/);
+  t.regex(out.stdout, /~ RunnerPool\/kradle-org-acme\/default[^\n]*\n +~ \/spec\/maxReplicas: 8 -> 10/);
+  t.regex(out.stdout, /- KradleProject\/kradle-org-acme\/api-v2/);
+  const json = JSON.parse((await kradle(['diff', repo.first, 'main', '--repo', repo.dir, '--format', 'json'])).stdout);
+  t.deepEqual(json.changed[0].changes, [{ pointer: '/spec/maxReplicas', op: 'replace', from: 8, to: 10 }]);
+  const third = repo.commit({ [pool]: text.replace('maxReplicas: 8', 'maxReplicas: 1') });
+  const bad = await kradle(['diff', second, third, '--repo', repo.dir]);
+  t.is(bad.code, 1);
+  t.regex(bad.stdout, /^orgs\/acme\/runnerpools\/default\.yaml:\d+:3: INVALID_VALUE warmReplicas \(2\) must not exceed maxReplicas \(1\)/);
+  t.is((await kradle(['diff', second, '--repo', repo.dir])).code, 2);
+});
