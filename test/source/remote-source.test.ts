@@ -64,6 +64,10 @@ test('changedPaths against a commit older than the shallow history deepens the f
   t.deepEqual(await source.changedPaths(r.first, third), ['orgs/acme/teams/a.yaml', 'orgs/acme/teams/b.yaml']);
   t.deepEqual(await source.changedPaths(second, third), ['orgs/acme/teams/b.yaml']);
   t.true(r.server.requests.filter((q) => q.path.endsWith('git-upload-pack')).length > fetchesBefore);
+  const pinned = createGitSource({ url: r.url, cacheDir: `${r.cacheDir}-pinned`, ref: second });
+  t.deepEqual(await pinned.fetch(), { commit: second, changed: true });
+  t.is(pinned.ref, second);
+  t.teardown(() => rmSync(`${r.cacheDir}-pinned`, { recursive: true, force: true }));
 });
 
 test('a tag can be tracked, and the cache dir name carries no credentials', async (t) => {
