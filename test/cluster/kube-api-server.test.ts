@@ -1,5 +1,5 @@
 import test from 'ava';
-import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { KubernetesObjectApi, PatchStrategy, Watch, type KubernetesObject } from '@kubernetes/client-node';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
 
 const cm = (name: string, data: Record<string, string>, labels: Record<string, string> = {}) =>
@@ -108,4 +108,24 @@ test('faults: the next N matching requests fail with 500', (t) =>
     server.faults.failNext(1, { method: 'POST' });
     t.is(await statusOf(api.create(cm('a', {}))), 500);
     t.is(await statusOf(api.create(cm('a', {}))), 200);
+  }));
+
+test('watch replays from a resourceVersion, sends bookmarks, and answers 410 once history is compacted', (t) =>
+  withServer(async (server, api) => {
+    const start = server.resourceVersion();
+    await api.create(cm('a', {}));
+    const events: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      void new Watch(server.kubeConfig).watch('/api/v1/namespaces/default/configmaps', { resourceVersion: start, allowWatchBookmarks: true }, (type, obj) => {
+        events.push(type === 'BOOKMARK' ? type : `${type} ${obj.metadata.name}`);
+        if (type === 'BOOKMARK') resolve();
+      }, () => undefined).then((c) => done.then(() => c.abort()));
+    });
+    await done;
+    t.deepEqual(events.slice(0, 2), ['ADDED a', 'BOOKMARK']);
+    server.compactHistory();
+    const gone = await new Promise<{ type: string; code: number }>((resolve) => {
+      void new Watch(server.kubeConfig).watch('/api/v1/namespaces/default/configmaps', { resourceVersion: start }, (type, obj) => resolve({ type, code: obj.code }), () => undefined);
+    });
+    t.deepEqual(gone, { type: 'ERROR', code: 410 });
   }));
