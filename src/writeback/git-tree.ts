@@ -6,6 +6,31 @@ export interface GitContext {
   fs: WriterFs;
   gitdir: string;
   cache: object;
+  /** Parsed trees by id, shared by listing and rewriting: a write re-reads the trees it just wrote. */
+  trees?: Map<string, readonly TreeEntry[]>;
+}
+
+type TreeEntry = Awaited<ReturnType<typeof git.readTree>>['tree'][number];
+const MAX_CACHED_TREES = 20_000;
+
+async function readTreeEntries(ctx: GitContext, oid: string): Promise<readonly TreeEntry[]> {
+  const hit = ctx.trees?.get(oid);
+  if (hit) return hit;
+  const { tree } = await git.readTree({ fs: ctx.fs, gitdir: ctx.gitdir, cache: ctx.cache, oid });
+  remember(ctx, oid, tree);
+  return tree;
+}
+
+function remember(ctx: GitContext, oid: string, entries: readonly TreeEntry[]): void {
+  if (!ctx.trees) return;
+  if (ctx.trees.size >= MAX_CACHED_TREES) ctx.trees.clear();
+  ctx.trees.set(oid, entries);
+}
+
+async function writeTreeEntries(ctx: GitContext, entries: TreeEntry[]): Promise<string> {
+  const oid = await git.writeTree({ fs: ctx.fs, gitdir: ctx.gitdir, tree: entries });
+  remember(ctx, oid, entries);
+  return oid;
 }
 
 const YAML_FILE = /\.ya?ml$/;
@@ -24,7 +49,7 @@ export function createTreeLister(ctx: GitContext): TreeLister {
   async function listTree(oid: string): Promise<SnapshotFile[]> {
     const hit = byTree.get(oid);
     if (hit) return hit;
-    const { tree } = await git.readTree({ ...ctx, oid });
+    const tree = await readTreeEntries(ctx, oid);
     const parts = await Promise.all(
       tree.map(async (e): Promise<SnapshotFile[]> => {
         if (e.type === 'tree') return (await listTree(e.oid)).map((f) => ({ path: `${e.path}/${f.path}`, oid: f.oid }));
@@ -57,7 +82,7 @@ export async function entryAt(ctx: GitContext, tree: string, path: string): Prom
   let cur: { oid: string; type: string; mode: string } | undefined = { oid: tree, type: 'tree', mode: '040000' };
   for (const name of path.split('/').filter(Boolean)) {
     if (!cur || cur.type !== 'tree') return undefined;
-    const { tree: entries } = await git.readTree({ ...ctx, oid: cur.oid });
+    const entries = await readTreeEntries(ctx, cur.oid);
     cur = entries.find((e) => e.path === name);
   }
   return cur;
@@ -73,11 +98,11 @@ async function subtree(ctx: GitContext, tree: string, dir: string): Promise<stri
  * new root tree id. Every other tree is reused as is: no index, no walk of the whole repository.
  */
 export async function rewriteTree(ctx: GitContext, tree: string | undefined, changes: ReadonlyMap<string, string | null>): Promise<string> {
-  return (await rewrite(ctx, tree, changes)) ?? (await git.writeTree({ ...ctx, tree: [] }));
+  return (await rewrite(ctx, tree, changes)) ?? (await writeTreeEntries(ctx, []));
 }
 
 async function rewrite(ctx: GitContext, tree: string | undefined, changes: ReadonlyMap<string, string | null>): Promise<string | undefined> {
-  const entries = tree ? [...(await git.readTree({ ...ctx, oid: tree })).tree] : [];
+  const entries = tree ? [...(await readTreeEntries(ctx, tree))] : [];
   const nested = new Map<string, Map<string, string | null>>();
   for (const [path, oid] of changes) {
     const slash = path.indexOf('/');
@@ -99,5 +124,5 @@ async function rewrite(ctx: GitContext, tree: string | undefined, changes: Reado
     if (at >= 0) entries.splice(at, 1);
     if (next) entries.push({ mode: '040000', path: name, oid: next, type: 'tree' });
   }
-  return entries.length ? git.writeTree({ ...ctx, tree: entries }) : undefined;
+  return entries.length ? writeTreeEntries(ctx, entries) : undefined;
 }

@@ -25,7 +25,7 @@ type Attempt = { done: WriteResult } | { retry: true };
  * (remote), redoing the edit on the new tip when someone else got there first.
  */
 export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
-  const ctx: GitContext = { fs: opts.fs ?? nodeFs, gitdir: opts.gitdir, cache: opts.cache ?? {} };
+  const ctx: GitContext = { fs: opts.fs ?? nodeFs, gitdir: opts.gitdir, cache: opts.cache ?? {}, trees: new Map() };
   const dir = (opts.dir ?? '').replace(/^\/+|\/+$/g, '');
   const lister = createTreeLister(ctx);
   const locator = createLocator(ctx);
