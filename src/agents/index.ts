@@ -5,3 +5,6 @@ export * from './dispatch-machine.ts';
 export * from './triggers.ts';
 export * from './budget.ts';
 export * from './job-spec.ts';
+export * from './refs.ts';
+export * from './readiness.ts';
+export * from './memory/index.ts';

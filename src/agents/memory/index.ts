@@ -1,0 +1,7 @@
+// agents/memory owns agent memory: updates as commits (after redaction and ontology checks), pinned queries, run imports.
+// It must not write Git itself (writeback/memory does) nor accept memory content for queries from a request body.
+export { createMemoryService, type MemoryService } from './service.ts';
+export type { MemoryDeps, MemoryRepoRef } from './context.ts';
+export { diffDigest, refuseSecrets, MEMORY_BRANCH_PREFIX, type MemoryChange, type ProposeUpdateInput } from './update.ts';
+export type { MemoryQueryInput, MemoryQueryResult, MemoryHit } from './query.ts';
+export { checkMemoryFile, ontologyFrom, graphOf, MEMORY_AREAS, MEMORY_ROOT, type Ontology } from './ontology.ts';
