@@ -40,9 +40,9 @@ test('a memory update becomes one commit on kradle/agent-memory/<run> with base,
   const { org, repo, memory } = await setup();
   const main = repo.head();
   const u = await memory.proposeUpdate(org, { sourceRun: 'run-1', changes: runbook('# Rollback\nUse the previous image tag.\n') });
-  t.is(u.status.baseCommit, main);
+  t.is(u.status.baseCommit as string, main);
   t.is(u.status.branch, 'kradle/agent-memory/run-1');
-  t.is(repo.git('rev-parse', 'kradle/agent-memory/run-1'), u.status.commit);
+  t.is(repo.git('rev-parse', 'kradle/agent-memory/run-1'), u.status.commit as string);
   t.is(repo.git('rev-parse', `${u.status.commit as string}^`), main);
   t.is(repo.git('show', `${u.status.commit as string}:.company-brain/runbooks/rollback.md`), '# Rollback\nUse the previous image tag.');
   t.is(repo.git('rev-parse', 'main'), main, 'the default branch is left alone');
