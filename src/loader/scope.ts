@@ -16,6 +16,8 @@ export interface Scoped extends Candidate {
   namespace: string;
   /** The org's tenant namespace (null for platform documents). */
   tenant: string | null;
+  /** resourceKey of the document, filled once. */
+  key?: string;
 }
 
 export interface OrgDirectory {

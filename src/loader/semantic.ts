@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { resourceKey } from '../kinds/index.ts';
 import type { Candidate } from './classify.ts';
 import type { LoadError } from './errors.ts';
 import { checkReferences } from './resolve-refs.ts';
 import { checkRules } from './rules.ts';
-import { collectOrgs, errorAt, scopeCandidate, where, type Scoped } from './scope.ts';
+import { collectOrgs, errorAt, scopeCandidate, where, type OrgDirectory, type Scoped } from './scope.ts';
 
 /**
  * The checks that need the whole revision: org scoping, duplicates, references, value rules.
@@ -15,9 +16,10 @@ export function checkRevision(candidates: Candidate[], ghosts: Candidate[], erro
   const ghostOrgs = ghosts.filter((g) => g.def.kind === 'Organization' && typeof g.resource.spec?.namespaceName === 'string');
   const dir = collectOrgs([...candidates, ...ghostOrgs], errors);
   const scoped: Scoped[] = [];
+  const dirKey = directoryKey(dir);
   for (const c of candidates) {
     if (dir.rejected.has(c)) continue;
-    const s = scopeCandidate(c, dir, errors);
+    const s = scopeMemoized(c, dir, dirKey, errors);
     if (s) scoped.push(s);
   }
   const unique = dropDuplicates(scoped, errors);
@@ -35,6 +37,26 @@ export function checkRevision(candidates: Candidate[], ghosts: Candidate[], erro
   return unique;
 }
 
+/** Identifies the org directory: scoping a cached document again under the same one gives the same answer. */
+function directoryKey(dir: OrgDirectory): string {
+  const orgs = [...dir.orgs.values()].map((o) => `${o.slug}=${o.namespace}`).sort().join(',');
+  return createHash('sha1').update(orgs).digest('base64');
+}
+
+/** Scoping is memoized on the cached parse, per path and org directory: a reload re-scopes only what changed. */
+function scopeMemoized(c: Candidate, dir: OrgDirectory, dirKey: string, errors: LoadError[]): Scoped | undefined {
+  const key = `scope:${c.path}:${dirKey}`;
+  let memo = c.doc.memo[key] as { scoped?: Scoped; errors: LoadError[] } | undefined;
+  if (!memo) {
+    const own: LoadError[] = [];
+    memo = { scoped: scopeCandidate(c, dir, own), errors: own };
+    for (const k of Object.keys(c.doc.memo)) if (k.startsWith(`scope:${c.path}:`)) delete c.doc.memo[k];
+    c.doc.memo[key] = memo;
+  }
+  errors.push(...memo.errors);
+  return memo.scoped;
+}
+
 function lookupKey(kind: string, org: string | null, name: string): string {
   return `${kind}\0${org ?? ''}\0${name}`;
 }
@@ -43,7 +65,7 @@ function lookupKey(kind: string, org: string | null, name: string): string {
 function dropDuplicates(scoped: Scoped[], errors: LoadError[]): Scoped[] {
   const groups = new Map<string, Scoped[]>();
   for (const s of scoped) {
-    const key = resourceKey({ kind: s.def.kind, namespace: s.namespace, name: s.resource.metadata.name });
+    const key = (s.key ??= resourceKey({ kind: s.def.kind, namespace: s.namespace, name: s.resource.metadata.name }));
     const group = groups.get(key);
     if (group) group.push(s);
     else groups.set(key, [s]);

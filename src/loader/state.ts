@@ -14,16 +14,24 @@ function normalize(s: Scoped): Resource {
   return { apiVersion, kind, metadata: meta, spec: spec ?? {} };
 }
 
-/** Hashing is the costly part of building a resource; memoized on the cached parse per namespace and org. */
+/** Building a resource (hashing above all) is memoized on the cached parse, per path, namespace and org. */
 export function toDesiredResource(s: Scoped): DesiredResource {
-  const memoKey = `desired:${s.namespace}:${s.org ?? ''}`;
-  const memo = s.doc.memo[memoKey] as { object: Resource; hash: string } | undefined;
-  const object = memo?.object ?? normalize(s);
-  const hash = memo?.hash ?? contentHash(object);
-  if (!memo) s.doc.memo[memoKey] = { object, hash };
+  const memoKey = `desired:${s.path}:${s.namespace}:${s.org ?? ''}`;
+  const memo = s.doc.memo[memoKey] as DesiredResource | undefined;
+  if (memo) return memo;
+  const object = normalize(s);
   const id = { kind: s.def.kind, namespace: s.namespace, name: s.resource.metadata.name };
   const { line, column } = positionOfDoc(s);
-  return { id, key: resourceKey(id), org: s.org, object, hash, source: { path: s.path, line, column, index: s.doc.index } };
+  const r: DesiredResource = {
+    id,
+    key: resourceKey(id),
+    org: s.org,
+    object,
+    hash: contentHash(object),
+    source: { path: s.path, line, column, index: s.doc.index },
+  };
+  s.doc.memo[memoKey] = r;
+  return r;
 }
 
 function positionOfDoc(s: Scoped): { line: number; column: number } {

@@ -1,0 +1,98 @@
+// Cold load + validate of N generated documents in a real Git repo, next to a YAML-parse-only baseline;
+// then a one-file incremental reload and a diff. `node --import tsx bench/load.ts --docs 100000`.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { createLoader, type LoadResult } from '../src/loader/index.ts';
+import { diffStates } from '../src/plan/index.ts';
+import { createGitSource } from '../src/source/index.ts';
+import { createTestRepo, tempDir } from '../test/support/git-repo.ts';
+
+const { values } = parseArgs({ options: { docs: { type: 'string', default: '10000' }, orgs: { type: 'string', default: '20' } } });
+const DOCS = Math.min(100_000, Math.max(10, Number(values.docs)));
+const ORGS = Math.max(1, Number(values.orgs));
+const ms = (t0: number) => `${(performance.now() - t0).toFixed(0)} ms`;
+const PAD = Array.from({ length: 12 }, (_, i) => `    line ${i}: the quick brown fox jumps over the lazy dog`).join('\n');
+
+function doc(org: string, i: number): [string, string] {
+  const head = (kind: string, name: string) =>
+    `# generated ${kind} ${i}\napiVersion: kradle.a5c.ai/v1alpha1\nkind: ${kind}\nmetadata:\n  name: ${name}\n  labels:\n    team: t${i % 7}\n` +
+    `  annotations:\n    kradle.a5c.ai/description: |\n${PAD}\nspec:\n  organizationRef: ${org}\n`;
+  const n = Math.floor(i / 3);
+  if (i % 3 === 0) return [`orgs/${org}/repositories/repo-${n}.yaml`, `${head('Repository', `repo-${n}`)}  visibility: private\n  defaultBranch: main\n`];
+  if (i % 3 === 1) {
+    return [`orgs/${org}/agentstacks/stack-${n}.yaml`,
+      `${head('AgentStack', `stack-${n}`)}  baseAgent: claude-code\n  adapter: adapter\n  runtimeIdentity: bot\n  requiresApproval: false\n`];
+  }
+  return [`orgs/${org}/agenttriggerrules/trigger-${n}.yaml`,
+    `${head('AgentTriggerRule', `trigger-${n}`)}  sources: [pull_request.opened]\n  agentStack: stack-${n}\n  repository: repo-${n}\n  taskKind: review\n  cronExpression: "0 ${n % 24} * * *"\n`];
+}
+
+function generate(dir: string): string[] {
+  const paths: string[] = [];
+  const put = (path: string, text: string) => {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+    paths.push(path);
+  };
+  const perOrg = Math.ceil((DOCS - ORGS * 3) / ORGS);
+  for (let o = 0; o < ORGS; o++) {
+    const org = `org-${o}`;
+    put(`orgs/${org}/organization.yaml`,
+      `apiVersion: kradle.a5c.ai/v1alpha1\nkind: Organization\nmetadata:\n  name: ${org}\nspec:\n  displayName: Org ${o}\n  namespaceName: kradle-org-${org}\n` +
+      `---\napiVersion: kradle.a5c.ai/v1alpha1\nkind: AgentAdapter\nmetadata:\n  name: adapter\nspec:\n  organizationRef: ${org}\n  adapterType: cli\n  transport: stdio\n` +
+      `---\napiVersion: kradle.a5c.ai/v1alpha1\nkind: AgentServiceAccount\nmetadata:\n  name: bot\nspec:\n  organizationRef: ${org}\n  namespace: kradle-org-${org}\n  serviceAccountName: bot\n`);
+    for (let i = 0; i < perOrg && paths.length < DOCS - 2 * ORGS; i++) put(...doc(org, i));
+  }
+  return paths;
+}
+
+function check(r: LoadResult): LoadResult & { ok: true } {
+  if (!r.ok) throw new Error(`generated repo does not validate: ${r.errors.slice(0, 3).map((e) => `${e.path}:${e.line} ${e.code} ${e.message}`).join('; ')}`);
+  return r;
+}
+
+const dir = tempDir('kradle-bench-load-');
+const repo = createTestRepo(dir);
+repo.git('config', 'gc.auto', '0');
+let t0 = performance.now();
+const paths = generate(dir);
+repo.git('add', '-A');
+repo.git('-c', 'gc.auto=0', 'commit', '-q', '-m', 'generated');
+repo.git('repack', '-a', '-d', '-q');
+const base = repo.head();
+const texts = paths.map((p) => readFileSync(join(dir, p), 'utf8'));
+const mb = texts.reduce((n, s) => n + s.length, 0) / 1e6;
+console.log(`generated ${DOCS} documents in ${paths.length} files (${mb.toFixed(1)} MB), git repo packed, in ${ms(t0)}`);
+
+t0 = performance.now();
+for (const text of texts) for (const d of parseAllDocuments(text, { lineCounter: new LineCounter() }) as ReturnType<typeof parseAllDocuments> & unknown[]) d.toJS();
+const baseline = performance.now() - t0;
+console.log(`baseline: YAML parse only (parseAllDocuments + toJS) ${baseline.toFixed(0)} ms`);
+
+const source = createGitSource({ url: dir });
+const loader = createLoader();
+t0 = performance.now();
+const snap = await source.snapshot(base);
+const snapMs = performance.now() - t0;
+const cold = check(await loader.load(snap));
+const coldMs = performance.now() - t0;
+console.log(`cold: snapshot ${snapMs.toFixed(0)} ms + load/validate ${cold.stats.durationMs.toFixed(0)} ms = ${coldMs.toFixed(0)} ms ` +
+  `(${(coldMs / baseline).toFixed(2)}x baseline; target < 3000 ms for 10k) — ${cold.state.resources.size} resources`);
+
+const changed = paths.find((p) => p.includes('/runnerpools/') || p.includes('/repositories/'))!;
+repo.commit({ [changed]: readFileSync(join(dir, changed), 'utf8').replace('visibility: private', 'visibility: internal') }, 'one file');
+const head = repo.head();
+t0 = performance.now();
+const headSnap = await source.snapshot(head);
+const headSnapMs = performance.now() - t0;
+const warm = check(await loader.load(headSnap));
+console.log(`1-file reload: ${ms(t0)} (snapshot ${headSnapMs.toFixed(0)} ms + load ${warm.stats.durationMs.toFixed(0)} ms; parsed ${warm.stats.parsedFiles} file, ${warm.stats.cachedFiles} cached; target < 100 ms)`);
+
+t0 = performance.now();
+const d = diffStates(cold.state, warm.state);
+console.log(`diff: ${ms(t0)} (${d.created.length} created, ${d.changed.length} changed, ${d.deleted.length} deleted, ${d.unchanged} unchanged)`);
+console.log(`rss: ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB, heap used ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB`);
+repo.remove();
