@@ -47,6 +47,7 @@ export function createPgDriver(opts: PgDriverOptions): Driver {
   // An idle client whose backend dies emits on the pool; the pool drops it, and without a listener node would crash.
   pool.on('error', () => undefined);
   const listeners: (() => Promise<void>)[] = [];
+  const leases = new Set<SessionLock>();
 
   async function withClient<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
@@ -76,7 +77,14 @@ export function createPgDriver(opts: PgDriverOptions): Driver {
       listeners.push(stop);
       return stop;
     },
-    tryLock: (key, holder) => tryLock(pool, key, holder, opts.leaseCheckMs ?? 5000),
+    async tryLock(key, holder) {
+      const lease = await tryLock(pool, key, holder, opts.leaseCheckMs ?? 5000);
+      if (lease) {
+        leases.add(lease);
+        void lease.lost.then(() => leases.delete(lease));
+      }
+      return lease;
+    },
     withLock: (key, fn) =>
       withClient(async (client) => {
         await client.query('SELECT pg_advisory_lock($1, $2)', [...key]);
@@ -90,6 +98,8 @@ export function createPgDriver(opts: PgDriverOptions): Driver {
       }),
     async close() {
       await Promise.all(listeners.splice(0).map((stop) => stop()));
+      // pool.end() waits for every checked-out client, and a lease holds one until released.
+      await Promise.all([...leases].map((lease) => lease.release()));
       await pool.end();
     },
   };

@@ -8,6 +8,8 @@ export type DriverName = 'pglite' | 'postgres';
 
 export interface TestDriver {
   name: DriverName;
+  /** How the shared store was opened (server: the URL and the file's schema), for child processes. */
+  options: StoreOptions;
   /** The file's shared store, opened and migrated on first use. */
   store(): Promise<Store>;
   /** Another store on the same database (server: same schema), for two-process scenarios; closed at the end. */
@@ -49,6 +51,7 @@ function driver(test: TestFn, name: DriverName): TestDriver {
   });
   return {
     name,
+    options: opts,
     store() {
       shared ??= (async () => {
         const s = createStore(opts);
