@@ -1,0 +1,98 @@
+import type { KubeObject, WatchHandle } from '../cluster/types.ts';
+import { BadRequestError, ConflictError, NotFoundError, UnauthorizedError } from '../errors/index.ts';
+import { ORG_LABEL, tenantNamespace } from '../kinds/index.ts';
+import type { StoredResource } from '../store/types.ts';
+import { transition } from './dispatch-machine.ts';
+import { failRun } from './dispatch-create.ts';
+import { RUN_KIND, RUN_LABEL, type Ctx } from './dispatch-deps.ts';
+import { runtimeDoc } from './refs.ts';
+import { verifyRunToken } from './run-tokens.ts';
+import { mutateStatus } from './status.ts';
+
+interface JobCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+/** The failure a Job reports, or undefined while it runs or after it succeeded (success waits for the callback). */
+export function jobFailure(job: KubeObject): { deadlineExceeded: boolean; message: string } | undefined {
+  const status = (job.status ?? {}) as { conditions?: JobCondition[]; failed?: number };
+  const failed = status.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+  if (failed) {
+    const deadline = failed.reason === 'DeadlineExceeded';
+    return { deadlineExceeded: deadline, message: deadline ? `Job exceeded activeDeadlineSeconds: ${failed.message ?? ''}`.trim() : `Job failed: ${failed.reason ?? ''} ${failed.message ?? ''}`.trim() };
+  }
+  if ((status.failed ?? 0) > 0) return { deadlineExceeded: false, message: `Job pod failed (${status.failed} failed pod(s))` };
+  return undefined;
+}
+
+/** Applies a Job's state to its run: a failed Job fails a Running run; anything else changes nothing. */
+export async function observeJob(ctx: Ctx, job: KubeObject): Promise<StoredResource | undefined> {
+  const run = job.metadata.labels?.[RUN_LABEL];
+  const org = job.metadata.labels?.[ORG_LABEL];
+  if (!run || !org) return undefined;
+  const failure = jobFailure(job);
+  if (!failure) return undefined;
+  const current = await ctx.store.resources.get(RUN_KIND, tenantNamespace(org), run);
+  if (current?.status.phase !== 'Running' || current.status.k8sJobName !== job.metadata.name) return current;
+  try {
+    return await failRun(ctx, org, run, { lastError: failure.message, retryable: true, deadlineExceeded: failure.deadlineExceeded, reason: failure.deadlineExceeded ? 'DeadlineExceeded' : 'JobFailed' });
+  } catch (err) {
+    if (err instanceof ConflictError) return ctx.store.resources.get(RUN_KIND, tenantNamespace(org), run);
+    throw err;
+  }
+}
+
+/** Watches the agent Jobs of every org (label kradle.a5c.ai/dispatch-run); the handle stops it. */
+export function watchJobs(ctx: Ctx, onError?: (err: unknown) => void): Promise<WatchHandle> {
+  return ctx.driver.watch('batch/v1', 'Job', { labelSelector: RUN_LABEL }, (type, obj) => {
+    if (type === 'DELETED') return;
+    observeJob(ctx, obj).catch((err) => onError?.(err));
+  }, onError);
+}
+
+export interface CallbackBody {
+  phase: 'Succeeded' | 'Failed';
+  exitCode?: number;
+  artifacts?: { kind: string; digest: string; path?: string }[];
+  costUsd?: number;
+  errorMessage?: string;
+}
+
+function checkBody(body: unknown): CallbackBody {
+  const b = (body ?? {}) as Record<string, unknown>;
+  if (b.phase !== 'Succeeded' && b.phase !== 'Failed') throw new BadRequestError('phase must be Succeeded or Failed');
+  if (b.costUsd !== undefined && (typeof b.costUsd !== 'number' || b.costUsd < 0)) throw new BadRequestError('costUsd must be a non-negative number');
+  if (b.exitCode !== undefined && !Number.isInteger(b.exitCode)) throw new BadRequestError('exitCode must be an integer');
+  const artifacts = b.artifacts ?? [];
+  if (!Array.isArray(artifacts) || artifacts.some((a) => !a || typeof a.kind !== 'string' || typeof a.digest !== 'string')) throw new BadRequestError('artifacts must be [{kind, digest, path}]');
+  return b as unknown as CallbackBody;
+}
+
+/** §6.4 callback: the run's own bearer token, then Running -> Completed | Failed with artifacts and cost. */
+export async function handleCallback(ctx: Ctx, org: string, name: string, bearer: string | undefined, body: unknown): Promise<StoredResource> {
+  const run = await ctx.store.resources.get(RUN_KIND, tenantNamespace(org), name);
+  if (!run) throw new NotFoundError('run not found');
+  if (!(await verifyRunToken(ctx.store, org, name, bearer))) throw new UnauthorizedError('the run token is missing or wrong');
+  const cb = checkBody(body);
+  if (run.status.phase !== 'Running') throw new ConflictError(`run ${name} is ${String(run.status.phase)}, not Running`);
+  const artifacts = await recordArtifacts(ctx, org, name, cb.artifacts ?? []);
+  const fields = { artifacts, costUsd: cb.costUsd ?? 0, exitCode: cb.exitCode ?? (cb.phase === 'Succeeded' ? 0 : 1) };
+  if (cb.phase === 'Failed') return failRun(ctx, org, name, { ...fields, lastError: cb.errorMessage ?? 'agent reported failure', retryable: true }, `run:${name}`);
+  const done = await mutateStatus(ctx.store, RUN_KIND, org, name, (r) => transition(r.status, 'Completed', fields, ctx.clock.now()), `run:${name}`);
+  await ctx.publish(org, 'RUN_COMPLETED', RUN_KIND, name, { runId: name, costUsd: fields.costUsd, artifacts }, `run:${name}`);
+  return done;
+}
+
+async function recordArtifacts(ctx: Ctx, org: string, run: string, list: NonNullable<CallbackBody['artifacts']>): Promise<{ kind: string; digest: string; path?: string; ref: string }[]> {
+  const out = [];
+  for (const [i, a] of list.entries()) {
+    const name = `${run}-art-${i + 1}`.slice(0, 63);
+    const doc = runtimeDoc('KradleArtifact', org, name, { dispatchRun: run, kind: a.kind, digest: a.digest, ...(a.path ? { path: a.path } : {}) }, { labels: { [RUN_LABEL]: run } });
+    await ctx.store.resources.create(doc).catch((err) => { if ((err as { status?: number }).status !== 409) throw err; });
+    out.push({ kind: a.kind, digest: a.digest, ...(a.path ? { path: a.path } : {}), ref: name });
+  }
+  return out;
+}

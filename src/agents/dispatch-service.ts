@@ -1,0 +1,76 @@
+import { NotFoundError } from '../errors/index.ts';
+import { tenantNamespace } from '../kinds/index.ts';
+import type { WatchHandle } from '../cluster/types.ts';
+import type { KubeObject } from '../cluster/types.ts';
+import type { ListPage, StoredResource } from '../store/types.ts';
+import type { GatedRuns } from './approvals.ts';
+import { createRun, failRun, queueRun, type DispatchRequest } from './dispatch-create.ts';
+import { RUN_KIND, type Ctx, type DispatchDeps } from './dispatch-deps.ts';
+import { handleCallback, observeJob, watchJobs } from './dispatch-jobs.ts';
+import { startRun } from './dispatch-start.ts';
+import { cryptoRandom, systemClock } from './refs.ts';
+import { lifecyclePublisher } from './status.ts';
+
+export interface DispatchService extends GatedRuns {
+  /** Creates a run and drives it as far as it can go now: Failed, AwaitingApproval, Queued or Running. */
+  create(org: string, req: DispatchRequest): Promise<StoredResource>;
+  /** Queued -> Running (Job + token Secret + attempt); an outage leaves it Queued with a retry condition. */
+  start(org: string, name: string): Promise<StoredResource>;
+  /** Retries every Queued run of an org (or of every org the store holds runs for): the controller's resync. */
+  retryQueued(org: string): Promise<StoredResource[]>;
+  /** A new run for a failed one, with attemptNumber + 1 (§6.8). */
+  retry(org: string, name: string, requestedBy: string): Promise<StoredResource>;
+  callback(org: string, name: string, bearerToken: string | undefined, body: unknown): Promise<StoredResource>;
+  /** Applies one observed Job to its run (the watch calls it). */
+  observeJob(job: KubeObject): Promise<StoredResource | undefined>;
+  watchJobs(onError?: (err: unknown) => void): Promise<WatchHandle>;
+  get(org: string, name: string): Promise<StoredResource>;
+  list(org: string, opts?: { limit?: number; continue?: string; labelSelector?: string }): Promise<ListPage<StoredResource>>;
+}
+
+export function createDispatchService(deps: DispatchDeps): DispatchService {
+  const ctx: Ctx = { ...deps, clock: deps.clock ?? systemClock, random: deps.random ?? cryptoRandom, publish: lifecyclePublisher(deps.store) };
+  const get = async (org: string, name: string) => {
+    const run = await deps.store.resources.get(RUN_KIND, tenantNamespace(org), name);
+    if (!run) throw new NotFoundError(`AgentDispatchRun ${name} not found in org ${org}`);
+    return run;
+  };
+  const start = (org: string, name: string) => startRun(ctx, org, name);
+  return {
+    async create(org, req) {
+      const run = await createRun(ctx, org, req);
+      return run.status.phase === 'Queued' ? start(org, run.metadata.name) : run;
+    },
+    start,
+    async retryQueued(org) {
+      const { items } = await deps.store.resources.list(RUN_KIND, { namespace: tenantNamespace(org) });
+      const out = [];
+      for (const r of items.filter((x) => x.status.phase === 'Queued')) out.push(await start(org, r.metadata.name));
+      return out;
+    },
+    async retry(org, name, requestedBy) {
+      const old = await get(org, name);
+      return this.create(org, {
+        stack: old.spec.agentStack, repository: old.spec.repository, sourceRefs: old.spec.sourceRefs as unknown[], taskKind: String(old.spec.taskKind),
+        requestedBy, attemptNumber: Number(old.spec.attemptNumber ?? 1) + 1, ...(old.spec.triggerRef ? { trigger: String(old.spec.triggerRef) } : {}),
+      });
+    },
+    async resume(org, name, actor) {
+      const run = await get(org, name);
+      if (run.status.phase !== 'AwaitingApproval') return run;
+      await queueRun(ctx, org, name, run);
+      void actor;
+      return start(org, name);
+    },
+    async deny(org, name, reason, actor) {
+      const run = await get(org, name);
+      if (run.status.phase !== 'AwaitingApproval') return run;
+      return failRun(ctx, org, name, { lastError: reason, reason: 'approval-denied', retryable: false }, actor);
+    },
+    callback: (org, name, token, body) => handleCallback(ctx, org, name, token, body),
+    observeJob: (job) => observeJob(ctx, job),
+    watchJobs: (onError) => watchJobs(ctx, onError),
+    get,
+    list: (org, opts = {}) => deps.store.resources.list(RUN_KIND, { namespace: tenantNamespace(org), ...opts }),
+  };
+}

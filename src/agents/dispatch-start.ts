@@ -1,0 +1,110 @@
+import { workspaceClaimName } from '../cluster/index.ts';
+import { sanitize } from '../errors/index.ts';
+import { tenantNamespace } from '../kinds/index.ts';
+import type { StoredResource } from '../store/types.ts';
+import { transition } from './dispatch-machine.ts';
+import { failRun } from './dispatch-create.ts';
+import { RUN_KIND, stateOf, type Ctx } from './dispatch-deps.ts';
+import { agentJobName, buildAgentJob, buildRunTokenSecret, type AgentJobInput } from './job-spec.ts';
+import { resolveTransport, reviewDispatch } from './permission-review.ts';
+import { desiredSpec, refName, runtimeDoc } from './refs.ts';
+import { issueRunToken } from './run-tokens.ts';
+import { mutateStatus } from './status.ts';
+
+/** Keeps the run Queued with a False JobSubmitted condition: the controller retries it (no Failed for outages). */
+async function keepQueued(ctx: Ctx, org: string, name: string, reason: string, message: string): Promise<StoredResource> {
+  return mutateStatus(ctx.store, RUN_KIND, org, name, (r) => {
+    const retries = (typeof r.status.retryCount === 'number' ? r.status.retryCount : 0) + 1;
+    const condition = { type: 'JobSubmitted', status: 'False', reason, message: sanitize(message), lastTransitionTime: ctx.clock.now().toISOString() };
+    const others = Array.isArray(r.status.conditions) ? (r.status.conditions as { type: string }[]).filter((c) => c.type !== 'JobSubmitted') : [];
+    return { ...r.status, retryCount: retries, conditions: [...others, condition] };
+  });
+}
+
+function jobInput(ctx: Ctx, org: string, run: StoredResource): AgentJobInput {
+  const state = stateOf(ctx);
+  const stack = state.get('AgentStack', org, String(run.status.stackRef))!.object.spec;
+  const sa = desiredSpec(state, 'AgentServiceAccount', org, refName(stack.runtimeIdentity));
+  const provider = desiredSpec(state, 'AgentProviderConfig', org, refName(stack.providerConfig));
+  const workspace = refName(stack.workspace);
+  const budget = run.status.budgetCheckResult as { activeDeadlineSeconds?: number } | undefined;
+  const transport = (run.status.resolvedTransport as { protocol: string; codec: string } | undefined) ?? resolveTransport(stack, state, org);
+  return {
+    runName: run.metadata.name,
+    namespace: tenantNamespace(org),
+    org,
+    attemptNumber: Number(run.spec.attemptNumber ?? 1),
+    serviceAccountName: String(sa?.serviceAccountName ?? refName(stack.runtimeIdentity)),
+    callbackUrl: `${ctx.callbackBaseUrl.replace(/\/+$/, '')}/api/orgs/${org}/agents/runs/${run.metadata.name}/callback`,
+    image: typeof stack.image === 'string' ? stack.image : ctx.image,
+    // Readiness (SecretsAdmitted) already refused runs whose provider Secret has no grant.
+    providerSecretName: provider ? refName(provider.secretRef) ?? refName(provider.credentialRef) : undefined,
+    workspaceClaimName: workspace ? workspaceClaimName(workspace) : undefined,
+    activeDeadlineSeconds: budget?.activeDeadlineSeconds ?? 3600,
+    transport: { protocol: transport.protocol, codec: transport.codec },
+    taskKind: String(run.spec.taskKind),
+    stack: String(run.status.stackRef),
+  };
+}
+
+async function transportUp(ctx: Ctx, org: string, run: StoredResource): Promise<string | undefined> {
+  if (!ctx.transportHealthy) return undefined;
+  const t = run.status.resolvedTransport as { protocol: string; codec: string };
+  try {
+    return (await ctx.transportHealthy(org, t)) ? undefined : `transport ${t.protocol} is unavailable`;
+  } catch (err) {
+    return `transport probe failed: ${(err as Error).message}`;
+  }
+}
+
+/**
+ * Queued -> Running: re-reviews the stack (it may have changed while the run waited), then applies the Job,
+ * then the token Secret owned by it, then records the attempt. An outage keeps the run Queued for a retry.
+ */
+export async function startRun(ctx: Ctx, org: string, name: string): Promise<StoredResource> {
+  const current = await ctx.store.resources.get(RUN_KIND, tenantNamespace(org), name);
+  if (!current || current.status.phase !== 'Queued') return current!;
+  // A compare-and-swap on the run claims this start: a concurrent starter gets a conflict and backs off.
+  let run: StoredResource;
+  try {
+    run = await ctx.store.resources.updateStatus({ ...current, status: { ...current.status, lastStartAttemptAt: ctx.clock.now().toISOString() } });
+  } catch (err) {
+    if ((err as { status?: number }).status === 409) return (await ctx.store.resources.get(RUN_KIND, tenantNamespace(org), name))!;
+    throw err;
+  }
+  const state = stateOf(ctx);
+  const review = reviewDispatch(org, state.get('AgentStack', org, String(run.status.stackRef)), state, {
+    stack: run.spec.agentStack, repository: run.spec.repository, sourceRefs: run.spec.sourceRefs as unknown[], taskKind: String(run.spec.taskKind),
+  });
+  if (!review.allowed) return failRun(ctx, org, name, { lastError: review.reason, reason: review.code, retryable: false });
+  const outage = await transportUp(ctx, org, run);
+  if (outage) return keepQueued(ctx, org, name, 'TransportUnavailable', outage);
+  const input = jobInput(ctx, org, run);
+  try {
+    const applied = await ctx.driver.apply(buildAgentJob(input));
+    const token = await issueRunToken(ctx.store, org, name, ctx.random);
+    await ctx.driver.apply(buildRunTokenSecret(input, token, { uid: String(applied.live?.metadata.uid ?? '') }));
+  } catch (err) {
+    return keepQueued(ctx, org, name, 'JobApplyFailed', `applying the Job failed: ${(err as Error).message}`);
+  }
+  return markRunning(ctx, org, run, input);
+}
+
+async function markRunning(ctx: Ctx, org: string, run: StoredResource, input: AgentJobInput): Promise<StoredResource> {
+  const jobName = agentJobName(run.metadata.name);
+  const attempt = `${run.metadata.name}-a${input.attemptNumber}`;
+  const stack = stateOf(ctx).get('AgentStack', org, input.stack);
+  await ctx.store.resources.create(
+    runtimeDoc('AgentDispatchAttempt', org, attempt, {
+      agentDispatchRun: run.metadata.name,
+      attemptReason: input.attemptNumber > 1 ? 'retry' : 'initial',
+      agentStackSnapshot: { name: input.stack, hash: stack?.hash, spec: stack?.object.spec },
+    }, { labels: { 'kradle.a5c.ai/dispatch-run': run.metadata.name }, status: { phase: 'Running', k8sJobName: jobName, startedAt: ctx.clock.now().toISOString() } }),
+  ).catch((err) => { if ((err as { status?: number }).status !== 409) throw err; });
+  const running = await mutateStatus(ctx.store, RUN_KIND, org, run.metadata.name, (r) => {
+    const conditions = Array.isArray(r.status.conditions) ? (r.status.conditions as { type: string }[]).filter((c) => c.type !== 'JobSubmitted') : [];
+    return transition(r.status, 'Running', { k8sJobName: jobName, attemptRef: attempt, attemptNumber: input.attemptNumber, workspaceRef: input.workspaceClaimName ?? null, sessionRef: null, conditions }, ctx.clock.now());
+  });
+  await ctx.publish(org, 'RUN_STARTED', RUN_KIND, run.metadata.name, { runId: run.metadata.name, k8sJobName: jobName, workspaceRef: input.workspaceClaimName ?? null });
+  return running;
+}
