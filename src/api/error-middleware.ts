@@ -25,12 +25,18 @@ export function errorMiddleware(): Middleware<ApiState> {
     } catch (err) {
       const { status, body } = toResponse(err);
       const log = ctx.state.log;
-      if (status >= 500) log?.error({ err, status }, 'request failed');
+      if (status >= 500) log?.error({ err: loggable(err), status }, 'request failed');
       else log?.info({ status, code: body.error.code }, 'request refused');
       ctx.status = status;
       ctx.body = body;
     }
   };
+}
+
+/** The error as a log line may show it: message and stack with credentials stripped. */
+function loggable(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: sanitize(String(err)) };
+  return { type: err.name, message: sanitize(err.message), stack: sanitize(err.stack ?? '') };
 }
 
 export function toResponse(err: unknown): { status: number; body: ErrorBody } {

@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import test from 'ava';
+import pino from 'pino';
 import { testDrivers } from '../support/store.ts';
 import { client, makeToken, startApi } from '../support/api-client.ts';
 import { doc, fakeConfig, fakeSecrets, fakeSync, fakeWriter } from '../support/api-fakes.ts';
@@ -9,8 +11,10 @@ async function setup() {
   const store = await pglite!.store();
   const config = fakeConfig([doc('Organization', 'acme', 'acme', { displayName: 'Acme', slug: 'acme' })]);
   const sync = fakeSync();
-  const api = await startApi({ store, config, sync, writer: fakeWriter(config), secrets: fakeSecrets() });
-  return { api, store, config, sync };
+  const logs: string[] = [];
+  const logger = pino({ level: 'info' }, new Writable({ write(chunk, _e, cb) { logs.push(String(chunk)); cb(); } }));
+  const api = await startApi({ store, config, sync, writer: fakeWriter(config), secrets: fakeSecrets(), logger });
+  return { api, store, config, sync, logs };
 }
 
 test('healthz answers; readyz reports each part and turns 503 when the cluster is down', async (t) => {
@@ -45,7 +49,7 @@ test('unknown routes are 404 and wrong methods 405, both in the envelope; reques
 });
 
 test('bodies: over 1 MB is 413, not JSON is 400, errors of unknown origin are a generic 500', async (t) => {
-  const { api, config } = await setup();
+  const { api, config, logs } = await setup();
   const token = await makeToken(api.app, 'acme', 'admin');
   const c = client(api.url, token);
   const big = await c.post('/api/orgs/acme/resources', JSON.stringify({ pad: 'x'.repeat(1024 * 1024 + 10) }));
@@ -61,6 +65,11 @@ test('bodies: over 1 MB is 413, not JSON is 400, errors of unknown origin are a 
   t.is(boom.status, 500);
   t.is(boom.body.error.code, 'INTERNAL');
   t.notRegex(JSON.stringify(boom.body), /hunter2|exploded/);
+  const failed = logs.find((l) => l.includes('request failed'))!;
+  t.regex(failed, /exploded/);
+  t.regex(failed, /"stack"/);
+  t.notRegex(logs.join(''), new RegExp(`hunter2|${token}`));
+  t.false(logs.some((l) => l.includes('request refused') && l.includes('"stack"')));
   await api.close();
 });
 

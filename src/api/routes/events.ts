@@ -39,10 +39,16 @@ export function eventRoutes(deps: ApiDeps, hub: EventHub, metrics: ApiMetrics): 
       },
     });
     ctx.req.on('close', () => client.close('client disconnected'));
-    await hub.join(client);
-    // A client gone while joining closed before the hub knew it: take it out again.
-    if (res.writableEnded || res.destroyed) return hub.leave(client);
-    await client.start();
+    try {
+      await hub.join(client);
+      // A client gone while joining closed before the hub knew it: take it out again.
+      if (res.writableEnded || res.destroyed) return hub.leave(client);
+      await client.start();
+    } catch (err) {
+      // Headers are sent: the envelope cannot follow, so end the stream; the client resumes from its last id.
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'sse stream failed to read events');
+      client.close('store error');
+    }
   }
 
   return [
