@@ -98,5 +98,10 @@ export async function queueRun(ctx: Ctx, org: string, name: string, _run: Stored
 export async function failRun(ctx: Ctx, org: string, name: string, fields: Record<string, unknown>, actor?: string): Promise<StoredResource> {
   const failed = await mutateStatus(ctx.store, RUN_KIND, org, name, (r) => transition(r.status, 'Failed', fields, ctx.clock.now()), actor);
   await ctx.publish(org, 'RUN_FAILED', RUN_KIND, name, { runId: name, errorMessage: fields.lastError, ...(fields.deadlineExceeded ? { deadlineExceeded: true } : {}) }, actor);
+  // §8.3: a failed run's trigger execution no longer blocks the same event.
+  const trigger = failed.spec.triggerRef;
+  if (typeof trigger === 'string') {
+    await mutateStatus(ctx.store, 'AgentTriggerExecution', org, trigger, (e) => (e.status.phase === 'Failed' ? undefined : { ...e.status, phase: 'Failed', runRef: name })).catch(() => undefined);
+  }
   return failed;
 }

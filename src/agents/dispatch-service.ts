@@ -56,15 +56,16 @@ export function createDispatchService(deps: DispatchDeps): DispatchService {
       });
     },
     async resume(org, name, actor) {
-      const run = await get(org, name);
-      if (run.status.phase !== 'AwaitingApproval') return run;
+      // Approvals of other actions (write-back, release) gate no waiting run: nothing to resume.
+      const run = await deps.store.resources.get(RUN_KIND, tenantNamespace(org), name);
+      if (run?.status.phase !== 'AwaitingApproval') return run;
       await queueRun(ctx, org, name, run);
       void actor;
       return start(org, name);
     },
     async deny(org, name, reason, actor) {
-      const run = await get(org, name);
-      if (run.status.phase !== 'AwaitingApproval') return run;
+      const run = await deps.store.resources.get(RUN_KIND, tenantNamespace(org), name);
+      if (run?.status.phase !== 'AwaitingApproval') return run;
       return failRun(ctx, org, name, { lastError: reason, reason: 'approval-denied', retryable: false }, actor);
     },
     callback: (org, name, token, body) => handleCallback(ctx, org, name, token, body),

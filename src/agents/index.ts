@@ -15,3 +15,4 @@ export type { DispatchDeps } from './dispatch-deps.ts';
 export type { DispatchRequest } from './dispatch-create.ts';
 export { jobFailure, type CallbackBody } from './dispatch-jobs.ts';
 export { lifecyclePublisher, mutateStatus } from './status.ts';
+export { createTriggerService, createCronScheduler, type TriggerService, type TriggerOutcome, type TriggerDecision, type TriggerDeps } from './trigger-service.ts';

@@ -13,6 +13,8 @@ export interface TriggerEvent {
   label?: string;
   /** True when the event comes from a pull request of a fork: such events never launch a run. */
   fork?: boolean;
+  /** Git ref the event is about (the run's source ref). */
+  ref?: string;
   /** Explicit identity from a forge delivery; otherwise derived from type and source. */
   uid?: string;
 }
