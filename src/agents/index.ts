@@ -16,3 +16,5 @@ export type { DispatchRequest } from './dispatch-create.ts';
 export { jobFailure, type CallbackBody } from './dispatch-jobs.ts';
 export { lifecyclePublisher, mutateStatus } from './status.ts';
 export { createTriggerService, createCronScheduler, type TriggerService, type TriggerOutcome, type TriggerDecision, type TriggerDeps } from './trigger-service.ts';
+export { createAgentRoutes, agentRouteDefs, type AgentRouteDeps, type AgentRouteDef } from './routes.ts';
+export { requireRole, type AgentContext } from './routes-http.ts';

@@ -1,0 +1,90 @@
+import test from 'ava';
+import Koa from 'koa';
+import type { AddressInfo } from 'node:net';
+import { createAgentRoutes, createTriggerService } from '../../src/agents/index.ts';
+import { errorMiddleware } from '../../src/api/error-middleware.ts';
+import { tenantNamespace } from '../../src/kinds/index.ts';
+import { uniqueName } from '../support/store.ts';
+import { dispatchWorld, request } from './dispatch-support.ts';
+
+const world = dispatchWorld(test);
+
+/** Stands in for the API's auth: `Authorization: Bearer role:subject:org` sets the principal (per-run tokens pass through). */
+async function serve(w: Awaited<ReturnType<typeof world>>) {
+  const app = new Koa();
+  app.use(errorMiddleware() as Koa.Middleware);
+  app.use(async (ctx, next) => {
+    const m = /^Bearer (admin|writer|reader):([^:]+):(\S+)$/.exec(ctx.get('authorization'));
+    if (m) ctx.state.principal = { role: m[1], subject: m[2], org: m[3] };
+    await next();
+  });
+  const triggers = createTriggerService({ store: w.store, desired: () => w.state, dispatch: w.dispatch });
+  app.use(createAgentRoutes({ dispatch: w.dispatch, approvals: w.approvals, triggers }).routes());
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const call = async (method: string, path: string, token?: string, body?: unknown) => {
+    const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  return { call, close: () => new Promise((r) => server.close(r)) };
+}
+
+test('HTTP: dispatch, list, callback with a wrong token is 401 and leaves the run unchanged, the right one completes it', async (t) => {
+  const org = uniqueName('rt');
+  const w = await world({ [org]: {} });
+  const http = await serve(w);
+  t.teardown(http.close);
+  t.is((await http.call('POST', `/api/orgs/${org}/agents/dispatch`, `reader:bob:${org}`, request())).status, 403);
+  t.is((await http.call('POST', `/api/orgs/${org}/agents/dispatch`, undefined, request())).status, 401);
+  const created = await http.call('POST', `/api/orgs/${org}/agents/dispatch`, `writer:alice:${org}`, { stack: 'fixer', repo: 'api', ref: 'refs/heads/main' });
+  t.is(created.status, 201);
+  const name = created.body.metadata.name;
+  t.is(created.body.status.phase, 'Running');
+  const list = await http.call('GET', `/api/orgs/${org}/agents/runs`, `reader:bob:${org}`);
+  t.deepEqual(list.body.items.map((r: any) => r.metadata.name), [name]);
+  const secret = w.kube.object({ apiVersion: 'v1', kind: 'Secret', namespace: tenantNamespace(org), name: `kradle-agent-${name}-token` }) as any;
+  const token = secret.stringData?.token ?? Buffer.from(secret.data.token, 'base64').toString();
+  const path = `/api/orgs/${org}/agents/runs/${name}/callback`;
+  const wrong = await http.call('POST', path, 'krt_not-the-token', { phase: 'Succeeded' });
+  t.is(wrong.status, 401);
+  t.is(wrong.body.error.code, 'UNAUTHORIZED');
+  // The API token of an admin is not the run token either.
+  t.is((await http.call('POST', path, `admin:root:${org}`, { phase: 'Succeeded' })).status, 401);
+  t.is((await w.dispatch.get(org, name)).status.phase, 'Running');
+  t.is((await http.call('POST', `/api/orgs/${org}/agents/runs/nope/callback`, token, { phase: 'Succeeded' })).status, 404);
+  const ok = await http.call('POST', path, token, { phase: 'Succeeded', exitCode: 0, costUsd: 0.5 });
+  t.deepEqual(ok, { status: 200, body: { ok: true } });
+  t.is((await w.dispatch.get(org, name)).status.phase, 'Completed');
+});
+
+test('HTTP: a decider without the approver role gets 403; an admin approves', async (t) => {
+  const org = uniqueName('rt');
+  const w = await world({ [org]: { requiresApproval: true } });
+  const http = await serve(w);
+  t.teardown(http.close);
+  const run = await w.dispatch.create(org, request());
+  const path = `/api/orgs/${org}/agents/approvals/${String(run.status.approvalRef)}/decide`;
+  const denied = await http.call('POST', path, `writer:carol:${org}`, { decision: 'approve', decidedBy: 'carol' });
+  t.is(denied.status, 403);
+  t.is(denied.body.error.code, 'FORBIDDEN');
+  const ok = await http.call('POST', path, `admin:root:${org}`, { decision: 'approve', decidedBy: 'root' });
+  t.is(ok.status, 200);
+  t.is(ok.body.status.phase, 'Approved');
+  t.is((await w.dispatch.get(org, run.metadata.name)).status.phase, 'Running');
+});
+
+test('HTTP: pipeline-failure events coalesce and a fork launches nothing', async (t) => {
+  const org = uniqueName('rt');
+  const w = await world({ [org]: {} });
+  const http = await serve(w);
+  t.teardown(http.close);
+  const path = `/api/orgs/${org}/agents/events/pipeline-failure`;
+  const a = await http.call('POST', path, `writer:ci:${org}`, { name: 'build-1', repository: 'api', ref: 'refs/heads/main' });
+  const b = await http.call('POST', path, `writer:ci:${org}`, { name: 'build-1', repository: 'api', ref: 'refs/heads/main' });
+  const fork = await http.call('POST', path, `writer:ci:${org}`, { name: 'build-2', repository: 'api', fork: true });
+  const fix = (r: any) => r.body.results.find((x: any) => x.rule === 'fix-ci').decision;
+  t.deepEqual([a.status, fix(a), fix(b), fix(fork)], [200, 'dispatched', 'deduplicated', 'rejected']);
+  t.is((await http.call('POST', path, `writer:ci:${org}`, {})).status, 400);
+  t.is((await w.store.resources.list('AgentDispatchRun', { namespace: tenantNamespace(org) })).items.length, 1);
+});
