@@ -27,7 +27,7 @@ async function serve(w: Awaited<ReturnType<typeof world>>) {
     const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as any };
   };
-  return { call, close: () => new Promise((r) => server.close(r)) };
+  return { call, base, close: () => new Promise((r) => server.close(r)) };
 }
 
 test('HTTP: dispatch, list, callback with a wrong token is 401 and leaves the run unchanged, the right one completes it', async (t) => {
@@ -87,4 +87,23 @@ test('HTTP: pipeline-failure events coalesce and a fork launches nothing', async
   t.deepEqual([a.status, fix(a), fix(b), fix(fork)], [200, 'dispatched', 'deduplicated', 'rejected']);
   t.is((await http.call('POST', path, `writer:ci:${org}`, {})).status, 400);
   t.is((await w.store.resources.list('AgentDispatchRun', { namespace: tenantNamespace(org) })).items.length, 1);
+});
+
+test('CLI: kradle dispatch posts to the API with flags and prints the run', async (t) => {
+  const org = uniqueName('rt');
+  const w = await world({ [org]: {} });
+  const http = await serve(w);
+  t.teardown(http.close);
+  const { command } = await import('../../src/cli/commands/dispatch.ts');
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (s: string) => void lines.push(s);
+  try {
+    const code = await command.run(['--org', org, '--stack', 'fixer', '--repo', 'api', '--ref', 'refs/heads/main', '--server', http.base, '--token', `writer:alice:${org}`]);
+    t.is(code, 0);
+  } finally {
+    console.log = log;
+  }
+  t.regex(lines[0]!, /^run-[0-9a-f]{12} Running$/);
+  t.is(await command.run(['--org', org]), 2);
 });
