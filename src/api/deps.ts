@@ -56,7 +56,8 @@ export interface ConfigWriteRequest {
 }
 
 export interface WriterPort {
-  write(req: ConfigWriteRequest): Promise<{ commit: string; branch: string; path: string }>;
+  /** `created` (when the writer knows it) says whether the resource was new in the repo. */
+  write(req: ConfigWriteRequest): Promise<{ commit: string; branch: string; path: string; created?: boolean }>;
 }
 
 /** Kubernetes Secrets of an org's tenant namespace: the only place secret values go. */

@@ -9,3 +9,4 @@ export { createApiMetrics, type ApiMetrics } from './metrics.ts';
 export { createWebhookDispatcher, type WebhookDispatcher, type WebhookDispatcherDeps } from './webhooks/dispatcher.ts';
 export { signatureHeader, verifyHmac } from './webhooks/signature.ts';
 export { openApiDocument } from './openapi.ts';
+export { writerPortFrom } from './writer-port.ts';

@@ -99,8 +99,9 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
         author: { name: opts.actor.subject },
       });
       metrics.writebackCommits.inc();
-      const operation = doc ? (existed ? 'update' : 'create') : 'delete';
-      return { operation, resource: doc, ...out } satisfies WriteResult;
+      const created = out.created ?? !existed;
+      const operation = doc ? (created ? 'create' : 'update') : 'delete';
+      return { operation, resource: doc, commit: out.commit, branch: out.branch, path: out.path } satisfies WriteResult;
     } catch (err) {
       if (err instanceof ConflictError) metrics.writebackConflicts.inc();
       throw err;
