@@ -1,6 +1,10 @@
 // bench/api: list latency (p50/p99) at 10,000 resources, config and runtime; SSE fan-out to 1,000 clients.
 // Prints figures; asserts nothing.
 import { request, Agent } from 'node:http';
+import { join } from 'node:path';
+import { writerPortFrom } from '../src/api/index.ts';
+import { createConfigWriter } from '../src/writeback/index.ts';
+import { createTestRepo } from '../test/support/git-repo.ts';
 import { createStore } from '../src/store/index.ts';
 import { client, makeToken, startApi } from '../test/support/api-client.ts';
 import { doc, fakeConfig, fakeSync } from '../test/support/api-fakes.ts';
@@ -88,4 +92,14 @@ const secs = (performance.now() - t0) / 1000;
 console.log(`SSE fan-out: ${EVENTS} events x ${CLIENTS} clients = ${delivered} deliveries in ${secs.toFixed(2)} s -> ${Math.round(delivered / secs)} events/s delivered (publishing took ${(published / 1000).toFixed(2)} s)`);
 for (const r of reqs) r.destroy();
 await api.close();
+
+// Write-back: POST of a config resource -> commit on a local repo (validation stubbed; loader cost is bench/writeback's).
+const repo = createTestRepo();
+repo.commit({ 'README.md': 'config\n' }, 'seed');
+const writer = writerPortFrom(createConfigWriter({ gitdir: join(repo.dir, '.git'), branch: 'main', validate: async () => [] }));
+const wapi = await startApi({ store, config: fakeConfig([]), sync: fakeSync(), writer });
+const w = client(wapi.url, await makeToken(wapi.app, ORG, 'writer'));
+console.log(`write-back request -> commit:            ${await timeCalls(50, (i) => w.post(`/api/orgs/${ORG}/repositories`, { metadata: { name: `w-${i}` }, spec: { visibility: 'private' } }))}`);
+await wapi.close();
+repo.remove();
 await store.close();
