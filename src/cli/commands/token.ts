@@ -27,8 +27,10 @@ export const command: Command = {
       console.error(USAGE);
       return 2;
     }
+    // An explicit --data-dir means PGlite even when DATABASE_URL is set in the environment.
+    const envUrl = values['data-dir'] ? undefined : process.env.DATABASE_URL || undefined;
     const store = createStore({
-      databaseUrl: values['database-url'] ?? process.env.DATABASE_URL ?? undefined,
+      databaseUrl: values['database-url'] ?? envUrl,
       dataDir: values['data-dir'] ?? process.env.KRADLE_DATA_DIR ?? undefined,
     });
     try {
