@@ -5,7 +5,7 @@ import type { DesiredResource } from '../loader/types.ts';
 import type { ListPage } from '../store/types.ts';
 import type { ApiDeps } from './deps.ts';
 import { kindOf, normalizeDocument } from './documents.ts';
-import { parseLabelSelector } from './label-selector.ts';
+import { labelMatcher } from './label-selector.ts';
 import type { ApiMetrics } from './metrics.ts';
 
 export interface Actor {
@@ -50,7 +50,7 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
     if (def.storage === 'runtime') {
       return store.resources.list(def.kind, { namespace: tenantNamespace(org), labelSelector: q.labelSelector, limit, continue: q.continue });
     }
-    const match = parseLabelSelector(q.labelSelector);
+    const match = labelMatcher(q.labelSelector);
     const after = q.continue ? Buffer.from(q.continue, 'base64url').toString('utf8') : '';
     const all = (config.current()?.byOrg(org) ?? [])
       .filter((d) => d.id.kind === def.kind && d.id.name > after && match(d.object.metadata.labels ?? {}))
