@@ -1,0 +1,184 @@
+import type { ClusterDriver, KubeObject } from '../../cluster/types.ts';
+import { isKradleError, sanitize, UpstreamError, type ErrorDetail } from '../../errors/index.ts';
+import type { DesiredState, LoadResult } from '../../loader/types.ts';
+import type { ConfigSource, Snapshot } from '../../source/types.ts';
+import type { LeaderLease, Store } from '../../store/types.ts';
+import { createWorkQueue, type WorkQueue } from '../queue.ts';
+import type { HealthOf } from './apply-objects.ts';
+import { createDriftWatcher, type DriftWatcher } from './drift-watcher.ts';
+import { runSyncPass, type SyncPassResult } from './sync-pass.ts';
+
+export interface SyncLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface SyncControllerDeps {
+  source: ConfigSource;
+  load(snapshot: Snapshot): Promise<LoadResult>;
+  store: Store;
+  driver: ClusterDriver;
+  healthOf: HealthOf;
+  logger: SyncLogger;
+  crds?: KubeObject[];
+  now?: () => Date;
+  /** How often the source is fetched (default 60 s, with 10% jitter). */
+  pollIntervalMs?: number;
+  /** How often everything is re-applied whatever the inventory says (default 10 min). */
+  resyncIntervalMs?: number;
+  /** Called with each newly loaded good revision (readers of the desired state, stack readiness, ...). */
+  onState?(state: DesiredState): void;
+}
+
+export interface SyncStatusView {
+  state: 'Idle' | 'Syncing' | 'Failed' | 'Stopped';
+  leader: boolean;
+  mode: ClusterDriver['mode'];
+  syncedRevision?: string;
+  fetchedRevision?: string;
+  lastAttemptedRevision?: string;
+  lastOutcome?: string;
+  sourceReachable?: boolean;
+  clusterReachable: boolean;
+  message?: string;
+}
+
+export interface SyncController {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Queues a sync (fetch, load, apply) and resolves when a sync that started after this call has finished. */
+  trigger(reason: string): Promise<void>;
+  current(): DesiredState | undefined;
+  lastError(): ErrorDetail[];
+  status(): SyncStatusView;
+}
+
+type Key = 'sync' | `obj:${string}`;
+
+export function createSyncController(deps: SyncControllerDeps): SyncController {
+  const now = deps.now ?? (() => new Date());
+  const pollMs = deps.pollIntervalMs ?? 60_000;
+  const resyncMs = deps.resyncIntervalMs ?? 600_000;
+  let current: DesiredState | undefined;
+  let errors: ErrorDetail[] = [];
+  let lease: LeaderLease | undefined;
+  let lastFull = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = true;
+  let waiters: (() => void)[] = [];
+  const view: SyncStatusView = { state: 'Idle', leader: false, mode: deps.driver.mode, clusterReachable: true };
+  const drift: DriftWatcher = createDriftWatcher({ driver: deps.driver, logger: deps.logger, enqueue: (id) => queue.add(`obj:${id}`) });
+
+  async function becomeLeader(): Promise<void> {
+    if (lease || stopped) return;
+    lease = await deps.store.tryAcquireLeader('kradle-sync');
+    view.leader = Boolean(lease);
+    lease?.lost.then(() => {
+      deps.logger.warn({}, 'leader lock lost: applying stops until it is taken again');
+      lease = undefined;
+      view.leader = false;
+      drift.stop();
+    });
+  }
+
+  async function syncOnce(): Promise<void> {
+    view.state = 'Syncing';
+    const started = waiters;
+    waiters = [];
+    try {
+      await becomeLeader();
+      const fetched = await deps.source.fetch().catch((err) => {
+        view.sourceReachable = false;
+        throw err;
+      });
+      view.sourceReachable = true;
+      view.fetchedRevision = fetched.commit;
+      const full = Date.now() - lastFull >= resyncMs;
+      const result = await runSyncPass({ ...deps, now }, fetched.commit, { full, apply: Boolean(lease) });
+      if (full && lease) lastFull = Date.now();
+      record(result);
+    } catch (err) {
+      view.state = 'Failed';
+      view.message = sanitize(err instanceof Error ? err.message : String(err));
+      throw err;
+    } finally {
+      for (const resolve of started) resolve();
+    }
+  }
+
+  function record(result: SyncPassResult): void {
+    view.lastAttemptedRevision = result.revision;
+    view.lastOutcome = result.outcome;
+    if (!('state' in result)) {
+      errors = result.errors;
+      view.state = 'Failed';
+      view.message = `revision ${result.revision.slice(0, 12)} is invalid (${result.errors.length} errors); ${view.syncedRevision ? `${view.syncedRevision.slice(0, 12)} stays applied` : 'nothing applied'}`;
+      return;
+    }
+    errors = [];
+    current = result.state;
+    view.syncedRevision = result.revision;
+    view.state = result.outcome === 'Succeeded' ? 'Idle' : 'Failed';
+    view.clusterReachable = result.outcome !== 'Failed';
+    view.message = result.outcome === 'Succeeded' ? undefined : `${result.run.errors.length} objects failed to apply or prune`;
+    deps.onState?.(result.state);
+    if (lease && !stopped) drift.track(result.objects);
+  }
+
+  const queue: WorkQueue<Key> = createWorkQueue<Key>({
+    concurrency: 2,
+    handler: async (key) => {
+      if (key === 'sync') await syncOnce();
+      // Every repair failure is worth retrying with back-off: the cluster moves under us (a namespace
+      // being recreated, a CRD arriving), and the next full sync is minutes away.
+      else if (lease) await drift.repair(key.slice(4)).catch((err) => Promise.reject(new UpstreamError(`drift repair of ${key.slice(4)} failed`, { cause: err })));
+      return 'success';
+    },
+    onError: (key, err, info) => {
+      const log = isKradleError(err) && err.disposition === 'stalled' ? deps.logger.warn : deps.logger.error;
+      log.call(deps.logger, { key, attempts: info.attempts, retryInMs: info.retryInMs, err: sanitize(String(err)) }, 'sync failed');
+    },
+  });
+
+  function schedulePoll(): void {
+    if (stopped) return;
+    const jittered = pollMs * (0.9 + Math.random() * 0.2);
+    timer = setTimeout(() => {
+      queue.add('sync');
+      schedulePoll();
+    }, jittered);
+    timer.unref?.();
+  }
+
+  return {
+    async start() {
+      stopped = false;
+      await becomeLeader();
+      queue.add('sync');
+      schedulePoll();
+    },
+    async stop() {
+      stopped = true;
+      view.state = 'Stopped';
+      if (timer) clearTimeout(timer);
+      // The queue first: a pass finishing during shutdown would otherwise start new watches.
+      await queue.shutdown({ drain: true });
+      drift.stop();
+      for (const resolve of waiters) resolve();
+      waiters = [];
+      await lease?.release();
+      lease = undefined;
+    },
+    trigger(reason) {
+      deps.logger.info({ reason }, 'sync requested');
+      return new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        if (!queue.add('sync') && queue.shuttingDown) resolve();
+      });
+    },
+    current: () => current,
+    lastError: () => errors,
+    status: () => ({ ...view }),
+  };
+}

@@ -1,0 +1,86 @@
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../../kinds/index.ts';
+import { objectIdentity } from '../../cluster/index.ts';
+import type { ClusterDriver, KubeObject, WatchHandle } from '../../cluster/types.ts';
+import { sanitize } from '../../errors/index.ts';
+
+export interface DriftWatcher {
+  /** The objects last applied: watched, and re-applied when changed or deleted by hand. */
+  track(objects: readonly KubeObject[]): void;
+  /** Re-applies one tracked object; a no-op when it already matches. */
+  repair(identity: string): Promise<void>;
+  stop(): void;
+}
+
+interface DriftDeps {
+  driver: ClusterDriver;
+  logger: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  enqueue(identity: string): void;
+}
+
+const OWNED = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+
+/**
+ * Self-heal: watches every kind Kradle applied (objects labelled managed-by=kradle) and queues a repair
+ * when one is modified or deleted. A repair is a forced server-side apply of the desired object, which the
+ * server treats as a no-op when nothing drifted, so our own writes never loop.
+ */
+export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
+  let desired = new Map<string, KubeObject>();
+  const watches = new Map<string, Promise<WatchHandle | undefined>>();
+  let stopped = false;
+
+  async function openWatch(apiVersion: string, kind: string, gvk: string): Promise<WatchHandle | undefined> {
+    if (!(await deps.driver.servesKind(apiVersion, kind).catch(() => false))) return undefined;
+    return deps.driver.watch(
+      apiVersion,
+      kind,
+      { labelSelector: OWNED },
+      (type, obj) => {
+        if (type === 'ADDED') return;
+        const id = objectIdentity(obj);
+        if (desired.has(id)) deps.enqueue(id);
+      },
+      (err) => deps.logger.warn({ gvk, err: sanitize(String(err)) }, 'watch of owned objects failed; it is re-established by the driver'),
+    );
+  }
+
+  /** One watch per kind: the pending open is recorded before any await, so concurrent tracks share it. */
+  function ensureWatch(apiVersion: string, kind: string): void {
+    const gvk = `${apiVersion}/${kind}`;
+    if (watches.has(gvk) || stopped || deps.driver.mode !== 'live') return;
+    const opening = openWatch(apiVersion, kind, gvk).catch((err) => {
+      deps.logger.warn({ gvk, err: sanitize(String(err)) }, 'could not watch kind');
+      return undefined;
+    });
+    watches.set(gvk, opening);
+    void opening.then((handle) => {
+      if (!handle) watches.delete(gvk);
+      else if (stopped || watches.get(gvk) !== opening) handle.stop();
+    });
+  }
+
+  return {
+    track(objects) {
+      stopped = false;
+      desired = new Map(objects.map((o) => [objectIdentity(o), o]));
+      const kinds = new Map(objects.map((o) => [`${o.apiVersion}/${o.kind}`, o]));
+      for (const o of kinds.values()) ensureWatch(o.apiVersion, o.kind);
+    },
+    async repair(identity) {
+      const obj = desired.get(identity);
+      if (!obj) return;
+      // A hand-deleted namespace takes its objects with it: bring it back before what lives in it.
+      const ns = obj.metadata.namespace ? desired.get(objectIdentity({ apiVersion: 'v1', kind: 'Namespace', name: obj.metadata.namespace })) : undefined;
+      if (ns) await deps.driver.apply(ns, { force: true });
+      const outcome = await deps.driver.apply(obj, { force: true });
+      if (outcome.action === 'created' || outcome.action === 'configured') {
+        deps.logger.info({ object: identity, action: outcome.action }, 'drift repaired');
+      }
+    },
+    stop() {
+      stopped = true;
+      for (const opening of watches.values()) void opening.then((h) => h?.stop());
+      watches.clear();
+    },
+  };
+}

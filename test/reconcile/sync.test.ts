@@ -1,0 +1,162 @@
+import test, { type ExecutionContext } from 'ava';
+import type { SyncController } from '../../src/reconcile/sync/index.ts';
+import { buildCrds } from '../../src/cluster/index.ts';
+import { createTestRepo } from '../support/git-repo.ts';
+import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
+import { testDrivers } from '../support/store.ts';
+import { createPlanOnlyDriver, createTestSync, crdsFor, liveDriverFor, orgDocs } from '../support/sync-harness.ts';
+
+const [pglite] = testDrivers(test);
+const CRDS = crdsFor(['Organization', 'OrgNamespaceBinding', 'Team', 'AgentServiceAccount', 'RunnerPool'], buildCrds());
+const ns = (slug: string) => ({ apiVersion: 'v1', kind: 'Namespace', name: `kradle-org-${slug}` });
+const team = (slug: string) => ({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Team', namespace: `kradle-org-${slug}`, name: 'platform' });
+const deployment = (slug: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: `kradle-org-${slug}`, name: 'kradle-runner-default' });
+
+let server: KubeApiServer;
+test.before(async () => {
+  server = await startKubeApiServer();
+});
+test.after.always(async () => {
+  await server?.stop();
+});
+
+function track(t: ExecutionContext, sync: SyncController): SyncController {
+  t.teardown(() => sync.stop());
+  return sync;
+}
+
+async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test.serial('a new org is applied, a removed team is pruned, a bad commit applies nothing', async (t) => {
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  const first = repo.commit(orgDocs('alpha'), 'add alpha');
+  const sync = track(t, createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(server), crds: CRDS }));
+  await sync.start();
+  await sync.trigger('test');
+  t.is(sync.status().syncedRevision, first);
+  t.truthy(server.object(ns('alpha')), 'namespace created');
+  t.truthy(server.object(team('alpha')), 'Team custom resource created');
+  t.is((server.object(deployment('alpha'))?.spec as { replicas: number }).replicas, 2);
+
+  const second = repo.commit(orgDocs('beta'), 'add beta');
+  await sync.trigger('test');
+  t.truthy(server.object(ns('beta')));
+  t.is(sync.status().syncedRevision, second);
+
+  repo.commit({ 'orgs/alpha/teams/platform.yaml': null }, 'remove team');
+  await sync.trigger('test');
+  t.is(server.object(team('alpha')), undefined, 'removed team pruned');
+  t.truthy(server.object(team('beta')), 'the other org keeps its team');
+  const inventory = await store.inventory.list({ sourceKey: 'Team/kradle-org-alpha/platform' });
+  t.deepEqual(inventory, []);
+
+  const good = sync.status().syncedRevision;
+  const requestsBefore = server.requests.filter((r) => r.method !== 'GET').length;
+  const bad = repo.commit({
+    'orgs/beta/runnerpools/default.yaml': orgDocs('beta')['orgs/beta/runnerpools/default.yaml']!.replace('warmReplicas: 2', 'warmReplicas: 9'),
+    'orgs/beta/teams/broken.yaml': 'kind: Team\nmetadata: [unclosed\n',
+  }, 'bad');
+  await sync.trigger('test');
+  const status = sync.status();
+  t.is(status.syncedRevision, good, 'last good revision stays');
+  t.is(status.lastAttemptedRevision, bad);
+  t.is(status.lastOutcome, 'ValidationFailed');
+  t.true(sync.lastError().length >= 2, 'every error reported');
+  t.true(sync.lastError().every((e) => e.path && e.line));
+  t.is(server.requests.filter((r) => r.method !== 'GET').length, requestsBefore, 'nothing written to the cluster');
+  t.is((server.object(deployment('beta'))?.spec as { replicas: number }).replicas, 2);
+  const runs = await store.syncRuns.list({ limit: 1 });
+  t.is(runs[0]?.outcome, 'ValidationFailed');
+  t.is(runs[0]?.revision, bad);
+  await sync.stop();
+});
+
+test.serial('a hand edit is reverted and a hand-deleted object comes back', async (t) => {
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  repo.commit(orgDocs('gamma'), 'add gamma');
+  const sync = track(t, createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(server), crds: CRDS }));
+  await sync.start();
+  await sync.trigger('test');
+  const live = server.object(deployment('gamma'))!;
+  server.put({ ...live, spec: { ...(live.spec as object), replicas: 7 } }, 'kubectl-edit');
+  await until(() => (server.object(deployment('gamma'))?.spec as { replicas: number }).replicas === 2, 'replicas reverted');
+  t.pass('replicas reverted to the declared 2');
+  server.remove({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: 'kradle-org-gamma', name: 'runner' });
+  server.remove(ns('gamma'));
+  await until(() => Boolean(server.object({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: 'kradle-org-gamma', name: 'runner' })), 'service account recreated');
+  t.truthy(server.object(ns('gamma')), 'namespace recreated');
+  await sync.stop();
+});
+
+test.serial('API server errors: the sync backs off and converges', async (t) => {
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  repo.commit(orgDocs('delta'), 'add delta');
+  const sync = track(t, createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(server), crds: CRDS }));
+  server.faults.failNext(5, { status: 500, method: 'PATCH' });
+  const revision = repo.head();
+  await sync.start();
+  await sync.trigger('test');
+  while (sync.status().lastOutcome !== 'Succeeded') await sync.trigger('retry');
+  const outcomes = (await store.syncRuns.list({ limit: 50 })).filter((r) => r.revision === revision).map((r) => r.outcome).reverse();
+  t.not(outcomes[0], 'Succeeded', 'the first pass saw the faults');
+  t.true(outcomes[0] === 'PartiallyApplied' || outcomes[0] === 'Failed');
+  t.is(outcomes.at(-1), 'Succeeded');
+  t.truthy(server.object(deployment('delta')));
+  await sync.stop();
+});
+
+test.serial('a controller killed mid-sync converges after restart with no duplicate creates', async (t) => {
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  repo.commit(orgDocs('epsilon'), 'add epsilon');
+  const first = track(t, createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(server), crds: CRDS }));
+  // The pass dies part-way: namespaces and RBAC land, the workloads and custom resources do not.
+  server.faults.failNext(1000, { status: 500, method: 'PATCH', path: /deployments|teams|runnerpools/ });
+  await first.start();
+  await first.trigger('test');
+  await first.stop();
+  server.faults.clear();
+  const posts = () => server.requests.filter((r) => r.method === 'POST').length;
+  const before = posts();
+  const second = track(t, createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(server), crds: CRDS }));
+  await second.start();
+  await second.trigger('test');
+  t.is(second.status().lastOutcome, 'Succeeded');
+  t.truthy(server.object(deployment('epsilon')));
+  t.is(posts(), before, 'server-side apply only: no create that could duplicate');
+  t.is(server.objects('apps/v1', 'Deployment', 'kradle-org-epsilon').length, 1);
+  await second.stop();
+});
+
+test.serial('plan-only mode records the same objects the live driver applies', async (t) => {
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  repo.commit(orgDocs('zeta'), 'add zeta');
+  const planOnly = createPlanOnlyDriver();
+  const sync = track(t, createTestSync({ repoDir: repo.dir, store, driver: planOnly, crds: CRDS }));
+  await sync.start();
+  await sync.trigger('test');
+  t.is(sync.status().mode, 'plan-only');
+  const planned = planOnly.planned().filter((o) => o.metadata.namespace === 'kradle-org-zeta' || o.metadata.name === 'kradle-org-zeta');
+  t.true(planned.length >= 5);
+  await sync.stop();
+  const live = track(t, createTestSync({ repoDir: repo.dir, store: await pglite!.store(), driver: liveDriverFor(server), crds: CRDS }));
+  await live.start();
+  await live.trigger('test');
+  for (const obj of planned) {
+    t.truthy(server.object({ apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name }), `${obj.kind}/${obj.metadata.name}`);
+  }
+  const entries = await store.inventory.list({ org: 'zeta' });
+  t.true(entries.length > 0);
+  await sync.stop();
+  await live.stop();
+});
