@@ -1,0 +1,24 @@
+import { clientFromFlags, CONNECTION_USAGE, formatOf, parseCommand, runRemote, UsageError } from '../client.ts';
+import type { Command } from '../main.ts';
+import { printStatus, readStatus } from './status.ts';
+
+const USAGE = `usage: kradle sync [--org ORG] [--format text|json]
+  asks the server to fetch and apply the config repo now (POST /api/sync, a platform token), then prints the status
+${CONNECTION_USAGE}`;
+
+/** POST /api/sync, then the same view as `kradle status`. */
+export const command: Command = {
+  summary: 'trigger a sync on a running server, then print its status',
+  run: (argv) =>
+    runRemote('sync', USAGE, async () => {
+      const { values, positionals } = parseCommand(argv, { org: { type: 'string' } });
+      if (values.help) return console.log(USAGE), 0;
+      if (positionals.length) throw new UsageError(`unexpected ${positionals.join(' ')}`);
+      const format = formatOf(values.format, ['text', 'json'], 'text');
+      const client = clientFromFlags(values);
+      await client.request('POST', '/api/sync', { body: {} });
+      if (format === 'text') console.log('sync triggered');
+      printStatus(await readStatus(client, values.org), format);
+      return 0;
+    }),
+};
