@@ -55,6 +55,7 @@ function allRoutes(deps: ApiDeps, app: { metrics: ApiMetrics; hub: EventHub; dis
     ...syncRoutes(deps),
     ...eventRoutes(deps, app.hub, app.metrics),
     ...webhookRoutes(deps, app.dispatcher),
+    ...(deps.extraRoutes ?? []),
   ];
 }
 

@@ -3,6 +3,7 @@ import type { Resource } from '../kinds/index.ts';
 import type { DesiredState } from '../loader/types.ts';
 import type { Store, SyncRun } from '../store/types.ts';
 import type { Logger } from 'pino';
+import type { RouteDef } from './context.ts';
 
 /** What the continuous sync loop reports; the API only reads it. */
 export interface SyncStatus {
@@ -89,4 +90,6 @@ export interface ApiDeps {
   heartbeatMs?: number;
   /** Events buffered per SSE client before it is dropped as too slow; 1,000 by default. */
   sseBufferLimit?: number;
+  /** Routes of other domains (the agents routes), served with the same auth, envelope and OpenAPI entry. */
+  extraRoutes?: readonly RouteDef[];
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatDetail } from '../../errors/index.ts';
 import { createLoader, type DesiredResource } from '../../loader/index.ts';
-import { diffStates, type FieldChange, type StateDiff } from '../../plan/index.ts';
+import { diffJson, diffStates, type FieldChange, type StateDiff } from '../../plan/index.ts';
 import type { Command } from '../main.ts';
 import { openSource, parseFormat, snapshotAt, SOURCE_FLAGS } from '../open-source.ts';
 
@@ -39,20 +39,6 @@ export const command: Command = {
     return 0;
   },
 };
-
-const brief = (r: DesiredResource) => ({ key: r.key, kind: r.id.kind, org: r.org, name: r.id.name, path: r.source.path, hash: r.hash });
-
-export function diffJson(d: StateDiff) {
-  return {
-    valid: true,
-    base: d.baseRevision,
-    head: d.headRevision,
-    created: d.created.map(brief),
-    changed: d.changed.map((c) => ({ ...brief(c.head), changes: c.changes })),
-    deleted: d.deleted.map(brief),
-    unchanged: d.unchanged,
-  };
-}
 
 const show = (v: unknown) => (v === undefined ? '' : JSON.stringify(v));
 

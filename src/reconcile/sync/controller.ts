@@ -29,6 +29,9 @@ export interface SyncControllerDeps {
   resyncIntervalMs?: number;
   /** Called with each newly loaded good revision (readers of the desired state, stack readiness, ...). */
   onState?(state: DesiredState): void;
+  /** Called after each pass with its outcome and duration, and after each fetch; for metrics. */
+  onPass?(outcome: string, seconds: number): void;
+  onFetch?(outcome: 'success' | 'failure'): void;
 }
 
 export interface SyncStatusView {
@@ -84,21 +87,26 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
 
   async function syncOnce(): Promise<void> {
     view.state = 'Syncing';
+    const startedAt = performance.now();
     const started = waiters;
     waiters = [];
     try {
       await becomeLeader();
       const fetched = await deps.source.fetch().catch((err) => {
         view.sourceReachable = false;
+        deps.onFetch?.('failure');
         throw err;
       });
+      deps.onFetch?.('success');
       view.sourceReachable = true;
       view.fetchedRevision = fetched.commit;
       const full = Date.now() - lastFull >= resyncMs;
       const result = await runSyncPass({ ...deps, now }, fetched.commit, { full, apply: Boolean(lease) });
       if (full && lease) lastFull = Date.now();
       record(result);
+      deps.onPass?.(result.outcome, (performance.now() - startedAt) / 1000);
     } catch (err) {
+      deps.onPass?.('Error', (performance.now() - startedAt) / 1000);
       view.state = 'Failed';
       view.message = sanitize(err instanceof Error ? err.message : String(err));
       throw err;

@@ -1,0 +1,169 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { createAgentWiring } from './agents.ts';
+import { createKubeSecretsPort } from './secrets-port.ts';
+import { createSyncPort } from './sync-port.ts';
+import { openConfigRepo } from './config-source.ts';
+import { createApiApp, createWebhookDispatcher, PLATFORM_ORG, writerPortFrom, type RouteDef, type TokenService, type WriterPort } from '../api/index.ts';
+import { createLiveDriver, createPlanOnlyDriver, healthOf, loadKubeConfig } from '../cluster/index.ts';
+import { createLoader } from '../loader/index.ts';
+import { createSyncController } from '../reconcile/sync/index.ts';
+import { createWorktreeWatcher, type RemoteAuth } from '../source/index.ts';
+import { createStore } from '../store/index.ts';
+
+export interface ServerOptions {
+  repo: string;
+  ref?: string;
+  path?: string;
+  watch?: boolean;
+  auth?: RemoteAuth;
+  port: number;
+  host: string;
+  /** Unset: embedded PGlite in dataDir. */
+  databaseUrl?: string;
+  stateDir: string;
+  dataDir: string;
+  kubeconfig?: string;
+  env: NodeJS.ProcessEnv;
+  gitWebhookSecret?: string;
+  pollIntervalMs?: number;
+  resyncIntervalMs?: number;
+  /** Base URL agent Jobs call back to; default the server's own URL. */
+  publicUrl?: string;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  url: string;
+  tokens: TokenService;
+  /** Where the first start wrote its platform admin token (mode 0600), when it had to create one. */
+  adminTokenFile?: string;
+  close(): Promise<void>;
+}
+
+/**
+ * With no token at all, nobody could use the API (PGlite admits one process, so `kradle token create` cannot
+ * run beside the server): the first start creates a platform admin token and writes it to a 0600 file, never
+ * to the log, like Argo CD's initial admin secret.
+ */
+async function bootstrapAdminToken(tokens: TokenService, stateDir: string): Promise<string | undefined> {
+  if ((await tokens.list()).length > 0) return undefined;
+  const { token } = await tokens.create({ org: PLATFORM_ORG, role: 'admin', subject: 'bootstrap-admin' });
+  const file = join(resolve(stateDir), 'admin-token');
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  return file;
+}
+
+/** Builds every part once, joins them, and starts them: the one place Kradle is wired. */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const logger = opts.logger ?? pino({ name: 'kradle' });
+  const store = createStore({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir });
+  const applied = await store.migrate();
+  logger.info({ driver: store.driver, applied }, 'store ready');
+
+  const writeLoader = createLoader();
+  const repo = await openConfigRepo({ ...opts, stateDir: resolve(opts.stateDir), writeLoader });
+  logger.info({ repo: repo.description }, 'config repo opened');
+
+  const kubeConfig = loadKubeConfig({ path: opts.kubeconfig, env: opts.env });
+  const driver = kubeConfig ? createLiveDriver({ kubeConfig }) : createPlanOnlyDriver();
+  logger.info({ mode: driver.mode }, kubeConfig ? 'cluster: live' : 'cluster: no kubeconfig found, plan-only');
+
+  const loader = createLoader();
+  let onState: (s: Parameters<NonNullable<Parameters<typeof createSyncController>[0]['onState']>>[0]) => void = () => {};
+  let metrics: ReturnType<typeof createApiApp>['metrics'] | undefined;
+  const controller = createSyncController({
+    source: repo.source,
+    load: (s) => loader.load(s),
+    store,
+    driver,
+    healthOf,
+    logger,
+    pollIntervalMs: opts.pollIntervalMs,
+    resyncIntervalMs: opts.resyncIntervalMs,
+    onState: (s) => onState(s),
+    onPass: (outcome, seconds) => metrics?.recordSync(outcome, seconds),
+    onFetch: (outcome) => metrics?.recordGitFetch(outcome),
+  });
+  const sync = createSyncPort({ controller, source: repo.source, loader: createLoader(), store });
+  const secrets = createKubeSecretsPort(driver);
+
+  let writer: WriterPort | undefined;
+  if (repo.writer) {
+    const port = writerPortFrom(repo.writer);
+    // A commit on the tracked branch is picked up at once rather than at the next poll.
+    writer = {
+      async write(req) {
+        const out = await port.write(req);
+        if (req.mode === 'commit') void sync.trigger('write-back').catch(() => {});
+        return out;
+      },
+    };
+  }
+
+  // The HTTP server listens first, answering 503 until the app is ready, so agent Jobs get a callback URL
+  // even when the port is chosen by the system.
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
+    res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'STARTING', message: 'kradle is starting', details: [] } }));
+  };
+  const server: Server = createServer((req, res) => handler(req, res));
+  await new Promise<void>((ok, fail) => server.once('error', fail).listen(opts.port, opts.host, ok));
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+
+  const agents = createAgentWiring({ store, driver, desired: controller.current, callbackBaseUrl: opts.publicUrl ?? url, logger });
+  const app = createApiApp({
+    store,
+    config: { current: controller.current, lastError: controller.lastError },
+    sync,
+    writer,
+    secrets,
+    logger,
+    gitWebhookSecret: opts.gitWebhookSecret,
+    extraRoutes: agents.routes as unknown as RouteDef[],
+  });
+  metrics = app.metrics;
+  onState = (state) => {
+    agents.onState(state);
+    void sync.refreshLastRun();
+  };
+
+  await controller.start();
+  const leader = controller.status().leader;
+  const dispatcher = leader ? createWebhookDispatcher({ store, secrets, config: { current: controller.current, lastError: controller.lastError }, fetch, logger }) : undefined;
+  if (dispatcher) {
+    await dispatcher.start();
+    app.webhookDispatcher = dispatcher;
+  }
+  if (leader) await agents.startLeaderWork();
+
+  const watcher = opts.watch
+    ? createWorktreeWatcher({ dir: resolve(opts.repo), path: opts.path, onSnapshot: () => void controller.trigger('watch').catch(() => {}) })
+    : undefined;
+
+  handler = app.callback();
+  const adminTokenFile = await bootstrapAdminToken(app.tokens, opts.stateDir);
+  if (adminTokenFile) logger.info({ file: adminTokenFile }, 'created a platform admin token (first start); read it from this file');
+  logger.info({ url }, 'kradle API listening');
+
+  return {
+    url,
+    tokens: app.tokens,
+    adminTokenFile,
+    async close() {
+      const closed = new Promise<void>((ok) => server.close(() => ok()));
+      server.closeAllConnections();
+      await closed;
+      app.shutdown();
+      await watcher?.close();
+      await dispatcher?.stop();
+      await agents.stop();
+      await controller.stop();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import test from 'ava';
+import { readFileSync, statSync } from 'node:fs';
+import { pino } from 'pino';
+import { startServer, type RunningServer } from '../../src/server/server.ts';
+import { createTestRepo, tempDir, type TestRepo } from '../support/git-repo.ts';
+import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
+import { orgDocs } from '../support/sync-harness.ts';
+
+let kube: KubeApiServer;
+let repo: TestRepo;
+let server: RunningServer;
+let token: string;
+let first: string;
+
+test.before(async () => {
+  kube = await startKubeApiServer();
+  repo = createTestRepo();
+  first = repo.commit(orgDocs('acme'), 'add acme');
+  server = await startServer({
+    repo: repo.dir,
+    port: 0,
+    host: '127.0.0.1',
+    stateDir: tempDir('kradle-state-'),
+    dataDir: 'memory://',
+    kubeconfig: kube.kubeConfigPath,
+    env: {},
+    pollIntervalMs: 3_600_000,
+    logger: pino({ level: 'silent' }),
+  });
+  token = readFileSync(server.adminTokenFile!, 'utf8').trim();
+});
+
+test.after.always(async () => {
+  await server?.close();
+  await kube?.stop();
+});
+
+async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+}
+
+async function syncedTo(commit: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const { body } = await api('GET', '/api/sync');
+    if (body?.syncedRevision === commit) return;
+    await api('POST', '/api/sync');
+  }
+  throw new Error(`never synced to ${commit}`);
+}
+
+test.serial('the first start writes a platform admin token to a private file, never to the log', (t) => {
+  t.is(statSync(server.adminTokenFile!).mode & 0o777, 0o600);
+  t.regex(token, /\S{20,}/);
+});
+
+test.serial('serve syncs the config repo into the cluster and serves it', async (t) => {
+  await syncedTo(first);
+  t.truthy(kube.object({ apiVersion: 'v1', kind: 'Namespace', name: 'kradle-org-acme' }));
+  const teams = await api('GET', '/api/orgs/acme/resources?kind=Team');
+  t.is(teams.status, 200);
+  t.deepEqual(teams.body.items.map((i: any) => i.metadata.name), ['platform']);
+  const summary = await api('GET', '/api/orgs/acme/summary');
+  t.is(summary.status, 200);
+});
+
+test.serial('a write becomes a commit, is synced, and an invalid write commits nothing', async (t) => {
+  const team = {
+    apiVersion: 'kradle.a5c.ai/v1alpha1',
+    kind: 'Team',
+    metadata: { name: 'sre' },
+    spec: { organizationRef: 'acme', displayName: 'SRE' },
+  };
+  const created = await api('POST', '/api/orgs/acme/resources', team);
+  t.is(created.status, 201, JSON.stringify(created.body));
+  t.is(repo.head(), created.body.commit);
+  t.true(repo.git('show', '--stat', 'HEAD').includes('orgs/acme/teams/sre.yaml'));
+  await syncedTo(created.body.commit);
+  t.truthy(kube.object({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Team', namespace: 'kradle-org-acme', name: 'sre' }));
+
+  const before = repo.head();
+  const invalid = await api('POST', '/api/orgs/acme/resources', { ...team, metadata: { name: 'bad' }, spec: { organizationRef: 'acme' } });
+  t.is(invalid.status, 422);
+  t.true(invalid.body.error.details.length > 0);
+  t.is(repo.head(), before, 'no commit');
+});
+
+test.serial('a preview validates and plans a branch without applying it', async (t) => {
+  repo.git('checkout', '-q', '-b', 'feature');
+  const head = repo.commit({ 'orgs/acme/runnerpools/default.yaml': orgDocs('acme')['orgs/acme/runnerpools/default.yaml']!.replace('maxReplicas: 4', 'maxReplicas: 6') }, 'more runners');
+  repo.git('checkout', '-q', 'main');
+  const preview = await api('POST', '/api/previews', { base: 'main', head: 'feature' });
+  t.is(preview.status, 200, JSON.stringify(preview.body));
+  t.true(preview.body.valid);
+  const changed = preview.body.plan.changed.find((c: any) => c.kind === 'RunnerPool');
+  t.deepEqual(changed.changes.map((c: any) => c.pointer), ['/spec/maxReplicas']);
+  t.true(changed.objects.some((o: any) => o.kind === 'Deployment'));
+  t.not((await api('GET', '/api/sync')).body.syncedRevision, head, 'a preview applies nothing');
+});
+
+test.serial('agent routes are served with the API envelope', async (t) => {
+  const res = await api('POST', '/api/orgs/acme/agents/dispatch', { stack: 'missing', repository: 'api', sourceRefs: ['main'], taskKind: 'review' });
+  t.is(res.status, 201, JSON.stringify(res.body));
+  const run = res.body.run ?? res.body;
+  t.is(run.status.phase, 'Failed', 'the permission review fails a run of an unknown stack');
+  t.regex(JSON.stringify(run.status), /missing/);
+  const unauthorized = await fetch(`${server.url}/api/orgs/acme/agents/dispatch`, { method: 'POST' });
+  t.is(unauthorized.status, 401);
+  t.truthy(((await unauthorized.json()) as any).error.code);
+});
