@@ -180,6 +180,20 @@ test('apply: a YAML error or a document without an org sends nothing', async (t)
   t.false(writer.requests.slice(before).some((r) => ['x', 'orphan'].includes(r.name)));
 });
 
+test('Organizations are platform-scoped: apply goes through POST /api/orgs, list through GET /api/orgs', async (t) => {
+  const applied = await kradle(['apply', '-f', '-'], as(tokens.platform),
+    'apiVersion: kradle.a5c.ai/v1alpha1\nkind: Organization\nmetadata: {name: newco}\nspec: {displayName: New Co, slug: newco}\n');
+  t.is(applied.code, 0, applied.stderr);
+  t.regex(applied.stdout, /^Organization\/newco created: commit rev-\d+ on main/);
+  t.like(writer.requests.find((r) => r.kind === 'Organization'), { org: 'newco', name: 'newco', author: { name: 'ops' } });
+  const [mine, all] = await Promise.all([
+    kradle(['list', 'organizations'], as(tokens.acmeReader)),
+    kradle(['list', 'Organization', '--format', 'json'], as(tokens.platform)),
+  ]);
+  t.deepEqual(tableRows(mine.stdout), [['NAME', 'DISPLAY', 'NAME', 'NAMESPACE'], ['acme', 'acme', 'kradle-org-acme']]);
+  t.true(JSON.parse(all.stdout).items.some((o: any) => o.slug === 'newco' && o.displayName === 'New Co'));
+});
+
 test('apply and list of a runtime kind: the store record, PHASE and AGE columns', async (t) => {
   const applied = await kradle(['apply', '-f', '-', '--org', 'initech'], as(tokens.initechWriter),
     'kind: Issue\nmetadata: {name: bug-1}\nspec: {title: broken}\nstatus: {phase: Open}\n');
@@ -198,7 +212,7 @@ test('delete: a commit removing the resource, then get answers 404', async (t) =
   const del = await kradle(['delete', 'Repository', 'repo-e', '--org', 'initech'], as(tokens.initechWriter));
   t.is(del.code, 0, del.stderr);
   t.regex(del.stdout.trim(), /^Repository\/repo-e deleted \(commit rev-\d+ on main\)$/);
-  t.like(writer.requests.at(-1), { operation: 'delete', org: 'initech', name: 'repo-e' });
+  t.like(writer.requests.find((r) => r.operation === 'delete'), { org: 'initech', name: 'repo-e', author: { name: 'walt' } });
   const gone = await kradle(['get', 'Repository', 'repo-e', '--org', 'initech'], as(tokens.initechWriter));
   t.is(gone.code, 1);
   t.regex(gone.stderr, /404 NOT_FOUND/);

@@ -4,6 +4,7 @@ import type { Command } from '../main.ts';
 
 const USAGE = `usage: kradle list KIND --org ORG [--selector S] [--limit N] [--chunk-size N] [--format text|json]
   config kinds: NAME, SYNC, HEALTH, AGE; runtime kinds: NAME, PHASE, AGE
+  kradle list organizations (no --org): the organizations the token may see
   without --limit every page is read (continue tokens), --chunk-size items per request (default 500)
 ${CONNECTION_USAGE}`;
 
@@ -91,6 +92,20 @@ function printTable(rows: string[][]): void {
   for (const r of rows) console.log(r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 2))).join(''));
 }
 
+interface OrgView {
+  slug: string;
+  displayName: string;
+  namespace: string;
+}
+
+/** Organizations are platform-scoped: GET /api/orgs lists those the token may see. */
+async function listOrganizations(client: ApiClient, format: 'text' | 'json'): Promise<number> {
+  const { organizations } = (await client.request<{ organizations: OrgView[] }>('GET', '/api/orgs')).body;
+  if (format === 'json') console.log(JSON.stringify({ items: organizations }, null, 2));
+  else printTable([['NAME', 'DISPLAY NAME', 'NAMESPACE'], ...organizations.map((o) => [o.slug, o.displayName, o.namespace])]);
+  return 0;
+}
+
 /** GET /api/orgs/:org/resources?kind=, every page unless --limit, as a table or JSON. */
 export const command: Command = {
   summary: 'list resources of one kind from a running server',
@@ -102,8 +117,9 @@ export const command: Command = {
       if (values.help) return console.log(USAGE), 0;
       const [kind, ...extra] = positionals;
       if (!kind || extra.length) throw new UsageError('expected one KIND');
-      if (!values.org) throw new UsageError('--org is required');
       const format = formatOf(values.format, ['text', 'json'], 'text');
+      if (resolveKind(kind)?.kind === 'Organization') return listOrganizations(clientFromFlags(values), format);
+      if (!values.org) throw new UsageError('--org is required');
       const limit = positiveInt('--limit', values.limit);
       const chunk = positiveInt('--chunk-size', values['chunk-size']) ?? 500;
       const client = clientFromFlags(values);
