@@ -4,6 +4,7 @@ import type { Snapshot, SnapshotFile } from '../source/types.ts';
 import { classifyDocument, type Candidate } from './classify.ts';
 import { sortErrors, type LoadError } from './errors.ts';
 import { parseYamlFile, type ParsedFile } from './parse.ts';
+import { parseInParallel } from './parse-pool.ts';
 import { checkRevision } from './semantic.ts';
 import { createDesiredState, toDesiredResource } from './state.ts';
 import type { LoadResult, LoadStats } from './types.ts';
@@ -13,6 +14,10 @@ export interface LoaderDeps {
   validator?: SchemaValidator;
   /** Blobs read at once from the snapshot (default 32). */
   readConcurrency?: number;
+  /** Parse on worker threads when at least this many files are new (default 500; Infinity: never). */
+  parallelFrom?: number;
+  /** False: when parsing in parallel, leave every file to the workers (default true). */
+  parseOnMainThread?: boolean;
 }
 
 export interface Loader {
@@ -30,30 +35,41 @@ const decoder = new TextDecoder('utf-8');
 export function createLoader(deps: LoaderDeps = {}): Loader {
   const validator = deps.validator ?? createSchemaValidator();
   const concurrency = deps.readConcurrency ?? 32;
+  const parallelFrom = deps.parallelFrom ?? 500;
   let previous = new Map<string, ParsedFile>();
   let current = new Map<string, ParsedFile>();
 
   async function parseAll(files: SnapshotFile[], snapshot: Snapshot, stats: LoadStats): Promise<Map<string, ParsedFile>> {
     const used = new Map<string, ParsedFile>();
-    const missing: SnapshotFile[] = [];
+    const missing = new Set<string>();
     for (const f of files) {
       const hit = used.get(f.oid) ?? current.get(f.oid) ?? previous.get(f.oid);
       if (hit) used.set(f.oid, hit);
-      else missing.push(f);
+      else missing.add(f.oid);
     }
-    let next = 0;
-    const worker = async () => {
-      while (next < missing.length) {
-        const f = missing[next++]!;
-        if (used.has(f.oid)) continue;
-        const text = decoder.decode(await snapshot.readBlob(f.oid));
-        used.set(f.oid, parseYamlFile(text));
-        stats.parsedFiles++;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, missing.length) }, worker));
+    const unique = [...missing];
+    const texts = await readAll(unique, snapshot);
+    const parsed = unique.length >= parallelFrom
+      ? await parseInParallel(texts, { mainThread: deps.parseOnMainThread })
+      : { files: texts.map(parseYamlFile), onWorkers: 0 };
+    unique.forEach((oid, i) => used.set(oid, parsed.files[i]!));
+    stats.parsedOnWorkers = parsed.onWorkers;
+    stats.parsedFiles = unique.length;
     stats.cachedFiles = files.length - stats.parsedFiles;
     return used;
+  }
+
+  async function readAll(oids: string[], snapshot: Snapshot): Promise<string[]> {
+    const texts: string[] = new Array(oids.length);
+    let next = 0;
+    const reader = async () => {
+      while (next < oids.length) {
+        const i = next++;
+        texts[i] = decoder.decode(await snapshot.readBlob(oids[i]!));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, oids.length) }, reader));
+    return texts;
   }
 
   return {

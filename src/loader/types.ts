@@ -43,5 +43,7 @@ export interface LoadStats {
   documents: number;
   parsedFiles: number;
   cachedFiles: number;
+  /** Of parsedFiles, how many a worker thread parsed (large loads only). */
+  parsedOnWorkers?: number;
   durationMs: number;
 }

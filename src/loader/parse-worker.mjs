@@ -1,0 +1,11 @@
+// Starts the TypeScript parse worker. Module hooks registered on the main thread (`--import tsx`, or
+// tsx's register() in bin/kradle.js) do not reach a worker on Node 20, so register tsx here when needed.
+try {
+  await import('./parse-worker.ts');
+} catch (err) {
+  if (err?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err;
+  const { register } = await import('tsx/esm/api');
+  register();
+  // A new URL: the failed import above stays cached under the plain one.
+  await import('./parse-worker.ts?tsx');
+}
