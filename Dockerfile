@@ -8,7 +8,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 
 FROM node:20-slim AS runtime
-ENV NODE_ENV=production
+# kradle serve binds 127.0.0.1 unless told otherwise; in a container it must listen on every interface.
+ENV NODE_ENV=production KRADLE_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./

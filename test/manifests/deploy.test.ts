@@ -68,6 +68,9 @@ test('selectors match the pod labels; probes and the Service reach the container
   t.deepEqual(container.args.slice(0, 1), ['serve']);
   const flag = container.args.indexOf('--port');
   if (flag >= 0) t.is(Number(container.args[flag + 1]), port);
+  // serve binds 127.0.0.1 by default: a Service could not reach it.
+  t.is(container.args[container.args.indexOf('--host') + 1], '0.0.0.0');
+  t.regex(dockerfile, /^ENV .*\bKRADLE_HOST=0\.0\.0\.0\b/m);
 });
 
 test('the Secret and ConfigMap the Deployment reads are defined or documented; no secret value is shipped', (t) => {
@@ -78,9 +81,12 @@ test('the Secret and ConfigMap the Deployment reads are defined or documented; n
   t.is(env.find((e) => e.name === 'KRADLE_REPO').valueFrom.configMapKeyRef.name, 'kradle-config');
   t.false(objects.some((o) => o.kind === 'Secret'));
   const deploymentText = parsed.find((p) => p.text.includes('kind: Deployment'))!.text;
+  const documented = [...deploymentText.matchAll(/^#\s+kubectl -n kradle-system create secret generic (\S+)(.*)$/gm)]
+    .flatMap(([, name, rest]) => [...rest!.matchAll(/--from-literal=([\w.-]+)=/g)].map(([, key]) => `${name}/${key}`));
   for (const { secretKeyRef: s } of refs.filter((r) => r.secretKeyRef)) {
-    t.true(deploymentText.includes(`kubectl -n kradle-system create secret generic ${s.name} --from-literal=${s.key}=`), `Secret ${s.name} is documented`);
+    t.true(documented.includes(`${s.name}/${s.key}`), `Secret ${s.name} key ${s.key} is documented`);
   }
+  t.falsy(env.find((e) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef.optional, 'the database URL is required');
   for (const { configMapKeyRef: c } of refs.filter((r) => r.configMapKeyRef)) {
     const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === c.name);
     t.truthy(cm?.data?.[c.key], `ConfigMap ${c.name} has key ${c.key}`);
