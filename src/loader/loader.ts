@@ -1,12 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { createSchemaValidator, type SchemaValidator } from '../schema/index.ts';
 import type { Snapshot, SnapshotFile } from '../source/types.ts';
-import { classifyDocument, type Candidate } from './classify.ts';
+import type { Candidate } from './classify.ts';
+import { createUnitCache } from './file-unit.ts';
 import { sortErrors, type LoadError } from './errors.ts';
 import { parseYamlFile, type ParsedFile } from './parse.ts';
 import { parseInParallel } from './parse-pool.ts';
 import { checkRevision } from './semantic.ts';
-import { createDesiredState, toDesiredResource } from './state.ts';
+import { createDesiredState, sortLike, toDesiredResource } from './state.ts';
+import type { DesiredResource } from './types.ts';
 import type { LoadResult, LoadStats } from './types.ts';
 
 export interface LoaderDeps {
@@ -36,6 +38,8 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
   const validator = deps.validator ?? createSchemaValidator();
   const concurrency = deps.readConcurrency ?? 32;
   const parallelFrom = deps.parallelFrom ?? 500;
+  const units = createUnitCache(validator);
+  let lastSorted: DesiredResource[] = [];
   let previous = new Map<string, ParsedFile>();
   let current = new Map<string, ParsedFile>();
 
@@ -84,22 +88,19 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       const candidates: Candidate[] = [];
       const ghosts: Candidate[] = [];
       for (const f of files) {
-        const pf = parsed.get(f.oid)!;
-        for (const e of pf.errors) errors.push({ path: f.path, line: e.line ?? 1, column: e.column ?? 1, code: e.code, message: e.message });
-        for (const doc of pf.docs) {
-          stats.documents++;
-          const c = classifyDocument(f.path, doc, validator);
-          if (c.ok) candidates.push(c.candidate);
-          else {
-            errors.push(...c.errors);
-            if (c.ghost) ghosts.push(c.ghost);
-          }
-        }
+        const u = units.unit(f.path, f.oid, () => parsed.get(f.oid)!);
+        stats.documents += u.documents;
+        for (const e of u.errors) errors.push(e);
+        for (const c of u.candidates) candidates.push(c);
+        for (const g of u.ghosts) ghosts.push(g);
       }
+      units.rotate();
       const scoped = checkRevision(candidates, ghosts, errors);
       const finish = () => ((stats.durationMs = performance.now() - started), stats);
       if (errors.length) return { ok: false, revision: snapshot.revision, errors: sortErrors(errors), stats: finish() };
-      const state = createDesiredState(snapshot.revision, scoped.map(toDesiredResource));
+      const resources = sortLike(scoped.map(toDesiredResource), lastSorted);
+      const state = createDesiredState(snapshot.revision, resources);
+      lastSorted = resources;
       return { ok: true, state, stats: finish() };
     },
   };

@@ -15,12 +15,23 @@ interface ParsedRef {
 
 /** Checks every reference of the table in one document. */
 export function checkReferences(s: Scoped, dir: OrgDirectory, lookup: Lookup, errors: LoadError[]): void {
-  for (const rule of referencesOf(s.def.kind)) {
-    for (const found of findRefs(s.resource.spec, rule.field)) {
-      const e = checkOne(s, rule, found.pointer, found.value, dir, lookup);
-      if (e) errors.push(e);
-    }
+  for (const { rule, pointer, value } of refsOf(s)) {
+    const e = checkOne(s, rule, pointer, value, dir, lookup);
+    if (e) errors.push(e);
   }
+}
+
+// Where a document's references are is a function of its content alone; whether they resolve is
+// checked on every load against the whole revision (a deleted target must still be caught).
+const found = new WeakMap<Scoped, { rule: ReferenceRule; pointer: string; value: unknown }[]>();
+
+function refsOf(s: Scoped) {
+  let refs = found.get(s);
+  if (!refs) {
+    refs = referencesOf(s.def.kind).flatMap((rule) => findRefs(s.resource.spec, rule.field).map((f) => ({ rule, ...f })));
+    found.set(s, refs);
+  }
+  return refs;
 }
 
 function parseRef(value: unknown): ParsedRef | undefined {

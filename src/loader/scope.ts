@@ -18,6 +18,8 @@ export interface Scoped extends Candidate {
   tenant: string | null;
   /** resourceKey of the document, filled once. */
   key?: string;
+  /** kind, org and name as one string (the semantic pass's lookup index), filled once. */
+  lookupKey?: string;
 }
 
 export interface OrgDirectory {

@@ -28,7 +28,7 @@ export function checkRevision(candidates: Candidate[], ghosts: Candidate[], erro
     const s = g.resource.spec ? scopeCandidate(g, dir, []) : undefined;
     if (s) index.set(lookupKey(s.def.kind, s.org, s.resource.metadata.name), s);
   }
-  for (const s of unique) index.set(lookupKey(s.def.kind, s.org, s.resource.metadata.name), s);
+  for (const s of unique) index.set((s.lookupKey ??= lookupKey(s.def.kind, s.org, s.resource.metadata.name)), s);
   const lookup = (kind: string, org: string | null, name: string) => index.get(lookupKey(kind, org, name));
   for (const s of unique) {
     checkReferences(s, dir, lookup, errors);
@@ -43,17 +43,28 @@ function directoryKey(dir: OrgDirectory): string {
   return createHash('sha1').update(orgs).digest('base64');
 }
 
-/** Scoping is memoized on the cached parse, per path and org directory: a reload re-scopes only what changed. */
+interface ScopeMemo {
+  dirKey: string;
+  scoped?: Scoped;
+  errors: LoadError[];
+}
+
+// Candidates are reused across loads for unchanged files (see file-unit.ts), so scoping is memoized on
+// them per org directory: a reload re-scopes only what changed, or everything when an org changed.
+const scopes = new WeakMap<Candidate, ScopeMemo>();
+
 function scopeMemoized(c: Candidate, dir: OrgDirectory, dirKey: string, errors: LoadError[]): Scoped | undefined {
-  const key = `scope:${c.path}:${dirKey}`;
-  let memo = c.doc.memo[key] as { scoped?: Scoped; errors: LoadError[] } | undefined;
-  if (!memo) {
+  let memo = scopes.get(c);
+  if (memo?.dirKey !== dirKey) {
     const own: LoadError[] = [];
-    memo = { scoped: scopeCandidate(c, dir, own), errors: own };
-    for (const k of Object.keys(c.doc.memo)) if (k.startsWith(`scope:${c.path}:`)) delete c.doc.memo[k];
-    c.doc.memo[key] = memo;
+    let scoped = scopeCandidate(c, dir, own);
+    // Same place as before (another org changed): keep the old object and what is memoized on it.
+    const old = memo?.scoped;
+    if (old && scoped && old.org === scoped.org && old.namespace === scoped.namespace && old.tenant === scoped.tenant) scoped = old;
+    memo = { dirKey, scoped, errors: own };
+    scopes.set(c, memo);
   }
-  errors.push(...memo.errors);
+  for (const e of memo.errors) errors.push(e);
   return memo.scoped;
 }
 
@@ -63,21 +74,21 @@ function lookupKey(kind: string, org: string | null, name: string): string {
 
 /** Two documents with one kind/namespace/name: every occurrence is reported, the first one kept. */
 function dropDuplicates(scoped: Scoped[], errors: LoadError[]): Scoped[] {
+  const first = new Map<string, Scoped>();
+  // Only clashing keys get a group: a revision of 10k documents usually has none.
   const groups = new Map<string, Scoped[]>();
   for (const s of scoped) {
     const key = (s.key ??= resourceKey({ kind: s.def.kind, namespace: s.namespace, name: s.resource.metadata.name }));
-    const group = groups.get(key);
-    if (group) group.push(s);
-    else groups.set(key, [s]);
+    const seen = first.get(key);
+    if (seen === undefined) first.set(key, s);
+    else groups.set(key, [...(groups.get(key) ?? [seen]), s]);
   }
-  const kept: Scoped[] = [];
+  if (groups.size === 0) return scoped;
   for (const [key, group] of groups) {
-    kept.push(group[0]!);
-    if (group.length === 1) continue;
     for (const s of group) {
       const others = group.filter((o) => o !== s).map(where).join(', ');
       errors.push(errorAt(s, '/metadata/name', 'DUPLICATE_RESOURCE', `${key} is declared more than once (also at ${others})`));
     }
   }
-  return kept;
+  return scoped.filter((s) => first.get(s.key!) === s);
 }

@@ -14,10 +14,12 @@ function normalize(s: Scoped): Resource {
   return { apiVersion, kind, metadata: meta, spec: spec ?? {} };
 }
 
-/** Building a resource (hashing above all) is memoized on the cached parse, per path, namespace and org. */
+// Scoped documents are memoized per candidate and org directory (semantic.ts), so the built resource,
+// hashing above all, is memoized on them: a reload builds only the resources of changed files.
+const built = new WeakMap<Scoped, DesiredResource>();
+
 export function toDesiredResource(s: Scoped): DesiredResource {
-  const memoKey = `desired:${s.path}:${s.namespace}:${s.org ?? ''}`;
-  const memo = s.doc.memo[memoKey] as DesiredResource | undefined;
+  const memo = built.get(s);
   if (memo) return memo;
   const object = normalize(s);
   const id = { kind: s.def.kind, namespace: s.namespace, name: s.resource.metadata.name };
@@ -30,7 +32,7 @@ export function toDesiredResource(s: Scoped): DesiredResource {
     hash: contentHash(object),
     source: { path: s.path, line, column, index: s.doc.index },
   };
-  s.doc.memo[memoKey] = r;
+  built.set(s, r);
   return r;
 }
 
@@ -39,9 +41,30 @@ function positionOfDoc(s: Scoped): { line: number; column: number } {
   return { line: Math.floor(p / 65536), column: p % 65536 };
 }
 
+const byKey = (a: DesiredResource, b: DesiredResource) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/**
+ * Orders resources by key reusing the order of a previous (sorted) list: resources are memoized, so
+ * after a small change most are the same objects and only the new ones need comparing.
+ */
+export function sortLike(list: DesiredResource[], previous: readonly DesiredResource[]): DesiredResource[] {
+  const now = new Set(list);
+  const kept = previous.filter((r) => now.has(r));
+  if (kept.length === list.length) return kept;
+  const old = new Set(kept);
+  const added = list.filter((r) => !old.has(r)).sort(byKey);
+  const out: DesiredResource[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < kept.length || j < added.length) {
+    out.push(j >= added.length || (i < kept.length && byKey(kept[i]!, added[j]!) <= 0) ? kept[i++]! : added[j++]!);
+  }
+  return out;
+}
+
 /** An immutable desired state with its indexes (kind, org, name). */
 export function createDesiredState(revision: string, list: DesiredResource[]): DesiredState {
-  list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  list.sort(byKey);
   const resources = new Map(list.map((r) => [r.key, r]));
   const byName = new Map<string, DesiredResource>();
   const byKind = new Map<string, DesiredResource[]>();
