@@ -5,7 +5,7 @@ import type { Candidate } from './classify.ts';
 import { createUnitCache } from './file-unit.ts';
 import { sortErrors, type LoadError } from './errors.ts';
 import { parseYamlFile, type ParsedFile } from './parse.ts';
-import { parseInParallel } from './parse-pool.ts';
+import { startParsePool } from './parse-pool.ts';
 import { checkRevision } from './semantic.ts';
 import { createDesiredState, sortLike, toDesiredResource } from './state.ts';
 import type { DesiredResource } from './types.ts';
@@ -52,10 +52,16 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       else missing.add(f.oid);
     }
     const unique = [...missing];
-    const texts = await readAll(unique, snapshot);
-    const parsed = unique.length >= parallelFrom
-      ? await parseInParallel(texts, { mainThread: deps.parseOnMainThread })
-      : { files: texts.map(parseYamlFile), onWorkers: 0 };
+    // Workers start before the blobs are read, so they boot meanwhile.
+    const pool = unique.length >= parallelFrom ? startParsePool({ mainThread: deps.parseOnMainThread }) : undefined;
+    let blobs: Uint8Array[];
+    try {
+      blobs = await readAll(unique, snapshot);
+    } catch (err) {
+      await pool?.close();
+      throw err;
+    }
+    const parsed = pool ? await pool.parse(blobs) : { files: blobs.map((b) => parseYamlFile(decoder.decode(b))), onWorkers: 0 };
     unique.forEach((oid, i) => used.set(oid, parsed.files[i]!));
     stats.parsedOnWorkers = parsed.onWorkers;
     stats.parsedFiles = unique.length;
@@ -63,17 +69,17 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     return used;
   }
 
-  async function readAll(oids: string[], snapshot: Snapshot): Promise<string[]> {
-    const texts: string[] = new Array(oids.length);
+  async function readAll(oids: string[], snapshot: Snapshot): Promise<Uint8Array[]> {
+    const blobs: Uint8Array[] = new Array(oids.length);
     let next = 0;
     const reader = async () => {
       while (next < oids.length) {
         const i = next++;
-        texts[i] = decoder.decode(await snapshot.readBlob(oids[i]!));
+        blobs[i] = await snapshot.readBlob(oids[i]!);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, oids.length) }, reader));
-    return texts;
+    return blobs;
   }
 
   return {

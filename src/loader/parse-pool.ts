@@ -7,12 +7,8 @@ import type { ParseReply, ParseRequest } from './parse-worker.ts';
 const WORKER_URL = new URL('./parse-worker.mjs', import.meta.url);
 // ~40 ms of parsing: small enough that the main thread answers worker replies promptly.
 const BATCH = 64;
+const decoder = new TextDecoder('utf-8');
 
-/**
- * Parses many files on every core: worker threads and the main thread take batches from one queue,
- * so a slow worker start (loading tsx and yaml takes a few hundred ms) costs nothing but its share.
- * The workers live for one call: a cold load is rare, and idle threads would hold memory.
- */
 export interface ParallelParse {
   files: ParsedFile[];
   /** How many of them a worker parsed. */
@@ -25,23 +21,40 @@ export interface ParallelOptions {
   mainThread?: boolean;
 }
 
-export async function parseInParallel(texts: string[], opts: ParallelOptions = {}): Promise<ParallelParse> {
+/** A batch's blobs copied into one buffer that is transferred, not cloned; the worker decodes them. */
+function packBatch(blobs: Uint8Array[], id: number): { req: ParseRequest; transfer: ArrayBuffer[] } {
+  const slice = blobs.slice(id, id + BATCH);
+  const bytes = new Uint8Array(slice.reduce((n, b) => n + b.byteLength, 0));
+  let at = 0;
+  for (const b of slice) (bytes.set(b, at), (at += b.byteLength));
+  return { req: { id, bytes, lengths: slice.map((b) => b.byteLength) }, transfer: [bytes.buffer] };
+}
+
+/**
+ * Parses many files on every core: worker threads and the main thread take batches from one queue,
+ * so a slow worker start (loading tsx and yaml takes ~300 ms) costs nothing but its share. Start the
+ * pool before reading the blobs so the workers boot meanwhile. Workers live for one load: a cold
+ * load is rare, and idle threads would hold memory.
+ */
+export function startParsePool(opts: ParallelOptions = {}) {
   const workers = Math.max(1, opts.workers ?? Math.min(3, availableParallelism() - 1));
+  let blobs: Uint8Array[] = [];
   let onWorkers = 0;
-  const out: (ParsedFile | null | undefined)[] = new Array(texts.length);
+  let out: (ParsedFile | null | undefined)[] = [];
   const batches: number[] = [];
-  for (let i = 0; i < texts.length; i += BATCH) batches.push(i);
   let outstanding = 0;
   let alive = workers;
   let wake = () => {};
+  const idle = new Set<() => void>();
   const start = (): Worker => {
     const w = new Worker(WORKER_URL);
     let current: number | undefined;
     const next = () => {
       current = batches.shift();
-      if (current === undefined) return;
+      if (current === undefined) return void idle.add(next);
       outstanding++;
-      w.postMessage({ id: current, texts: texts.slice(current, current + BATCH) } satisfies ParseRequest);
+      const { req, transfer } = packBatch(blobs, current);
+      w.postMessage(req, transfer);
     };
     w.on('message', (reply: ParseReply) => {
       reply.files.forEach((f, j) => (out[reply.id + j] = f));
@@ -56,6 +69,7 @@ export async function parseInParallel(texts: string[], opts: ParallelOptions = {
       if (dead) return;
       dead = true;
       alive--;
+      idle.delete(next);
       if (current !== undefined) outstanding--;
       current = undefined;
       wake();
@@ -66,15 +80,25 @@ export async function parseInParallel(texts: string[], opts: ParallelOptions = {
     return w;
   };
   const pool = Array.from({ length: workers }, start);
-  try {
-    for (let b = opts.mainThread === false ? undefined : batches.shift(); b !== undefined; b = batches.shift()) {
-      for (let i = b; i < Math.min(b + BATCH, texts.length); i++) out[i] = parseYamlFile(texts[i]!);
-      await yieldToEvents();
+  const close = () => Promise.all(pool.map((w) => w.terminate())).then(() => {});
+
+  async function parse(files: Uint8Array[]): Promise<ParallelParse> {
+    blobs = files;
+    out = new Array(files.length);
+    for (let i = 0; i < files.length; i += BATCH) batches.push(i);
+    for (const next of [...idle]) (idle.delete(next), next());
+    try {
+      for (let b = opts.mainThread === false ? undefined : batches.shift(); b !== undefined; b = batches.shift()) {
+        for (let i = b; i < Math.min(b + BATCH, files.length); i++) out[i] = parseYamlFile(decoder.decode(files[i]!));
+        await yieldToEvents();
+      }
+      while (outstanding > 0 || (batches.length > 0 && alive > 0)) await new Promise<void>((resolve) => (wake = resolve));
+    } finally {
+      await close();
     }
-    while (outstanding > 0 || (batches.length > 0 && alive > 0)) await new Promise<void>((resolve) => (wake = resolve));
-  } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
+    // A file a worker did not finish, or whose parse threw there (null), is parsed here and throws here.
+    return { files: Array.from(files, (b, i) => out[i] ?? parseYamlFile(decoder.decode(b))), onWorkers };
   }
-  // A file a worker did not finish, or whose parse threw there (null), is parsed here and throws here.
-  return { files: Array.from(texts, (text, i) => out[i] ?? parseYamlFile(text)), onWorkers };
+
+  return { parse, close };
 }

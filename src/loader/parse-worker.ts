@@ -1,10 +1,12 @@
-// A parse worker: YAML text in, ParsedFile out (plain objects and packed positions, no Document trees).
+// A parse worker: YAML bytes in, ParsedFile out (plain objects and packed positions, no Document trees).
 import { parentPort } from 'node:worker_threads';
 import { parseYamlFile, type ParsedFile } from './parse.ts';
 
+/** A batch of files as one transferred buffer: file i is the next `lengths[i]` bytes. */
 export interface ParseRequest {
   id: number;
-  texts: string[];
+  bytes: Uint8Array;
+  lengths: number[];
 }
 
 /** `null` for a file whose parse threw: the main thread parses it again, so the error is its own. */
@@ -13,8 +15,12 @@ export interface ParseReply {
   files: (ParsedFile | null)[];
 }
 
+const decoder = new TextDecoder('utf-8');
+
 parentPort!.on('message', (req: ParseRequest) => {
-  const files = req.texts.map((text) => {
+  let at = 0;
+  const files = req.lengths.map((n) => {
+    const text = decoder.decode(req.bytes.subarray(at, (at += n)));
     try {
       return parseYamlFile(text);
     } catch {
