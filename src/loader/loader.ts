@@ -4,7 +4,7 @@ import type { Snapshot, SnapshotFile } from '../source/types.ts';
 import type { Candidate } from './classify.ts';
 import { createUnitCache } from './file-unit.ts';
 import { sortErrors, type LoadError } from './errors.ts';
-import { parseYamlFile, type ParsedFile } from './parse.ts';
+import { parseRaw, withPositions, type ParsedFile } from './parse.ts';
 import { startParsePool } from './parse-pool.ts';
 import { checkRevision } from './semantic.ts';
 import { createDesiredState, sortLike, toDesiredResource } from './state.ts';
@@ -61,7 +61,9 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       await pool?.close();
       throw err;
     }
-    const parsed = pool ? await pool.parse(blobs) : { files: blobs.map((b) => parseYamlFile(decoder.decode(b))), onWorkers: 0 };
+    const parsed = pool
+      ? await pool.parse(blobs)
+      : { files: blobs.map((b) => withPositions(parseRaw(decoder.decode(b)), () => decoder.decode(b))), onWorkers: 0 };
     unique.forEach((oid, i) => used.set(oid, parsed.files[i]!));
     stats.parsedOnWorkers = parsed.onWorkers;
     stats.parsedFiles = unique.length;

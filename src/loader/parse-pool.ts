@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { parseYamlFile, type ParsedFile } from './parse.ts';
+import { parseRaw, withPositions, type ParsedFile, type RawParsedFile } from './parse.ts';
 import type { ParseReply, ParseRequest } from './parse-worker.ts';
 
 const WORKER_URL = new URL('./parse-worker.mjs', import.meta.url);
@@ -40,7 +40,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
   const workers = Math.max(1, opts.workers ?? Math.min(3, availableParallelism() - 1));
   let blobs: Uint8Array[] = [];
   let onWorkers = 0;
-  let out: (ParsedFile | null | undefined)[] = [];
+  let out: (RawParsedFile | null | undefined)[] = [];
   const batches: number[] = [];
   let outstanding = 0;
   let alive = workers;
@@ -48,35 +48,39 @@ export function startParsePool(opts: ParallelOptions = {}) {
   const idle = new Set<() => void>();
   const start = (): Worker => {
     const w = new Worker(WORKER_URL);
-    let current: number | undefined;
+    // Two batches in flight: the worker starts the next one while the main thread, busy with its
+    // own batch, has not yet read the reply to the last one.
+    const inFlight = new Set<number>();
     const next = () => {
-      current = batches.shift();
-      if (current === undefined) return void idle.add(next);
+      const id = batches.shift();
+      if (id === undefined) return void idle.add(next);
+      inFlight.add(id);
       outstanding++;
-      const { req, transfer } = packBatch(blobs, current);
+      const { req, transfer } = packBatch(blobs, id);
       w.postMessage(req, transfer);
     };
     w.on('message', (reply: ParseReply) => {
       reply.files.forEach((f, j) => (out[reply.id + j] = f));
       onWorkers += reply.files.filter(Boolean).length;
+      inFlight.delete(reply.id);
       outstanding--;
       next();
       wake();
     });
-    // A worker that cannot start or dies leaves its batch undone: the main thread parses it below.
+    // A worker that cannot start or dies leaves its batches undone: the main thread parses them below.
     let dead = false;
     const lost = () => {
       if (dead) return;
       dead = true;
       alive--;
       idle.delete(next);
-      if (current !== undefined) outstanding--;
-      current = undefined;
+      outstanding -= inFlight.size;
+      inFlight.clear();
       wake();
     };
     w.once('error', lost);
     w.once('exit', lost);
-    w.once('online', next);
+    w.once('online', () => (next(), next()));
     return w;
   };
   const pool = Array.from({ length: workers }, start);
@@ -86,10 +90,10 @@ export function startParsePool(opts: ParallelOptions = {}) {
     blobs = files;
     out = new Array(files.length);
     for (let i = 0; i < files.length; i += BATCH) batches.push(i);
-    for (const next of [...idle]) (idle.delete(next), next());
+    for (const next of [...idle, ...idle]) (idle.delete(next), next());
     try {
       for (let b = opts.mainThread === false ? undefined : batches.shift(); b !== undefined; b = batches.shift()) {
-        for (let i = b; i < Math.min(b + BATCH, files.length); i++) out[i] = parseYamlFile(decoder.decode(files[i]!));
+        for (let i = b; i < Math.min(b + BATCH, files.length); i++) out[i] = parseRaw(decoder.decode(files[i]!));
         await yieldToEvents();
       }
       while (outstanding > 0 || (batches.length > 0 && alive > 0)) await new Promise<void>((resolve) => (wake = resolve));
@@ -97,7 +101,8 @@ export function startParsePool(opts: ParallelOptions = {}) {
       await close();
     }
     // A file a worker did not finish, or whose parse threw there (null), is parsed here and throws here.
-    return { files: Array.from(files, (b, i) => out[i] ?? parseYamlFile(decoder.decode(b))), onWorkers };
+    // Positions, when an error needs them, come from parsing the blob again (kept as bytes, off the JS heap).
+    return { files: Array.from(files, (b, i) => withPositions(out[i] ?? parseRaw(decoder.decode(b)), () => decoder.decode(b))), onWorkers };
   }
 
   return { parse, close };

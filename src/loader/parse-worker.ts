@@ -1,6 +1,6 @@
-// A parse worker: YAML bytes in, ParsedFile out (plain objects and packed positions, no Document trees).
+// A parse worker: YAML bytes in, plain values and document starts out (no Document trees, no positions).
 import { parentPort } from 'node:worker_threads';
-import { parseYamlFile, type ParsedFile } from './parse.ts';
+import { parseRaw, type RawParsedFile } from './parse.ts';
 
 /** A batch of files as one transferred buffer: file i is the next `lengths[i]` bytes. */
 export interface ParseRequest {
@@ -12,7 +12,7 @@ export interface ParseRequest {
 /** `null` for a file whose parse threw: the main thread parses it again, so the error is its own. */
 export interface ParseReply {
   id: number;
-  files: (ParsedFile | null)[];
+  files: (RawParsedFile | null)[];
 }
 
 const decoder = new TextDecoder('utf-8');
@@ -22,7 +22,7 @@ parentPort!.on('message', (req: ParseRequest) => {
   const files = req.lengths.map((n) => {
     const text = decoder.decode(req.bytes.subarray(at, (at += n)));
     try {
-      return parseYamlFile(text);
+      return parseRaw(text);
     } catch {
       return null;
     }

@@ -1,4 +1,4 @@
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node } from 'yaml';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
 import type { ErrorDetail } from '../errors/index.ts';
 
 /** A line and column packed in one number (line * 2^16 + column): a map of them stays small. */
@@ -13,12 +13,14 @@ export function unpackPos(p: PackedPos): { line: number; column: number } {
   return { line: Math.floor(p / COL), column: p % COL };
 }
 
-/** One YAML document as plain data, with the position of every node path an error may name. */
+/** One YAML document as plain data; the positions of its nodes are computed when an error needs them. */
 export interface ParsedDoc {
   index: number;
   value: unknown;
+  /** Where the document's content starts. */
+  start: PackedPos;
   /** JSON pointer -> where the field is written (its key for map entries, its item for sequences). */
-  positions: Map<string, PackedPos>;
+  readonly positions: Map<string, PackedPos>;
   /** Memo slots filled by later passes; the parse cache keeps them for unchanged blobs. */
   memo: Record<string, unknown>;
 }
@@ -29,18 +31,23 @@ export interface ParsedFile {
   errors: Omit<ErrorDetail, 'path'>[];
 }
 
+/** What a parse produces before positions: plain data, cheap to send from a worker thread. */
+export interface RawParsedFile {
+  docs: { index: number; value: unknown; start: PackedPos }[];
+  errors: Omit<ErrorDetail, 'path'>[];
+}
+
 export function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
+const OPTIONS = { uniqueKeys: true, prettyErrors: false } as const;
+
 /** Parses every document of a file; empty documents are skipped, documents with syntax errors dropped. */
-export function parseYamlFile(text: string): ParsedFile {
+export function parseRaw(text: string): RawParsedFile {
   const lc = new LineCounter();
-  const out: ParsedFile = { docs: [], errors: [] };
-  const docs = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
-  // A stream that is not a list of documents (e.g. a stray `...`) comes back as an empty-ish stream.
-  const list = Array.isArray(docs) ? docs : [];
-  list.forEach((doc, index) => {
+  const out: RawParsedFile = { docs: [], errors: [] };
+  eachDocument(text, lc, (doc, index) => {
     if (doc.errors.length) {
       for (const e of doc.errors) {
         const at = lc.linePos(e.pos[0]);
@@ -48,13 +55,50 @@ export function parseYamlFile(text: string): ParsedFile {
       }
       return;
     }
-    // An empty document (`---` with nothing, or only comments) is skipped, not an error.
-    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return;
+    const start = lc.linePos(doc.contents!.range?.[0] ?? 0);
+    out.docs.push({ index, value: doc.toJS({ maxAliasCount: 100 }), start: packPos(start.line, start.col) });
+  });
+  return out;
+}
+
+/** Documents with errors, and the non-empty ones: `---` with nothing, or only comments, is skipped. */
+function eachDocument(text: string, lc: LineCounter, fn: (doc: Document.Parsed, index: number) => void): void {
+  const docs = parseAllDocuments(text, { lineCounter: lc, ...OPTIONS });
+  // A stream that is not a list of documents (e.g. a stray `...`) comes back as an empty-ish stream.
+  const list = Array.isArray(docs) ? docs : [];
+  list.forEach((doc, index) => {
+    if (!doc.errors.length && (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null))) return;
+    fn(doc, index);
+  });
+}
+
+/**
+ * Gives a raw parse its positions, computed on first use by parsing `source()` again: only files
+ * with errors need them, and not keeping a map per document saves memory and a cold load's time.
+ */
+export function withPositions(raw: RawParsedFile, source: () => string): ParsedFile {
+  let all: Map<number, Map<string, PackedPos>> | undefined;
+  const positionsOf = (index: number) => (all ??= collectAll(source())).get(index) ?? new Map<string, PackedPos>();
+  const docs = raw.docs.map((d): ParsedDoc => ({
+    ...d,
+    memo: {},
+    get positions() {
+      return positionsOf(d.index);
+    },
+  }));
+  return { docs, errors: raw.errors };
+}
+
+function collectAll(text: string): Map<number, Map<string, PackedPos>> {
+  const lc = new LineCounter();
+  const out = new Map<number, Map<string, PackedPos>>();
+  eachDocument(text, lc, (doc, index) => {
+    if (doc.errors.length) return;
     const positions = new Map<string, PackedPos>();
-    const start = lc.linePos(doc.contents.range?.[0] ?? 0);
+    const start = lc.linePos(doc.contents!.range?.[0] ?? 0);
     positions.set('', packPos(start.line, start.col));
     collectPositions(doc.contents as Node, '', positions, lc);
-    out.docs.push({ index, value: doc.toJS({ maxAliasCount: 100 }), positions, memo: {} });
+    out.set(index, positions);
   });
   return out;
 }

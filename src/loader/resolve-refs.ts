@@ -13,25 +13,49 @@ interface ParsedRef {
   kind?: string;
 }
 
-/** Checks every reference of the table in one document. */
-export function checkReferences(s: Scoped, dir: OrgDirectory, lookup: Lookup, errors: LoadError[]): void {
-  for (const { rule, pointer, value } of refsOf(s)) {
+/** The key of the semantic pass's lookup index: kind, org (empty for platform) and name. */
+export function lookupKey(kind: string, org: string | null, name: string): string {
+  return `${kind}\0${org ?? ''}\0${name}`;
+}
+
+interface FoundRef {
+  rule: ReferenceRule;
+  pointer: string;
+  value: unknown;
+  /** For a plain in-org reference: the index keys, any of which resolves it. */
+  keys?: string[];
+}
+
+/** Checks every reference of the table in one document; `index` (by lookupKey) answers plain references fast. */
+export function checkReferences(s: Scoped, dir: OrgDirectory, lookup: Lookup, errors: LoadError[], index?: ReadonlyMap<string, unknown>): void {
+  for (const { rule, pointer, value, keys } of refsOf(s)) {
+    if (index && keys?.some((k) => index.has(k))) continue;
     const e = checkOne(s, rule, pointer, value, dir, lookup);
     if (e) errors.push(e);
   }
 }
 
-// Where a document's references are is a function of its content alone; whether they resolve is
-// checked on every load against the whole revision (a deleted target must still be caught).
-const found = new WeakMap<Scoped, { rule: ReferenceRule; pointer: string; value: unknown }[]>();
+// Where a document's references are and what they name is a function of its content and org alone;
+// whether they resolve is checked on every load against the whole revision (a deleted target must
+// still be caught).
+const found = new WeakMap<Scoped, FoundRef[]>();
 
-function refsOf(s: Scoped) {
+function refsOf(s: Scoped): FoundRef[] {
   let refs = found.get(s);
   if (!refs) {
-    refs = referencesOf(s.def.kind).flatMap((rule) => findRefs(s.resource.spec, rule.field).map((f) => ({ rule, ...f })));
+    refs = referencesOf(s.def.kind).flatMap((rule) => findRefs(s.resource.spec, rule.field).map((f) => ({ rule, ...f, keys: keysOf(s, rule, f.value) })));
     found.set(s, refs);
   }
   return refs;
+}
+
+/** The same lookups checkOne makes for a reference without org or namespace (those depend on the org directory). */
+function keysOf(s: Scoped, rule: ReferenceRule, value: unknown): string[] | undefined {
+  const ref = parseRef(value);
+  if (!ref || ref.org !== undefined || ref.namespace !== undefined || rule.target === 'cluster') return undefined;
+  const kinds = targetKinds(rule, ref);
+  if (typeof kinds === 'string') return undefined;
+  return kinds.flatMap((kind) => [lookupKey(kind, s.org, ref.name), ...(kind === 'PolicyTemplate' ? [lookupKey(kind, null, ref.name)] : [])]);
 }
 
 function parseRef(value: unknown): ParsedRef | undefined {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { resourceKey } from '../kinds/index.ts';
 import type { Candidate } from './classify.ts';
 import type { LoadError } from './errors.ts';
-import { checkReferences } from './resolve-refs.ts';
+import { checkReferences, lookupKey } from './resolve-refs.ts';
 import { checkRules } from './rules.ts';
 import { collectOrgs, errorAt, scopeCandidate, where, type OrgDirectory, type Scoped } from './scope.ts';
 
@@ -14,7 +14,7 @@ import { collectOrgs, errorAt, scopeCandidate, where, type OrgDirectory, type Sc
 export function checkRevision(candidates: Candidate[], ghosts: Candidate[], errors: LoadError[]): Scoped[] {
   // A schema-invalid Organization that still names its namespace keeps its org's documents in scope.
   const ghostOrgs = ghosts.filter((g) => g.def.kind === 'Organization' && typeof g.resource.spec?.namespaceName === 'string');
-  const dir = collectOrgs([...candidates, ...ghostOrgs], errors);
+  const dir = collectOrgs([...candidates.filter((c) => c.def.kind === 'Organization'), ...ghostOrgs], errors);
   const scoped: Scoped[] = [];
   const dirKey = directoryKey(dir);
   for (const c of candidates) {
@@ -31,7 +31,7 @@ export function checkRevision(candidates: Candidate[], ghosts: Candidate[], erro
   for (const s of unique) index.set((s.lookupKey ??= lookupKey(s.def.kind, s.org, s.resource.metadata.name)), s);
   const lookup = (kind: string, org: string | null, name: string) => index.get(lookupKey(kind, org, name));
   for (const s of unique) {
-    checkReferences(s, dir, lookup, errors);
+    checkReferences(s, dir, lookup, errors, index);
     checkRules(s, dir, errors);
   }
   return unique;
@@ -68,9 +68,6 @@ function scopeMemoized(c: Candidate, dir: OrgDirectory, dirKey: string, errors: 
   return memo.scoped;
 }
 
-function lookupKey(kind: string, org: string | null, name: string): string {
-  return `${kind}\0${org ?? ''}\0${name}`;
-}
 
 /** Two documents with one kind/namespace/name: every occurrence is reported, the first one kept. */
 function dropDuplicates(scoped: Scoped[], errors: LoadError[]): Scoped[] {

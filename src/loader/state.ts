@@ -37,7 +37,7 @@ export function toDesiredResource(s: Scoped): DesiredResource {
 }
 
 function positionOfDoc(s: Scoped): { line: number; column: number } {
-  const p = s.doc.positions.get('') ?? 65537;
+  const p = s.doc.start;
   return { line: Math.floor(p / 65536), column: p % 65536 };
 }
 

@@ -9,8 +9,9 @@ export interface RawObject {
 const TYPES = [undefined, 'commit', 'tree', 'blob', 'tag'] as const;
 const OFS_DELTA = 6;
 const REF_DELTA = 7;
-// Resolved delta bases kept per pack: a 10k-document repo fits, a huge one still has a bound.
-const BASE_CACHE_BYTES = 64 * 1024 * 1024;
+// Resolved objects kept per pack as delta bases: git's delta chains reuse recent bases, so a bounded
+// cache resolves each object about once; the pack itself is held in memory like isomorphic-git does.
+const BASE_CACHE_BYTES = 16 * 1024 * 1024;
 
 /**
  * One packfile and its version-2 index, read into memory once (packs are immutable by name).
