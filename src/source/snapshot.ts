@@ -35,7 +35,8 @@ export async function snapshotCommit(ctx: GitContext, commit: string, dir: strin
   cache.current = used;
   const readBlob = async (oid: string): Promise<Uint8Array> => {
     const obj = await cache.store.read(oid);
-    return obj?.type === 'blob' ? obj.data : readBlobById(ctx, oid);
+    // A copy: the reader's delta-base cache holds the original, and a caller may write to its bytes.
+    return obj?.type === 'blob' ? Uint8Array.prototype.slice.call(obj.data) : readBlobById(ctx, oid);
   };
   return { revision: commit, files, readBlob };
 }
