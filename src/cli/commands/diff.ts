@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { formatDetail } from '../../errors/index.ts';
-import { createLoader, type DesiredResource } from '../../loader/index.ts';
+import { createLoader } from '../../loader/index.ts';
 import { diffJson, diffStates, type FieldChange, type StateDiff } from '../../plan/index.ts';
 import type { Command } from '../main.ts';
 import { openSource, parseFormat, snapshotAt, SOURCE_FLAGS } from '../open-source.ts';
