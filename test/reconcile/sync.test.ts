@@ -56,6 +56,9 @@ test.serial('a new org is applied, a removed team is pruned, a bad commit applie
   t.truthy(server.object(team('beta')), 'the other org keeps its team');
   const inventory = await store.inventory.list({ sourceKey: 'Team/kradle-org-alpha/platform' });
   t.deepEqual(inventory, []);
+  const platform = await store.inventory.list({ sourceKey: 'kradle/platform' });
+  t.true(platform.some((e) => e.target.kind === 'CustomResourceDefinition'));
+  t.true(platform.every((e) => e.org === null), 'CRDs and the platform namespace belong to no org');
 
   const good = sync.status().syncedRevision;
   const requestsBefore = server.requests.filter((r) => r.method !== 'GET').length;

@@ -1,12 +1,12 @@
 import { renderObjects } from '../../cluster/index.ts';
 import type { ClusterDriver, KubeObject } from '../../cluster/types.ts';
 import { formatDetail, type ErrorDetail } from '../../errors/index.ts';
-import { parseResourceKey } from '../../kinds/index.ts';
+import { parseResourceKey, slugOfTenantNamespace } from '../../kinds/index.ts';
 import type { DesiredState, LoadResult } from '../../loader/types.ts';
 import type { ConfigSource, Snapshot } from '../../source/types.ts';
 import type { Store, SyncRun } from '../../store/types.ts';
 import { applyObjects, pruneObjects, type HealthOf } from './apply-objects.ts';
-import { planObjects, sourceKeyOf, targetOf } from './object-plan.ts';
+import { PLATFORM_SOURCE_KEY, planObjects, sourceKeyOf, targetOf } from './object-plan.ts';
 
 export interface SyncPassDeps {
   source: ConfigSource;
@@ -27,7 +27,8 @@ function orgLookup(state: DesiredState) {
   return (sourceKey: string): string | null => {
     const r = state.resources.get(sourceKey);
     if (r) return r.org;
-    return parseResourceKey(sourceKey).namespace.replace(/^kradle-org-/, '') || null;
+    if (sourceKey === PLATFORM_SOURCE_KEY) return null;
+    return slugOfTenantNamespace(parseResourceKey(sourceKey).namespace) ?? null;
   };
 }
 
