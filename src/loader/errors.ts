@@ -18,6 +18,7 @@ export const LOAD_ERROR_CODES = [
   'DANGLING_REF',
   'CROSS_ORG_REF_DENIED',
   'INVALID_VALUE',
+  'CLUSTER_SCOPE_DENIED',
 ] as const;
 
 export type LoadErrorCode = (typeof LOAD_ERROR_CODES)[number];

@@ -30,7 +30,31 @@ const RULES: Record<string, Rule[]> = {
   OrgNamespaceBinding: [(s, dir) => tenantField(s, dir, '/spec/namespace', s.resource.spec.namespace)],
   // An agent's ServiceAccount lives in its org's tenant namespace.
   AgentServiceAccount: [(s, dir) => tenantField(s, dir, '/spec/namespace', s.resource.spec.namespace)],
+  AgentRoleBinding: [clusterScopeRule],
 };
+
+/**
+ * A cluster-scoped binding becomes a ClusterRoleBinding, whose grant reaches every namespace. Tenant config
+ * may only bind ClusterRoles named `kradle-*`: Kradle projects no ClusterRole, so those are installed by the
+ * platform team, and a tenant cannot grant itself cluster-admin, admin, edit or a system: role.
+ */
+function clusterScopeRule(s: Scoped): LoadError | undefined {
+  const spec = s.resource.spec as { scope?: unknown; roleRef?: unknown };
+  if (spec.scope !== 'cluster') return undefined;
+  const ref = spec.roleRef;
+  const name = typeof ref === 'string' ? ref : ref && typeof ref === 'object' ? (ref as { name?: unknown }).name : undefined;
+  const kind = ref && typeof ref === 'object' ? (ref as { kind?: unknown }).kind : undefined;
+  if (kind === 'Role') {
+    return errorAt(s, '/spec/roleRef', 'CLUSTER_SCOPE_DENIED', 'a cluster-scoped binding needs a ClusterRole; a Role exists only in a namespace (use scope: namespace)');
+  }
+  if (typeof name === 'string' && name.startsWith(CLUSTER_ROLE_PREFIX)) return undefined;
+  return errorAt(
+    s, '/spec/roleRef', 'CLUSTER_SCOPE_DENIED',
+    `scope: cluster may only bind a platform ClusterRole named ${CLUSTER_ROLE_PREFIX}*, not ${JSON.stringify(name ?? null)}; use scope: namespace to bind it in the org's namespace`,
+  );
+}
+
+const CLUSTER_ROLE_PREFIX = 'kradle-';
 
 function cronProblem(expr: string): string | undefined {
   try {
