@@ -19,6 +19,7 @@ export const LOAD_ERROR_CODES = [
   'CROSS_ORG_REF_DENIED',
   'INVALID_VALUE',
   'CLUSTER_SCOPE_DENIED',
+  'SYMLINK_NOT_SUPPORTED',
 ] as const;
 
 export type LoadErrorCode = (typeof LOAD_ERROR_CODES)[number];

@@ -89,13 +89,18 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       const started = performance.now();
       const files = snapshot.files.filter((f) => YAML_FILE.test(f.path)).sort((a, b) => (a.path < b.path ? -1 : 1));
       const stats: LoadStats = { files: files.length, documents: 0, parsedFiles: 0, cachedFiles: 0, durationMs: 0 };
-      const parsed = await parseAll(files, snapshot, stats);
+      const parsed = await parseAll(files.filter((f) => !f.symlink), snapshot, stats);
       previous = current;
       current = parsed;
       const errors: LoadError[] = [];
       const candidates: Candidate[] = [];
       const ghosts: Candidate[] = [];
       for (const f of files) {
+        if (f.symlink) {
+          // A link's target may leave the repo or the revision; only committed documents are desired state.
+          errors.push({ path: f.path, line: 1, column: 1, code: 'SYMLINK_NOT_SUPPORTED', message: 'a symbolic link: Kradle reads regular files only; commit the document itself' });
+          continue;
+        }
         const u = units.unit(f.path, f.oid, () => parsed.get(f.oid)!);
         stats.documents += u.documents;
         for (const e of u.errors) errors.push(e);

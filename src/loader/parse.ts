@@ -56,7 +56,13 @@ export function parseRaw(text: string): RawParsedFile {
       return;
     }
     const start = lc.linePos(doc.contents!.range?.[0] ?? 0);
-    out.docs.push({ index, value: doc.toJS({ maxAliasCount: 100 }), start: packPos(start.line, start.col) });
+    try {
+      out.docs.push({ index, value: doc.toJS({ maxAliasCount: 100 }), start: packPos(start.line, start.col) });
+    } catch (err) {
+      // yaml throws (rather than reporting) when aliases expand past maxAliasCount: a "billion laughs" file
+      // is that file's error, never the whole revision's crash.
+      out.errors.push({ code: 'YAML_SYNTAX', message: firstLine((err as Error).message), line: start.line, column: start.col });
+    }
   });
   return out;
 }

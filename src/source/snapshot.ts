@@ -80,7 +80,7 @@ async function listYaml(ctx: GitContext, cache: SnapshotCache, used: Map<string,
   for (const e of tree) {
     const path = joinPath(prefix, e.path);
     if (e.type === 'tree') subtrees.push(listYaml(ctx, cache, used, e.oid, path));
-    else if (e.type === 'blob' && isYamlPath(path)) out.push({ path, oid: e.oid });
+    else if (e.type === 'blob' && isYamlPath(path)) out.push(e.mode === '120000' ? { path, oid: e.oid, symlink: true } : { path, oid: e.oid });
   }
   for (const list of await Promise.all(subtrees)) for (const f of list) out.push(f);
   used.set(key, out);

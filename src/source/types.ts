@@ -2,6 +2,8 @@
 export interface SnapshotFile {
   path: string;
   oid: string;
+  /** A symbolic link (Git mode 120000): its blob holds the target path, not a document. */
+  symlink?: boolean;
 }
 
 /**

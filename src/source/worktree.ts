@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError } from '../errors/index.ts';
 import { gitBlobId, worktreeRevision } from './blob-id.ts';
@@ -8,8 +8,13 @@ import type { Snapshot, SnapshotFile } from './types.ts';
 const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
 const READ_BATCH = 64;
 
-/** Relative paths of YAML files below `rel` (repo-relative), skipping .git/ and node_modules/. */
-async function listYaml(root: string, rel: string): Promise<string[]> {
+interface Listed {
+  path: string;
+  link: boolean;
+}
+
+/** YAML files below `rel` (repo-relative paths), skipping .git/ and node_modules/. */
+async function listYaml(root: string, rel: string): Promise<Listed[]> {
   let entries;
   try {
     entries = await readdir(join(root, rel), { withFileTypes: true });
@@ -17,12 +22,12 @@ async function listYaml(root: string, rel: string): Promise<string[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
     throw err;
   }
-  const out: string[] = [];
-  const subdirs: Promise<string[]>[] = [];
+  const out: Listed[] = [];
+  const subdirs: Promise<Listed[]>[] = [];
   for (const e of entries) {
     const path = joinPath(rel, e.name);
     if (e.isDirectory() && !SKIPPED_DIRS.has(e.name)) subdirs.push(listYaml(root, path));
-    else if (e.isFile() && isYamlPath(e.name)) out.push(path);
+    else if ((e.isFile() || e.isSymbolicLink()) && isYamlPath(e.name)) out.push({ path, link: e.isSymbolicLink() });
   }
   for (const list of await Promise.all(subdirs)) out.push(...list);
   return out;
@@ -34,19 +39,21 @@ async function listYaml(root: string, rel: string): Promise<string[]> {
  */
 export async function snapshotWorktree(dir: string, path?: string): Promise<Snapshot> {
   const base = normalizeDir(path);
-  const paths = (await listYaml(dir, base)).sort();
+  const listed = (await listYaml(dir, base)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const blobs = new Map<string, Uint8Array>();
   const files: SnapshotFile[] = [];
+  // As Git stores a link: its blob is the target path, and the loader refuses it like a committed one.
+  const read = async ({ path, link }: Listed) => (link ? Buffer.from(await readlink(join(dir, path))) : readFile(join(dir, path)));
   // Bounded batches: thousands of concurrent opens can exhaust file descriptors.
-  for (let i = 0; i < paths.length; i += READ_BATCH) {
-    const batch = paths.slice(i, i + READ_BATCH);
-    const contents = await Promise.all(batch.map((p) => readFile(join(dir, p)).catch(() => undefined)));
-    batch.forEach((p, j) => {
+  for (let i = 0; i < listed.length; i += READ_BATCH) {
+    const batch = listed.slice(i, i + READ_BATCH);
+    const contents = await Promise.all(batch.map((p) => read(p).catch(() => undefined)));
+    batch.forEach(({ path, link }, j) => {
       const content = contents[j];
       if (content === undefined) return; // deleted between listing and reading
       const oid = gitBlobId(content);
       blobs.set(oid, content);
-      files.push({ path: p, oid });
+      files.push(link ? { path, oid, symlink: true } : { path, oid });
     });
   }
   return {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGitSource, createWorktreeWatcher, snapshotWorktree, type Snapshot } from '../../src/source/index.ts';
 import { createTestRepo } from '../support/git-repo.ts';
@@ -24,6 +24,18 @@ test('snapshotWorktree gives the same blob ids as the commit, skips .git and nod
   t.is(Buffer.from(await fromDisk.readBlob(fromDisk.files[0]!.oid)).toString(), seed['orgs/acme/organization.yaml']);
   t.is((await snapshotWorktree(repo.dir, 'orgs')).revision, fromDisk.revision);
   t.is((await snapshotWorktree(repo.dir)).files.length, 3);
+});
+
+test('a symlinked YAML file is marked as a link on disk as in Git, with the same blob id', async (t) => {
+  const repo = createTestRepo();
+  t.teardown(() => repo.remove());
+  repo.commit(seed);
+  symlinkSync('organization.yaml', join(repo.dir, 'orgs/acme/alias.yaml'));
+  const commit = repo.commit({}, 'add a link');
+  const fromDisk = await snapshotWorktree(repo.dir, 'orgs');
+  const fromGit = await createGitSource({ url: repo.dir, path: 'orgs' }).snapshot(commit);
+  t.deepEqual(fromDisk.files, fromGit.files);
+  t.deepEqual(fromGit.files.filter((f) => f.symlink).map((f) => f.path), ['orgs/acme/alias.yaml']);
 });
 
 test('the watcher delivers a snapshot with an uncommitted edit', async (t) => {
