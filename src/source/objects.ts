@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
-import { NotFoundError } from '../errors/index.ts';
+import { KradleError, NotFoundError } from '../errors/index.ts';
 import { joinPath, normalizeDir } from './paths.ts';
 
 /** One git directory and the cache object that every isomorphic-git call on it shares. */
@@ -19,8 +19,24 @@ export interface TreeEntry {
 
 /** Reads one tree object by id (a commit or tag id peels to its root tree). */
 export async function readTreeEntries(ctx: GitContext, oid: string): Promise<{ oid: string; tree: TreeEntry[] }> {
-  const { oid: treeOid, tree } = await git.readTree({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache });
-  return { oid: treeOid, tree: tree as TreeEntry[] };
+  try {
+    const { oid: treeOid, tree } = await git.readTree({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache });
+    return { oid: treeOid, tree: tree as TreeEntry[] };
+  } catch (err) {
+    throw objectError('tree', oid, err);
+  }
+}
+
+/**
+ * A missing object (a shallow clone not deepened, a pruned repo) or a corrupt one (a bad zlib stream,
+ * a truncated pack): either way the revision cannot be read, and the message says which object and why.
+ */
+function objectError(what: string, oid: string, err: unknown): KradleError {
+  if ((err as { code?: unknown })?.code === 'NotFoundError') return new NotFoundError(`${what} ${oid} not found in the config repository`, { cause: err });
+  const why = err instanceof Error ? err.message : String(err);
+  return new KradleError(`${what} ${oid} in the config repository cannot be read (corrupt or truncated object: ${why}); run git fsck on it`, {
+    code: 'REPO_CORRUPT', status: 500, reason: 'RepositoryCorrupt', disposition: 'stalled', cause: err,
+  });
 }
 
 /** The tree id of `dir` in a commit, or undefined when the commit has no such directory. */
@@ -58,6 +74,6 @@ export async function readBlobById(ctx: GitContext, oid: string): Promise<Uint8A
     const { blob } = await git.readBlob({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache });
     return blob;
   } catch (err) {
-    throw new NotFoundError(`blob ${oid} not found in the config repository`, { cause: err });
+    throw objectError('blob', oid, err);
   }
 }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createGitSource } from '../../src/source/index.ts';
 import { NotFoundError } from '../../src/errors/index.ts';
@@ -130,4 +130,18 @@ test('a bare repository is read in place', async (t) => {
   t.is(source.gitdir, bare);
   t.is((await source.fetch()).commit, first);
   t.deepEqual((await source.snapshot(first)).files.map((f) => f.path), ['orgs/beta/organization.yaml']);
+});
+
+test('a corrupt object is reported as REPO_CORRUPT naming it, a missing one as not found', async (t) => {
+  const { repo, first } = seeded(t);
+  const oid = runGit(repo.dir, ['rev-parse', `${first}:orgs/acme/teams/core.yaml`]).trim();
+  const file = `${repo.dir}/.git/objects/${oid.slice(0, 2)}/${oid.slice(2)}`;
+  chmodSync(file, 0o644);
+  writeFileSync(file, 'not a zlib stream');
+  const snapshot = await createGitSource({ url: repo.dir, path: 'orgs' }).snapshot(first);
+  const corrupt = await t.throwsAsync(snapshot.readBlob(oid));
+  t.is((corrupt as { code?: string }).code, 'REPO_CORRUPT');
+  t.true(corrupt!.message.includes(oid));
+  rmSync(file);
+  await t.throwsAsync(snapshot.readBlob(oid), { instanceOf: NotFoundError });
 });
