@@ -1,5 +1,6 @@
 import { createSchemaValidator, type SchemaValidator } from '../schema/index.ts';
 import { createAuditLog } from './audit.ts';
+import { createCursors } from './cursors.ts';
 import { lockKey, type Driver, type Queryable } from './driver.ts';
 import { createEvents } from './events.ts';
 import { createInventory } from './inventory.ts';
@@ -46,6 +47,7 @@ export function createStore(opts: StoreOptions = {}): Store {
     inventory: createInventory(driver),
     syncRuns: createSyncRuns(driver),
     audit: createAuditLog(driver),
+    cursors: createCursors(driver),
     async tryAcquireLeader(name) {
       const lock = await driver.tryLock(lockKey(driver.scope, `leader:${name}`), name);
       return lock && { name, lost: lock.lost, release: () => lock.release() };

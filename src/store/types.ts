@@ -165,6 +165,14 @@ export interface LeaderLease {
   release(): Promise<void>;
 }
 
+/** Where an event consumer (the webhook dispatcher) got to, by name; survives restarts and leader changes. */
+export interface Cursors {
+  /** The last handled event seq, undefined when the consumer never recorded one. */
+  get(name: string): Promise<number | undefined>;
+  /** Moves the cursor to `seq` unless it is already further; returns the stored seq. */
+  advance(name: string, seq: number): Promise<number>;
+}
+
 export interface Store {
   readonly driver: 'pglite' | 'postgres';
   /** Applies pending migrations under an advisory lock; returns the ids it applied. */
@@ -174,6 +182,7 @@ export interface Store {
   readonly inventory: Inventory;
   readonly syncRuns: SyncRuns;
   readonly audit: AuditLog;
+  readonly cursors: Cursors;
   /** Tries to take the named leader lock; undefined when another session holds it. */
   tryAcquireLeader(name: string): Promise<LeaderLease | undefined>;
   /** Raw query, for modules that own their own tables through migrations (api tokens, agents). */

@@ -39,13 +39,14 @@ function suite(d: TestDriver) {
     const config = fakeConfig([doc('WebhookSubscription', org, 'ci', { url: rx.url, events: ['Issue.ADDED'], ...(secretRef ? { secretRef } : {}) })]);
     const secrets = fakeSecrets();
     await secrets.put(org, 'hook-secret', { token: 'whsec-123' });
-    const dispatcher = createWebhookDispatcher({ store, secrets, config, fetch, logger: silentLogger, backoffMs: 5, maxAttempts: 3 });
+    const dispatcher = createWebhookDispatcher({ store, secrets, config, fetch, logger: silentLogger, backoffMs: 5, maxAttempts: 3, cursor: `wh-${org}` });
     await dispatcher.start();
     const api = await startApi({ store, config, sync: fakeSync(), secrets });
     api.app.webhookDispatcher = dispatcher;
     const issue = (name: string) => store.resources.create({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Issue', metadata: { name, namespace: `kradle-org-${org}` }, spec: { organizationRef: org, title: name } });
     const deliveries = async () => (await store.resources.list('WebhookDelivery', { namespace: `kradle-org-${org}` })).items.sort((a, b) => Number(a.spec.attempt) - Number(b.spec.attempt));
-    return { store, rx, dispatcher, api, issue, deliveries };
+    const again = () => createWebhookDispatcher({ store, secrets, config, fetch, logger: silentLogger, backoffMs: 5, maxAttempts: 3, cursor: `wh-${org}` });
+    return { store, rx, dispatcher, api, issue, deliveries, again };
   }
 
   test(`${d.name}: outbound: a matching event is POSTed with a verifiable signature; failures are retried and each attempt recorded`, async (t) => {
@@ -99,6 +100,58 @@ function suite(d: TestDriver) {
     dispatcher.stop();
     await api.close();
     await rx.close();
+  });
+
+  test(`${d.name}: outbound: events written while no dispatcher ran are delivered on restart, each exactly once`, async (t) => {
+    const { rx, dispatcher, api, store, issue, deliveries, again } = await setup('hook-d', [200]);
+    await issue('i1');
+    await until(() => rx.got.length >= 1);
+    await dispatcher.idle();
+    dispatcher.stop();
+    await issue('i2');
+    await issue('i3');
+    t.is(rx.got.length, 1);
+    const next = again();
+    await next.start();
+    await until(() => rx.got.length >= 3);
+    await next.idle();
+    t.deepEqual(rx.got.map((g) => JSON.parse(g.body).name), ['i1', 'i2', 'i3']);
+    const handled = await store.events.since(0, { org: 'hook-d' });
+    t.true(((await store.cursors.get('wh-hook-d')) ?? 0) >= handled.find((e) => e.name === 'i3')!.seq);
+    next.stop();
+    // A crash before the cursor moved: resuming from before i1 re-reads every event but sends none again.
+    const events = await store.events.since(0, { org: 'hook-d' });
+    const replayFrom = again();
+    await replayFrom.start(events[0]!.seq - 1);
+    await store.events.publish({ org: 'hook-d', type: 'Tick', kind: 'Issue', name: 'marker' });
+    await until(async () => ((await store.cursors.get('wh-hook-d')) ?? 0) >= events[events.length - 1]!.seq);
+    await replayFrom.idle();
+    t.is(rx.got.length, 3);
+    t.deepEqual((await deliveries()).map((r) => r.status.phase), ['Delivered', 'Delivered', 'Delivered']);
+    replayFrom.stop();
+    await api.close();
+    await rx.close();
+  });
+
+  test(`${d.name}: inbound git webhook answers 202 with the delivery id before the sync pass finishes`, async (t) => {
+    const store = await d.store();
+    let release!: () => void;
+    const sync = fakeSync();
+    const started: string[] = [];
+    sync.trigger = (reason) => {
+      started.push(reason);
+      return new Promise<void>((r) => (release = r));
+    };
+    const api = await startApi({ store, config: fakeConfig([]), sync, gitWebhookSecret: 's3' });
+    const body = JSON.stringify({ ref: 'refs/heads/main' });
+    const res = await client(api.url).post('/api/webhooks/git', body, { 'x-github-event': 'push', 'x-github-delivery': 'd-42', 'x-hub-signature-256': `sha256=${hmac('s3', body)}` });
+    t.is(res.status, 202);
+    t.deepEqual(res.body, { triggered: true, event: 'push', delivery: 'd-42' });
+    t.deepEqual(started, ['webhook']);
+    const own = await client(api.url).post('/api/webhooks/git', body, { 'x-gitea-event': 'push', 'x-gitea-signature': hmac('s3', body) });
+    t.regex(own.body.delivery, /^[0-9a-f-]{36}$/);
+    release();
+    await api.close();
   });
 
   test(`${d.name}: inbound git webhooks: GitHub and Gitea signatures verified; bad or missing is 401; ping does not sync`, async (t) => {

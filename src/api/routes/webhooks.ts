@@ -1,4 +1,5 @@
-import { NotFoundError, UnauthorizedError, WaitingError } from '../../errors/index.ts';
+import { randomUUID } from 'node:crypto';
+import { NotFoundError, UnauthorizedError, WaitingError, sanitize } from '../../errors/index.ts';
 import { tenantNamespace } from '../../kinds/index.ts';
 import { readRaw } from '../body.ts';
 import type { RouteDef } from '../context.ts';
@@ -6,26 +7,31 @@ import type { ApiDeps } from '../deps.ts';
 import type { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import { verifyHmac } from '../webhooks/signature.ts';
 
+const DELIVERY_ID = /^[\w.:-]{1,128}$/;
+
 /** Inbound push webhooks from forges, and replay of outbound deliveries. */
 export function webhookRoutes(deps: ApiDeps, dispatcher: () => WebhookDispatcher | undefined): RouteDef[] {
   return [
     {
       method: 'POST', path: '/api/webhooks/git', auth: 'hmac',
-      summary: 'Push webhook (GitHub X-Hub-Signature-256 or Gitea X-Gitea-Signature): verify and sync now',
+      summary: 'Push webhook (GitHub X-Hub-Signature-256 or Gitea X-Gitea-Signature): verify, start a sync, answer 202 {delivery} at once',
       async handler(ctx) {
         if (!deps.gitWebhookSecret) throw new WaitingError('no git webhook secret is configured on this server');
         const raw = await readRaw(ctx);
         const signature = ctx.get('x-hub-signature-256') || ctx.get('x-gitea-signature') || undefined;
         if (!verifyHmac(deps.gitWebhookSecret, raw, signature)) throw new UnauthorizedError('webhook signature missing or invalid');
         const event = ctx.get('x-github-event') || ctx.get('x-gitea-event') || 'push';
+        const given = ctx.get('x-github-delivery') || ctx.get('x-gitea-delivery');
+        const delivery = DELIVERY_ID.test(given) ? given : randomUUID();
+        ctx.status = 202;
         if (event !== 'push') {
-          ctx.status = 202;
-          ctx.body = { triggered: false, event };
+          ctx.body = { triggered: false, event, delivery };
           return;
         }
-        await deps.sync.trigger('webhook');
-        ctx.status = 202;
-        ctx.body = { triggered: true, event };
+        // Forges give up after ~10 s, and a fetch + sync pass of a large repo takes longer: answer now, sync behind.
+        const log = ctx.state.log;
+        void deps.sync.trigger('webhook').catch((err: unknown) => log.warn({ delivery, error: sanitize(err instanceof Error ? err.message : String(err)) }, 'sync after git webhook failed'));
+        ctx.body = { triggered: true, event, delivery };
       },
     },
     {

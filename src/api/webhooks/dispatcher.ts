@@ -5,6 +5,7 @@ import type { DesiredResource } from '../../loader/types.ts';
 import type { Store, StoreEvent, StoredResource, Subscription } from '../../store/types.ts';
 import type { ConfigPort, SecretsPort } from '../deps.ts';
 import { subscriptionMatches } from './match.ts';
+import { createProgress } from './progress.ts';
 import { signatureHeader } from './signature.ts';
 
 export interface WebhookDispatcherDeps {
@@ -18,10 +19,15 @@ export interface WebhookDispatcherDeps {
   /** First retry delay, doubled each attempt; 1 s by default. */
   backoffMs?: number;
   timeoutMs?: number;
+  /** Name of the persisted event cursor; one per dispatcher fleet ('webhook-dispatcher' by default). */
+  cursor?: string;
 }
 
 export interface WebhookDispatcher {
-  /** Subscribes to store events after `afterSeq` (default: the newest) and delivers matching ones. */
+  /**
+   * Subscribes to store events after `afterSeq` (default: the persisted cursor, else the newest event)
+   * and delivers matching ones; the cursor advances as events are handled.
+   */
   start(afterSeq?: number): Promise<void>;
   /** Sends the event of a recorded delivery once more; returns the new attempt record. */
   replay(record: StoredResource): Promise<StoredResource>;
@@ -53,6 +59,8 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
   const maxAttempts = deps.maxAttempts ?? 5;
   const backoffMs = deps.backoffMs ?? 1000;
   const inFlight = new Set<Promise<unknown>>();
+  const cursorName = deps.cursor ?? 'webhook-dispatcher';
+  const progress = createProgress(store.cursors, cursorName, log);
   let sub: Subscription | undefined;
   let stopped = false;
 
@@ -93,9 +101,21 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     return store.resources.updateStatus({ ...record, status }, { actor: 'webhook-dispatcher' });
   }
 
+  /** Attempts already recorded for this subscription and event (a previous run, or another leader's). */
+  async function previousAttempts(subDoc: Resource, e: StoreEvent): Promise<StoredResource[]> {
+    const label = normalizeName(`${subDoc.metadata.name.slice(0, 40)}-${e.seq}`);
+    const page = await store.resources.list('WebhookDelivery', { namespace: tenantNamespace(e.org!), labelSelector: `${DELIVERY_LABEL}=${label}`, limit: 1000 });
+    return page.items.filter((r) => r.spec.subscription === subDoc.metadata.name && Number(r.spec.eventSeq) === e.seq);
+  }
+
   async function deliver(subDoc: Resource, e: StoreEvent): Promise<void> {
     const base = normalizeName(`${subDoc.metadata.name.slice(0, 40)}-${e.seq}`);
-    for (let n = 1; n <= maxAttempts && !stopped; n++) {
+    const before = await previousAttempts(subDoc, e);
+    // Exactly once per subscription and event: a delivered event is never sent again on resume; an
+    // interrupted retry series continues where it stopped.
+    if (before.some((r) => r.status.phase === 'Delivered')) return;
+    const first = before.reduce((n, r) => Math.max(n, Number(r.spec.attempt) || 0), 0) + 1;
+    for (let n = first; n <= maxAttempts && !stopped; n++) {
       const rec = await attempt(subDoc, e, `${base}-${n}`, n);
       if (rec.status.phase === 'Delivered') return;
       log.warn({ subscription: subDoc.metadata.name, seq: e.seq, attempt: n, responseStatus: rec.status.responseStatus }, 'webhook delivery failed');
@@ -104,18 +124,25 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
   }
 
   function onEvent(e: StoreEvent): void {
+    if (stopped) return;
+    progress.started(e.seq);
     // Deliveries write records, which are events too: never deliver those, or one event would loop forever.
-    if (stopped || !e.org || e.kind === 'WebhookDelivery') return;
-    const subs: readonly DesiredResource[] = deps.config.current()?.byOrg(e.org) ?? [];
+    const subs: readonly DesiredResource[] = !e.org || e.kind === 'WebhookDelivery' ? [] : deps.config.current()?.byOrg(e.org) ?? [];
+    const work: Promise<void>[] = [];
     for (const s of subs) {
       if (s.id.kind !== 'WebhookSubscription' || !subscriptionMatches(s.object.spec, e)) continue;
-      track(deliver(s.object, e)).catch((err) => log.error({ err, subscription: s.id.name }, 'webhook delivery crashed'));
+      work.push(deliver(s.object, e).catch((err) => log.error({ err, subscription: s.id.name }, 'webhook delivery crashed')));
     }
+    // A stopped dispatcher leaves unfinished events behind the cursor, so the next leader retries them.
+    track(Promise.all(work)).then(() => !stopped && progress.finished(e.seq), () => undefined);
   }
 
   return {
     async start(afterSeq) {
-      const from = afterSeq ?? (await store.events.latestSeq());
+      stopped = false;
+      const from = afterSeq ?? (await store.cursors.get(cursorName)) ?? (await store.events.latestSeq());
+      await store.cursors.advance(cursorName, from);
+      progress.begin(from);
       sub = store.events.subscribe(from, onEvent);
     },
     async replay(record) {
@@ -130,6 +157,7 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     },
     async idle() {
       while (inFlight.size) await Promise.allSettled([...inFlight]);
+      await progress.settled();
     },
     stop() {
       stopped = true;
