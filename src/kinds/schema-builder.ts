@@ -5,7 +5,16 @@ import type { KindDefinition } from './types.ts';
 type JsonSchema = Record<string, unknown>;
 
 const DNS1123_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
-const stringMap: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } };
+// Kubernetes' qualified names and label values: checked at load, since the API server would refuse the
+// whole object at apply, far from the line that caused it.
+const QUALIFIED_NAME = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$';
+const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
+const labelMap: JsonSchema = {
+  type: 'object',
+  propertyNames: { maxLength: 316, pattern: QUALIFIED_NAME },
+  additionalProperties: { type: 'string', maxLength: 63, pattern: LABEL_VALUE },
+};
+const annotationMap: JsonSchema = { type: 'object', propertyNames: { maxLength: 316, pattern: QUALIFIED_NAME }, additionalProperties: { type: 'string' } };
 const ORG_REF: JsonSchema = { type: 'string', pattern: DNS1123_LABEL_PATTERN };
 /** §4.1: a required field is present, not null and not the empty string. */
 const PRESENT: JsonSchema = { not: { anyOf: [{ type: 'null' }, { const: '' }] } };
@@ -41,8 +50,8 @@ export function buildKindSchema(def: KindDefinition): JsonSchema {
         properties: {
           name: { type: 'string', minLength: 1, maxLength: 63, pattern: DNS1123_LABEL_PATTERN },
           namespace: { type: 'string', minLength: 1, maxLength: 63, pattern: DNS1123_LABEL_PATTERN },
-          labels: stringMap,
-          annotations: stringMap,
+          labels: labelMap,
+          annotations: annotationMap,
         },
       },
       spec: { type: 'object', required: [...def.requiredSpec], properties: specProps },

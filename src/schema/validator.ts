@@ -52,6 +52,8 @@ function simplify(errors: ErrorObject[]): SchemaIssue[] {
   const byPointer = new Map<string, SchemaIssue>();
   for (const e of errors) {
     if (e.keyword === 'oneOf' || e.keyword === 'allOf' || e.keyword === 'if') continue;
+    // The inner error of propertyNames: its 'propertyNames' sibling names the key, which says more.
+    if (e.propertyName !== undefined && e.keyword !== 'propertyNames') continue;
     let pointer = e.instancePath;
     let message: string;
     switch (e.keyword) {
@@ -72,6 +74,12 @@ function simplify(errors: ErrorObject[]): SchemaIssue[] {
       case 'not':
         message = 'must not be empty';
         break;
+      case 'propertyNames': {
+        const key = (e.params as { propertyName: string }).propertyName;
+        pointer = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+        message = `key ${JSON.stringify(key)} is not a valid Kubernetes qualified name ([prefix/]name: a DNS subdomain prefix, a name of up to 63 letters, digits, '-', '_' or '.')`;
+        break;
+      }
       default:
         message = e.message ?? e.keyword;
     }

@@ -50,6 +50,12 @@ const cases: [string, unknown, string[]][] = [
   ['unknown top-level field refused', base('Team', { organizationRef: 'acme', displayName: 'A' }, { extra: 1 }), ['/extra']],
   ['approval action enum', base('AgentApproval', { organizationRef: 'a', dispatchRun: 'r', action: 'nap', requestedBy: 'u' }), ['/spec/action']],
   ['binding mode enum', base('PolicyBinding', { organizationRef: 'a', templateRef: 't', mode: 'sometimes' }), ['/spec/mode']],
+  ['Kubernetes label keys and values', base('Team', { organizationRef: 'acme', displayName: 'A' }, {
+    metadata: { name: 'sample', labels: { 'example.com/tier': 'gold', app: 'x_y.z-1', 'bad key': 'v', 'x/y/z': 'v', long: 'v'.repeat(64), empty: '' } },
+  }), ['/metadata/labels/bad key', '/metadata/labels/long', '/metadata/labels/x~1y~1z']],
+  ['annotation keys are qualified names, values free', base('Team', { organizationRef: 'acme', displayName: 'A' }, {
+    metadata: { name: 'sample', annotations: { 'kradle.a5c.ai/note': 'any text: at all!', '-bad': 'v' } },
+  }), ['/metadata/annotations/-bad']],
   ['wrong apiVersion', { ...base('Team', { organizationRef: 'acme', displayName: 'A' }), apiVersion: 'v1' }, ['/apiVersion']],
 ];
 
