@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { createAgentWiring } from './agents.ts';
+import { createLeaderWork } from './leader-work.ts';
 import { createKubeSecretsPort } from './secrets-port.ts';
 import { createSyncPort } from './sync-port.ts';
 import { openConfigRepo } from './config-source.ts';
@@ -31,6 +32,8 @@ export interface ServerOptions {
   gitWebhookSecret?: string;
   pollIntervalMs?: number;
   resyncIntervalMs?: number;
+  /** How often a follower checks whether it became leader (then starts webhooks and Job watches); 2 s by default. */
+  leaderCheckMs?: number;
   /** Base URL agent Jobs call back to; default the server's own URL. */
   publicUrl?: string;
   logger?: Logger;
@@ -133,13 +136,27 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 
   await controller.start();
-  const leader = controller.status().leader;
-  const dispatcher = leader ? createWebhookDispatcher({ store, secrets, config: { current: controller.current, lastError: controller.lastError }, fetch, logger }) : undefined;
-  if (dispatcher) {
-    await dispatcher.start();
-    app.webhookDispatcher = dispatcher;
-  }
-  if (leader) await agents.startLeaderWork();
+  let agentsLeading = false;
+  const leaderWork = createLeaderWork({
+    isLeader: () => controller.status().leader,
+    logger,
+    intervalMs: opts.leaderCheckMs,
+    async start() {
+      const dispatcher = createWebhookDispatcher({ store, secrets, config: { current: controller.current, lastError: controller.lastError }, fetch, logger });
+      await dispatcher.start();
+      app.webhookDispatcher = dispatcher;
+      // The agents wiring has no way to stop its Job watch alone, so it starts once per process.
+      if (!agentsLeading) await agents.startLeaderWork();
+      agentsLeading = true;
+    },
+    async stop() {
+      const dispatcher = app.webhookDispatcher;
+      app.webhookDispatcher = undefined;
+      dispatcher?.stop();
+      await dispatcher?.idle();
+    },
+  });
+  await leaderWork.start();
 
   const watcher = opts.watch
     ? createWorktreeWatcher({ dir: resolve(opts.repo), path: opts.path, onSnapshot: () => void controller.trigger('watch').catch(() => {}) })
@@ -160,7 +177,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await closed;
       app.shutdown();
       await watcher?.close();
-      await dispatcher?.stop();
+      await leaderWork.close();
       await agents.stop();
       await controller.stop();
       await store.close();
