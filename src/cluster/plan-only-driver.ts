@@ -9,6 +9,8 @@ export interface PlanOnlyDriver extends ClusterDriver {
   readonly mode: 'plan-only';
   /** Every object it was asked to apply and that was not deleted since, in apply order. */
   planned(): KubeObject[];
+  /** The status last recorded for an object by applyStatus (kept apart from planned(), which renders manifests). */
+  plannedStatus(ref: ObjectRef): Record<string, unknown> | undefined;
 }
 
 type Requirement = (labels: Record<string, string>) => boolean;
@@ -35,10 +37,11 @@ function requirement(expr: string): Requirement {
 
 /**
  * The cluster driver used when there is no kubeconfig: apply records the object (action `planned`),
- * delete forgets it, get/list read the records back, watch never fires, every kind counts as served.
+ * applyStatus records the status apart, delete forgets both, get/list read the objects back, watch never fires, every kind counts as served.
  */
 export function createPlanOnlyDriver(): PlanOnlyDriver {
   const records = new Map<string, KubeObject>();
+  const statuses = new Map<string, Record<string, unknown>>();
   const idle: WatchHandle = { stop() {} };
 
   return {
@@ -47,8 +50,13 @@ export function createPlanOnlyDriver(): PlanOnlyDriver {
       records.set(objectIdentity(obj), structuredClone(obj));
       return { ref: objectRef(obj), action: 'planned' };
     },
+    async applyStatus(ref, status) {
+      statuses.set(objectIdentity(ref), structuredClone(status));
+      return 'planned';
+    },
     async delete(ref: ObjectRef) {
       records.delete(objectIdentity(ref));
+      statuses.delete(objectIdentity(ref));
       return 'planned';
     },
     async get(ref) {
@@ -70,6 +78,10 @@ export function createPlanOnlyDriver(): PlanOnlyDriver {
     },
     async servesKind() {
       return true;
+    },
+    plannedStatus(ref) {
+      const found = statuses.get(objectIdentity(ref));
+      return found && structuredClone(found);
     },
     planned() {
       return sortForApply([...records.values()]).map((o) => structuredClone(o));

@@ -53,4 +53,9 @@ export interface ClusterDriver {
   ): Promise<WatchHandle>;
   /** Whether the server serves this kind (false when a CRD such as Kyverno's is not installed). */
   servesKind(apiVersion: string, kind: string): Promise<boolean>;
+  /**
+   * Writes only the `/status` subresource of an object (server-side apply, field manager `kradle`): `absent`
+   * when the object (or its kind) does not exist; plan-only records it and answers `planned`.
+   */
+  applyStatus(ref: ObjectRef, status: Record<string, unknown>): Promise<'written' | 'planned' | 'absent'>;
 }

@@ -45,6 +45,44 @@ test('apply reports created, unchanged and configured; get, list and delete', (t
     t.is(await d.get(ref('a')), undefined);
   }));
 
+test('each apply is one PATCH: the answer tells created, configured and unchanged apart', (t) =>
+  withDriver(async (d, server) => {
+    const from = server.requests.length;
+    t.is((await d.apply(cm('one', { k: '1' }))).action, 'created');
+    t.is((await d.apply(cm('one', { k: '1' }))).action, 'unchanged');
+    t.is((await d.apply(cm('one', { k: '2' }))).action, 'configured');
+    const objectRequests = server.requests.slice(from).filter((r) => r.path.includes('/configmaps/'));
+    t.deepEqual(objectRequests.map((r) => r.method), ['PATCH', 'PATCH', 'PATCH']);
+    // A fresh driver has seen no version of the object: a no-op apply of an existing object counts as configured.
+    const fresh = createLiveDriver({ kubeConfig: server.kubeConfig });
+    t.is((await fresh.apply(cm('one', { k: '2' }))).action, 'configured');
+    t.is((await fresh.apply(cm('one', { k: '2' }))).action, 'unchanged');
+  }));
+
+test('applyStatus writes only the status subresource, as field manager kradle; absent objects say so', (t) =>
+  withDriver(async (d, server) => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'things.example.com' },
+      spec: { group: 'example.com', scope: 'Namespaced', names: { kind: 'Thing', plural: 'things' },
+        versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {} } }] },
+    };
+    await d.apply(crd);
+    const thing = { apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 'x', namespace: 'default' }, spec: { size: 1 } };
+    const created = await d.apply(thing);
+    const tref = { apiVersion: 'example.com/v1', kind: 'Thing', namespace: 'default', name: 'x' };
+    t.is(await d.applyStatus(tref, { phase: 'Ready', spec: 'not here' }), 'written');
+    const live = server.object(tref)!;
+    t.deepEqual(live.status, { phase: 'Ready', spec: 'not here' });
+    t.deepEqual(live.spec, { size: 1 }, 'the spec is untouched');
+    t.is((live.metadata as { generation: number }).generation, created.live?.metadata.generation, 'a status write is no new generation');
+    t.true(server.requests.some((r) => r.method === 'PATCH' && r.path.startsWith('/apis/example.com/v1/namespaces/default/things/x/status')));
+    t.true(server.managers(tref).some((m) => m.manager === 'kradle' && m.fields.includes('.status.phase')));
+    t.is((await d.apply(thing)).action, 'unchanged', 'the status write is remembered, so the next no-op apply is unchanged');
+    t.is(await d.applyStatus({ ...tref, name: 'missing' }, { phase: 'Ready' }), 'absent');
+    t.is(server.object({ ...tref, name: 'missing' }), undefined, 'a status write never creates the object');
+    t.is(await d.applyStatus({ apiVersion: 'example.com/v1', kind: 'Nope', namespace: 'default', name: 'x' }, {}), 'absent');
+  }));
+
 test('CRD fields unknown to client-node models survive apply (x-kubernetes-*, default)', (t) =>
   withDriver(async (d) => {
     const schema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { mode: { type: 'string', default: 'Audit' } } };

@@ -122,6 +122,8 @@ export class ObjectStore {
   apply(def: ResourceDef, ns: string | undefined, name: string, body: Json, opts: WriteOptions & { force: boolean }): { obj: JsonObject; created: boolean } {
     const m = checkBody(def, body, ns, name);
     const live = this.entries.get(objKey(def, ns, name));
+    // Applying to a subresource never creates the object, as with a real API server.
+    if (!live && opts.subresource === 'status') throw notFound(def.plural, name, def.group);
     if (!live) this.requireNamespace(def, ns);
     const scope = this.scopeOf(def, opts);
     const { obj, owners } = applyConfig(live?.obj, live?.owners ?? [], body as JsonObject, { ...this.ctx(def, name, opts, scope), force: opts.force });

@@ -1,0 +1,57 @@
+// Turns @kubernetes/client-node errors into Kradle errors at the cluster boundary, without the response bodies
+// and headers client-node puts into its messages (they may echo values).
+import {
+  BadRequestError, ConflictError, ForbiddenError, KradleError, NotFoundError, sanitize, UnauthorizedError,
+  UpstreamError, ValidationError, type ErrorDetail,
+} from '../errors/index.ts';
+
+export const codeOf = (err: unknown): number | undefined => {
+  const e = err as { code?: unknown; statusCode?: unknown };
+  if (typeof e?.code === 'number') return e.code;
+  return typeof e?.statusCode === 'number' ? e.statusCode : undefined;
+};
+/** client-node's discovery throws this (no HTTP code) for a kind the server does not serve. */
+export const notServed = (err: unknown) => err instanceof Error && /Unrecognized API version and kind/.test(err.message);
+export const isAbsent = (err: unknown) => codeOf(err) === 404 || notServed(err);
+
+interface StatusBody {
+  reason?: string;
+  details?: { causes?: { reason?: string; message?: string; field?: string }[] };
+}
+
+function statusBody(body: unknown): StatusBody | undefined {
+  try {
+    const parsed: unknown = typeof body === 'string' ? JSON.parse(body) : body;
+    return parsed && typeof parsed === 'object' ? (parsed as StatusBody) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Maps a client-node error to a Kradle error; only the Status reason and cause fields are kept. */
+export function toKradleError(err: unknown, what: string): KradleError {
+  if (err instanceof KradleError) return err;
+  const code = codeOf(err);
+  if (code === undefined) {
+    const text = err instanceof Error ? err.message : String(err);
+    return new UpstreamError(sanitize(`${what}: ${text.split('\n')[0]}`).slice(0, 400));
+  }
+  const status = statusBody((err as { body?: unknown }).body);
+  const reason = typeof status?.reason === 'string' && /^\w+$/.test(status.reason) ? status.reason : `HTTP ${code}`;
+  // Cause messages may echo values (a Secret's data in an Invalid value); only conflicts keep theirs.
+  const details: ErrorDetail[] = (status?.details?.causes ?? []).map((c) => ({
+    code: String(c.reason ?? reason),
+    message: c.reason === 'FieldManagerConflict' ? sanitize(String(c.message ?? '')) : String(c.reason ?? reason),
+    ...(c.field ? { field: String(c.field) } : {}),
+  }));
+  const conflicts = details.filter((d) => d.code === 'FieldManagerConflict').map((d) => `${d.field} (${d.message})`);
+  const message = sanitize(`${what}: ${reason} (HTTP ${code})${conflicts.length ? `: ${conflicts.join(', ')}` : ''}`);
+  const opts = { details };
+  if (code === 404) return new NotFoundError(message, opts);
+  if (code === 409) return new ConflictError(message, opts);
+  if (code === 400) return new BadRequestError(message, opts);
+  if (code === 422) return new ValidationError(message, opts);
+  if (code === 401) return new UnauthorizedError(message, opts);
+  if (code === 403) return new ForbiddenError(message, opts);
+  return new UpstreamError(message, opts);
+}

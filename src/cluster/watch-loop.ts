@@ -1,0 +1,105 @@
+// The watch loop of the live driver: list, then watch from the list's resourceVersion, resume after drops
+// with back-off, re-list on 410 Gone. It must not know what the events mean: the caller does.
+import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import { codeOf } from './kube-errors.ts';
+import type { KubeObject, WatchEventType, WatchHandle } from './types.ts';
+
+export interface WatchLoop {
+  kubeConfig: KubeConfig;
+  path: string;
+  labelSelector?: string;
+  backoff: { initialMs: number; maxMs: number };
+  list(): Promise<{ items: KubeObject[]; resourceVersion: string }>;
+  onEvent(type: WatchEventType, obj: KubeObject): void;
+  onError(err: unknown): void;
+}
+
+/**
+ * List, then watch from the list's resourceVersion; on a drop, resume from the last version seen (with
+ * back-off); on 410 Gone, re-list and emit the difference, so a consumer misses nothing.
+ */
+export async function startWatch(w: WatchLoop): Promise<WatchHandle> {
+  const known = new Map<string, KubeObject>();
+  const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  let rv = '';
+  let stopped = false;
+  let relistNeeded = true;
+  let delay = w.backoff.initialMs;
+  let timer: NodeJS.Timeout | undefined;
+  let controller: AbortController | undefined;
+
+  const relist = async () => {
+    const { items, resourceVersion } = await w.list();
+    const seen = new Set<string>();
+    for (const o of items) {
+      const k = keyOf(o);
+      seen.add(k);
+      const prev = known.get(k);
+      known.set(k, o);
+      if (!prev) w.onEvent('ADDED', o);
+      else if (prev.metadata.resourceVersion !== o.metadata.resourceVersion) w.onEvent('MODIFIED', o);
+    }
+    for (const [k, o] of known) {
+      if (seen.has(k)) continue;
+      known.delete(k);
+      w.onEvent('DELETED', o);
+    }
+    rv = resourceVersion;
+    relistNeeded = false;
+  };
+
+  const onLine = (type: string, obj: KubeObject & { code?: number }) => {
+    if (type === 'ERROR') {
+      if (obj?.code === 410) relistNeeded = true;
+      else w.onError(Object.assign(new Error('watch error event'), { code: obj?.code }));
+      return;
+    }
+    if (obj?.metadata?.resourceVersion) rv = obj.metadata.resourceVersion;
+    delay = w.backoff.initialMs;
+    if (type === 'BOOKMARK') return;
+    if (type === 'DELETED') known.delete(keyOf(obj));
+    else known.set(keyOf(obj), obj);
+    w.onEvent(type as WatchEventType, obj);
+  };
+
+  const schedule = (wait: number) => {
+    if (stopped) return;
+    timer = setTimeout(() => void connect(), wait);
+  };
+
+  const connect = async () => {
+    if (stopped) return;
+    try {
+      if (relistNeeded) await relist();
+      const query: Record<string, string | boolean> = { resourceVersion: rv, allowWatchBookmarks: true };
+      if (w.labelSelector) query.labelSelector = w.labelSelector;
+      controller = await new Watch(w.kubeConfig).watch(w.path, query, onLine, (err: unknown) => {
+        if (stopped) return;
+        if (codeOf(err) === 410) relistNeeded = true;
+        if (err) w.onError(err);
+        // A clean close (server timeout, or 410 after its ERROR event) resumes at once; failures back off.
+        schedule(err ? nextDelay() : 0);
+      });
+    } catch (err) {
+      if (stopped) return;
+      w.onError(err);
+      schedule(nextDelay());
+    }
+  };
+
+  const nextDelay = () => {
+    const wait = delay * (1 + Math.random() * 0.2);
+    delay = Math.min(delay * 2, w.backoff.maxMs);
+    return wait;
+  };
+
+  await relist();
+  await connect();
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      controller?.abort();
+    },
+  };
+}
