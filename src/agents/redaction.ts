@@ -71,3 +71,63 @@ export function scanText(path: string, text: string): RedactionFinding[] {
 export function scanChanges(changes: readonly { path: string; content: string }[]): RedactionFinding[] {
   return changes.flatMap((c) => scanText(c.path, c.content));
 }
+
+/** What replaces a masked value in redacted text: short enough that no rule matches it again. */
+export const REDACTED = '***';
+
+/** Personal data the memory import strips as well (§8.2): e-mail addresses and user home directories. */
+const PII: { rule: string; pattern: RegExp; replace: string }[] = [
+  { rule: 'email', pattern: /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g, replace: `${REDACTED}@${REDACTED}` },
+  { rule: 'home-path', pattern: /(\/(?:home|Users)\/)(?!\*\*\*(?:\/|\s|$))[^/\s]+/g, replace: `$1${REDACTED}` },
+];
+export const PII_RULES = PII.map((p) => p.rule);
+export const SECRET_RULES = [...new Set(RULES.map((r) => r.name))];
+
+export interface TextRedaction {
+  text: string;
+  /** One entry per masked value (line-numbered; `masked` keeps at most the first 4 characters). */
+  findings: { line: number; rule: string; masked: string }[];
+}
+
+function maskLine(line: string, lineNo: number, findings: TextRedaction['findings']): string {
+  let out = line;
+  for (const rule of RULES) {
+    out = out.replace(rule.pattern, (...m: unknown[]) => {
+      const whole = String(m[0]);
+      const value = String(m[rule.group] ?? whole);
+      if (rule.name === 'long-base64' && !looksLikeEncodedSecret(value)) return whole;
+      findings.push({ line: lineNo, rule: rule.name, masked: maskValue(value) });
+      return rule.name === 'pem-block' ? `-----BEGIN ${REDACTED}-----` : whole.replace(value, REDACTED);
+    });
+  }
+  // Belt and braces: a line that still trips a rule (overlapping matches) is dropped whole.
+  return scanText('', out).length ? REDACTED : out;
+}
+
+/** Masks secrets (and, with `pii`, e-mails and home paths) in a text; the findings say where and what. */
+export function redactText(text: string, opts: { secrets?: boolean; pii?: boolean } = { secrets: true }): TextRedaction {
+  const findings: TextRedaction['findings'] = [];
+  let inPem = false;
+  const lines = text.split('\n').map((line, i) => {
+    let out = line;
+    if (opts.secrets !== false) {
+      // A PEM block's body is key material: every line up to its END marker goes.
+      if (inPem) {
+        if (/-----END /.test(line)) inPem = false;
+        return REDACTED;
+      }
+      if (/-----BEGIN [A-Z0-9 ]*(PRIVATE KEY|CERTIFICATE)-----/.test(line) && !/-----END /.test(line)) inPem = true;
+      out = maskLine(out, i + 1, findings);
+    }
+    if (opts.pii) {
+      for (const p of PII) {
+        out = out.replace(p.pattern, (whole: string) => {
+          findings.push({ line: i + 1, rule: p.rule, masked: maskValue(whole) });
+          return whole.replace(new RegExp(p.pattern.source), p.replace);
+        });
+      }
+    }
+    return out;
+  });
+  return { text: lines.join('\n'), findings };
+}

@@ -2,7 +2,8 @@ import { Router } from '@koa/router';
 import { BadRequestError, WaitingError } from '../errors/index.ts';
 import type { ApprovalService } from './approvals.ts';
 import type { DispatchService } from './dispatch-service.ts';
-import type { MemoryService } from './memory/index.ts';
+import type { MemoryImportService, MemoryService } from './memory/index.ts';
+import { memoryImportRoutes } from './routes-memory.ts';
 import { bearerOf, jsonBody, requireRole, str, type AgentContext } from './routes-http.ts';
 import type { TriggerService } from './trigger-service.ts';
 import type { TriggerEvent } from './triggers.ts';
@@ -12,6 +13,7 @@ export interface AgentRouteDeps {
   approvals: ApprovalService;
   triggers: Pick<TriggerService, 'processEvent'>;
   memory?: MemoryService;
+  memoryImports?: MemoryImportService;
 }
 
 /** Same shape as the API's RouteDef, so the API can register these with its own auth guard and OpenAPI. */
@@ -96,6 +98,7 @@ export function agentRouteDefs(deps: AgentRouteDeps): AgentRouteDef[] {
       ctx.status = 201;
       ctx.body = await deps.memory.proposeUpdate(ctx.params.org!, { memoryRepository: b.memoryRepository as string | undefined, sourceRun: String(b.sourceRun ?? ''), changes: b.changes as never });
     } },
+    ...memoryImportRoutes(deps.memoryImports),
   ];
 }
 

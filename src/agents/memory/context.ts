@@ -19,6 +19,10 @@ export interface MemoryDeps {
   repos: (repo: MemoryRepoRef) => { gitdir: string };
   clock?: Clock;
   random?: RandomSource;
+  /** Brings a repository's git directory up to date before it is read (a remote: fetch); absent for local ones. */
+  prepare?: (repo: MemoryRepoRef & { gitdir: string; defaultBranch: string }) => Promise<void>;
+  /** Publishes a memory branch after a commit (a remote: push); absent for local ones. */
+  publish?: (repo: MemoryRepoRef & { gitdir: string }, branch: string, commit: string) => Promise<void>;
 }
 
 export function sha256(text: string): string {
@@ -31,14 +35,26 @@ export function stateOf(deps: MemoryDeps): DesiredState {
   return s;
 }
 
-/** The org's AgentMemoryRepository by name, or its only one when no name is given. */
+/** The org's AgentMemoryRepository by name, or its only one when no name is given; its git directory located. */
 export function memoryRepo(deps: MemoryDeps, org: string, name?: string): MemoryRepoRef & { gitdir: string; defaultBranch: string } {
+  const ref = findMemoryRepo(deps, org, name);
+  return { ...ref, gitdir: deps.repos(ref).gitdir };
+}
+
+/** The org's AgentMemoryRepository from the desired state, without touching its repository. */
+export function findMemoryRepo(deps: MemoryDeps, org: string, name?: string): MemoryRepoRef & { defaultBranch: string } {
   const state = stateOf(deps);
   const all = orgResources(state, org, 'AgentMemoryRepository');
   const found = name ? all.find((r) => r.id.name === name) : all.length === 1 ? all[0] : undefined;
   if (!found) throw new NotFoundError(name ? `AgentMemoryRepository ${name} not found in org ${org}` : `org ${org} has ${all.length} memory repositories: name one`);
-  const ref = { org, name: found.id.name, spec: found.object.spec };
-  return { ...ref, gitdir: deps.repos(ref).gitdir, defaultBranch: String(found.object.spec.defaultBranch ?? 'main') };
+  return { org, name: found.id.name, spec: found.object.spec, defaultBranch: String(found.object.spec.defaultBranch ?? 'main') };
+}
+
+/** memoryRepo, then brought up to date (fetched when remote) so reads see its current head. */
+export async function openRepo(deps: MemoryDeps, org: string, name?: string): Promise<ReturnType<typeof memoryRepo>> {
+  const repo = memoryRepo(deps, org, name);
+  await deps.prepare?.(repo);
+  return repo;
 }
 
 /** The org's ontology for a memory repository: the AgentMemoryOntology spec merged with its file at the base commit. */

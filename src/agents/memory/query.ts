@@ -4,7 +4,7 @@ import type { StoredResource } from '../../store/types.ts';
 import { readMemoryFiles, resolveMemoryRef, type MemoryFile } from '../../writeback/memory/index.ts';
 import { randomName, runtimeDoc } from '../refs.ts';
 import { graphOf, MEMORY_AREAS, MEMORY_ROOT, parseStructured } from './ontology.ts';
-import { memoryRepo, sha256, type MemoryDeps } from './context.ts';
+import { memoryRepo, openRepo, sha256, type MemoryDeps } from './context.ts';
 
 export interface MemoryQueryInput {
   query: string;
@@ -64,7 +64,7 @@ async function pin(deps: MemoryDeps, org: string, input: MemoryQueryInput): Prom
     if (!snap) throw new NotFoundError(`AgentMemorySnapshot ${input.snapshot} not found`);
     return snap;
   }
-  const repo = memoryRepo(deps, org, input.memoryRepository);
+  const repo = await openRepo(deps, org, input.memoryRepository);
   const requestedRef = input.ref ?? repo.defaultBranch;
   const commit = await resolveMemoryRef(repo.gitdir, requestedRef);
   return deps.store.resources.create(
@@ -85,7 +85,8 @@ export async function queryMemory(deps: MemoryDeps, org: string, input: MemoryQu
   if (bad.length) throw new BadRequestError(`unknown memory kinds: ${bad.join(', ')}`);
   const snap = await pin(deps, org, input);
   const commit = String(snap.spec.resolvedCommit);
-  const repo = memoryRepo(deps, org, String(snap.spec.memoryRepository));
+  // A pinned snapshot may name a commit this process has not fetched yet (remote repositories).
+  const repo = input.snapshot ? await openRepo(deps, org, String(snap.spec.memoryRepository)) : memoryRepo(deps, org, String(snap.spec.memoryRepository));
   const files = (await Promise.all(areas.map((a) => readMemoryFiles(repo.gitdir, commit, `${MEMORY_ROOT}/${a}`)))).flat();
   const results = (mode === 'grep' ? grep(files, input.query) : graph(files, input.query)).slice(0, MAX_RESULTS);
   const resultDigests = results.map((r) => sha256(JSON.stringify(r)));

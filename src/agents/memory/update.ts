@@ -5,7 +5,7 @@ import { commitMemoryFiles, resolveMemoryRef } from '../../writeback/memory/inde
 import { scanChanges } from '../redaction.ts';
 import { runtimeDoc, systemClock } from '../refs.ts';
 import { checkMemoryFile } from './ontology.ts';
-import { memoryRepo, ontologyFor, sha256, type MemoryDeps } from './context.ts';
+import { memoryRepo, ontologyFor, openRepo, sha256, type MemoryDeps } from './context.ts';
 
 export interface MemoryChange {
   path: string;
@@ -53,11 +53,11 @@ function checkShape(input: ProposeUpdateInput): void {
 export async function proposeMemoryUpdate(deps: MemoryDeps, org: string, input: ProposeUpdateInput): Promise<StoredResource> {
   checkShape(input);
   refuseSecrets(input.changes);
-  const repo = memoryRepo(deps, org, input.memoryRepository);
   const digest = diffDigest(input.changes);
   const name = `mu-${digest.slice(0, 40)}`;
   const existing = await deps.store.resources.get('AgentMemoryUpdate', tenantNamespace(org), name);
   if (existing) return existing;
+  const repo = await openRepo(deps, org, input.memoryRepository);
   const base = await commitBase(repo);
   const ontology = await ontologyFor(deps, repo, base);
   const errors = input.changes.flatMap((c) => checkMemoryFile(c.path, c.content, ontology));
@@ -96,6 +96,7 @@ async function commitClaimed(deps: MemoryDeps, repo: ReturnType<typeof memoryRep
       message: `memory: ${input.changes.length} file(s) from run ${input.sourceRun}\n\nKradle-Diff-Digest: ${String(claimed.spec.diffDigest)}`,
       author: { ...(input.author ?? { name: 'Kradle Agent', email: 'agent@kradle.invalid' }), timestamp: Math.floor(clock.now().getTime() / 1000) },
     });
+    await deps.publish?.(repo, branch, result.commit);
     const status = {
       phase: 'Proposed', validation: 'Passed', baseCommit: result.baseCommit, branch, commit: result.commit,
       diffDigest: claimed.spec.diffDigest, proposedAt: clock.now().toISOString(),
