@@ -56,9 +56,44 @@ export interface ConfigWriteRequest {
   message?: string;
 }
 
+/** Several config changes of one org as ONE commit: the resulting revision is validated whole first. */
+export interface ConfigWriteManyRequest {
+  org: string;
+  edits: { operation: 'apply' | 'delete'; kind: string; name: string; resource?: Resource }[];
+  mode: 'commit' | 'pull-request';
+  author: { name: string; email?: string };
+  message?: string;
+  expectedRevision?: string;
+}
+
+export interface ConfigWriteManyResult {
+  commit: string;
+  branch: string;
+  /** False when no edit changed anything: no commit was made. */
+  changed: boolean;
+  items: { path: string; created: boolean; changed: boolean }[];
+}
+
 export interface WriterPort {
   /** `created` (when the writer knows it) says whether the resource was new in the repo. */
   write(req: ConfigWriteRequest): Promise<{ commit: string; branch: string; path: string; created?: boolean }>;
+  /** Optional: routes that need it (snapshot import) answer 503 when the writer cannot do it. */
+  writeMany?(req: ConfigWriteManyRequest): Promise<ConfigWriteManyResult>;
+}
+
+/** A KServe InferenceService as the cluster reports it; only what the inference proxy needs. */
+export interface InferenceEndpoint {
+  /** status.url once KServe made the service ready; undefined before. */
+  url?: string;
+  ready: boolean;
+}
+
+/** Reads KServe InferenceServices of an org's namespace (serving.kserve.io/v1beta1). */
+export interface InferencePort {
+  /** 'plan-only' when no cluster is connected; undefined when the InferenceService does not exist. */
+  endpoint(org: string, name: string): Promise<InferenceEndpoint | 'plan-only' | undefined>;
+  /** Upstream request timeout, 30 s by default. */
+  timeoutMs?: number;
 }
 
 /** Kubernetes Secrets of an org's tenant namespace: the only place secret values go. */
@@ -82,6 +117,8 @@ export interface ApiDeps {
   sync: SyncPort;
   writer?: WriterPort;
   secrets?: SecretsPort;
+  /** KServe endpoints for POST .../inference/services/:name/infer; the route answers 503 when unset. */
+  inference?: InferencePort;
   logger: Logger;
   clock?: Clock;
   /** Shared secret for POST /api/webhooks/git; the route answers 503 when unset. */

@@ -15,12 +15,25 @@ export function writerPortFrom(writer: ConfigWriter, opts: { emailDomain?: strin
         : ({ op: 'delete', kind: req.kind, org: req.org, name: req.name } as const);
       const out = await writer.write({
         edit,
-        actor: { name: req.author.name, email: req.author.email ?? `${normalizeName(req.author.name)}@${domain}` },
+        actor: actorOf(req.author, domain),
         expectedRevision: req.expectedRevision,
         mode: req.mode,
         message: req.message,
       });
       return { commit: out.commit, branch: out.branch, path: out.path, created: out.created };
     },
+    async writeMany(req) {
+      return writer.writeMany({
+        edits: req.edits.map((e) => (e.resource ? { op: 'upsert', resource: e.resource } : { op: 'delete', kind: e.kind, org: req.org, name: e.name })),
+        actor: actorOf(req.author, domain),
+        expectedRevision: req.expectedRevision,
+        mode: req.mode,
+        message: req.message,
+      });
+    },
   };
+}
+
+function actorOf(author: { name: string; email?: string }, domain: string) {
+  return { name: author.name, email: author.email ?? `${normalizeName(author.name)}@${domain}` };
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ConfigWriter } from '../writeback/index.ts';
+import type { ConfigWriter, LocateFn } from '../writeback/index.ts';
 import { createConfigWriter } from '../writeback/index.ts';
 import type { Loader } from '../loader/index.ts';
 import { createGitSource, createWorktreeSource, initRepoFromDirectory, isGitRepository, type RemoteAuth } from '../source/index.ts';
@@ -25,6 +25,8 @@ export interface ConfigRepoOptions {
   stateDir: string;
   /** Validates a whole revision before a write-back commits it. */
   writeLoader: Loader;
+  /** Where the desired state says a resource lives, so writes skip scanning the repo. */
+  locate?: LocateFn;
 }
 
 const isRemote = (url: string) => /^https?:\/\//i.test(url);
@@ -42,7 +44,7 @@ export async function openConfigRepo(opts: ConfigRepoOptions): Promise<OpenedCon
   if (isRemote(opts.repo)) {
     const source = createGitSource({ url: opts.repo, ref: opts.ref, path: opts.path, auth: opts.auth, cacheDir: join(opts.stateDir, 'cache', 'config-repo') });
     await source.fetch();
-    const writer = createConfigWriter({ gitdir: source.gitdir, branch: source.ref, remote: { url: opts.repo, auth: opts.auth }, validate });
+    const writer = createConfigWriter({ gitdir: source.gitdir, branch: source.ref, remote: { url: opts.repo, auth: opts.auth }, validate, locate: opts.locate });
     return { source, writer, description: `remote ${source.url} (${source.ref})` };
   }
   const dir = resolve(opts.repo);
@@ -58,6 +60,6 @@ export async function openConfigRepo(opts: ConfigRepoOptions): Promise<OpenedCon
     description = `${opts.repo} (a plain directory, imported once into ${join(opts.stateDir, 'config-repo')}: edit it there, or pass a Git repository)`;
   }
   const source = createGitSource({ url: gitDir, ref: opts.ref, path: opts.path });
-  const writer = createConfigWriter({ gitdir: source.gitdir, branch: source.ref, dir: opts.path, validate });
+  const writer = createConfigWriter({ gitdir: source.gitdir, branch: source.ref, dir: opts.path, validate, locate: opts.locate });
   return { source, writer, description: `${description} (${source.ref})` };
 }

@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { createAgentWiring } from './agents.ts';
+import { createInferencePort } from './inference-port.ts';
 import { createLeaderWork } from './leader-work.ts';
 import { createKubeSecretsPort } from './secrets-port.ts';
 import { createSyncPort } from './sync-port.ts';
@@ -14,6 +15,8 @@ import { createLoader } from '../loader/index.ts';
 import { createSyncController } from '../reconcile/sync/index.ts';
 import { createWorktreeWatcher, type RemoteAuth } from '../source/index.ts';
 import { createStore } from '../store/index.ts';
+import type { DesiredState } from '../loader/types.ts';
+import type { LocateFn } from '../writeback/index.ts';
 
 export interface ServerOptions {
   repo: string;
@@ -69,7 +72,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   logger.info({ driver: store.driver, applied }, 'store ready');
 
   const writeLoader = createLoader();
-  const repo = await openConfigRepo({ ...opts, stateDir: resolve(opts.stateDir), writeLoader });
+  // The writer finds a resource's file from the desired state (bound once the controller exists) instead of
+  // reading every file of the repo; before the first load it cannot tell and falls back to its scan.
+  let desired: () => DesiredState | undefined = () => undefined;
+  const locate: LocateFn = (org, kind, name) => {
+    const state = desired();
+    return state && { revision: state.revision, path: state.get(kind, org, name)?.source.path };
+  };
+  const repo = await openConfigRepo({ ...opts, stateDir: resolve(opts.stateDir), writeLoader, locate });
   logger.info({ repo: repo.description }, 'config repo opened');
 
   const kubeConfig = loadKubeConfig({ path: opts.kubeconfig, env: opts.env });
@@ -92,6 +102,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     onPass: (outcome, seconds) => metrics?.recordSync(outcome, seconds),
     onFetch: (outcome) => metrics?.recordGitFetch(outcome),
   });
+  desired = controller.current;
   const sync = createSyncPort({ controller, source: repo.source, loader: createLoader(), store });
   const secrets = createKubeSecretsPort(driver);
 
@@ -103,6 +114,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       async write(req) {
         const out = await port.write(req);
         if (req.mode === 'commit') void sync.trigger('write-back').catch(() => {});
+        return out;
+      },
+      async writeMany(req) {
+        const out = await port.writeMany!(req);
+        if (req.mode === 'commit' && out.changed) void sync.trigger('write-back').catch(() => {});
         return out;
       },
     };
@@ -125,6 +141,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     sync,
     writer,
     secrets,
+    inference: createInferencePort(driver),
     logger,
     gitWebhookSecret: opts.gitWebhookSecret,
     extraRoutes: agents.routes as unknown as RouteDef[],

@@ -8,12 +8,18 @@ import type { ConfigFile } from './types.ts';
 const READ_BATCH = 64;
 const MAX_CACHED_BLOBS = 200_000;
 
+/** What the desired state told the writer: the file to try first, or that the resource is absent at the tip. */
+export interface LocateHint {
+  path?: string;
+  absent?: boolean;
+}
+
 export interface Locator {
   /** The file that holds the resource among `files`, or undefined. */
   find(files: readonly SnapshotFile[], id: ResourceIdentity): Promise<SnapshotFile | undefined>;
   readText(oid: string): Promise<string>;
   /** The files an edit must see: the one holding the resource and the conventional path, as text. */
-  candidates(files: readonly SnapshotFile[], id: ResourceIdentity, conventional: string | undefined): Promise<ConfigFile[]>;
+  candidates(files: readonly SnapshotFile[], id: ResourceIdentity, conventional: string | undefined, hint?: LocateHint): Promise<ConfigFile[]>;
 }
 
 /**
@@ -48,18 +54,26 @@ export function createLocator(ctx: GitContext): Locator {
     return undefined;
   }
 
-  async function find(files: readonly SnapshotFile[], id: ResourceIdentity, conventional?: string) {
+  async function holds(file: SnapshotFile | undefined, key: string): Promise<boolean> {
+    return file !== undefined && (await identities(file.oid)).includes(key);
+  }
+
+  async function find(files: readonly SnapshotFile[], id: ResourceIdentity, conventional?: string, hint?: LocateHint) {
     const key = identityKey(id);
     const guess = conventional ? files.find((f) => f.path === conventional) : undefined;
-    if (guess && (await identities(guess.oid)).includes(key)) return guess;
+    if (await holds(guess, key)) return guess;
+    const hinted = hint?.path ? files.find((f) => f.path === hint.path) : undefined;
+    if (await holds(hinted, key)) return hinted;
+    // Only a hint the writer could verify against the tip says "absent"; anything else is checked by scanning.
+    if (hint?.absent) return undefined;
     return scan(files, key);
   }
 
   return {
     find: (files, id) => find(files, id),
     readText,
-    async candidates(files, id, conventional) {
-      const holder = await find(files, id, conventional);
+    async candidates(files, id, conventional, hint) {
+      const holder = await find(files, id, conventional, hint);
       const guess = conventional ? files.find((f) => f.path === conventional) : undefined;
       const picked = [holder, guess !== holder ? guess : undefined].filter((f): f is SnapshotFile => f !== undefined);
       return Promise.all(picked.map(async (f) => ({ path: f.path, text: await readText(f.oid) })));

@@ -9,7 +9,8 @@ import { createLocator } from './locator.ts';
 import { withGitdirLock } from './mutex.ts';
 import { compareAndSwapRef, readRef } from './ref-cas.ts';
 import { ensureRepo, fetchBranch, pushCommit, remoteTarget } from './remote.ts';
-import type { ConfigWriter, ConfigWriterOptions, FileEdit, WriteRequest, WriteResult } from './types.ts';
+import { createHints } from './hints.ts';
+import type { ConfigFile, ConfigWriter, ConfigWriterOptions, FileEdit, WriteEdit, WriteManyRequest, WriteManyResult } from './types.ts';
 import { applyEdit, documentFingerprint, editIdentity } from './yaml-edit.ts';
 
 const PR_PREFIX = 'kradle/write/';
@@ -17,7 +18,8 @@ const DEEPEN = 200;
 const BRANCH_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Outcome of one attempt: done, or the tip moved (ref or remote) and the edit must be redone. */
-type Attempt = { done: WriteResult } | { retry: true };
+type Attempt = { done: WriteManyResult & { edits: FileEdit[] } } | { retry: true };
+type Batch = Omit<WriteManyRequest, 'id'>;
 
 /**
  * Writes config resources as commits on the config repo: edit the YAML, validate the resulting
@@ -31,6 +33,7 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
   const locator = createLocator(ctx);
   const maxAttempts = opts.maxAttempts ?? 5;
   const target = opts.remote ? remoteTarget(opts.remote) : undefined;
+  const hints = createHints(opts.locate, dir);
 
   async function tipOf(): Promise<string | null> {
     if (!target) return readRef(ctx.fs, ctx.gitdir, `refs/heads/${opts.branch}`);
@@ -49,7 +52,7 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
     return documentFingerprint(files, id);
   }
 
-  async function checkIfMatch(req: WriteRequest, tip: string | null, id: ResourceIdentity, guess: string | undefined) {
+  async function checkIfMatch(req: Batch, tip: string | null, id: ResourceIdentity, guess: string | undefined) {
     if (!req.expectedRevision || req.expectedRevision === tip) return;
     const expected = await knownCommit(req.expectedRevision);
     if (expected === tip) return;
@@ -74,12 +77,12 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
     return { revision, files, readBlob: async (oid) => (await git.readBlob({ ...ctx, oid })).blob };
   }
 
-  async function commitEdit(req: WriteRequest, tip: string | null, edit: FileEdit): Promise<string> {
+  async function commitChanges(req: Batch, tip: string | null, changes: Map<string, string | null>, message: string): Promise<string> {
     const baseTree = await treeOf(tip);
-    const blob = edit.text === null ? null : await git.writeBlob({ ...ctx, blob: new TextEncoder().encode(edit.text) });
-    const tree = await rewriteTree(ctx, baseTree, new Map([[edit.path, blob]]));
+    const blobs = new Map<string, string | null>();
+    for (const [path, text] of changes) blobs.set(path, text === null ? null : await git.writeBlob({ ...ctx, blob: new TextEncoder().encode(text) }));
+    const tree = await rewriteTree(ctx, baseTree, blobs);
     const who = { name: req.actor.name, email: req.actor.email, timestamp: Math.floor(Date.now() / 1000), timezoneOffset: 0 };
-    const message = req.message ?? defaultMessage(req, edit);
     // The commit object exists before validation so the snapshot carries its real revision; an
     // unreferenced object is all a rejected write leaves behind.
     const commit = await git.writeCommit({ ...ctx, commit: { message: `${message.trimEnd()}\n`, tree, parent: tip ? [tip] : [], author: who, committer: who } });
@@ -88,38 +91,71 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
     return commit;
   }
 
+  /** Applies the edits in order on the tip's files; later edits see the text earlier ones produced. */
+  async function editFiles(edits: readonly WriteEdit[], tip: string | null): Promise<{ changes: Map<string, string | null>; results: FileEdit[] }> {
+    const tree = await treeOf(tip);
+    const all = tree ? await lister.list(tree, dir) : [];
+    const changes = new Map<string, string | null>();
+    const results: FileEdit[] = [];
+    for (const e of edits) {
+      const id = editIdentity(e);
+      const guess = e.op === 'upsert' ? conventionalPath(e.resource, dir) : undefined;
+      const found = await locator.candidates(all, id, guess, hints.hintFor(id, tip));
+      const files: ConfigFile[] = [...changes].flatMap(([path, text]) => (text === null ? [] : [{ path, text }]));
+      for (const f of found) if (!changes.has(f.path)) files.push(f);
+      const edit = applyEdit(files, e, { dir });
+      if (!edit.unchanged) changes.set(edit.path, edit.text);
+      results.push(edit);
+    }
+    return { changes, results };
+  }
+
   async function publish(ref: string, expected: string | null, commit: string, branch: string): Promise<boolean> {
     if (!target) return compareAndSwapRef(ctx.fs, ctx.gitdir, `refs/heads/${ref}`, expected, commit);
     return (await pushCommit(ctx, target, commit, branch)) === 'pushed';
   }
 
-  async function attempt(req: WriteRequest, prBranch: string | undefined): Promise<Attempt> {
-    const id = editIdentity(req.edit);
-    const guess = req.edit.op === 'upsert' ? conventionalPath(req.edit.resource, dir) : undefined;
+  async function attempt(req: Batch, prBranch: string | undefined): Promise<Attempt> {
     const tip = await tipOf();
-    await checkIfMatch(req, tip, id, guess);
-    const tree = await treeOf(tip);
-    const files = tree ? await locator.candidates(await lister.list(tree, dir), id, guess) : [];
-    const edit = applyEdit(files, req.edit, { dir });
-    if (edit.unchanged) return { done: { branch: opts.branch, path: edit.path, created: false, commit: tip!, changed: false } };
+    for (const e of req.edits) {
+      const id = editIdentity(e);
+      await checkIfMatch(req, tip, id, e.op === 'upsert' ? conventionalPath(e.resource, dir) : undefined);
+    }
+    const { changes, results } = await editFiles(req.edits, tip);
+    const items = results.map((r) => ({ path: r.path, created: r.created, changed: !r.unchanged }));
+    if (changes.size === 0) return { done: { branch: opts.branch, commit: tip!, changed: false, items, edits: results } };
     const branch = prBranch ?? opts.branch;
-    const base = { branch, path: edit.path, created: edit.created };
-    const commit = await commitEdit(req, tip, edit);
-    if (await publish(branch, prBranch ? null : tip, commit, branch)) return { done: { ...base, commit, changed: true } };
+    const commit = await commitChanges(req, tip, changes, req.message ?? defaultMessage(req, results));
+    if (await publish(branch, prBranch ? null : tip, commit, branch)) {
+      if (!prBranch) hints.remember(commit, tip, req.edits.map(editIdentity));
+      return { done: { branch, commit, changed: true, items, edits: results } };
+    }
     if (prBranch) throw new ConflictError(`branch ${prBranch} already exists`);
     return { retry: true };
   }
 
+  async function run(req: Batch & { id?: string }) {
+    if (req.edits.length === 0) throw new BadRequestError('nothing to write: no edits');
+    const prBranch = req.mode === 'pull-request' ? PR_PREFIX + prId(req.id) : undefined;
+    return withGitdirLock(ctx.gitdir, async () => {
+      for (let i = 0; i < maxAttempts; i++) {
+        const outcome = await attempt(req, prBranch);
+        if ('done' in outcome) return outcome.done;
+      }
+      throw new ConflictError(`${opts.branch} kept moving: the write was not applied after ${maxAttempts} attempts`);
+    });
+  }
+
   return {
     async write(req) {
-      const prBranch = req.mode === 'pull-request' ? PR_PREFIX + prId(req.id) : undefined;
-      return withGitdirLock(ctx.gitdir, async () => {
-        for (let i = 0; i < maxAttempts; i++) {
-          const outcome = await attempt(req, prBranch);
-          if ('done' in outcome) return outcome.done;
-        }
-        throw new ConflictError(`${opts.branch} kept moving: the write was not applied after ${maxAttempts} attempts`);
-      });
+      const out = await run({ ...req, edits: [req.edit] });
+      const edit = out.edits[0]!;
+      // An edit that changes nothing reports the tracked branch: nothing was written anywhere.
+      return { commit: out.commit, branch: out.changed ? out.branch : opts.branch, path: edit.path, created: edit.created && out.changed, changed: out.changed };
+    },
+    async writeMany(req) {
+      const { edits: _files, ...out } = await run(req);
+      return out;
     },
   };
 }
@@ -130,8 +166,13 @@ function prId(id: string | undefined): string {
   return id;
 }
 
-function defaultMessage(req: WriteRequest, edit: FileEdit): string {
-  const id = editIdentity(req.edit);
-  const verb = req.edit.op === 'delete' ? 'Delete' : edit.created ? 'Create' : 'Update';
-  return `${verb} ${id.kind} ${id.org ? `${id.org}/` : ''}${id.name}\n\nWritten by Kradle for ${req.actor.name} <${req.actor.email}>.`;
+function defaultMessage(req: Batch, edits: readonly FileEdit[]): string {
+  const lines = req.edits.map((e, i) => {
+    const id = editIdentity(e);
+    const verb = e.op === 'delete' ? 'Delete' : edits[i]!.created ? 'Create' : 'Update';
+    return `${verb} ${id.kind} ${id.org ? `${id.org}/` : ''}${id.name}`;
+  });
+  const subject = lines.length === 1 ? lines[0]! : `Write ${lines.length} resources`;
+  const body = lines.length === 1 ? '' : `${lines.join('\n')}\n\n`;
+  return `${subject}\n\n${body}Written by Kradle for ${req.actor.name} <${req.actor.email}>.`;
 }
