@@ -74,7 +74,7 @@ test('applyStatus writes only the status subresource, as field manager kradle; a
     const live = server.object(tref)!;
     t.deepEqual(live.status, { phase: 'Ready', spec: 'not here' });
     t.deepEqual(live.spec, { size: 1 }, 'the spec is untouched');
-    t.is((live.metadata as { generation: number }).generation, created.live?.metadata.generation, 'a status write is no new generation');
+    t.is((live.metadata as { generation: number }).generation, created.live?.metadata.generation as number, 'a status write is no new generation');
     t.true(server.requests.some((r) => r.method === 'PATCH' && r.path.startsWith('/apis/example.com/v1/namespaces/default/things/x/status')));
     t.true(server.managers(tref).some((m) => m.manager === 'kradle' && m.fields.includes('.status.phase')));
     t.is((await d.apply(thing)).action, 'unchanged', 'the status write is remembered, so the next no-op apply is unchanged');

@@ -10,6 +10,8 @@ export interface ApplyReport {
   entries: InventoryEntry[];
   counts: { applied: number; created: number; configured: number; unchanged: number; failed: number; missingKind: number; planned: number };
   errors: { code: string; message: string }[];
+  /** Objects as the server returned them (empty in plan-only mode). */
+  live: KubeObject[];
 }
 
 interface ApplyDeps {
@@ -36,6 +38,7 @@ export async function applyObjects(objects: readonly KubeObject[], revision: str
     entries: [],
     counts: { applied: 0, created: 0, configured: 0, unchanged: 0, failed: 0, missingKind: 0, planned: 0 },
     errors: [],
+    live: [],
   };
   const served = new Map<string, boolean>();
   for (const obj of objects) {
@@ -59,6 +62,7 @@ export async function applyObjects(objects: readonly KubeObject[], revision: str
     try {
       const outcome = await deps.driver.apply(obj, { force: true });
       report.counts[outcome.action]++;
+      if (outcome.live) report.live.push(outcome.live);
       if (outcome.action !== 'planned') report.counts.applied++;
       const health = outcome.live ? deps.healthOf(outcome.live) : { status: 'Unknown' as const, message: 'plan-only: not applied' };
       const planned = outcome.action === 'planned';

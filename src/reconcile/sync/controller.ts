@@ -4,6 +4,7 @@ import type { DesiredState, LoadResult } from '../../loader/types.ts';
 import type { ConfigSource, Snapshot } from '../../source/types.ts';
 import type { LeaderLease, Store } from '../../store/types.ts';
 import { createWorkQueue, type WorkQueue } from '../queue.ts';
+import { createStatusWriter, type StatusWriter } from '../status/index.ts';
 import type { HealthOf } from './apply-objects.ts';
 import { createDriftWatcher, type DriftWatcher } from './drift-watcher.ts';
 import { runSyncPass, type SyncPassResult } from './sync-pass.ts';
@@ -23,6 +24,8 @@ export interface SyncControllerDeps {
   logger: SyncLogger;
   crds?: KubeObject[];
   now?: () => Date;
+  /** Writes custom resources' /status; one is created when not given (pass one to share it with other domains). */
+  statusWriter?: StatusWriter;
   /** How often the source is fetched (default 60 s, with 10% jitter). */
   pollIntervalMs?: number;
   /** How often everything is re-applied whatever the inventory says (default 10 min). */
@@ -55,6 +58,8 @@ export interface SyncController {
   current(): DesiredState | undefined;
   lastError(): ErrorDetail[];
   status(): SyncStatusView;
+  /** The writer of custom resources' /status: other domains add their conditions through it. */
+  readonly statusWriter: StatusWriter;
 }
 
 type Key = 'sync' | `obj:${string}`;
@@ -71,7 +76,11 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
   let stopped = true;
   let waiters: (() => void)[] = [];
   const view: SyncStatusView = { state: 'Idle', leader: false, mode: deps.driver.mode, clusterReachable: true };
-  const drift: DriftWatcher = createDriftWatcher({ driver: deps.driver, logger: deps.logger, enqueue: (id) => queue.add(`obj:${id}`) });
+  const statusWriter = deps.statusWriter ?? createStatusWriter({ driver: deps.driver, healthOf: deps.healthOf, logger: deps.logger, now });
+  const drift: DriftWatcher = createDriftWatcher({
+    driver: deps.driver, logger: deps.logger, enqueue: (id) => queue.add(`obj:${id}`),
+    observe: (type, obj) => statusWriter.observe(type, obj),
+  });
 
   async function becomeLeader(): Promise<void> {
     if (lease || stopped) return;
@@ -101,7 +110,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       view.sourceReachable = true;
       view.fetchedRevision = fetched.commit;
       const full = Date.now() - lastFull >= resyncMs;
-      const result = await runSyncPass({ ...deps, now }, fetched.commit, { full, apply: Boolean(lease) });
+      const result = await runSyncPass({ ...deps, now, status: statusWriter }, fetched.commit, { full, apply: Boolean(lease) });
       if (full && lease) lastFull = Date.now();
       record(result);
       deps.onPass?.(result.outcome, (performance.now() - startedAt) / 1000);
@@ -188,5 +197,6 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
     current: () => current,
     lastError: () => errors,
     status: () => ({ ...view }),
+    statusWriter,
   };
 }

@@ -1,6 +1,6 @@
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../../kinds/index.ts';
 import { objectIdentity } from '../../cluster/index.ts';
-import type { ClusterDriver, KubeObject, WatchHandle } from '../../cluster/types.ts';
+import type { ClusterDriver, KubeObject, WatchEventType, WatchHandle } from '../../cluster/types.ts';
 import { sanitize } from '../../errors/index.ts';
 
 export interface DriftWatcher {
@@ -15,6 +15,10 @@ interface DriftDeps {
   driver: ClusterDriver;
   logger: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   enqueue(identity: string): void;
+  /** Every owned object seen live (watch events, repair answers), for status and scaling. */
+  observe?(type: WatchEventType, obj: KubeObject): void;
+  /** Last say on an object before it is re-applied: the same hook the sync pass uses. */
+  adjust?(obj: KubeObject): KubeObject;
 }
 
 const OWNED = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
@@ -36,6 +40,7 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
       kind,
       { labelSelector: OWNED },
       (type, obj) => {
+        deps.observe?.(type, obj);
         if (type === 'ADDED') return;
         const id = objectIdentity(obj);
         if (desired.has(id)) deps.enqueue(id);
@@ -67,12 +72,14 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
       for (const o of kinds.values()) ensureWatch(o.apiVersion, o.kind);
     },
     async repair(identity) {
-      const obj = desired.get(identity);
-      if (!obj) return;
+      const found = desired.get(identity);
+      if (!found) return;
+      const obj = deps.adjust ? deps.adjust(found) : found;
       // A hand-deleted namespace takes its objects with it: bring it back before what lives in it.
       const ns = obj.metadata.namespace ? desired.get(objectIdentity({ apiVersion: 'v1', kind: 'Namespace', name: obj.metadata.namespace })) : undefined;
       if (ns) await deps.driver.apply(ns, { force: true });
       const outcome = await deps.driver.apply(obj, { force: true });
+      if (outcome.live) deps.observe?.('MODIFIED', outcome.live);
       if (outcome.action === 'created' || outcome.action === 'configured') {
         deps.logger.info({ object: identity, action: outcome.action }, 'drift repaired');
       }

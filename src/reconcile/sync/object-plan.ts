@@ -12,6 +12,8 @@ export interface ObjectPlan {
   prune: InventoryEntry['target'][];
   /** Objects already applied with the same content hash at a Synced status. */
   unchanged: number;
+  /** Source keys with at least one object new, changed or not Synced: their resources' revision moves. */
+  changedSources: Set<string>;
 }
 
 export function sourceKeyOf(obj: KubeObject): string {
@@ -40,11 +42,13 @@ export function planObjects(desired: readonly KubeObject[], inventory: readonly 
   const wanted = new Set<string>();
   const apply: KubeObject[] = [];
   let unchanged = 0;
+  const changedSources = new Set<string>();
   for (const obj of desired) {
     const id = objectIdentity(obj);
     wanted.add(id);
     const entry = applied.get(id);
     const same = entry && entry.syncStatus === 'Synced' && entry.contentHash === contentHashOf(obj) && contentHashOf(obj) !== '';
+    if (!same) changedSources.add(sourceKeyOf(obj));
     if (full || !same) apply.push(obj);
     else unchanged++;
   }
@@ -52,5 +56,5 @@ export function planObjects(desired: readonly KubeObject[], inventory: readonly 
   const prune = inventory
     .filter((e) => e.sourceKey !== PLATFORM_SOURCE_KEY && e.syncStatus !== 'Pruned' && !wanted.has(targetIdentity(e.target)))
     .map((e) => e.target);
-  return { apply: sortForApply(apply), prune, unchanged };
+  return { apply: sortForApply(apply), prune, unchanged, changedSources };
 }

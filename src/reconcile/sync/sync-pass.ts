@@ -5,6 +5,7 @@ import { parseResourceKey, slugOfTenantNamespace } from '../../kinds/index.ts';
 import type { DesiredState, LoadResult } from '../../loader/types.ts';
 import type { ConfigSource, Snapshot } from '../../source/types.ts';
 import type { Store, SyncRun } from '../../store/types.ts';
+import type { StatusWriter } from '../status/index.ts';
 import { applyObjects, pruneObjects, type HealthOf } from './apply-objects.ts';
 import { PLATFORM_SOURCE_KEY, planObjects, sourceKeyOf, targetOf } from './object-plan.ts';
 
@@ -16,6 +17,10 @@ export interface SyncPassDeps {
   healthOf: HealthOf;
   crds?: KubeObject[];
   now: () => Date;
+  /** Writes each custom resource's /status after the pass (only when this process applies). */
+  status?: StatusWriter;
+  /** Last say on an object before it is applied (runner Deployments take their replicas from the scaler). */
+  adjust?: (obj: KubeObject) => KubeObject;
 }
 
 export type SyncPassResult =
@@ -47,6 +52,7 @@ export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { fu
       counts: { errors: loaded.errors.length, documents: loaded.stats.documents },
       errors: loaded.errors.map((e) => ({ code: e.code, message: e.message, path: e.path, line: e.line, column: e.column })),
     });
+    if (opts.apply) await deps.status?.recordInvalid(commit, loaded.errors);
     await store.events.publish({
       org: null, type: 'ValidationFailed', kind: 'SyncRun', name: String(run.id),
       payload: { revision: commit, errors: loaded.errors.slice(0, 50).map(formatDetail) },
@@ -54,7 +60,8 @@ export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { fu
     return { outcome: 'ValidationFailed', revision: commit, run: finished, errors: loaded.errors };
   }
   const state = loaded.state;
-  const objects = renderObjects(state, { now: deps.now(), ...(deps.crds ? { crds: deps.crds } : {}) });
+  const rendered = renderObjects(state, { now: deps.now(), ...(deps.crds ? { crds: deps.crds } : {}) });
+  const objects = deps.adjust ? rendered.map(deps.adjust) : rendered;
   if (!opts.apply) {
     const finished = await store.syncRuns.finish(run.id, { outcome: 'Succeeded', counts: { resources: state.resources.size, applied: 0 }, errors: [] });
     return { outcome: 'Succeeded', revision: commit, run: finished, state, objects };
@@ -72,6 +79,7 @@ export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { fu
   await store.inventory.upsert(applied.entries);
   const pruned = await pruneObjects(plan.prune, deps.driver);
   await store.inventory.remove(pruned.pruned);
+  await deps.status?.recordApplied({ revision: commit, objects, entries: applied.entries, live: applied.live, changed: plan.changedSources });
   const errors = [...applied.errors, ...pruned.errors];
   const outcome: SyncRun['outcome'] = errors.length === 0 ? 'Succeeded' : applied.counts.applied + applied.counts.planned > 0 ? 'PartiallyApplied' : 'Failed';
   const finished = await store.syncRuns.finish(run.id, {
