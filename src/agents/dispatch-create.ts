@@ -8,6 +8,7 @@ import { RUN_KIND, stateOf, type Ctx } from './dispatch-deps.ts';
 import { resolveTransport, reviewDispatch } from './permission-review.ts';
 import { desiredSpec, randomName, refName, runtimeDoc } from './refs.ts';
 import { mutateStatus } from './status.ts';
+import { closeSession } from './dispatch-session.ts';
 
 export interface DispatchRequest {
   stack: unknown;
@@ -97,6 +98,7 @@ export async function queueRun(ctx: Ctx, org: string, name: string, _run: Stored
 
 export async function failRun(ctx: Ctx, org: string, name: string, fields: Record<string, unknown>, actor?: string): Promise<StoredResource> {
   const failed = await mutateStatus(ctx.store, RUN_KIND, org, name, (r) => transition(r.status, 'Failed', fields, ctx.clock.now()), actor);
+  await closeSession(ctx, org, failed, 'Failed');
   await ctx.publish(org, 'RUN_FAILED', RUN_KIND, name, { runId: name, errorMessage: fields.lastError, ...(fields.deadlineExceeded ? { deadlineExceeded: true } : {}) }, actor);
   // §8.3: a failed run's trigger execution no longer blocks the same event.
   const trigger = failed.spec.triggerRef;

@@ -2,6 +2,7 @@ import type { ClusterDriver } from '../cluster/types.ts';
 import { NotFoundError } from '../errors/index.ts';
 import type { DesiredState } from '../loader/types.ts';
 import type { Store } from '../store/types.ts';
+import type { MemoryImportService } from './memory/index.ts';
 import type { Clock, RandomSource } from './refs.ts';
 import type { Lifecycle } from './status.ts';
 
@@ -19,6 +20,8 @@ export interface DispatchDeps {
   transportHealthy?: (org: string, transport: { protocol: string; codec: string; binding?: string; endpoint?: string }) => Promise<boolean>;
   /** Token estimate used by the budget check when the request gives none. */
   estimatedTokens?: { input: number; output: number };
+  /** Where a completed run's callback `memory` section goes (an AgentRunMemoryImport); ignored when absent. */
+  memoryImports?: Pick<MemoryImportService, 'collect'>;
 }
 
 export type Ctx = DispatchDeps & Required<Pick<DispatchDeps, 'clock' | 'random'>> & { publish: Lifecycle };

@@ -1,5 +1,5 @@
 import type { KubeObject, WatchHandle } from '../cluster/types.ts';
-import { BadRequestError, ConflictError, NotFoundError, UnauthorizedError } from '../errors/index.ts';
+import { BadRequestError, ConflictError, NotFoundError, UnauthorizedError, sanitize } from '../errors/index.ts';
 import { ORG_LABEL, tenantNamespace } from '../kinds/index.ts';
 import type { StoredResource } from '../store/types.ts';
 import { transition } from './dispatch-machine.ts';
@@ -8,6 +8,9 @@ import { RUN_KIND, RUN_LABEL, type Ctx } from './dispatch-deps.ts';
 import { runtimeDoc } from './refs.ts';
 import { verifyRunToken } from './run-tokens.ts';
 import { mutateStatus } from './status.ts';
+import { checkSteps, recordSteps, type StepReport } from './dispatch-steps.ts';
+import { closeSession } from './dispatch-session.ts';
+import { ENTRY_TYPES, checkEntries } from './memory/index.ts';
 
 interface JobCondition {
   type: string;
@@ -59,6 +62,10 @@ export interface CallbackBody {
   artifacts?: { kind: string; digest: string; path?: string }[];
   costUsd?: number;
   errorMessage?: string;
+  /** Steps not reported yet through the steps route; published before the run completes. */
+  steps?: StepReport[];
+  /** Facts for the company brain: a Succeeded run's become an AgentRunMemoryImport `mi-<run>`. */
+  memory?: { entries: unknown[]; include?: string[]; transcriptRef?: string; memoryRepository?: string; confidenceThreshold?: number };
 }
 
 function checkBody(body: unknown): CallbackBody {
@@ -68,6 +75,12 @@ function checkBody(body: unknown): CallbackBody {
   if (b.exitCode !== undefined && !Number.isInteger(b.exitCode)) throw new BadRequestError('exitCode must be an integer');
   const artifacts = b.artifacts ?? [];
   if (!Array.isArray(artifacts) || artifacts.some((a) => !a || typeof a.kind !== 'string' || typeof a.digest !== 'string')) throw new BadRequestError('artifacts must be [{kind, digest, path}]');
+  if (b.steps !== undefined) b.steps = checkSteps(b.steps);
+  if (b.memory !== undefined) {
+    const m = b.memory as CallbackBody['memory'];
+    if (!m || typeof m !== 'object') throw new BadRequestError('memory must be {entries, include?, transcriptRef?}');
+    checkEntries(m.entries, m.include?.length ? m.include : [...ENTRY_TYPES]);
+  }
   return b as unknown as CallbackBody;
 }
 
@@ -78,12 +91,30 @@ export async function handleCallback(ctx: Ctx, org: string, name: string, bearer
   if (!(await verifyRunToken(ctx.store, org, name, bearer))) throw new UnauthorizedError('the run token is missing or wrong');
   const cb = checkBody(body);
   if (run.status.phase !== 'Running') throw new ConflictError(`run ${name} is ${String(run.status.phase)}, not Running`);
+  if (cb.steps?.length) await recordSteps(ctx, org, name, cb.steps);
   const artifacts = await recordArtifacts(ctx, org, name, cb.artifacts ?? []);
   const fields = { artifacts, costUsd: cb.costUsd ?? 0, exitCode: cb.exitCode ?? (cb.phase === 'Succeeded' ? 0 : 1) };
   if (cb.phase === 'Failed') return failRun(ctx, org, name, { ...fields, lastError: cb.errorMessage ?? 'agent reported failure', retryable: true }, `run:${name}`);
   const done = await mutateStatus(ctx.store, RUN_KIND, org, name, (r) => transition(r.status, 'Completed', fields, ctx.clock.now()), `run:${name}`);
+  await closeSession(ctx, org, done, 'Completed');
   await ctx.publish(org, 'RUN_COMPLETED', RUN_KIND, name, { runId: name, costUsd: fields.costUsd, artifacts }, `run:${name}`);
-  return done;
+  return cb.memory ? importMemory(ctx, org, name, cb.memory) : done;
+}
+
+/** The run is already Completed: a failure to record the import is kept on the run, not thrown at the agent. */
+async function importMemory(ctx: Ctx, org: string, name: string, m: NonNullable<CallbackBody['memory']>): Promise<StoredResource> {
+  let field: Record<string, unknown>;
+  try {
+    if (!ctx.memoryImports) throw new Error('agent memory imports are not configured on this server');
+    const imp = await ctx.memoryImports.collect(org, {
+      name: `mi-${name}`.slice(0, 63).replace(/-+$/, ''), source: { kind: 'AgentDispatchRun', name }, entries: m.entries, include: m.include,
+      transcriptRef: m.transcriptRef, memoryRepository: m.memoryRepository, confidenceThreshold: m.confidenceThreshold, actor: `run:${name}`,
+    });
+    field = { memoryImportRef: imp.metadata.name };
+  } catch (err) {
+    field = { memoryImportError: sanitize((err as Error).message) };
+  }
+  return mutateStatus(ctx.store, RUN_KIND, org, name, (r) => ({ ...r.status, ...field }), `run:${name}`);
 }
 
 async function recordArtifacts(ctx: Ctx, org: string, run: string, list: NonNullable<CallbackBody['artifacts']>): Promise<{ kind: string; digest: string; path?: string; ref: string }[]> {

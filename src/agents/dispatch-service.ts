@@ -8,6 +8,7 @@ import { createRun, failRun, queueRun, type DispatchRequest } from './dispatch-c
 import { RUN_KIND, type Ctx, type DispatchDeps } from './dispatch-deps.ts';
 import { handleCallback, observeJob, watchJobs } from './dispatch-jobs.ts';
 import { startRun } from './dispatch-start.ts';
+import { reportSteps } from './dispatch-steps.ts';
 import { cryptoRandom, systemClock } from './refs.ts';
 import { lifecyclePublisher } from './status.ts';
 
@@ -21,6 +22,8 @@ export interface DispatchService extends GatedRuns {
   /** A new run for a failed one, with attemptNumber + 1 (§6.8). */
   retry(org: string, name: string, requestedBy: string): Promise<StoredResource>;
   callback(org: string, name: string, bearerToken: string | undefined, body: unknown): Promise<StoredResource>;
+  /** STEP_STARTED / STEP_COMPLETED reported by the agent with the run's token; counted on the run. */
+  reportSteps(org: string, name: string, bearerToken: string | undefined, body: unknown): Promise<StoredResource>;
   /** Applies one observed Job to its run (the watch calls it). */
   observeJob(job: KubeObject): Promise<StoredResource | undefined>;
   watchJobs(onError?: (err: unknown) => void): Promise<WatchHandle>;
@@ -69,6 +72,7 @@ export function createDispatchService(deps: DispatchDeps): DispatchService {
       return failRun(ctx, org, name, { lastError: reason, reason: 'approval-denied', retryable: false }, actor);
     },
     callback: (org, name, token, body) => handleCallback(ctx, org, name, token, body),
+    reportSteps: (org, name, token, body) => reportSteps(ctx, org, name, token, body),
     observeJob: (job) => observeJob(ctx, job),
     watchJobs: (onError) => watchJobs(ctx, onError),
     get,

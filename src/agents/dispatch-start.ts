@@ -9,6 +9,7 @@ import { agentJobName, buildAgentJob, buildRunTokenSecret, type AgentJobInput } 
 import { resolveTransport, reviewDispatch } from './permission-review.ts';
 import { desiredSpec, refName, runtimeDoc } from './refs.ts';
 import { issueRunToken } from './run-tokens.ts';
+import { openSession } from './dispatch-session.ts';
 import { mutateStatus } from './status.ts';
 
 /** Keeps the run Queued with a False JobSubmitted condition: the controller retries it (no Failed for outages). */
@@ -101,10 +102,13 @@ async function markRunning(ctx: Ctx, org: string, run: StoredResource, input: Ag
       agentStackSnapshot: { name: input.stack, hash: stack?.hash, spec: stack?.object.spec },
     }, { labels: { 'kradle.a5c.ai/dispatch-run': run.metadata.name }, status: { phase: 'Running', k8sJobName: jobName, startedAt: ctx.clock.now().toISOString() } }),
   ).catch((err) => { if ((err as { status?: number }).status !== 409) throw err; });
+  const sessionRef = await openSession(ctx, org, run.metadata.name, input.attemptNumber);
+  // No workspace PVC: the Job's emptyDir is the workspace, named after the Job that owns it.
+  const workspaceRef = input.workspaceClaimName ?? `emptyDir/${jobName}`;
   const running = await mutateStatus(ctx.store, RUN_KIND, org, run.metadata.name, (r) => {
     const conditions = Array.isArray(r.status.conditions) ? (r.status.conditions as { type: string }[]).filter((c) => c.type !== 'JobSubmitted') : [];
-    return transition(r.status, 'Running', { k8sJobName: jobName, attemptRef: attempt, attemptNumber: input.attemptNumber, workspaceRef: input.workspaceClaimName ?? null, sessionRef: null, conditions }, ctx.clock.now());
+    return transition(r.status, 'Running', { k8sJobName: jobName, attemptRef: attempt, attemptNumber: input.attemptNumber, workspaceRef, sessionRef, conditions }, ctx.clock.now());
   });
-  await ctx.publish(org, 'RUN_STARTED', RUN_KIND, run.metadata.name, { runId: run.metadata.name, k8sJobName: jobName, workspaceRef: input.workspaceClaimName ?? null });
+  await ctx.publish(org, 'RUN_STARTED', RUN_KIND, run.metadata.name, { runId: run.metadata.name, k8sJobName: jobName, workspaceRef, sessionRef });
   return running;
 }

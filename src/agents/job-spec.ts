@@ -1,5 +1,6 @@
 import type { KubeObject } from '../cluster/types.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL, ORG_LABEL, OWNER_LABEL } from '../kinds/index.ts';
+import { sessionName } from './dispatch-session.ts';
 
 export const DEFAULT_AGENT_IMAGE = 'ghcr.io/a5c-ai/kradle-agent-runner:latest';
 export const RUN_TOKEN_KEY = 'token';
@@ -51,6 +52,8 @@ export function buildAgentJob(input: AgentJobInput): KubeObject {
     { name: 'KRADLE_TASK_KIND', value: input.taskKind },
     { name: 'KRADLE_AGENT_STACK', value: input.stack },
     { name: 'KRADLE_CALLBACK_URL', value: input.callbackUrl },
+    { name: 'KRADLE_STEPS_URL', value: input.callbackUrl.replace(/\/callback$/, '/steps') },
+    { name: 'KRADLE_SESSION', value: sessionName(input.runName, input.attemptNumber) },
     { name: 'AGENT_MUX_TRANSPORT', value: input.transport.protocol },
     { name: 'TRANSPORT_MUX_CODEC', value: input.transport.codec },
     {

@@ -66,6 +66,10 @@ export function agentRouteDefs(deps: AgentRouteDeps): AgentRouteDef[] {
       await deps.dispatch.callback(ctx.params.org!, ctx.params.name!, token, await jsonBody(ctx));
       ctx.body = { ok: true };
     } },
+    { method: 'POST', path: `${P}/runs/:name/steps`, auth: 'public', summary: 'Agent step reports, STEP_STARTED / STEP_COMPLETED (per-run bearer token)', async handler(ctx) {
+      const run = await deps.dispatch.reportSteps(ctx.params.org!, ctx.params.name!, bearerOf(ctx), await jsonBody(ctx));
+      ctx.body = { ok: true, steps: run.status.steps };
+    } },
     { method: 'POST', path: `${P}/approvals/:name/decide`, auth: 'any', summary: 'Approve or deny an agent action', async handler(ctx) {
       const b = await jsonBody(ctx);
       ctx.body = await deps.approvals.decide(ctx.params.org!, ctx.params.name!, { decision: String(b.decision ?? ''), decidedBy: b.decidedBy as string | undefined, reason: b.reason as string | undefined }, ctx.state.principal);

@@ -7,6 +7,6 @@ export type { MemoryQueryInput, MemoryQueryResult, MemoryHit } from './query.ts'
 export { checkMemoryFile, ontologyFrom, graphOf, MEMORY_AREAS, MEMORY_ROOT, type Ontology } from './ontology.ts';
 export { createMemoryImportService, type MemoryImportService, type CollectInput } from './import-service.ts';
 export { IMPORT_KIND, IMPORT_PHASES, RESTING_PHASES, type ImportPhase } from './import-steps.ts';
-export { ENTRY_TYPES, type MemoryEntry, type EntryType } from './import-entries.ts';
+export { ENTRY_TYPES, checkEntries, type MemoryEntry, type EntryType } from './import-entries.ts';
 export { DEFAULT_CONFIDENCE_THRESHOLD } from './import-validate.ts';
 export { createImportReconciler, type ImportReconciler } from './import-reconciler.ts';
