@@ -73,6 +73,12 @@ await timeWrites('isomorphic-git add + commit (through the index)', async (i) =>
 const noCheck = createConfigWriter({ gitdir, branch: 'main', validate: async () => [], cache });
 await timeWrites('writer: update at its conventional path, no validation', (i) =>
   noCheck.write({ edit: { op: 'upsert', resource: team('org-2', `team-${i}`, `Edited ${i}`) }, actor: ACTOR }));
+// What kradle serve does: the desired state (loaded at the tip) says where a resource lives, or that it is new.
+const loadedAt = (await git.resolveRef({ fs, gitdir, ref: 'main' }));
+const located = createConfigWriter({ gitdir, branch: 'main', validate: async () => [], cache, locate: () => ({ revision: loadedAt }) });
+await timeWrites('writer: create, located by the desired state (no scan)', (i) =>
+  located.write({ edit: { op: 'upsert', resource: team('org-5', `new-${i}`, `New ${i}`) }, actor: ACTOR }));
+
 await timeWrites('writer: create (first: index of all 10k blobs), no validation', (i) =>
   noCheck.write({ edit: { op: 'upsert', resource: team('org-3', `new-${i}`, `New ${i}`) }, actor: ACTOR }));
 

@@ -12,6 +12,11 @@ import { createApiMetrics, type ApiMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { createResourceService } from './resource-service.ts';
 import { catalogRoutes } from './routes/catalog.ts';
+import { controllerRoutes } from './routes/controller.ts';
+import { externalSyncRoutes } from './routes/external-sync.ts';
+import { inferenceRoutes } from './routes/inference.ts';
+import { repositoryObjectRoutes } from './routes/repository-objects.ts';
+import { snapshotRoutes } from './routes/snapshot.ts';
 import { eventRoutes } from './routes/events.ts';
 import { externalRoutes } from './routes/external.ts';
 import { metaRoutes } from './routes/meta.ts';
@@ -45,13 +50,18 @@ function allRoutes(deps: ApiDeps, app: { metrics: ApiMetrics; hub: EventHub; dis
   const svc = createResourceService(deps, app.metrics);
   return [
     ...metaRoutes(deps, app.metrics, app.openapi),
+    ...controllerRoutes(deps),
     ...orgRoutes(deps, svc),
+    ...snapshotRoutes(deps),
     ...resourceRoutes(svc),
     ...kindCollection(svc, 'Repository', '/api/orgs/:org/repositories', 'repositories'),
+    ...repositoryObjectRoutes(deps),
     ...pullRequestRoutes(deps, svc),
     ...secretRoutes(deps, svc),
     ...externalRoutes(deps),
+    ...externalSyncRoutes(deps),
     ...catalogRoutes(deps, svc),
+    ...inferenceRoutes(deps),
     ...syncRoutes(deps),
     ...eventRoutes(deps, app.hub, app.metrics),
     ...webhookRoutes(deps, app.dispatcher),
