@@ -10,3 +10,4 @@ export { IMPORT_KIND, IMPORT_PHASES, RESTING_PHASES, type ImportPhase } from './
 export { ENTRY_TYPES, checkEntries, type MemoryEntry, type EntryType } from './import-entries.ts';
 export { DEFAULT_CONFIDENCE_THRESHOLD } from './import-validate.ts';
 export { createImportReconciler, type ImportReconciler } from './import-reconciler.ts';
+export { createMemoryRepoLocator, type MemoryRepoLocatorOptions, type SecretReader } from './remote.ts';
