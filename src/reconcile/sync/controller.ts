@@ -4,6 +4,7 @@ import type { DesiredState, LoadResult } from '../../loader/types.ts';
 import type { ConfigSource, Snapshot } from '../../source/types.ts';
 import type { LeaderLease, Store } from '../../store/types.ts';
 import { createWorkQueue, type WorkQueue } from '../queue.ts';
+import { createRunnerScaler } from '../runners/index.ts';
 import { createStatusWriter, type StatusWriter } from '../status/index.ts';
 import type { HealthOf } from './apply-objects.ts';
 import { createDriftWatcher, type DriftWatcher } from './drift-watcher.ts';
@@ -77,9 +78,14 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
   let waiters: (() => void)[] = [];
   const view: SyncStatusView = { state: 'Idle', leader: false, mode: deps.driver.mode, clusterReachable: true };
   const statusWriter = deps.statusWriter ?? createStatusWriter({ driver: deps.driver, healthOf: deps.healthOf, logger: deps.logger, now });
+  const scaler = createRunnerScaler({ store: deps.store, driver: deps.driver, status: statusWriter, logger: deps.logger, canApply: () => Boolean(lease) && !stopped });
   const drift: DriftWatcher = createDriftWatcher({
     driver: deps.driver, logger: deps.logger, enqueue: (id) => queue.add(`obj:${id}`),
-    observe: (type, obj) => statusWriter.observe(type, obj),
+    observe: (type, obj) => {
+      statusWriter.observe(type, obj);
+      scaler.observe(type, obj);
+    },
+    adjust: (obj) => scaler.adjust(obj),
   });
 
   async function becomeLeader(): Promise<void> {
@@ -110,9 +116,13 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       view.sourceReachable = true;
       view.fetchedRevision = fetched.commit;
       const full = Date.now() - lastFull >= resyncMs;
-      const result = await runSyncPass({ ...deps, now, status: statusWriter }, fetched.commit, { full, apply: Boolean(lease) });
+      const result = await runSyncPass({ ...deps, now, status: statusWriter, adjust: scaler.adjust }, fetched.commit, { full, apply: Boolean(lease) });
       if (full && lease) lastFull = Date.now();
       record(result);
+      if ('state' in result && lease) {
+        scaler.track(result.objects);
+        await scaler.recompute();
+      }
       deps.onPass?.(result.outcome, (performance.now() - startedAt) / 1000);
     } catch (err) {
       deps.onPass?.('Error', (performance.now() - startedAt) / 1000);
@@ -172,6 +182,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
     async start() {
       stopped = false;
       await becomeLeader();
+      await scaler.start();
       queue.add('sync');
       schedulePoll();
     },
@@ -182,6 +193,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       // The queue first: a pass finishing during shutdown would otherwise start new watches.
       await queue.shutdown({ drain: true });
       drift.stop();
+      scaler.stop();
       for (const resolve of waiters) resolve();
       waiters = [];
       await lease?.release();

@@ -1,0 +1,168 @@
+import { objectIdentity, SOURCE_ANNOTATION } from '../../cluster/index.ts';
+import type { ClusterDriver, KubeObject, WatchEventType } from '../../cluster/types.ts';
+import { API_VERSION } from '../../kinds/index.ts';
+import { sanitize } from '../../errors/index.ts';
+import type { StoredResource, Store, Subscription } from '../../store/types.ts';
+import type { StatusWriter } from '../status/index.ts';
+import { loadByPool, poolScale, type PoolLoad } from './queue-depth.ts';
+
+export interface RunnerScalerDeps {
+  store: Pick<Store, 'resources' | 'events'>;
+  driver: ClusterDriver;
+  status: Pick<StatusWriter, 'setFields'>;
+  logger: { warn(obj: object, msg: string): void };
+  /** Whether this process may write to the cluster now (it holds the leader lock). */
+  canApply(): boolean;
+}
+
+export interface RunnerScaler {
+  /** The objects of the last good revision: which pools exist and their runner Deployments. */
+  track(objects: readonly KubeObject[]): void;
+  /** Runner Deployments get replicas = the pool's desiredReplicas; other objects pass unchanged. */
+  adjust(obj: KubeObject): KubeObject;
+  /** A runner Deployment seen live: its ready replicas show in the pool's status. */
+  observe(type: WatchEventType, obj: KubeObject): void;
+  /** Re-reads the Job records (of one namespace, or all) and updates pools' status and Deployments. */
+  recompute(namespace?: string): Promise<void>;
+  /** Follows Job records through the store's event stream. */
+  start(): Promise<void>;
+  stop(): void;
+}
+
+interface Pool {
+  key: string;
+  namespace: string;
+  name: string;
+  warm: number;
+  max: number;
+  deployment?: KubeObject;
+  load: PoolLoad;
+  live: { replicas: number; ready: number };
+  desired?: number;
+  /** desiredReplicas last applied to the Deployment by the scaler (undefined: not yet, or it failed). */
+  applied?: number;
+}
+
+const num = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) ? v : d);
+
+async function listJobs(store: RunnerScalerDeps['store'], namespace: string): Promise<StoredResource[]> {
+  const jobs: StoredResource[] = [];
+  let token: string | undefined;
+  do {
+    const page = await store.resources.list('Job', { namespace, limit: 500, ...(token ? { continue: token } : {}) });
+    jobs.push(...page.items);
+    token = page.continue;
+  } while (token);
+  return jobs;
+}
+
+/**
+ * RunnerPool scaling from queue depth. The runner Deployment's spec.replicas has one owner, field manager
+ * `kradle`, and every path that applies it (sync pass, self-heal, this scaler) takes the value from adjust():
+ * they agree by construction, so none of them reverts another.
+ */
+export function createRunnerScaler(deps: RunnerScalerDeps): RunnerScaler {
+  let pools = new Map<string, Pool>();
+  let byDeployment = new Map<string, Pool>();
+  let chain: Promise<void> = Promise.resolve();
+  let sub: Subscription | undefined;
+  const pendingNamespaces = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+
+  async function publish(pool: Pool): Promise<void> {
+    const scale = poolScale(pool, pool.load, pool.live);
+    pool.desired = scale.desiredReplicas;
+    await deps.status.setFields(pool.key, { ...scale });
+    if (!pool.deployment || !deps.canApply() || pool.applied === pool.desired) return;
+    try {
+      await deps.driver.apply(adjustDeployment(pool, pool.deployment), { force: true });
+      pool.applied = pool.desired;
+    } catch (err) {
+      deps.logger.warn({ pool: pool.key, err: sanitize(String(err)) }, 'runner scaling failed; retried on the next recompute');
+    }
+  }
+
+  /** Computed from the pool's current spec and load, so a changed warmReplicas applies at once, not one step late. */
+  const adjustDeployment = (pool: Pool, obj: KubeObject): KubeObject =>
+    ({ ...obj, spec: { ...(obj.spec as Record<string, unknown>), replicas: poolScale(pool, pool.load, pool.live).desiredReplicas } });
+
+  async function run(namespace?: string): Promise<void> {
+    const targets = [...pools.values()].filter((p) => namespace === undefined || p.namespace === namespace);
+    for (const ns of new Set(targets.map((p) => p.namespace))) {
+      const load = loadByPool(await listJobs(deps.store, ns));
+      for (const pool of targets.filter((p) => p.namespace === ns)) {
+        pool.load = load.get(pool.name) ?? { queued: 0, running: 0 };
+        await publish(pool);
+      }
+    }
+  }
+
+  const recompute = (namespace?: string) => (chain = chain.catch(() => undefined).then(() => run(namespace)));
+
+  function schedule(namespace: string | null): void {
+    pendingNamespaces.add(namespace ?? '*');
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      const all = pendingNamespaces.has('*');
+      const list = [...pendingNamespaces];
+      pendingNamespaces.clear();
+      const work = all ? [recompute()] : list.map((ns) => recompute(ns));
+      void Promise.all(work).catch((err) => deps.logger.warn({ err: sanitize(String(err)) }, 'runner queue depth recompute failed'));
+    }, 25);
+    timer.unref?.();
+  }
+
+  return {
+    track(objects) {
+      const next = new Map<string, Pool>();
+      for (const o of objects) {
+        if (o.apiVersion !== API_VERSION || o.kind !== 'RunnerPool') continue;
+        const key = o.metadata.annotations?.[SOURCE_ANNOTATION] ?? `RunnerPool/${o.metadata.namespace}/${o.metadata.name}`;
+        const spec = (o.spec ?? {}) as Record<string, unknown>;
+        const old = pools.get(key);
+        const warm = num(spec.warmReplicas, 0);
+        next.set(key, {
+          key, namespace: o.metadata.namespace ?? '', name: o.metadata.name, warm, max: num(spec.maxReplicas, warm),
+          load: old?.load ?? { queued: 0, running: 0 }, live: old?.live ?? { replicas: 0, ready: 0 }, desired: old?.desired, applied: old?.applied,
+        });
+      }
+      const deployments = new Map<string, Pool>();
+      for (const o of objects) {
+        const pool = o.kind === 'Deployment' ? next.get(o.metadata.annotations?.[SOURCE_ANNOTATION] ?? '') : undefined;
+        if (!pool) continue;
+        pool.deployment = o;
+        deployments.set(objectIdentity(o), pool);
+      }
+      pools = next;
+      byDeployment = deployments;
+    },
+    adjust(obj) {
+      const pool = obj.kind === 'Deployment' ? byDeployment.get(objectIdentity(obj)) : undefined;
+      return pool ? adjustDeployment(pool, obj) : obj;
+    },
+    observe(type, obj) {
+      const pool = obj.kind === 'Deployment' ? byDeployment.get(objectIdentity(obj)) : undefined;
+      if (!pool) return;
+      const st = (type === 'DELETED' ? {} : obj.status ?? {}) as Record<string, unknown>;
+      const live = { replicas: num(st.replicas, 0), ready: num(st.readyReplicas, 0) };
+      if (live.replicas === pool.live.replicas && live.ready === pool.live.ready) return;
+      pool.live = live;
+      chain = chain.catch(() => undefined).then(() => publish(pool));
+    },
+    recompute,
+    async start() {
+      if (sub) return;
+      const from = await deps.store.events.latestSeq();
+      sub = deps.store.events.subscribe(from, (e) => {
+        if (e.kind === 'Job') schedule(e.namespace);
+      }, { onError: (err) => deps.logger.warn({ err: sanitize(String(err)) }, 'Job event stream failed') });
+    },
+    stop() {
+      sub?.close();
+      sub = undefined;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
