@@ -1,17 +1,23 @@
-import { isAbsolute, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
   agentRouteDefs,
   createApprovalService,
   createCronScheduler,
   createDispatchService,
+  createImportReconciler,
+  createMemoryImportService,
+  createMemoryRepoLocator,
   createMemoryService,
   createStackReadinessSync,
   createTriggerService,
   type AgentRouteDef,
+  type SecretReader,
+  type StackReadiness,
 } from '../agents/index.ts';
 import type { ClusterDriver, WatchHandle } from '../cluster/types.ts';
-import { WaitingError, sanitize } from '../errors/index.ts';
+import { sanitize } from '../errors/index.ts';
+import { createKubeSecretsPort } from './secrets-port.ts';
 import type { DesiredState } from '../loader/types.ts';
 import type { Store } from '../store/types.ts';
 
@@ -23,47 +29,59 @@ interface AgentWiringDeps {
   logger: Logger;
   /** Where relative memory repository paths are resolved from. */
   baseDir?: string;
+  /** Where remote memory repositories are fetched to; `<baseDir>/.kradle/cache` by default. */
+  cacheDir?: string;
+  /** Reads a Secret key for remote memory repository credentials; the cluster's Secrets by default. */
+  secrets?: SecretReader;
+  /** Called with each stack's readiness when it changes (the cluster CR status writer). */
+  onStackReadiness?: (r: StackReadiness) => Promise<void> | void;
 }
 
 /**
- * The agents domain, wired: dispatch, approvals, triggers (with cron), memory and stack readiness.
- * Memory repositories are local Git repositories named by AgentMemoryRepository spec.url (or spec.path).
+ * The agents domain, wired: dispatch, approvals, triggers (with cron), memory (updates, queries, imports)
+ * and stack readiness. AgentMemoryRepository spec.url is a local path or an http(s) remote whose
+ * credentials come from the Secret named by spec.credentialRef.
  */
 export function createAgentWiring(deps: AgentWiringDeps) {
   const { store, driver, desired, logger } = deps;
-  const dispatch = createDispatchService({ store, driver, desired, callbackBaseUrl: deps.callbackBaseUrl });
+  const baseDir = deps.baseDir ?? process.cwd();
+  const secrets: SecretReader = deps.secrets ?? ((org, name, key) => createKubeSecretsPort(driver).read(org, name, key));
+  const memoryDeps = { store, desired, ...createMemoryRepoLocator({ baseDir, cacheDir: deps.cacheDir ?? join(baseDir, '.kradle', 'cache'), secrets }) };
+  const memory = createMemoryService(memoryDeps);
+  const memoryImports = createMemoryImportService(memoryDeps);
+  const dispatch = createDispatchService({ store, driver, desired, callbackBaseUrl: deps.callbackBaseUrl, memoryImports });
   const approvals = createApprovalService({ store, desired, runs: dispatch });
   const triggers = createTriggerService({ store, desired, dispatch });
-  const memory = createMemoryService({
-    store,
-    desired,
-    repos: ({ org, name, spec }) => {
-      const location = String(spec.url ?? spec.path ?? '');
-      if (!location || /^[a-z]+:\/\//i.test(location)) {
-        throw new WaitingError(`AgentMemoryRepository ${org}/${name}: only local repositories (spec.url as a path) are supported so far`);
-      }
-      return { gitdir: isAbsolute(location) ? location : resolve(deps.baseDir ?? process.cwd(), location) };
-    },
+  const importReconciler = createImportReconciler({
+    store, imports: memoryImports, resyncMs: 60_000,
+    onError: (err, key) => logger.warn({ err: sanitize(String(err)), key }, 'memory import step failed; it is retried'),
   });
   const cron = createCronScheduler({ desired, triggers, onError: (err) => logger.warn({ err: sanitize(String(err)) }, 'scheduled trigger failed') });
+  const latest = new Map<string, StackReadiness>();
   const readiness = createStackReadinessSync(async (r) => {
+    latest.set(`${r.org}/${r.stack}`, r);
     await store.events.publish({ org: r.org, type: 'StackReadiness', kind: 'AgentStack', name: r.stack, payload: { ready: r.ready, conditions: r.conditions, missing: r.missing } });
+    await deps.onStackReadiness?.(r);
   });
   let jobWatch: WatchHandle | undefined;
-  const routes: AgentRouteDef[] = agentRouteDefs({ dispatch, approvals, triggers, memory });
+  const routes: AgentRouteDef[] = agentRouteDefs({ dispatch, approvals, triggers, memory, memoryImports });
 
   return {
     routes,
+    /** The last readiness computed for a stack: what the API shows as the AgentStack's status conditions. */
+    stackReadiness: (org: string, stack: string): StackReadiness | undefined => latest.get(`${org}/${stack}`),
     onState(state: DesiredState) {
       cron.start();
       void readiness(state).catch((err) => logger.warn({ err: sanitize(String(err)) }, 'stack readiness update failed'));
     },
-    /** Leader-only work: watching agent Jobs to completion. */
+    /** Leader-only work: watching agent Jobs to completion, driving memory imports (resuming any left mid-way). */
     async startLeaderWork() {
+      await importReconciler.start();
       if (driver.mode === 'live') jobWatch = await dispatch.watchJobs((err) => logger.warn({ err: sanitize(String(err)) }, 'agent job watch error'));
     },
     async stop() {
       cron.stop();
+      importReconciler.stop();
       jobWatch?.stop();
     },
   };
