@@ -181,3 +181,25 @@ test.serial('plan-only mode records each status and says it is plan-only', async
   t.is((driver.plannedStatus(cr('RunnerPool', org, 'default')) as Status).objects?.[0]?.sync, 'Planned');
   t.false(driver.planned().some((o) => 'status' in o), 'planned objects stay manifests');
 });
+
+test.serial('a missing CRD (Kyverno) marks only the resources that need it', async (t) => {
+  const org = uniqueName('kns');
+  const repo = createTestRepo();
+  repo.commit({
+    ...orgDocs(org),
+    'platform/policytemplates/no-latest.yaml': `apiVersion: ${GROUP}\nkind: PolicyTemplate\nmetadata:\n  name: no-latest\nspec:\n  displayName: No latest\n  targetKinds: [Pod]\n  kyverno:\n    rules:\n      - name: no-latest\n        match: {any: [{resources: {kinds: [Pod]}}]}\n`,
+    [`orgs/${org}/policybindings/no-latest.yaml`]: `apiVersion: ${GROUP}\nkind: PolicyBinding\nmetadata:\n  name: no-latest\nspec:\n  organizationRef: ${org}\n  templateRef: no-latest\n  mode: audit\n`,
+  }, 'policy without kyverno');
+  const crds = crdsFor(['Organization', 'OrgNamespaceBinding', 'Team', 'AgentServiceAccount', 'RunnerPool', 'PolicyTemplate', 'PolicyBinding'], buildCrds());
+  const sync = createTestSync({ repoDir: repo.dir, store: await pglite!.store(), driver: liveDriverFor(server), crds });
+  t.teardown(() => sync.stop());
+  await sync.start();
+  await sync.trigger('test');
+  const binding = statusOf('PolicyBinding', org, 'no-latest');
+  t.is(cond(binding, 'Ready')?.status, 'False');
+  t.is(cond(binding, 'Ready')?.reason, 'KindNotServed');
+  t.regex(cond(binding, 'Ready')!.message, /kyverno\.io/);
+  t.is(cond(binding, 'Stalled')?.status, 'True');
+  t.is(binding.lastAppliedRevision, undefined, 'not everything it needs was applied');
+  t.is(cond(statusOf('Team', org, 'platform'), 'Ready')?.status, 'True', 'the rest applies and is Ready');
+});
