@@ -30,9 +30,8 @@ function documents(body: Record<string, unknown>, field: 'config' | 'runtime'): 
   return v as Record<string, unknown>[];
 }
 
-/** Every document normalized to the org and to the storage of its list; all problems reported at once. */
-function normalizeAll(org: string, docs: Record<string, unknown>[], storage: 'config' | 'runtime'): Resource[] {
-  const details: ErrorDetail[] = [];
+/** Every document normalized to the org and to the storage of its list; problems collected into `details`. */
+function normalizeAll(org: string, docs: Record<string, unknown>[], storage: 'config' | 'runtime', details: ErrorDetail[]): Resource[] {
   const out: Resource[] = [];
   docs.forEach((d, i) => {
     try {
@@ -46,7 +45,6 @@ function normalizeAll(org: string, docs: Record<string, unknown>[], storage: 'co
       for (const x of e.details?.length ? e.details : [{ code: 'INVALID', message: e.message }]) details.push({ ...x, field: `${storage}[${i}]${x.field ? `.${x.field}` : ''}` });
     }
   });
-  if (details.length) throw new ValidationError(`the snapshot has ${details.length} invalid document field(s)`, { details });
   return out;
 }
 
@@ -70,9 +68,12 @@ export function snapshotRoutes(deps: ApiDeps): RouteDef[] {
         const org = ctx.params.org!;
         const body = await readJson(ctx);
         const opts = writeOptions(ctx);
-        const cfg = normalizeAll(org, documents(body, 'config'), 'config');
-        const rt = normalizeAll(org, documents(body, 'runtime'), 'runtime');
-        if (cfg.length + rt.length > MAX_DOCUMENTS) throw new BadRequestError(`a snapshot holds at most ${MAX_DOCUMENTS} documents`);
+        const [cfgIn, rtIn] = [documents(body, 'config'), documents(body, 'runtime')];
+        if (cfgIn.length + rtIn.length > MAX_DOCUMENTS) throw new BadRequestError(`a snapshot holds at most ${MAX_DOCUMENTS} documents`);
+        const details: ErrorDetail[] = [];
+        const cfg = normalizeAll(org, cfgIn, 'config', details);
+        const rt = normalizeAll(org, rtIn, 'runtime', details);
+        if (details.length) throw new ValidationError(`the snapshot has ${details.length} invalid document field(s)`, { details });
         if (cfg.length && !deps.writer?.writeMany) throw new WaitingError('multi-document write-back to the config repo is not configured on this server');
         const actor = actorOf(ctx).subject;
         // The runtime records are written first in a transaction that the config commit closes: a rejected
