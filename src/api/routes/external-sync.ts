@@ -122,7 +122,8 @@ export function externalSyncRoutes(deps: ApiDeps): RouteDef[] {
             await upsert(tx, { ...incoming, metadata: { ...incoming.metadata, labels: local?.metadata.labels, annotations: local?.metadata.annotations } }, {}, actor);
           }
           if (outcome === 'conflict') conflict = await openConflict(tx, { org, providerRef, resourceRef, local: local!, incoming, envelope, base, actor });
-          const localDigest = digest((outcome === 'applied' ? incoming : local!).spec);
+          // A conflict leaves the last agreed digest in place, so the local edit stays "changed since the last sync".
+          const localDigest = outcome === 'conflict' ? state?.status.localDigest ?? null : digest((outcome === 'applied' ? incoming : local!).spec);
           const phase = outcome === 'conflict' ? 'Conflict' : 'Synced';
           const stateDoc = await upsert(tx, { ...base, kind: 'ExternalSyncState', metadata: { ...base.metadata, name: stateName }, spec: { organizationRef: org, providerRef, bindingRef: bindingName, resourceRef, phase } }, { phase, externalVersion: envelope.version, externalId: envelope.id, localDigest, lastSyncedAt: now(), lastOutcome: outcome }, actor);
           const link = await upsert(tx, { ...base, kind: 'ExternalObjectLink', metadata: { ...base.metadata, name: recordName(bindingName, def.plural, envelope.id) }, spec: { organizationRef: org, providerRef, bindingRef: bindingName, externalId: envelope.id, localRef: resourceRef } }, { linkedAt: now() }, actor);
