@@ -12,7 +12,7 @@ FROM node:20-slim AS runtime
 ENV NODE_ENV=production KRADLE_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json ./
+COPY package*.json ./
 COPY bin ./bin
 COPY src ./src
 COPY schemas ./schemas
