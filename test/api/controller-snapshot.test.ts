@@ -6,7 +6,7 @@ import { writerPortFrom } from '../../src/api/index.ts';
 import { createConfigWriter } from '../../src/writeback/index.ts';
 import { testDrivers, uniqueName, type TestDriver } from '../support/store.ts';
 import { client, makeToken, startApi } from '../support/api-client.ts';
-import { doc, fakeConfig, fakeSync } from '../support/api-fakes.ts';
+import { doc, fakeConfig, fakeSync, fakeWriter } from '../support/api-fakes.ts';
 import { createFixture } from '../writeback/helpers.ts';
 
 // Every case runs on PGlite and, when DATABASE_URL is set, on a PostgreSQL server.
@@ -116,7 +116,7 @@ function suite(d: TestDriver) {
     await api.close();
   });
 
-  test(`${d.name}: snapshot import of config documents without a writer answers 503; runtime-only imports need none`, async (t) => {
+  test(`${d.name}: snapshot import of config documents without a writer answers 503; runtime-only imports need none; with one, one multi-document write`, async (t) => {
     const store = await d.store();
     const org = uniqueName('sn');
     const api = await startApi({ store, config: fakeConfig([doc('Organization', org, org, { displayName: org, slug: org })]), sync: fakeSync() });
@@ -127,5 +127,18 @@ function suite(d: TestDriver) {
     t.is(rt.status, 200);
     t.deepEqual(rt.body, { org, runtime: { created: 1, updated: 0 }, config: null });
     await api.close();
+    // With a writer: every config document of the snapshot goes in one multi-document write.
+    const config = fakeConfig([doc('Organization', org, org, { displayName: org, slug: org })]);
+    const writer = fakeWriter(config);
+    const withWriter = await startApi({ store, config, sync: fakeSync(), writer });
+    const w = client(withWriter.url, await makeToken(withWriter.app, org, 'admin'));
+    const two = await w.post(`/api/orgs/${org}/snapshot`, { config: [{ kind: 'Team', metadata: { name: 'a' }, spec: { displayName: 'A' } }, { kind: 'Team', metadata: { name: 'b' }, spec: { displayName: 'B' } }], runtime: [{ kind: 'Issue', metadata: { name: 'i' }, spec: { title: 'again' } }] });
+    t.is(two.status, 200);
+    t.deepEqual(two.body.runtime, { created: 0, updated: 1 });
+    t.is(writer.manyRequests.length, 1);
+    t.deepEqual(writer.manyRequests[0]!.edits.map((e) => e.name), ['a', 'b']);
+    t.deepEqual((await w.get(`/api/orgs/${org}/snapshot`)).body.config.map((r: any) => r.metadata.name).sort(), ['a', 'b']);
+    t.is((await store.resources.get('Issue', `kradle-org-${org}`, 'i'))!.spec.title, 'again');
+    await withWriter.close();
   });
 }

@@ -2,7 +2,7 @@
 import { ConflictError, type ErrorDetail } from '../../src/errors/index.ts';
 import { API_VERSION, PLATFORM_NAMESPACE, resourceKey, tenantNamespace, type Resource } from '../../src/kinds/index.ts';
 import type { DesiredResource, DesiredState } from '../../src/loader/types.ts';
-import type { ConfigPort, ConfigWriteRequest, PreviewResult, SecretsPort, SyncPort, SyncStatus, WriterPort } from '../../src/api/index.ts';
+import type { ConfigPort, ConfigWriteManyRequest, ConfigWriteRequest, PreviewResult, SecretsPort, SyncPort, SyncStatus, WriterPort } from '../../src/api/index.ts';
 
 export function doc(kind: string, org: string, name: string, spec: Record<string, unknown> = {}, labels: Record<string, string> = {}): Resource {
   return { apiVersion: API_VERSION, kind, metadata: { name, labels }, spec: { organizationRef: org, ...spec } };
@@ -50,8 +50,10 @@ export function fakeConfig(docs: Resource[], revision = 'rev-1') {
 /** Records every request; applies commits to the fake config; 409 when If-Match is not the current revision. */
 export function fakeWriter(config: ReturnType<typeof fakeConfig>) {
   const requests: ConfigWriteRequest[] = [];
-  const writer: WriterPort & { requests: ConfigWriteRequest[] } = {
+  const manyRequests: ConfigWriteManyRequest[] = [];
+  const writer: WriterPort & { requests: ConfigWriteRequest[]; manyRequests: ConfigWriteManyRequest[] } = {
     requests,
+    manyRequests,
     async write(req) {
       requests.push(req);
       if (req.expectedRevision && req.expectedRevision !== config.current()!.revision) {
@@ -62,6 +64,15 @@ export function fakeWriter(config: ReturnType<typeof fakeConfig>) {
       const others = config.docs().filter((d) => !(d.kind === req.kind && d.metadata.name === req.name && (d.spec.organizationRef ?? d.metadata.name) === req.org));
       const revision = config.set(req.resource ? [...others, req.resource] : others);
       return { commit: revision, branch: 'main', path };
+    },
+    /** Every edit as one new revision of the fake config (the real writer validates the revision first). */
+    async writeMany(req) {
+      manyRequests.push(req);
+      const touched = (d: Resource, e: ConfigWriteManyRequest['edits'][number]) => d.kind === e.kind && d.metadata.name === e.name && (d.spec.organizationRef ?? d.metadata.name) === req.org;
+      let docs = config.docs();
+      for (const e of req.edits) docs = [...docs.filter((d) => !touched(d, e)), ...(e.resource ? [e.resource] : [])];
+      const commit = config.set(docs);
+      return { commit, branch: 'main', changed: req.edits.length > 0, items: req.edits.map((e) => ({ path: `orgs/${req.org}/${e.kind.toLowerCase()}s/${e.name}.yaml`, created: false, changed: true })) };
     },
   };
   return writer;
