@@ -46,7 +46,7 @@ test('writeMany: one invalid document rejects the whole batch with positioned er
   const before = fx.git('rev-parse', 'main');
   const err = await t.throwsAsync(writer.writeMany({ edits: [{ op: 'upsert', resource: team('ok', 'Fine') }, { op: 'upsert', resource: team('bad', '') }], actor: ACTOR }));
   t.true(isKradleError(err) && err.status === 422);
-  t.like((err as { details: unknown[] }).details[0], { code: 'SCHEMA', path: 'orgs/acme/teams/bad.yaml', field: 'spec.displayName' });
+  t.like((err as unknown as { details: unknown[] }).details[0], { code: 'SCHEMA', path: 'orgs/acme/teams/bad.yaml', field: 'spec.displayName' });
   t.is(fx.git('rev-parse', 'main'), before);
   t.is(count(fx), 1);
   await t.throwsAsync(writer.writeMany({ edits: [], actor: ACTOR }), { message: /no edits/ });
