@@ -63,7 +63,7 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
     };
   }
 
-  /** The resource and its ETag; config kinds carry status from the inventory. */
+  /** The resource and its ETag; config kinds carry the status the controller wrote, and their objects from the inventory. */
   async function get(org: string, kindName: string, name: string): Promise<{ resource: Resource; etag: string }> {
     const def = kindOf(kindName);
     if (def.storage === 'runtime') {
@@ -75,6 +75,7 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
     if (!d) throw new NotFoundError(`${def.kind} ${name} not found in org ${org}`);
     const entries = await store.inventory.list({ sourceKey: d.key });
     const status = {
+      ...deps.statusOf?.(d.key),
       revision: config.current()?.revision,
       objects: entries.map((e) => ({ target: e.target, syncStatus: e.syncStatus, health: e.health, revision: e.revision })),
     };

@@ -134,7 +134,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const address = server.address() as AddressInfo;
   const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
 
-  const agents = createAgentWiring({ store, driver, desired: controller.current, callbackBaseUrl: opts.publicUrl ?? url, logger });
+  const agents = createAgentWiring({
+    store, driver, desired: controller.current, callbackBaseUrl: opts.publicUrl ?? url, logger,
+    cacheDir: join(resolve(opts.stateDir), 'cache'),
+    // Readiness joins the sync's own Ready/Reconciling/Stalled on the AgentStack's status, merged by type.
+    // The key comes from the desired state: an org may name its namespace (spec.namespaceName).
+    onStackReadiness: async (r) => {
+      const key = controller.current()?.get('AgentStack', r.org, r.stack)?.key;
+      if (!key) return;
+      await controller.statusWriter.setExtraConditions(key, r.conditions.map(({ type, status, reason, message }) => ({ type, status, reason, message })));
+    },
+  });
   const app = createApiApp({
     store,
     config: { current: controller.current, lastError: controller.lastError },
@@ -142,6 +152,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     writer,
     secrets,
     inference: createInferencePort(driver),
+    statusOf: (key) => controller.statusWriter.current(key),
     logger,
     gitWebhookSecret: opts.gitWebhookSecret,
     extraRoutes: agents.routes as unknown as RouteDef[],

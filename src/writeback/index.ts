@@ -4,3 +4,4 @@ export * from './types.ts';
 export { applyEdit, documentFor, editIdentity, fileIdentities } from './yaml-edit.ts';
 export { conventionalPath, identityKey, identityOfObject, type ResourceIdentity } from './identity.ts';
 export { createConfigWriter } from './writer.ts';
+export { pushCommit, type PushOutcome, type RemoteTarget } from './remote.ts';

@@ -112,3 +112,46 @@ test.serial('agent routes are served with the API envelope', async (t) => {
   t.is(unauthorized.status, 401);
   t.truthy(((await unauthorized.json()) as any).error.code);
 });
+
+test.serial('stack readiness reaches the AgentStack custom resource status beside the sync conditions', async (t) => {
+  const stack = `apiVersion: kradle.a5c.ai/v1alpha1
+kind: AgentAdapter
+metadata:
+  name: mux
+spec:
+  organizationRef: acme
+  adapterType: agent-mux
+  transport: http
+---
+apiVersion: kradle.a5c.ai/v1alpha1
+kind: AgentStack
+metadata:
+  name: reviewer
+spec:
+  organizationRef: acme
+  baseAgent: claude-code
+  adapter: mux
+  runtimeIdentity: runner
+  secretRefs: [provider-key]
+`;
+  const commit = repo.commit({ 'orgs/acme/agentstacks/reviewer.yaml': stack }, 'a stack whose secret is not granted');
+  await syncedTo(commit);
+  const ref = { apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'AgentStack', namespace: 'kradle-org-acme', name: 'reviewer' };
+  let conditions: { type: string; status: string; message?: string }[] = [];
+  for (let i = 0; i < 100 && !conditions.some((c) => c.type === 'SecretsAdmitted'); i++) {
+    conditions = ((kube.object(ref) as any)?.status?.conditions ?? []) as typeof conditions;
+    if (!conditions.some((c) => c.type === 'SecretsAdmitted')) await new Promise((r) => setTimeout(r, 100));
+  }
+  const byType = new Map(conditions.map((c) => [c.type, c]));
+  t.is(byType.get('SecretsAdmitted')?.status, 'False', JSON.stringify(conditions));
+  t.regex(byType.get('SecretsAdmitted')?.message ?? '', /provider-key/);
+  t.is(byType.get('Ready')?.status, 'False', 'a False readiness condition makes Ready False');
+  t.truthy(byType.get('Reconciling'), 'the sync conditions stay');
+  t.is(conditions.filter((c) => c.type === 'Ready').length, 1, 'one Ready condition, merged by type');
+
+  const read = await api('GET', '/api/orgs/acme/resources/AgentStack/reviewer');
+  t.is(read.status, 200);
+  const apiConditions = read.body.status.conditions as { type: string; status: string }[];
+  t.is(apiConditions.find((c) => c.type === 'SecretsAdmitted')?.status, 'False', 'the API shows what the CR shows');
+  t.truthy(read.body.status.lastAppliedRevision);
+});

@@ -3,8 +3,7 @@ import fs from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { BadRequestError, ConflictError, WaitingError } from '../../errors/index.ts';
 import { createGitSource, type RemoteAuth } from '../../source/index.ts';
-// writeback/index.ts does not export its push yet; this is the one deep import (see the report).
-import { pushCommit } from '../../writeback/remote.ts';
+import { pushCommit } from '../../writeback/index.ts';
 import { refName } from '../refs.ts';
 import type { MemoryDeps, MemoryRepoRef } from './context.ts';
 
