@@ -43,9 +43,11 @@ export async function openConfigRepo(opts: ConfigRepoOptions): Promise<OpenedCon
   };
   if (isRemote(opts.repo)) {
     const source = createGitSource({ url: opts.repo, ref: opts.ref, path: opts.path, auth: opts.auth, cacheDir: join(opts.stateDir, 'cache', 'config-repo') });
-    await source.fetch();
-    const writer = createConfigWriter({ gitdir: source.gitdir, branch: source.ref, remote: { url: opts.repo, auth: opts.auth }, validate, locate: opts.locate });
-    return { source, writer, description: `remote ${source.url} (${source.ref})` };
+    // No fetch here: an unreachable remote at start-up is the sync loop's to retry and /readyz's to report,
+    // as a source outage later would be, never a process that refuses to start.
+    const writer = lazyRemoteWriter(source, (branch) =>
+      createConfigWriter({ gitdir: source.gitdir, branch, remote: { url: opts.repo, auth: opts.auth }, validate, locate: opts.locate }));
+    return { source, writer, description: `remote ${source.url} (${opts.ref ?? 'its default branch'})` };
   }
   const dir = resolve(opts.repo);
   if (!existsSync(dir)) throw new Error(`config repo ${opts.repo} does not exist`);
@@ -62,4 +64,21 @@ export async function openConfigRepo(opts: ConfigRepoOptions): Promise<OpenedCon
   const source = createGitSource({ url: gitDir, ref: opts.ref, path: opts.path });
   const writer = createConfigWriter({ gitdir: source.gitdir, branch: source.ref, dir: opts.path, validate, locate: opts.locate });
   return { source, writer, description: `${description} (${source.ref})` };
+}
+
+/**
+ * Without --ref the tracked branch is the remote's default branch, known only after a fetch: the writer is
+ * made on the first write, after the fetch that names it (a write while the remote is down fails as a 502).
+ */
+function lazyRemoteWriter(source: ConfigSource, make: (branch: string) => ConfigWriter): ConfigWriter {
+  let writer: ConfigWriter | undefined;
+  const ready = async (): Promise<ConfigWriter> => {
+    if (writer) return writer;
+    if (source.ref === 'HEAD') await source.fetch();
+    return (writer ??= make(source.ref));
+  };
+  return {
+    write: async (req) => (await ready()).write(req),
+    writeMany: async (req) => (await ready()).writeMany(req),
+  };
 }

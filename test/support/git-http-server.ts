@@ -11,6 +11,8 @@ export interface GitHttpServerOptions {
   token?: string;
   /** When set, requests must carry these basic credentials (either this or the token is enough). */
   basic?: { username: string; password: string };
+  /** A fixed port (to bring a server back where a client expects it); default any free port. */
+  port?: number;
 }
 
 export interface GitHttpServer {
@@ -102,7 +104,7 @@ export async function startGitHttpServer(opts: GitHttpServerOptions): Promise<Gi
     child.stdin!.on('error', () => {});
     relayCgi(child, res, (status) => (record.status = status));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,0 +1,62 @@
+import test from 'ava';
+import { dirname } from 'node:path';
+import { pino } from 'pino';
+import { startServer } from '../../src/server/server.ts';
+import { startGitHttpServer } from '../support/git-http-server.ts';
+import { createBareClone, createTestRepo, runGit, tempDir } from '../support/git-repo.ts';
+import { orgDocs } from '../support/sync-harness.ts';
+
+test('a remote config repo unreachable at start-up: serve starts, /readyz says so, and it syncs once the remote is back', async (t) => {
+  const work = createTestRepo();
+  t.teardown(() => work.remove());
+  const commit = work.commit(orgDocs('acme'), 'add acme');
+  const bare = createBareClone(work.dir);
+  runGit(bare, ['config', 'http.receivepack', 'true']);
+  // Learn a free port, then leave it closed: the remote is down when Kradle starts.
+  const probe = await startGitHttpServer({ root: dirname(bare) });
+  const port = Number(new URL(probe.url).port);
+  await probe.close();
+
+  const server = await startServer({
+    repo: `http://127.0.0.1:${port}/repo.git`,
+    port: 0,
+    host: '127.0.0.1',
+    stateDir: tempDir('kradle-state-'),
+    dataDir: 'memory://',
+    env: {},
+    pollIntervalMs: 3_600_000,
+    logger: pino({ level: 'silent' }),
+  });
+  t.teardown(() => server.close());
+  const token = (await import('node:fs')).readFileSync(server.adminTokenFile!, 'utf8').trim();
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+  };
+
+  let ready = await api('GET', '/readyz');
+  for (let i = 0; i < 100 && ready.body?.checks?.source?.ok !== false; i++) ready = await api('GET', '/readyz');
+  t.is(ready.status, 503);
+  t.false(ready.body.checks.source.ok, 'the source is reported down');
+
+  const remote = await startGitHttpServer({ root: dirname(bare), port });
+  t.teardown(() => remote.close());
+  let synced: string | undefined;
+  for (let i = 0; i < 100 && synced !== commit; i++) {
+    await api('POST', '/api/sync');
+    synced = (await api('GET', '/api/sync')).body?.syncedRevision;
+  }
+  t.is(synced, commit, 'converges once the remote answers');
+  t.is((await api('GET', '/readyz')).status, 200);
+
+  const created = await api('POST', '/api/orgs/acme/resources', {
+    apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Team', metadata: { name: 'sre' }, spec: { organizationRef: 'acme', displayName: 'SRE' },
+  });
+  t.is(created.status, 201, JSON.stringify(created.body));
+  t.is(created.body.branch, 'main', 'the remote default branch, not HEAD');
+  t.is(runGit(bare, ['rev-parse', 'main']).trim(), created.body.commit, 'the write was pushed to the remote');
+});
