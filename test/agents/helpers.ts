@@ -52,3 +52,14 @@ export function orgFiles(org: string, opts: OrgOptions = {}): Record<string, str
 }
 
 export { doc };
+
+export const MEMORY_ONTOLOGY = 'requiredFields: [id, kind]\nedgeKinds: [depends-on, owns]\nvocabulary: [service, team, incident]\n';
+
+/** The documents of a memory repository `brain` (Repository company-brain) with its ontology, for `extra`. */
+export function memoryDocs(org: string): string[] {
+  return [
+    doc('Repository', 'company-brain', { organizationRef: org, visibility: 'private' }),
+    doc('AgentMemoryRepository', 'brain', { organizationRef: org, repositoryRef: 'company-brain', defaultBranch: 'main', layoutProfile: 'company-brain-v1' }),
+    doc('AgentMemoryOntology', 'brain-ontology', { organizationRef: org, memoryRepository: 'brain', ontologyPath: '.company-brain/ontology/schema.yaml' }),
+  ];
+}

@@ -6,13 +6,12 @@ import type { DesiredState } from '../../src/loader/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { createTestRepo, type TestRepo } from '../support/git-repo.ts';
 import { testDrivers, uniqueName } from '../support/store.ts';
-import { doc, loadState, orgFiles } from './helpers.ts';
+import { loadState, MEMORY_ONTOLOGY as ONTOLOGY, memoryDocs, orgFiles } from './helpers.ts';
 
 const [driver] = testDrivers(test);
 const cleanup: (() => void)[] = [];
 test.after.always(() => cleanup.forEach((f) => f()));
 
-const ONTOLOGY = 'requiredFields: [id, kind]\nedgeKinds: [depends-on, owns]\nvocabulary: [service, team, incident]\n';
 const SECRET = 'sk-ant-abcdefghijklmnopqrstuvwxyz0123';
 
 interface World { org: string; repo: TestRepo; store: Store; state: DesiredState; imports: MemoryImportService }
@@ -27,11 +26,7 @@ async function world(repos?: () => { gitdir: string }): Promise<World> {
     '.company-brain/runbooks/deploy.md': '# Deploy\n\nRun the pipeline.\n',
   }, 'seed memory');
   const state = await loadState(orgFiles(org, {
-    extra: [
-      doc('Repository', 'company-brain', { organizationRef: org, visibility: 'private' }),
-      doc('AgentMemoryRepository', 'brain', { organizationRef: org, repositoryRef: 'company-brain', defaultBranch: 'main', layoutProfile: 'company-brain-v1' }),
-      doc('AgentMemoryOntology', 'brain-ontology', { organizationRef: org, memoryRepository: 'brain', ontologyPath: '.company-brain/ontology/schema.yaml' }),
-    ],
+    extra: memoryDocs(org),
   }));
   const store = await driver!.store();
   const imports = createMemoryImportService({ store, desired: () => state, repos: repos ?? (() => ({ gitdir: join(repo.dir, '.git') })) });

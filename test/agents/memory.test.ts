@@ -5,11 +5,10 @@ import { isKradleError, type KradleError } from '../../src/errors/index.ts';
 import { tenantNamespace } from '../../src/kinds/index.ts';
 import { createTestRepo, type TestRepo } from '../support/git-repo.ts';
 import { testDrivers, uniqueName } from '../support/store.ts';
-import { doc, loadState, orgFiles } from './helpers.ts';
+import { loadState, MEMORY_ONTOLOGY as ONTOLOGY, memoryDocs, orgFiles } from './helpers.ts';
 
 const [driver] = testDrivers(test);
 
-const ONTOLOGY = 'requiredFields: [id, kind]\nedgeKinds: [depends-on, owns]\nvocabulary: [service, team, incident]\n';
 
 async function setup(): Promise<{ org: string; repo: TestRepo; memory: MemoryService }> {
   const org = uniqueName('mem');
@@ -20,11 +19,7 @@ async function setup(): Promise<{ org: string; repo: TestRepo; memory: MemorySer
     '.company-brain/runbooks/deploy.md': '# Deploy\nRun the pipeline, then watch the rollout.\n',
   }, 'seed memory');
   const state = await loadState(orgFiles(org, {
-    extra: [
-      doc('Repository', 'company-brain', { organizationRef: org, visibility: 'private' }),
-      doc('AgentMemoryRepository', 'brain', { organizationRef: org, repositoryRef: 'company-brain', defaultBranch: 'main', layoutProfile: 'company-brain-v1' }),
-      doc('AgentMemoryOntology', 'brain-ontology', { organizationRef: org, memoryRepository: 'brain', ontologyPath: '.company-brain/ontology/schema.yaml' }),
-    ],
+    extra: memoryDocs(org),
   }));
   const store = await driver!.store();
   const memory = createMemoryService({ store, desired: () => state, repos: () => ({ gitdir: join(repo.dir, '.git') }) });
