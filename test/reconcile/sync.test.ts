@@ -101,6 +101,28 @@ test.serial('a hand edit is reverted and a hand-deleted object comes back', asyn
   await sync.stop();
 });
 
+test.serial('a status-only change is not drift (no re-apply), a hand-edited label is', async (t) => {
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  repo.commit(orgDocs('eta'), 'add eta');
+  const sync = track(t, createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(server), crds: CRDS }));
+  await sync.start();
+  await sync.trigger('test');
+  const path = '/apis/apps/v1/namespaces/kradle-org-eta/deployments/kradle-runner-default';
+  const patches = () => server.requests.filter((r) => r.method === 'PATCH' && r.path.split('?')[0] === path).length;
+  await new Promise((r) => setTimeout(r, 500)); // let the watch deliver the events of the pass itself
+  const before = patches();
+  // A controller's status update (as kube-controller-manager writes as pods come and go), then a hand edit
+  // of a label on the same object: the watch delivers both in order, so once the label is reverted the
+  // status event has been handled too.
+  server.setStatus(deployment('eta'), { replicas: 2, readyReplicas: 1, observedGeneration: 1 });
+  const live = server.object(deployment('eta'))!;
+  server.put({ ...live, metadata: { ...live.metadata, labels: { ...live.metadata.labels, 'kradle.a5c.ai/org': 'someone-else' } } }, 'kubectl-edit');
+  await until(() => server.object(deployment('eta'))?.metadata.labels?.['kradle.a5c.ai/org'] === 'eta', 'label reverted');
+  t.is(patches() - before, 1, 'one re-apply: for the label, none for the status update');
+  await sync.stop();
+});
+
 test.serial('API server errors: the sync backs off and converges', async (t) => {
   const store = await pglite!.store();
   const repo = createTestRepo();

@@ -30,6 +30,7 @@ const OWNED = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
  */
 export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
   let desired = new Map<string, KubeObject>();
+  const fingerprints = new Map<string, string>();
   const watches = new Map<string, Promise<WatchHandle | undefined>>();
   let stopped = false;
 
@@ -41,12 +42,29 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
       { labelSelector: OWNED },
       (type, obj) => {
         deps.observe?.(type, obj);
-        if (type === 'ADDED') return;
         const id = objectIdentity(obj);
+        const changed = remember(id, type === 'DELETED' ? undefined : obj);
+        if (type === 'ADDED' || !changed) return;
         if (desired.has(id)) deps.enqueue(id);
       },
       (err) => deps.logger.warn({ gvk, err: sanitize(String(err)) }, 'watch of owned objects failed; it is re-established by the driver'),
     );
+  }
+
+  /**
+   * Whether an event may hold drift. Status writes (ours to every custom resource, the controllers' to
+   * Deployments as pods come and go) leave metadata.generation, labels and annotations as they were: those
+   * events are skipped, or each status write would cost a no-op re-apply. Objects without a generation
+   * (ServiceAccount, RoleBinding) are always checked.
+   */
+  function remember(id: string, obj: KubeObject | undefined): boolean {
+    if (!obj) return fingerprints.delete(id) || true;
+    const generation = obj.metadata.generation;
+    if (generation === undefined) return true;
+    const fp = JSON.stringify([generation, obj.metadata.labels ?? {}, obj.metadata.annotations ?? {}]);
+    const same = fingerprints.get(id) === fp;
+    fingerprints.set(id, fp);
+    return !same;
   }
 
   /** One watch per kind: the pending open is recorded before any await, so concurrent tracks share it. */
@@ -79,7 +97,10 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
       const ns = obj.metadata.namespace ? desired.get(objectIdentity({ apiVersion: 'v1', kind: 'Namespace', name: obj.metadata.namespace })) : undefined;
       if (ns) await deps.driver.apply(ns, { force: true });
       const outcome = await deps.driver.apply(obj, { force: true });
-      if (outcome.live) deps.observe?.('MODIFIED', outcome.live);
+      if (outcome.live) {
+        deps.observe?.('MODIFIED', outcome.live);
+        remember(identity, outcome.live);
+      }
       if (outcome.action === 'created' || outcome.action === 'configured') {
         deps.logger.info({ object: identity, action: outcome.action }, 'drift repaired');
       }
