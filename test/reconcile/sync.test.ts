@@ -116,9 +116,12 @@ test.serial('a status-only change is not drift (no re-apply), a hand-edited labe
   // of a label on the same object: the watch delivers both in order, so once the label is reverted the
   // status event has been handled too.
   server.setStatus(deployment('eta'), { replicas: 2, readyReplicas: 1, observedGeneration: 1 });
+  type Meta = { labels: Record<string, string> };
+  const orgLabel = () => (server.object(deployment('eta'))?.metadata as Meta | undefined)?.labels['kradle.a5c.ai/org'];
   const live = server.object(deployment('eta'))!;
-  server.put({ ...live, metadata: { ...live.metadata, labels: { ...live.metadata.labels, 'kradle.a5c.ai/org': 'someone-else' } } }, 'kubectl-edit');
-  await until(() => server.object(deployment('eta'))?.metadata.labels?.['kradle.a5c.ai/org'] === 'eta', 'label reverted');
+  const meta = live.metadata as Meta;
+  server.put({ ...live, metadata: { ...meta, labels: { ...meta.labels, 'kradle.a5c.ai/org': 'someone-else' } } }, 'kubectl-edit');
+  await until(() => orgLabel() === 'eta', 'label reverted');
   t.is(patches() - before, 1, 'one re-apply: for the label, none for the status update');
   await sync.stop();
 });

@@ -134,7 +134,11 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
     }
     for (const key of records.keys()) if (!byKey.has(key)) records.delete(key);
     for (const [key, objs] of byKey) {
-      const r = recordOf(key);
+      const known = records.get(key);
+      // A resource this pass neither changed nor applied keeps the status it has: a one-file commit in a
+      // 10,000-resource repo composes one status, not 10,000.
+      if (known?.cr && known.invalid === undefined && !pass.changed.has(key) && !objs.some((o) => entries.has(objectIdentity(o)))) continue;
+      const r = known ?? recordOf(key);
       const self = selfOf(key, objs);
       if (!self) continue;
       r.cr = objectRef(self);
