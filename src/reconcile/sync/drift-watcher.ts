@@ -58,7 +58,10 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
    * (ServiceAccount, RoleBinding) are always checked.
    */
   function remember(id: string, obj: KubeObject | undefined): boolean {
-    if (!obj) return fingerprints.delete(id) || true;
+    if (!obj) {
+      fingerprints.delete(id);
+      return true;
+    }
     const generation = obj.metadata.generation;
     if (generation === undefined) return true;
     const fp = JSON.stringify([generation, obj.metadata.labels ?? {}, obj.metadata.annotations ?? {}]);
