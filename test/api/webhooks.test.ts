@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { createWebhookDispatcher } from '../../src/api/index.ts';
 import { testDrivers, type TestDriver } from '../support/store.ts';
 import { client, makeToken, silentLogger, startApi } from '../support/api-client.ts';
@@ -33,7 +33,7 @@ function suite(d: TestDriver) {
     while (!(await cond())) await new Promise((r) => setTimeout(r, 10));
   }
 
-  async function setup(org: string, statuses: number[], secretRef: unknown = { name: 'hook-secret', key: 'token' }) {
+  async function setup(t: ExecutionContext, org: string, statuses: number[], secretRef: unknown = { name: 'hook-secret', key: 'token' }) {
     const store = await d.store();
     const rx = await receiver(statuses);
     const config = fakeConfig([doc('WebhookSubscription', org, 'ci', { url: rx.url, events: ['Issue.ADDED'], ...(secretRef ? { secretRef } : {}) })]);
@@ -43,6 +43,12 @@ function suite(d: TestDriver) {
     await dispatcher.start();
     const api = await startApi({ store, config, sync: fakeSync(), secrets });
     api.app.webhookDispatcher = dispatcher;
+    // Closed even when an assertion fails part-way, so a failing case never holds the worker open.
+    t.teardown(async () => {
+      dispatcher.stop();
+      await api.close();
+      await rx.close();
+    });
     const issue = (name: string) => store.resources.create({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Issue', metadata: { name, namespace: `kradle-org-${org}` }, spec: { organizationRef: org, title: name } });
     const deliveries = async () => (await store.resources.list('WebhookDelivery', { namespace: `kradle-org-${org}` })).items.sort((a, b) => Number(a.spec.attempt) - Number(b.spec.attempt));
     const again = () => createWebhookDispatcher({ store, secrets, config, fetch, logger: silentLogger, backoffMs: 5, maxAttempts: 3, cursor: `wh-${org}` });
@@ -50,7 +56,7 @@ function suite(d: TestDriver) {
   }
 
   test(`${d.name}: outbound: a matching event is POSTed with a verifiable signature; failures are retried and each attempt recorded`, async (t) => {
-    const { rx, dispatcher, api, issue, deliveries } = await setup('hook-a', [500, 503, 200]);
+    const { rx, dispatcher, api, issue, deliveries } = await setup(t, 'hook-a', [500, 503, 200]);
     await issue('i1');
     await until(() => rx.got.length >= 3);
     await dispatcher.idle();
@@ -64,13 +70,10 @@ function suite(d: TestDriver) {
     t.deepEqual(recs.map((r) => [r.spec.attempt, r.status.phase, r.status.responseStatus]), [[1, 'Failed', 500], [2, 'Failed', 503], [3, 'Delivered', 200]]);
     t.is(recs[0]!.spec.signature, rx.got[0]!.headers['x-kradle-signature']);
     t.false(JSON.stringify(recs).includes('whsec-123'));
-    dispatcher.stop();
-    await api.close();
-    await rx.close();
   });
 
   test(`${d.name}: outbound: a receiver that keeps failing ends Failed after the last attempt; replay sends it again`, async (t) => {
-    const { rx, dispatcher, api, issue, deliveries } = await setup('hook-b', [500, 500, 500, 204]);
+    const { rx, dispatcher, api, issue, deliveries } = await setup(t, 'hook-b', [500, 500, 500, 204]);
     await issue('i2');
     await until(() => rx.got.length >= 3);
     await dispatcher.idle();
@@ -84,26 +87,20 @@ function suite(d: TestDriver) {
     t.is(rx.got[3]!.body, rx.got[0]!.body);
     t.is(rx.got[3]!.headers['x-kradle-signature'], `sha256=${hmac('whsec-123', rx.got[3]!.body)}`);
     t.is((await c.post('/api/orgs/hook-b/webhooks/deliveries/none/replay')).status, 404);
-    dispatcher.stop();
-    await api.close();
-    await rx.close();
   });
 
   test(`${d.name}: outbound: non-matching events are not sent; a subscription without a readable secret is Failed, never sent unsigned`, async (t) => {
-    const { rx, dispatcher, api, store, deliveries } = await setup('hook-c', [200], { name: 'missing' });
+    const { rx, dispatcher, api, store, deliveries } = await setup(t, 'hook-c', [200], { name: 'missing' });
     await store.events.publish({ org: 'hook-c', type: 'Tick', kind: 'Issue', name: 'x' });
     await store.resources.create({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Issue', metadata: { name: 'i3', namespace: 'kradle-org-hook-c' }, spec: { organizationRef: 'hook-c', title: 't' } });
     await until(async () => (await deliveries()).length >= 3);
     await dispatcher.idle();
     t.is(rx.got.length, 0);
     t.true((await deliveries()).every((r) => r.status.phase === 'Failed' && /secretRef/.test(String(r.status.error))));
-    dispatcher.stop();
-    await api.close();
-    await rx.close();
   });
 
   test(`${d.name}: outbound: events written while no dispatcher ran are delivered on restart, each exactly once`, async (t) => {
-    const { rx, dispatcher, api, store, issue, deliveries, again } = await setup('hook-d', [200]);
+    const { rx, dispatcher, api, store, issue, deliveries, again } = await setup(t, 'hook-d', [200]);
     await issue('i1');
     await until(() => rx.got.length >= 1);
     await dispatcher.idle();
@@ -129,8 +126,6 @@ function suite(d: TestDriver) {
     t.is(rx.got.length, 3);
     t.deepEqual((await deliveries()).map((r) => r.status.phase), ['Delivered', 'Delivered', 'Delivered']);
     replayFrom.stop();
-    await api.close();
-    await rx.close();
   });
 
   test(`${d.name}: inbound git webhook answers 202 with the delivery id before the sync pass finishes`, async (t) => {

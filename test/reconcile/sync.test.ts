@@ -126,6 +126,31 @@ test.serial('a status-only change is not drift (no re-apply), a hand-edited labe
   await sync.stop();
 });
 
+test.serial("a pass's own writes are not drift: an updated object is applied once, a pruned one stays gone", async (t) => {
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  const docs = orgDocs('theta');
+  repo.commit(docs, 'add theta');
+  const sync = track(t, createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(server), crds: CRDS }));
+  await sync.start();
+  await sync.trigger('test');
+  const path = '/apis/apps/v1/namespaces/kradle-org-theta/deployments/kradle-runner-default';
+  const patches = () => server.requests.filter((r) => r.method === 'PATCH' && r.path.split('?')[0] === path).length;
+  await new Promise((r) => setTimeout(r, 500));
+  const before = patches();
+  repo.commit({
+    'orgs/theta/runnerpools/default.yaml': docs['orgs/theta/runnerpools/default.yaml']!.replace('warmReplicas: 2', 'warmReplicas: 3'),
+    'orgs/theta/teams/platform.yaml': null,
+  }, 'scale up, remove team');
+  await sync.trigger('test');
+  // The watch delivers the pass's own update and delete; neither may be repaired with the previous revision.
+  await new Promise((r) => setTimeout(r, 1000));
+  t.is(patches() - before, 1, 'the pass applied the Deployment once; no repair followed');
+  t.is((server.object(deployment('theta'))?.spec as { replicas: number }).replicas, 3);
+  t.is(server.object(team('theta')), undefined, 'the pruned team was not brought back');
+  await sync.stop();
+});
+
 test.serial('API server errors: the sync backs off and converges', async (t) => {
   const store = await pglite!.store();
   const repo = createTestRepo();

@@ -59,6 +59,7 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
   const maxAttempts = deps.maxAttempts ?? 5;
   const backoffMs = deps.backoffMs ?? 1000;
   const inFlight = new Set<Promise<unknown>>();
+  const lanes = new Map<string, Promise<void>>();
   const cursorName = deps.cursor ?? 'webhook-dispatcher';
   const progress = createProgress(store.cursors, cursorName, log);
   let sub: Subscription | undefined;
@@ -108,18 +109,37 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     return page.items.filter((r) => r.spec.subscription === subDoc.metadata.name && Number(r.spec.eventSeq) === e.seq);
   }
 
+  /**
+   * Runs work after the previous work of the same lane. A subscription's first attempts go through its
+   * lane, so a healthy receiver sees events in the order they happened; retries back off outside it, so
+   * one failing event never holds up the ones behind it.
+   */
+  function inLane<T>(lane: string, work: () => Promise<T>): Promise<T> {
+    const next = (lanes.get(lane) ?? Promise.resolve()).then(work);
+    const tail = next.then(() => undefined, () => undefined);
+    lanes.set(lane, tail);
+    void tail.then(() => lanes.get(lane) === tail && lanes.delete(lane));
+    return next;
+  }
+
   async function deliver(subDoc: Resource, e: StoreEvent): Promise<void> {
     const base = normalizeName(`${subDoc.metadata.name.slice(0, 40)}-${e.seq}`);
-    const before = await previousAttempts(subDoc, e);
-    // Exactly once per subscription and event: a delivered event is never sent again on resume; an
-    // interrupted retry series continues where it stopped.
-    if (before.some((r) => r.status.phase === 'Delivered')) return;
-    const first = before.reduce((n, r) => Math.max(n, Number(r.spec.attempt) || 0), 0) + 1;
-    for (let n = first; n <= maxAttempts && !stopped; n++) {
-      const rec = await attempt(subDoc, e, `${base}-${n}`, n);
-      if (rec.status.phase === 'Delivered') return;
+    const first = await inLane(`${e.org}/${subDoc.metadata.name}`, async () => {
+      const before = await previousAttempts(subDoc, e);
+      // Exactly once per subscription and event: a delivered event is never sent again on resume; an
+      // interrupted retry series continues where it stopped.
+      if (before.some((r) => r.status.phase === 'Delivered') || stopped) return undefined;
+      const n = before.reduce((max, r) => Math.max(max, Number(r.spec.attempt) || 0), 0) + 1;
+      return n > maxAttempts ? undefined : { n, rec: await attempt(subDoc, e, `${base}-${n}`, n) };
+    });
+    if (!first) return;
+    for (let { n, rec } = first; rec.status.phase !== 'Delivered'; ) {
       log.warn({ subscription: subDoc.metadata.name, seq: e.seq, attempt: n, responseStatus: rec.status.responseStatus }, 'webhook delivery failed');
-      if (n < maxAttempts) await new Promise((r) => setTimeout(r, backoffMs * 2 ** (n - 1)));
+      if (n >= maxAttempts || stopped) return;
+      await new Promise((r) => setTimeout(r, backoffMs * 2 ** (n - 1)));
+      if (stopped) return;
+      n++;
+      rec = await attempt(subDoc, e, `${base}-${n}`, n);
     }
   }
 

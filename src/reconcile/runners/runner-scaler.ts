@@ -1,5 +1,5 @@
 import { objectIdentity, SOURCE_ANNOTATION } from '../../cluster/index.ts';
-import type { ClusterDriver, KubeObject, WatchEventType } from '../../cluster/types.ts';
+import type { KubeObject, WatchEventType } from '../../cluster/types.ts';
 import { API_VERSION } from '../../kinds/index.ts';
 import { sanitize } from '../../errors/index.ts';
 import type { StoredResource, Store, Subscription } from '../../store/types.ts';
@@ -8,7 +8,8 @@ import { loadByPool, poolScale, type PoolLoad } from './queue-depth.ts';
 
 export interface RunnerScalerDeps {
   store: Pick<Store, 'resources' | 'events'>;
-  driver: ClusterDriver;
+  /** Applies a runner Deployment (force, field manager kradle). */
+  driver: { apply(obj: KubeObject): Promise<unknown> };
   status: Pick<StatusWriter, 'setFields'>;
   logger: { warn(obj: object, msg: string): void };
   /** Whether this process may write to the cluster now (it holds the leader lock). */
@@ -20,7 +21,7 @@ export interface RunnerScaler {
   track(objects: readonly KubeObject[]): void;
   /** Runner Deployments get replicas = the pool's desiredReplicas; other objects pass unchanged. */
   adjust(obj: KubeObject): KubeObject;
-  /** A runner Deployment seen live: its ready replicas show in the pool's status. */
+  /** A runner Deployment seen live: its ready replicas show in the pool's status, its spec.replicas is what is applied. */
   observe(type: WatchEventType, obj: KubeObject): void;
   /** Re-reads the Job records (of one namespace, or all) and updates pools' status and Deployments. */
   recompute(namespace?: string): Promise<void>;
@@ -39,7 +40,7 @@ interface Pool {
   load: PoolLoad;
   live: { replicas: number; ready: number };
   desired?: number;
-  /** desiredReplicas last applied to the Deployment by the scaler (undefined: not yet, or it failed). */
+  /** spec.replicas of the Deployment as last seen live or applied (undefined: not yet known). */
   applied?: number;
 }
 
@@ -75,7 +76,7 @@ export function createRunnerScaler(deps: RunnerScalerDeps): RunnerScaler {
     await deps.status.setFields(pool.key, { ...scale });
     if (!pool.deployment || !deps.canApply() || pool.applied === pool.desired) return;
     try {
-      await deps.driver.apply(adjustDeployment(pool, pool.deployment), { force: true });
+      await deps.driver.apply(adjustDeployment(pool, pool.deployment));
       pool.applied = pool.desired;
     } catch (err) {
       deps.logger.warn({ pool: pool.key, err: sanitize(String(err)) }, 'runner scaling failed; retried on the next recompute');
@@ -144,6 +145,8 @@ export function createRunnerScaler(deps: RunnerScalerDeps): RunnerScaler {
     observe(type, obj) {
       const pool = obj.kind === 'Deployment' ? byDeployment.get(objectIdentity(obj)) : undefined;
       if (!pool) return;
+      // spec.replicas has one owner, us: what the server holds is what was last applied.
+      pool.applied = type === 'DELETED' ? undefined : (obj.spec as { replicas?: number } | undefined)?.replicas;
       const st = (type === 'DELETED' ? {} : obj.status ?? {}) as Record<string, unknown>;
       const live = { replicas: num(st.replicas, 0), ready: num(st.readyReplicas, 0) };
       if (live.replicas === pool.live.replicas && live.ready === pool.live.ready) return;

@@ -78,7 +78,8 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
   let waiters: (() => void)[] = [];
   const view: SyncStatusView = { state: 'Idle', leader: false, mode: deps.driver.mode, clusterReachable: true };
   const statusWriter = deps.statusWriter ?? createStatusWriter({ driver: deps.driver, healthOf: deps.healthOf, logger: deps.logger, now });
-  const scaler = createRunnerScaler({ store: deps.store, driver: deps.driver, status: statusWriter, logger: deps.logger, canApply: () => Boolean(lease) && !stopped });
+  const scaler = createRunnerScaler({
+    store: deps.store, driver: { apply: (obj) => drift.applyOwn(obj) }, status: statusWriter, logger: deps.logger, canApply: () => Boolean(lease) && !stopped });
   const drift: DriftWatcher = createDriftWatcher({
     driver: deps.driver, logger: deps.logger, enqueue: (id) => queue.add(`obj:${id}`),
     observe: (type, obj) => {
@@ -116,11 +117,16 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       view.sourceReachable = true;
       view.fetchedRevision = fetched.commit;
       const full = Date.now() - lastFull >= resyncMs;
-      const result = await runSyncPass({ ...deps, now, status: statusWriter, adjust: scaler.adjust }, fetched.commit, { full, apply: Boolean(lease) });
+      if (lease) drift.holdDuringPass();
+      const result = await runSyncPass(
+        { ...deps, now, status: statusWriter, adjust: scaler.adjust, onRendered: (objects) => { if (lease) scaler.track(objects); } },
+        fetched.commit,
+        { full, apply: Boolean(lease) },
+      );
       if (full && lease) lastFull = Date.now();
       record(result);
       if ('state' in result && lease) {
-        scaler.track(result.objects);
+        for (const live of result.live) scaler.observe('MODIFIED', live);
         await scaler.recompute();
       }
       deps.onPass?.(result.outcome, (performance.now() - startedAt) / 1000);
@@ -130,6 +136,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       view.message = sanitize(err instanceof Error ? err.message : String(err));
       throw err;
     } finally {
+      drift.releaseHeld();
       for (const resolve of started) resolve();
     }
   }
@@ -150,7 +157,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
     view.clusterReachable = result.outcome !== 'Failed';
     view.message = result.outcome === 'Succeeded' ? undefined : `${result.run.errors.length} objects failed to apply or prune`;
     deps.onState?.(result.state);
-    if (lease && !stopped) drift.track(result.objects);
+    if (lease && !stopped) drift.track(result.objects, result.live);
   }
 
   const queue: WorkQueue<Key> = createWorkQueue<Key>({

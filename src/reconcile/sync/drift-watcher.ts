@@ -1,13 +1,28 @@
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../../kinds/index.ts';
 import { objectIdentity } from '../../cluster/index.ts';
-import type { ClusterDriver, KubeObject, WatchEventType, WatchHandle } from '../../cluster/types.ts';
+import type { ApplyOutcome, ClusterDriver, KubeObject, WatchEventType, WatchHandle } from '../../cluster/types.ts';
 import { sanitize } from '../../errors/index.ts';
 
 export interface DriftWatcher {
-  /** The objects last applied: watched, and re-applied when changed or deleted by hand. */
-  track(objects: readonly KubeObject[]): void;
+  /**
+   * A sync pass begins: until it ends, events are held rather than repaired, since a repair would apply
+   * the previous revision's object over the pass's (or bring back an object the pass just pruned).
+   */
+  holdDuringPass(): void;
+  /**
+   * The objects last applied: watched, and re-applied when changed or deleted by hand. `live` are the
+   * pass's own writes as the server answered them; a held event of one of them is not drift.
+   */
+  track(objects: readonly KubeObject[], live?: readonly KubeObject[]): void;
+  /** The pass ended (also when it failed): held events are judged against the desired objects now known. */
+  releaseHeld(): void;
   /** Re-applies one tracked object; a no-op when it already matches. */
   repair(identity: string): Promise<void>;
+  /**
+   * A write of ours outside the sync pass (the runner scaler's): the event it causes is not taken for
+   * drift, even when the server streams it before it answers the apply.
+   */
+  applyOwn(obj: KubeObject): Promise<ApplyOutcome>;
   stop(): void;
 }
 
@@ -15,7 +30,7 @@ interface DriftDeps {
   driver: ClusterDriver;
   logger: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   enqueue(identity: string): void;
-  /** Every owned object seen live (watch events, repair answers), for status and scaling. */
+  /** Every owned object seen live (watch events, answers to our writes), for status and scaling. */
   observe?(type: WatchEventType, obj: KubeObject): void;
   /** Last say on an object before it is re-applied: the same hook the sync pass uses. */
   adjust?(obj: KubeObject): KubeObject;
@@ -23,16 +38,37 @@ interface DriftDeps {
 
 const OWNED = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
 
+/** An event to judge later; `undefined` stands for a repair asked for while judgment was held. */
+type Held = Map<string, KubeObject | undefined>;
+
 /**
  * Self-heal: watches every kind Kradle applied (objects labelled managed-by=kradle) and queues a repair
- * when one is modified or deleted. A repair is a forced server-side apply of the desired object, which the
- * server treats as a no-op when nothing drifted, so our own writes never loop.
+ * when one is modified or deleted. A repair is a forced server-side apply of the desired object.
+ *
+ * Our own writes must not read as drift, or each would cost a second apply (and a repair racing a sync
+ * pass would apply the previous revision). Events that arrive while we write an object are held and, once
+ * the server has answered, dropped when they carry the resourceVersion of our write.
  */
 export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
   let desired = new Map<string, KubeObject>();
   const fingerprints = new Map<string, string>();
   const watches = new Map<string, Promise<WatchHandle | undefined>>();
+  /** Per object, our writes in flight and the newest event seen meanwhile. */
+  const writing = new Map<string, { count: number; late?: KubeObject }>();
+  /** Events held while a sync pass runs. */
+  let held: Held | undefined;
   let stopped = false;
+
+  function onEvent(type: WatchEventType, obj: KubeObject): void {
+    deps.observe?.(type, obj);
+    const id = objectIdentity(obj);
+    const changed = remember(id, type === 'DELETED' ? undefined : obj);
+    if (type === 'ADDED' || !changed || !desired.has(id)) return;
+    const w = writing.get(id);
+    if (held) held.set(id, obj);
+    else if (w) w.late = obj;
+    else deps.enqueue(id);
+  }
 
   async function openWatch(apiVersion: string, kind: string, gvk: string): Promise<WatchHandle | undefined> {
     if (!(await deps.driver.servesKind(apiVersion, kind).catch(() => false))) return undefined;
@@ -40,13 +76,7 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
       apiVersion,
       kind,
       { labelSelector: OWNED },
-      (type, obj) => {
-        deps.observe?.(type, obj);
-        const id = objectIdentity(obj);
-        const changed = remember(id, type === 'DELETED' ? undefined : obj);
-        if (type === 'ADDED' || !changed) return;
-        if (desired.has(id)) deps.enqueue(id);
-      },
+      onEvent,
       (err) => deps.logger.warn({ gvk, err: sanitize(String(err)) }, 'watch of owned objects failed; it is re-established by the driver'),
     );
   }
@@ -70,6 +100,45 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
     return !same;
   }
 
+  /** Our write as the server answered it: seen live, and its own event is no drift. */
+  function wrote(id: string, live: KubeObject): void {
+    deps.observe?.('MODIFIED', live);
+    remember(id, live);
+  }
+
+  async function writeOwn(obj: KubeObject): Promise<ApplyOutcome> {
+    const id = objectIdentity(obj);
+    const w = writing.get(id) ?? { count: 0 };
+    w.count++;
+    writing.set(id, w);
+    let live: KubeObject | undefined;
+    try {
+      const outcome = await deps.driver.apply(obj, { force: true });
+      live = outcome.live;
+      if (live) wrote(id, live);
+      return outcome;
+    } finally {
+      if (--w.count === 0) {
+        writing.delete(id);
+        // An event other than our own write is a fresh change to judge (held, when a pass has begun since).
+        if (w.late && w.late.metadata.resourceVersion !== live?.metadata.resourceVersion) {
+          if (held) held.set(id, w.late);
+          else deps.enqueue(id);
+        }
+      }
+    }
+  }
+
+  function judgeHeld(written: ReadonlyMap<string, string | undefined>): void {
+    const events = held;
+    held = undefined;
+    for (const [id, obj] of events ?? []) {
+      if (!desired.has(id)) continue;
+      if (obj && written.has(id) && written.get(id) === obj.metadata.resourceVersion) continue;
+      deps.enqueue(id);
+    }
+  }
+
   /** One watch per kind: the pending open is recorded before any await, so concurrent tracks share it. */
   function ensureWatch(apiVersion: string, kind: string): void {
     const gvk = `${apiVersion}/${kind}`;
@@ -86,28 +155,42 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
   }
 
   return {
-    track(objects) {
+    holdDuringPass() {
+      held ??= new Map();
+    },
+    releaseHeld() {
+      judgeHeld(new Map());
+    },
+    track(objects, live = []) {
       stopped = false;
       desired = new Map(objects.map((o) => [objectIdentity(o), o]));
+      const written = new Map<string, string | undefined>();
+      for (const o of live) {
+        const id = objectIdentity(o);
+        written.set(id, o.metadata.resourceVersion);
+        remember(id, o);
+      }
+      judgeHeld(written);
       const kinds = new Map(objects.map((o) => [`${o.apiVersion}/${o.kind}`, o]));
       for (const o of kinds.values()) ensureWatch(o.apiVersion, o.kind);
     },
     async repair(identity) {
       const found = desired.get(identity);
       if (!found) return;
+      if (held) {
+        held.set(identity, undefined);
+        return;
+      }
       const obj = deps.adjust ? deps.adjust(found) : found;
       // A hand-deleted namespace takes its objects with it: bring it back before what lives in it.
       const ns = obj.metadata.namespace ? desired.get(objectIdentity({ apiVersion: 'v1', kind: 'Namespace', name: obj.metadata.namespace })) : undefined;
       if (ns) await deps.driver.apply(ns, { force: true });
-      const outcome = await deps.driver.apply(obj, { force: true });
-      if (outcome.live) {
-        deps.observe?.('MODIFIED', outcome.live);
-        remember(identity, outcome.live);
-      }
+      const outcome = await writeOwn(obj);
       if (outcome.action === 'created' || outcome.action === 'configured') {
         deps.logger.info({ object: identity, action: outcome.action }, 'drift repaired');
       }
     },
+    applyOwn: writeOwn,
     stop() {
       stopped = true;
       for (const opening of watches.values()) void opening.then((h) => h?.stop());

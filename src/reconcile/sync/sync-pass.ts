@@ -19,13 +19,15 @@ export interface SyncPassDeps {
   now: () => Date;
   /** Writes each custom resource's /status after the pass (only when this process applies). */
   status?: StatusWriter;
+  /** Told the revision's objects before adjust() sees any of them, so adjust() follows this revision, not the last. */
+  onRendered?: (objects: readonly KubeObject[]) => void;
   /** Last say on an object before it is applied (runner Deployments take their replicas from the scaler). */
   adjust?: (obj: KubeObject) => KubeObject;
 }
 
 export type SyncPassResult =
   | { outcome: 'ValidationFailed'; revision: string; run: SyncRun; errors: ErrorDetail[] }
-  | { outcome: SyncRun['outcome']; revision: string; run: SyncRun; state: DesiredState; objects: KubeObject[] };
+  | { outcome: SyncRun['outcome']; revision: string; run: SyncRun; state: DesiredState; objects: KubeObject[]; live: KubeObject[] };
 
 /** The org a source key belongs to, read from the desired state (platform objects have none). */
 function orgLookup(state: DesiredState) {
@@ -61,10 +63,11 @@ export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { fu
   }
   const state = loaded.state;
   const rendered = renderObjects(state, { now: deps.now(), ...(deps.crds ? { crds: deps.crds } : {}) });
+  deps.onRendered?.(rendered);
   const objects = deps.adjust ? rendered.map(deps.adjust) : rendered;
   if (!opts.apply) {
     const finished = await store.syncRuns.finish(run.id, { outcome: 'Succeeded', counts: { resources: state.resources.size, applied: 0 }, errors: [] });
-    return { outcome: 'Succeeded', revision: commit, run: finished, state, objects };
+    return { outcome: 'Succeeded', revision: commit, run: finished, state, objects, live: [] };
   }
   const plan = planObjects(objects, await store.inventory.list(), opts.full);
   const orgOf = orgLookup(state);
@@ -91,5 +94,5 @@ export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { fu
     org: null, type: outcome === 'Succeeded' ? 'SyncSucceeded' : 'SyncFailed', kind: 'SyncRun', name: String(run.id),
     payload: { revision: commit, outcome, counts: finished.counts, errors: errors.slice(0, 50) },
   });
-  return { outcome, revision: commit, run: finished, state, objects };
+  return { outcome, revision: commit, run: finished, state, objects, live: applied.live };
 }
