@@ -4,7 +4,7 @@ import type { Snapshot, SnapshotFile } from '../source/types.ts';
 import type { Candidate } from './classify.ts';
 import { createUnitCache } from './file-unit.ts';
 import { sortErrors, type LoadError } from './errors.ts';
-import { parseRaw, withPositions, type ParsedFile } from './parse.ts';
+import { parseBytes, textOf, withPositions, type ParsedFile } from './parse.ts';
 import { startParsePool } from './parse-pool.ts';
 import { checkRevision } from './semantic.ts';
 import { createDesiredState, sortLike, toDesiredResource } from './state.ts';
@@ -28,7 +28,6 @@ export interface Loader {
 }
 
 const YAML_FILE = /\.ya?ml$/i;
-const decoder = new TextDecoder('utf-8');
 
 /**
  * Parsed files are cached by blob id, so a new revision parses only the blobs it changed; the
@@ -63,7 +62,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     }
     const parsed = pool
       ? await pool.parse(blobs)
-      : { files: blobs.map((b) => withPositions(parseRaw(decoder.decode(b)), () => decoder.decode(b))), onWorkers: 0 };
+      : { files: blobs.map((b) => withPositions(parseBytes(b), () => textOf(b))), onWorkers: 0 };
     unique.forEach((oid, i) => used.set(oid, parsed.files[i]!));
     stats.parsedOnWorkers = parsed.onWorkers;
     stats.parsedFiles = unique.length;

@@ -1,13 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { parseRaw, withPositions, type ParsedFile, type RawParsedFile } from './parse.ts';
+import { parseBytes, textOf, withPositions, type ParsedFile, type RawParsedFile } from './parse.ts';
 import type { ParseReply, ParseRequest } from './parse-worker.ts';
 
 const WORKER_URL = new URL('./parse-worker.mjs', import.meta.url);
 // ~40 ms of parsing: small enough that the main thread answers worker replies promptly.
 const BATCH = 64;
-const decoder = new TextDecoder('utf-8');
 
 export interface ParallelParse {
   files: ParsedFile[];
@@ -93,7 +92,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
     for (const next of [...idle, ...idle]) (idle.delete(next), next());
     try {
       for (let b = opts.mainThread === false ? undefined : batches.shift(); b !== undefined; b = batches.shift()) {
-        for (let i = b; i < Math.min(b + BATCH, files.length); i++) out[i] = parseRaw(decoder.decode(files[i]!));
+        for (let i = b; i < Math.min(b + BATCH, files.length); i++) out[i] = parseBytes(files[i]!);
         await yieldToEvents();
       }
       while (outstanding > 0 || (batches.length > 0 && alive > 0)) await new Promise<void>((resolve) => (wake = resolve));
@@ -102,7 +101,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
     }
     // A file a worker did not finish, or whose parse threw there (null), is parsed here and throws here.
     // Positions, when an error needs them, come from parsing the blob again (kept as bytes, off the JS heap).
-    return { files: Array.from(files, (b, i) => withPositions(out[i] ?? parseRaw(decoder.decode(b)), () => decoder.decode(b))), onWorkers };
+    return { files: Array.from(files, (b, i) => withPositions(out[i] ?? parseBytes(b), () => textOf(b))), onWorkers };
   }
 
   return { parse, close };

@@ -1,6 +1,6 @@
 // A parse worker: YAML bytes in, plain values and document starts out (no Document trees, no positions).
 import { parentPort } from 'node:worker_threads';
-import { parseRaw, type RawParsedFile } from './parse.ts';
+import { parseBytes, type RawParsedFile } from './parse.ts';
 
 /** A batch of files as one transferred buffer: file i is the next `lengths[i]` bytes. */
 export interface ParseRequest {
@@ -15,14 +15,12 @@ export interface ParseReply {
   files: (RawParsedFile | null)[];
 }
 
-const decoder = new TextDecoder('utf-8');
-
 parentPort!.on('message', (req: ParseRequest) => {
   let at = 0;
   const files = req.lengths.map((n) => {
-    const text = decoder.decode(req.bytes.subarray(at, (at += n)));
+    const bytes = req.bytes.subarray(at, (at += n));
     try {
-      return parseRaw(text);
+      return parseBytes(bytes);
     } catch {
       return null;
     }

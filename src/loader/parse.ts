@@ -1,4 +1,4 @@
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import type { ErrorDetail } from '../errors/index.ts';
 
 /** A line and column packed in one number (line * 2^16 + column): a map of them stays small. */
@@ -41,7 +41,88 @@ export function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-const OPTIONS = { uniqueKeys: true, prettyErrors: false } as const;
+// merge: `<<` keys as Kubernetes tooling (go-yaml) reads them; without it `<<: *base` would load as a
+// literal "<<" field, which unknown-field tolerance in specs would let through with its values lost.
+const OPTIONS = { uniqueKeys: true, prettyErrors: false, merge: true } as const;
+
+type Decoded = { text: string } | { error: Omit<ErrorDetail, 'path'> };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A YAML file's text, in the encodings YAML requires a reader to take (YAML 1.2 §5.2): UTF-8, or
+ * UTF-16/UTF-32 told by a byte order mark or by the null bytes around a first ASCII character.
+ * Bytes that are not valid in the encoding are the file's error: decoding them as U+FFFD would
+ * load changed values without a word.
+ */
+export function decodeYaml(bytes: Uint8Array): Decoded {
+  const [a, b, c, d] = [bytes[0], bytes[1], bytes[2], bytes[3]];
+  if (bytes.length >= 4 && ((a === 0 && b === 0 && c === 0xfe && d === 0xff) || (a === 0 && b === 0 && c === 0 && d !== 0))) return utf32(bytes, false);
+  if (bytes.length >= 4 && ((a === 0xff && b === 0xfe && c === 0 && d === 0) || (a !== 0 && b === 0 && c === 0 && d === 0))) return utf32(bytes, true);
+  if (bytes.length >= 2 && ((a === 0xfe && b === 0xff) || (a === 0 && b !== 0))) return utf16(bytes, 'utf-16be');
+  if (bytes.length >= 2 && ((a === 0xff && b === 0xfe) || (a !== 0 && b === 0))) return utf16(bytes, 'utf-16le');
+  try {
+    return { text: utf8.decode(bytes) }; // drops a UTF-8 byte order mark
+  } catch {
+    const at = invalidUtf8At(bytes);
+    return encodingError(utf8.decode(bytes.subarray(0, at)), `the file is not valid UTF-8 (byte 0x${(bytes[at] ?? 0).toString(16).padStart(2, '0')}): save it as UTF-8`);
+  }
+}
+
+function utf16(bytes: Uint8Array, encoding: 'utf-16le' | 'utf-16be'): Decoded {
+  try {
+    return { text: new TextDecoder(encoding, { fatal: true }).decode(bytes) };
+  } catch {
+    return encodingError('', `the file looks ${encoding.toUpperCase()} encoded but is not valid ${encoding.toUpperCase()} (odd length or a broken surrogate pair): save it as UTF-8`);
+  }
+}
+
+function utf32(bytes: Uint8Array, little: boolean): Decoded {
+  if (bytes.length % 4 !== 0) return encodingError('', 'the file looks UTF-32 encoded but its length is not a multiple of 4: save it as UTF-8');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 4) {
+    const cp = view.getUint32(i, little);
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return encodingError(text, `the file looks UTF-32 encoded but holds an invalid code point 0x${cp.toString(16)}: save it as UTF-8`);
+    if (i > 0 || cp !== 0xfeff) text += String.fromCodePoint(cp);
+  }
+  return { text };
+}
+
+/** The error at the end of `before`, the text that decoded before the bad bytes. */
+function encodingError(before: string, message: string): Decoded {
+  const lines = before.split('\n');
+  return { error: { code: 'YAML_SYNTAX', message, line: lines.length, column: lines.at(-1)!.replace(/^\ufeff/, '').length + 1 } };
+}
+
+/** The offset of the first byte that does not begin a well-formed UTF-8 sequence (RFC 3629). */
+function invalidUtf8At(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const [n, lo, hi] = b < 0x80 ? [0, 0, 0] : b >= 0xc2 && b <= 0xdf ? [1, 0x80, 0xbf] : b === 0xe0 ? [2, 0xa0, 0xbf] : b === 0xed ? [2, 0x80, 0x9f]
+      : b >= 0xe1 && b <= 0xef ? [2, 0x80, 0xbf] : b === 0xf0 ? [3, 0x90, 0xbf] : b >= 0xf1 && b <= 0xf3 ? [3, 0x80, 0xbf] : b === 0xf4 ? [3, 0x80, 0x8f] : [-1, 0, 0];
+    if (n < 0 || i + n >= bytes.length + (n === 0 ? 1 : 0)) return i;
+    for (let k = 1; k <= n; k++) {
+      const c = bytes[i + k]!;
+      if (c < (k === 1 ? lo : 0x80) || c > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += n + 1;
+  }
+  return i;
+}
+
+/** Decodes and parses a file's bytes; an encoding problem is the file's only error. */
+export function parseBytes(bytes: Uint8Array): RawParsedFile {
+  const d = decodeYaml(bytes);
+  return 'error' in d ? { docs: [], errors: [d.error] } : parseRaw(d.text);
+}
+
+/** The text whose positions a parse of `bytes` reported (empty when it did not decode, so had no documents). */
+export function textOf(bytes: Uint8Array): string {
+  const d = decodeYaml(bytes);
+  return 'text' in d ? d.text : '';
+}
 
 /** Parses every document of a file; empty documents are skipped, documents with syntax errors dropped. */
 export function parseRaw(text: string): RawParsedFile {
@@ -61,10 +142,24 @@ export function parseRaw(text: string): RawParsedFile {
     } catch (err) {
       // yaml throws (rather than reporting) when aliases expand past maxAliasCount: a "billion laughs" file
       // is that file's error, never the whole revision's crash.
-      out.errors.push({ code: 'YAML_SYNTAX', message: firstLine((err as Error).message), line: start.line, column: start.col });
+      const at = lc.linePos(unresolvedAlias(doc) ?? doc.contents!.range?.[0] ?? 0);
+      out.errors.push({ code: 'YAML_SYNTAX', message: firstLine((err as Error).message), line: at.line, column: at.col });
     }
   });
   return out;
+}
+
+/** Where the first alias without an anchor before it is: anchors do not reach across `---`, a common surprise. */
+function unresolvedAlias(doc: Document.Parsed): number | undefined {
+  let at: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      at = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return at;
 }
 
 /** Documents with errors, and the non-empty ones: `---` with nothing, or only comments, is skipped. */
@@ -110,7 +205,9 @@ function collectAll(text: string): Map<number, Map<string, PackedPos>> {
 }
 
 function firstLine(message: string): string {
-  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const line = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  // The parser and toJS recurse per level: a bare RangeError would not tell the author what to change.
+  return line === 'Maximum call stack size exceeded' ? `the document nests too deeply to load (${line})` : line;
 }
 
 function collectPositions(node: Node, pointer: string, out: Map<string, PackedPos>, lc: LineCounter): void {

@@ -14,16 +14,29 @@ function kindOf(path: string): 'file' | 'dir' | undefined {
  * can be built in one expression at wiring time.
  */
 export function findGitDir(path: string): string {
+  return locateGitDir(path).gitdir;
+}
+
+/**
+ * The git directory (objects and refs) and, for a linked worktree (`git worktree add`), the worktree's
+ * own directory: there its `.git` file points to `.git/worktrees/<name>`, which holds the worktree's
+ * HEAD and a `commondir` file naming the directory with the objects and refs.
+ */
+export function locateGitDir(path: string): { gitdir: string; worktreeDir?: string } {
   const root = resolve(path);
   const dotGit = join(root, '.git');
   const kind = kindOf(dotGit);
-  if (kind === 'dir') return dotGit;
-  if (kind === 'file') {
+  let dir: string | undefined;
+  if (kind === 'dir') dir = dotGit;
+  else if (kind === 'file') {
     const m = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync(dotGit, 'utf8'));
-    if (m) return isAbsolute(m[1]!) ? m[1]! : resolve(root, m[1]!);
-  }
-  if (kindOf(join(root, 'HEAD')) === 'file' && kindOf(join(root, 'objects')) === 'dir') return root;
-  throw new NotFoundError(`no git repository at ${path}`);
+    if (m) dir = isAbsolute(m[1]!) ? m[1]! : resolve(root, m[1]!);
+  } else if (kindOf(join(root, 'HEAD')) === 'file' && kindOf(join(root, 'objects')) === 'dir') dir = root;
+  if (dir === undefined) throw new NotFoundError(`no git repository at ${path}`);
+  const common = join(dir, 'commondir');
+  if (kindOf(common) !== 'file') return { gitdir: dir };
+  const target = readFileSync(common, 'utf8').trim();
+  return { gitdir: isAbsolute(target) ? target : resolve(dir, target), worktreeDir: dir };
 }
 
 /** The branch HEAD names (short form), or 'HEAD' when it is detached. */
@@ -31,4 +44,10 @@ export function headBranchSync(gitdir: string): string {
   const head = readFileSync(join(gitdir, 'HEAD'), 'utf8').trim();
   const m = /^ref:\s*refs\/heads\/(.+)$/.exec(head);
   return m ? m[1]! : 'HEAD';
+}
+
+/** What a linked worktree's HEAD names: its branch, or its commit when detached (the common HEAD is another's). */
+export function worktreeHeadSync(worktreeDir: string): string {
+  const branch = headBranchSync(worktreeDir);
+  return branch !== 'HEAD' ? branch : readFileSync(join(worktreeDir, 'HEAD'), 'utf8').trim();
 }

@@ -1,5 +1,5 @@
 import { diffTrees } from './changed-paths.ts';
-import { findGitDir, headBranchSync } from './git-dir.ts';
+import { headBranchSync, locateGitDir, worktreeHeadSync } from './git-dir.ts';
 import { type GitContext, readBlobById, subtreeOid } from './objects.ts';
 import { isYamlPath, normalizeDir } from './paths.ts';
 import { resolveRev } from './resolve.ts';
@@ -33,10 +33,10 @@ export interface GitSource extends ConfigSource {
  * The reading half shared by local and remote sources: everything but fetch. `ensure` lets a
  * remote source fetch missing history before a commit is read.
  */
-export function createReader(ctx: GitContext, path: string, ensure: (commit: string) => Promise<void> = async () => {}) {
+export function createReader(ctx: GitContext, path: string, ensure: (commit: string) => Promise<void> = async () => {}, head?: () => string) {
   return {
     path,
-    resolve: (rev: string) => resolveRev(ctx, rev),
+    resolve: (rev: string) => resolveRev(ctx, rev, head?.()),
     async snapshot(commit: string, dir?: string): Promise<Snapshot> {
       await ensure(commit);
       return snapshotCommit(ctx, commit, dir ?? path);
@@ -54,9 +54,12 @@ export function createReader(ctx: GitContext, path: string, ensure: (commit: str
 
 /** A local repository, read in place through its git directory (isomorphic-git has no local transport). */
 export function createLocalSource(opts: GitSourceOptions): GitSource {
-  const ctx: GitContext = { gitdir: findGitDir(opts.url), cache: opts.cache ?? {} };
-  const reader = createReader(ctx, normalizeDir(opts.path));
-  const ref = opts.ref ?? headBranchSync(ctx.gitdir);
+  const { gitdir, worktreeDir } = locateGitDir(opts.url);
+  const ctx: GitContext = { gitdir, cache: opts.cache ?? {} };
+  // A linked worktree has a HEAD of its own; the one in the common git directory is another checkout's.
+  const head = worktreeDir === undefined ? undefined : () => worktreeHeadSync(worktreeDir);
+  const reader = createReader(ctx, normalizeDir(opts.path), undefined, head);
+  const ref = opts.ref ?? head?.() ?? headBranchSync(ctx.gitdir);
   let last: string | undefined;
   return {
     ...reader,

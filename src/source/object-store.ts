@@ -1,12 +1,15 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
+import { KradleError } from '../errors/index.ts';
+import { corruptObjectError } from './objects.ts';
 import { openPack, type PackFile, type RawObject } from './pack-file.ts';
 
 /**
  * Read-only access to the objects of a git directory, for the snapshot's hot path (thousands of
  * reads). It knows loose objects and version-2 packs; anything else reads as undefined so the
- * caller falls back to isomorphic-git (which also owns the errors).
+ * caller falls back to isomorphic-git (which also owns the errors). A packed object whose bytes do
+ * not decode is a REPO_CORRUPT error naming it.
  */
 export interface ObjectStore {
   /** Lists the pack directory again: call once per snapshot, packs come and go with fetch and gc. */
@@ -19,8 +22,16 @@ export function createObjectStore(gitdir: string): ObjectStore {
   let packs = new Map<string, PackFile | undefined>();
 
   const fromPacks = (oid: string): RawObject | undefined => {
-    for (const p of packs.values()) {
-      const hit = p?.read(oid, fromPacks);
+    for (const [name, p] of packs) {
+      let hit: RawObject | undefined;
+      try {
+        hit = p?.read(oid, fromPacks);
+      } catch (err) {
+        if (err instanceof KradleError) throw err; // a REF_DELTA base in another pack, already named
+        // The index lists the object but its bytes do not decode (a damaged or truncated pack, a delta
+        // that does not apply): without the object's id the error would name nothing to repair.
+        throw corruptObjectError('object', oid, err, ` (pack ${name.replace(/\.idx$/, '.pack')})`);
+      }
       if (hit) return hit;
     }
     return undefined;
@@ -37,6 +48,8 @@ export function createObjectStore(gitdir: string): ObjectStore {
     const nul = raw.indexOf(0, space);
     const type = raw.toString('latin1', 0, space);
     if (type !== 'blob' && type !== 'tree' && type !== 'commit' && type !== 'tag') return undefined;
+    // A length that disagrees with the header is a damaged object: isomorphic-git's hash check reports it.
+    if (Number(raw.toString('latin1', space + 1, nul)) !== raw.length - nul - 1) return undefined;
     return { type, data: raw.subarray(nul + 1) };
   }
 

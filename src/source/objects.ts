@@ -31,10 +31,19 @@ export async function readTreeEntries(ctx: GitContext, oid: string): Promise<{ o
  * A missing object (a shallow clone not deepened, a pruned repo) or a corrupt one (a bad zlib stream,
  * a truncated pack): either way the revision cannot be read, and the message says which object and why.
  */
-function objectError(what: string, oid: string, err: unknown): KradleError {
+export function objectError(what: string, oid: string, err: unknown): KradleError {
+  if (err instanceof KradleError) return err;
   if ((err as { code?: unknown })?.code === 'NotFoundError') return new NotFoundError(`${what} ${oid} not found in the config repository`, { cause: err });
-  const why = err instanceof Error ? err.message : String(err);
-  return new KradleError(`${what} ${oid} in the config repository cannot be read (corrupt or truncated object: ${why}); run git fsck on it`, {
+  return corruptObjectError(what, oid, err);
+}
+
+export function corruptObjectError(what: string, oid: string, err: unknown, where = ''): KradleError {
+  // isomorphic-git wraps the real reason in several lines asking to report a bug: keep only the reason.
+  const data = (err as { code?: unknown; data?: { message?: unknown } })?.data;
+  const why = (err as { code?: unknown })?.code === 'InternalError' && typeof data?.message === 'string'
+    ? data.message
+    : err instanceof Error ? err.message : String(err);
+  return new KradleError(`${what} ${oid}${where} in the config repository cannot be read (corrupt or truncated object: ${why}); run git fsck on it`, {
     code: 'REPO_CORRUPT', status: 500, reason: 'RepositoryCorrupt', disposition: 'stalled', cause: err,
   });
 }

@@ -1,18 +1,34 @@
 import fs from 'node:fs';
+import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { NotFoundError } from '../errors/index.ts';
-import type { GitContext } from './objects.ts';
+import { headBranchSync } from './git-dir.ts';
+import { objectError, type GitContext } from './objects.ts';
 
 const HEX = /^[0-9a-f]{4,40}$/i;
+// `~N` and `^N` suffixes of git's revision syntax; a ref name may contain neither character.
+const SUFFIXES = /^(.+?)((?:[~^]\d*)+)$/;
 
-/** Peels an object id (commit or annotated tag) to a commit id, or undefined when it is neither. */
-export async function peelToCommit(ctx: GitContext, oid: string): Promise<string | undefined> {
+/** What an object id peels to: a commit, an object that is not one, or nothing (absent from the repository). */
+type Peeled = { commit: string } | { type: string } | { missing: true };
+
+async function peel(ctx: GitContext, oid: string): Promise<Peeled> {
   try {
     const { oid: commit } = await git.readCommit({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache });
-    return commit;
-  } catch {
-    return undefined;
+    return { commit };
+  } catch (err) {
+    const e = err as { code?: string; data?: { actual?: string } };
+    if (e.code === 'NotFoundError') return { missing: true };
+    if (e.code === 'ObjectTypeError') return { type: e.data?.actual ?? 'non-commit object' };
+    // Anything else is a damaged object: reporting it as "revision not found" would hide it.
+    throw objectError('commit', oid, err);
   }
+}
+
+/** Peels an object id (commit or annotated tag) to a commit id, or undefined when it is neither or absent. */
+export async function peelToCommit(ctx: GitContext, oid: string): Promise<string | undefined> {
+  const p = await peel(ctx, oid);
+  return 'commit' in p ? p.commit : undefined;
 }
 
 async function refOid(ctx: GitContext, ref: string): Promise<string | undefined> {
@@ -36,22 +52,95 @@ async function expandShort(ctx: GitContext, rev: string): Promise<string | undef
   }
 }
 
+function notFound(rev: string, why: string): NotFoundError {
+  return new NotFoundError(`revision ${JSON.stringify(rev)} ${why}`, {
+    details: [{ code: 'REVISION_NOT_FOUND', message: `unknown revision ${rev}`, field: 'ref' }],
+  });
+}
+
+/** Why a name that resolves to nothing usable does: said plainly, since "not found" misleads for an existing branch. */
+async function unusable(ctx: GitContext, name: string, oid: string, p: Peeled): Promise<string> {
+  if ('type' in p) return `names a ${p.type} (${oid}), not a commit`;
+  const shallow = fs.existsSync(join(ctx.gitdir, 'shallow'));
+  const alternates = fs.existsSync(join(ctx.gitdir, 'objects', 'info', 'alternates'));
+  const hint = shallow
+    ? ': the repository is a shallow clone and this commit is outside its history (fetch more with git fetch --deepen or --unshallow)'
+    : alternates
+      ? ': the repository borrows objects through objects/info/alternates, which Kradle does not read (clone it without --shared/--reference, or run git repack -a -d)'
+      : '';
+  return name === oid ? `not found: commit ${oid} is not in the config repository${hint}` : `points to commit ${oid}, which is not in the config repository${hint}`;
+}
+
+/** When nothing matched: an unborn branch (a repository without commits) and the branches there are. */
+async function nothingMatched(ctx: GitContext, rev: string, head: string | undefined): Promise<string> {
+  const branches = await git.listBranches({ fs, gitdir: ctx.gitdir }).catch(() => [] as string[]);
+  let headBranch = head;
+  try {
+    headBranch ??= headBranchSync(ctx.gitdir);
+  } catch {
+    // no readable HEAD: nothing to say about it
+  }
+  // Only plain ref names: a revision may come from an API request, and `..` would read outside the repo.
+  const safe = /^[A-Za-z0-9._/-]+$/.test(rev) && !rev.split('/').some((p) => p === '' || p === '.' || p === '..');
+  for (const ref of safe ? [`refs/heads/${rev}`, `refs/tags/${rev}`, rev] : []) {
+    const file = join(ctx.gitdir, ref);
+    if (ref.startsWith('refs/') && fs.statSync(file, { throwIfNoEntry: false })?.isFile()) {
+      const text = fs.readFileSync(file, 'utf8').trim().slice(0, 60);
+      return `cannot be read: ${ref} holds ${JSON.stringify(text)}, which leads to no commit (a damaged or dangling ref; run git fsck)`;
+    }
+  }
+  if (branches.length === 0) return 'not found: the config repository has no commits yet';
+  const list = branches.slice(0, 10).join(', ') + (branches.length > 10 ? ', ...' : '');
+  if ((rev === 'HEAD' || rev === headBranch) && headBranch !== 'HEAD') {
+    return `not found: HEAD names branch ${headBranch}, which has no commits yet (branches: ${list})`;
+  }
+  return 'not found in the config repository (not a branch, tag or commit id)';
+}
+
+/** Applies `~N` (N-th first-parent ancestor) and `^N` (N-th parent; ^0 the commit itself) to a commit. */
+async function walkSuffixes(ctx: GitContext, rev: string, commit: string, suffixes: string): Promise<string> {
+  let at = commit;
+  for (const [, op, digits] of suffixes.matchAll(/([~^])(\d*)/g)) {
+    const n = digits === '' ? 1 : Number(digits);
+    const steps = op === '~' ? n : n === 0 ? 0 : 1;
+    const parentIndex = op === '~' ? 0 : n - 1;
+    for (let i = 0; i < steps; i++) {
+      let parents: string[];
+      try {
+        ({ commit: { parent: parents } } = await git.readCommit({ fs, gitdir: ctx.gitdir, oid: at, cache: ctx.cache }));
+      } catch (err) {
+        throw objectError('commit', at, err);
+      }
+      const next = parents[parentIndex];
+      if (next === undefined) throw notFound(rev, `not found: commit ${at} has no ${parentIndex === 0 ? 'parent' : `parent ${parentIndex + 1}`}`);
+      const p = await peel(ctx, next);
+      if (!('commit' in p)) throw notFound(rev, await unusable(ctx, next, next, p));
+      at = p.commit;
+    }
+  }
+  return at;
+}
+
 /**
  * Resolves a branch, tag (lightweight or annotated), full ref name, HEAD, or a full or short commit
- * id to a full commit id. Names win over hex-looking ids, as in git.
+ * id to a full commit id, optionally followed by `~N`/`^N`. Names win over hex-looking ids, as in
+ * git. `head` is what HEAD stands for when it is not the git directory's own (a linked worktree).
  */
-export async function resolveRev(ctx: GitContext, rev: string): Promise<string> {
+export async function resolveRev(ctx: GitContext, rev: string, head?: string): Promise<string> {
+  const m = SUFFIXES.exec(rev);
+  if (m) return walkSuffixes(ctx, rev, await resolveRev(ctx, m[1]!, head), m[2]!);
+  const name = rev === 'HEAD' && head !== undefined ? head : rev;
   const candidates = [
-    () => refOid(ctx, rev),
-    () => expandShort(ctx, rev),
+    () => refOid(ctx, name),
+    () => expandShort(ctx, name),
   ];
+  let why: string | undefined;
   for (const find of candidates) {
     const oid = await find();
     if (oid === undefined) continue;
-    const commit = await peelToCommit(ctx, oid);
-    if (commit !== undefined) return commit;
+    const p = await peel(ctx, oid);
+    if ('commit' in p) return p.commit;
+    why ??= await unusable(ctx, name, oid, p);
   }
-  throw new NotFoundError(`revision ${JSON.stringify(rev)} not found in the config repository (not a branch, tag or commit id)`, {
-    details: [{ code: 'REVISION_NOT_FOUND', message: `unknown revision ${rev}`, field: 'ref' }],
-  });
+  throw notFound(rev, why ?? (await nothingMatched(ctx, rev, head)));
 }

@@ -4,8 +4,8 @@ import { parseArgs } from 'node:util';
 import { RENDERED_FILE, renderManifests, renderObjects } from '../../cluster/index.ts';
 import { formatDetail } from '../../errors/index.ts';
 import { createLoader } from '../../loader/index.ts';
-import { createGitSource } from '../../source/index.ts';
 import type { Command } from '../main.ts';
+import { openSource, snapshotAt } from '../open-source.ts';
 
 const USAGE = 'usage: kradle render [--repo PATH|URL] [--rev REV] [--path DIR] [--now ISO-TIME] --out DIR';
 
@@ -46,10 +46,12 @@ export const command: Command = {
       console.error(USAGE);
       return 2;
     }
-    const source = createGitSource({ url: opts.repo!, ...(opts.path ? { path: opts.path } : {}) });
-    const fetched = await source.fetch();
-    const commit = opts.rev ? await source.resolve(opts.rev) : fetched.commit;
-    const result = await createLoader().load(await source.snapshot(commit));
+    // As validate does: --rev alone decides what is read, so a HEAD branch without commits (a bare
+    // mirror whose HEAD names master) does not stop rendering another revision.
+    const source = await openSource({ repo: opts.repo, path: opts.path });
+    const snapshot = await snapshotAt(source, opts.rev, opts.path);
+    const commit = snapshot.revision;
+    const result = await createLoader().load(snapshot);
     if (!result.ok) {
       console.error(`kradle render: revision ${commit} is invalid (${result.errors.length} errors); nothing written`);
       for (const e of result.errors) console.error(`  ${formatDetail(e)}`);

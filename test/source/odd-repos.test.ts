@@ -1,0 +1,210 @@
+// Repositories and documents shaped the way real ones are and tidy fixtures are not: linked worktrees,
+// borrowed objects, shallow clones, damaged objects and refs, unborn branches, foreign encodings.
+import test from 'ava';
+import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { command as render } from '../../src/cli/commands/render.ts';
+import { formatCliError } from '../../src/cli/output.ts';
+import { NotFoundError } from '../../src/errors/index.ts';
+import { createLoader, type LoadResult } from '../../src/loader/index.ts';
+import { createGitSource } from '../../src/source/index.ts';
+import { createTestRepo, runGit, tempDir, type TestRepo } from '../support/git-repo.ts';
+
+const ORG = 'apiVersion: kradle.a5c.ai/v1alpha1\nkind: Organization\nmetadata:\n  name: acme\nspec:\n  displayName: Acme\n  namespaceName: kradle-org-acme\n';
+const team = (name: string, displayName = name) =>
+  `apiVersion: kradle.a5c.ai/v1alpha1\nkind: Team\nmetadata:\n  name: ${name}\nspec:\n  organizationRef: acme\n  displayName: ${displayName}\n`;
+
+function seeded(t: { teardown(fn: () => void): void }, files: Record<string, string> = {}): { repo: TestRepo; first: string } {
+  const repo = createTestRepo();
+  t.teardown(() => repo.remove());
+  const first = repo.commit({ 'orgs/acme/organization.yaml': ORG, 'orgs/acme/teams/core.yaml': team('core'), ...files }, 'seed');
+  return { repo, first };
+}
+
+function scratch(t: { teardown(fn: () => void): void }): string {
+  const dir = tempDir('kradle-odd-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function loadAt(url: string, rev?: string): Promise<LoadResult> {
+  const source = createGitSource({ url });
+  return createLoader().load(await source.snapshot(await source.resolve(rev ?? source.ref)));
+}
+
+const codeOf = (err: unknown) => (err as { code?: string } | undefined)?.code;
+
+test('a linked worktree (git worktree add) is read through its common git directory, HEAD being its own', async (t) => {
+  const { repo, first } = seeded(t);
+  const wt = join(scratch(t), 'wt');
+  repo.git('worktree', 'add', '-q', '-b', 'feature/x', wt);
+  writeFileSync(join(wt, 'orgs/acme/teams/extra.yaml'), team('extra'));
+  runGit(wt, ['add', '-A']);
+  runGit(wt, ['commit', '-q', '-m', 'in the worktree']);
+  const second = runGit(wt, ['rev-parse', 'HEAD']);
+  const source = createGitSource({ url: wt });
+  t.is(source.ref, 'feature/x');
+  t.is((await source.fetch()).commit, second);
+  t.is(await source.resolve('HEAD'), second, 'HEAD is the worktree\'s, not the main checkout\'s');
+  t.is(await source.resolve('main'), first);
+  const loaded = await loadAt(wt);
+  t.true(loaded.ok && loaded.state.get('Team', 'acme', 'extra') !== undefined);
+  runGit(wt, ['checkout', '-q', '--detach', first]);
+  t.is(await createGitSource({ url: wt }).resolve('HEAD'), first, 'a detached worktree HEAD is its commit');
+});
+
+test('git revision suffixes: main~1, HEAD^, tag^0', async (t) => {
+  const { repo, first } = seeded(t);
+  const second = repo.commit({ 'orgs/acme/teams/b.yaml': team('b') });
+  repo.tag('v2', { annotated: true });
+  const source = createGitSource({ url: repo.dir });
+  t.is(await source.resolve('main~1'), first);
+  t.is(await source.resolve('HEAD^'), first);
+  t.is(await source.resolve('v2^0'), second);
+  t.is(await source.resolve(`${second.slice(0, 8)}~`), first);
+  const err = await t.throwsAsync(source.resolve('main~5'), { instanceOf: NotFoundError });
+  t.regex(err!.message, /main~5.*has no parent/);
+});
+
+test('a damaged commit object is REPO_CORRUPT naming it, not "revision not found"', async (t) => {
+  const { repo, first } = seeded(t);
+  const file = join(repo.dir, '.git/objects', first.slice(0, 2), first.slice(2));
+  chmodSync(file, 0o644);
+  writeFileSync(file, readFileSync(file).subarray(0, 10));
+  const err = await t.throwsAsync(createGitSource({ url: repo.dir }).resolve('main'));
+  t.is(codeOf(err), 'REPO_CORRUPT');
+  t.true(err!.message.includes(first), err!.message);
+  t.notRegex(err!.message, /please report|isomorphic-git/, 'the library\'s bug-report boilerplate is dropped');
+  t.regex(formatCliError(err), /^kradle: REPO_CORRUPT: commit /, 'the CLI line leads with the code');
+});
+
+test('a damaged packed blob is REPO_CORRUPT naming the object and its pack, not a bare zlib error', async (t) => {
+  const { repo, first } = seeded(t);
+  repo.git('gc', '-q', '--aggressive', '--prune=now');
+  const oid = repo.git('rev-parse', `${first}:orgs/acme/teams/core.yaml`);
+  const packDir = join(repo.dir, '.git/objects/pack');
+  const idx = readdirSync(packDir).find((n) => n.endsWith('.idx'))!;
+  // verify-pack: `<oid> <type> <size> <size-in-pack> <offset>`; the blob is small, so its header is 2 bytes.
+  const line = repo.git('verify-pack', '-v', join(packDir, idx)).split('\n').find((l) => l.startsWith(oid))!;
+  const offset = Number(line.trim().split(/\s+/)[4]);
+  const packPath = join(packDir, idx.replace(/\.idx$/, '.pack'));
+  chmodSync(packPath, 0o644);
+  const pack = readFileSync(packPath);
+  for (let i = offset + 4; i < offset + 12; i++) pack[i] ^= 0xff;
+  writeFileSync(packPath, pack);
+  const snapshot = await createGitSource({ url: repo.dir }).snapshot(first);
+  const err = await t.throwsAsync(snapshot.readBlob(oid));
+  t.is(codeOf(err), 'REPO_CORRUPT');
+  t.true(err!.message.includes(oid) && err!.message.includes(idx.replace(/\.idx$/, '.pack')), err!.message);
+});
+
+test('a ref file holding garbage says so instead of "not a branch"', async (t) => {
+  const { repo } = seeded(t);
+  writeFileSync(join(repo.dir, '.git/refs/heads/broken'), 'garbage\n');
+  const err = await t.throwsAsync(createGitSource({ url: repo.dir }).resolve('broken'), { instanceOf: NotFoundError });
+  t.regex(err!.message, /refs\/heads\/broken holds "garbage".*damaged/);
+  // A path out of the git directory is never read into a message.
+  const outside = await t.throwsAsync(createGitSource({ url: repo.dir }).resolve('refs/../../../etc/hostname'), { instanceOf: NotFoundError });
+  t.notRegex(outside!.message, /holds/);
+});
+
+test('a repository without commits, and a HEAD branch without commits next to one with them, say so', async (t) => {
+  const empty = createTestRepo();
+  t.teardown(() => empty.remove());
+  const none = await t.throwsAsync(createGitSource({ url: empty.dir }).fetch(), { instanceOf: NotFoundError });
+  t.regex(none!.message, /has no commits yet/);
+  const { repo } = seeded(t);
+  const bare = join(scratch(t), 'mirror.git');
+  runGit(repo.dir, ['clone', '-q', '--bare', repo.dir, bare]);
+  runGit(bare, ['symbolic-ref', 'HEAD', 'refs/heads/master']);
+  const unborn = await t.throwsAsync(createGitSource({ url: bare }).fetch(), { instanceOf: NotFoundError });
+  t.regex(unborn!.message, /HEAD names branch master, which has no commits yet \(branches: main\)/);
+});
+
+test('kradle render --rev renders that revision even when the HEAD branch has no commits', async (t) => {
+  const { repo } = seeded(t);
+  const bare = join(scratch(t), 'mirror.git');
+  runGit(repo.dir, ['clone', '-q', '--bare', repo.dir, bare]);
+  runGit(bare, ['symbolic-ref', 'HEAD', 'refs/heads/master']);
+  const out = join(scratch(t), 'out');
+  const log = console.log;
+  console.log = () => {};
+  try {
+    t.is(await render.run(['--repo', bare, '--rev', 'main', '--out', out]), 0);
+  } finally {
+    console.log = log;
+  }
+  t.true(readdirSync(out).some((f) => f.includes('team-kradle-org-acme-core')));
+});
+
+test('a commit outside a shallow clone, and objects borrowed through alternates, are named as such', async (t) => {
+  const { repo, first } = seeded(t);
+  repo.commit({ 'orgs/acme/teams/b.yaml': team('b') });
+  const dir = scratch(t);
+  runGit(dir, ['clone', '-q', '--depth', '1', `file://${repo.dir}`, 'shallow']);
+  const shallow = createGitSource({ url: join(dir, 'shallow') });
+  t.true((await loadAt(join(dir, 'shallow'))).ok, 'the tip of a shallow clone loads');
+  for (const rev of [first, 'HEAD~1']) {
+    const err = await t.throwsAsync(shallow.resolve(rev), { instanceOf: NotFoundError });
+    t.regex(err!.message, new RegExp(`commit ${first} is not in the config repository: the repository is a shallow clone`));
+  }
+  runGit(dir, ['clone', '-q', '--shared', repo.dir, 'shared']);
+  const err = await t.throwsAsync(createGitSource({ url: join(dir, 'shared') }).resolve('main'), { instanceOf: NotFoundError });
+  t.regex(err!.message, /points to commit [0-9a-f]{40}, which is not in the config repository: .*objects\/info\/alternates/);
+});
+
+test('a tag of a tree is "not a commit", not "not found"', async (t) => {
+  const { repo } = seeded(t);
+  repo.git('tag', 'treetag', 'HEAD^{tree}');
+  const err = await t.throwsAsync(createGitSource({ url: repo.dir }).resolve('treetag'), { instanceOf: NotFoundError });
+  t.regex(err!.message, /names a tree .*not a commit/);
+});
+
+test('UTF-16 files (with or without a byte order mark) and UTF-8 with a BOM and CRLF load', async (t) => {
+  const utf16le = Buffer.from(`\ufeff${team('le', 'Café')}`, 'utf16le');
+  const utf16be = Buffer.from(team('be', 'Café'), 'utf16le').swap16();
+  const { repo } = seeded(t);
+  repo.write({ 'orgs/acme/teams/bom.yaml': `\ufeff${team('bom').replace(/\n/g, '\r\n')}` });
+  writeFileSync(join(repo.dir, 'orgs/acme/teams/le.yaml'), utf16le);
+  writeFileSync(join(repo.dir, 'orgs/acme/teams/be.yaml'), utf16be);
+  repo.commit({});
+  const r = await loadAt(repo.dir);
+  if (!r.ok) return t.fail(JSON.stringify(r.errors));
+  t.is(r.state.get('Team', 'acme', 'le')?.object.spec.displayName, 'Café');
+  t.is(r.state.get('Team', 'acme', 'be')?.object.spec.displayName, 'Café');
+  t.is(r.state.get('Team', 'acme', 'bom')?.object.spec.displayName, 'bom');
+});
+
+test('bytes that are not UTF-8 are a YAML_SYNTAX error at their line and column, not silently replaced', async (t) => {
+  const { repo } = seeded(t);
+  writeFileSync(join(repo.dir, 'orgs/acme/teams/latin1.yaml'), Buffer.from(team('latin', 'Café'), 'latin1'));
+  repo.commit({});
+  const r = await loadAt(repo.dir);
+  t.false(r.ok);
+  if (r.ok) return;
+  t.deepEqual(r.errors.map((e) => `${e.path}:${e.line}:${e.column}: ${e.code}`), ['orgs/acme/teams/latin1.yaml:7:19: YAML_SYNTAX']);
+  t.regex(r.errors[0]!.message, /not valid UTF-8 \(byte 0xe9\)/);
+});
+
+test('merge keys (<<) are merged as Kubernetes tooling reads them, not kept as a "<<" field', async (t) => {
+  const { repo } = seeded(t);
+  repo.commit({
+    'orgs/acme/teams/merged.yaml':
+      'apiVersion: kradle.a5c.ai/v1alpha1\nkind: Team\nmetadata:\n  name: merged\nspec:\n  x-defaults: &d\n    organizationRef: acme\n    displayName: From defaults\n    description: inherited\n  <<: *d\n  displayName: Own\n',
+  });
+  const r = await loadAt(repo.dir);
+  if (!r.ok) return t.fail(JSON.stringify(r.errors));
+  const spec = r.state.get('Team', 'acme', 'merged')!.object.spec;
+  t.is(spec.displayName, 'Own');
+  t.is(spec.description, 'inherited');
+  t.false('<<' in spec);
+});
+
+test('an alias to an anchor of another document is reported at the alias', async (t) => {
+  const { repo } = seeded(t);
+  repo.commit({ 'orgs/acme/teams/two.yaml': `${team('one').replace('spec:', 'spec: &s')}---\n${team('two').replace(/spec:\n[\s\S]*$/, 'spec: *s\n')}` });
+  const r = await loadAt(repo.dir);
+  t.false(r.ok);
+  if (r.ok) return;
+  t.deepEqual(r.errors.map((e) => `${e.path}:${e.line}:${e.column}: ${e.code}`), ['orgs/acme/teams/two.yaml:13:7: YAML_SYNTAX']);
+});
