@@ -35,6 +35,8 @@ export interface ServerOptions {
   gitWebhookSecret?: string;
   pollIntervalMs?: number;
   resyncIntervalMs?: number;
+  /** Sync a config repo that declares nothing, pruning everything applied (refused by default). */
+  allowEmpty?: boolean;
   /** How often a follower checks whether it became leader (then starts webhooks and Job watches); 2 s by default. */
   leaderCheckMs?: number;
   /** Base URL agent Jobs call back to; default the server's own URL. */
@@ -98,6 +100,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     logger,
     pollIntervalMs: opts.pollIntervalMs,
     resyncIntervalMs: opts.resyncIntervalMs,
+    allowEmpty: opts.allowEmpty,
     onState: (s) => onState(s),
     onPass: (outcome, seconds) => metrics?.recordSync(outcome, seconds),
     onFetch: (outcome) => metrics?.recordGitFetch(outcome),

@@ -151,6 +151,33 @@ test.serial("a pass's own writes are not drift: an updated object is applied onc
   await sync.stop();
 });
 
+test.serial('a revision that declares nothing prunes nothing unless allowEmpty is set', async (t) => {
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  const docs = orgDocs('iota');
+  const good = repo.commit(docs, 'add iota');
+  const sync = track(t, createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(server), crds: CRDS }));
+  await sync.start();
+  await sync.trigger('test');
+  // As a mistyped path or a bad merge would: every document gone at once.
+  const empty = repo.commit(Object.fromEntries(Object.keys(docs).map((path) => [path, null])), 'remove everything');
+  await sync.trigger('test');
+  t.is(sync.status().lastOutcome, 'ValidationFailed');
+  t.is(sync.status().lastAttemptedRevision, empty);
+  t.is(sync.status().syncedRevision, good, 'the last good revision stays applied');
+  t.deepEqual(sync.lastError().map((e) => e.code), ['EMPTY_REVISION']);
+  t.truthy(server.object(ns('iota')), 'nothing pruned');
+  t.truthy(server.object(team('iota')));
+  await sync.stop();
+
+  const allowing = track(t, createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(server), crds: CRDS, allowEmpty: true }));
+  await allowing.start();
+  await allowing.trigger('test');
+  t.is(allowing.status().lastOutcome, 'Succeeded');
+  t.is(server.object(team('iota')), undefined, 'asked for: the empty revision prunes');
+  await allowing.stop();
+});
+
 test.serial('API server errors: the sync backs off and converges', async (t) => {
   const store = await pglite!.store();
   const repo = createTestRepo();

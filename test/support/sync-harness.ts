@@ -60,6 +60,7 @@ export function createTestSync(opts: {
   driver: ClusterDriver;
   crds: KubeObject[];
   resyncIntervalMs?: number;
+  allowEmpty?: boolean;
 }): SyncController {
   const loader = createLoader();
   return createSyncController({
@@ -72,6 +73,7 @@ export function createTestSync(opts: {
     crds: opts.crds,
     pollIntervalMs: 3_600_000,
     resyncIntervalMs: opts.resyncIntervalMs ?? 3_600_000,
+    allowEmpty: opts.allowEmpty,
   });
 }
 

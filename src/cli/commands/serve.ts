@@ -7,7 +7,7 @@ const FIXTURE_REPO = fileURLToPath(new URL('../../../fixtures/config-repo', impo
 
 const USAGE = `usage: kradle serve [--repo PATH|URL] [--ref REF] [--path DIR] [--watch] [--port 3080] [--host 127.0.0.1]
                     [--database-url URL] [--data-dir DIR] [--state-dir DIR] [--kubeconfig FILE]
-                    [--poll-interval SECONDS] [--public-url URL]
+                    [--poll-interval SECONDS] [--public-url URL] [--allow-empty]
 environment: KRADLE_REPO, DATABASE_URL, KRADLE_DATA_DIR, KUBECONFIG, KRADLE_GIT_TOKEN (bearer token for a remote
              config repo), KRADLE_WEBHOOK_SECRET (HMAC secret of POST /api/webhooks/git), PORT, KRADLE_HOST`;
 
@@ -30,7 +30,8 @@ export const command: Command = {
           repo: { type: 'string' }, ref: { type: 'string' }, path: { type: 'string' }, watch: { type: 'boolean' },
           port: { type: 'string' }, host: { type: 'string' }, 'database-url': { type: 'string' }, 'data-dir': { type: 'string' },
           'state-dir': { type: 'string' }, kubeconfig: { type: 'string' }, 'poll-interval': { type: 'string' },
-          'resync-interval': { type: 'string' }, 'public-url': { type: 'string' }, help: { type: 'boolean' },
+          'resync-interval': { type: 'string' }, 'public-url': { type: 'string' }, 'allow-empty': { type: 'boolean' },
+          help: { type: 'boolean' },
         },
       }));
     } catch (err) {
@@ -64,6 +65,7 @@ export const command: Command = {
       pollIntervalMs: seconds(values['poll-interval'], 'poll-interval'),
       resyncIntervalMs: seconds(values['resync-interval'], 'resync-interval'),
       publicUrl: values['public-url'],
+      allowEmpty: values['allow-empty'],
     });
     await new Promise<void>((done) => {
       const stop = () => {

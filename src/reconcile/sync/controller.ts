@@ -27,6 +27,8 @@ export interface SyncControllerDeps {
   now?: () => Date;
   /** Writes custom resources' /status; one is created when not given (pass one to share it with other domains). */
   statusWriter?: StatusWriter;
+  /** Sync a revision that declares nothing even when that prunes every applied object (default false). */
+  allowEmpty?: boolean;
   /** How often the source is fetched (default 60 s, with 10% jitter). */
   pollIntervalMs?: number;
   /** How often everything is re-applied whatever the inventory says (default 10 min). */

@@ -17,6 +17,8 @@ export interface SyncPassDeps {
   healthOf: HealthOf;
   crds?: KubeObject[];
   now: () => Date;
+  /** Sync a revision that declares nothing even when that prunes every applied object (default false). */
+  allowEmpty?: boolean;
   /** Writes each custom resource's /status after the pass (only when this process applies). */
   status?: StatusWriter;
   /** Told the revision's objects before adjust() sees any of them, so adjust() follows this revision, not the last. */
@@ -40,6 +42,21 @@ function orgLookup(state: DesiredState) {
 }
 
 /**
+ * A revision that declares nothing while the cluster holds what an earlier one applied is far more often a
+ * mistake (a mistyped path or branch, a bad merge) than a wish to delete every org: like Argo CD's
+ * allowEmpty, it is refused unless asked for, and the last good revision stays applied.
+ */
+async function emptyRevisionErrors(deps: SyncPassDeps, state: DesiredState): Promise<ErrorDetail[]> {
+  if (state.resources.size > 0 || deps.allowEmpty) return [];
+  const applied = (await deps.store.inventory.list()).filter((e) => e.sourceKey !== PLATFORM_SOURCE_KEY).length;
+  if (applied === 0) return [];
+  return [{
+    code: 'EMPTY_REVISION',
+    message: `the revision declares no resources under the configured path, and syncing it would prune all ${applied} applied objects; check the path and branch, or start the controller with --allow-empty to sync an empty config repo`,
+  }];
+}
+
+/**
  * One pass of the sync loop for one revision: atomic load, plan against the inventory, apply in
  * dependency order, prune, record inventory and the sync run. With any validation error nothing is
  * applied and the last good revision stays live.
@@ -48,18 +65,19 @@ export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { fu
   const { store } = deps;
   const run = await store.syncRuns.start(commit);
   const loaded = await deps.load(await deps.source.snapshot(commit));
-  if (!loaded.ok) {
+  const invalid = loaded.ok ? await emptyRevisionErrors(deps, loaded.state) : loaded.errors;
+  if (!loaded.ok || invalid.length > 0) {
     const finished = await store.syncRuns.finish(run.id, {
       outcome: 'ValidationFailed',
-      counts: { errors: loaded.errors.length, documents: loaded.stats.documents },
-      errors: loaded.errors.map((e) => ({ code: e.code, message: e.message, path: e.path, line: e.line, column: e.column })),
+      counts: { errors: invalid.length, documents: loaded.stats.documents },
+      errors: invalid.map((e) => ({ code: e.code, message: e.message, path: e.path, line: e.line, column: e.column })),
     });
-    if (opts.apply) await deps.status?.recordInvalid(commit, loaded.errors);
+    if (opts.apply) await deps.status?.recordInvalid(commit, invalid);
     await store.events.publish({
       org: null, type: 'ValidationFailed', kind: 'SyncRun', name: String(run.id),
-      payload: { revision: commit, errors: loaded.errors.slice(0, 50).map(formatDetail) },
+      payload: { revision: commit, errors: invalid.slice(0, 50).map(formatDetail) },
     });
-    return { outcome: 'ValidationFailed', revision: commit, run: finished, errors: loaded.errors };
+    return { outcome: 'ValidationFailed', revision: commit, run: finished, errors: invalid };
   }
   const state = loaded.state;
   const rendered = renderObjects(state, { now: deps.now(), ...(deps.crds ? { crds: deps.crds } : {}) });
