@@ -86,7 +86,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
   return {
     async load(snapshot) {
       const started = performance.now();
-      const files = snapshot.files.filter((f) => YAML_FILE.test(f.path)).sort((a, b) => (a.path < b.path ? -1 : 1));
+      const files = snapshot.files.filter((f) => f.symlink || YAML_FILE.test(f.path)).sort((a, b) => (a.path < b.path ? -1 : 1));
       const stats: LoadStats = { files: files.length, documents: 0, parsedFiles: 0, cachedFiles: 0, durationMs: 0 };
       const parsed = await parseAll(files.filter((f) => !f.symlink), snapshot, stats);
       previous = current;
@@ -97,7 +97,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       for (const f of files) {
         if (f.symlink) {
           // A link's target may leave the repo or the revision; only committed documents are desired state.
-          errors.push({ path: f.path, line: 1, column: 1, code: 'SYMLINK_NOT_SUPPORTED', message: 'a symbolic link: Kradle reads regular files only; commit the document itself' });
+          errors.push({ path: f.path, line: 1, column: 1, code: 'SYMLINK_NOT_SUPPORTED', message: 'a symbolic link: Kradle reads regular files and directories only; commit the documents themselves' });
           continue;
         }
         const u = units.unit(f.path, f.oid, () => parsed.get(f.oid)!);

@@ -1,7 +1,7 @@
 import type { Snapshot, SnapshotFile } from './types.ts';
 import { createObjectStore, parseTree, type ObjectStore } from './object-store.ts';
 import { type GitContext, type TreeEntry, readBlobById, readTreeEntries } from './objects.ts';
-import { isYamlPath, joinPath, normalizeDir } from './paths.ts';
+import { isReportedLink, isYamlPath, joinPath, normalizeDir } from './paths.ts';
 
 /**
  * What a source keeps between snapshots: the object reader and, by tree id and path, the YAML
@@ -80,7 +80,10 @@ async function listYaml(ctx: GitContext, cache: SnapshotCache, used: Map<string,
   for (const e of tree) {
     const path = joinPath(prefix, e.path);
     if (e.type === 'tree') subtrees.push(listYaml(ctx, cache, used, e.oid, path));
-    else if (e.type === 'blob' && isYamlPath(path)) out.push(e.mode === '120000' ? { path, oid: e.oid, symlink: true } : { path, oid: e.oid });
+    else if (e.type !== 'blob') continue;
+    else if (e.mode === '120000') {
+      if (isReportedLink(path)) out.push({ path, oid: e.oid, symlink: true });
+    } else if (isYamlPath(path)) out.push({ path, oid: e.oid });
   }
   for (const list of await Promise.all(subtrees)) for (const f of list) out.push(f);
   used.set(key, out);

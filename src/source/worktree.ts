@@ -2,7 +2,7 @@ import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError } from '../errors/index.ts';
 import { gitBlobId, worktreeRevision } from './blob-id.ts';
-import { isYamlPath, joinPath, normalizeDir } from './paths.ts';
+import { isReportedLink, isYamlPath, joinPath, normalizeDir } from './paths.ts';
 import type { Snapshot, SnapshotFile } from './types.ts';
 
 const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
@@ -27,7 +27,7 @@ async function listYaml(root: string, rel: string): Promise<Listed[]> {
   for (const e of entries) {
     const path = joinPath(rel, e.name);
     if (e.isDirectory() && !SKIPPED_DIRS.has(e.name)) subdirs.push(listYaml(root, path));
-    else if ((e.isFile() || e.isSymbolicLink()) && isYamlPath(e.name)) out.push({ path, link: e.isSymbolicLink() });
+    else if (e.isSymbolicLink() ? isReportedLink(e.name) : e.isFile() && isYamlPath(e.name)) out.push({ path, link: e.isSymbolicLink() });
   }
   for (const list of await Promise.all(subdirs)) out.push(...list);
   return out;

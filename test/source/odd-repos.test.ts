@@ -1,13 +1,13 @@
 // Repositories and documents shaped the way real ones are and tidy fixtures are not: linked worktrees,
 // borrowed objects, shallow clones, damaged objects and refs, unborn branches, foreign encodings.
 import test from 'ava';
-import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { command as render } from '../../src/cli/commands/render.ts';
 import { formatCliError } from '../../src/cli/output.ts';
 import { NotFoundError } from '../../src/errors/index.ts';
 import { createLoader, type LoadResult } from '../../src/loader/index.ts';
-import { createGitSource } from '../../src/source/index.ts';
+import { createGitSource, snapshotWorktree } from '../../src/source/index.ts';
 import { createTestRepo, runGit, tempDir, type TestRepo } from '../support/git-repo.ts';
 
 const ORG = 'apiVersion: kradle.a5c.ai/v1alpha1\nkind: Organization\nmetadata:\n  name: acme\nspec:\n  displayName: Acme\n  namespaceName: kradle-org-acme\n';
@@ -207,4 +207,19 @@ test('an alias to an anchor of another document is reported at the alias', async
   t.false(r.ok);
   if (r.ok) return;
   t.deepEqual(r.errors.map((e) => `${e.path}:${e.line}:${e.column}: ${e.code}`), ['orgs/acme/teams/two.yaml:13:7: YAML_SYNTAX']);
+});
+
+test('a symlinked directory is SYMLINK_NOT_SUPPORTED, in Git and in a working tree, not silently passed over', async (t) => {
+  const { repo } = seeded(t);
+  writeFileSync(join(repo.dir, 'README.md'), 'not config');
+  symlinkSync('teams', join(repo.dir, 'orgs/acme/linked'));
+  symlinkSync('../../README.md', join(repo.dir, 'orgs/acme/notes.md'));
+  repo.git('add', '-A');
+  repo.git('commit', '-q', '-m', 'link a directory');
+  const fromGit = await loadAt(repo.dir);
+  const fromDisk = await createLoader().load(await snapshotWorktree(repo.dir));
+  for (const loaded of [fromGit, fromDisk]) {
+    t.false(loaded.ok);
+    if (!loaded.ok) t.deepEqual(loaded.errors.map((e) => [e.path, e.code]), [['orgs/acme/linked', 'SYMLINK_NOT_SUPPORTED']], 'a link to a file of another kind is passed over');
+  }
 });
