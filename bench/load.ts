@@ -21,7 +21,7 @@ const cpuMs = (c0: NodeJS.CpuUsage) => {
   return `${((c.user + c.system) / 1000).toFixed(0)} ms`;
 };
 console.log(`machine: load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-const PAD = Array.from({ length: 12 }, (_, i) => `    line ${i}: the quick brown fox jumps over the lazy dog`).join('\n');
+const PAD = Array.from({ length: 12 }, (_, i) => `      line ${i}: the quick brown fox jumps over the lazy dog`).join('\n');
 
 function doc(org: string, i: number): [string, string] {
   const head = (kind: string, name: string) =>
