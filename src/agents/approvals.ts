@@ -55,8 +55,11 @@ export function isApprover(principal: AgentPrincipal | undefined, org: string, s
   return teams.some((t) => ['maintainers', 'approvers'].some((f) => Array.isArray(t.object.spec[f]) && (t.object.spec[f] as unknown[]).map(refName).includes(principal.subject)));
 }
 
-function normalizeDecision(d: string): 'Approved' | 'Denied' {
-  const v = String(d ?? '').toLowerCase();
+const MAX_REASON_CHARS = 2000;
+
+function normalizeDecision(d: unknown): 'Approved' | 'Denied' {
+  // No coercion: `["approve"]` would otherwise stringify to a valid decision.
+  const v = typeof d === 'string' ? d.toLowerCase() : '';
   if (['approve', 'approved', 'grant', 'granted'].includes(v)) return 'Approved';
   if (['deny', 'denied', 'reject', 'rejected'].includes(v)) return 'Denied';
   throw new BadRequestError('decision must be approve or deny');
@@ -94,6 +97,7 @@ export function createApprovalService(deps: ApprovalDeps): ApprovalService {
     request: (org, req) => requestApproval(deps, org, req),
     async decide(org, name, d, principal) {
       const phase = normalizeDecision(d.decision);
+      if (d.reason !== undefined && (typeof d.reason !== 'string' || d.reason.length > MAX_REASON_CHARS)) throw new BadRequestError(`reason must be a string of at most ${MAX_REASON_CHARS} characters`);
       if (!isApprover(principal, org, deps.desired())) throw new ForbiddenError(`${principal?.subject ?? 'anonymous'} holds no approver role in org ${org}`);
       const decidedBy = principal!.subject;
       const updated = await mutateStatus(deps.store, 'AgentApproval', org, name, (a) => {

@@ -57,14 +57,13 @@ async function budgetFor(ctx: Ctx, org: string, stack: Record<string, unknown>, 
 }
 
 /** Creates the run (Pending) and moves it through review, budget and approval: Failed, AwaitingApproval or Queued. */
-export async function createRun(ctx: Ctx, org: string, req: DispatchRequest): Promise<StoredResource> {
+export async function createRun(ctx: Ctx, org: string, req: DispatchRequest, name = randomName('run', ctx.random)): Promise<StoredResource> {
   checkRequest(req);
   const state = stateOf(ctx);
   if (!state.get('Organization', org, org)) throw new NotFoundError(`organization ${org} not found`);
   const stackName = refName(req.stack)!;
   const stack = state.get('AgentStack', org, stackName);
   const now = ctx.clock.now().toISOString();
-  const name = randomName('run', ctx.random);
   const spec = {
     repository: req.repository, sourceRefs: req.sourceRefs, agentStack: req.stack, taskKind: req.taskKind,
     attemptNumber: req.attemptNumber ?? 1, requestedBy: req.requestedBy, ...(req.trigger ? { triggerRef: req.trigger } : {}),
@@ -98,6 +97,12 @@ export async function queueRun(ctx: Ctx, org: string, name: string, _run: Stored
 
 export async function failRun(ctx: Ctx, org: string, name: string, fields: Record<string, unknown>, actor?: string): Promise<StoredResource> {
   const failed = await mutateStatus(ctx.store, RUN_KIND, org, name, (r) => transition(r.status, 'Failed', fields, ctx.clock.now()), actor);
+  return announceFailure(ctx, org, failed, fields, actor);
+}
+
+/** What follows a run's move to Failed: its session ends, RUN_FAILED is published, its trigger slot is freed. */
+export async function announceFailure(ctx: Ctx, org: string, failed: StoredResource, fields: Record<string, unknown>, actor?: string): Promise<StoredResource> {
+  const name = failed.metadata.name;
   await closeSession(ctx, org, failed, 'Failed');
   await ctx.publish(org, 'RUN_FAILED', RUN_KIND, name, { runId: name, errorMessage: fields.lastError, ...(fields.deadlineExceeded ? { deadlineExceeded: true } : {}) }, actor);
   // §8.3: a failed run's trigger execution no longer blocks the same event.

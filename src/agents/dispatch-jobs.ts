@@ -3,12 +3,12 @@ import { BadRequestError, ConflictError, NotFoundError, UnauthorizedError, sanit
 import { ORG_LABEL, tenantNamespace } from '../kinds/index.ts';
 import type { StoredResource } from '../store/types.ts';
 import { transition } from './dispatch-machine.ts';
-import { failRun } from './dispatch-create.ts';
+import { announceFailure, failRun } from './dispatch-create.ts';
 import { RUN_KIND, RUN_LABEL, type Ctx } from './dispatch-deps.ts';
 import { runtimeDoc } from './refs.ts';
 import { verifyRunToken } from './run-tokens.ts';
 import { mutateStatus } from './status.ts';
-import { checkSteps, recordSteps, type StepReport } from './dispatch-steps.ts';
+import { checkSteps, countSteps, publishSteps, type StepReport } from './dispatch-steps.ts';
 import { closeSession } from './dispatch-session.ts';
 import { ENTRY_TYPES, checkEntries } from './memory/index.ts';
 
@@ -68,17 +68,25 @@ export interface CallbackBody {
   memory?: { entries: unknown[]; include?: string[]; transcriptRef?: string; memoryRepository?: string; confidenceThreshold?: number };
 }
 
+const MAX_ARTIFACTS = 100;
+/** The agent's own error text reaches the run, the event stream and webhooks: bounded, credentials scrubbed. */
+const MAX_ERROR_CHARS = 4000;
+
 function checkBody(body: unknown): CallbackBody {
   const b = (body ?? {}) as Record<string, unknown>;
   if (b.phase !== 'Succeeded' && b.phase !== 'Failed') throw new BadRequestError('phase must be Succeeded or Failed');
   if (b.costUsd !== undefined && (typeof b.costUsd !== 'number' || b.costUsd < 0)) throw new BadRequestError('costUsd must be a non-negative number');
   if (b.exitCode !== undefined && !Number.isInteger(b.exitCode)) throw new BadRequestError('exitCode must be an integer');
   const artifacts = b.artifacts ?? [];
-  if (!Array.isArray(artifacts) || artifacts.some((a) => !a || typeof a.kind !== 'string' || typeof a.digest !== 'string')) throw new BadRequestError('artifacts must be [{kind, digest, path}]');
+  if (!Array.isArray(artifacts) || artifacts.length > MAX_ARTIFACTS || artifacts.some((a) => !a || typeof a.kind !== 'string' || typeof a.digest !== 'string' || (a.path !== undefined && typeof a.path !== 'string'))) {
+    throw new BadRequestError(`artifacts must be at most ${MAX_ARTIFACTS} [{kind, digest, path?}] with string fields`);
+  }
+  if (b.errorMessage !== undefined && typeof b.errorMessage !== 'string') throw new BadRequestError('errorMessage must be a string');
   if (b.steps !== undefined) b.steps = checkSteps(b.steps);
   if (b.memory !== undefined) {
     const m = b.memory as CallbackBody['memory'];
-    if (!m || typeof m !== 'object') throw new BadRequestError('memory must be {entries, include?, transcriptRef?}');
+    if (!m || typeof m !== 'object' || Array.isArray(m)) throw new BadRequestError('memory must be {entries, include?, transcriptRef?}');
+    if (m.include !== undefined && (!Array.isArray(m.include) || m.include.some((x) => typeof x !== 'string'))) throw new BadRequestError('memory.include must be a list of entry types');
     checkEntries(m.entries, m.include?.length ? m.include : [...ENTRY_TYPES]);
   }
   return b as unknown as CallbackBody;
@@ -91,13 +99,19 @@ export async function handleCallback(ctx: Ctx, org: string, name: string, bearer
   if (!(await verifyRunToken(ctx.store, org, name, bearer))) throw new UnauthorizedError('the run token is missing or wrong');
   const cb = checkBody(body);
   if (run.status.phase !== 'Running') throw new ConflictError(`run ${name} is ${String(run.status.phase)}, not Running`);
-  if (cb.steps?.length) await recordSteps(ctx, org, name, cb.steps);
+  const actor = `run:${name}`;
+  const steps = cb.steps ?? [];
   const artifacts = await recordArtifacts(ctx, org, name, cb.artifacts ?? []);
-  const fields = { artifacts, costUsd: cb.costUsd ?? 0, exitCode: cb.exitCode ?? (cb.phase === 'Succeeded' ? 0 : 1) };
-  if (cb.phase === 'Failed') return failRun(ctx, org, name, { ...fields, lastError: cb.errorMessage ?? 'agent reported failure', retryable: true }, `run:${name}`);
-  const done = await mutateStatus(ctx.store, RUN_KIND, org, name, (r) => transition(r.status, 'Completed', fields, ctx.clock.now()), `run:${name}`);
+  const fields: Record<string, unknown> = { artifacts, costUsd: cb.costUsd ?? 0, exitCode: cb.exitCode ?? (cb.phase === 'Succeeded' ? 0 : 1) };
+  if (cb.phase === 'Failed') Object.assign(fields, { lastError: sanitize(cb.errorMessage ?? 'agent reported failure').slice(0, MAX_ERROR_CHARS), retryable: true });
+  // The phase move is the one atomic claim on a callback: a duplicate delivered at the same time (or one racing
+  // the deadline) loses it with a 409 before it publishes or counts anything.
+  const to = cb.phase === 'Failed' ? 'Failed' : 'Completed';
+  const done = await mutateStatus(ctx.store, RUN_KIND, org, name, (r) => transition(countSteps(r.status, steps, ctx.clock.now()), to, fields, ctx.clock.now()), actor);
+  await publishSteps(ctx, org, name, steps);
+  if (to === 'Failed') return announceFailure(ctx, org, done, fields, actor);
   await closeSession(ctx, org, done, 'Completed');
-  await ctx.publish(org, 'RUN_COMPLETED', RUN_KIND, name, { runId: name, costUsd: fields.costUsd, artifacts }, `run:${name}`);
+  await ctx.publish(org, 'RUN_COMPLETED', RUN_KIND, name, { runId: name, costUsd: fields.costUsd, artifacts }, actor);
   return cb.memory ? importMemory(ctx, org, name, cb.memory) : done;
 }
 

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../errors/index.ts';
+import { ConflictError, NotFoundError } from '../errors/index.ts';
 import { tenantNamespace } from '../kinds/index.ts';
 import type { WatchHandle } from '../cluster/types.ts';
 import type { KubeObject } from '../cluster/types.ts';
@@ -9,8 +9,8 @@ import { RUN_KIND, type Ctx, type DispatchDeps } from './dispatch-deps.ts';
 import { handleCallback, observeJob, watchJobs } from './dispatch-jobs.ts';
 import { startRun } from './dispatch-start.ts';
 import { reportSteps } from './dispatch-steps.ts';
-import { cryptoRandom, systemClock } from './refs.ts';
-import { lifecyclePublisher } from './status.ts';
+import { cryptoRandom, randomName, systemClock } from './refs.ts';
+import { lifecyclePublisher, mutateStatus } from './status.ts';
 
 export interface DispatchService extends GatedRuns {
   /** Creates a run and drives it as far as it can go now: Failed, AwaitingApproval, Queued or Running. */
@@ -52,11 +52,26 @@ export function createDispatchService(deps: DispatchDeps): DispatchService {
       return out;
     },
     async retry(org, name, requestedBy) {
-      const old = await get(org, name);
-      return this.create(org, {
-        stack: old.spec.agentStack, repository: old.spec.repository, sourceRefs: old.spec.sourceRefs as unknown[], taskKind: String(old.spec.taskKind),
-        requestedBy, attemptNumber: Number(old.spec.attemptNumber ?? 1) + 1, ...(old.spec.triggerRef ? { trigger: String(old.spec.triggerRef) } : {}),
-      });
+      const next = randomName('run', ctx.random);
+      // §6.8: only a Failed run is retried, and once: the claim on the old run decides between concurrent retries.
+      const old = await mutateStatus(deps.store, RUN_KIND, org, name, (r) => {
+        if (r.status.phase !== 'Failed') throw new ConflictError(`run ${name} is ${String(r.status.phase ?? 'Pending')}: only a Failed run can be retried`);
+        if (typeof r.status.retriedBy === 'string') throw new ConflictError(`run ${name} was already retried as ${r.status.retriedBy}`);
+        return { ...r.status, retriedBy: next };
+      }, requestedBy);
+      try {
+        const run = await createRun(ctx, org, {
+          stack: old.spec.agentStack, repository: old.spec.repository, sourceRefs: old.spec.sourceRefs as unknown[], taskKind: String(old.spec.taskKind),
+          requestedBy, attemptNumber: Number(old.spec.attemptNumber ?? 1) + 1, ...(old.spec.triggerRef ? { trigger: String(old.spec.triggerRef) } : {}),
+        }, next);
+        return run.status.phase === 'Queued' ? start(org, next) : run;
+      } catch (err) {
+        // No new run exists: the claim is released so the retry can be asked for again.
+        if (!(await deps.store.resources.get(RUN_KIND, tenantNamespace(org), next))) {
+          await mutateStatus(deps.store, RUN_KIND, org, name, (r) => (r.status.retriedBy === next ? (({ retriedBy: _r, ...rest }) => rest)(r.status) : undefined)).catch(() => undefined);
+        }
+        throw err;
+      }
     },
     async resume(org, name, actor) {
       // Approvals of other actions (write-back, release) gate no waiting run: nothing to resume.

@@ -12,13 +12,23 @@ import { issueRunToken } from './run-tokens.ts';
 import { openSession } from './dispatch-session.ts';
 import { mutateStatus } from './status.ts';
 
+/** How long a start claims a Queued run; a starter that died mid-way holds it no longer than this. */
+const START_LEASE_MS = 120_000;
+
+/** The status without the start claim: the run is free for the next start (or left Queued for good). */
+function released(status: Record<string, unknown>): Record<string, unknown> {
+  const { startingSince: _claim, ...rest } = status;
+  return rest;
+}
+
 /** Keeps the run Queued with a False JobSubmitted condition: the controller retries it (no Failed for outages). */
 async function keepQueued(ctx: Ctx, org: string, name: string, reason: string, message: string): Promise<StoredResource> {
   return mutateStatus(ctx.store, RUN_KIND, org, name, (r) => {
+    if (r.status.phase !== 'Queued') return undefined;
     const retries = (typeof r.status.retryCount === 'number' ? r.status.retryCount : 0) + 1;
     const condition = { type: 'JobSubmitted', status: 'False', reason, message: sanitize(message), lastTransitionTime: ctx.clock.now().toISOString() };
     const others = Array.isArray(r.status.conditions) ? (r.status.conditions as { type: string }[]).filter((c) => c.type !== 'JobSubmitted') : [];
-    return { ...r.status, retryCount: retries, conditions: [...others, condition] };
+    return { ...released(r.status), retryCount: retries, conditions: [...others, condition] };
   });
 }
 
@@ -65,14 +75,19 @@ async function transportUp(ctx: Ctx, org: string, run: StoredResource): Promise<
 export async function startRun(ctx: Ctx, org: string, name: string): Promise<StoredResource> {
   const current = await ctx.store.resources.get(RUN_KIND, tenantNamespace(org), name);
   if (!current || current.status.phase !== 'Queued') return current!;
-  // A compare-and-swap on the run claims this start: a concurrent starter gets a conflict and backs off.
-  let run: StoredResource;
-  try {
-    run = await ctx.store.resources.updateStatus({ ...current, status: { ...current.status, lastStartAttemptAt: ctx.clock.now().toISOString() } });
-  } catch (err) {
-    if ((err as { status?: number }).status === 409) return (await ctx.store.resources.get(RUN_KIND, tenantNamespace(org), name))!;
-    throw err;
-  }
+  // The claim is a lease kept on the run, not only a compare-and-swap: a starter that reads the run after
+  // another claimed it (the resync, an approval) must back off too, or it would issue a second token.
+  let mine = false;
+  const run = await mutateStatus(ctx.store, RUN_KIND, org, name, (r) => {
+    mine = false;
+    if (r.status.phase !== 'Queued') return undefined;
+    const now = ctx.clock.now();
+    const since = typeof r.status.startingSince === 'string' ? Date.parse(r.status.startingSince) : NaN;
+    if (now.getTime() - since < START_LEASE_MS) return undefined;
+    mine = true;
+    return { ...r.status, startingSince: now.toISOString(), lastStartAttemptAt: now.toISOString() };
+  });
+  if (!mine) return run;
   const state = stateOf(ctx);
   const review = reviewDispatch(org, state.get('AgentStack', org, String(run.status.stackRef)), state, {
     stack: run.spec.agentStack, repository: run.spec.repository, sourceRefs: run.spec.sourceRefs as unknown[], taskKind: String(run.spec.taskKind),
@@ -107,7 +122,7 @@ async function markRunning(ctx: Ctx, org: string, run: StoredResource, input: Ag
   const workspaceRef = input.workspaceClaimName ?? `emptyDir/${jobName}`;
   const running = await mutateStatus(ctx.store, RUN_KIND, org, run.metadata.name, (r) => {
     const conditions = Array.isArray(r.status.conditions) ? (r.status.conditions as { type: string }[]).filter((c) => c.type !== 'JobSubmitted') : [];
-    return transition(r.status, 'Running', { k8sJobName: jobName, attemptRef: attempt, attemptNumber: input.attemptNumber, workspaceRef, sessionRef, conditions }, ctx.clock.now());
+    return transition(released(r.status), 'Running', { k8sJobName: jobName, attemptRef: attempt, attemptNumber: input.attemptNumber, workspaceRef, sessionRef, conditions }, ctx.clock.now());
   });
   await ctx.publish(org, 'RUN_STARTED', RUN_KIND, run.metadata.name, { runId: run.metadata.name, k8sJobName: jobName, workspaceRef, sessionRef });
   return running;

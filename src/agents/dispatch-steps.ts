@@ -31,20 +31,23 @@ export function checkSteps(value: unknown): StepReport[] {
   return list as StepReport[];
 }
 
-/** Publishes the steps in the order given (stream + webhook subscriptions) and counts them on the run. */
-export async function recordSteps(ctx: Ctx, org: string, name: string, steps: readonly StepReport[]): Promise<StoredResource> {
+/** Publishes the steps in the order given (stream + webhook subscriptions). */
+export async function publishSteps(ctx: Ctx, org: string, name: string, steps: readonly StepReport[]): Promise<void> {
   const actor = `run:${name}`;
   for (const s of steps) {
     const opt = { ...(s.stepId ? { stepId: s.stepId } : {}), ...(s.toolName ? { toolName: s.toolName } : {}) };
     if (s.event === 'started') await ctx.publish(org, 'STEP_STARTED', RUN_KIND, name, { runId: name, stepKind: s.stepKind, ...opt }, actor);
     else await ctx.publish(org, 'STEP_COMPLETED', RUN_KIND, name, { runId: name, stepKind: s.stepKind, durationMs: s.durationMs ?? 0, ...opt }, actor);
   }
-  return mutateStatus(ctx.store, RUN_KIND, org, name, (r) => {
-    const before = (r.status.steps ?? {}) as { started?: number; completed?: number };
-    const started = (before.started ?? 0) + steps.filter((s) => s.event === 'started').length;
-    const completed = (before.completed ?? 0) + steps.filter((s) => s.event === 'completed').length;
-    return { ...r.status, steps: { started, completed, lastStepAt: ctx.clock.now().toISOString() } };
-  }, actor);
+}
+
+/** The run's status with the steps added to its counts. */
+export function countSteps(status: Record<string, unknown>, steps: readonly StepReport[], now: Date): Record<string, unknown> {
+  if (!steps.length) return status;
+  const before = (status.steps ?? {}) as { started?: number; completed?: number };
+  const started = (before.started ?? 0) + steps.filter((s) => s.event === 'started').length;
+  const completed = (before.completed ?? 0) + steps.filter((s) => s.event === 'completed').length;
+  return { ...status, steps: { started, completed, lastStepAt: now.toISOString() } };
 }
 
 /** `POST .../runs/:name/steps` with the run's bearer token: only a Running run reports steps. */
@@ -54,6 +57,11 @@ export async function reportSteps(ctx: Ctx, org: string, name: string, bearer: s
   if (!(await verifyRunToken(ctx.store, org, name, bearer))) throw new UnauthorizedError('the run token is missing or wrong');
   const b = (body ?? {}) as Record<string, unknown>;
   const steps = checkSteps(b.steps ?? b);
-  if (run.status.phase !== 'Running') throw new ConflictError(`run ${name} is ${String(run.status.phase)}, not Running`);
-  return recordSteps(ctx, org, name, steps);
+  // Counted under the phase guard, so a report racing the callback is refused rather than added to a finished run.
+  const counted = await mutateStatus(ctx.store, RUN_KIND, org, name, (r) => {
+    if (r.status.phase !== 'Running') throw new ConflictError(`run ${name} is ${String(r.status.phase)}, not Running`);
+    return countSteps(r.status, steps, ctx.clock.now());
+  }, `run:${name}`);
+  await publishSteps(ctx, org, name, steps);
+  return counted;
 }

@@ -72,7 +72,8 @@ export function agentRouteDefs(deps: AgentRouteDeps): AgentRouteDef[] {
     } },
     { method: 'POST', path: `${P}/approvals/:name/decide`, auth: 'any', summary: 'Approve or deny an agent action', async handler(ctx) {
       const b = await jsonBody(ctx);
-      ctx.body = await deps.approvals.decide(ctx.params.org!, ctx.params.name!, { decision: String(b.decision ?? ''), decidedBy: b.decidedBy as string | undefined, reason: b.reason as string | undefined }, ctx.state.principal);
+      // Passed through uncoerced: decide() refuses a decision or reason that is not a string.
+      ctx.body = await deps.approvals.decide(ctx.params.org!, ctx.params.name!, { decision: b.decision as string, reason: b.reason as string | undefined }, ctx.state.principal);
     } },
     eventRoute(`${P}/webhooks/ingest`, 'Ingest a forge webhook event', (b) => ({
       type: 'webhook', source: { kind: str(b, 'event')!, name: String(b.delivery ?? b.id ?? '') || 'delivery' }, repository: b.repository as string | undefined,

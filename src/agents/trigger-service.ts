@@ -6,7 +6,7 @@ import type { DesiredResource, DesiredState } from '../loader/types.ts';
 import type { Store, StoredResource } from '../store/types.ts';
 import type { DispatchRequest } from './dispatch-create.ts';
 import { cryptoRandom, randomName, refName, runtimeDoc, systemClock, type Clock, type RandomSource } from './refs.ts';
-import { eventUid, matchRule, type TriggerEvent, type TriggerRuleSpec } from './triggers.ts';
+import { checkEvent, eventUid, matchRule, type TriggerEvent, type TriggerRuleSpec } from './triggers.ts';
 import { mutateStatus } from './status.ts';
 
 export type TriggerDecision = 'dispatched' | 'deduplicated' | 'rejected' | 'no-match';
@@ -98,7 +98,8 @@ export function createTriggerService(deps: TriggerDeps) {
 
   return {
     /** Evaluates every AgentTriggerRule of the org against the event; each evaluation is an AgentTriggerExecution. */
-    async processEvent(org: string, event: TriggerEvent): Promise<TriggerOutcome[]> {
+    async processEvent(org: string, input: TriggerEvent): Promise<TriggerOutcome[]> {
+      const event = checkEvent(input);
       // A schedule tick belongs to the rule that scheduled it; other rules do not see it.
       const rules = (deps.desired()?.byOrg(org).filter((r) => r.id.kind === 'AgentTriggerRule') ?? []).filter(
         (r) => event.type !== 'schedule' || event.source.kind !== 'AgentTriggerRule' || event.source.name === r.id.name,

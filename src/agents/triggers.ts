@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { BadRequestError } from '../errors/index.ts';
 
 /** An event a trigger rule may react to (spec §8). */
 export interface TriggerEvent {
@@ -29,6 +30,21 @@ export interface TriggerRuleSpec {
   commentTrigger?: { pattern?: string; prefix?: string };
   labelTrigger?: { labels?: string[]; label?: string };
   [field: string]: unknown;
+}
+
+const EVENT_STRINGS = ['repository', 'actor', 'action', 'body', 'label', 'ref', 'uid'] as const;
+
+/** An event from a request body, checked field by field: a wrong type is a 400, not a crash deep in matching. */
+export function checkEvent(value: unknown): TriggerEvent {
+  const e = (value ?? {}) as Record<string, unknown>;
+  const source = e.source as Record<string, unknown> | undefined;
+  if (typeof e !== 'object' || Array.isArray(e) || typeof e.type !== 'string' || !e.type) throw new BadRequestError('event needs a type string');
+  if (!source || typeof source !== 'object' || typeof source.kind !== 'string' || !source.kind || typeof source.name !== 'string' || !source.name) {
+    throw new BadRequestError('event needs source {kind, name} strings');
+  }
+  for (const f of EVENT_STRINGS) if (e[f] !== undefined && e[f] !== null && typeof e[f] !== 'string') throw new BadRequestError(`event ${f} must be a string`);
+  if (e.fork !== undefined && typeof e.fork !== 'boolean') throw new BadRequestError('event fork must be a boolean');
+  return e as unknown as TriggerEvent;
 }
 
 export type MatchResult = { matched: true } | { matched: false; reason: string };
@@ -74,7 +90,15 @@ function matchWebhook(trigger: NonNullable<TriggerRuleSpec['webhookTrigger']>, e
 
 function matchComment(trigger: NonNullable<TriggerRuleSpec['commentTrigger']>, body: string): MatchResult {
   if (trigger.prefix && !body.trimStart().startsWith(trigger.prefix)) return { matched: false, reason: `comment does not start with ${trigger.prefix}` };
-  if (trigger.pattern && !new RegExp(trigger.pattern).test(body)) return { matched: false, reason: 'comment does not match the pattern' };
+  if (trigger.pattern) {
+    let re: RegExp;
+    try {
+      re = new RegExp(trigger.pattern);
+    } catch {
+      return { matched: false, reason: 'the rule\'s comment pattern is not a valid regular expression' };
+    }
+    if (!re.test(body)) return { matched: false, reason: 'comment does not match the pattern' };
+  }
   return { matched: true };
 }
 

@@ -145,6 +145,10 @@ test('a retry is a new run with the next attempt number; run names never collide
   const w = await world({ [org]: {} });
   const runs = await Promise.all(Array.from({ length: 5 }, () => w.dispatch.create(org, request())));
   t.is(new Set(runs.map((r) => r.metadata.name)).size, 5);
+  // §6.8: only a failed run is retried.
+  const secret = w.kube.object({ apiVersion: 'v1', kind: 'Secret', namespace: tenantNamespace(org), name: `kradle-agent-${runs[0]!.metadata.name}-token` }) as any;
+  const token = secret.stringData?.token ?? Buffer.from(secret.data.token, 'base64').toString();
+  await w.dispatch.callback(org, runs[0]!.metadata.name, token, { phase: 'Failed', errorMessage: 'flaky' });
   const retried = await w.dispatch.retry(org, runs[0]!.metadata.name, 'alice');
   t.not(retried.metadata.name, runs[0]!.metadata.name);
   t.is(retried.spec.attemptNumber, 2);

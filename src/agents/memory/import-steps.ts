@@ -42,7 +42,19 @@ export function redactEntries(entries: readonly MemoryEntry[], pii: boolean): { 
       return r.text;
     }
     if (Array.isArray(v)) return v.map((x, i) => walk(x, `${path}/${i}`));
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, `${path}/${k}`)]));
+    if (v && typeof v === 'object') {
+      // Keys are text an agent chose too: a credential used as a key is masked like a value, and the
+      // finding's path names the masked key, never the original.
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        const r = redactText(k, { secrets: true, pii });
+        let key = r.text;
+        for (let n = 2; key !== k && Object.hasOwn(out, key); n++) key = `${r.text}-${n}`;
+        fields.push(...r.findings.map((f) => ({ path: `${path}/${key}`, line: f.line, rule: f.rule, masked: f.masked })));
+        out[key] = walk(x, `${path}/${key}`);
+      }
+      return out;
+    }
     return v;
   };
   return { entries: entries.map((e, i) => walk(e, `/entries/${i}`) as MemoryEntry), fields };

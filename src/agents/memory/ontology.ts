@@ -69,11 +69,30 @@ function checkGraph(path: string, graph: Graph, o: Ontology): ErrorDetail[] {
   return out;
 }
 
+const MAX_PATH = 1024;
+
+/**
+ * A name git must not get in a tree: control characters (a NUL corrupts the tree object), a backslash (a
+ * separator on Windows checkouts), `.git` in any case and the other `.git*` files git acts on when checked out.
+ */
+function unsafeName(name: string): boolean {
+  return /[\x00-\x1f\x7f\\]/.test(name) || /^\.git/i.test(name.trimEnd()) || name.length > 255;
+}
+
+/** A path as it may appear in an error: control characters shown escaped. */
+function printable(path: string): string {
+  return path.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).slice(0, MAX_PATH);
+}
+
 /** Path rules and ontology checks of one changed file; an empty list means it may be committed. */
 export function checkMemoryFile(path: string, content: string, o: Ontology): ErrorDetail[] {
   const parts = path.split('/');
   if (parts[0] !== MEMORY_ROOT || !(MEMORY_AREAS as readonly string[]).includes(parts[1] ?? '') || parts.length < 3 || parts.some((p) => p === '..' || p === '.' || p === '')) {
-    return [{ code: 'MEMORY_PATH', message: `memory files live under ${MEMORY_ROOT}/{${MEMORY_AREAS.join(',')}}/`, path }];
+    return [{ code: 'MEMORY_PATH', message: `memory files live under ${MEMORY_ROOT}/{${MEMORY_AREAS.join(',')}}/`, path: printable(path) }];
+  }
+  const unsafe = parts.find(unsafeName);
+  if (unsafe !== undefined || path.length > MAX_PATH) {
+    return [{ code: 'MEMORY_PATH', message: `memory file names must be printable, at most ${MAX_PATH} characters, with no backslash and no .git* entry (git refuses such trees or runs them)`, path: printable(path) }];
   }
   const area = parts[1];
   if ((area !== 'graph' && area !== 'ontology') || !STRUCTURED.test(path)) return [];

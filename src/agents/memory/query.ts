@@ -58,6 +58,21 @@ function graph(files: MemoryFile[], text: string): MemoryHit[] {
   return hits;
 }
 
+/** A ref the caller may name: a branch, tag or commit id; nothing that walks out of the git directory. */
+function checkRef(ref: unknown): string | undefined {
+  if (ref === undefined) return undefined;
+  if (typeof ref !== 'string' || !ref || ref.length > 255 || ref.startsWith('/') || ref.endsWith('/') || /\.\.|\/\/|[\x00-\x20\x7f~^:?*[\\]/.test(ref) || ref.split('/').some((p) => p.startsWith('.'))) {
+    throw new BadRequestError('ref must be a branch, tag or commit id');
+  }
+  return ref;
+}
+
+function checkInput(input: MemoryQueryInput): void {
+  if (input.kinds !== undefined && (!Array.isArray(input.kinds) || input.kinds.some((k) => typeof k !== 'string'))) throw new BadRequestError(`kinds must be a list of ${MEMORY_AREAS.join(', ')}`);
+  for (const f of ['snapshot', 'memoryRepository'] as const) if (input[f] !== undefined && (typeof input[f] !== 'string' || !input[f])) throw new BadRequestError(`${f} must be a name`);
+  checkRef(input.ref);
+}
+
 async function pin(deps: MemoryDeps, org: string, input: MemoryQueryInput): Promise<StoredResource> {
   if (input.snapshot) {
     const snap = await deps.store.resources.get('AgentMemorySnapshot', tenantNamespace(org), input.snapshot);
@@ -78,6 +93,7 @@ async function pin(deps: MemoryDeps, org: string, input: MemoryQueryInput): Prom
  */
 export async function queryMemory(deps: MemoryDeps, org: string, input: MemoryQueryInput): Promise<MemoryQueryResult> {
   if (typeof input.query !== 'string' || !input.query.trim()) throw new BadRequestError('query must be a non-empty string');
+  checkInput(input);
   const mode = input.mode ?? 'grep';
   if (mode !== 'grep' && mode !== 'graph') throw new BadRequestError('mode must be graph or grep');
   const areas = input.kinds?.length ? input.kinds : [...MEMORY_AREAS];
@@ -87,6 +103,10 @@ export async function queryMemory(deps: MemoryDeps, org: string, input: MemoryQu
   const commit = String(snap.spec.resolvedCommit);
   // A pinned snapshot may name a commit this process has not fetched yet (remote repositories).
   const repo = input.snapshot ? await openRepo(deps, org, String(snap.spec.memoryRepository)) : memoryRepo(deps, org, String(snap.spec.memoryRepository));
+  if (input.snapshot) await resolveMemoryRef(repo.gitdir, commit).catch((err) => {
+    // Force-pushed away and garbage-collected: the pin cannot be honoured, and reading the head instead would lie.
+    throw new NotFoundError(`AgentMemorySnapshot ${snap.metadata.name} pins commit ${commit}, which memory repository ${repo.name} no longer holds; query without a snapshot to pin its current head`, { cause: err });
+  });
   const files = (await Promise.all(areas.map((a) => readMemoryFiles(repo.gitdir, commit, `${MEMORY_ROOT}/${a}`)))).flat();
   const results = (mode === 'grep' ? grep(files, input.query) : graph(files, input.query)).slice(0, MAX_RESULTS);
   const resultDigests = results.map((r) => sha256(JSON.stringify(r)));

@@ -1,11 +1,11 @@
 import { ConflictError, ValidationError, type ErrorDetail } from '../../errors/index.ts';
 import { tenantNamespace } from '../../kinds/index.ts';
 import type { StoredResource } from '../../store/types.ts';
-import { commitMemoryFiles, resolveMemoryRef } from '../../writeback/memory/index.ts';
-import { scanChanges } from '../redaction.ts';
+import { commitMemoryFiles, readMemoryFiles, resolveMemoryRef } from '../../writeback/memory/index.ts';
+import { scanChanges, scanText } from '../redaction.ts';
 import { runtimeDoc, systemClock } from '../refs.ts';
 import { checkMemoryFile } from './ontology.ts';
-import { memoryRepo, ontologyFor, openRepo, sha256, type MemoryDeps } from './context.ts';
+import { findMemoryRepo, memoryRepo, ontologyFor, openRepo, sha256, type MemoryDeps } from './context.ts';
 
 export interface MemoryChange {
   path: string;
@@ -20,6 +20,9 @@ export interface ProposeUpdateInput {
 }
 
 export const MEMORY_BRANCH_PREFIX = 'kradle/agent-memory/';
+/** Memory is notes and graph facts, not artifacts: bounds what one update makes the scanner and Git chew. */
+const MAX_CHANGES = 200;
+const MAX_FILE_BYTES = 512 * 1024;
 
 /** The digest of a change set: same files and contents in any order give the same digest. */
 export function diffDigest(changes: readonly MemoryChange[]): string {
@@ -29,19 +32,30 @@ export function diffDigest(changes: readonly MemoryChange[]): string {
 
 /** Secrets refuse the whole update: each finding names path, line, rule and the masked value. */
 export function refuseSecrets(changes: readonly MemoryChange[]): void {
-  const findings = scanChanges(changes);
-  if (!findings.length) return;
-  throw new ValidationError(`memory update refused: ${findings.length} secret-like value(s) found`, {
-    details: findings.map((f) => ({ code: 'SECRET_DETECTED', message: `${f.rule}: ${f.masked}`, path: f.path, line: f.line })),
+  // A path becomes a tree entry name in Git, so it is scanned too; its finding names the change by index, as the
+  // path itself would echo the secret.
+  const inPaths: ErrorDetail[] = [];
+  const secretPaths = new Set<string>();
+  changes.forEach((c, i) => {
+    for (const f of scanText('', c.path)) {
+      secretPaths.add(c.path);
+      inPaths.push({ code: 'SECRET_DETECTED', message: `${f.rule} in the file path: ${f.masked}`, field: `/changes/${i}/path` });
+    }
   });
+  const inContents: ErrorDetail[] = scanChanges(changes).map((f) => ({ code: 'SECRET_DETECTED', message: `${f.rule}: ${f.masked}`, ...(secretPaths.has(f.path) ? {} : { path: f.path }), line: f.line }));
+  const details = [...inPaths, ...inContents];
+  if (!details.length) return;
+  throw new ValidationError(`memory update refused: ${details.length} secret-like value(s) found`, { details });
 }
 
 function checkShape(input: ProposeUpdateInput): void {
   const errs: ErrorDetail[] = [];
   if (!input.sourceRun || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(input.sourceRun)) errs.push({ code: 'BAD_SOURCE_RUN', message: 'sourceRun must be a run name', field: '/sourceRun' });
   if (!Array.isArray(input.changes) || !input.changes.length) errs.push({ code: 'NO_CHANGES', message: 'changes must list at least one file', field: '/changes' });
-  for (const [i, c] of (input.changes ?? []).entries()) {
+  if (Array.isArray(input.changes) && input.changes.length > MAX_CHANGES) errs.push({ code: 'TOO_MANY_CHANGES', message: `at most ${MAX_CHANGES} files per update`, field: '/changes' });
+  for (const [i, c] of (Array.isArray(input.changes) ? input.changes : []).entries()) {
     if (typeof c?.path !== 'string' || typeof c?.content !== 'string') errs.push({ code: 'BAD_CHANGE', message: 'each change needs path and content strings', field: `/changes/${i}` });
+    else if (Buffer.byteLength(c.content) > MAX_FILE_BYTES) errs.push({ code: 'FILE_TOO_LARGE', message: `a memory file holds at most ${MAX_FILE_BYTES} bytes`, field: `/changes/${i}/content` });
   }
   if (errs.length) throw new ValidationError('invalid memory update', { details: errs });
 }
@@ -54,7 +68,8 @@ export async function proposeMemoryUpdate(deps: MemoryDeps, org: string, input: 
   checkShape(input);
   refuseSecrets(input.changes);
   const digest = diffDigest(input.changes);
-  const name = `mu-${digest.slice(0, 40)}`;
+  // The record is keyed by repository as well: the same diff for another repository is another commit to make.
+  const name = `mu-${sha256(`${findMemoryRepo(deps, org, input.memoryRepository).name}\0${digest}`).slice(0, 40)}`;
   const existing = await deps.store.resources.get('AgentMemoryUpdate', tenantNamespace(org), name);
   if (existing) return existing;
   const repo = await openRepo(deps, org, input.memoryRepository);
@@ -62,6 +77,7 @@ export async function proposeMemoryUpdate(deps: MemoryDeps, org: string, input: 
   const ontology = await ontologyFor(deps, repo, base);
   const errors = input.changes.flatMap((c) => checkMemoryFile(c.path, c.content, ontology));
   if (errors.length) throw new ValidationError('memory update does not fit the ontology', { details: errors });
+  await refuseTreeConflicts(repo, `${MEMORY_BRANCH_PREFIX}${input.sourceRun}`, base, input.changes);
   const spec = {
     memoryRepository: repo.name,
     sourceRun: input.sourceRun,
@@ -78,6 +94,32 @@ export async function proposeMemoryUpdate(deps: MemoryDeps, org: string, input: 
     throw err;
   }
   return commitClaimed(deps, repo, claimed, input);
+}
+
+/**
+ * A commit writes each path as a file: one that is a directory (or lies below a file) on the default branch or
+ * the run's branch would silently replace that subtree or file, so it is refused, as are paths given twice.
+ */
+async function refuseTreeConflicts(repo: { gitdir: string }, branch: string, base: string, changes: readonly MemoryChange[]): Promise<void> {
+  const tip = await resolveMemoryRef(repo.gitdir, `refs/heads/${branch}`).catch(() => undefined);
+  const areas = [...new Set(changes.map((c) => c.path.split('/').slice(0, 2).join('/')))];
+  const files = new Set<string>();
+  for (const commit of new Set([base, ...(tip ? [tip] : [])])) {
+    for (const area of areas) for (const f of await readMemoryFiles(repo.gitdir, commit, area)) files.add(f.path);
+  }
+  const given = new Set<string>();
+  const details: ErrorDetail[] = [];
+  changes.forEach((c, i) => {
+    if (given.has(c.path)) details.push({ code: 'MEMORY_PATH_CONFLICT', message: 'the same path is given twice', path: c.path, field: `/changes/${i}/path` });
+    given.add(c.path);
+  });
+  const all = [...files, ...given];
+  changes.forEach((c, i) => {
+    const below = all.find((p) => p.startsWith(`${c.path}/`));
+    const above = all.find((p) => c.path.startsWith(`${p}/`));
+    if (below || above) details.push({ code: 'MEMORY_PATH_CONFLICT', message: below ? `${c.path} is a directory (it holds ${below})` : `${above} is a file, not a directory`, path: c.path, field: `/changes/${i}/path` });
+  });
+  if (details.length) throw new ValidationError('memory update conflicts with the repository layout', { details });
 }
 
 function commitBase(repo: { gitdir: string; defaultBranch: string }): Promise<string> {
