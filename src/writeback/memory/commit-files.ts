@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { ConflictError, NotFoundError } from '../../errors/index.ts';
+import { atomicFs } from '../atomic-fs.ts';
 import { rewriteTree } from '../git-tree.ts';
 import { compareAndSwapRef, readRef } from '../ref-cas.ts';
 
@@ -41,12 +42,12 @@ async function resolve(gitdir: string, ref: string): Promise<string> {
  */
 export async function commitMemoryFiles(input: MemoryCommitInput): Promise<MemoryCommitResult> {
   const cache = {};
-  const ctx = { fs, gitdir: input.gitdir, cache };
+  const ctx = { fs: atomicFs, gitdir: input.gitdir, cache };
   const baseCommit = await resolve(input.gitdir, input.baseRef);
   const ref = `refs/heads/${input.branch}`;
   const blobs = new Map<string, string>();
   for (const f of input.files) {
-    blobs.set(f.path, await git.writeBlob({ fs, gitdir: input.gitdir, blob: Buffer.from(f.content, 'utf8') }));
+    blobs.set(f.path, await git.writeBlob({ fs: atomicFs, gitdir: input.gitdir, blob: Buffer.from(f.content, 'utf8') }));
   }
   for (let i = 0; i < CAS_TRIES; i++) {
     const tip = await readRef(fs, input.gitdir, ref);
