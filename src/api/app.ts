@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import { Router } from '@koa/router';
-import { NotFoundError, KradleError } from '../errors/index.ts';
+import { BadRequestError, NotFoundError, KradleError } from '../errors/index.ts';
+import { DNS1123_LABEL } from '../kinds/index.ts';
 import { authorize } from './auth/authorize.ts';
+import { isStorableText } from './body.ts';
 import { createTokenService, type TokenService } from './auth/tokens.ts';
 import type { ApiContext, ApiState, RouteDef } from './context.ts';
 import type { ApiDeps } from './deps.ts';
@@ -39,6 +41,21 @@ export interface ApiApp extends Koa<ApiState> {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * Path and query values end up as query parameters of the store: a NUL there is a Postgres error (a 500),
+ * and an org that cannot be a slug names no org at all, so both are refused before any handler runs.
+ */
+function checkRequestValues(ctx: ApiContext): void {
+  const values = [...Object.values(ctx.params), ...Object.values(ctx.query).flat()];
+  if (values.some((v) => typeof v === 'string' && !isStorableText(v))) {
+    throw new BadRequestError('the path or query holds a NUL character or an unpaired UTF-16 surrogate');
+  }
+  const org = ctx.params.org;
+  if (org !== undefined && !DNS1123_LABEL.test(org)) {
+    throw new BadRequestError(`org ${JSON.stringify(org)} is not an org slug (DNS-1123 label)`, { details: [{ code: 'ORG', message: 'malformed org', field: 'org' }] });
+  }
+}
 
 class MethodNotAllowedError extends KradleError {
   constructor(method: string, allowed: string[]) {
@@ -85,6 +102,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
       const c = ctx as unknown as ApiContext;
       c.state.route = r.path;
       await guard(c);
+      checkRequestValues(c);
       await r.handler(c);
       return next();
     });

@@ -25,6 +25,40 @@ export async function readRaw(ctx: ApiContext, limit = BODY_LIMIT_BYTES): Promis
   return ctx.state.rawBody;
 }
 
+/**
+ * NUL and unpaired UTF-16 surrogates are valid in JSON but not in Postgres text or jsonb, nor in Git's
+ * YAML: refused here, at the edge, so they never reach a query that would fail with a 500.
+ */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function isStorableText(s: string): boolean {
+  return !UNSTORABLE.test(s);
+}
+
+/**
+ * JSON.parse takes any depth, but what comes after (schema validation, JSON.stringify into the store, the
+ * YAML writer) recurses and overflows the stack a few thousand levels down: a 500. No resource nests near this.
+ */
+export const MAX_BODY_DEPTH = 100;
+
+/** Why a parsed body cannot be taken, or undefined. Iterative, so depth itself cannot overflow the check. */
+function unfitBody(root: unknown): string | undefined {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (!isStorableText(v)) return 'the request body holds a NUL character or an unpaired UTF-16 surrogate (\\u0000, \\ud800-\\udfff), which cannot be stored';
+    } else if (v !== null && typeof v === 'object') {
+      if (depth > MAX_BODY_DEPTH) return `the request body nests deeper than ${MAX_BODY_DEPTH} levels`;
+      for (const [k, child] of Object.entries(v)) {
+        if (!isStorableText(k)) return 'the request body holds a key with a NUL character or an unpaired UTF-16 surrogate, which cannot be stored';
+        stack.push([child, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
+
 /** The JSON body as an object; 400 when it is not JSON, 415 when it is sent as something else. */
 export async function readJson<T = Record<string, unknown>>(ctx: ApiContext): Promise<T> {
   const raw = await readRaw(ctx);
@@ -33,13 +67,16 @@ export async function readJson<T = Record<string, unknown>>(ctx: ApiContext): Pr
   if (type && !/\bjson\b/i.test(type)) {
     throw new KradleError(`expected application/json, got ${type}`, { code: 'UNSUPPORTED_MEDIA_TYPE', status: 415, reason: 'UnsupportedMediaType', disposition: 'stalled' });
   }
+  let value: unknown;
   try {
-    const value = JSON.parse(raw.toString('utf8')) as unknown;
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
-    return value as T;
+    value = JSON.parse(raw.toString('utf8')) as unknown;
   } catch {
     throw new BadRequestError('the request body must be a JSON object');
   }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new BadRequestError('the request body must be a JSON object');
+  const unfit = unfitBody(value);
+  if (unfit) throw new BadRequestError(unfit);
+  return value as T;
 }
 
 /** A required string field of a body, 422 with the field named when missing. */

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { isKradleError, sanitize, type ErrorDetail } from '../errors/index.ts';
-import type { ApiState } from './context.ts';
+import { PLATFORM_ORG, type ApiState } from './context.ts';
 
 export interface ErrorBody {
   error: { code: string; message: string; details: ErrorDetail[] };
@@ -24,6 +24,8 @@ export function errorMiddleware(): Middleware<ApiState> {
       await next();
     } catch (err) {
       const { status, body } = toResponse(err);
+      const principal = ctx.state.principal;
+      if (principal && principal.org !== PLATFORM_ORG) body.error.details = ownDetails(body.error.details, principal.org);
       const log = ctx.state.log;
       if (status >= 500) log?.error({ err: loggable(err), status }, 'request failed');
       else log?.info({ status, code: body.error.code }, 'request refused');
@@ -31,6 +33,18 @@ export function errorMiddleware(): Middleware<ApiState> {
       ctx.body = body;
     }
   };
+}
+
+/**
+ * A write validates the whole revision, so its 422 may position errors in any org's files: an org
+ * token learns only that they exist, never their paths or messages (another org's config).
+ */
+function ownDetails(details: ErrorDetail[], org: string): ErrorDetail[] {
+  const mine = `orgs/${org}/`;
+  const kept = details.filter((d) => d.path === undefined || d.path.startsWith(mine));
+  const hidden = details.length - kept.length;
+  if (!hidden) return kept;
+  return [...kept, { code: 'ERRORS_ELSEWHERE', message: `${hidden} error(s) in files outside ${mine}, not shown to a token of org ${org}` }];
 }
 
 /** The error as a log line may show it: message and stack with credentials stripped. */

@@ -37,6 +37,18 @@ export interface ListQuery {
 
 const MAX_LIMIT = 1000;
 
+/**
+ * The config revision of an If-Match value (the part of our ETag before '+'). A header that names no
+ * revision (`""`, `"+x"`) is a precondition that cannot hold, not an absent one: the writer would
+ * read an empty revision as "no If-Match" and write unconditionally.
+ */
+export function expectedRevisionOf(expected: string | undefined): string | undefined {
+  if (expected === undefined) return undefined;
+  const revision = expected.split('+')[0]!.trim();
+  if (!revision) throw new ConflictError(`If-Match ${JSON.stringify(expected)} names no revision; read the resource again`);
+  return revision;
+}
+
 /** Reads and writes of Kradle resources: config kinds from desired state + Git writer, runtime kinds from the store. */
 export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
   const { store, config } = deps;
@@ -95,7 +107,7 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
         kind: def.kind,
         name,
         resource: doc,
-        expectedRevision: opts.expected?.split('+')[0],
+        expectedRevision: expectedRevisionOf(opts.expected),
         mode: opts.mode ?? 'commit',
         author: { name: opts.actor.subject },
       });

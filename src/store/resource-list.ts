@@ -13,7 +13,8 @@ function encodeToken(namespace: string, name: string): string {
 function decodeToken(token: string): [string, string] {
   try {
     const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 2 && v.every((s) => typeof s === 'string')) return v as [string, string];
+    // A hand-made token may hold a NUL, which Postgres text refuses with an error rather than no rows.
+    if (Array.isArray(v) && v.length === 2 && v.every((s) => typeof s === 'string' && !s.includes('\u0000'))) return v as [string, string];
   } catch {
     // fall through to the error below
   }

@@ -10,11 +10,18 @@ import type { WriteScope } from './write-scope.ts';
 
 type DocRow = { doc: StoredResource };
 
+const BIGINT_MAX = 9223372036854775807n;
+
+/** Could this be a resourceVersion (a bigint)? 19 digits can still overflow one, which Postgres answers with an error, not zero rows. */
+function isVersion(rv: string): boolean {
+  return /^\d{1,19}$/.test(rv) && BigInt(rv) <= BIGINT_MAX;
+}
+
 /** A stale or missing resourceVersion is a conflict: the caller must re-read and retry. */
 function expectedVersion(row: ResourceRow): string {
   const rv = row.resourceVersion;
   if (!rv) throw new ConflictError(`${row.kind} ${row.namespace}/${row.name}: metadata.resourceVersion is required to update`);
-  if (!/^\d{1,19}$/.test(rv)) throw new ConflictError(`${row.kind} ${row.namespace}/${row.name}: resourceVersion ${JSON.stringify(rv)} is not current`);
+  if (!isVersion(rv)) throw new ConflictError(`${row.kind} ${row.namespace}/${row.name}: resourceVersion ${JSON.stringify(rv)} is not current`);
   return rv;
 }
 
@@ -75,7 +82,7 @@ export function createResources(scope: WriteScope, validator: SchemaValidator): 
     },
     async delete(kind, namespace, name, opts = {}) {
       const rv = opts.resourceVersion;
-      if (rv !== undefined && !/^\d{1,19}$/.test(rv)) throw new ConflictError(`${kind} ${namespace}/${name}: resourceVersion ${JSON.stringify(rv)} is not current`);
+      if (rv !== undefined && !isVersion(rv)) throw new ConflictError(`${kind} ${namespace}/${name}: resourceVersion ${JSON.stringify(rv)} is not current`);
       return scope.write(async (q) => {
         if ((await run(q, DELETE, [kind, namespace, name, rv ?? null], opts.actor)).length) return true;
         if (rv === undefined || !(await getOne(q, kind, namespace, name))) return false;

@@ -63,7 +63,12 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
 
   /** Resolves the revision the client read; a shallow cache is deepened once to find it. */
   async function knownCommit(rev: string): Promise<string> {
-    const expand = () => git.expandOid({ ...ctx, oid: rev }).catch(() => undefined);
+    // An id of a blob or tree expands too, but only a commit is a revision a client could have read.
+    const isCommit = (oid: string) => git.readCommit({ ...ctx, oid }).then(() => true, () => false);
+    const expand = async () => {
+      const oid = await git.expandOid({ ...ctx, oid: rev }).catch(() => undefined);
+      return oid && (await isCommit(oid)) ? oid : undefined;
+    };
     let oid = await expand();
     if (!oid && target) {
       await fetchBranch(ctx, target, opts.branch, DEEPEN);

@@ -1,5 +1,5 @@
-import { NotFoundError } from '../../errors/index.ts';
-import { normalizeName, tenantNamespace } from '../../kinds/index.ts';
+import { BadRequestError, NotFoundError } from '../../errors/index.ts';
+import { DNS1123_LABEL, normalizeName, tenantNamespace } from '../../kinds/index.ts';
 import { readJson, requireString } from '../body.ts';
 import type { RouteDef } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -35,6 +35,8 @@ export function catalogRoutes(deps: ApiDeps, svc: ResourceService): RouteDef[] {
       method: 'GET', path: '/api/orgs/:org/artifacts/feeds/:feed/versions', auth: 'org-read', summary: 'List published versions of a feed',
       async handler(ctx) {
         const { org, feed } = ctx.params as { org: string; feed: string };
+        // The feed goes into a label selector: `a,b` or `a in (x)` would change the query, not name a feed.
+        if (!DNS1123_LABEL.test(feed)) throw new BadRequestError(`feed ${JSON.stringify(feed)} is not a resource name (DNS-1123 label)`);
         const q = listQuery(ctx);
         const selector = [`${FEED_LABEL}=${feed}`, q.labelSelector].filter(Boolean).join(',');
         sendPage(ctx, await deps.store.resources.list('ArtifactVersion', { namespace: tenantNamespace(org), ...q, labelSelector: selector }));

@@ -3,7 +3,7 @@ import { DNS1123_LABEL, tenantNamespace } from '../../kinds/index.ts';
 import type { DesiredResource } from '../../loader/types.ts';
 import type { InventoryEntry, Store, StoredResource } from '../../store/types.ts';
 import { canActOn } from '../auth/authorize.ts';
-import type { RouteDef } from '../context.ts';
+import { PLATFORM_ORG, type RouteDef } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
 import { queryString } from './helpers.ts';
 
@@ -76,9 +76,11 @@ export function controllerRoutes(deps: ApiDeps): RouteDef[] {
         const models = [];
         for (const org of asked ? [asked] : visible) models.push(await orgModel(org, latest));
         const s = deps.sync.status();
+        // The run's errors name files of every org: an org token sees only those of its own org, as on /api/sync and the summary.
+        const lastRun = s.lastRun && principal.org !== PLATFORM_ORG ? { ...s.lastRun, errors: s.lastRun.errors.filter((e) => e.path?.startsWith(`orgs/${principal.org}/`)) } : s.lastRun;
         ctx.body = {
           orgs: visible.map((slug) => ({ slug, displayName: names.get(slug) ?? slug, namespace: tenantNamespace(slug) })),
-          sync: { state: s.state, revision: state?.revision, syncedRevision: s.syncedRevision, fetchedRevision: s.fetchedRevision, lastRun: s.lastRun ?? null, message: s.message },
+          sync: { state: s.state, revision: state?.revision, syncedRevision: s.syncedRevision, fetchedRevision: s.fetchedRevision, lastRun: lastRun ?? null, message: s.message },
           organizations: models,
         };
       },

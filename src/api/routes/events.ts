@@ -9,7 +9,8 @@ function lastEventId(ctx: ApiContext): number | undefined {
   const raw = ctx.get('last-event-id') || (typeof ctx.query.lastEventId === 'string' ? ctx.query.lastEventId : '');
   if (!raw) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new BadRequestError('Last-Event-ID must be a non-negative integer (an event seq)');
+  // Past 2^53 the id cannot be an event seq, and the store would refuse it only after the stream opened.
+  if (!Number.isSafeInteger(n) || n < 0) throw new BadRequestError('Last-Event-ID must be a non-negative integer (an event seq)');
   return n;
 }
 
@@ -18,6 +19,14 @@ export function eventRoutes(deps: ApiDeps, hub: EventHub, metrics: ApiMetrics): 
   async function stream(ctx: ApiContext, org: string | undefined): Promise<void> {
     const from = lastEventId(ctx);
     const log = ctx.state.log;
+    // Node never flushes the headers of a HEAD response that is only written to, so a stream would hang
+    // the client and hold a hub slot: answer the headers alone.
+    if (ctx.method === 'HEAD') {
+      ctx.status = 200;
+      ctx.type = 'text/event-stream';
+      ctx.set('Cache-Control', 'no-cache');
+      return;
+    }
     ctx.respond = false;
     const res = ctx.res;
     res.writeHead(200, {

@@ -23,7 +23,27 @@ export function writeOptions(ctx: ApiContext): WriteOptions {
 
 export function queryString(ctx: ApiContext, name: string): string | undefined {
   const v = ctx.query[name];
+  // `?kind=A&kind=B` is ambiguous; read as absent it would silently widen a list to every kind.
+  if (Array.isArray(v)) throw new BadRequestError(`query parameter ${name} is given ${v.length} times; give it once`);
   return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** An integer query parameter, 400 when it is not one (a NaN or a fraction would reach SQL as LIMIT/OFFSET). */
+export function intQuery(ctx: ApiContext, name: string, min: number): number | undefined {
+  const raw = queryString(ctx, name);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min) throw new BadRequestError(`${name} must be an integer of at least ${min}`);
+  return n;
+}
+
+/** A timestamp query parameter as ISO 8601, 400 when it does not parse (Postgres would fail the cast with a 500). */
+export function timeQuery(ctx: ApiContext, name: string): string | undefined {
+  const raw = queryString(ctx, name);
+  if (raw === undefined) return undefined;
+  const ms = Date.parse(raw);
+  if (Number.isNaN(ms)) throw new BadRequestError(`${name} must be a timestamp (RFC 3339)`);
+  return new Date(ms).toISOString();
 }
 
 export function listQuery(ctx: ApiContext): ListQuery {

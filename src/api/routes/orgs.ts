@@ -1,4 +1,4 @@
-import { ValidationError, WaitingError } from '../../errors/index.ts';
+import { ConflictError, ValidationError, WaitingError } from '../../errors/index.ts';
 import { API_VERSION, DNS1123_LABEL, PLATFORM_NAMESPACE, resourceKey, tenantNamespace } from '../../kinds/index.ts';
 import { createSchemaValidator } from '../../schema/index.ts';
 import { canActOn } from '../auth/authorize.ts';
@@ -7,7 +7,7 @@ import type { RouteDef } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
 import { kindOf } from '../documents.ts';
 import type { ResourceService } from '../resource-service.ts';
-import { actorOf, queryString } from './helpers.ts';
+import { actorOf, intQuery, queryString, timeQuery } from './helpers.ts';
 
 const validator = createSchemaValidator();
 
@@ -43,6 +43,8 @@ export function orgRoutes(deps: ApiDeps, svc: ResourceService): RouteDef[] {
         const body = await readJson(ctx);
         const slug = requireString(body, 'slug');
         if (!DNS1123_LABEL.test(slug)) throw new ValidationError('slug must be a DNS-1123 label', { details: [{ code: 'SLUG', message: 'slug must be a DNS-1123 label', field: 'slug' }] });
+        // Creating is not replacing: the existing document (budgets, quotas, ...) would be overwritten by this bare one.
+        if (config.current()?.orgs().includes(slug)) throw new ConflictError(`organization ${slug} already exists`);
         const namespace = tenantNamespace(slug);
         const doc = { apiVersion: API_VERSION, kind: 'Organization', metadata: { name: slug, namespace: PLATFORM_NAMESPACE }, spec: { displayName: requireString(body, 'displayName'), namespaceName: namespace, slug } };
         const issues = validator.validate(doc);
@@ -95,8 +97,8 @@ export function orgRoutes(deps: ApiDeps, svc: ResourceService): RouteDef[] {
       method: 'GET', path: '/api/orgs/:org/audit', auth: 'org-read',
       summary: 'Audit log of the org (spec §13: action, since, until, limit, offset)',
       async handler(ctx) {
-        const num = (n: string) => (queryString(ctx, n) === undefined ? undefined : Number(queryString(ctx, n)));
-        ctx.body = { items: await store.audit.query({ org: ctx.params.org!, action: queryString(ctx, 'action'), since: queryString(ctx, 'since'), until: queryString(ctx, 'until'), limit: num('limit'), offset: num('offset') }) };
+        const filter = { action: queryString(ctx, 'action'), since: timeQuery(ctx, 'since'), until: timeQuery(ctx, 'until'), limit: intQuery(ctx, 'limit', 1), offset: intQuery(ctx, 'offset', 0) };
+        ctx.body = { items: await store.audit.query({ org: ctx.params.org!, ...filter }) };
       },
     },
   ];

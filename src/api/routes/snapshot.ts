@@ -5,6 +5,7 @@ import { readJson } from '../body.ts';
 import type { RouteDef } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
 import { kindOf, normalizeDocument } from '../documents.ts';
+import { expectedRevisionOf } from '../resource-service.ts';
 import { actorOf, writeOptions } from './helpers.ts';
 
 const MAX_DOCUMENTS = 5000;
@@ -76,6 +77,7 @@ export function snapshotRoutes(deps: ApiDeps): RouteDef[] {
         if (details.length) throw new ValidationError(`the snapshot has ${details.length} invalid document field(s)`, { details });
         if (cfg.length && !deps.writer?.writeMany) throw new WaitingError('multi-document write-back to the config repo is not configured on this server');
         const actor = actorOf(ctx).subject;
+        const expectedRevision = expectedRevisionOf(opts.expected);
         // The runtime records are written first in a transaction that the config commit closes: a rejected
         // commit rolls them back, so nothing of the snapshot is half-applied.
         const result = await store.transaction(async (tx) => {
@@ -89,7 +91,7 @@ export function snapshotRoutes(deps: ApiDeps): RouteDef[] {
             runtime[current ? 'updated' : 'created']++;
           }
           const commit = cfg.length
-            ? await deps.writer!.writeMany!({ org, edits: cfg.map((d) => ({ operation: 'apply', kind: d.kind, name: d.metadata.name, resource: d })), mode: opts.mode ?? 'commit', author: { name: actor }, message: `Import snapshot of ${org} (${cfg.length} config resources)`, expectedRevision: opts.expected?.split('+')[0] })
+            ? await deps.writer!.writeMany!({ org, edits: cfg.map((d) => ({ operation: 'apply', kind: d.kind, name: d.metadata.name, resource: d })), mode: opts.mode ?? 'commit', author: { name: actor }, message: `Import snapshot of ${org} (${cfg.length} config resources)`, expectedRevision })
             : null;
           return { runtime, config: commit };
         });

@@ -1,7 +1,7 @@
 import { readJson, requireString } from '../body.ts';
 import type { RouteDef } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
-import { queryString } from './helpers.ts';
+import { intQuery } from './helpers.ts';
 
 /** Sync status, sync now, run history and previews of a revision (for pull-request checks). */
 export function syncRoutes(deps: ApiDeps): RouteDef[] {
@@ -26,8 +26,7 @@ export function syncRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'GET', path: '/api/sync/runs', auth: 'platform-read', summary: 'Recent sync runs, newest first (?limit=)',
       async handler(ctx) {
-        const limit = Number(queryString(ctx, 'limit') ?? 20);
-        ctx.body = { items: await deps.store.syncRuns.list({ limit: Number.isFinite(limit) ? Math.min(Math.max(limit, 1), 500) : 20 }) };
+        ctx.body = { items: await deps.store.syncRuns.list({ limit: Math.min(intQuery(ctx, 'limit', 1) ?? 20, 500) }) };
       },
     },
     {
