@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import * as nodeFs from 'node:fs';
+import { atomicFs } from './atomic-fs.ts';
 import git from 'isomorphic-git';
 import { BadRequestError, ConflictError, ValidationError } from '../errors/index.ts';
 import type { Snapshot } from '../source/types.ts';
@@ -27,7 +27,7 @@ type Batch = Omit<WriteManyRequest, 'id'>;
  * (remote), redoing the edit on the new tip when someone else got there first.
  */
 export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
-  const ctx: GitContext = { fs: opts.fs ?? nodeFs, gitdir: opts.gitdir, cache: opts.cache ?? {}, trees: new Map() };
+  const ctx: GitContext = { fs: opts.fs ?? atomicFs, gitdir: opts.gitdir, cache: opts.cache ?? {}, trees: new Map() };
   const dir = (opts.dir ?? '').replace(/^\/+|\/+$/g, '');
   const lister = createTreeLister(ctx);
   const locator = createLocator(ctx);
