@@ -178,6 +178,28 @@ test.serial('a revision that declares nothing prunes nothing unless allowEmpty i
   await allowing.stop();
 });
 
+test.serial('an object of a document annotated kradle.a5c.ai/prune: disabled is left in place, not deleted', async (t) => {
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  const docs = orgDocs('kappa');
+  const path = 'orgs/kappa/teams/platform.yaml';
+  repo.commit({ ...docs, [path]: docs[path]!.replace('  name: platform\n', '  name: platform\n  annotations:\n    kradle.a5c.ai/prune: disabled\n') }, 'add kappa');
+  const sync = track(t, createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(server), crds: CRDS }));
+  await sync.start();
+  await sync.trigger('test');
+  t.is((server.object(team('kappa'))?.metadata as { annotations?: Record<string, string> }).annotations?.['kradle.a5c.ai/prune'], 'disabled');
+  repo.commit({ [path]: null }, 'remove the team');
+  await sync.trigger('test');
+  t.is(sync.status().lastOutcome, 'Succeeded');
+  t.truthy(server.object(team('kappa')), 'left in the cluster');
+  t.deepEqual(await store.inventory.list({ sourceKey: 'Team/kradle-org-kappa/platform' }), [], 'and no longer tracked');
+  const [run] = await store.syncRuns.list({ limit: 1 });
+  t.like(run?.counts, { pruned: 0, keptOnPrune: 1 });
+  const skipped = (await store.events.since(0)).filter((e) => e.type === 'PruneSkipped');
+  t.is(skipped.length, 1);
+  await sync.stop();
+});
+
 test.serial('API server errors: the sync backs off and converges', async (t) => {
   const store = await pglite!.store();
   const repo = createTestRepo();

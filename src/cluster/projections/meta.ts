@@ -8,6 +8,14 @@ export const SOURCE_ANNOTATION = 'kradle.a5c.ai/source';
 /** Annotation with the content hash of that resource: a changed hash means the object must be re-applied. */
 export const HASH_ANNOTATION = 'kradle.a5c.ai/content-hash';
 
+/**
+ * `kradle.a5c.ai/prune: disabled` on a config document: the objects it produced are left in the cluster
+ * (no longer tracked) when it leaves the config repo, instead of being deleted, like Flux's
+ * `kustomize.toolkit.fluxcd.io/prune: disabled` or Argo CD's `Prune=false`.
+ */
+export const PRUNE_ANNOTATION = 'kradle.a5c.ai/prune';
+export const PRUNE_DISABLED = 'disabled';
+
 /** What a projection may read besides the resource: the whole revision, and the clock (for expiries). */
 export interface ProjectionContext {
   state: DesiredState;
@@ -39,7 +47,9 @@ export function ownedLabels(r: DesiredResource): Record<string, string> {
 }
 
 export function ownedAnnotations(r: DesiredResource): Record<string, string> {
-  return { [SOURCE_ANNOTATION]: r.key, [HASH_ANNOTATION]: r.hash };
+  const owned: Record<string, string> = { [SOURCE_ANNOTATION]: r.key, [HASH_ANNOTATION]: r.hash };
+  if (r.object.metadata.annotations?.[PRUNE_ANNOTATION] === PRUNE_DISABLED) owned[PRUNE_ANNOTATION] = PRUNE_DISABLED;
+  return owned;
 }
 
 /** metadata of a native object owned by `r`; `extra` annotations describe it (never a secret value). */

@@ -1,4 +1,4 @@
-import { objectIdentity, objectRef, sortForPrune } from '../../cluster/index.ts';
+import { PRUNE_ANNOTATION, PRUNE_DISABLED, objectIdentity, objectRef, sortForPrune } from '../../cluster/index.ts';
 import type { ClusterDriver, KubeObject } from '../../cluster/types.ts';
 import { isKradleError, sanitize } from '../../errors/index.ts';
 import type { Condition, InventoryEntry } from '../../store/types.ts';
@@ -82,23 +82,32 @@ export async function applyObjects(objects: readonly KubeObject[], revision: str
   return report;
 }
 
-/** Deletes objects that left the desired state, dependents first; returns those gone and the errors. */
+/**
+ * Deletes objects that left the desired state, dependents first. An object whose live copy says
+ * `kradle.a5c.ai/prune: disabled` is left in place and only forgotten; it is reported as kept.
+ */
 export async function pruneObjects(
   targets: readonly InventoryEntry['target'][],
   driver: ClusterDriver,
-): Promise<{ pruned: InventoryEntry['target'][]; errors: { code: string; message: string }[] }> {
+): Promise<{ pruned: InventoryEntry['target'][]; kept: InventoryEntry['target'][]; errors: { code: string; message: string }[] }> {
   const asObjects = targets.map(
     (t): KubeObject => ({ apiVersion: t.apiVersion, kind: t.kind, metadata: { name: t.name, ...(t.namespace ? { namespace: t.namespace } : {}) } }),
   );
   const pruned: InventoryEntry['target'][] = [];
+  const kept: InventoryEntry['target'][] = [];
   const errors: { code: string; message: string }[] = [];
   for (const obj of sortForPrune(asObjects)) {
     try {
+      const live = await driver.get(objectRef(obj));
+      if (live?.metadata.annotations?.[PRUNE_ANNOTATION] === PRUNE_DISABLED) {
+        kept.push(targetOf(obj));
+        continue;
+      }
       await driver.delete(objectRef(obj));
       pruned.push(targetOf(obj));
     } catch (err) {
       errors.push({ code: 'PRUNE_FAILED', message: `${objectIdentity(obj)}: ${errorMessage(err)}` });
     }
   }
-  return { pruned, errors };
+  return { pruned, kept, errors };
 }

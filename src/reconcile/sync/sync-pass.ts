@@ -1,4 +1,4 @@
-import { renderObjects } from '../../cluster/index.ts';
+import { PRUNE_ANNOTATION, PRUNE_DISABLED, renderObjects } from '../../cluster/index.ts';
 import type { ClusterDriver, KubeObject } from '../../cluster/types.ts';
 import { formatDetail, type ErrorDetail } from '../../errors/index.ts';
 import { parseResourceKey, slugOfTenantNamespace } from '../../kinds/index.ts';
@@ -99,13 +99,19 @@ export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { fu
   const applied = await applyObjects(plan.apply, commit, { driver: deps.driver, healthOf: deps.healthOf, orgOf, now: deps.now });
   await store.inventory.upsert(applied.entries);
   const pruned = await pruneObjects(plan.prune, deps.driver);
-  await store.inventory.remove(pruned.pruned);
+  await store.inventory.remove([...pruned.pruned, ...pruned.kept]);
+  if (pruned.kept.length > 0) {
+    await store.events.publish({
+      org: null, type: 'PruneSkipped', kind: 'SyncRun', name: String(run.id),
+      payload: { revision: commit, reason: `${PRUNE_ANNOTATION}: ${PRUNE_DISABLED}`, kept: pruned.kept.slice(0, 50) },
+    });
+  }
   await deps.status?.recordApplied({ revision: commit, objects, entries: applied.entries, live: applied.live, changed: plan.changedSources });
   const errors = [...applied.errors, ...pruned.errors];
   const outcome: SyncRun['outcome'] = errors.length === 0 ? 'Succeeded' : applied.counts.applied + applied.counts.planned > 0 ? 'PartiallyApplied' : 'Failed';
   const finished = await store.syncRuns.finish(run.id, {
     outcome,
-    counts: { resources: state.resources.size, objects: objects.length, skipped: plan.unchanged, pruned: pruned.pruned.length, ...applied.counts },
+    counts: { resources: state.resources.size, objects: objects.length, skipped: plan.unchanged, pruned: pruned.pruned.length, keptOnPrune: pruned.kept.length, ...applied.counts },
     errors,
   });
   await store.events.publish({
