@@ -49,5 +49,9 @@ export function createSyncRuns(q: Queryable): SyncRuns {
       const [row] = await q.query<Row>(`SELECT * FROM sync_runs ORDER BY id DESC LIMIT 1`);
       return row ? toRun(row) : undefined;
     },
+    async lastGood() {
+      const [row] = await q.query<Row>(`SELECT * FROM sync_runs WHERE outcome IN ('Succeeded', 'PartiallyApplied') ORDER BY id DESC LIMIT 1`);
+      return row ? toRun(row) : undefined;
+    },
   };
 }

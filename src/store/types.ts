@@ -140,6 +140,8 @@ export interface SyncRuns {
   finish(id: number, result: Pick<SyncRun, 'outcome' | 'counts' | 'errors'>): Promise<SyncRun>;
   list(opts?: { limit?: number }): Promise<SyncRun[]>;
   latest(): Promise<SyncRun | undefined>;
+  /** The newest run of a valid revision (Succeeded or PartiallyApplied): what the cluster last had applied. */
+  lastGood(): Promise<SyncRun | undefined>;
 }
 
 export interface AuditEntry {

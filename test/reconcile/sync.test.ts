@@ -200,6 +200,32 @@ test.serial('an object of a document annotated kradle.a5c.ai/prune: disabled is 
   await sync.stop();
 });
 
+test.serial('a controller restarted on an invalid revision serves and guards the last good one', async (t) => {
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  const good = repo.commit(orgDocs('lambda'), 'add lambda');
+  const first = track(t, createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(server), crds: CRDS }));
+  await first.start();
+  await first.trigger('test');
+  await first.stop();
+  const bad = repo.commit({ 'orgs/lambda/teams/broken.yaml': 'kind: Team\nmetadata: [unclosed\n' }, 'bad');
+
+  const second = track(t, createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(server), crds: CRDS }));
+  await second.start();
+  await second.trigger('test');
+  const status = second.status();
+  t.is(status.lastOutcome, 'ValidationFailed');
+  t.is(status.lastAttemptedRevision, bad);
+  t.is(status.syncedRevision, good, 'the last good revision, from the sync history');
+  t.true(second.lastError().length > 0, 'the errors are those of the invalid revision');
+  t.truthy(second.current()?.get('Team', 'lambda', 'platform'), 'reads serve the last good revision, not nothing');
+  const sa = { apiVersion: 'v1', kind: 'ServiceAccount', namespace: 'kradle-org-lambda', name: 'runner' };
+  server.remove(sa);
+  await until(() => Boolean(server.object(sa)), 'a hand-deleted object of the last good revision recreated');
+  t.pass();
+  await second.stop();
+});
+
 test.serial('API server errors: the sync backs off and converges', async (t) => {
   const store = await pglite!.store();
   const repo = createTestRepo();

@@ -119,18 +119,10 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       view.sourceReachable = true;
       view.fetchedRevision = fetched.commit;
       const full = Date.now() - lastFull >= resyncMs;
-      if (lease) drift.holdDuringPass();
-      const result = await runSyncPass(
-        { ...deps, now, status: statusWriter, adjust: scaler.adjust, onRendered: (objects) => { if (lease) scaler.track(objects); } },
-        fetched.commit,
-        { full, apply: Boolean(lease) },
-      );
+      const result = await pass(fetched.commit, full);
       if (full && lease) lastFull = Date.now();
       record(result);
-      if ('state' in result && lease) {
-        for (const live of result.live) scaler.observe('MODIFIED', live);
-        await scaler.recompute();
-      }
+      if (!('state' in result) && !current) await adoptLastGood(result);
       deps.onPass?.(result.outcome, (performance.now() - startedAt) / 1000);
     } catch (err) {
       deps.onPass?.('Error', (performance.now() - startedAt) / 1000);
@@ -141,6 +133,39 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       drift.releaseHeld();
       for (const resolve of started) resolve();
     }
+  }
+
+  async function pass(revision: string, full: boolean): Promise<SyncPassResult> {
+    if (lease) drift.holdDuringPass();
+    const result = await runSyncPass(
+      { ...deps, now, status: statusWriter, adjust: scaler.adjust, onRendered: (objects) => { if (lease) scaler.track(objects); } },
+      revision,
+      { full, apply: Boolean(lease) },
+    );
+    if ('state' in result && lease) {
+      for (const live of result.live) scaler.observe('MODIFIED', live);
+      await scaler.recompute();
+    }
+    return result;
+  }
+
+  /**
+   * A process that starts on an invalid revision knows no good one yet, so reads would be empty and drift
+   * unwatched while the cluster still holds the last good revision. It is loaded (and re-asserted) from the
+   * sync history; the invalid revision stays the one attempted, with its errors.
+   */
+  async function adoptLastGood(invalid: SyncPassResult): Promise<void> {
+    const good = await deps.store.syncRuns.lastGood();
+    if (!good || good.revision === invalid.revision) return;
+    deps.logger.warn({ invalid: invalid.revision, lastGood: good.revision }, 'the fetched revision is invalid: the last good revision stays applied');
+    // Best effort: the invalid revision is the outcome to report, whether or not the good one can be read.
+    const result = await pass(good.revision, false).catch((err: unknown) => {
+      deps.logger.warn({ lastGood: good.revision, err: sanitize(String(err)) }, 'the last good revision could not be loaded');
+      return undefined;
+    });
+    if (!result || !('state' in result)) return;
+    record(result);
+    record(invalid);
   }
 
   function record(result: SyncPassResult): void {
