@@ -66,6 +66,11 @@ export function eventRoutes(deps: ApiDeps, hub: EventHub, metrics: ApiMetrics): 
       handler: (ctx) => stream(ctx, ctx.params.org!),
     },
     {
+      // The original Kradle's agent stream (spec §2.1 #38): the same org stream, so its clients resume the same way.
+      method: 'GET', path: '/api/orgs/:org/agents/events/stream', auth: 'org-read', summary: 'SSE stream of the org events, at the path of spec §2.1 #38',
+      handler: (ctx) => stream(ctx, ctx.params.org!),
+    },
+    {
       method: 'GET', path: '/api/events', auth: 'any', summary: 'SSE stream of every event (platform token) or of the token org',
       handler: (ctx) => stream(ctx, ctx.state.principal!.org === '*' ? undefined : ctx.state.principal!.org),
     },
