@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConflictError, NotFoundError, WaitingError } from '../errors/index.ts';
+import { BadRequestError, ConflictError, NotFoundError, WaitingError } from '../errors/index.ts';
 import { tenantNamespace, type KindDefinition, type Resource } from '../kinds/index.ts';
 import type { DesiredResource } from '../loader/types.ts';
 import type { ListPage } from '../store/types.ts';
@@ -57,13 +57,20 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
     return config.current()?.get(def.kind, org, name);
   }
 
+  /** A config list's continue token is the last name served; garbage would silently restart the listing. */
+  function configCursor(token: string): string {
+    const name = Buffer.from(token, 'base64url').toString('utf8');
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || Buffer.from(name).toString('base64url') !== token) throw new BadRequestError('invalid continue token');
+    return name;
+  }
+
   async function list(org: string, def: KindDefinition, q: ListQuery): Promise<ListPage<Resource>> {
     const limit = Math.min(Math.max(q.limit ?? 500, 1), MAX_LIMIT);
     if (def.storage === 'runtime') {
       return store.resources.list(def.kind, { namespace: tenantNamespace(org), labelSelector: q.labelSelector, limit, continue: q.continue });
     }
     const match = labelMatcher(q.labelSelector);
-    const after = q.continue ? Buffer.from(q.continue, 'base64url').toString('utf8') : '';
+    const after = q.continue ? configCursor(q.continue) : '';
     const all = (config.current()?.byOrg(org) ?? [])
       .filter((d) => d.id.kind === def.kind && d.id.name > after && match(d.object.metadata.labels ?? {}))
       .sort((a, b) => (a.id.name < b.id.name ? -1 : 1));

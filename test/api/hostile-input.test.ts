@@ -44,6 +44,19 @@ function suite(d: TestDriver) {
     await api.close();
   });
 
+  test(`${d.name}: a config list continue token that no page handed out is a 400, not a listing from the start`, async (t) => {
+    const { api, org, c } = await setup();
+    const first = await c.get(`/api/orgs/${org}/resources?kind=Repository&limit=1`);
+    t.is(first.status, 200);
+    for (const token of ['garbage', '%2F%2F%2F', Buffer.from('Not A Name').toString('base64url')]) {
+      const res = await c.get(`/api/orgs/${org}/resources?kind=Repository&continue=${token}`);
+      t.is(res.status, 400, token);
+      isEnvelope(t, res.body, 'BAD_REQUEST');
+    }
+    t.is((await c.get(`/api/orgs/${org}/resources?kind=Repository&continue=${Buffer.from('web').toString('base64url')}`)).status, 200);
+    await api.close();
+  });
+
   test(`${d.name}: a fractional sync runs limit is a 400`, async (t) => {
     const { api, platform } = await setup();
     const res = await platform.get('/api/sync/runs?limit=1.5');
