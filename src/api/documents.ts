@@ -44,9 +44,16 @@ export function normalizeDocument(org: string, body: Record<string, unknown>, ex
     throw new BadRequestError(`this route takes ${expectKind}, not ${def.kind}; use ${routeFor(org, def)}`);
   }
   if (def.platformScoped) throw new BadRequestError(`${def.kind} is platform-scoped; use POST /api/orgs`);
+  const details: ErrorDetail[] = [];
+  // Spread below, a string or a list would turn into numbered keys and fail (or pass) for the wrong reason.
+  for (const field of ['metadata', 'spec', 'status'] as const) {
+    const v = body[field];
+    if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) {
+      throw new ValidationError(`${field} must be an object`, { details: [{ code: 'SCHEMA', message: `${field} must be an object`, field }] });
+    }
+  }
   const meta = (body.metadata ?? {}) as Record<string, unknown>;
   const spec = (body.spec ?? {}) as Record<string, unknown>;
-  const details: ErrorDetail[] = [];
   const ns = tenantNamespace(org);
   if (body.apiVersion !== undefined && body.apiVersion !== API_VERSION) {
     details.push({ code: 'API_VERSION', message: `apiVersion must be ${API_VERSION}`, field: 'apiVersion' });

@@ -57,6 +57,18 @@ function suite(d: TestDriver) {
     await api.close();
   });
 
+  test(`${d.name}: metadata, spec or status that is not an object is a 422 naming the field`, async (t) => {
+    const { api, org, c } = await setup();
+    for (const [field, value] of [['spec', 'str'], ['spec', ['a']], ['metadata', 'x'], ['status', 5], ['spec', null]] as const) {
+      const body = { kind: 'Issue', metadata: { name: 'bad' }, spec: { title: 't' }, [field]: value };
+      const res = await c.post(`/api/orgs/${org}/resources`, body);
+      t.is(res.status, 422, `${field}: ${JSON.stringify(value)}`);
+      isEnvelope(t, res.body, 'VALIDATION_FAILED');
+      t.is(res.body.error.details[0].field, field);
+    }
+    await api.close();
+  });
+
   test(`${d.name}: a fractional sync runs limit is a 400`, async (t) => {
     const { api, platform } = await setup();
     const res = await platform.get('/api/sync/runs?limit=1.5');
