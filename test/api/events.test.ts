@@ -47,14 +47,14 @@ function suite(d: TestDriver) {
 
   test(`${d.name}: the agent stream path of spec §2.1 #38 serves the same org stream and resumes the same way`, async (t) => {
     const api = await start();
-    const token = await makeToken(api.app, 'sse-g', 'reader');
-    const seen = await publish('sse-g', 2);
-    const s = await openSse(api.url, '/api/orgs/sse-g/agents/events/stream', token, String(seen[0]));
+    const token = await makeToken(api.app, 'sse-i', 'reader');
+    const seen = await publish('sse-i', 2);
+    const s = await openSse(api.url, '/api/orgs/sse-i/agents/events/stream', token, String(seen[0]));
     t.is(s.status, 200);
     t.deepEqual((await s.take(1)).map((m) => Number(m.id)), [seen[1]]);
     s.close();
-    const other = await makeToken(api.app, 'sse-h', 'admin');
-    t.is((await client(api.url, other).get('/api/orgs/sse-g/agents/events/stream')).status, 403);
+    const other = await makeToken(api.app, 'sse-j', 'admin');
+    t.is((await client(api.url, other).get('/api/orgs/sse-i/agents/events/stream')).status, 403);
     await api.close();
   });
 
