@@ -59,7 +59,8 @@ function suite(d: TestDriver) {
     const org = uniqueName('inf');
     const models = await modelServer();
     const config = fakeConfig([doc('Organization', org, org, { displayName: org, slug: org }), service(org, 'iris'), service(org, 'legacy', 'v1')]);
-    const inference = createInferencePort(createLiveDriver({ kubeConfig: kube.kubeConfig }), { timeoutMs: 300 });
+    // Generous: nothing here times out on purpose, and a loaded CI machine must not turn an answer into a 504.
+    const inference = createInferencePort(createLiveDriver({ kubeConfig: kube.kubeConfig }), { timeoutMs: 10_000 });
     const api = await startApi({ store, config, sync: fakeSync(), inference });
     const c = client(api.url, await makeToken(api.app, org, 'writer'));
     const infer = (name: string, body: unknown, q = '') => c.post(`/api/orgs/${org}/inference/services/${name}/infer${q}`, body);
@@ -95,7 +96,7 @@ function suite(d: TestDriver) {
     const org = uniqueName('inf');
     const models = await modelServer();
     const config = fakeConfig([doc('Organization', org, org, { displayName: org, slug: org }), service(org, 'broken'), service(org, 'slow'), service(org, 'gone')]);
-    const api = await startApi({ store, config, sync: fakeSync(), inference: createInferencePort(createLiveDriver({ kubeConfig: kube.kubeConfig }), { timeoutMs: 300 }) });
+    const api = await startApi({ store, config, sync: fakeSync(), inference: createInferencePort(createLiveDriver({ kubeConfig: kube.kubeConfig }), { timeoutMs: 2_000 }) });
     const c = client(api.url, await makeToken(api.app, org, 'admin'));
     deploy(org, 'broken', models.url);
     deploy(org, 'slow', models.url);
