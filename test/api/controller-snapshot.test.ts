@@ -105,6 +105,11 @@ function suite(d: TestDriver) {
     const fields = wrong.body.error.details.map((x: any) => x.field);
     t.true(fields.includes('config[0].kind') && fields.includes('runtime[0].metadata.name'), fields.join(' '));
     t.is((await c.post('/api/orgs/acme/snapshot', { config: {} })).status, 400);
+    const issue = (title: string) => ({ kind: 'Issue', metadata: { name: 'twice' }, spec: { title } });
+    const twice = await c.post('/api/orgs/acme/snapshot', { runtime: [issue('first'), { ...issue('second'), kind: 'issues' }] });
+    t.is(twice.status, 422, 'two documents of one kind and name: neither silently wins');
+    t.like(twice.body.error.details[0], { code: 'DUPLICATE_RESOURCE', field: 'runtime[1]' });
+    t.is(await store.resources.get('Issue', 'kradle-org-acme', 'twice'), undefined);
     t.is((await client(api.url, await makeToken(api.app, 'acme', 'reader')).post('/api/orgs/acme/snapshot', { config: [] })).status, 403);
 
     const exported = await c.get('/api/orgs/acme/snapshot');

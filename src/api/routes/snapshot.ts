@@ -34,13 +34,23 @@ function documents(body: Record<string, unknown>, field: 'config' | 'runtime'): 
 /** Every document normalized to the org and to the storage of its list; problems collected into `details`. */
 function normalizeAll(org: string, docs: Record<string, unknown>[], storage: 'config' | 'runtime', details: ErrorDetail[]): Resource[] {
   const out: Resource[] = [];
+  // Two documents of one kind and name would be written in turn and only the last kept: refused instead.
+  const first = new Map<string, number>();
   docs.forEach((d, i) => {
     try {
       const def = kindOf(d.kind);
       if (def.storage !== storage) throw new BadRequestError(`${def.kind} is a ${def.storage} kind`, { details: [{ code: 'WRONG_STORAGE', message: `${def.kind} belongs in ${def.storage}`, field: 'kind' }] });
       // Runtime records keep their status; server-set metadata is the store's to assign.
       const meta = (d.metadata ?? {}) as Record<string, unknown>;
-      out.push(normalizeDocument(org, { ...d, metadata: { name: meta.name, namespace: meta.namespace, labels: meta.labels, annotations: meta.annotations } }));
+      const doc = normalizeDocument(org, { ...d, metadata: { name: meta.name, namespace: meta.namespace, labels: meta.labels, annotations: meta.annotations } });
+      const key = `${doc.kind}/${doc.metadata.name}`;
+      const seen = first.get(key);
+      if (seen !== undefined) {
+        details.push({ code: 'DUPLICATE_RESOURCE', message: `${key} is also ${storage}[${seen}]`, field: `${storage}[${i}]` });
+        return;
+      }
+      first.set(key, i);
+      out.push(doc);
     } catch (err) {
       const e = err as { message: string; details?: ErrorDetail[] };
       for (const x of e.details?.length ? e.details : [{ code: 'INVALID', message: e.message }]) details.push({ ...x, field: `${storage}[${i}]${x.field ? `.${x.field}` : ''}` });
