@@ -1,6 +1,6 @@
-import { resolve as resolvePath } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { BadRequestError } from '../errors/index.ts';
-import { createGitSource, type GitSource, type Snapshot } from '../source/index.ts';
+import { createGitSource, isGitRepository, type GitSource, type Snapshot } from '../source/index.ts';
 
 /** Flags every command that reads the config repo accepts. */
 export const SOURCE_FLAGS = {
@@ -15,13 +15,22 @@ export interface SourceFlags {
 
 const REMOTE = /^https?:\/\//i;
 
+/** The repository `dir` lies in, as git finds it: `dir` itself or the nearest parent holding one. */
+async function enclosingRepository(dir: string): Promise<string> {
+  for (let d = dir; ; d = dirname(d)) {
+    if (await isGitRepository(d)) return d;
+    // None above: the source names the directory asked about in its error.
+    if (dirname(d) === d) return dir;
+  }
+}
+
 /**
- * Opens the config repo named by --repo (default: the current directory): a local working or bare
- * repository is read in place, an http(s) URL is fetched first.
+ * Opens the config repo named by --repo (default: the repository the current directory lies in): a local
+ * working or bare repository is read in place, an http(s) URL is fetched first.
  */
 export async function openSource(flags: SourceFlags, cwd = process.cwd()): Promise<GitSource> {
   const repo = flags.repo ?? '.';
-  const url = REMOTE.test(repo) ? repo : resolvePath(cwd, repo);
+  const url = REMOTE.test(repo) ? repo : flags.repo === undefined ? await enclosingRepository(resolvePath(cwd)) : resolvePath(cwd, repo);
   const source = createGitSource({ url, path: flags.path });
   if (REMOTE.test(repo)) await source.fetch();
   return source;

@@ -23,6 +23,9 @@ test('kradle validate: 0 on a valid repo (the current directory by default), 1 w
   const good = await kradle(['validate'], repo.dir);
   t.is(good.code, 0, good.stderr);
   t.regex(good.stdout, /^valid: [0-9a-f]{12}: 70 resources in \d+ files, orgs acme, globex, initech/);
+  const below = await kradle(['validate'], `${repo.dir}/orgs/acme`);
+  t.is(below.code, 0, `from a subdirectory, as git finds its repository: ${below.stderr}`);
+  t.regex(below.stdout, /70 resources/);
   const broken = fixtureRepo('broken/many-errors-one-revision');
   t.teardown(broken.remove);
   const bad = await kradle(['validate', '--repo', broken.dir]);
