@@ -41,11 +41,24 @@ export interface Reply<T = any> {
 /** A small client: JSON in, JSON (or text) out, bearer token when given. */
 export function client(base: string, token?: string) {
   async function call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
-    const res = await fetch(`${base}${path}`, {
+    const send = () => fetch(`${base}${path}`, {
       method,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
+    let res: Response;
+    try {
+      res = await send();
+    } catch (err) {
+      // A pooled keep-alive connection the server closed as it was reused (a loaded machine stretches the
+      // gap): the request never reached a handler, so it is sent once more; a server that resets every
+      // time still fails, now naming the request and the socket error.
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      if (!/^(UND_ERR_SOCKET|ECONNRESET|EPIPE)$/.test(String(cause?.code))) throw new Error(`${method} ${path}: ${(err as Error).message} (${cause?.code ?? cause?.message ?? 'no cause'})`, { cause: err });
+      res = await send().catch((again: unknown) => {
+        throw new Error(`${method} ${path}: ${(again as Error).message}, twice (${cause?.code})`, { cause: again });
+      });
+    }
     const text = await res.text();
     let parsed: unknown = text;
     try {
