@@ -58,6 +58,22 @@ function suite(d: TestDriver) {
     await api.close();
   });
 
+  test(`${d.name}: a Last-Event-ID the store never reached (a reset database) gets a reset event and every kept event, not silence`, async (t) => {
+    const api = await start();
+    const token = await makeToken(api.app, 'sse-k', 'reader');
+    const kept = await publish('sse-k', 2);
+    const s = await openSse(api.url, '/api/orgs/sse-k/events', token, kept[1]! + 1_000_000);
+    t.teardown(async () => {
+      s.close();
+      await api.close();
+    });
+    t.like((await s.next())?.data, { type: 'connected' });
+    const reset = await s.next();
+    t.is(reset?.event, 'reset');
+    t.like(reset?.data, { type: 'reset', lastEventId: kept[1]! + 1_000_000 });
+    t.deepEqual((await s.take(2)).map((m) => Number(m.id)), kept);
+  });
+
   test(`${d.name}: resume across an app restart on the same store (also with ?lastEventId)`, async (t) => {
     const api1 = await start();
     const token = await makeToken(api1.app, 'sse-b', 'reader');

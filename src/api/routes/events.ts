@@ -17,7 +17,7 @@ function lastEventId(ctx: ApiContext): number | undefined {
 /** SSE streams of store events; ids are the store's seq, so clients resume with Last-Event-ID. */
 export function eventRoutes(deps: ApiDeps, hub: EventHub, metrics: ApiMetrics): RouteDef[] {
   async function stream(ctx: ApiContext, org: string | undefined): Promise<void> {
-    const from = lastEventId(ctx);
+    let from = lastEventId(ctx);
     const log = ctx.state.log;
     // Node never flushes the headers of a HEAD response that is only written to, so a stream would hang
     // the client and hold a hub slot: answer the headers alone.
@@ -26,6 +26,13 @@ export function eventRoutes(deps: ApiDeps, hub: EventHub, metrics: ApiMetrics): 
       ctx.type = 'text/event-stream';
       ctx.set('Cache-Control', 'no-cache');
       return;
+    }
+    // An id the store never reached (a restored or reset database): waiting for the sequence to catch up
+    // would silently drop every event until then. The client is told to reset and gets all that is kept.
+    let reset: { lastEventId: number; latest: number } | undefined;
+    if (from !== undefined) {
+      const latest = await deps.store.events.latestSeq();
+      if (from > latest) [reset, from] = [{ lastEventId: from, latest }, 0];
     }
     ctx.respond = false;
     const res = ctx.res;
@@ -37,6 +44,7 @@ export function eventRoutes(deps: ApiDeps, hub: EventHub, metrics: ApiMetrics): 
       'X-Request-Id': ctx.state.requestId,
     });
     res.write(`retry: 2000\ndata: ${JSON.stringify({ type: 'connected' })}\n\n`);
+    if (reset) res.write(`event: reset\ndata: ${JSON.stringify({ type: 'reset', ...reset })}\n\n`);
     metrics.sseClients.inc();
     const client = createSseClient({
       res, events: deps.store.events, org, lastEventId: from, log,
