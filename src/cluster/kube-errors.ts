@@ -44,8 +44,14 @@ export function toKradleError(err: unknown, what: string): KradleError {
     message: c.reason === 'FieldManagerConflict' ? sanitize(String(c.message ?? '')) : String(c.reason ?? reason),
     ...(c.field ? { field: String(c.field) } : {}),
   }));
-  const conflicts = details.filter((d) => d.code === 'FieldManagerConflict').map((d) => `${d.field} (${d.message})`);
-  const message = sanitize(`${what}: ${reason} (HTTP ${code})${conflicts.length ? `: ${conflicts.join(', ')}` : ''}`);
+  // The field paths (never their values) are what a reader needs to fix a 422: they go into the message,
+  // which is what inventory conditions and custom resource status carry.
+  const causes = details
+    .filter((d) => d.field || d.code === 'FieldManagerConflict')
+    .slice(0, 5)
+    .map((d) => (d.code === 'FieldManagerConflict' ? `${d.field} (${d.message})` : `${d.field} (${d.code})`));
+  const more = details.length > 5 ? ` and ${details.length - 5} more` : '';
+  const message = sanitize(`${what}: ${reason} (HTTP ${code})${causes.length ? `: ${causes.join(', ')}${more}` : ''}`);
   const opts = { details };
   if (code === 404) return new NotFoundError(message, opts);
   if (code === 409) return new ConflictError(message, opts);

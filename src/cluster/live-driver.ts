@@ -17,6 +17,8 @@ export interface LiveDriverOptions {
   discoveryTtlMs?: number;
   /** Watch reconnect back-off. */
   backoff?: { initialMs: number; maxMs: number };
+  /** Deadline of one request (default 30 s): a server that never answers fails the request, not the pass. */
+  requestTimeoutMs?: number;
 }
 
 export interface LiveDriver extends ClusterDriver {
@@ -55,7 +57,7 @@ function createVersionCache() {
 }
 
 export function createLiveDriver(opts: LiveDriverOptions): LiveDriver {
-  const api = ObjectApi.create(opts.kubeConfig);
+  const api = ObjectApi.create(opts.kubeConfig, opts.requestTimeoutMs ? { timeoutMs: opts.requestTimeoutMs } : {});
   const fieldManager = opts.fieldManager ?? 'kradle';
   const ttl = opts.discoveryTtlMs ?? 30_000;
   const served = new Map<string, { value: boolean; at: number }>();

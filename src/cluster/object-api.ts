@@ -2,7 +2,7 @@
 // of each answer (201 Created vs 200 OK tells an apply that created from one that updated, without a GET), and
 // server-side apply to the /status subresource, which KubernetesObjectApi has no method for.
 import { HttpMethod, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import type { ResponseContext } from '@kubernetes/client-node';
+import type { Configuration, RequestContext, ResponseContext } from '@kubernetes/client-node';
 // Deep import: client-node's typed models drop fields they do not know (x-kubernetes-*, `default` in CRD
 // schemas) and turn timestamps into Dates; registering kinds as raw keeps objects as the server sent them.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
@@ -14,11 +14,63 @@ export function httpStatusOf(obj: unknown): number | undefined {
   return obj && typeof obj === 'object' ? (obj as { [HTTP_STATUS]?: number })[HTTP_STATUS] : undefined;
 }
 
+/** How long one request may take, and how often a request the server asked to retry later is retried. */
+export interface RequestPolicy {
+  timeoutMs: number;
+  /** Retries of a request answered 429, or 5xx with Retry-After (the server did not act on it). */
+  maxRetries: number;
+  /** Upper bound of one wait, whatever Retry-After says. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_REQUEST_POLICY: RequestPolicy = { timeoutMs: 30_000, maxRetries: 5, maxRetryAfterMs: 10_000 };
+
+/** A request the server did not answer in time: a pass must go on (and fail that object), not hang. */
+export class RequestTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`the API server did not answer within ${Math.round(timeoutMs / 100) / 10} s`);
+  }
+}
+
+/**
+ * The wait a 429 (API priority and fairness) or a 5xx carrying Retry-After asks for, as client-go honours
+ * it; undefined for any other failure, which is the caller's to handle.
+ */
+function retryAfterMs(err: unknown): number | undefined {
+  const e = err as { code?: unknown; headers?: Record<string, string> };
+  if (typeof e?.code !== 'number') return undefined;
+  const header = e.headers?.['retry-after'];
+  if (e.code !== 429 && !(e.code >= 500 && header !== undefined)) return undefined;
+  const seconds = Number(header);
+  if (header !== undefined && Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = header === undefined ? NaN : Date.parse(header);
+  return Number.isNaN(date) ? 1000 : Math.max(0, date - Date.now());
+}
+
 export class ObjectApi extends KubernetesObjectApi {
-  static create(kc: KubeConfig): ObjectApi {
+  private policy: RequestPolicy = DEFAULT_REQUEST_POLICY;
+
+  static create(kc: KubeConfig, policy: Partial<RequestPolicy> = {}): ObjectApi {
     const api = kc.makeApiClient(ObjectApi);
     api.setDefaultNamespace(kc);
+    api.policy = { ...DEFAULT_REQUEST_POLICY, ...policy };
     return api;
+  }
+
+  /** Every request of this API (discovery too) gets a deadline and honours Retry-After a bounded number of times. */
+  protected override async requestPromise<T extends KubernetesObject>(ctx: RequestContext, type?: string, options?: Configuration): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const signal = AbortSignal.timeout(this.policy.timeoutMs);
+      ctx.setSignal(signal);
+      try {
+        return await super.requestPromise<T>(ctx, type, options);
+      } catch (err) {
+        if (signal.aborted) throw new RequestTimeoutError(this.policy.timeoutMs);
+        const wait = retryAfterMs(err);
+        if (wait === undefined || attempt >= this.policy.maxRetries) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(wait, this.policy.maxRetryAfterMs)));
+      }
+    }
   }
 
   resourceOf(apiVersion: string, kind: string) {

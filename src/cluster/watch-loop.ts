@@ -48,6 +48,9 @@ export async function startWatch(w: WatchLoop): Promise<WatchHandle> {
     relistNeeded = false;
   };
 
+  /** Whether the current connection delivered anything but an error: only a healthy watch resumes at once. */
+  let healthy = false;
+
   const onLine = (type: string, obj: KubeObject & { code?: number }) => {
     if (type === 'ERROR') {
       if (obj?.code === 410) relistNeeded = true;
@@ -55,6 +58,7 @@ export async function startWatch(w: WatchLoop): Promise<WatchHandle> {
       return;
     }
     if (obj?.metadata?.resourceVersion) rv = obj.metadata.resourceVersion;
+    healthy = true;
     delay = w.backoff.initialMs;
     if (type === 'BOOKMARK') return;
     if (type === 'DELETED') known.delete(keyOf(obj));
@@ -73,13 +77,19 @@ export async function startWatch(w: WatchLoop): Promise<WatchHandle> {
       if (relistNeeded) await relist();
       const query: Record<string, string | boolean> = { resourceVersion: rv, allowWatchBookmarks: true };
       if (w.labelSelector) query.labelSelector = w.labelSelector;
-      controller = await new Watch(w.kubeConfig).watch(w.path, query, onLine, (err: unknown) => {
+      healthy = false;
+      const opened = await new Watch(w.kubeConfig).watch(w.path, query, onLine, (err: unknown) => {
         if (stopped) return;
         if (codeOf(err) === 410) relistNeeded = true;
         if (err) w.onError(err);
-        // A clean close (server timeout, or 410 after its ERROR event) resumes at once; failures back off.
-        schedule(err ? nextDelay() : 0);
+        // A clean close of a watch that delivered events (the server's timeout) resumes at once. A failure,
+        // or a close with nothing but an error (410 Gone after the re-list, over and over), backs off: else
+        // a server in that state gets a list and a watch in a tight loop.
+        schedule(err || !healthy ? nextDelay() : 0);
       });
+      // Stopped while the watch was being opened: nobody else will close it.
+      if (stopped) opened.abort();
+      controller = opened;
     } catch (err) {
       if (stopped) return;
       w.onError(err);

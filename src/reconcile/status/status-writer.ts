@@ -71,6 +71,8 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
   const now = deps.now ?? (() => new Date());
   const records = new Map<string, ResourceRecord>();
   const dirty = new Set<string>();
+  /** Writes that failed: written again with the next pass, whether or not the resource changed. */
+  const failed = new Set<string>();
   let chain: Promise<StatusWriteCounts> = Promise.resolve(zero());
   let timer: NodeJS.Timeout | undefined;
 
@@ -90,6 +92,7 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
       return;
     }
     try {
+      failed.delete(key);
       const out = await deps.driver.applyStatus(r.cr, status);
       if (out === 'absent') counts.absent++;
       else {
@@ -98,6 +101,7 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
       }
     } catch (err) {
       counts.failed++;
+      failed.add(key);
       deps.logger.warn({ resource: key, err: sanitize(String(err)) }, 'status write failed; retried on the next pass');
     }
   }
@@ -132,12 +136,19 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
       const key = resourceKeyOf(obj);
       if (key) byKey.set(key, [...(byKey.get(key) ?? []), obj]);
     }
-    for (const key of records.keys()) if (!byKey.has(key)) records.delete(key);
+    for (const key of records.keys()) {
+      if (byKey.has(key)) continue;
+      records.delete(key);
+      failed.delete(key);
+    }
     for (const [key, objs] of byKey) {
       const known = records.get(key);
       // A resource this pass neither changed nor applied keeps the status it has: a one-file commit in a
       // 10,000-resource repo composes one status, not 10,000.
-      if (known?.cr && known.invalid === undefined && !pass.changed.has(key) && !objs.some((o) => entries.has(objectIdentity(o)))) continue;
+      if (known?.cr && known.invalid === undefined && !pass.changed.has(key) && !objs.some((o) => entries.has(objectIdentity(o)))) {
+        if (failed.has(key)) dirty.add(key);
+        continue;
+      }
       const r = known ?? recordOf(key);
       const self = selfOf(key, objs);
       if (!self) continue;

@@ -40,7 +40,7 @@ export async function applyObjects(objects: readonly KubeObject[], revision: str
     errors: [],
     live: [],
   };
-  const served = new Map<string, boolean>();
+  const served = new Map<string, boolean | undefined>();
   for (const obj of objects) {
     const now = deps.now();
     const base = {
@@ -51,8 +51,10 @@ export async function applyObjects(objects: readonly KubeObject[], revision: str
       contentHash: contentHashOf(obj),
     };
     const gvk = `${obj.apiVersion}/${obj.kind}`;
-    if (!served.has(gvk)) served.set(gvk, await deps.driver.servesKind(obj.apiVersion, obj.kind).catch(() => false));
-    if (!served.get(gvk)) {
+    // Discovery that fails (a 503 from an unavailable aggregated API, a timeout) says nothing about the kind:
+    // the apply is tried and reports its own error, rather than telling the user to install a CRD.
+    if (!served.has(gvk)) served.set(gvk, await deps.driver.servesKind(obj.apiVersion, obj.kind).catch(() => undefined));
+    if (served.get(gvk) === false) {
       const message = `the cluster does not serve ${gvk}: install its CRD (for example Kyverno or KServe) to apply ${obj.metadata.name}`;
       report.counts.missingKind++;
       report.errors.push({ code: 'KIND_NOT_SERVED', message });

@@ -83,7 +83,8 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
   const scaler = createRunnerScaler({
     store: deps.store, driver: { apply: (obj) => drift.applyOwn(obj) }, status: statusWriter, logger: deps.logger, canApply: () => Boolean(lease) && !stopped });
   const drift: DriftWatcher = createDriftWatcher({
-    driver: deps.driver, logger: deps.logger, enqueue: (id) => queue.add(`obj:${id}`),
+    driver: deps.driver, logger: deps.logger,
+    enqueue: (id, delayMs = 0) => (delayMs > 0 ? queue.addAfter(`obj:${id}`, delayMs) : queue.add(`obj:${id}`)),
     observe: (type, obj) => {
       statusWriter.observe(type, obj);
       scaler.observe(type, obj);
@@ -136,7 +137,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
   }
 
   async function pass(revision: string, full: boolean): Promise<SyncPassResult> {
-    if (lease) drift.holdDuringPass();
+    if (lease) await drift.holdDuringPass();
     const result = await runSyncPass(
       { ...deps, now, status: statusWriter, adjust: scaler.adjust, onRendered: (objects) => { if (lease) scaler.track(objects); } },
       revision,

@@ -7,8 +7,9 @@ export interface DriftWatcher {
   /**
    * A sync pass begins: until it ends, events are held rather than repaired, since a repair would apply
    * the previous revision's object over the pass's (or bring back an object the pass just pruned).
+   * Resolves once the writes already under way have ended, so none of them lands after the pass's own.
    */
-  holdDuringPass(): void;
+  holdDuringPass(): Promise<void>;
   /**
    * The objects last applied: watched, and re-applied when changed or deleted by hand. `live` are the
    * pass's own writes as the server answered them; a held event of one of them is not drift.
@@ -29,7 +30,10 @@ export interface DriftWatcher {
 interface DriftDeps {
   driver: ClusterDriver;
   logger: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
-  enqueue(identity: string): void;
+  /** Queues a repair, after `delayMs` when the object is being repaired over and over. */
+  enqueue(identity: string, delayMs?: number): void;
+  /** Back-off of repeated repairs of one object (default 1 s doubling to 5 min, forgotten after 10 min of calm). */
+  repairBackoff?: { baseMs: number; maxMs: number; resetAfterMs: number };
   /** Every owned object seen live (watch events, answers to our writes), for status and scaling. */
   observe?(type: WatchEventType, obj: KubeObject): void;
   /** Last say on an object before it is re-applied: the same hook the sync pass uses. */
@@ -37,6 +41,9 @@ interface DriftDeps {
 }
 
 const OWNED = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+const REPAIR_BACKOFF = { baseMs: 1_000, maxMs: 5 * 60_000, resetAfterMs: 10 * 60_000 };
+/** From this many repairs in a row, each one is logged as a fight with another writer. */
+const FIGHT_STREAK = 3;
 
 /** An event to judge later; `undefined` stands for a repair asked for while judgment was held. */
 type Held = Map<string, KubeObject | undefined>;
@@ -58,6 +65,38 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
   /** Events held while a sync pass runs. */
   let held: Held | undefined;
   let stopped = false;
+  /** Our writes under way (repairs, the scaler's), awaited before a pass begins. */
+  const inflight = new Set<Promise<unknown>>();
+  const backoff = deps.repairBackoff ?? REPAIR_BACKOFF;
+  /**
+   * Per object, the repairs that changed something in a row. Another writer that puts its value back each
+   * time (a controller, a script) would otherwise have us re-apply at the speed of the watch, forever.
+   */
+  const repairs = new Map<string, { streak: number; at: number; nextAt: number }>();
+
+  function requestRepair(id: string): void {
+    const r = repairs.get(id);
+    const wait = r ? r.nextAt - Date.now() : 0;
+    deps.enqueue(id, wait > 0 ? wait : 0);
+  }
+
+  function repaired(id: string): void {
+    const now = Date.now();
+    const last = repairs.get(id);
+    const streak = last && now - last.at < backoff.resetAfterMs ? last.streak + 1 : 1;
+    const delay = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(streak - 1, 30));
+    repairs.set(id, { streak, at: now, nextAt: now + delay });
+    if (streak >= FIGHT_STREAK) {
+      deps.logger.warn({ object: id, repairs: streak, nextRepairInMs: delay }, 'object keeps drifting: another writer is changing it; repairs back off');
+    }
+  }
+
+  function during<T>(work: Promise<T>): Promise<T> {
+    inflight.add(work);
+    const done = () => void inflight.delete(work);
+    work.then(done, done);
+    return work;
+  }
 
   function onEvent(type: WatchEventType, obj: KubeObject): void {
     deps.observe?.(type, obj);
@@ -67,7 +106,7 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
     const w = writing.get(id);
     if (held) held.set(id, obj);
     else if (w) w.late = obj;
-    else deps.enqueue(id);
+    else requestRepair(id);
   }
 
   async function openWatch(apiVersion: string, kind: string, gvk: string): Promise<WatchHandle | undefined> {
@@ -123,7 +162,7 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
         // An event other than our own write is a fresh change to judge (held, when a pass has begun since).
         if (w.late && w.late.metadata.resourceVersion !== live?.metadata.resourceVersion) {
           if (held) held.set(id, w.late);
-          else deps.enqueue(id);
+          else requestRepair(id);
         }
       }
     }
@@ -135,7 +174,7 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
     for (const [id, obj] of events ?? []) {
       if (!desired.has(id)) continue;
       if (obj && written.has(id) && written.get(id) === obj.metadata.resourceVersion) continue;
-      deps.enqueue(id);
+      requestRepair(id);
     }
   }
 
@@ -155,8 +194,11 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
   }
 
   return {
-    holdDuringPass() {
+    async holdDuringPass() {
       held ??= new Map();
+      // A repair that began before the hold applies the previous revision's object: were it to land after
+      // the pass pruned that object, the object would come back, untracked and never pruned again.
+      await Promise.allSettled([...inflight]);
     },
     releaseHeld() {
       judgeHeld(new Map());
@@ -182,15 +224,18 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
         return;
       }
       const obj = deps.adjust ? deps.adjust(found) : found;
-      // A hand-deleted namespace takes its objects with it: bring it back before what lives in it.
-      const ns = obj.metadata.namespace ? desired.get(objectIdentity({ apiVersion: 'v1', kind: 'Namespace', name: obj.metadata.namespace })) : undefined;
-      if (ns) await deps.driver.apply(ns, { force: true });
-      const outcome = await writeOwn(obj);
-      if (outcome.action === 'created' || outcome.action === 'configured') {
-        deps.logger.info({ object: identity, action: outcome.action }, 'drift repaired');
-      }
+      await during((async () => {
+        // A hand-deleted namespace takes its objects with it: bring it back before what lives in it.
+        const ns = obj.metadata.namespace ? desired.get(objectIdentity({ apiVersion: 'v1', kind: 'Namespace', name: obj.metadata.namespace })) : undefined;
+        if (ns) await deps.driver.apply(ns, { force: true });
+        const outcome = await writeOwn(obj);
+        if (outcome.action === 'created' || outcome.action === 'configured') {
+          repaired(identity);
+          deps.logger.info({ object: identity, action: outcome.action }, 'drift repaired');
+        }
+      })());
     },
-    applyOwn: writeOwn,
+    applyOwn: (obj) => during(writeOwn(obj)),
     stop() {
       stopped = true;
       for (const opening of watches.values()) void opening.then((h) => h?.stop());

@@ -63,10 +63,13 @@ async function emptyRevisionErrors(deps: SyncPassDeps, state: DesiredState): Pro
  */
 export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { full: boolean; apply: boolean }): Promise<SyncPassResult> {
   const { store } = deps;
-  const run = await store.syncRuns.start(commit);
+  // Only the process that applies records a run: a follower's "Succeeded" next to the leader's
+  // PartiallyApplied would pass a half-applied revision off as synced (and as the last good one).
+  const started = opts.apply ? await store.syncRuns.start(commit) : undefined;
   const loaded = await deps.load(await deps.source.snapshot(commit));
   const invalid = loaded.ok ? await emptyRevisionErrors(deps, loaded.state) : loaded.errors;
   if (!loaded.ok || invalid.length > 0) {
+    const run = started ?? (await store.syncRuns.start(commit));
     const finished = await store.syncRuns.finish(run.id, {
       outcome: 'ValidationFailed',
       counts: { errors: invalid.length, documents: loaded.stats.documents },
@@ -83,10 +86,14 @@ export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { fu
   const rendered = renderObjects(state, { now: deps.now(), ...(deps.crds ? { crds: deps.crds } : {}) });
   deps.onRendered?.(rendered);
   const objects = deps.adjust ? rendered.map(deps.adjust) : rendered;
-  if (!opts.apply) {
-    const finished = await store.syncRuns.finish(run.id, { outcome: 'Succeeded', counts: { resources: state.resources.size, applied: 0 }, errors: [] });
-    return { outcome: 'Succeeded', revision: commit, run: finished, state, objects, live: [] };
+  if (!started) {
+    const at = deps.now().toISOString();
+    const notRecorded: SyncRun = {
+      id: 0, revision: commit, startedAt: at, finishedAt: at, outcome: 'Succeeded', counts: { resources: state.resources.size, applied: 0 }, errors: [],
+    };
+    return { outcome: 'Succeeded', revision: commit, run: notRecorded, state, objects, live: [] };
   }
+  const run = started;
   const plan = planObjects(objects, await store.inventory.list(), opts.full);
   const orgOf = orgLookup(state);
   // Record intent first: a controller killed mid-apply still finds these objects in the inventory and can prune them.

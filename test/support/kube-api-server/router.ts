@@ -23,8 +23,8 @@ interface Target {
   subresource?: 'status';
 }
 
-const send = (res: ServerResponse, code: number, body: unknown) => {
-  res.writeHead(code, { 'content-type': 'application/json' });
+const send = (res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}) => {
+  res.writeHead(code, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 };
 
@@ -78,7 +78,10 @@ async function handleResource(deps: RouterDeps, t: Target, req: IncomingMessage,
   const opts = { manager, subresource: t.subresource };
   const method = req.method ?? 'GET';
   if (t.name === undefined) {
-    if (method === 'GET' && q.get('watch') === 'true') return serveWatch(store, { def: t.def, namespace: t.namespace, query: q }, req, res, deps.watch);
+    if (method === 'GET' && q.get('watch') === 'true') {
+      const expired = deps.faults.expireWatch(url.pathname);
+      return serveWatch(store, { def: t.def, namespace: t.namespace, query: q, expired }, req, res, deps.watch);
+    }
     if (method === 'GET') {
       const items = store.list(t.def, t.namespace, q.get('labelSelector'));
       // Built-in list items carry no apiVersion/kind, as with a real API server.
@@ -135,12 +138,17 @@ export function createHandler(deps: RouterDeps) {
       const latency = deps.faults.latencyMs();
       if (latency > 0) await new Promise((r) => setTimeout(r, latency));
       if (req.headers.authorization !== `Bearer ${deps.token}`) throw new ApiError(failure(401, 'Unauthorized'));
+      await deps.faults.gate(method, url.pathname);
       const fault = deps.faults.take(method, url.pathname);
-      if (fault) throw new ApiError(failure(fault.status, fault.message));
+      if (fault) {
+        const details = fault.causes ? { causes: fault.causes } : undefined;
+        const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
+        throw new ApiError(failure(fault.status, fault.message, details, fault.reason), headers);
+      }
       await route(deps, req, res, url);
     } catch (err) {
       const status: Status = err instanceof ApiError ? err.status : failure(500, `internal error: ${String(err)}`);
-      if (!res.headersSent) send(res, status.code, status);
+      if (!res.headersSent) send(res, status.code, status, err instanceof ApiError ? err.headers : {});
       else res.end();
     }
   };

@@ -26,13 +26,17 @@ export interface Status {
 const REASONS: Record<number, string> = {
   400: 'BadRequest',
   401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'NotFound',
   405: 'MethodNotAllowed',
   409: 'Conflict',
   410: 'Expired',
   415: 'UnsupportedMediaType',
   422: 'Invalid',
+  429: 'TooManyRequests',
   500: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
 };
 
 export function failure(code: number, message: string, details?: StatusDetails, reason?: string): Status {
@@ -55,7 +59,7 @@ export function success(details: StatusDetails): Status {
 
 /** Thrown inside the server; the router turns it into a Status response. */
 export class ApiError extends Error {
-  constructor(readonly status: Status) {
+  constructor(readonly status: Status, readonly headers: Record<string, string> = {}) {
     super(status.message);
   }
 }

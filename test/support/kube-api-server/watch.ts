@@ -12,6 +12,8 @@ export interface WatchRequest {
   def: ResourceDef;
   namespace?: string;
   query: URLSearchParams;
+  /** Answer 410 Gone whatever the resourceVersion (an injected fault). */
+  expired?: boolean;
 }
 
 export interface WatchOptions {
@@ -47,8 +49,8 @@ export function serveWatch(store: ObjectStore, w: WatchRequest, req: IncomingMes
   const send = (type: string, object: unknown) => res.write(JSON.stringify({ type, object }) + '\n');
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
   const from = w.query.get('resourceVersion');
-  if (from && from !== '0' && Number(from) < store.compactedRv) {
-    send('ERROR', failure(410, `too old resource version: ${from} (${store.compactedRv})`, undefined, 'Expired'));
+  if (w.expired || (from && from !== '0' && Number(from) < store.compactedRv)) {
+    send('ERROR', failure(410, `too old resource version: ${from} (${store.rv})`, undefined, 'Expired'));
     res.end();
     return;
   }
