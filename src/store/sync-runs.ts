@@ -32,14 +32,16 @@ export function createSyncRuns(q: Queryable): SyncRuns {
       const [row] = await q.query<Row>(`INSERT INTO sync_runs (revision) VALUES ($1) RETURNING *`, [revision]);
       return toRun(row!);
     },
-    async finish(id, result) {
+    async finish(id, result, opts = {}) {
       const [row] = await q.query<Row>(
         `UPDATE sync_runs SET finished_at = now(), outcome = $2, counts = $3::jsonb, errors = $4::jsonb
-         WHERE id = $1 RETURNING *`,
-        [id, result.outcome, JSON.stringify(result.counts ?? {}), JSON.stringify(result.errors ?? [])],
+         WHERE id = $1 AND ($5::boolean IS NOT TRUE OR finished_at IS NULL) RETURNING *`,
+        [id, result.outcome, JSON.stringify(result.counts ?? {}), JSON.stringify(result.errors ?? []), opts.onlyIfRunning === true],
       );
-      if (!row) throw new NotFoundError(`sync run ${id} not found`);
-      return toRun(row);
+      if (row) return toRun(row);
+      const [current] = await q.query<Row>(`SELECT * FROM sync_runs WHERE id = $1`, [id]);
+      if (!current) throw new NotFoundError(`sync run ${id} not found`);
+      return toRun(current);
     },
     async list(opts = {}) {
       const rows = await q.query<Row>(`SELECT * FROM sync_runs ORDER BY id DESC LIMIT $1`, [Math.max(1, opts.limit ?? 50)]);

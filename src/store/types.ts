@@ -137,7 +137,8 @@ export interface SyncRun {
 
 export interface SyncRuns {
   start(revision: string): Promise<SyncRun>;
-  finish(id: number, result: Pick<SyncRun, 'outcome' | 'counts' | 'errors'>): Promise<SyncRun>;
+  /** Records the outcome; with onlyIfRunning, a run already finished keeps its outcome. */
+  finish(id: number, result: Pick<SyncRun, 'outcome' | 'counts' | 'errors'>, opts?: { onlyIfRunning?: boolean }): Promise<SyncRun>;
   list(opts?: { limit?: number }): Promise<SyncRun[]>;
   latest(): Promise<SyncRun | undefined>;
   /** The newest run of a valid revision (Succeeded or PartiallyApplied): what the cluster last had applied. */

@@ -226,6 +226,32 @@ test.serial('a controller restarted on an invalid revision serves and guards the
   await second.stop();
 });
 
+test.serial('a pass that throws part-way records its run as Failed, not Running forever', async (t) => {
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  const revision = repo.commit(orgDocs('mu'), 'add mu');
+  let failures = 1;
+  const bound = (target: object, prop: string | symbol) => {
+    const v = Reflect.get(target, prop);
+    return typeof v === 'function' ? v.bind(target) : v;
+  };
+  // The database goes away once, between the load and the plan.
+  const inventory = new Proxy(store.inventory, {
+    get: (inv, prop) => (prop === 'list' && failures-- > 0 ? async () => { throw new Error('connection to the database lost'); } : bound(inv, prop)),
+  });
+  const flaky = new Proxy(store, { get: (target, prop) => (prop === 'inventory' ? inventory : bound(target, prop)) });
+  const sync = track(t, createTestSync({ repoDir: repo.dir, store: flaky, driver: liveDriverFor(server), crds: CRDS }));
+  await sync.start();
+  await sync.trigger('test').catch(() => undefined);
+  while (sync.status().lastOutcome !== 'Succeeded') await sync.trigger('retry').catch(() => undefined);
+  const runs = (await store.syncRuns.list({ limit: 50 })).filter((r) => r.revision === revision).reverse();
+  t.like(runs[0], { outcome: 'Failed' });
+  t.is(runs[0]!.errors[0]?.code, 'SYNC_ERROR');
+  t.truthy(runs[0]!.finishedAt);
+  t.false(runs.some((r) => r.outcome === 'Running'), 'no run left Running');
+  await sync.stop();
+});
+
 test.serial('API server errors: the sync backs off and converges', async (t) => {
   const store = await pglite!.store();
   const repo = createTestRepo();

@@ -1,6 +1,6 @@
 import { PRUNE_ANNOTATION, PRUNE_DISABLED, renderObjects } from '../../cluster/index.ts';
 import type { ClusterDriver, KubeObject } from '../../cluster/types.ts';
-import { formatDetail, type ErrorDetail } from '../../errors/index.ts';
+import { formatDetail, sanitize, type ErrorDetail } from '../../errors/index.ts';
 import { parseResourceKey, slugOfTenantNamespace } from '../../kinds/index.ts';
 import type { DesiredState, LoadResult } from '../../loader/types.ts';
 import type { ConfigSource, Snapshot } from '../../source/types.ts';
@@ -62,10 +62,23 @@ async function emptyRevisionErrors(deps: SyncPassDeps, state: DesiredState): Pro
  * applied and the last good revision stays live.
  */
 export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { full: boolean; apply: boolean }): Promise<SyncPassResult> {
-  const { store } = deps;
   // Only the process that applies records a run: a follower's "Succeeded" next to the leader's
   // PartiallyApplied would pass a half-applied revision off as synced (and as the last good one).
-  const started = opts.apply ? await store.syncRuns.start(commit) : undefined;
+  const started = opts.apply ? await deps.store.syncRuns.start(commit) : undefined;
+  try {
+    return await passOnce(deps, commit, opts, started);
+  } catch (err) {
+    // A pass that throws (the store or the source failing under it) must not leave its run Running forever.
+    if (started) {
+      const failed = { outcome: 'Failed' as const, counts: {}, errors: [{ code: 'SYNC_ERROR', message: sanitize(err instanceof Error ? err.message : String(err)) }] };
+      await deps.store.syncRuns.finish(started.id, failed, { onlyIfRunning: true }).catch(() => undefined);
+    }
+    throw err;
+  }
+}
+
+async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolean; apply: boolean }, started: SyncRun | undefined): Promise<SyncPassResult> {
+  const { store } = deps;
   const loaded = await deps.load(await deps.source.snapshot(commit));
   const invalid = loaded.ok ? await emptyRevisionErrors(deps, loaded.state) : loaded.errors;
   if (!loaded.ok || invalid.length > 0) {
