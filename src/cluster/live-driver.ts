@@ -105,7 +105,12 @@ export function createLiveDriver(opts: LiveDriverOptions): LiveDriver {
       const body = structuredClone(obj) as unknown as KubernetesObject;
       live = (await api.patch(body, undefined, undefined, fieldManager, o.force ?? false, PatchStrategy.ServerSideApply)) as unknown as KubeObject;
     } catch (err) {
-      if (isAbsent(err) && !(await servesKind(ref.apiVersion, ref.kind))) throw notServedError(`apply ${describe(ref)}`, ref.apiVersion, ref.kind);
+      if (isAbsent(err)) {
+        // An apply creates what is missing, so a 404 means the kind (or the namespace) is: the cached
+        // discovery answer may predate a CRD's removal, and would name the wrong cause for its whole TTL.
+        served.delete(`${ref.apiVersion}/${ref.kind}`);
+        if (!(await servesKind(ref.apiVersion, ref.kind))) throw notServedError(`apply ${describe(ref)}`, ref.apiVersion, ref.kind);
+      }
       throw toKradleError(err, `apply ${describe(ref)}`);
     }
     if (isCrd(obj)) refreshDiscovery();

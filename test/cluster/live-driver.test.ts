@@ -135,6 +135,21 @@ test('servesKind is false until the CRD is applied; applying its objects waits f
     t.false(await d.servesKind('v1', 'NoSuchKind'));
   }));
 
+test('a CRD removed while running: the next apply of its kind says KIND_NOT_SERVED at once, not NotFound until discovery expires', (t) =>
+  withDriver(async (d, server) => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'policies.kyverno.io' },
+      spec: { group: 'kyverno.io', scope: 'Namespaced', names: { kind: 'Policy', plural: 'policies' }, versions: [{ name: 'v1', served: true, storage: true }] },
+    };
+    const policy = { apiVersion: 'kyverno.io/v1', kind: 'Policy', metadata: { name: 'p', namespace: 'default' }, spec: { rules: [] } };
+    await d.apply(crd);
+    t.is((await d.apply(policy)).action, 'created');
+    t.true(await d.servesKind('kyverno.io/v1', 'Policy'), 'cached, as a sync pass leaves it');
+    server.remove({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'policies.kyverno.io' });
+    const err = await t.throwsAsync(d.apply(policy), { instanceOf: WaitingError });
+    t.is(err?.details[0]?.code, 'KIND_NOT_SERVED');
+  }));
+
 type Seen = [WatchEventType, string, string];
 
 async function watching(d: LiveDriver) {
