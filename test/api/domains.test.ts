@@ -132,8 +132,12 @@ function suite(d: TestDriver) {
     t.like(pub.body.spec, { feedRef: 'npm-main', publishedBy: 'alice', version: '1.0.0' });
     t.is((await c.post(`/api/orgs/${org}/artifacts/feeds/npm-main/publish`, { name: 'left-pad', version: '1.0.0', packageType: 'npm' })).status, 409);
     t.is((await c.post(`/api/orgs/${org}/artifacts/feeds/nope/publish`, { name: 'a', version: '1', packageType: 'npm' })).status, 404);
+    // Distinct versions whose normalized names coincide are both published; each is still immutable.
+    t.is((await c.post(`/api/orgs/${org}/artifacts/feeds/npm-main/publish`, { name: 'a', version: '1.0', packageType: 'npm' })).status, 201);
+    t.is((await c.post(`/api/orgs/${org}/artifacts/feeds/npm-main/publish`, { name: 'a-1', version: '0', packageType: 'npm' })).status, 201);
+    t.is((await c.post(`/api/orgs/${org}/artifacts/feeds/npm-main/publish`, { name: 'a-1', version: '0', packageType: 'npm' })).status, 409);
     const versions = await c.get(`/api/orgs/${org}/artifacts/feeds/npm-main/versions`);
-    t.deepEqual(versions.body.items.map((v: any) => v.spec.version), ['1.0.0']);
+    t.deepEqual(versions.body.items.map((v: any) => `${v.spec.name}@${v.spec.version}`).sort(), ['a-1@0', 'a@1.0', 'left-pad@1.0.0']);
     await api.close();
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { BadRequestError, NotFoundError } from '../../errors/index.ts';
 import { DNS1123_LABEL, normalizeName, tenantNamespace } from '../../kinds/index.ts';
 import { readJson, requireString } from '../body.ts';
@@ -13,6 +14,16 @@ export const FEED_LABEL = 'kradle.a5c.ai/feed';
 function endpointOf(org: string, name: string, protocol: unknown): string {
   const base = `http://${name}.${tenantNamespace(org)}.svc.cluster.local`;
   return protocol === 'v2' ? `${base}/v2/models/${name}/infer` : `${base}/v1/models/${name}:predict`;
+}
+
+/**
+ * The record name of a published version: readable, and unique per (feed, package, version) by a digest of
+ * the three. Normalizing alone folds distinct versions together (`a` 1.0 and `a-1` 0, or names cut at 63
+ * characters), and the second would be refused as already published.
+ */
+export function versionRecordName(feed: string, pkg: string, version: string): string {
+  const digest = createHash('sha256').update(`${feed}\0${pkg}\0${version}`).digest('hex').slice(0, 8);
+  return `${normalizeName(`${feed}-${pkg}-${version}`).slice(0, 54).replace(/[-.]+$/, '')}-${digest}`;
 }
 
 /** Inference (spec §12.1) and artifact (§12.2) routes: configs become commits, published versions are store records. */
@@ -55,7 +66,7 @@ export function catalogRoutes(deps: ApiDeps, svc: ResourceService): RouteDef[] {
           ...body, feedRef: feed, name: pkg, version, packageType: requireString(body, 'packageType'),
           publishedBy: actorOf(ctx).subject, publishedAt: (deps.clock?.now() ?? new Date()).toISOString(),
         };
-        const metadata = { name: normalizeName(`${feed}-${pkg}-${version}`), labels: { [FEED_LABEL]: feed } };
+        const metadata = { name: versionRecordName(feed, pkg, version), labels: { [FEED_LABEL]: feed } };
         // A published version is immutable: create only, never the apply-with-update path.
         const doc = { kind: 'ArtifactVersion', metadata, spec };
         const { resource } = await svc.apply(org, doc, { actor: actorOf(ctx), kind: 'ArtifactVersion', createOnly: true });
