@@ -6,7 +6,7 @@ import { objectIdentity } from './apply-order.ts';
 import { codeOf, isAbsent, notServed, toKradleError } from './kube-errors.ts';
 import { httpStatusOf, keepRaw, ObjectApi } from './object-api.ts';
 import type { ApplyOutcome, ClusterDriver, KubeObject, ObjectRef } from './types.ts';
-import { startWatch } from './watch-loop.ts';
+import { startWatch, type WatchTimeout } from './watch-loop.ts';
 
 export { toKradleError } from './kube-errors.ts';
 
@@ -19,6 +19,8 @@ export interface LiveDriverOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Deadline of one request (default 30 s): a server that never answers fails the request, not the pass. */
   requestTimeoutMs?: number;
+  /** How long the server is asked to keep a watch open, and how long past that one is taken for dead. */
+  watchTimeout?: WatchTimeout;
 }
 
 export interface LiveDriver extends ClusterDriver {
@@ -185,6 +187,7 @@ export function createLiveDriver(opts: LiveDriverOptions): LiveDriver {
       return startWatch({
         kubeConfig: opts.kubeConfig, path, labelSelector: o.labelSelector,
         backoff: opts.backoff ?? { initialMs: 200, maxMs: 10_000 },
+        ...(opts.watchTimeout ? { timeout: opts.watchTimeout } : {}),
         list: () => listWithVersion(apiVersion, kind, o),
         onEvent: (type, obj) => {
           if (type === 'DELETED') versions.forget(refOf(obj));

@@ -4,11 +4,26 @@ import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { codeOf } from './kube-errors.ts';
 import type { KubeObject, WatchEventType, WatchHandle } from './types.ts';
 
+/**
+ * Each watch asks the server to end it after minSeconds to maxSeconds (spread, as client-go's reflector
+ * does, so watches do not all reconnect at once). One still open graceMs after that is taken for a
+ * silently dead connection (a proxy or NAT that dropped it without a word) and replaced: otherwise
+ * self-heal would stop seeing changes with nothing to say so.
+ */
+export interface WatchTimeout {
+  minSeconds: number;
+  maxSeconds: number;
+  graceMs: number;
+}
+
+const DEFAULT_WATCH_TIMEOUT: WatchTimeout = { minSeconds: 300, maxSeconds: 600, graceMs: 60_000 };
+
 export interface WatchLoop {
   kubeConfig: KubeConfig;
   path: string;
   labelSelector?: string;
   backoff: { initialMs: number; maxMs: number };
+  timeout?: WatchTimeout;
   list(): Promise<{ items: KubeObject[]; resourceVersion: string }>;
   onEvent(type: WatchEventType, obj: KubeObject): void;
   onError(err: unknown): void;
@@ -75,11 +90,25 @@ export async function startWatch(w: WatchLoop): Promise<WatchHandle> {
     if (stopped) return;
     try {
       if (relistNeeded) await relist();
-      const query: Record<string, string | boolean> = { resourceVersion: rv, allowWatchBookmarks: true };
+      const t = w.timeout ?? DEFAULT_WATCH_TIMEOUT;
+      const timeoutSeconds = t.minSeconds + Math.floor(Math.random() * (t.maxSeconds - t.minSeconds + 1));
+      const query: Record<string, string | number | boolean> = { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds };
       if (w.labelSelector) query.labelSelector = w.labelSelector;
       healthy = false;
-      const opened = await new Watch(w.kubeConfig).watch(w.path, query, onLine, (err: unknown) => {
+      let deadConnection = false;
+      let opened: AbortController | undefined;
+      const watchdog = setTimeout(() => {
+        deadConnection = true;
+        opened?.abort();
+      }, timeoutSeconds * 1000 + t.graceMs);
+      watchdog.unref?.();
+      opened = await new Watch(w.kubeConfig).watch(w.path, query, onLine, (err: unknown) => {
+        clearTimeout(watchdog);
         if (stopped) return;
+        if (deadConnection) {
+          w.onError(new Error(`no answer on the watch ${t.graceMs} ms past its ${timeoutSeconds} s server timeout: the connection is taken for dead and replaced`));
+          return schedule(0);
+        }
         if (codeOf(err) === 410) relistNeeded = true;
         if (err) w.onError(err);
         // A clean close of a watch that delivered events (the server's timeout) resumes at once. A failure,
@@ -90,6 +119,7 @@ export async function startWatch(w: WatchLoop): Promise<WatchHandle> {
       // Stopped while the watch was being opened: nobody else will close it.
       if (stopped) opened.abort();
       controller = opened;
+      if (deadConnection) opened.abort();
     } catch (err) {
       if (stopped) return;
       w.onError(err);

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConflictError, NotFoundError, UpstreamError, WaitingError } from '../../src/errors/index.ts';
-import { createLiveDriver, loadKubeConfig, type KubeObject, type LiveDriver, type WatchEventType } from '../../src/cluster/index.ts';
+import { createLiveDriver, loadKubeConfig, type KubeObject, type LiveDriver, type LiveDriverOptions, type WatchEventType } from '../../src/cluster/index.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
 
 const cm = (name: string, data: Record<string, string>, labels: Record<string, string> = {}): KubeObject => ({
@@ -11,12 +11,12 @@ const cm = (name: string, data: Record<string, string>, labels: Record<string, s
 });
 const ref = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name });
 
-async function withDriver(fn: (d: LiveDriver, s: KubeApiServer) => Promise<void>) {
+async function withDriver(fn: (d: LiveDriver, s: KubeApiServer) => Promise<void>, extra: Partial<LiveDriverOptions> = {}) {
   const server = await startKubeApiServer();
   // Through the kubeconfig file, found the way the CLI finds it.
   const kubeConfig = loadKubeConfig({ env: { KUBECONFIG: server.kubeConfigPath } });
   try {
-    await fn(createLiveDriver({ kubeConfig: kubeConfig!, backoff: { initialMs: 20, maxMs: 200 } }), server);
+    await fn(createLiveDriver({ kubeConfig: kubeConfig!, backoff: { initialMs: 20, maxMs: 200 }, ...extra }), server);
   } finally {
     await server.stop();
   }
@@ -172,6 +172,16 @@ test('watch sees existing objects, then ADDED, MODIFIED and DELETED', (t) =>
     w.handle.stop();
     t.deepEqual(w.seen, [['ADDED', 'old', '0'], ['ADDED', 'a', '1'], ['MODIFIED', 'a', '2'], ['DELETED', 'a', '2']]);
   }));
+
+test('a watch whose connection went silent is replaced after its server timeout, and misses nothing', (t) =>
+  withDriver(async (d, server) => {
+    server.faults.silenceNextWatches(1, { path: /\/configmaps$/ });
+    const w = await watching(d);
+    await d.apply(cm('a', { k: '1' }));
+    await eventually(() => w.seen.some(([type, name]) => type === 'ADDED' && name === 'a'), 'the event, through the replacement watch');
+    w.handle.stop();
+    t.true(w.errors.length >= 1, 'the dead connection is reported');
+  }, { watchTimeout: { minSeconds: 1, maxSeconds: 1, graceMs: 300 } }));
 
 test('a dropped watch reconnects from its resourceVersion and misses nothing', (t) =>
   withDriver(async (d, server) => {

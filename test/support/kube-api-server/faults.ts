@@ -48,6 +48,11 @@ export interface Faults {
    * does when the requested resourceVersion is older than its watch cache holds.
    */
   expireNextWatches(count: number, opts?: { path?: string | RegExp }): void;
+  /**
+   * The next N matching watches answer their headers and then nothing, ever, ignoring timeoutSeconds: a
+   * connection that died silently (a proxy or NAT dropping it) looks like this to the client.
+   */
+  silenceNextWatches(count: number, opts?: { path?: string | RegExp }): void;
   /** Closes every open watch connection; returns how many were closed. */
   dropWatches(): number;
   clear(): void;
@@ -61,6 +66,8 @@ export interface FaultState extends Faults {
   gate(method: string, path: string): Promise<void>;
   /** Whether this watch is to be answered with 410 Gone (consuming one use). */
   expireWatch(path: string): boolean;
+  /** Whether this watch is to go silent after its headers (consuming one use). */
+  silenceWatch(path: string): boolean;
 }
 
 const pathMatches = (p: string | RegExp | undefined, path: string) => !p || (typeof p === 'string' ? path.startsWith(p) : p.test(path));
@@ -70,6 +77,14 @@ export function createFaults(open: Set<ServerResponse>): FaultState {
   let latency = 0;
   let holds: { opts: HoldOptions; waiting: (() => void)[] }[] = [];
   let expiring: { path?: string | RegExp; remaining: number }[] = [];
+  let silencing: { path?: string | RegExp; remaining: number }[] = [];
+  /** Consumes one use of the first rule matching the path. */
+  const consume = (list: { path?: string | RegExp; remaining: number }[], path: string): boolean => {
+    const e = list.find((x) => x.remaining > 0 && pathMatches(x.path, path));
+    if (!e) return false;
+    e.remaining--;
+    return true;
+  };
   const matches = (r: { method?: string; path?: string | RegExp }, method: string, path: string) =>
     (!r.method || r.method.toUpperCase() === method) && pathMatches(r.path, path);
   const releaseAll = () => {
@@ -97,6 +112,9 @@ export function createFaults(open: Set<ServerResponse>): FaultState {
     expireNextWatches(count, opts = {}) {
       expiring.push({ ...opts, remaining: count });
     },
+    silenceNextWatches(count, opts = {}) {
+      silencing.push({ ...opts, remaining: count });
+    },
     dropWatches() {
       const n = open.size;
       for (const res of [...open]) res.socket?.destroy();
@@ -107,6 +125,7 @@ export function createFaults(open: Set<ServerResponse>): FaultState {
       rules = [];
       latency = 0;
       expiring = [];
+      silencing = [];
       releaseAll();
     },
     latencyMs: () => latency,
@@ -122,12 +141,7 @@ export function createFaults(open: Set<ServerResponse>): FaultState {
       const h = holds.find((x) => matches(x.opts, method, path));
       return h ? new Promise<void>((resolve) => h.waiting.push(resolve)) : Promise.resolve();
     },
-    expireWatch(path) {
-      const e = expiring.find((x) => x.remaining > 0 && pathMatches(x.path, path));
-      if (!e) return false;
-      e.remaining--;
-      expiring = expiring.filter((x) => x.remaining > 0);
-      return true;
-    },
+    expireWatch: (path) => consume(expiring, path),
+    silenceWatch: (path) => consume(silencing, path),
   };
 }

@@ -80,7 +80,8 @@ async function handleResource(deps: RouterDeps, t: Target, req: IncomingMessage,
   if (t.name === undefined) {
     if (method === 'GET' && q.get('watch') === 'true') {
       const expired = deps.faults.expireWatch(url.pathname);
-      return serveWatch(store, { def: t.def, namespace: t.namespace, query: q, expired }, req, res, deps.watch);
+      const silent = !expired && deps.faults.silenceWatch(url.pathname);
+      return serveWatch(store, { def: t.def, namespace: t.namespace, query: q, expired, silent }, req, res, deps.watch);
     }
     if (method === 'GET') {
       const items = store.list(t.def, t.namespace, q.get('labelSelector'));

@@ -14,6 +14,8 @@ export interface WatchRequest {
   query: URLSearchParams;
   /** Answer 410 Gone whatever the resourceVersion (an injected fault). */
   expired?: boolean;
+  /** Answer the headers, then nothing, never ending (an injected fault: a silently dead connection). */
+  silent?: boolean;
 }
 
 export interface WatchOptions {
@@ -48,6 +50,13 @@ export function serveWatch(store: ObjectStore, w: WatchRequest, req: IncomingMes
   const matches = matcher(w);
   const send = (type: string, object: unknown) => res.write(JSON.stringify({ type, object }) + '\n');
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+  if (w.silent) {
+    res.flushHeaders();
+    // Tracked only so that stopping the server closes it.
+    opts.open.add(res);
+    res.on('close', () => opts.open.delete(res));
+    return;
+  }
   const from = w.query.get('resourceVersion');
   if (w.expired || (from && from !== '0' && Number(from) < store.compactedRv)) {
     send('ERROR', failure(410, `too old resource version: ${from} (${store.rv})`, undefined, 'Expired'));
