@@ -1,4 +1,5 @@
 import git from 'isomorphic-git';
+import { ConflictError } from '../errors/index.ts';
 import type { SnapshotFile } from '../source/types.ts';
 import type { WriterFs } from './types.ts';
 
@@ -98,17 +99,26 @@ async function subtree(ctx: GitContext, tree: string, dir: string): Promise<stri
  * new root tree id. Every other tree is reused as is: no index, no walk of the whole repository.
  */
 export async function rewriteTree(ctx: GitContext, tree: string | undefined, changes: ReadonlyMap<string, string | null>): Promise<string> {
-  return (await rewrite(ctx, tree, changes)) ?? (await writeTreeEntries(ctx, []));
+  return (await rewrite(ctx, tree, changes, '')) ?? (await writeTreeEntries(ctx, []));
 }
 
-async function rewrite(ctx: GitContext, tree: string | undefined, changes: ReadonlyMap<string, string | null>): Promise<string | undefined> {
+/** A write that would replace a directory by a file, or a file (or submodule) by a directory, loses what was there. */
+function clash(path: string, what: string): ConflictError {
+  return new ConflictError(`${path} is ${what} in the repository: writing there would replace it`, {
+    details: [{ code: 'PATH_CONFLICT', message: `${path} is ${what}`, field: 'path' }],
+  });
+}
+
+async function rewrite(ctx: GitContext, tree: string | undefined, changes: ReadonlyMap<string, string | null>, prefix: string): Promise<string | undefined> {
   const entries = tree ? [...(await readTreeEntries(ctx, tree))] : [];
   const nested = new Map<string, Map<string, string | null>>();
   for (const [path, oid] of changes) {
     const slash = path.indexOf('/');
     if (slash < 0) {
       const at = entries.findIndex((e) => e.path === path);
-      const mode = at >= 0 && entries[at]!.type === 'blob' ? entries[at]!.mode : '100644';
+      if (at >= 0 && entries[at]!.type !== 'blob') throw clash(prefix + path, entries[at]!.type === 'tree' ? 'a directory' : 'a submodule');
+      if (at >= 0 && entries[at]!.mode === '120000') throw clash(prefix + path, 'a symbolic link');
+      const mode = at >= 0 ? entries[at]!.mode : '100644';
       if (at >= 0) entries.splice(at, 1);
       if (oid) entries.push({ mode, path, oid, type: 'blob' });
       continue;
@@ -119,8 +129,9 @@ async function rewrite(ctx: GitContext, tree: string | undefined, changes: Reado
   }
   for (const [name, sub] of nested) {
     const at = entries.findIndex((e) => e.path === name);
-    const old = at >= 0 && entries[at]!.type === 'tree' ? entries[at]!.oid : undefined;
-    const next = await rewrite(ctx, old, sub);
+    if (at >= 0 && entries[at]!.type !== 'tree') throw clash(prefix + name, entries[at]!.type === 'blob' ? 'a file' : 'a submodule');
+    const old = at >= 0 ? entries[at]!.oid : undefined;
+    const next = await rewrite(ctx, old, sub, `${prefix}${name}/`);
     if (at >= 0) entries.splice(at, 1);
     if (next) entries.push({ mode: '040000', path: name, oid: next, type: 'tree' });
   }
