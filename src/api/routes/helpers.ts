@@ -47,10 +47,7 @@ export function timeQuery(ctx: ApiContext, name: string): string | undefined {
 }
 
 export function listQuery(ctx: ApiContext): ListQuery {
-  const raw = queryString(ctx, 'limit');
-  const limit = raw === undefined ? undefined : Number(raw);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new BadRequestError('limit must be a positive integer');
-  return { limit, labelSelector: queryString(ctx, 'labelSelector'), continue: queryString(ctx, 'continue') };
+  return { limit: intQuery(ctx, 'limit', 1), labelSelector: queryString(ctx, 'labelSelector'), continue: queryString(ctx, 'continue') };
 }
 
 export function sendPage(ctx: ApiContext, page: { items: unknown[]; continue?: string }): void {

@@ -139,12 +139,6 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
     return !same;
   }
 
-  /** Our write as the server answered it: seen live, and its own event is no drift. */
-  function wrote(id: string, live: KubeObject): void {
-    deps.observe?.('MODIFIED', live);
-    remember(id, live);
-  }
-
   async function writeOwn(obj: KubeObject): Promise<ApplyOutcome> {
     const id = objectIdentity(obj);
     const w = writing.get(id) ?? { count: 0 };
@@ -154,7 +148,11 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
     try {
       const outcome = await deps.driver.apply(obj, { force: true });
       live = outcome.live;
-      if (live) wrote(id, live);
+      // Seen live, and remembered so that its own event is no drift.
+      if (live) {
+        deps.observe?.('MODIFIED', live);
+        remember(id, live);
+      }
       return outcome;
     } finally {
       if (--w.count === 0) {
