@@ -107,3 +107,29 @@ test('CLI: kradle dispatch posts to the API with flags and prints the run', asyn
   t.regex(lines[0]!, /^run-[0-9a-f]{12} Running$/);
   t.is(await command.run(['--org', org]), 2);
 });
+
+test('HTTP: agent routes read bodies like every API route: 413 over 1 MiB, 415 for text/plain, 400 for deep nesting', async (t) => {
+  const org = uniqueName('rb');
+  const w = await world({ [org]: {} });
+  const http = await serve(w);
+  t.teardown(http.close);
+  const auth = { authorization: `Bearer writer:alice:${org}` };
+  const post = async (path: string, body: string, type = 'application/json') => {
+    const res = await fetch(http.base + path, { method: 'POST', headers: { 'content-type': type, ...auth }, body });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  for (const path of [`/api/orgs/${org}/agents/dispatch`, `/api/orgs/${org}/agents/events/comment`]) {
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+    const nested = await post(path, `{"stack":${deep}}`);
+    t.is(nested.status, 400, path);
+    t.is(nested.body.error.code, 'BAD_REQUEST');
+    const big = await post(path, JSON.stringify({ stack: 'x'.repeat(10 * 1024 * 1024) }));
+    t.is(big.status, 413, path);
+    t.is(big.body.error.code, 'PAYLOAD_TOO_LARGE');
+    const plain = await post(path, JSON.stringify({ stack: 'fixer' }), 'text/plain');
+    t.is(plain.status, 415, path);
+    const nul = await post(path, JSON.stringify({ stack: 'fix\u0000er', repo: 'api', ref: 'main' }));
+    t.is(nul.status, 400, path);
+  }
+  t.is((await w.store.resources.list(org, 'AgentDispatchRun')).items.length, 0);
+});
