@@ -31,7 +31,23 @@ const RULES: Record<string, Rule[]> = {
   // An agent's ServiceAccount lives in its org's tenant namespace.
   AgentServiceAccount: [(s, dir) => tenantField(s, dir, '/spec/namespace', s.resource.spec.namespace)],
   AgentRoleBinding: [clusterScopeRule],
+  // A URL is copied into delivery records, events and logs; a password in it would travel with it.
+  WebhookSubscription: [(s) => urlWithoutCredentials(s, '/spec/url', 'spec.secretRef')],
+  AgentMemoryRepository: [(s) => urlWithoutCredentials(s, '/spec/url', 'spec.credentialRef')],
 };
+
+/** Refuses user information in a URL field; the message never repeats the URL, which holds the secret. */
+function urlWithoutCredentials(s: Scoped, pointer: string, secretField: string): LoadError | undefined {
+  const value = pointer.split('/').slice(1).reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), s.resource);
+  if (typeof value !== 'string' || !hasUserInfo(value)) return undefined;
+  const field = pointer.slice(1).replaceAll('/', '.');
+  return errorAt(s, pointer, 'CREDENTIALS_IN_URL', `${field} must not carry a user name or password; put credentials in the Secret named by ${secretField}`);
+}
+
+/** user[:password]@ between the scheme and the host; `@` later in the path or query is not user information. */
+export function hasUserInfo(url: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url);
+}
 
 /**
  * A cluster-scoped binding becomes a ClusterRoleBinding, whose grant reaches every namespace. Tenant config

@@ -131,5 +131,5 @@ test('HTTP: agent routes read bodies like every API route: 413 over 1 MiB, 415 f
     const nul = await post(path, JSON.stringify({ stack: 'fix\u0000er', repo: 'api', ref: 'main' }));
     t.is(nul.status, 400, path);
   }
-  t.is((await w.store.resources.list(org, 'AgentDispatchRun')).items.length, 0);
+  t.is((await w.store.resources.list('AgentDispatchRun', { namespace: tenantNamespace(org) })).items.length, 0);
 });
