@@ -47,6 +47,11 @@ export function createSyncRuns(q: Queryable): SyncRuns {
       const rows = await q.query<Row>(`SELECT * FROM sync_runs ORDER BY id DESC LIMIT $1`, [Math.max(1, opts.limit ?? 50)]);
       return rows.map(toRun);
     },
+    async get(id) {
+      const [row] = await q.query<Row>(`SELECT * FROM sync_runs WHERE id = $1`, [id]);
+      if (!row) throw new NotFoundError(`sync run ${id} not found`);
+      return toRun(row);
+    },
     async latest() {
       const [row] = await q.query<Row>(`SELECT * FROM sync_runs ORDER BY id DESC LIMIT 1`);
       return row ? toRun(row) : undefined;

@@ -140,6 +140,8 @@ export interface SyncRuns {
   /** Records the outcome; with onlyIfRunning, a run already finished keeps its outcome. */
   finish(id: number, result: Pick<SyncRun, 'outcome' | 'counts' | 'errors'>, opts?: { onlyIfRunning?: boolean }): Promise<SyncRun>;
   list(opts?: { limit?: number }): Promise<SyncRun[]>;
+  /** One run; NotFoundError when there is none. */
+  get(id: number): Promise<SyncRun>;
   latest(): Promise<SyncRun | undefined>;
   /** The newest run of a valid revision (Succeeded or PartiallyApplied): what the cluster last had applied. */
   lastGood(): Promise<SyncRun | undefined>;

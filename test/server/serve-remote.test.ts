@@ -47,7 +47,7 @@ test('a remote config repo unreachable at start-up: serve starts, /readyz says s
   t.teardown(() => remote.close());
   let synced: string | undefined;
   for (let i = 0; i < 100 && synced !== commit; i++) {
-    await api('POST', '/api/sync');
+    await api('POST', '/api/sync?wait=60');
     synced = (await api('GET', '/api/sync')).body?.syncedRevision;
   }
   t.is(synced, commit, 'converges once the remote answers');

@@ -48,7 +48,7 @@ async function syncedTo(commit: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const { body } = await api('GET', '/api/sync');
     if (body?.syncedRevision === commit) return;
-    await api('POST', '/api/sync');
+    await api('POST', '/api/sync?wait=60');
   }
   throw new Error(`never synced to ${commit}`);
 }

@@ -1,4 +1,5 @@
 import { BadRequestError, ForbiddenError, NotFoundError } from '../../errors/index.ts';
+import { inOrg, runView } from './error-cap.ts';
 import { DNS1123_LABEL, tenantNamespace } from '../../kinds/index.ts';
 import type { DesiredResource } from '../../loader/types.ts';
 import type { InventoryEntry, Store, StoredResource } from '../../store/types.ts';
@@ -77,7 +78,7 @@ export function controllerRoutes(deps: ApiDeps): RouteDef[] {
         for (const org of asked ? [asked] : visible) models.push(await orgModel(org, latest));
         const s = deps.sync.status();
         // The run's errors name files of every org: an org token sees only those of its own org, as on /api/sync and the summary.
-        const lastRun = s.lastRun && principal.org !== PLATFORM_ORG ? { ...s.lastRun, errors: s.lastRun.errors.filter((e) => e.path?.startsWith(`orgs/${principal.org}/`)) } : s.lastRun;
+        const lastRun = s.lastRun && runView(s.lastRun, principal.org === PLATFORM_ORG ? undefined : inOrg(principal.org));
         ctx.body = {
           orgs: visible.map((slug) => ({ slug, displayName: names.get(slug) ?? slug, namespace: tenantNamespace(slug) })),
           sync: { state: s.state, revision: state?.revision, syncedRevision: s.syncedRevision, fetchedRevision: s.fetchedRevision, lastRun: lastRun ?? null, message: s.message },

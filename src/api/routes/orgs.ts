@@ -7,6 +7,7 @@ import type { RouteDef } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
 import { kindOf } from '../documents.ts';
 import type { ResourceService } from '../resource-service.ts';
+import { capErrors, inOrg, runView } from './error-cap.ts';
 import { actorOf, intQuery, queryString, timeQuery } from './helpers.ts';
 
 const validator = createSchemaValidator();
@@ -15,11 +16,6 @@ function countBy<T>(items: readonly T[], key: (t: T) => string): Record<string, 
   const out: Record<string, number> = {};
   for (const i of items) out[key(i)] = (out[key(i)] ?? 0) + 1;
   return out;
-}
-
-/** Errors of a sync run that concern this org only (paths under orgs/<org>/), so no org reads another's. */
-function errorsOf<T extends { path?: string }>(org: string, errors: readonly T[]): T[] {
-  return errors.filter((e) => e.path?.startsWith(`orgs/${org}/`));
 }
 
 /** Organizations, and the two dashboard calls: summary and resource tree. */
@@ -64,14 +60,18 @@ export function orgRoutes(deps: ApiDeps, svc: ResourceService): RouteDef[] {
         const inventory = await store.inventory.list({ org });
         const lastRun = await store.syncRuns.latest();
         const status = deps.sync.status();
+        const configErrorsOf = (o: string) => {
+          const capped = capErrors(config.lastError().filter(inOrg(o)));
+          return { configErrors: capped.errors, configErrorCount: capped.errorCount };
+        };
         ctx.body = {
           org,
           revision: config.current()?.revision,
           syncedRevision: status.syncedRevision,
           resources: { total: desired.length, byKind: countBy(desired, (d) => d.id.kind) },
           objects: { total: inventory.length, bySyncStatus: countBy(inventory, (e) => e.syncStatus), byHealth: countBy(inventory, (e) => e.health) },
-          lastSyncRun: lastRun ? { ...lastRun, errors: errorsOf(org, lastRun.errors) } : null,
-          configErrors: errorsOf(org, config.lastError()),
+          lastSyncRun: lastRun ? runView(lastRun, inOrg(org)) : null,
+          ...configErrorsOf(org),
         };
       },
     },

@@ -16,7 +16,7 @@ export const command: Command = {
       if (positionals.length) throw new UsageError(`unexpected ${positionals.join(' ')}`);
       const format = formatOf(values.format, ['text', 'json'], 'text');
       const client = clientFromFlags(values);
-      await client.request('POST', '/api/sync', { body: {} });
+      await client.request('POST', '/api/sync?wait=600', { body: {} });
       if (format === 'text') console.log('sync triggered');
       printStatus(await readStatus(client, values.org), format);
       return 0;
