@@ -31,6 +31,7 @@ export function errorMiddleware(): Middleware<ApiState> {
       else log?.info({ status, code: body.error.code }, 'request refused');
       ctx.status = status;
       ctx.body = body;
+      if (isKradleError(err) && err.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(Math.ceil(err.retryAfterSeconds)));
     }
   };
 }

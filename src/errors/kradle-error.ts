@@ -14,7 +14,11 @@ export type ErrorDisposition = 'stalled' | 'waiting' | 'retry';
 export interface KradleErrorOptions {
   details?: ErrorDetail[];
   cause?: unknown;
+  /** When a client may try again (the Retry-After of a 429 or 503); waiting errors default to a few seconds. */
+  retryAfterSeconds?: number;
 }
+
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
 export class KradleError extends Error {
   readonly code: string;
@@ -22,6 +26,7 @@ export class KradleError extends Error {
   readonly reason: string;
   readonly disposition: ErrorDisposition;
   readonly details: ErrorDetail[];
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     message: string,
@@ -34,6 +39,7 @@ export class KradleError extends Error {
     this.reason = init.reason;
     this.disposition = init.disposition;
     this.details = init.details ?? [];
+    this.retryAfterSeconds = init.retryAfterSeconds ?? (init.disposition === 'waiting' ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
   }
 }
 

@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import git from 'isomorphic-git';
+import { WaitingError } from '../errors/index.ts';
 import type { WriterFs } from './types.ts';
 
 const LOCK_WAIT_MS = 20;
@@ -14,6 +15,37 @@ async function currentOid(fs: WriterFs, gitdir: string, ref: string): Promise<st
   }
 }
 
+/**
+ * A ref update holds its lock for the few milliseconds between writing it and renaming it into place; one
+ * older than this was left by a writer that died (kill -9, a full disk, a crashed git CLI).
+ */
+export const STALE_LOCK_MS = 30_000;
+
+async function lockAgeMs(fs: WriterFs, lock: string): Promise<number | undefined> {
+  try {
+    return Date.now() - (await fs.promises.stat(lock)).mtimeMs;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Moves a stale lock aside, then removes it only if what was moved is still old: should another process
+ * have replaced it with a fresh lock in between, that lock is put back untouched.
+ */
+async function clearStaleLock(fs: WriterFs, lock: string): Promise<void> {
+  const aside = `${lock}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    await fs.promises.rename(lock, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (((await lockAgeMs(fs, aside)) ?? 0) >= STALE_LOCK_MS) await fs.promises.unlink(aside);
+  else await fs.promises.rename(aside, lock).catch(() => fs.promises.unlink(aside));
+}
+
 async function takeLock(fs: WriterFs, lock: string, content: string): Promise<boolean> {
   for (let i = 0; i < LOCK_TRIES; i++) {
     try {
@@ -21,7 +53,8 @@ async function takeLock(fs: WriterFs, lock: string, content: string): Promise<bo
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      await new Promise((r) => setTimeout(r, LOCK_WAIT_MS));
+      if (((await lockAgeMs(fs, lock)) ?? 0) >= STALE_LOCK_MS) await clearStaleLock(fs, lock);
+      else await new Promise((r) => setTimeout(r, LOCK_WAIT_MS));
     }
   }
   return false;
@@ -30,13 +63,17 @@ async function takeLock(fs: WriterFs, lock: string, content: string): Promise<bo
 /**
  * Points `ref` at `next` only if it still points at `expected` (null: only if it does not exist).
  * Uses git's own `<ref>.lock` protocol, so it is safe against the git CLI and other processes too.
- * Returns false when the ref moved (or the lock stayed taken): the caller redoes its work.
+ * Returns false when the ref moved: the caller redoes its work. A lock that stays taken by a live writer is a
+ * WaitingError (503, retry); one left by a dead writer is cleared.
  */
 export async function compareAndSwapRef(fs: WriterFs, gitdir: string, ref: string, expected: string | null, next: string): Promise<boolean> {
   const file = join(gitdir, ref);
   const lock = `${file}.lock`;
   await fs.promises.mkdir(dirname(file), { recursive: true });
-  if (!(await takeLock(fs, lock, `${next}\n`))) return false;
+  if (!(await takeLock(fs, lock, `${next}\n`))) {
+    const held = Math.round(((await lockAgeMs(fs, lock)) ?? 0) / 1000);
+    throw new WaitingError(`${ref} is locked by another writer (${ref}.lock, held ${held} s; a lock older than ${STALE_LOCK_MS / 1000} s is cleared); retry`, { details: [{ code: 'REF_LOCKED', message: `${ref}.lock` }] });
+  }
   try {
     if ((await currentOid(fs, gitdir, ref)) !== expected) {
       await fs.promises.unlink(lock);
