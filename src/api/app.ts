@@ -5,6 +5,7 @@ import { BadRequestError, NotFoundError, KradleError } from '../errors/index.ts'
 import { DNS1123_LABEL } from '../kinds/index.ts';
 import { authorize } from './auth/authorize.ts';
 import { isStorableText } from './body.ts';
+import { withTokenCache } from './auth/token-cache.ts';
 import { createTokenService, type TokenService } from './auth/tokens.ts';
 import type { ApiContext, ApiState, RouteDef } from './context.ts';
 import type { ApiDeps } from './deps.ts';
@@ -91,7 +92,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   const koa = new Koa<ApiState>();
   koa.proxy = false;
   const metrics = createApiMetrics();
-  const tokens = createTokenService(deps.store);
+  const tokens = withTokenCache(createTokenService(deps.store));
   const hub = createEventHub(deps.store.events, deps.logger);
   const app = koa as unknown as ApiApp & { metrics: ApiMetrics; tokens: TokenService; routes: RouteDef[] };
   const routes = allRoutes(deps, { metrics, hub, dispatcher: () => app.webhookDispatcher, openapi: () => openApiDocument(routes) });

@@ -47,3 +47,10 @@ export class WaitingError extends KradleError {
     super(message, { code: 'WAITING', status: 503, reason: 'Waiting', disposition: 'waiting', ...opts });
   }
 }
+
+/** The database did not answer within its deadline, or refused the connection: retry later, never a 500. */
+export class StoreUnavailableError extends KradleError {
+  constructor(message = 'the database is unavailable; retry shortly', opts: KradleErrorOptions = {}) {
+    super(message, { code: 'STORE_UNAVAILABLE', status: 503, reason: 'StoreUnavailable', disposition: 'waiting', ...opts });
+  }
+}

@@ -25,13 +25,15 @@ export interface StoreOptions {
   pollIntervalMs?: number;
   /** A held leader lock checks its connection this often, in ms. Default 5000. */
   leaseCheckMs?: number;
+  /** Deadline of one query on a server (default 15 s), after which it fails with StoreUnavailableError. */
+  queryTimeoutMs?: number;
   validator?: SchemaValidator;
 }
 
 /** The runtime store: PGlite when no databaseUrl is given, a pg Pool otherwise; one SQL for both. */
 export function createStore(opts: StoreOptions = {}): Store {
   const driver: Driver = opts.databaseUrl
-    ? createPgDriver({ connectionString: opts.databaseUrl, schema: opts.schema, poolSize: opts.poolSize, leaseCheckMs: opts.leaseCheckMs })
+    ? createPgDriver({ connectionString: opts.databaseUrl, schema: opts.schema, poolSize: opts.poolSize, leaseCheckMs: opts.leaseCheckMs, queryTimeoutMs: opts.queryTimeoutMs })
     : createPgliteDriver(opts.dataDir ?? '.kradle/data');
   const validator = opts.validator ?? createSchemaValidator();
   const wakeups = createWakeups(driver, eventChannel(driver));

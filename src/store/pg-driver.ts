@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { KradleError, StoreUnavailableError } from '../errors/index.ts';
 import type { Driver, LockKey, ScriptRunner, Session, SessionLock } from './driver.ts';
 import { listenWithReconnect } from './pg-listen.ts';
 
@@ -9,6 +10,39 @@ export interface PgDriverOptions {
   poolSize?: number;
   /** How often a held leader lock checks its connection, in ms. */
   leaseCheckMs?: number;
+  /**
+   * Deadline of one query, in ms (default 15 s): a frozen or unreachable server fails the query with
+   * StoreUnavailableError instead of hanging the request that waits on it. Connecting has a third of it.
+   */
+  queryTimeoutMs?: number;
+}
+
+export const DEFAULT_QUERY_TIMEOUT_MS = 15_000;
+
+/**
+ * SQLSTATE classes that mean the server cannot serve us now: 08 connection exceptions, 53 insufficient
+ * resources, 57P admin/crash shutdown; socket errors and pg's own connection messages are the same. Either is
+ * a 503 to retry, never a 500.
+ */
+function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error) || err instanceof KradleError) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return /^(08|53|57P)/.test(code);
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true;
+  return CONNECTION_FAILURE.test(err.message);
+}
+
+/** What pg and pg-pool say when the connection, not the SQL, failed. */
+const CONNECTION_FAILURE = /Query read timeout|timeout exceeded when trying to connect|Connection terminated|not queryable|Client was closed|Connection ended/i;
+
+/** Rethrows a connection-level failure as StoreUnavailableError (its text may hold the server address: not kept). */
+async function deadlined<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (isUnavailable(err)) throw new StoreUnavailableError(undefined, { cause: err });
+    throw err;
+  }
 }
 
 function runner(client: pg.PoolClient): ScriptRunner {
@@ -38,32 +72,41 @@ async function inTransaction<T>(client: pg.PoolClient, fn: (tx: ScriptRunner) =>
 export function createPgDriver(opts: PgDriverOptions): Driver {
   const schema = opts.schema ?? 'public';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
+  const timeoutMs = opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   const clientConfig = {
     connectionString: opts.connectionString,
     options: `-c search_path=${schema}`,
     keepAlive: true,
+    connectionTimeoutMillis: Math.ceil(timeoutMs / 3),
   };
-  const pool = new pg.Pool({ ...clientConfig, max: opts.poolSize ?? 10 });
+  // query_timeout is client-side: it fires even when the server is stopped (SIGSTOP) and answers nothing.
+  const pool = new pg.Pool({ ...clientConfig, query_timeout: timeoutMs, max: opts.poolSize ?? 10 });
   // An idle client whose backend dies emits on the pool; the pool drops it, and without a listener node would crash.
   pool.on('error', () => undefined);
   const listeners: (() => Promise<void>)[] = [];
   const leases = new Set<SessionLock>();
 
   async function withClient<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
+    const client = await deadlined(() => pool.connect());
+    let failed: unknown;
     try {
-      return await fn(client);
+      return await deadlined(() => fn(client));
+    } catch (err) {
+      failed = err;
+      throw err;
     } finally {
-      client.release();
+      // A client whose query timed out may still have it running: destroyed, so the server rolls back an
+      // open transaction when it notices, instead of committing it once it answers again.
+      client.release(failed instanceof StoreUnavailableError ? (failed.cause as Error) : undefined);
     }
   }
 
   const session: Session = {
     async query<T>(sql: string, params?: unknown[]) {
-      return (await pool.query(sql, params)).rows as T[];
+      return (await deadlined(() => pool.query(sql, params))).rows as T[];
     },
     async exec(script: string) {
-      await pool.query(script);
+      await deadlined(() => pool.query(script));
     },
     transaction: (fn) => withClient((c) => inTransaction(c, fn)),
   };
