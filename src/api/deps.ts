@@ -1,6 +1,8 @@
 import type { ErrorDetail } from '../errors/index.ts';
 import type { Resource } from '../kinds/index.ts';
 import type { DesiredState } from '../loader/types.ts';
+import type { PullRequestPreviews } from '../forge/index.ts';
+import type { Preview } from '../plan/index.ts';
 import type { Store, SyncRun } from '../store/types.ts';
 import type { Logger } from 'pino';
 import type { RouteDef } from './context.ts';
@@ -20,15 +22,6 @@ export interface SyncStatus {
   message?: string;
 }
 
-/** Validation + plan of one revision against another, as the planner renders it for a PR check. */
-export interface PreviewResult {
-  base: string;
-  head: string;
-  valid: boolean;
-  errors: ErrorDetail[];
-  /** Resource-level plan: created, changed (with field diffs), pruned. Shape owned by plan/. */
-  plan: unknown;
-}
 
 export interface ConfigPort {
   current(): DesiredState | undefined;
@@ -38,7 +31,8 @@ export interface ConfigPort {
 export interface SyncPort {
   status(): SyncStatus;
   trigger(reason: string): Promise<void>;
-  preview(base: string, head: string): Promise<PreviewResult>;
+  /** Validation and plan of head against base, applying nothing (pull-request previews). */
+  preview(base: string, head: string): Promise<Preview>;
 }
 
 /** A change to the config repo, applied by writeback/ as one commit (or one branch with mode pull-request). */
@@ -123,6 +117,8 @@ export interface ApiDeps {
   clock?: Clock;
   /** Shared secret for POST /api/webhooks/git; the route answers 503 when unset. */
   gitWebhookSecret?: string;
+  /** Previews of the config repo's pull requests, posted to the forge on its pull_request webhooks. */
+  pullRequestPreviews?: PullRequestPreviews;
   /** SSE heartbeat interval; 15 s by default. */
   heartbeatMs?: number;
   /** Events buffered per SSE client before it is dropped as too slow; 1,000 by default. */

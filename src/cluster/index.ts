@@ -9,3 +9,4 @@ export * from './render.ts';
 export * from './live-driver.ts';
 export * from './kubeconfig.ts';
 export * from './health/index.ts';
+export * from './preview-projector.ts';

@@ -3,3 +3,5 @@
 export { diffStates, isEmptyDiff, type ResourceChange, type StateDiff } from './diff-states.ts';
 export { diffFields, type FieldChange } from './field-diff.ts';
 export { diffJson } from './diff-json.ts';
+export { buildPreview, type ObjectAction, type Preview, type PreviewChange, type PreviewObject, type PreviewObjectRef, type PreviewProjector, type PreviewResource } from './preview.ts';
+export { previewMarkdown, COMMENT_LIMIT, PREVIEW_MARKER, type MarkdownOptions } from './preview-markdown.ts';

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { createPullRequestPreviews } from '../forge/index.ts';
 import { createAgentWiring } from './agents.ts';
 import { createInferencePort } from './inference-port.ts';
 import { createLeaderWork } from './leader-work.ts';
@@ -33,6 +34,10 @@ export interface ServerOptions {
   kubeconfig?: string;
   env: NodeJS.ProcessEnv;
   gitWebhookSecret?: string;
+  /** Token for posting pull-request previews (commit status, comment) to the forge; never logged. */
+  forgeToken?: string;
+  /** The forge's API root, when it is not the one its webhooks name. */
+  forgeApi?: string;
   pollIntervalMs?: number;
   resyncIntervalMs?: number;
   /** Sync a config repo that declares nothing, pruning everything applied (refused by default). */
@@ -158,6 +163,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     statusOf: (key) => controller.statusWriter.current(key),
     logger,
     gitWebhookSecret: opts.gitWebhookSecret,
+    pullRequestPreviews: createPullRequestPreviews({ preview: sync.preview, token: opts.forgeToken, api: opts.forgeApi, logger }),
     extraRoutes: agents.routes as unknown as RouteDef[],
   });
   metrics = app.metrics;

@@ -1,7 +1,7 @@
-import type { PreviewResult, SyncPort } from '../api/index.ts';
-import { objectRef, projectResource } from '../cluster/index.ts';
+import type { SyncPort } from '../api/index.ts';
+import { previewProjector } from '../cluster/index.ts';
 import type { Loader } from '../loader/index.ts';
-import { diffJson, diffStates } from '../plan/index.ts';
+import { buildPreview } from '../plan/index.ts';
 import type { SyncController } from '../reconcile/sync/index.ts';
 import type { ConfigSource } from '../source/types.ts';
 import type { Store, SyncRun } from '../store/types.ts';
@@ -42,28 +42,9 @@ export function createSyncPort(deps: { controller: SyncController; source: Confi
     async refreshLastRun() {
       lastRun = await deps.store.syncRuns.latest();
     },
-    async preview(base, head): Promise<PreviewResult> {
+    async preview(base, head) {
       await deps.source.fetch();
-      const [from, to] = [await loadAt(base), await loadAt(head)];
-      if (!to.ok) return { base, head, valid: false, errors: to.errors, plan: null };
-      const diff = diffStates(from.ok ? from.state : undefined, to.state);
-      const produces = (key: string) => {
-        const r = to.state.resources.get(key);
-        return r ? projectResource(r, to.state).map(objectRef) : [];
-      };
-      const plan = diffJson(diff);
-      return {
-        base,
-        head,
-        valid: true,
-        errors: [],
-        plan: {
-          ...plan,
-          baseValid: from.ok,
-          created: plan.created.map((c) => ({ ...c, objects: produces(c.key) })),
-          changed: plan.changed.map((c) => ({ ...c, objects: produces(c.key) })),
-        },
-      };
+      return buildPreview({ base, head }, await loadAt(base), await loadAt(head), previewProjector);
     },
   };
 }

@@ -85,3 +85,19 @@ for (const d of testDrivers(test)) {
     t.is((await client(api.url, await makeToken(api.app, 'acme', 'reader')).get(`/api/sync/runs/${run.id}/errors`)).status, 403);
   });
 }
+
+for (const d of testDrivers(test)) {
+  test(`${d.name}: POST /api/previews answers the pull-request comment as Markdown when asked`, async (t) => {
+    const store = await d.store();
+    const config = fakeConfig([doc('Organization', 'acme', 'acme', { displayName: 'Acme', slug: 'acme' })]);
+    const api = await startApi({ store, config, sync: fakeSync(), writer: fakeWriter(config), secrets: fakeSecrets() });
+    t.teardown(() => api.close());
+    const token = await makeToken(api.app, '*', 'reader');
+    const res = await fetch(`${api.url}/api/previews`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'text/markdown' }, body: JSON.stringify({ base: 'main', head: 'feature' }) });
+    t.is(res.status, 200);
+    t.regex(res.headers.get('content-type') ?? '', /^text\/markdown/);
+    t.regex(await res.text(), /^<!-- kradle-preview -->\n### ✅ Kradle preview: valid — 0 created, 0 changed, 0 deleted, 0 unchanged/);
+    const json = await client(api.url, token).post('/api/previews', { base: 'main', head: 'feature' });
+    t.like(json.body, { base: 'main', head: 'feature', valid: true, plan: { created: [], deleted: [] } });
+  });
+}

@@ -2,7 +2,7 @@
 import { ConflictError, type ErrorDetail } from '../../src/errors/index.ts';
 import { API_VERSION, PLATFORM_NAMESPACE, resourceKey, tenantNamespace, type Resource } from '../../src/kinds/index.ts';
 import type { DesiredResource, DesiredState } from '../../src/loader/types.ts';
-import type { ConfigPort, ConfigWriteManyRequest, ConfigWriteRequest, PreviewResult, SecretsPort, SyncPort, SyncStatus, WriterPort } from '../../src/api/index.ts';
+import type { ConfigPort, ConfigWriteManyRequest, ConfigWriteRequest, SecretsPort, SyncPort, SyncStatus, WriterPort } from '../../src/api/index.ts';
 
 export function doc(kind: string, org: string, name: string, spec: Record<string, unknown> = {}, labels: Record<string, string> = {}): Resource {
   return { apiVersion: API_VERSION, kind, metadata: { name, labels }, spec: { organizationRef: org, ...spec } };
@@ -87,8 +87,8 @@ export function fakeSync(initial: Partial<SyncStatus> = {}) {
     async trigger(reason) {
       triggers.push(reason);
     },
-    async preview(base, head): Promise<PreviewResult> {
-      return { base, head, valid: true, errors: [], plan: { created: [], changed: [], pruned: [] } };
+    async preview(base, head) {
+      return { base, head, baseRevision: null, headRevision: head, valid: true, baseValid: true, errors: [], created: [], changed: [], deleted: [], unchanged: 0 };
     },
     setStatus: (s) => void (status = { ...status, ...s }),
   };

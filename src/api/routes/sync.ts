@@ -3,6 +3,7 @@ import { readJson, requireString } from '../body.ts';
 import type { RouteDef } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError } from '../../errors/index.ts';
+import { previewMarkdown } from '../../plan/index.ts';
 import { ERROR_CAP, runView } from './error-cap.ts';
 import { intQuery } from './helpers.ts';
 
@@ -62,10 +63,17 @@ export function syncRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'POST', path: '/api/previews', auth: 'platform-read', summary: 'Validate and plan head against base ({base, head}) without applying',
+      method: 'POST', path: '/api/previews', auth: 'platform-read',
+      summary: 'Validate and plan head against base ({base, head}) without applying; Accept: text/markdown answers a pull-request comment',
       async handler(ctx) {
         const body = await readJson(ctx);
-        ctx.body = await deps.sync.preview(requireString(body, 'base'), requireString(body, 'head'));
+        const preview = await deps.sync.preview(requireString(body, 'base'), requireString(body, 'head'));
+        if (ctx.accepts('application/json', 'text/markdown') === 'text/markdown') {
+          ctx.type = 'text/markdown; charset=utf-8';
+          ctx.body = previewMarkdown(preview);
+          return;
+        }
+        ctx.body = { base: preview.base, head: preview.head, valid: preview.valid, errors: preview.errors, plan: preview.valid ? preview : null };
       },
     },
   ];

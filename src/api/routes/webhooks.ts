@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, UnauthorizedError, WaitingError, sanitize } from '../../errors/index.ts';
+import { BadRequestError, NotFoundError, UnauthorizedError, WaitingError, sanitize } from '../../errors/index.ts';
 import { tenantNamespace } from '../../kinds/index.ts';
 import { readRaw } from '../body.ts';
 import type { RouteDef } from '../context.ts';
@@ -8,6 +8,18 @@ import type { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import { verifyHmac } from '../webhooks/signature.ts';
 
 const DELIVERY_ID = /^[\w.:-]{1,128}$/;
+
+/** A pull request of the config repo: previewed and posted behind the answer (forges give up after ~10 s). */
+function pullRequestPreview(deps: ApiDeps, raw: Buffer, forge: 'github' | 'gitea', delivery: string) {
+  if (!deps.pullRequestPreviews) return { previewing: false, reason: 'pull-request previews are not configured on this server' };
+  let payload: unknown;
+  try {
+    payload = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new BadRequestError('the webhook body is not JSON');
+  }
+  return deps.pullRequestPreviews.handle(payload, forge, delivery);
+}
 
 /** Inbound push webhooks from forges, and replay of outbound deliveries. */
 export function webhookRoutes(deps: ApiDeps, dispatcher: () => WebhookDispatcher | undefined): RouteDef[] {
@@ -24,6 +36,10 @@ export function webhookRoutes(deps: ApiDeps, dispatcher: () => WebhookDispatcher
         const given = ctx.get('x-github-delivery') || ctx.get('x-gitea-delivery');
         const delivery = DELIVERY_ID.test(given) ? given : randomUUID();
         ctx.status = 202;
+        if (event === 'pull_request') {
+          ctx.body = { triggered: false, event, delivery, ...pullRequestPreview(deps, raw, ctx.get('x-gitea-event') ? 'gitea' : 'github', delivery) };
+          return;
+        }
         if (event !== 'push') {
           ctx.body = { triggered: false, event, delivery };
           return;

@@ -5,7 +5,7 @@ import { diffJson, diffStates, type FieldChange, type StateDiff } from '../../pl
 import type { Command } from '../main.ts';
 import { openSource, parseFormat, snapshotAt, SOURCE_FLAGS } from '../open-source.ts';
 
-const USAGE = 'usage: kradle diff BASE HEAD [--repo PATH|URL] [--path DIR] [--format text|json]';
+const USAGE = 'usage: kradle diff BASE HEAD [--repo PATH|URL] [--path DIR] [--format text|json|markdown]';
 
 export const command: Command = {
   summary: 'resource-level plan between two revisions: created, changed (field diff), deleted',
@@ -17,6 +17,7 @@ export const command: Command = {
     });
     if (values.help) return console.log(USAGE), 0;
     if (positionals.length !== 2) return console.error(`kradle diff: need BASE and HEAD\n${USAGE}`), 2;
+    if (values.format === 'markdown') return (await import('./preview.ts')).printPreview(values, positionals[0]!, positionals[1]!);
     const format = parseFormat(values.format);
     const source = await openSource(values);
     const [baseSnap, headSnap] = [await snapshotAt(source, positionals[0], values.path), await snapshotAt(source, positionals[1], values.path)];

@@ -9,7 +9,8 @@ const USAGE = `usage: kradle serve [--repo PATH|URL] [--ref REF] [--path DIR] [-
                     [--database-url URL] [--data-dir DIR] [--state-dir DIR] [--kubeconfig FILE]
                     [--poll-interval SECONDS] [--public-url URL] [--allow-empty]
 environment: KRADLE_REPO, DATABASE_URL, KRADLE_DATA_DIR, KUBECONFIG, KRADLE_GIT_TOKEN (bearer token for a remote
-             config repo), KRADLE_WEBHOOK_SECRET (HMAC secret of POST /api/webhooks/git), PORT, KRADLE_HOST`;
+             config repo), KRADLE_WEBHOOK_SECRET (HMAC secret of POST /api/webhooks/git), KRADLE_FORGE_TOKEN and
+             KRADLE_FORGE_API (posting pull-request previews), PORT, KRADLE_HOST`;
 
 function seconds(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -62,6 +63,8 @@ export const command: Command = {
       kubeconfig: values.kubeconfig,
       env,
       gitWebhookSecret: env.KRADLE_WEBHOOK_SECRET || undefined,
+      forgeToken: env.KRADLE_FORGE_TOKEN || undefined,
+      forgeApi: env.KRADLE_FORGE_API || undefined,
       pollIntervalMs: seconds(values['poll-interval'], 'poll-interval'),
       resyncIntervalMs: seconds(values['resync-interval'], 'resync-interval'),
       publicUrl: values['public-url'],
