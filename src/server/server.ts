@@ -83,6 +83,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
   const repo = await openConfigRepo({ ...opts, stateDir: resolve(opts.stateDir), writeLoader, locate });
   logger.info({ repo: repo.description }, 'config repo opened');
+  if (repo.migrated) logger.warn({ migrated: repo.migrated }, 'config repo moved to a bare repository');
+  if (repo.cloneCommand) logger.info({ clone: repo.cloneCommand }, `edit the config repo with git: ${repo.cloneCommand}`);
 
   const kubeConfig = loadKubeConfig({ path: opts.kubeconfig, env: opts.env });
   const driver = kubeConfig ? createLiveDriver({ kubeConfig }) : createPlanOnlyDriver();
@@ -192,6 +194,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const watcher = opts.watch
     ? createWorktreeWatcher({ dir: resolve(opts.repo), path: opts.path, onSnapshot: () => void controller.trigger('watch').catch(() => {}) })
     : undefined;
+  // A push or commit into a local repository is synced at once; the poll stays the fallback.
+  const refWatcher = repo.watchRefs?.(() => void controller.trigger('ref moved').catch(() => {}));
 
   handler = app.callback();
   const adminTokenFile = await bootstrapAdminToken(app.tokens, opts.stateDir);
@@ -208,6 +212,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await closed;
       app.shutdown();
       await watcher?.close();
+      refWatcher?.close();
       await leaderWork.close();
       await agents.stop();
       await controller.stop();
