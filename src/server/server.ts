@@ -11,7 +11,7 @@ import { createSyncPort } from './sync-port.ts';
 import { openConfigRepo } from './config-source.ts';
 import { createApiApp, createWebhookDispatcher, PLATFORM_ORG, writerPortFrom, type RouteDef, type TokenService, type WriterPort } from '../api/index.ts';
 import { createLiveDriver, createPlanOnlyDriver, healthOf, loadKubeConfig } from '../cluster/index.ts';
-import { createLoader } from '../loader/index.ts';
+import { createLoader, tenantNamespaceOf } from '../loader/index.ts';
 import { createSyncController } from '../reconcile/sync/index.ts';
 import { createWorktreeWatcher, type RemoteAuth } from '../source/index.ts';
 import { createStore } from '../store/index.ts';
@@ -109,7 +109,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   desired = controller.current;
   const sync = createSyncPort({ controller, source: repo.source, loader: createLoader(), store });
-  const secrets = createKubeSecretsPort(driver);
+  // Secrets, KServe lookups and agent Jobs live in the namespace the org's document names.
+  const namespaceOf = (org: string) => tenantNamespaceOf(controller.current(), org);
+  const secrets = createKubeSecretsPort(driver, namespaceOf);
 
   let writer: WriterPort | undefined;
   if (repo.writer) {
@@ -156,7 +158,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     sync,
     writer,
     secrets,
-    inference: createInferencePort(driver),
+    inference: createInferencePort(driver, { namespaceOf }),
     statusOf: (key) => controller.statusWriter.current(key),
     logger,
     gitWebhookSecret: opts.gitWebhookSecret,
