@@ -1,6 +1,7 @@
 import { workspaceClaimName } from '../cluster/index.ts';
 import { sanitize } from '../errors/index.ts';
 import { tenantNamespace } from '../kinds/index.ts';
+import { tenantNamespaceOf } from '../loader/tenant-namespace.ts';
 import type { StoredResource } from '../store/types.ts';
 import { transition } from './dispatch-machine.ts';
 import { failRun } from './dispatch-create.ts';
@@ -42,7 +43,7 @@ function jobInput(ctx: Ctx, org: string, run: StoredResource): AgentJobInput {
   const transport = (run.status.resolvedTransport as { protocol: string; codec: string } | undefined) ?? resolveTransport(stack, state, org);
   return {
     runName: run.metadata.name,
-    namespace: tenantNamespace(org),
+    namespace: tenantNamespaceOf(state, org),
     org,
     attemptNumber: Number(run.spec.attemptNumber ?? 1),
     serviceAccountName: String(sa?.serviceAccountName ?? refName(stack.runtimeIdentity)),

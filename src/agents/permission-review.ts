@@ -1,3 +1,5 @@
+import { tenantNamespace } from '../kinds/index.ts';
+import { tenantNamespaceOf } from '../loader/tenant-namespace.ts';
 import type { DesiredResource, DesiredState } from '../loader/types.ts';
 import { computeStackReadiness, type ReadinessType } from './readiness.ts';
 import { desiredSpec, refName } from './refs.ts';
@@ -13,7 +15,7 @@ export type ReviewResult =
   | { allowed: false; code: string; reason: string };
 
 /** `other/name`, or an object naming another org or its tenant namespace: a reference out of `org`. */
-export function crossOrgOf(org: string, ref: unknown, slashForm = true): string | undefined {
+export function crossOrgOf(org: string, ref: unknown, slashForm = true, orgNamespace = tenantNamespace(org)): string | undefined {
   if (typeof ref === 'string') {
     if (!slashForm) return undefined;
     const slash = ref.indexOf('/');
@@ -25,7 +27,7 @@ export function crossOrgOf(org: string, ref: unknown, slashForm = true): string 
   for (const field of ['org', 'organizationRef', 'organization']) {
     if (typeof r[field] === 'string' && r[field] !== org) return r[field] as string;
   }
-  if (typeof r.namespace === 'string' && r.namespace !== org && r.namespace !== `kradle-org-${org}`) return r.namespace;
+  if (typeof r.namespace === 'string' && r.namespace !== org && r.namespace !== orgNamespace) return r.namespace;
   return undefined;
 }
 
@@ -70,7 +72,7 @@ export function reviewDispatch(
   // Source refs are Git refs (`refs/heads/x` is not an org): only their object form can name another org.
   const refs: [unknown, boolean][] = [[req.stack, true], [req.repository, true], ...req.sourceRefs.map((r): [unknown, boolean] => [r, false])];
   for (const [ref, slashForm] of refs) {
-    const other = crossOrgOf(org, ref, slashForm);
+    const other = crossOrgOf(org, ref, slashForm, tenantNamespaceOf(state, org));
     if (other) return { allowed: false, code: 'CROSS_ORG_REF_DENIED', reason: `reference ${JSON.stringify(ref)} points into ${other}, outside org ${org}` };
   }
   if (!stack) return { allowed: false, code: 'STACK_NOT_FOUND', reason: `AgentStack ${refName(req.stack)} not found in org ${org}` };

@@ -29,6 +29,7 @@ import { kindCollection, resourceRoutes } from './routes/resources.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import { syncRoutes } from './routes/sync.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { tokenRoutes } from './routes/tokens.ts';
 import type { WebhookDispatcher } from './webhooks/dispatcher.ts';
 
 export interface ApiApp extends Koa<ApiState> {
@@ -64,7 +65,7 @@ class MethodNotAllowedError extends KradleError {
   }
 }
 
-function allRoutes(deps: ApiDeps, app: { metrics: ApiMetrics; hub: EventHub; dispatcher: () => WebhookDispatcher | undefined; openapi: () => unknown }): RouteDef[] {
+function allRoutes(deps: ApiDeps, app: { metrics: ApiMetrics; hub: EventHub; tokens: TokenService; dispatcher: () => WebhookDispatcher | undefined; openapi: () => unknown }): RouteDef[] {
   const svc = createResourceService(deps, app.metrics);
   return [
     ...metaRoutes(deps, app.metrics, app.openapi),
@@ -83,6 +84,7 @@ function allRoutes(deps: ApiDeps, app: { metrics: ApiMetrics; hub: EventHub; dis
     ...syncRoutes(deps),
     ...eventRoutes(deps, app.hub, app.metrics),
     ...webhookRoutes(deps, app.dispatcher),
+    ...tokenRoutes(app.tokens),
     ...(deps.extraRoutes ?? []),
   ];
 }
@@ -95,7 +97,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   const tokens = withTokenCache(createTokenService(deps.store));
   const hub = createEventHub(deps.store.events, deps.logger);
   const app = koa as unknown as ApiApp & { metrics: ApiMetrics; tokens: TokenService; routes: RouteDef[] };
-  const routes = allRoutes(deps, { metrics, hub, dispatcher: () => app.webhookDispatcher, openapi: () => openApiDocument(routes) });
+  const routes = allRoutes(deps, { metrics, hub, tokens, dispatcher: () => app.webhookDispatcher, openapi: () => openApiDocument(routes) });
   const router = new Router<ApiState>();
   for (const r of routes) {
     const guard = authorize(r.auth, tokens);

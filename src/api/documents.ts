@@ -38,7 +38,7 @@ export function requireStorage(org: string, def: KindDefinition, storage: 'confi
  * Turns a request body into a document of `org`: fills apiVersion, namespace and organizationRef,
  * refuses values naming another org, and validates against the kind's schema (422 with details).
  */
-export function normalizeDocument(org: string, body: Record<string, unknown>, expectKind?: string): Resource {
+export function normalizeDocument(org: string, body: Record<string, unknown>, expectKind?: string, orgNamespace = tenantNamespace(org)): Resource {
   const def = kindOf(body.kind ?? expectKind);
   if (expectKind && def.kind !== expectKind) {
     throw new BadRequestError(`this route takes ${expectKind}, not ${def.kind}; use ${routeFor(org, def)}`);
@@ -54,15 +54,18 @@ export function normalizeDocument(org: string, body: Record<string, unknown>, ex
   }
   const meta = (body.metadata ?? {}) as Record<string, unknown>;
   const spec = (body.spec ?? {}) as Record<string, unknown>;
-  const ns = tenantNamespace(org);
+  // A config document lands in the org's namespace as its Organization names it (tenantNamespaceOf); a runtime
+  // record is stored under the conventional one. Either may be written as the slug, or left out, as the loader allows.
+  const ns = def.storage === 'config' ? orgNamespace : tenantNamespace(org);
+  const accepted = new Set([org, ns, def.storage === 'runtime' ? orgNamespace : ns]);
   if (body.apiVersion !== undefined && body.apiVersion !== API_VERSION) {
     details.push({ code: 'API_VERSION', message: `apiVersion must be ${API_VERSION}`, field: 'apiVersion' });
   }
   if (typeof meta.name !== 'string' || !DNS1123_LABEL.test(meta.name)) {
     details.push({ code: 'NAME', message: 'metadata.name must be a DNS-1123 label', field: 'metadata.name' });
   }
-  if (meta.namespace !== undefined && meta.namespace !== ns) {
-    details.push({ code: 'NAMESPACE', message: `metadata.namespace must be ${ns} for org ${org}`, field: 'metadata.namespace' });
+  if (meta.namespace !== undefined && !accepted.has(meta.namespace as string)) {
+    details.push({ code: 'NAMESPACE', message: `metadata.namespace must be ${ns}, ${org} or absent for org ${org}`, field: 'metadata.namespace' });
   }
   if (def.orgScoped && spec.organizationRef !== undefined && spec.organizationRef !== org) {
     details.push({ code: 'ORG_MISMATCH', message: `spec.organizationRef must be ${org}`, field: 'spec.organizationRef' });

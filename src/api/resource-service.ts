@@ -5,6 +5,7 @@ import type { DesiredResource } from '../loader/types.ts';
 import type { ListPage } from '../store/types.ts';
 import type { ApiDeps } from './deps.ts';
 import { kindOf, normalizeDocument } from './documents.ts';
+import { tenantNamespaceOf } from '../loader/tenant-namespace.ts';
 import { labelMatcher } from './label-selector.ts';
 import type { ApiMetrics } from './metrics.ts';
 
@@ -141,7 +142,7 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
   }
 
   async function apply(org: string, body: Record<string, unknown>, opts: WriteOptions & { kind?: string }): Promise<WriteResult> {
-    const doc = normalizeDocument(org, body, opts.kind);
+    const doc = normalizeDocument(org, body, opts.kind, tenantNamespaceOf(deps.config.current(), org));
     const def = kindOf(doc.kind);
     const result = def.storage === 'config' ? await writeConfig(org, doc, def, doc.metadata.name, opts) : await writeRuntime(doc, opts);
     await audit(org, opts.actor, 'apply', doc.kind, doc.metadata.name, result.operation);

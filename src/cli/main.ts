@@ -5,6 +5,8 @@ import { formatCliError } from './output.ts';
 /** A `kradle` subcommand: one file in src/cli/commands/, named after the command. */
 export interface Command {
   summary: string;
+  /** The text `kradle help <cmd>` and `<cmd> --help` print. */
+  usage?: string;
   /** Returns the exit code: 0 success, 1 a negative result (invalid config), 2 usage or I/O error. */
   run(argv: string[]): Promise<number>;
 }

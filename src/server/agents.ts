@@ -19,6 +19,7 @@ import type { ClusterDriver, WatchHandle } from '../cluster/types.ts';
 import { sanitize } from '../errors/index.ts';
 import { createKubeSecretsPort } from './secrets-port.ts';
 import type { DesiredState } from '../loader/types.ts';
+import { tenantNamespaceOf } from '../loader/tenant-namespace.ts';
 import type { Store } from '../store/types.ts';
 
 interface AgentWiringDeps {
@@ -45,7 +46,7 @@ interface AgentWiringDeps {
 export function createAgentWiring(deps: AgentWiringDeps) {
   const { store, driver, desired, logger } = deps;
   const baseDir = deps.baseDir ?? process.cwd();
-  const secrets: SecretReader = deps.secrets ?? ((org, name, key) => createKubeSecretsPort(driver).read(org, name, key));
+  const secrets: SecretReader = deps.secrets ?? ((org, name, key) => createKubeSecretsPort(driver, (o) => tenantNamespaceOf(desired(), o)).read(org, name, key));
   const memoryDeps = { store, desired, ...createMemoryRepoLocator({ baseDir, cacheDir: deps.cacheDir ?? join(baseDir, '.kradle', 'cache'), secrets }) };
   const memory = createMemoryService(memoryDeps);
   const memoryImports = createMemoryImportService(memoryDeps);

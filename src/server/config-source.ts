@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ConfigWriter, LocateFn } from '../writeback/index.ts';
 import { createConfigWriter } from '../writeback/index.ts';
 import type { Loader } from '../loader/index.ts';
-import { createGitSource, createWorktreeSource, initRepoFromDirectory, isGitRepository, type RemoteAuth } from '../source/index.ts';
+import { convertToBare, createGitSource, createWorktreeSource, importDirectoryAsBare, isGitRepository, watchRefs, type RefWatcher, type RemoteAuth } from '../source/index.ts';
 import type { ConfigSource } from '../source/types.ts';
 
 export interface OpenedConfigRepo {
@@ -12,6 +12,12 @@ export interface OpenedConfigRepo {
   writer?: ConfigWriter;
   /** What was opened, for the start-up log. */
   description: string;
+  /** For an imported plain directory: the command that clones the bare repository Kradle serves from. */
+  cloneCommand?: string;
+  /** A local repository: calls back soon after its refs move (a push, a commit), ahead of the poll. */
+  watchRefs?(onChange: () => void): RefWatcher;
+  /** What happened to a state directory of an earlier version, for the start-up log. */
+  migrated?: string;
 }
 
 export interface ConfigRepoOptions {
@@ -55,15 +61,35 @@ export async function openConfigRepo(opts: ConfigRepoOptions): Promise<OpenedCon
     return { source: createWorktreeSource(dir, opts.path), description: `working tree ${opts.repo} (dev mode: reloads on save; writes disabled)` };
   }
   let gitDir = dir;
-  let description = `local repository ${opts.repo}`;
+  let imported: Pick<OpenedConfigRepo, 'cloneCommand' | 'migrated'> = {};
   if (!(await isGitRepository(dir))) {
-    gitDir = resolve(opts.stateDir, 'config-repo');
-    if (!(await isGitRepository(gitDir))) await initRepoFromDirectory(dir, gitDir);
-    description = `${opts.repo} (a plain directory, imported once into ${join(opts.stateDir, 'config-repo')}: edit it there, or pass a Git repository)`;
+    gitDir = resolve(opts.stateDir, 'config-repo.git');
+    imported = await importOnce(dir, gitDir);
   }
   const source = createGitSource({ url: gitDir, ref: opts.ref, path: opts.path });
   const writer = createConfigWriter({ gitdir: source.gitdir, branch: source.ref, dir: opts.path, validate, locate: opts.locate });
-  return { source, writer, description: `${description} (${source.ref})` };
+  const description = imported.cloneCommand
+    ? `${opts.repo} (a plain directory, imported once into the bare repository ${gitDir}: clone it, commit and push there)`
+    : `local repository ${opts.repo}`;
+  return { source, writer, ...imported, description: `${description} (${source.ref})`, watchRefs: (onChange) => watchRefs(source.gitdir, source.ref, onChange) };
+}
+
+/**
+ * A plain directory is imported into a bare repository in the state dir, once. Earlier versions imported it
+ * into a non-bare `config-repo` whose working tree API writes left behind; its history moves to the bare
+ * repository and the stale tree is renamed, so nobody commits there and reverts those writes.
+ */
+async function importOnce(dir: string, gitDir: string): Promise<Pick<OpenedConfigRepo, 'cloneCommand' | 'migrated'>> {
+  const cloneCommand = `git clone ${gitDir}`;
+  if (await isGitRepository(gitDir)) return { cloneCommand };
+  const legacy = resolve(gitDir, '..', 'config-repo');
+  if (existsSync(join(legacy, '.git'))) {
+    await convertToBare(legacy, gitDir);
+    renameSync(legacy, `${legacy}.old-worktree`);
+    return { cloneCommand, migrated: `${legacy} (a non-bare repository of an earlier version) became the bare repository ${gitDir}; its old working tree, which API writes never updated, is kept at ${legacy}.old-worktree and no longer read` };
+  }
+  await importDirectoryAsBare(dir, gitDir);
+  return { cloneCommand };
 }
 
 /**

@@ -12,7 +12,7 @@ import { createSyncPort } from './sync-port.ts';
 import { openConfigRepo } from './config-source.ts';
 import { createApiApp, createWebhookDispatcher, PLATFORM_ORG, writerPortFrom, type RouteDef, type TokenService, type WriterPort } from '../api/index.ts';
 import { createLiveDriver, createPlanOnlyDriver, healthOf, loadKubeConfig } from '../cluster/index.ts';
-import { createLoader } from '../loader/index.ts';
+import { createLoader, tenantNamespaceOf } from '../loader/index.ts';
 import { createSyncController } from '../reconcile/sync/index.ts';
 import { createWorktreeWatcher, type RemoteAuth } from '../source/index.ts';
 import { createStore } from '../store/index.ts';
@@ -88,6 +88,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
   const repo = await openConfigRepo({ ...opts, stateDir: resolve(opts.stateDir), writeLoader, locate });
   logger.info({ repo: repo.description }, 'config repo opened');
+  if (repo.migrated) logger.warn({ migrated: repo.migrated }, 'config repo moved to a bare repository');
+  if (repo.cloneCommand) logger.info({ clone: repo.cloneCommand }, `edit the config repo with git: ${repo.cloneCommand}`);
 
   const kubeConfig = loadKubeConfig({ path: opts.kubeconfig, env: opts.env });
   const driver = kubeConfig ? createLiveDriver({ kubeConfig }) : createPlanOnlyDriver();
@@ -112,7 +114,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   desired = controller.current;
   const sync = createSyncPort({ controller, source: repo.source, loader: createLoader(), store });
-  const secrets = createKubeSecretsPort(driver);
+  // Secrets, KServe lookups and agent Jobs live in the namespace the org's document names.
+  const namespaceOf = (org: string) => tenantNamespaceOf(controller.current(), org);
+  const secrets = createKubeSecretsPort(driver, namespaceOf);
 
   let writer: WriterPort | undefined;
   if (repo.writer) {
@@ -159,7 +163,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     sync,
     writer,
     secrets,
-    inference: createInferencePort(driver),
+    inference: createInferencePort(driver, { namespaceOf }),
     statusOf: (key) => controller.statusWriter.current(key),
     logger,
     gitWebhookSecret: opts.gitWebhookSecret,
@@ -198,6 +202,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const watcher = opts.watch
     ? createWorktreeWatcher({ dir: resolve(opts.repo), path: opts.path, onSnapshot: () => void controller.trigger('watch').catch(() => {}) })
     : undefined;
+  // A push or commit into a local repository is synced at once; the poll stays the fallback.
+  const refWatcher = repo.watchRefs?.(() => void controller.trigger('ref moved').catch(() => {}));
 
   handler = app.callback();
   const adminTokenFile = await bootstrapAdminToken(app.tokens, opts.stateDir);
@@ -214,6 +220,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await closed;
       app.shutdown();
       await watcher?.close();
+      refWatcher?.close();
       await leaderWork.close();
       await agents.stop();
       await controller.stop();

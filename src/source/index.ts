@@ -7,5 +7,6 @@ export { createPoller, type Poller, type PollerOptions } from './poller.ts';
 export { snapshotWorktree } from './worktree.ts';
 export { createWorktreeWatcher, type WorktreeWatcher, type WorktreeWatcherOptions } from './worktree-watcher.ts';
 export { gitBlobId } from './blob-id.ts';
-export { initRepoFromDirectory, isGitRepository } from './init-repo.ts';
+export { convertToBare, importDirectoryAsBare, isGitRepository } from './init-repo.ts';
 export { createWorktreeSource } from './worktree-source.ts';
+export { watchRefs, type RefWatcher } from './ref-watcher.ts';

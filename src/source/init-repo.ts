@@ -2,31 +2,50 @@ import { promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
 import git from 'isomorphic-git';
 
-/** Every file below dir, as paths relative to it (no .git). */
-async function listFiles(dir: string, base = dir): Promise<string[]> {
-  const out: string[] = [];
+type TreeEntry = { mode: string; path: string; oid: string; type: 'blob' | 'tree' };
+
+/** Writes the files below dir (no .git) as blobs and trees; returns the tree id, or undefined when empty. */
+async function writeDirTree(gitdir: string, dir: string): Promise<string | undefined> {
+  const entries: TreeEntry[] = [];
   for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
     if (entry.name === '.git') continue;
     const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listFiles(full, base)));
-    else if (entry.isFile()) out.push(relative(base, full));
+    if (entry.isDirectory()) {
+      const oid = await writeDirTree(gitdir, full);
+      if (oid) entries.push({ mode: '040000', path: entry.name, oid, type: 'tree' });
+    } else if (entry.isFile()) {
+      const oid = await git.writeBlob({ fs, gitdir, blob: await fs.readFile(full) });
+      const exec = ((await fs.stat(full)).mode & 0o111) !== 0;
+      entries.push({ mode: exec ? '100755' : '100644', path: entry.name, oid, type: 'blob' });
+    }
   }
-  return out.sort();
+  return entries.length ? git.writeTree({ fs, gitdir, tree: entries }) : undefined;
 }
 
 /**
- * Copies a plain directory (e.g. fixtures/config-repo) into a new Git repository on branch `main` with one
- * commit, so the embedded default has a real config repo to sync from and write back to.
+ * Imports a plain directory (e.g. fixtures/config-repo) into a new BARE repository with one commit on
+ * `main`, so the embedded default is a Git remote operators clone and push to, and no working tree there
+ * can fall behind the commits Kradle writes.
  */
-export async function initRepoFromDirectory(from: string, to: string, author = { name: 'Kradle', email: 'kradle@localhost' }): Promise<string> {
-  await fs.mkdir(to, { recursive: true });
-  await git.init({ fs, dir: to, defaultBranch: 'main' });
-  for (const path of await listFiles(from)) {
-    await fs.mkdir(join(to, path, '..'), { recursive: true });
-    await fs.copyFile(join(from, path), join(to, path));
-    await git.add({ fs, dir: to, filepath: path });
-  }
-  return git.commit({ fs, dir: to, message: `Import ${relative(process.cwd(), from) || from}`, author });
+export async function importDirectoryAsBare(from: string, gitdir: string, author = { name: 'Kradle', email: 'kradle@localhost' }): Promise<string> {
+  await git.init({ fs, gitdir, bare: true, defaultBranch: 'main' });
+  const tree = (await writeDirTree(gitdir, from)) ?? (await git.writeTree({ fs, gitdir, tree: [] }));
+  const who = { ...author, timestamp: Math.floor(Date.now() / 1000), timezoneOffset: 0 };
+  const message = `Import ${relative(process.cwd(), from) || from}\n`;
+  const commit = await git.writeCommit({ fs, gitdir, commit: { message, tree, parent: [], author: who, committer: who } });
+  await git.writeRef({ fs, gitdir, ref: 'refs/heads/main', value: commit, force: true });
+  return commit;
+}
+
+/**
+ * Turns the non-bare `.kradle/config-repo` of earlier versions into a bare repository at `gitdir`: its
+ * history (every API write, and commits made in it) is kept; its working tree, which API writes never
+ * updated, is not used again.
+ */
+export async function convertToBare(worktree: string, gitdir: string): Promise<void> {
+  await fs.cp(join(worktree, '.git'), gitdir, { recursive: true });
+  await fs.rm(join(gitdir, 'index'), { force: true });
+  await git.setConfig({ fs, gitdir, path: 'core.bare', value: true });
 }
 
 /** Whether dir is a Git repository (working tree with .git, or bare). */

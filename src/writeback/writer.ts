@@ -10,6 +10,7 @@ import { withGitdirLock } from './mutex.ts';
 import { compareAndSwapRef, readRef } from './ref-cas.ts';
 import { ensureRepo, fetchBranch, pushCommit, remoteTarget } from './remote.ts';
 import { createHints } from './hints.ts';
+import { createWorktreeGuard } from './worktree-guard.ts';
 import type { ConfigFile, ConfigWriter, ConfigWriterOptions, FileEdit, WriteEdit, WriteManyRequest, WriteManyResult } from './types.ts';
 import { applyEdit, documentFingerprint, editIdentity } from './yaml-edit.ts';
 
@@ -34,6 +35,7 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
   const maxAttempts = opts.maxAttempts ?? 5;
   const target = opts.remote ? remoteTarget(opts.remote) : undefined;
   const hints = createHints(opts.locate, dir);
+  const worktrees = target ? undefined : createWorktreeGuard(ctx.fs, ctx.gitdir);
 
   async function tipOf(): Promise<string | null> {
     if (!target) return readRef(ctx.fs, ctx.gitdir, `refs/heads/${opts.branch}`);
@@ -115,9 +117,12 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
     return { changes, results };
   }
 
-  async function publish(ref: string, expected: string | null, commit: string, branch: string): Promise<boolean> {
-    if (!target) return compareAndSwapRef(ctx.fs, ctx.gitdir, `refs/heads/${ref}`, expected, commit);
-    return (await pushCommit(ctx, target, commit, branch)) === 'pushed';
+  async function publish(ref: string, expected: string | null, commit: string, branch: string, written: readonly string[]): Promise<boolean> {
+    if (target) return (await pushCommit(ctx, target, commit, branch)) === 'pushed';
+    const tree = await worktrees?.check(ref, written);
+    const moved = await compareAndSwapRef(ctx.fs, ctx.gitdir, `refs/heads/${ref}`, expected, commit);
+    if (moved && tree) await worktrees!.follow(tree, ref);
+    return moved;
   }
 
   async function attempt(req: Batch, prBranch: string | undefined): Promise<Attempt> {
@@ -131,7 +136,7 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
     if (changes.size === 0) return { done: { branch: opts.branch, commit: tip!, changed: false, items, edits: results } };
     const branch = prBranch ?? opts.branch;
     const commit = await commitChanges(req, tip, changes, req.message ?? defaultMessage(req, results));
-    if (await publish(branch, prBranch ? null : tip, commit, branch)) {
+    if (await publish(branch, prBranch ? null : tip, commit, branch, [...changes.keys()])) {
       if (!prBranch) hints.remember(commit, tip, req.edits.map(editIdentity));
       return { done: { branch, commit, changed: true, items, edits: results } };
     }

@@ -3,6 +3,7 @@ import { BadRequestError, NotFoundError } from '../../errors/index.ts';
 import { DNS1123_LABEL, normalizeName, tenantNamespace } from '../../kinds/index.ts';
 import { readJson, requireString } from '../body.ts';
 import type { RouteDef } from '../context.ts';
+import { tenantNamespaceOf } from '../../loader/tenant-namespace.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { ResourceService } from '../resource-service.ts';
 import { actorOf, listQuery, sendPage } from './helpers.ts';
@@ -11,8 +12,8 @@ import { kindCollection } from './resources.ts';
 export const FEED_LABEL = 'kradle.a5c.ai/feed';
 
 /** Where KServe serves a model, from its name, namespace and protocol (§9.1). */
-function endpointOf(org: string, name: string, protocol: unknown): string {
-  const base = `http://${name}.${tenantNamespace(org)}.svc.cluster.local`;
+function endpointOf(namespace: string, name: string, protocol: unknown): string {
+  const base = `http://${name}.${namespace}.svc.cluster.local`;
   return protocol === 'v2' ? `${base}/v2/models/${name}/infer` : `${base}/v1/models/${name}:predict`;
 }
 
@@ -34,7 +35,7 @@ export function catalogRoutes(deps: ApiDeps, svc: ResourceService): RouteDef[] {
       const { resource, etag } = await svc.get(ctx.params.org!, 'KradleInferenceService', ctx.params.name!);
       const model = (resource.spec.predictor as { model?: { protocolVersion?: string } } | undefined)?.model;
       ctx.set('ETag', etag);
-      ctx.body = { ...resource, endpoint: endpointOf(ctx.params.org!, resource.metadata.name, model?.protocolVersion) };
+      ctx.body = { ...resource, endpoint: endpointOf(tenantNamespaceOf(deps.config.current(), ctx.params.org!), resource.metadata.name, model?.protocolVersion) };
     } }
     : r));
   return [

@@ -5,6 +5,7 @@ import type { DesiredResource } from '../../loader/types.ts';
 import type { InventoryEntry, Store, StoredResource } from '../../store/types.ts';
 import { canActOn } from '../auth/authorize.ts';
 import { PLATFORM_ORG, type RouteDef } from '../context.ts';
+import { tenantNamespaceOf } from '../../loader/tenant-namespace.ts';
 import type { ApiDeps } from '../deps.ts';
 import { queryString } from './helpers.ts';
 
@@ -55,7 +56,7 @@ export function controllerRoutes(deps: ApiDeps): RouteDef[] {
     const imports = (await allOf(store, 'AgentRunMemoryImport', org)).filter((m) => PENDING_IMPORT.has(m.status.phase as string | undefined));
     // A bounded window: the UI shows the latest events, never the org's whole history.
     const events = (await store.events.since(Math.max(0, latestSeq - EVENT_WINDOW), { org, limit: EVENT_WINDOW })).slice(-RECENT_EVENTS).reverse();
-    return { org, namespace: tenantNamespace(org), resources, pendingApprovals: approvals, pendingMemoryImports: imports, recentEvents: events };
+    return { org, namespace: tenantNamespaceOf(config.current(), org), resources, pendingApprovals: approvals, pendingMemoryImports: imports, recentEvents: events };
   }
 
   return [
@@ -80,7 +81,7 @@ export function controllerRoutes(deps: ApiDeps): RouteDef[] {
         // The run's errors name files of every org: an org token sees only those of its own org, as on /api/sync and the summary.
         const lastRun = s.lastRun && runView(s.lastRun, principal.org === PLATFORM_ORG ? undefined : inOrg(principal.org));
         ctx.body = {
-          orgs: visible.map((slug) => ({ slug, displayName: names.get(slug) ?? slug, namespace: tenantNamespace(slug) })),
+          orgs: visible.map((slug) => ({ slug, displayName: names.get(slug) ?? slug, namespace: tenantNamespaceOf(state, slug) })),
           sync: { state: s.state, revision: state?.revision, syncedRevision: s.syncedRevision, fetchedRevision: s.fetchedRevision, lastRun: lastRun ?? null, message: s.message },
           organizations: models,
         };

@@ -4,6 +4,7 @@ import { createSchemaValidator } from '../../schema/index.ts';
 import { canActOn } from '../auth/authorize.ts';
 import { readJson, requireString } from '../body.ts';
 import type { RouteDef } from '../context.ts';
+import { tenantNamespaceOf } from '../../loader/tenant-namespace.ts';
 import type { ApiDeps } from '../deps.ts';
 import { kindOf } from '../documents.ts';
 import type { ResourceService } from '../resource-service.ts';
@@ -29,7 +30,7 @@ export function orgRoutes(deps: ApiDeps, svc: ResourceService): RouteDef[] {
         const docs = new Map((state?.byKind('Organization') ?? []).map((d) => [String(d.object.spec.slug ?? d.id.name), d.object]));
         const organizations = (state?.orgs() ?? [])
           .filter((slug) => canActOn(ctx.state.principal!, slug))
-          .map((slug) => ({ slug, displayName: docs.get(slug)?.spec.displayName ?? slug, namespace: tenantNamespace(slug) }));
+          .map((slug) => ({ slug, displayName: docs.get(slug)?.spec.displayName ?? slug, namespace: tenantNamespaceOf(state, slug) }));
         ctx.body = { organizations };
       },
     },
@@ -82,7 +83,7 @@ export function orgRoutes(deps: ApiDeps, svc: ResourceService): RouteDef[] {
         const { org, name } = ctx.params as { org: string; name: string };
         const def = kindOf(ctx.params.kind);
         const { resource } = await svc.get(org, def.kind, name);
-        const key = resourceKey({ kind: def.kind, namespace: resource.metadata.namespace ?? tenantNamespace(org), name });
+        const key = resourceKey({ kind: def.kind, namespace: resource.metadata.namespace ?? tenantNamespaceOf(config.current(), org), name });
         const objects = (await store.inventory.list({ sourceKey: key })).map((e) => ({
           target: e.target, health: e.health, syncStatus: e.syncStatus, revision: e.revision, conditions: e.conditions, updatedAt: e.updatedAt,
         }));

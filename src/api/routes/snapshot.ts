@@ -3,6 +3,7 @@ import { listKinds, tenantNamespace, type Resource } from '../../kinds/index.ts'
 import type { Store, StoredResource } from '../../store/types.ts';
 import { readJson } from '../body.ts';
 import type { RouteDef } from '../context.ts';
+import { tenantNamespaceOf } from '../../loader/tenant-namespace.ts';
 import type { ApiDeps } from '../deps.ts';
 import { kindOf, normalizeDocument } from '../documents.ts';
 import { expectedRevisionOf } from '../resource-service.ts';
@@ -32,7 +33,7 @@ function documents(body: Record<string, unknown>, field: 'config' | 'runtime'): 
 }
 
 /** Every document normalized to the org and to the storage of its list; problems collected into `details`. */
-function normalizeAll(org: string, docs: Record<string, unknown>[], storage: 'config' | 'runtime', details: ErrorDetail[]): Resource[] {
+function normalizeAll(org: string, orgNamespace: string, docs: Record<string, unknown>[], storage: 'config' | 'runtime', details: ErrorDetail[]): Resource[] {
   const out: Resource[] = [];
   // Two documents of one kind and name would be written in turn and only the last kept: refused instead.
   const first = new Map<string, number>();
@@ -42,7 +43,7 @@ function normalizeAll(org: string, docs: Record<string, unknown>[], storage: 'co
       if (def.storage !== storage) throw new BadRequestError(`${def.kind} is a ${def.storage} kind`, { details: [{ code: 'WRONG_STORAGE', message: `${def.kind} belongs in ${def.storage}`, field: 'kind' }] });
       // Runtime records keep their status; server-set metadata is the store's to assign.
       const meta = (d.metadata ?? {}) as Record<string, unknown>;
-      const doc = normalizeDocument(org, { ...d, metadata: { name: meta.name, namespace: meta.namespace, labels: meta.labels, annotations: meta.annotations } });
+      const doc = normalizeDocument(org, { ...d, metadata: { name: meta.name, namespace: meta.namespace, labels: meta.labels, annotations: meta.annotations } }, undefined, orgNamespace);
       const key = `${doc.kind}/${doc.metadata.name}`;
       const seen = first.get(key);
       if (seen !== undefined) {
@@ -82,8 +83,9 @@ export function snapshotRoutes(deps: ApiDeps): RouteDef[] {
         const [cfgIn, rtIn] = [documents(body, 'config'), documents(body, 'runtime')];
         if (cfgIn.length + rtIn.length > MAX_DOCUMENTS) throw new BadRequestError(`a snapshot holds at most ${MAX_DOCUMENTS} documents`);
         const details: ErrorDetail[] = [];
-        const cfg = normalizeAll(org, cfgIn, 'config', details);
-        const rt = normalizeAll(org, rtIn, 'runtime', details);
+        const orgNamespace = tenantNamespaceOf(config.current(), org);
+        const cfg = normalizeAll(org, orgNamespace, cfgIn, 'config', details);
+        const rt = normalizeAll(org, orgNamespace, rtIn, 'runtime', details);
         if (details.length) throw new ValidationError(`the snapshot has ${details.length} invalid document field(s)`, { details });
         if (cfg.length && !deps.writer?.writeMany) throw new WaitingError('multi-document write-back to the config repo is not configured on this server');
         const actor = actorOf(ctx).subject;

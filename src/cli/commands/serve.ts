@@ -1,6 +1,9 @@
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startServer } from '../../server/server.ts';
+import { lockDir, type DirLock } from '../dir-lock.ts';
 import type { Command } from '../main.ts';
 
 const FIXTURE_REPO = fileURLToPath(new URL('../../../fixtures/config-repo', import.meta.url));
@@ -19,8 +22,38 @@ function seconds(value: string | undefined, flag: string): number | undefined {
   return n * 1000;
 }
 
+/** A writable directory, or the reason it is not one: checked before anything is created in it. */
+function writableDir(dir: string, flag: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new Error(`${flag} ${dir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
+/** Binds and releases the port, so a port in use is said plainly before the database starts. */
+async function portFree(port: number, host: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((ok, fail) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      fail(new Error(err.code === 'EADDRINUSE' ? `port ${port} on ${host} is in use by another process: stop it, or pass --port` : `cannot listen on ${host}:${port}: ${err.code ?? err.message}`)));
+    probe.listen(port, host, () => probe.close(() => ok()));
+  });
+}
+
+/** Every check that needs no database, so a typo costs a second, not a PGlite start. */
+async function preflight(o: { repo: string; port: number; host: string; stateDir: string; dataDir?: string }): Promise<void> {
+  if (!/^https?:\/\//i.test(o.repo) && !existsSync(o.repo)) throw new Error(`--repo ${o.repo} does not exist (a local path or an http(s) URL of the config repo)`);
+  writableDir(o.stateDir, '--state-dir');
+  if (o.dataDir) writableDir(o.dataDir, '--data-dir');
+  await portFree(o.port, o.host);
+}
+
 export const command: Command = {
   summary: 'run the controller and its HTTP API (embedded PGlite and plan-only cluster by default)',
+  usage: USAGE,
   async run(argv) {
     const env = process.env;
     let values;
@@ -49,17 +82,36 @@ export const command: Command = {
       return 2;
     }
     const stateDir = values['state-dir'] ?? '.kradle';
+    const repo = values.repo ?? env.KRADLE_REPO ?? FIXTURE_REPO;
+    const host = values.host ?? env.KRADLE_HOST ?? '127.0.0.1';
+    const databaseUrl = values['database-url'] ?? (values['data-dir'] ? undefined : env.DATABASE_URL || undefined);
+    const dataDir = values['data-dir'] ?? env.KRADLE_DATA_DIR ?? `${stateDir}/data`;
+    const embedded = !databaseUrl && !dataDir.startsWith('memory://');
+    const locks: DirLock[] = [];
+    try {
+      await preflight({ repo, port, host, stateDir, dataDir: embedded ? dataDir : undefined });
+      // A second server on one state directory (or PGlite data directory) stops here, naming the first.
+      const hint = 'stop that server first, or give this one its own --state-dir';
+      locks.push(lockDir(stateDir, 'kradle serve', hint));
+      if (embedded && resolve(dataDir) !== resolve(stateDir)) locks.push(lockDir(dataDir, 'kradle serve', hint));
+    } catch (err) {
+      for (const l of locks) l.release();
+      console.error(`kradle serve: ${(err as Error).message}`);
+      return 2;
+    }
+    // Loaded after the checks: they answer in well under a second, before the server's modules load.
+    const { startServer } = await import('../../server/server.ts');
     const server = await startServer({
-      repo: values.repo ?? env.KRADLE_REPO ?? FIXTURE_REPO,
+      repo,
       ref: values.ref,
       path: values.path,
       watch: values.watch,
       auth: env.KRADLE_GIT_TOKEN ? { token: env.KRADLE_GIT_TOKEN } : undefined,
       port,
-      host: values.host ?? env.KRADLE_HOST ?? '127.0.0.1',
-      databaseUrl: values['database-url'] ?? (values['data-dir'] ? undefined : env.DATABASE_URL || undefined),
+      host,
+      databaseUrl,
       stateDir,
-      dataDir: values['data-dir'] ?? env.KRADLE_DATA_DIR ?? `${stateDir}/data`,
+      dataDir,
       kubeconfig: values.kubeconfig,
       env,
       gitWebhookSecret: env.KRADLE_WEBHOOK_SECRET || undefined,
@@ -69,12 +121,19 @@ export const command: Command = {
       resyncIntervalMs: seconds(values['resync-interval'], 'resync-interval'),
       publicUrl: values['public-url'],
       allowEmpty: values['allow-empty'],
+    }).catch((err: unknown) => {
+      for (const l of locks) l.release();
+      throw err;
     });
+    for (const l of locks) l.update({ url: server.url });
     await new Promise<void>((done) => {
       const stop = () => {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
-        server.close().finally(done);
+        server.close().finally(() => {
+          for (const l of locks) l.release();
+          done();
+        });
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);

@@ -1,69 +1,98 @@
-import { parseArgs } from 'node:util';
-import { createTokenService, ROLES, type Role } from '../../api/index.ts';
-import { createStore } from '../../store/index.ts';
+import { apiPath, clientFromFlags, CONNECTION_USAGE, formatOf, parseCommand, runRemote, UsageError } from '../client.ts';
 import type { Command } from '../main.ts';
+import { STORE_OPTIONS, STORE_USAGE, withCliStore } from '../open-store.ts';
+import type { TokenInfo, TokenService } from '../../api/index.ts';
 
 const USAGE = `usage:
-  kradle token create --org ORG|'*' --role admin|writer|reader [--subject NAME]
-  kradle token list [--org ORG] [--format json]
+  kradle token create --org ORG|'*' --role admin|writer|reader [--subject NAME] [--ttl 30d|12h|90m|3600s]
+  kradle token list [--org ORG] [--format text|json]
   kradle token revoke ID
-store: --database-url URL (or DATABASE_URL), else PGlite in --data-dir (or KRADLE_DATA_DIR, default .kradle/data)`;
+With KRADLE_SERVER (or --server) set, through that server's /api/tokens (an admin token in KRADLE_TOKEN);
+otherwise directly in the store, which fails at once while a server holds its PGlite data directory.
+${CONNECTION_USAGE}
+${STORE_USAGE}`;
 
-const OPTIONS = {
-  org: { type: 'string' },
-  role: { type: 'string' },
-  subject: { type: 'string' },
-  format: { type: 'string' },
-  'database-url': { type: 'string' },
-  'data-dir': { type: 'string' },
-} as const;
+const OPTIONS = { org: { type: 'string' }, role: { type: 'string' }, subject: { type: 'string' }, ttl: { type: 'string' }, ...STORE_OPTIONS } as const;
+
+type Values = ReturnType<typeof parseCommand<typeof OPTIONS>>['values'];
+
+/** The three actions, done by the server (HTTP) or by this process on the store. */
+interface Tokens {
+  create(input: { org: string; role: string; subject?: string; ttl?: string }): Promise<{ token: string; info: TokenInfo }>;
+  list(org?: string): Promise<TokenInfo[]>;
+  revoke(id: string): Promise<void>;
+}
+
+function throughServer(values: Values): Tokens {
+  const client = clientFromFlags(values);
+  return {
+    async create(input) {
+      const { body } = await client.request<TokenInfo & { token: string }>('POST', '/api/tokens', { body: input });
+      const { token, ...info } = body;
+      return { token, info };
+    },
+    async list(org) {
+      return (await client.request<{ items: TokenInfo[] }>('GET', '/api/tokens', { query: { org } })).body.items;
+    },
+    async revoke(id) {
+      await client.request('DELETE', apiPath`/api/tokens/${id}`);
+    },
+  };
+}
+
+async function inStore(values: Values, fn: (tokens: Tokens) => Promise<number>): Promise<number> {
+  // Loaded only here: a token made through a server never loads the store or its WASM Postgres.
+  const { createTokenService, expiryFromTtl } = await import('../../api/auth/tokens.ts');
+  return withCliStore('token', values, async (store) => {
+    await store.migrate();
+    const svc: TokenService = createTokenService(store);
+    return fn({
+      create: ({ ttl, role, ...rest }) => svc.create({ ...rest, role: role as TokenInfo['role'], expiresAt: ttl === undefined ? undefined : expiryFromTtl(ttl, '--ttl') }),
+      list: (org) => svc.list({ org }),
+      revoke: async (id) => void (await svc.revoke(id)),
+    });
+  });
+}
+
+function printList(list: TokenInfo[], format: 'text' | 'json'): void {
+  if (format === 'json') return console.log(JSON.stringify(list, null, 2));
+  console.log(`${'ID'.padEnd(18)} ${'ORG'.padEnd(20)} ${'ROLE'.padEnd(7)} ${'SUBJECT'.padEnd(24)} ${'CREATED'.padEnd(25)} ${'EXPIRES'.padEnd(25)} REVOKED`);
+  for (const t of list) {
+    console.log(`${t.id.padEnd(18)} ${t.org.padEnd(20)} ${t.role.padEnd(7)} ${t.subject.padEnd(24)} ${t.createdAt.padEnd(25)} ${(t.expiresAt ?? 'never').padEnd(25)} ${t.revoked}`);
+  }
+}
+
+async function act(tokens: Tokens, action: string, values: Values, id: string | undefined, format: 'text' | 'json'): Promise<number> {
+  if (action === 'create') {
+    const { token, info } = await tokens.create({ org: values.org!, role: values.role!, subject: values.subject, ttl: values.ttl });
+    console.error(`token ${info.id} for ${info.subject}: role ${info.role} on org ${info.org}, expires ${info.expiresAt ?? 'never'}; it is shown once`);
+    console.log(token);
+    return 0;
+  }
+  if (action === 'revoke') {
+    await tokens.revoke(id!);
+    console.log(`revoked ${id}`);
+    return 0;
+  }
+  printList(await tokens.list(values.org), format);
+  return 0;
+}
 
 export const command: Command = {
-  summary: 'create, list and revoke API bearer tokens (stored hashed; a token is printed once)',
-  async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
-    const [action, id] = positionals;
-    if (!action || !['create', 'list', 'revoke'].includes(action)) {
-      console.error(USAGE);
-      return 2;
-    }
-    // An explicit --data-dir means PGlite even when DATABASE_URL is set in the environment.
-    const envUrl = values['data-dir'] ? undefined : process.env.DATABASE_URL || undefined;
-    const store = createStore({
-      databaseUrl: values['database-url'] ?? envUrl,
-      dataDir: values['data-dir'] ?? process.env.KRADLE_DATA_DIR ?? undefined,
-    });
-    try {
-      await store.migrate();
-      const tokens = createTokenService(store);
-      if (action === 'create') {
-        if (!values.org || !values.role || !ROLES.includes(values.role as Role)) {
-          console.error(USAGE);
-          return 2;
-        }
-        const { token, info } = await tokens.create({ org: values.org, role: values.role as Role, subject: values.subject });
-        console.error(`token ${info.id} for ${info.subject}: role ${info.role} on org ${info.org}; it is shown once`);
-        console.log(token);
-        return 0;
+  summary: 'create, list and revoke API bearer tokens (through a server, or in the store; a token is printed once)',
+  usage: USAGE,
+  run: (argv) =>
+    runRemote('token', USAGE, async () => {
+      const { values, positionals } = parseCommand(argv, OPTIONS);
+      if (values.help) return console.log(USAGE), 0;
+      const [action, id, ...extra] = positionals;
+      if (!action || !['create', 'list', 'revoke'].includes(action) || extra.length) throw new UsageError('expected create, list or revoke ID');
+      if (action === 'create' && (!values.org || !values.role || !['admin', 'writer', 'reader'].includes(values.role))) {
+        throw new UsageError('create needs --org and --role admin|writer|reader');
       }
-      if (action === 'revoke') {
-        if (!id) {
-          console.error(USAGE);
-          return 2;
-        }
-        await tokens.revoke(id);
-        console.log(`revoked ${id}`);
-        return 0;
-      }
-      const list = await tokens.list({ org: values.org });
-      if (values.format === 'json') console.log(JSON.stringify(list, null, 2));
-      else {
-        console.log(`${'ID'.padEnd(18)} ${'ORG'.padEnd(20)} ${'ROLE'.padEnd(7)} ${'SUBJECT'.padEnd(24)} ${'CREATED'.padEnd(25)} REVOKED`);
-        for (const t of list) console.log(`${t.id.padEnd(18)} ${t.org.padEnd(20)} ${t.role.padEnd(7)} ${t.subject.padEnd(24)} ${t.createdAt.padEnd(25)} ${t.revoked}`);
-      }
-      return 0;
-    } finally {
-      await store.close();
-    }
-  },
+      if (action === 'revoke' && !id) throw new UsageError('revoke needs the token id');
+      const format = formatOf(values.format, ['text', 'json'], 'text');
+      const remote = Boolean(values.server || process.env.KRADLE_SERVER);
+      return remote ? act(throughServer(values), action, values, id, format) : inStore(values, (tokens) => act(tokens, action, values, id, format));
+    }),
 };

@@ -1,4 +1,5 @@
-import { API_VERSION, NAMESPACE_LABEL, PLATFORM_NAMESPACE, normalizeOrgSlug, tenantNamespace } from '../../kinds/index.ts';
+import { API_VERSION, NAMESPACE_LABEL, PLATFORM_NAMESPACE, normalizeOrgSlug } from '../../kinds/index.ts';
+import { orgNamespaceName } from '../../loader/tenant-namespace.ts';
 import type { DesiredResource } from '../../loader/types.ts';
 import type { KubeObject } from '../types.ts';
 import { nativeMeta, type ProjectionContext } from './meta.ts';
@@ -8,11 +9,7 @@ function orgSlug(r: DesiredResource): string {
   return r.org ?? (typeof spec.slug === 'string' ? spec.slug : normalizeOrgSlug(r.id.name));
 }
 
-/** The tenant namespace an Organization binds: its spec.namespaceName, else `kradle-org-<slug>`. */
-export function orgNamespaceName(r: DesiredResource): string {
-  const ns = r.object.spec.namespaceName;
-  return typeof ns === 'string' && ns ? ns : tenantNamespace(orgSlug(r));
-}
+export { orgNamespaceName };
 
 /**
  * Organization: its tenant Namespace, and the OrgNamespaceBinding CR in kradle-system that records the

@@ -1,0 +1,89 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import git from 'isomorphic-git';
+import { ConflictError } from '../errors/index.ts';
+import type { WriterFs } from './types.ts';
+
+/** A working tree that has a branch checked out: the repository's own, or one added with `git worktree add`. */
+interface CheckedOut {
+  dir: string;
+  linked: boolean;
+}
+
+const read = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+};
+
+const namesBranch = (head: string | undefined, branch: string) => head === `ref: refs/heads/${branch}`;
+
+/** Whether the git directory's config says it is bare, as `git init --bare` (and our own import) write it. */
+function isBare(gitdir: string): boolean {
+  const config = read(join(gitdir, 'config')) ?? '';
+  const m = /^\s*bare\s*=\s*(\w+)/im.exec(config);
+  return m ? m[1]!.toLowerCase() === 'true' : basename(gitdir) !== '.git';
+}
+
+/** Every working tree of the repository whose HEAD names `branch`. */
+function checkedOut(gitdir: string, branch: string): CheckedOut[] {
+  const out: CheckedOut[] = [];
+  if (!isBare(gitdir) && namesBranch(read(join(gitdir, 'HEAD')), branch)) out.push({ dir: dirname(resolve(gitdir)), linked: false });
+  const linkedRoot = join(gitdir, 'worktrees');
+  if (!statSync(linkedRoot, { throwIfNoEntry: false })?.isDirectory()) return out;
+  for (const name of readdirSync(linkedRoot)) {
+    const admin = join(linkedRoot, name);
+    if (!namesBranch(read(join(admin, 'HEAD')), branch)) continue;
+    const dotGit = read(join(admin, 'gitdir'));
+    if (dotGit) out.push({ dir: dirname(isAbsolute(dotGit) ? dotGit : resolve(admin, dotGit)), linked: true });
+  }
+  return out;
+}
+
+/** Paths whose working-tree or staged state differs from HEAD, plus untracked files the write would replace. */
+async function localChanges(fs: WriterFs, dir: string, gitdir: string, written: readonly string[]): Promise<string[]> {
+  const touched = new Set(written);
+  const rows = await git.statusMatrix({ fs, dir, gitdir });
+  return rows
+    .filter(([path, head, work, stage]) => (head === 0 && stage === 0 ? touched.has(path) : !(head === 1 && work === 1 && stage === 1)))
+    .map(([path]) => path);
+}
+
+function refuse(branch: string, dir: string, why: string, fix: string): ConflictError {
+  return new ConflictError(`branch ${branch} is checked out in the working tree ${dir}, which ${why}: the write was not committed. ${fix}`, {
+    details: [{ code: 'BRANCH_CHECKED_OUT', message: why, field: 'branch' }],
+  });
+}
+
+/**
+ * Kradle moves a branch by writing its ref; a working tree with that branch checked out would then show
+ * every API write as a staged reversal, and the operator's next commit would revert it. As git's
+ * `receive.denyCurrentBranch=updateInstead` does, a clean tree is brought along (index and files) and a
+ * tree with local changes, or a linked worktree, refuses the write.
+ */
+export function createWorktreeGuard(fs: WriterFs, gitdir: string) {
+  return {
+    /** Throws a 409 naming the tree and the fix when a checked-out tree of `branch` cannot follow the write. */
+    async check(branch: string, written: readonly string[]): Promise<CheckedOut | undefined> {
+      const trees = checkedOut(gitdir, branch);
+      const linked = trees.find((t) => t.linked);
+      if (linked) {
+        throw refuse(branch, linked.dir, 'is a linked worktree Kradle does not update', `Switch that worktree to another branch (git -C ${linked.dir} switch --detach), or serve a bare clone of the repository.`);
+      }
+      const main = trees[0];
+      if (!main) return undefined;
+      const changed = await localChanges(fs, main.dir, gitdir, written);
+      if (changed.length > 0) {
+        const list = changed.slice(0, 5).join(', ') + (changed.length > 5 ? `, and ${changed.length - 5} more` : '');
+        throw refuse(branch, main.dir, `has uncommitted changes (${list})`, `Commit or stash them there and retry, or serve a bare clone of the repository (git clone --bare).`);
+      }
+      return main;
+    },
+    /** Brings the clean tree checked by `check` to the branch's new tip. */
+    async follow(tree: CheckedOut, branch: string): Promise<void> {
+      await git.checkout({ fs, dir: tree.dir, gitdir, ref: branch });
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import test from 'ava';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createConfigWriter } from '../../src/writeback/index.ts';
+import { isKradleError } from '../../src/errors/index.ts';
+import { createTestRepo, tempDir, type TestRepo } from '../support/git-repo.ts';
+import { ACTOR, POOLS_FILE, TEAM_FILE, simpleValidate, team } from './helpers.ts';
+
+/** A non-bare repository with `main` checked out, written in place as `kradle serve --repo <dir>` does. */
+function checkedOutRepo(t: { teardown(fn: () => void): void }): { repo: TestRepo; write: (name: string) => Promise<unknown> } {
+  const repo = createTestRepo();
+  t.teardown(() => repo.remove());
+  repo.commit({ 'orgs/acme/teams/platform.yaml': TEAM_FILE, 'orgs/acme/runnerpools.yaml': POOLS_FILE }, 'initial');
+  const writer = createConfigWriter({ gitdir: join(repo.dir, '.git'), branch: 'main', validate: simpleValidate });
+  return { repo, write: (name) => writer.write({ edit: { op: 'upsert', resource: team(name, name) }, actor: ACTOR }) };
+}
+
+test('a write to the branch checked out in a clean tree brings the tree along, so a later commit there reverts nothing', async (t) => {
+  const { repo, write } = checkedOutRepo(t);
+  await write('data');
+  t.is(repo.git('status', '--porcelain'), '');
+  t.true(readFileSync(join(repo.dir, 'orgs/acme/teams/data.yaml'), 'utf8').includes('name: data'));
+  // The operator's next commit, made the documented way, keeps the API's file.
+  repo.commit({ 'README.md': 'notes\n' }, 'operator edit');
+  t.is(repo.git('ls-tree', '--name-only', 'HEAD', 'orgs/acme/teams/'), 'orgs/acme/teams/data.yaml\norgs/acme/teams/platform.yaml');
+});
+
+test('a write to the branch checked out in a tree with local changes is a 409 naming the tree and the fix, and commits nothing', async (t) => {
+  const { repo, write } = checkedOutRepo(t);
+  const head = repo.head();
+  writeFileSync(join(repo.dir, 'orgs/acme/runnerpools.yaml'), POOLS_FILE.replace('maxReplicas: 4', 'maxReplicas: 40'));
+  const err = await t.throwsAsync(write('data'));
+  t.true(isKradleError(err) && err.status === 409);
+  t.true(err!.message.includes(repo.dir));
+  t.regex(err!.message, /uncommitted changes \(orgs\/acme\/runnerpools\.yaml\).*Commit or stash/);
+  t.is(repo.head(), head);
+  t.is(repo.git('status', '--porcelain'), 'M orgs/acme/runnerpools.yaml');
+});
+
+test('an untracked file where the write would put its file is a local change too', async (t) => {
+  const { repo, write } = checkedOutRepo(t);
+  writeFileSync(join(repo.dir, 'orgs/acme/teams/data.yaml'), 'mine\n');
+  const err = await t.throwsAsync(write('data'));
+  t.true(isKradleError(err) && err.status === 409);
+  t.is(readFileSync(join(repo.dir, 'orgs/acme/teams/data.yaml'), 'utf8'), 'mine\n');
+  // Untracked files elsewhere do not block a write.
+  await write('other');
+  t.true(readFileSync(join(repo.dir, 'orgs/acme/teams/other.yaml'), 'utf8').includes('name: other'));
+});
+
+test('a write to a branch checked out in a linked worktree is a 409 naming that worktree', async (t) => {
+  const { repo, write } = checkedOutRepo(t);
+  repo.git('switch', '-q', '-c', 'elsewhere');
+  const linked = join(tempDir('kradle-linked-'), 'wt');
+  repo.git('worktree', 'add', '-q', linked, 'main');
+  const err = await t.throwsAsync(write('data'));
+  t.true(isKradleError(err) && err.status === 409);
+  t.true(err!.message.includes(linked), err!.message);
+});
