@@ -20,6 +20,7 @@ export const LOAD_ERROR_CODES = [
   'INVALID_VALUE',
   'CLUSTER_SCOPE_DENIED',
   'SYMLINK_NOT_SUPPORTED',
+  'LIMIT_EXCEEDED',
 ] as const;
 
 export type LoadErrorCode = (typeof LOAD_ERROR_CODES)[number];

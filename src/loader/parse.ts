@@ -1,5 +1,6 @@
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node } from 'yaml';
+import { Composer, LineCounter, Parser, isMap, isPair, isScalar, isSeq, visit, type Document, type Node } from 'yaml';
 import type { ErrorDetail } from '../errors/index.ts';
+import { documentTooLarge, fileTooLarge, LIMITS, treeErrors } from './limits.ts';
 
 /** A line and column packed in one number (line * 2^16 + column): a map of them stays small. */
 export type PackedPos = number;
@@ -43,7 +44,8 @@ export function escapePointer(segment: string): string {
 
 // merge: `<<` keys as Kubernetes tooling (go-yaml) reads them; without it `<<: *base` would load as a
 // literal "<<" field, which unknown-field tolerance in specs would let through with its values lost.
-const OPTIONS = { uniqueKeys: true, prettyErrors: false, merge: true } as const;
+// uniqueKeys: yaml's check is quadratic in a mapping's keys; treeErrors (limits.ts) does it in one pass.
+const OPTIONS = { uniqueKeys: false, prettyErrors: false, merge: true } as const;
 
 type Decoded = { text: string } | { error: Omit<ErrorDetail, 'path'> };
 
@@ -114,6 +116,7 @@ function invalidUtf8At(bytes: Uint8Array): number {
 
 /** Decodes and parses a file's bytes; an encoding problem is the file's only error. */
 export function parseBytes(bytes: Uint8Array): RawParsedFile {
+  if (bytes.byteLength > LIMITS.fileBytes) return { docs: [], errors: [fileTooLarge(bytes.byteLength)] };
   const d = decodeYaml(bytes);
   return 'error' in d ? { docs: [], errors: [d.error] } : parseRaw(d.text);
 }
@@ -128,14 +131,18 @@ export function textOf(bytes: Uint8Array): string {
 export function parseRaw(text: string): RawParsedFile {
   const lc = new LineCounter();
   const out: RawParsedFile = { docs: [], errors: [] };
+  const tooLarge = (offset: number, chars: number) => {
+    const at = lc.linePos(offset);
+    out.errors.push(documentTooLarge(chars, at.line, at.col));
+  };
   eachDocument(text, lc, (doc, index) => {
-    if (doc.errors.length) {
-      for (const e of doc.errors) {
-        const at = lc.linePos(e.pos[0]);
-        out.errors.push({ code: 'YAML_SYNTAX', message: firstLine(e.message), line: at.line, column: at.col });
-      }
-      return;
+    const limits = doc.contents ? treeErrors(doc, lc) : [];
+    for (const e of doc.errors) {
+      const at = lc.linePos(e.pos[0]);
+      out.errors.push({ code: 'YAML_SYNTAX', message: firstLine(e.message), line: at.line, column: at.col });
     }
+    for (const e of limits) out.errors.push(e);
+    if (doc.errors.length || limits.length) return;
     const start = lc.linePos(doc.contents!.range?.[0] ?? 0);
     try {
       out.docs.push({ index, value: doc.toJS({ maxAliasCount: 100 }), start: packPos(start.line, start.col) });
@@ -145,7 +152,7 @@ export function parseRaw(text: string): RawParsedFile {
       const at = lc.linePos(unresolvedAlias(doc) ?? doc.contents!.range?.[0] ?? 0);
       out.errors.push({ code: 'YAML_SYNTAX', message: firstLine((err as Error).message), line: at.line, column: at.col });
     }
-  });
+  }, tooLarge);
   return out;
 }
 
@@ -162,14 +169,30 @@ function unresolvedAlias(doc: Document.Parsed): number | undefined {
   return at;
 }
 
-/** Documents with errors, and the non-empty ones: `---` with nothing, or only comments, is skipped. */
-function eachDocument(text: string, lc: LineCounter, fn: (doc: Document.Parsed, index: number) => void): void {
-  const docs = parseAllDocuments(text, { lineCounter: lc, ...OPTIONS });
-  // A stream that is not a list of documents (e.g. a stray `...`) comes back as an empty-ish stream.
-  const list = Array.isArray(docs) ? docs : [];
-  list.forEach((doc, index) => {
+/**
+ * Documents with errors, and the non-empty ones: `---` with nothing, or only comments, is skipped.
+ * A document over the size limit is not composed at all: `tooLarge` gets its start and size instead.
+ */
+function eachDocument(text: string, lc: LineCounter, fn: (doc: Document.Parsed, index: number) => void,
+  tooLarge: (offset: number, chars: number) => void = () => {}): void {
+  const tokens = Array.from(new Parser(lc.addNewLine).parse(text));
+  const composer = new Composer(OPTIONS);
+  const docs: Document.Parsed[] = [];
+  // The composer yields one document per document token it is given, in order.
+  const indexes: number[] = [];
+  let index = 0;
+  tokens.forEach((token, i) => {
+    if (token.type === 'document') {
+      const chars = (tokens[i + 1]?.offset ?? text.length) - token.offset;
+      if (chars > LIMITS.documentChars) return void (tooLarge(token.offset, chars), index++);
+      indexes.push(index++);
+    }
+    for (const doc of composer.next(token)) docs.push(doc);
+  });
+  for (const doc of composer.end()) docs.push(doc);
+  docs.forEach((doc, k) => {
     if (!doc.errors.length && (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null))) return;
-    fn(doc, index);
+    fn(doc, indexes[k]!);
   });
 }
 
