@@ -5,7 +5,7 @@ import type { Candidate } from './classify.ts';
 import { createUnitCache } from './file-unit.ts';
 import { sortErrors, type LoadError } from './errors.ts';
 import { parseBytes, textOf, withPositions, type ParsedFile } from './parse.ts';
-import { startParsePool } from './parse-pool.ts';
+import { startParsePool, WORKER_ONLY_BYTES } from './parse-pool.ts';
 import { checkRevision } from './semantic.ts';
 import { createDesiredState, sortLike, toDesiredResource } from './state.ts';
 import type { DesiredResource } from './types.ts';
@@ -20,6 +20,8 @@ export interface LoaderDeps {
   parallelFrom?: number;
   /** False: when parsing in parallel, leave every file to the workers (default true). */
   parseOnMainThread?: boolean;
+  /** How long a worker may parse one batch (default PARSE_BUDGET_MS). */
+  parseBudgetMs?: number;
 }
 
 export interface Loader {
@@ -51,8 +53,9 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       else missing.add(f.oid);
     }
     const unique = [...missing];
+    const poolOptions = { mainThread: deps.parseOnMainThread, budgetMs: deps.parseBudgetMs };
     // Workers start before the blobs are read, so they boot meanwhile.
-    const pool = unique.length >= parallelFrom ? startParsePool({ mainThread: deps.parseOnMainThread }) : undefined;
+    let pool = unique.length >= parallelFrom ? startParsePool(poolOptions) : undefined;
     let blobs: Uint8Array[];
     try {
       blobs = await readAll(unique, snapshot);
@@ -60,6 +63,8 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       await pool?.close();
       throw err;
     }
+    // A big file is parsed on a worker however few files changed: the API and the event loop stay responsive.
+    if (!pool && blobs.some((b) => b.byteLength >= WORKER_ONLY_BYTES)) pool = startParsePool(poolOptions);
     const parsed = pool
       ? await pool.parse(blobs)
       : { files: blobs.map((b) => withPositions(parseBytes(b), () => textOf(b))), onWorkers: 0 };
