@@ -98,3 +98,22 @@ export function treeErrors(doc: Document.Parsed, lc: LineCounter): FileError[] {
   if (doc.contents) walk(doc.contents as Node, 1);
   return errors;
 }
+
+/**
+ * The first limit a plain value (an API body) breaks: a mapping past the keys limit or nesting past the
+ * depth limit, with the JSON pointer of where. Iterative, so depth itself cannot overflow the check.
+ */
+export function valueOverLimits(root: unknown): { pointer: string; message: string } | undefined {
+  const stack: [unknown, string, number][] = [[root, '', 1]];
+  while (stack.length) {
+    const [v, pointer, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > LIMITS.depth) return { pointer, message: `${pointer} nests deeper than ${LIMITS.depth} levels` };
+    const entries = Object.entries(v);
+    if (!Array.isArray(v) && entries.length > LIMITS.keysPerMapping) {
+      return { pointer: pointer || '/', message: `${pointer || '/'} holds ${n(entries.length)} keys, over the limit of ${n(LIMITS.keysPerMapping)} per mapping` };
+    }
+    for (const [k, child] of entries) if (child !== null && typeof child === 'object') stack.push([child, `${pointer}/${escapePointer(k)}`, depth + 1]);
+  }
+  return undefined;
+}
