@@ -26,8 +26,13 @@ export interface ParallelParse {
 
 export interface ParallelOptions {
   workers?: number;
-  /** False leaves every batch to the workers (tests use it to check what workers return). */
+  /**
+   * True: the main thread parses batches too. By default it leaves them to the workers (one per core) and
+   * spends its time on what they return, as it arrives.
+   */
   mainThread?: boolean;
+  /** False: workers leave schema validation to the main thread (whose validator is not the default one). */
+  schemaAhead?: boolean;
   /** Default PARSE_BUDGET_MS. */
   budgetMs?: number;
 }
@@ -40,13 +45,13 @@ interface Batch {
 }
 
 /** A batch's blobs copied into one buffer that is transferred, not cloned; the worker decodes them. */
-function packBatch(blobs: Uint8Array[], batch: Batch): { req: ParseRequest; transfer: ArrayBuffer[] } {
+function packBatch(blobs: Uint8Array[], batch: Batch, schemaAhead: boolean): { req: ParseRequest; transfer: ArrayBuffer[] } {
   const slice = batch.files.map((i) => blobs[i]!);
   const bytes = new Uint8Array(slice.reduce((n, b) => n + b.byteLength, 0));
   let at = 0;
   for (const b of slice) (bytes.set(b, at), (at += b.byteLength));
   const eager = batch.alone ? [0] : [];
-  return { req: { id: batch.id, bytes, lengths: slice.map((b) => b.byteLength), eager }, transfer: [bytes.buffer] };
+  return { req: { id: batch.id, bytes, lengths: slice.map((b) => b.byteLength), eager, schemaAhead }, transfer: [bytes.buffer] };
 }
 
 function overBudget(ms: number): RawParsedFile {
@@ -68,15 +73,21 @@ function batchesOf(files: Uint8Array[]): { shared: Batch[]; workerOnly: Batch[] 
 }
 
 /**
- * Parses many files on every core: worker threads and the main thread take batches from one queue,
- * so a slow worker start (loading tsx and yaml takes ~300 ms) costs nothing but its share. Big files
+ * Parses many files on every core: worker threads (and the main thread, when asked) take batches from one
+ * queue, so a slow worker start (loading tsx and yaml takes ~300 ms) costs nothing but its share. Big files
  * go to workers only. A worker that spends longer than the budget on a batch is stopped and replaced;
  * a big file it held gets a LIMIT_EXCEEDED error. Start the pool before reading the blobs so the workers
  * boot meanwhile. Workers live for one load: a cold load is rare, and idle threads would hold memory.
  */
 export function startParsePool(opts: ParallelOptions = {}) {
   const budget = opts.budgetMs ?? PARSE_BUDGET_MS;
+  const mainThread = opts.mainThread === true;
   let blobs: Uint8Array[] = [];
+  let deliver: (i: number, file: ParsedFile) => void = () => {};
+  const settle = (i: number, raw: RawParsedFile | null | undefined) => {
+    out[i] = raw;
+    if (raw) deliver(i, withPositions(raw, () => textOf(blobs[i]!)));
+  };
   let onWorkers = 0;
   let out: (RawParsedFile | null | undefined)[] = [];
   let queues: { shared: Batch[]; workerOnly: Batch[] } = { shared: [], workerOnly: [] };
@@ -103,15 +114,15 @@ export function startParsePool(opts: ParallelOptions = {}) {
       if (batch === undefined) return void idle.add(next);
       inFlight.push(batch);
       outstanding++;
-      const { req, transfer } = packBatch(blobs, batch);
+      const { req, transfer } = packBatch(blobs, batch, opts.schemaAhead !== false);
       w.postMessage(req, transfer);
       if (inFlight.length === 1) arm();
     };
     w.on('message', (reply: ParseReply) => {
       const batch = inFlight.shift()!;
-      reply.files.forEach((f, j) => (out[batch.files[j]!] = f));
       onWorkers += reply.files.filter(Boolean).length;
       outstanding--;
+      reply.files.forEach((f, j) => settle(batch.files[j]!, f));
       arm();
       next();
       wake();
@@ -133,7 +144,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
       const batch = inFlight.shift()!;
       outstanding--;
       // A big file is the likely cause; small ones left undone are parsed on the main thread below.
-      if (batch.alone) out[batch.files[0]!] = overBudget(budget);
+      if (batch.alone) settle(batch.files[0]!, overBudget(budget));
       lost();
       void w.terminate();
       if (!closed) start();
@@ -142,18 +153,21 @@ export function startParsePool(opts: ParallelOptions = {}) {
     w.once('exit', lost);
     w.once('online', () => (next(), next()));
   };
-  const count = Math.max(1, opts.workers ?? Math.min(3, availableParallelism() - 1));
+  const count = Math.max(1, opts.workers ?? (mainThread ? Math.min(3, availableParallelism() - 1) : Math.min(4, availableParallelism())));
   for (let i = 0; i < count; i++) start();
   const close = () => ((closed = true), Promise.all([...pool].map((w) => w.terminate())).then(() => {}));
 
-  async function parse(files: Uint8Array[]): Promise<ParallelParse> {
+  /** Parses `files`; `onFile` gets each as it is parsed, and the result has them all in order. */
+  async function parse(files: Uint8Array[], onFile: (i: number, file: ParsedFile) => void = () => {}): Promise<ParallelParse> {
     blobs = files;
     out = new Array(files.length);
+    const done: ParsedFile[] = new Array(files.length);
+    deliver = (i, file) => ((done[i] = file), onFile(i, file));
     queues = batchesOf(files);
     for (const next of [...idle, ...idle]) (idle.delete(next), next());
     try {
-      for (let b = opts.mainThread === false ? undefined : queues.shared.shift(); b !== undefined; b = queues.shared.shift()) {
-        for (const i of b.files) out[i] = parseBytes(files[i]!);
+      for (let b = mainThread ? queues.shared.shift() : undefined; b !== undefined; b = queues.shared.shift()) {
+        for (const i of b.files) settle(i, parseBytes(files[i]!));
         await yieldToEvents();
       }
       const pending = () => queues.shared.length + queues.workerOnly.length > 0;
@@ -163,7 +177,8 @@ export function startParsePool(opts: ParallelOptions = {}) {
     }
     // A file a worker did not finish, or whose parse threw there (null), is parsed here and throws here.
     // Positions, when an error needs them, come from parsing the blob again (kept as bytes, off the JS heap).
-    return { files: Array.from(files, (b, i) => withPositions(out[i] ?? parseBytes(b), () => textOf(b))), onWorkers };
+    files.forEach((b, i) => out[i] ?? settle(i, parseBytes(b)));
+    return { files: done, onWorkers };
   }
 
   return { parse, close };

@@ -1,5 +1,6 @@
 import { Composer, LineCounter, Parser, isMap, isPair, isScalar, isSeq, visit, type Document, type Node } from 'yaml';
 import type { ErrorDetail } from '../errors/index.ts';
+import type { SchemaIssue } from '../schema/index.ts';
 import { canonicalJson } from './hash.ts';
 import { documentTooLarge, fileTooLarge, LIMITS, treeErrors } from './limits.ts';
 
@@ -39,8 +40,18 @@ export interface RawParsedFile {
    * With `eager` (big files, parsed on a worker), what would otherwise hold the main thread: the field
    * positions an error may need, and the canonical JSON of the spec that the content hash covers.
    */
-  docs: { index: number; value: unknown; start: PackedPos; positions?: Map<string, PackedPos>; specJson?: string }[];
+  docs: RawDoc[];
   errors: Omit<ErrorDetail, 'path'>[];
+}
+
+/** A parsed document as plain data; a worker also fills `schema` (see classify.ts) and `specJson`. */
+export interface RawDoc {
+  index: number;
+  value: unknown;
+  start: PackedPos;
+  positions?: Map<string, PackedPos>;
+  specJson?: string;
+  schema?: SchemaIssue[];
 }
 
 /** Positions kept per document when a parse is asked for them: shallow fields first, the rest found by ancestor. */
@@ -213,11 +224,11 @@ function eachDocument(text: string, lc: LineCounter, fn: (doc: Document.Parsed, 
 export function withPositions(raw: RawParsedFile, source: () => string): ParsedFile {
   let all: Map<number, Map<string, PackedPos>> | undefined;
   const positionsOf = (index: number) => (all ??= collectAll(source())).get(index) ?? new Map<string, PackedPos>();
-  const docs = raw.docs.map(({ index, value, start, positions, specJson }): ParsedDoc => ({
+  const docs = raw.docs.map(({ index, value, start, positions, specJson, schema }): ParsedDoc => ({
     index,
     value,
     start,
-    memo: specJson === undefined ? {} : { specJson },
+    memo: { ...(specJson === undefined ? {} : { specJson }), ...(schema === undefined ? {} : { schema }) },
     get positions() {
       return positions ?? positionsOf(index);
     },
@@ -225,7 +236,8 @@ export function withPositions(raw: RawParsedFile, source: () => string): ParsedF
   return { docs, errors: raw.errors };
 }
 
-function specJsonOf(value: unknown): string | undefined {
+/** The canonical JSON of a document's spec, which its content hash covers (hash.ts). */
+export function specJsonOf(value: unknown): string | undefined {
   const spec = value !== null && typeof value === 'object' ? (value as { spec?: unknown }).spec : undefined;
   return spec !== null && typeof spec === 'object' && !Array.isArray(spec) ? canonicalJson(spec) : undefined;
 }
