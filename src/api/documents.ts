@@ -7,6 +7,7 @@ import {
   type KindDefinition,
   type Resource,
 } from '../kinds/index.ts';
+import { valueOverLimits } from '../loader/index.ts';
 import { createSchemaValidator } from '../schema/index.ts';
 
 const validator = createSchemaValidator();
@@ -44,6 +45,9 @@ export function normalizeDocument(org: string, body: Record<string, unknown>, ex
     throw new BadRequestError(`this route takes ${expectKind}, not ${def.kind}; use ${routeFor(org, def)}`);
   }
   if (def.platformScoped) throw new BadRequestError(`${def.kind} is platform-scoped; use POST /api/orgs`);
+  // Checked first: the YAML writer would spend long on a document the loader refuses anyway.
+  const over = valueOverLimits(body);
+  if (over) throw new ValidationError(over.message, { details: [{ code: 'LIMIT_EXCEEDED', message: over.message, field: over.pointer }] });
   const details: ErrorDetail[] = [];
   // Spread below, a string or a list would turn into numbered keys and fail (or pass) for the wrong reason.
   for (const field of ['metadata', 'spec', 'status'] as const) {

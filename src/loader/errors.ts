@@ -21,6 +21,7 @@ export const LOAD_ERROR_CODES = [
   'CLUSTER_SCOPE_DENIED',
   'SYMLINK_NOT_SUPPORTED',
   'CREDENTIALS_IN_URL',
+  'LIMIT_EXCEEDED',
 ] as const;
 
 export type LoadErrorCode = (typeof LOAD_ERROR_CODES)[number];

@@ -3,6 +3,7 @@
 export * from './types.ts';
 export { createLoader, type Loader, type LoaderDeps } from './loader.ts';
 export { LOAD_ERROR_CODES, type LoadError, type LoadErrorCode } from './errors.ts';
+export { LIMITS, valueOverLimits } from './limits.ts';
 export { REFERENCES, referencesOf, type ReferenceRule } from './references.ts';
 export { canonicalJson, contentHash, hashedView } from './hash.ts';
 export { createDesiredState } from './state.ts';

@@ -5,7 +5,7 @@ import type { Candidate } from './classify.ts';
 import { createUnitCache } from './file-unit.ts';
 import { sortErrors, type LoadError } from './errors.ts';
 import { parseBytes, textOf, withPositions, type ParsedFile } from './parse.ts';
-import { startParsePool } from './parse-pool.ts';
+import { startParsePool, WORKER_ONLY_BYTES } from './parse-pool.ts';
 import { checkRevision } from './semantic.ts';
 import { createDesiredState, sortLike, toDesiredResource } from './state.ts';
 import type { DesiredResource } from './types.ts';
@@ -18,8 +18,10 @@ export interface LoaderDeps {
   readConcurrency?: number;
   /** Parse on worker threads when at least this many files are new (default 500; Infinity: never). */
   parallelFrom?: number;
-  /** False: when parsing in parallel, leave every file to the workers (default true). */
+  /** True: when parsing in parallel, the main thread parses too (default: it leaves parsing to the workers). */
   parseOnMainThread?: boolean;
+  /** How long a worker may parse one batch (default PARSE_BUDGET_MS). */
+  parseBudgetMs?: number;
 }
 
 export interface Loader {
@@ -42,7 +44,9 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
   let previous = new Map<string, ParsedFile>();
   let current = new Map<string, ParsedFile>();
 
-  async function parseAll(files: SnapshotFile[], snapshot: Snapshot, stats: LoadStats): Promise<Map<string, ParsedFile>> {
+  /** Parses what no cache holds; `onParsed` gets each new file as a worker returns it, to start on it meanwhile. */
+  async function parseAll(files: SnapshotFile[], snapshot: Snapshot, stats: LoadStats,
+    onParsed: (oid: string, file: ParsedFile) => void): Promise<Map<string, ParsedFile>> {
     const used = new Map<string, ParsedFile>();
     const missing = new Set<string>();
     for (const f of files) {
@@ -51,8 +55,9 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       else missing.add(f.oid);
     }
     const unique = [...missing];
+    const poolOptions = { mainThread: deps.parseOnMainThread, budgetMs: deps.parseBudgetMs, schemaAhead: deps.validator === undefined };
     // Workers start before the blobs are read, so they boot meanwhile.
-    const pool = unique.length >= parallelFrom ? startParsePool({ mainThread: deps.parseOnMainThread }) : undefined;
+    let pool = unique.length >= parallelFrom ? startParsePool(poolOptions) : undefined;
     let blobs: Uint8Array[];
     try {
       blobs = await readAll(unique, snapshot);
@@ -60,8 +65,10 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       await pool?.close();
       throw err;
     }
+    // A big file is parsed on a worker however few files changed: the API and the event loop stay responsive.
+    if (!pool && blobs.some((b) => b.byteLength >= WORKER_ONLY_BYTES)) pool = startParsePool(poolOptions);
     const parsed = pool
-      ? await pool.parse(blobs)
+      ? await pool.parse(blobs, (i, file) => onParsed(unique[i]!, file))
       : { files: blobs.map((b) => withPositions(parseBytes(b), () => textOf(b))), onWorkers: 0 };
     unique.forEach((oid, i) => used.set(oid, parsed.files[i]!));
     stats.parsedOnWorkers = parsed.onWorkers;
@@ -88,7 +95,13 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       const started = performance.now();
       const files = snapshot.files.filter((f) => f.symlink || YAML_FILE.test(f.path)).sort((a, b) => (a.path < b.path ? -1 : 1));
       const stats: LoadStats = { files: files.length, documents: 0, parsedFiles: 0, cachedFiles: 0, durationMs: 0 };
-      const parsed = await parseAll(files.filter((f) => !f.symlink), snapshot, stats);
+      const regular = files.filter((f) => !f.symlink);
+      const pathsOf = new Map<string, string[]>();
+      for (const f of regular) pathsOf.set(f.oid, [...(pathsOf.get(f.oid) ?? []), f.path]);
+      // Files are classified as workers return them, while the others are still being parsed.
+      const parsed = await parseAll(regular, snapshot, stats, (oid, file) => {
+        for (const path of pathsOf.get(oid)!) units.unit(path, oid, () => file);
+      });
       previous = current;
       current = parsed;
       const errors: LoadError[] = [];

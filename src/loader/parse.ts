@@ -1,5 +1,8 @@
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node } from 'yaml';
+import { Composer, LineCounter, Parser, isMap, isPair, isScalar, isSeq, visit, type Document, type Node } from 'yaml';
 import type { ErrorDetail } from '../errors/index.ts';
+import type { SchemaIssue } from '../schema/index.ts';
+import { canonicalJson } from './hash.ts';
+import { documentTooLarge, fileTooLarge, LIMITS, treeErrors } from './limits.ts';
 
 /** A line and column packed in one number (line * 2^16 + column): a map of them stays small. */
 export type PackedPos = number;
@@ -31,11 +34,28 @@ export interface ParsedFile {
   errors: Omit<ErrorDetail, 'path'>[];
 }
 
-/** What a parse produces before positions: plain data, cheap to send from a worker thread. */
+/** What a parse produces: plain data, cheap to send from a worker thread. */
 export interface RawParsedFile {
-  docs: { index: number; value: unknown; start: PackedPos }[];
+  /**
+   * With `eager` (big files, parsed on a worker), what would otherwise hold the main thread: the field
+   * positions an error may need, and the canonical JSON of the spec that the content hash covers.
+   */
+  docs: RawDoc[];
   errors: Omit<ErrorDetail, 'path'>[];
 }
+
+/** A parsed document as plain data; a worker also fills `schema` (see classify.ts) and `specJson`. */
+export interface RawDoc {
+  index: number;
+  value: unknown;
+  start: PackedPos;
+  positions?: Map<string, PackedPos>;
+  specJson?: string;
+  schema?: SchemaIssue[];
+}
+
+/** Positions kept per document when a parse is asked for them: shallow fields first, the rest found by ancestor. */
+const EAGER_POSITIONS = 10_000;
 
 export function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -43,7 +63,8 @@ export function escapePointer(segment: string): string {
 
 // merge: `<<` keys as Kubernetes tooling (go-yaml) reads them; without it `<<: *base` would load as a
 // literal "<<" field, which unknown-field tolerance in specs would let through with its values lost.
-const OPTIONS = { uniqueKeys: true, prettyErrors: false, merge: true } as const;
+// uniqueKeys: yaml's check is quadratic in a mapping's keys; treeErrors (limits.ts) does it in one pass.
+const OPTIONS = { uniqueKeys: false, prettyErrors: false, merge: true } as const;
 
 type Decoded = { text: string } | { error: Omit<ErrorDetail, 'path'> };
 
@@ -113,9 +134,10 @@ function invalidUtf8At(bytes: Uint8Array): number {
 }
 
 /** Decodes and parses a file's bytes; an encoding problem is the file's only error. */
-export function parseBytes(bytes: Uint8Array): RawParsedFile {
+export function parseBytes(bytes: Uint8Array, opts: { eager?: boolean } = {}): RawParsedFile {
+  if (bytes.byteLength > LIMITS.fileBytes) return { docs: [], errors: [fileTooLarge(bytes.byteLength)] };
   const d = decodeYaml(bytes);
-  return 'error' in d ? { docs: [], errors: [d.error] } : parseRaw(d.text);
+  return 'error' in d ? { docs: [], errors: [d.error] } : parseRaw(d.text, opts);
 }
 
 /** The text whose positions a parse of `bytes` reported (empty when it did not decode, so had no documents). */
@@ -125,27 +147,33 @@ export function textOf(bytes: Uint8Array): string {
 }
 
 /** Parses every document of a file; empty documents are skipped, documents with syntax errors dropped. */
-export function parseRaw(text: string): RawParsedFile {
+export function parseRaw(text: string, opts: { eager?: boolean } = {}): RawParsedFile {
   const lc = new LineCounter();
   const out: RawParsedFile = { docs: [], errors: [] };
+  const tooLarge = (offset: number, chars: number) => {
+    const at = lc.linePos(offset);
+    out.errors.push(documentTooLarge(chars, at.line, at.col));
+  };
   eachDocument(text, lc, (doc, index) => {
-    if (doc.errors.length) {
-      for (const e of doc.errors) {
-        const at = lc.linePos(e.pos[0]);
-        out.errors.push({ code: 'YAML_SYNTAX', message: firstLine(e.message), line: at.line, column: at.col });
-      }
-      return;
+    const limits = doc.contents ? treeErrors(doc, lc) : [];
+    for (const e of doc.errors) {
+      const at = lc.linePos(e.pos[0]);
+      out.errors.push({ code: 'YAML_SYNTAX', message: firstLine(e.message), line: at.line, column: at.col });
     }
+    for (const e of limits) out.errors.push(e);
+    if (doc.errors.length || limits.length) return;
     const start = lc.linePos(doc.contents!.range?.[0] ?? 0);
     try {
-      out.docs.push({ index, value: doc.toJS({ maxAliasCount: 100 }), start: packPos(start.line, start.col) });
+      const value = doc.toJS({ maxAliasCount: 100 });
+      const at = packPos(start.line, start.col);
+      out.docs.push(opts.eager ? { index, value, start: at, positions: fieldPositions(doc, lc, EAGER_POSITIONS), specJson: specJsonOf(value) } : { index, value, start: at });
     } catch (err) {
       // yaml throws (rather than reporting) when aliases expand past maxAliasCount: a "billion laughs" file
       // is that file's error, never the whole revision's crash.
       const at = lc.linePos(unresolvedAlias(doc) ?? doc.contents!.range?.[0] ?? 0);
       out.errors.push({ code: 'YAML_SYNTAX', message: firstLine((err as Error).message), line: at.line, column: at.col });
     }
-  });
+  }, tooLarge);
   return out;
 }
 
@@ -162,14 +190,30 @@ function unresolvedAlias(doc: Document.Parsed): number | undefined {
   return at;
 }
 
-/** Documents with errors, and the non-empty ones: `---` with nothing, or only comments, is skipped. */
-function eachDocument(text: string, lc: LineCounter, fn: (doc: Document.Parsed, index: number) => void): void {
-  const docs = parseAllDocuments(text, { lineCounter: lc, ...OPTIONS });
-  // A stream that is not a list of documents (e.g. a stray `...`) comes back as an empty-ish stream.
-  const list = Array.isArray(docs) ? docs : [];
-  list.forEach((doc, index) => {
+/**
+ * Documents with errors, and the non-empty ones: `---` with nothing, or only comments, is skipped.
+ * A document over the size limit is not composed at all: `tooLarge` gets its start and size instead.
+ */
+function eachDocument(text: string, lc: LineCounter, fn: (doc: Document.Parsed, index: number) => void,
+  tooLarge: (offset: number, chars: number) => void = () => {}): void {
+  const tokens = Array.from(new Parser(lc.addNewLine).parse(text));
+  const composer = new Composer(OPTIONS);
+  const docs: Document.Parsed[] = [];
+  // The composer yields one document per document token it is given, in order.
+  const indexes: number[] = [];
+  let index = 0;
+  tokens.forEach((token, i) => {
+    if (token.type === 'document') {
+      const chars = (tokens[i + 1]?.offset ?? text.length) - token.offset;
+      if (chars > LIMITS.documentChars) return void (tooLarge(token.offset, chars), index++);
+      indexes.push(index++);
+    }
+    for (const doc of composer.next(token)) docs.push(doc);
+  });
+  for (const doc of composer.end()) docs.push(doc);
+  docs.forEach((doc, k) => {
     if (!doc.errors.length && (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null))) return;
-    fn(doc, index);
+    fn(doc, indexes[k]!);
   });
 }
 
@@ -180,26 +224,55 @@ function eachDocument(text: string, lc: LineCounter, fn: (doc: Document.Parsed, 
 export function withPositions(raw: RawParsedFile, source: () => string): ParsedFile {
   let all: Map<number, Map<string, PackedPos>> | undefined;
   const positionsOf = (index: number) => (all ??= collectAll(source())).get(index) ?? new Map<string, PackedPos>();
-  const docs = raw.docs.map((d): ParsedDoc => ({
-    ...d,
-    memo: {},
+  const docs = raw.docs.map(({ index, value, start, positions, specJson, schema }): ParsedDoc => ({
+    index,
+    value,
+    start,
+    memo: { ...(specJson === undefined ? {} : { specJson }), ...(schema === undefined ? {} : { schema }) },
     get positions() {
-      return positionsOf(d.index);
+      return positions ?? positionsOf(index);
     },
   }));
   return { docs, errors: raw.errors };
+}
+
+/** The canonical JSON of a document's spec, which its content hash covers (hash.ts). */
+export function specJsonOf(value: unknown): string | undefined {
+  const spec = value !== null && typeof value === 'object' ? (value as { spec?: unknown }).spec : undefined;
+  return spec !== null && typeof spec === 'object' && !Array.isArray(spec) ? canonicalJson(spec) : undefined;
+}
+
+/** JSON pointer -> position of each field of a document (its key, or its item), breadth-first, at most `max`. */
+function fieldPositions(doc: Document.Parsed, lc: LineCounter, max = Infinity): Map<string, PackedPos> {
+  const out = new Map<string, PackedPos>();
+  const start = lc.linePos(doc.contents!.range?.[0] ?? 0);
+  out.set('', packPos(start.line, start.col));
+  const queue: [Node, string][] = [[doc.contents as Node, '']];
+  for (let i = 0; i < queue.length && out.size < max; i++) {
+    const [node, pointer] = queue[i]!;
+    const add = (child: string, at: Node | null, value: unknown) => {
+      const p = lc.linePos(at?.range?.[0] ?? 0);
+      out.set(child, packPos(p.line, p.col));
+      if (value && (isMap(value) || isSeq(value))) queue.push([value as Node, child]);
+    };
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (out.size >= max) break;
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        add(`${pointer}/${escapePointer(key)}`, pair.key as Node | null, pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (let k = 0; k < node.items.length && out.size < max; k++) add(`${pointer}/${k}`, node.items[k] as Node | null, node.items[k]);
+    }
+  }
+  return out;
 }
 
 function collectAll(text: string): Map<number, Map<string, PackedPos>> {
   const lc = new LineCounter();
   const out = new Map<number, Map<string, PackedPos>>();
   eachDocument(text, lc, (doc, index) => {
-    if (doc.errors.length) return;
-    const positions = new Map<string, PackedPos>();
-    const start = lc.linePos(doc.contents!.range?.[0] ?? 0);
-    positions.set('', packPos(start.line, start.col));
-    collectPositions(doc.contents as Node, '', positions, lc);
-    out.set(index, positions);
+    if (!doc.errors.length) out.set(index, fieldPositions(doc, lc));
   });
   return out;
 }
@@ -208,26 +281,6 @@ function firstLine(message: string): string {
   const line = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
   // The parser and toJS recurse per level: a bare RangeError would not tell the author what to change.
   return line === 'Maximum call stack size exceeded' ? `the document nests too deeply to load (${line})` : line;
-}
-
-function collectPositions(node: Node, pointer: string, out: Map<string, PackedPos>, lc: LineCounter): void {
-  if (isMap(node)) {
-    for (const pair of node.items) {
-      if (!isPair(pair)) continue;
-      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-      const child = `${pointer}/${escapePointer(key)}`;
-      const at = lc.linePos((pair.key as Node | null)?.range?.[0] ?? 0);
-      out.set(child, packPos(at.line, at.col));
-      if (pair.value && (isMap(pair.value) || isSeq(pair.value))) collectPositions(pair.value as Node, child, out, lc);
-    }
-  } else if (isSeq(node)) {
-    node.items.forEach((item, i) => {
-      const child = `${pointer}/${i}`;
-      const at = lc.linePos((item as Node | null)?.range?.[0] ?? 0);
-      out.set(child, packPos(at.line, at.col));
-      if (item && (isMap(item) || isSeq(item))) collectPositions(item as Node, child, out, lc);
-    });
-  }
 }
 
 /** The position of a pointer, or of its nearest recorded ancestor (a missing field points at its parent). */

@@ -29,11 +29,18 @@ export function toDesiredResource(s: Scoped): DesiredResource {
     key: resourceKey(id),
     org: s.org,
     object,
-    hash: contentHash(object),
+    hash: contentHash(object, specJsonOf(s)),
     source: { path: s.path, line, column, index: s.doc.index },
   };
   built.set(s, r);
   return r;
+}
+
+/** The spec's canonical JSON when a worker made it (big documents), taken once: it is as large as the spec. */
+function specJsonOf(s: Scoped): string | undefined {
+  const json = s.doc.memo.specJson as string | undefined;
+  delete s.doc.memo.specJson;
+  return json;
 }
 
 function positionOfDoc(s: Scoped): { line: number; column: number } {
