@@ -56,6 +56,14 @@ type Held = Map<string, KubeObject | undefined>;
  * pass would apply the previous revision). Events that arrive while we write an object are held and, once
  * the server has answered, dropped when they carry the resourceVersion of our write.
  */
+/** Identities of the objects handed to track, kept while the objects live. */
+const identities = new WeakMap<KubeObject, string>();
+function identityOf(obj: KubeObject): string {
+  let id = identities.get(obj);
+  if (id === undefined) identities.set(obj, (id = objectIdentity(obj)));
+  return id;
+}
+
 export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
   let desired = new Map<string, KubeObject>();
   const fingerprints = new Map<string, string>();
@@ -203,7 +211,15 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
     },
     track(objects, live = []) {
       stopped = false;
-      desired = new Map(objects.map((o) => [objectIdentity(o), o]));
+      // Incremental: a pass hands over mostly the very objects of the last one (the render keeps them), so
+      // only new or replaced objects are looked at, and the map is rebuilt only when objects left it.
+      for (const o of objects) {
+        const id = identityOf(o);
+        if (desired.get(id) === o) continue;
+        desired.set(id, o);
+        ensureWatch(o.apiVersion, o.kind);
+      }
+      if (desired.size > objects.length) desired = new Map(objects.map((o) => [identityOf(o), o]));
       const written = new Map<string, string | undefined>();
       for (const o of live) {
         const id = objectIdentity(o);
@@ -211,8 +227,6 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
         remember(id, o);
       }
       judgeHeld(written);
-      const kinds = new Map(objects.map((o) => [`${o.apiVersion}/${o.kind}`, o]));
-      for (const o of kinds.values()) ensureWatch(o.apiVersion, o.kind);
     },
     async repair(identity) {
       const found = desired.get(identity);
@@ -236,6 +250,8 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
     applyOwn: (obj) => during(writeOwn(obj)),
     stop() {
       stopped = true;
+      // Watches end: the next track starts over, opening one per kind again.
+      desired = new Map();
       for (const opening of watches.values()) void opening.then((h) => h?.stop());
       watches.clear();
     },
