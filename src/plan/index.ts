@@ -3,7 +3,7 @@
 export { diffStates, isEmptyDiff, type ResourceChange, type StateDiff } from './diff-states.ts';
 export { diffFields, type FieldChange } from './field-diff.ts';
 export { diffJson } from './diff-json.ts';
-export { groupOf, keyText, objectKey, type ObjectKey } from './object-key.ts';
+export { groupOf, keyText, keyTextOf, objectKey, type ObjectKey } from './object-key.ts';
 export { countChanges, syncOf, type Change, type ChangeAction, type ChangeSet } from './change-set.ts';
 export {
   contentHashOf, planObjects, PLATFORM_SOURCE_KEY, sourceKeyOf, targetKey, targetOf,

@@ -26,3 +26,13 @@ export function objectKey(obj: KubeObject | ObjectRef): ObjectKey {
 export function keyText(key: ObjectKey): string {
   return `${key.group}/${key.kind}/${key.namespace}/${key.name}`;
 }
+
+/** Key texts of objects already seen: a render hands the same objects to pass after pass. */
+const texts = new WeakMap<object, string>();
+
+/** keyText(objectKey(obj)), computed once per object (objects are never changed once rendered). */
+export function keyTextOf(obj: KubeObject): string {
+  let text = texts.get(obj);
+  if (text === undefined) texts.set(obj, (text = keyText(objectKey(obj))));
+  return text;
+}

@@ -2,7 +2,7 @@ import { HASH_ANNOTATION, PLATFORM_SOURCE_KEY, SOURCE_ANNOTATION } from '../clus
 import { sortForApply } from '../cluster/apply-order.ts';
 import type { KubeObject } from '../cluster/types.ts';
 import type { InventoryEntry } from '../store/types.ts';
-import { keyText, objectKey } from './object-key.ts';
+import { keyText, keyTextOf, objectKey } from './object-key.ts';
 
 export { PLATFORM_SOURCE_KEY };
 
@@ -52,7 +52,7 @@ export function planObjects(desired: RenderedGroups, inventory: InventoryView, o
   const changedSources = new Set<string>();
   for (const [source, objects] of desired) {
     for (const obj of objects) {
-      const id = keyText(objectKey(obj));
+      const id = keyTextOf(obj);
       wanted.add(id);
       const entry = inventory.get(id);
       const hash = contentHashOf(obj);

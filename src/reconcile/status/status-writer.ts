@@ -176,6 +176,7 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
   async function recordApplied(pass: AppliedPass): Promise<StatusWriteCounts> {
     await load();
     const changes = new Map(pass.changes.map((c) => [objectIdentity(c.ref), c]));
+    const touched = new Set(pass.changes.map((c) => c.sourceKey));
     const gone = [...records.keys()].filter((key) => !pass.groups.has(key));
     for (const key of gone) {
       records.delete(key);
@@ -187,7 +188,7 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
       const known = records.get(key);
       // A resource this pass neither changed nor applied keeps the status it has: a one-file commit in a
       // 10,000-resource repo composes one status, not 10,000.
-      if (known?.cr && known.invalid === undefined && !pass.changed.has(key) && !objs.some((o) => changes.has(objectIdentity(o)))) continue;
+      if (known?.cr && known.invalid === undefined && !pass.changed.has(key) && !touched.has(key)) continue;
       const self = selfOf(key, objs);
       if (!self) continue;
       const r = known ?? recordOf(key);

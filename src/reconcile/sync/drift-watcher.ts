@@ -2,6 +2,7 @@ import { MANAGED_BY, MANAGED_BY_LABEL } from '../../kinds/index.ts';
 import { objectIdentity } from '../../cluster/index.ts';
 import type { ApplyOutcome, ClusterDriver, KubeObject, WatchEventType, WatchHandle } from '../../cluster/types.ts';
 import { sanitize } from '../../errors/index.ts';
+import { keyTextOf } from '../../plan/index.ts';
 
 export interface DriftWatcher {
   /**
@@ -56,14 +57,6 @@ type Held = Map<string, KubeObject | undefined>;
  * pass would apply the previous revision). Events that arrive while we write an object are held and, once
  * the server has answered, dropped when they carry the resourceVersion of our write.
  */
-/** Identities of the objects handed to track, kept while the objects live. */
-const identities = new WeakMap<KubeObject, string>();
-function identityOf(obj: KubeObject): string {
-  let id = identities.get(obj);
-  if (id === undefined) identities.set(obj, (id = objectIdentity(obj)));
-  return id;
-}
-
 export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
   let desired = new Map<string, KubeObject>();
   const fingerprints = new Map<string, string>();
@@ -214,12 +207,12 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
       // Incremental: a pass hands over mostly the very objects of the last one (the render keeps them), so
       // only new or replaced objects are looked at, and the map is rebuilt only when objects left it.
       for (const o of objects) {
-        const id = identityOf(o);
+        const id = keyTextOf(o);
         if (desired.get(id) === o) continue;
         desired.set(id, o);
         ensureWatch(o.apiVersion, o.kind);
       }
-      if (desired.size > objects.length) desired = new Map(objects.map((o) => [identityOf(o), o]));
+      if (desired.size > objects.length) desired = new Map(objects.map((o) => [keyTextOf(o), o]));
       const written = new Map<string, string | undefined>();
       for (const o of live) {
         const id = objectIdentity(o);

@@ -4,7 +4,7 @@ import { formatDetail, sanitize, type ErrorDetail } from '../../errors/index.ts'
 import { parseResourceKey, slugOfTenantNamespace } from '../../kinds/index.ts';
 import type { DesiredState, LoadResult } from '../../loader/types.ts';
 import type { ConfigSource, Snapshot } from '../../source/types.ts';
-import { countChanges, keyText, objectKey, PLATFORM_SOURCE_KEY, planObjects, sourceKeyOf, syncOf, targetOf, type Change } from '../../plan/index.ts';
+import { countChanges, keyTextOf, PLATFORM_SOURCE_KEY, planObjects, sourceKeyOf, syncOf, targetOf, type Change } from '../../plan/index.ts';
 import type { InventoryEntry, Store, SyncRun } from '../../store/types.ts';
 import type { StatusWriter } from '../status/index.ts';
 import { applyObjects, pruneObjects, type HealthOf } from './apply-objects.ts';
@@ -135,7 +135,7 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
     revision: commit, contentHash: c.contentHash, syncStatus: syncOf(c.action) ?? 'Synced', health: c.health, reason: c.reason, message: c.message,
   });
   // Record intent first: a controller killed mid-apply still finds new objects in the inventory and can prune them.
-  await memory.inventory.write(plan.apply.filter((obj) => !inventory.has(keyText(objectKey(obj)))).map((obj) => ({
+  await memory.inventory.write(plan.apply.filter((obj) => !inventory.has(keyTextOf(obj))).map((obj) => ({
     sourceKey: sourceKeyOf(obj), org: orgOf(sourceKeyOf(obj)), target: targetOf(obj),
     revision: commit, contentHash: '', syncStatus: 'OutOfSync', health: 'Unknown', reason: 'Applying', message: '',
   })));
