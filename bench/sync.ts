@@ -56,6 +56,7 @@ async function one(docs: number): Promise<Result> {
   // start() and trigger() may make two passes; the first applies everything, the second finds nothing to do.
   const runs = await store.syncRuns.list({ limit: 10 });
   const applied = runs.reduce((n, r) => n + Number(r.counts.applied ?? 0), 0);
+  for (const r of runs) if (r.errors.length) console.log(`run ${r.id} ${r.outcome}: ${r.errors.length} errors, first: ${r.errors[0]!.code} ${r.errors[0]!.message}`);
   console.log(`${count} documents in ${orgs} orgs: cold full apply ${(coldMs / 1000).toFixed(1)} s, ${applied} objects applied, ${(applied / (coldMs / 1000)).toFixed(0)} objects/s (outcomes ${runs.map((r) => r.outcome).join(', ')})`);
 
   const latencies: number[] = [];
