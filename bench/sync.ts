@@ -1,67 +1,105 @@
-// bench/sync: a config repo of N resources (default 10,000) synced into the test Kubernetes API server over
-// real HTTP: cold full apply (objects/s), then 20 one-file commits, each triggered at once as a webhook
-// would, measured from commit to applied (p50/p95). `node --import tsx bench/sync.ts [--docs N] [--commits N]`
-import { cpus } from 'node:os';
+// bench/sync: a config repo of N resources synced into the test Kubernetes API server, which runs in a process
+// of its own (bench/sync-server/) so the controller is measured alone, over real HTTP: cold full apply
+// (objects/s), then one-file commits, each triggered at once as a webhook would, measured from commit to
+// applied (p50/p95), and the controller's RSS. Several sizes run one after the other, each in a fresh process,
+// and the larger ones are compared with the first.
+// `node --import tsx bench/sync.ts [--docs 10000,40000] [--commits 20]`; with DATABASE_URL the store is that server.
+import { spawnSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildCrds } from '../src/cluster/index.ts';
+import { buildCrds, createLiveDriver } from '../src/cluster/index.ts';
 import { createStore } from '../src/store/index.ts';
 import { createTestRepo } from '../test/support/git-repo.ts';
-import { startKubeApiServer } from '../test/support/kube-api-server/index.ts';
-import { createTestSync, crdsFor, liveDriverFor, orgDocs } from '../test/support/sync-harness.ts';
+import { createTestSync, crdsFor, orgDocs } from '../test/support/sync-harness.ts';
+import { startRemoteKubeApiServer } from './sync-server/client.ts';
 
-const { values } = parseArgs({ options: { docs: { type: 'string' }, commits: { type: 'string' } } });
-const DOCS = Number(values.docs ?? 10_000);
+const { values } = parseArgs({ options: { docs: { type: 'string' }, commits: { type: 'string' }, one: { type: 'string' } } });
 const COMMITS = Number(values.commits ?? 20);
-const ORGS = Math.max(1, Math.round(DOCS / 1000));
+
+interface Result { docs: number; coldS: number; objectsPerS: number; applied: number; p50: number; p95: number; rssMb: number; heapMb: number; serverRssMb: number }
 
 function team(org: string, i: number, displayName = `Team ${i}`): string {
   return `apiVersion: kradle.a5c.ai/v1alpha1\nkind: Team\nmetadata:\n  name: team-${i}\n  labels:\n    tier: t${i % 5}\nspec:\n  organizationRef: ${org}\n  displayName: ${displayName}\n  description: generated for bench/sync\n`;
 }
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const mb = (bytes: number) => Math.round(bytes / 1e6);
 
-const kube = await startKubeApiServer();
-const repo = createTestRepo();
-const files: Record<string, string> = {};
-let count = 0;
-for (let o = 0; o < ORGS && count < DOCS; o++) {
-  const org = `org${o}`;
-  for (const [path, text] of Object.entries(orgDocs(org))) if (!path.includes('/teams/')) { files[path] = text; count++; }
-  for (let i = 0; count < Math.round((DOCS * (o + 1)) / ORGS); i++, count++) files[`orgs/${org}/teams/team-${i}.yaml`] = team(org, i);
+async function one(docs: number): Promise<Result> {
+  const orgs = Math.max(1, Math.round(docs / 1000));
+  const kube = await startRemoteKubeApiServer();
+  const repo = createTestRepo();
+  const files: Record<string, string> = {};
+  let count = 0;
+  for (let o = 0; o < orgs && count < docs; o++) {
+    const org = `org${o}`;
+    for (const [path, text] of Object.entries(orgDocs(org))) if (!path.includes('/teams/')) { files[path] = text; count++; }
+    for (let i = 0; count < Math.round((docs * (o + 1)) / orgs); i++, count++) files[`orgs/${org}/teams/team-${i}.yaml`] = team(org, i);
+  }
+  repo.commit(files, 'generated');
+  // DATABASE_URL: the store on a PostgreSQL server (in a fresh schema), so the controller's RSS holds no PGlite.
+  const schema = `bench_sync_${process.pid}`;
+  const store = process.env.DATABASE_URL ? createStore({ databaseUrl: process.env.DATABASE_URL, schema }) : createStore({ dataDir: 'memory://' });
+  await store.migrate();
+  const sync = createTestSync({
+    repoDir: repo.dir,
+    store,
+    driver: createLiveDriver({ kubeConfig: kube.kubeConfig }),
+    crds: crdsFor(['Organization', 'OrgNamespaceBinding', 'Team', 'AgentServiceAccount', 'RunnerPool'], buildCrds()),
+  });
+
+  let t0 = performance.now();
+  await sync.start();
+  await sync.trigger('bench');
+  const coldMs = performance.now() - t0;
+  // start() and trigger() may make two passes; the first applies everything, the second finds nothing to do.
+  const runs = await store.syncRuns.list({ limit: 10 });
+  const applied = runs.reduce((n, r) => n + Number(r.counts.applied ?? 0), 0);
+  for (const r of runs) if (r.errors.length) console.log(`run ${r.id} ${r.outcome}: ${r.errors.length} errors, first: ${r.errors[0]!.code} ${r.errors[0]!.message}`);
+  console.log(`${count} documents in ${orgs} orgs: cold full apply ${(coldMs / 1000).toFixed(1)} s, ${applied} objects applied, ${(applied / (coldMs / 1000)).toFixed(0)} objects/s (outcomes ${runs.map((r) => r.outcome).join(', ')})`);
+
+  const latencies: number[] = [];
+  for (let c = 0; c < COMMITS; c++) {
+    const org = `org${c % orgs}`;
+    repo.commit({ [`orgs/${org}/teams/team-${c}.yaml`]: team(org, c, `Renamed ${c}`) }, `rename ${c}`);
+    t0 = performance.now();
+    await sync.trigger('webhook');
+    latencies.push(performance.now() - t0);
+    const live = await kube.object({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Team', namespace: `kradle-org-${org}`, name: `team-${c}` });
+    if ((live?.spec as { displayName?: string } | undefined)?.displayName !== `Renamed ${c}`) throw new Error(`commit ${c} was not applied`);
+  }
+  global.gc?.();
+  const result: Result = {
+    docs: count, coldS: coldMs / 1000, objectsPerS: applied / (coldMs / 1000), applied, p50: pct(latencies, 50), p95: pct(latencies, 95),
+    rssMb: mb(process.memoryUsage().rss), heapMb: mb(process.memoryUsage().heapUsed), serverRssMb: mb(await kube.rss()),
+  };
+  console.log(`${count} documents: one-file commit -> applied (${COMMITS} commits): p50 ${result.p50.toFixed(0)} ms, p95 ${result.p95.toFixed(0)} ms; controller RSS ${result.rssMb} MB (heap ${result.heapMb} MB, ${process.env.DATABASE_URL ? 'store on a PostgreSQL server' : 'PGlite in-process'}), test API server RSS ${result.serverRssMb} MB`);
+  await sync.stop();
+  if (process.env.DATABASE_URL) await store.query(`DROP SCHEMA ${schema} CASCADE`);
+  await store.close();
+  await kube.stop();
+  repo.remove();
+  return result;
 }
-repo.commit(files, 'generated');
-const store = createStore({ dataDir: 'memory://' });
-await store.migrate();
-const sync = createTestSync({
-  repoDir: repo.dir,
-  store,
-  driver: liveDriverFor(kube),
-  crds: crdsFor(['Organization', 'OrgNamespaceBinding', 'Team', 'AgentServiceAccount', 'RunnerPool'], buildCrds()),
-});
 
-console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}; ${count} documents in ${ORGS} orgs`);
-let t0 = performance.now();
-await sync.start();
-await sync.trigger('bench');
-const coldMs = performance.now() - t0;
-// start() and trigger() may make two passes; the first applies everything, the second finds nothing to do.
-const runs = await store.syncRuns.list({ limit: 10 });
-const applied = runs.reduce((n, r) => n + Number(r.counts.applied ?? 0), 0);
-console.log(`cold full apply: ${(coldMs / 1000).toFixed(1)} s, ${applied} objects applied, ${(applied / (coldMs / 1000)).toFixed(0)} objects/s (outcomes ${runs.map((r) => r.outcome).join(', ')})`);
-
-const latencies: number[] = [];
-for (let c = 0; c < COMMITS; c++) {
-  const org = `org${c % ORGS}`;
-  repo.commit({ [`orgs/${org}/teams/team-${c}.yaml`]: team(org, c, `Renamed ${c}`) }, `rename ${c}`);
-  t0 = performance.now();
-  await sync.trigger('webhook');
-  latencies.push(performance.now() - t0);
-  const live = kube.object({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Team', namespace: `kradle-org-${org}`, name: `team-${c}` });
-  if ((live?.spec as { displayName?: string } | undefined)?.displayName !== `Renamed ${c}`) throw new Error(`commit ${c} was not applied`);
+if (values.one) {
+  console.log(`RESULT ${JSON.stringify(await one(Number(values.one)))}`);
+} else {
+  const sizes = (values.docs ?? '10000').split(',').map(Number);
+  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const results: Result[] = [];
+  for (const docs of sizes) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', fileURLToPath(import.meta.url), '--one', String(docs), '--commits', String(COMMITS)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+    const lines = r.stdout.split('\n');
+    for (const line of lines) if (line && !line.startsWith('RESULT ')) console.log(line);
+    const json = lines.find((l) => l.startsWith('RESULT '));
+    if (r.status !== 0 || !json) throw new Error(`bench/sync at ${docs} documents failed (exit ${r.status})`);
+    results.push(JSON.parse(json.slice(7)) as Result);
+  }
+  const [base, ...larger] = results;
+  for (const r of larger) {
+    console.log(`${r.docs} vs ${base!.docs} documents: one-file commit p50 x${(r.p50 / base!.p50).toFixed(2)} (target <= 1.5), cold apply objects/s x${(r.objectsPerS / base!.objectsPerS).toFixed(2)} (target >= 1)`);
+  }
+  console.log(`targets at 10,000: one-file commit p50 < 150 ms, cold apply >= 500 objects/s, controller RSS < 400 MB; load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }
-console.log(`one-file commit -> applied (${COMMITS} commits): p50 ${pct(latencies, 50).toFixed(0)} ms, p95 ${pct(latencies, 95).toFixed(0)} ms (target p50 < 1000 ms)`);
-console.log(`RSS ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
-await sync.stop();
-await store.close();
-await kube.stop();
-repo.remove();

@@ -123,11 +123,6 @@ export interface ApiDeps {
   heartbeatMs?: number;
   /** Events buffered per SSE client before it is dropped as too slow; 1,000 by default. */
   sseBufferLimit?: number;
-  /**
-   * The status the controller last wrote to a config resource's custom resource (conditions, phase,
-   * revisions; AgentStack readiness included), by resource key; unset: status from the inventory only.
-   */
-  statusOf?: (resourceKey: string) => Record<string, unknown> | undefined;
   /** Routes of other domains (the agents routes), served with the same auth, envelope and OpenAPI entry. */
   extraRoutes?: readonly RouteDef[];
 }

@@ -83,7 +83,7 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
     };
   }
 
-  /** The resource and its ETag; config kinds carry the status the controller wrote, and their objects from the inventory. */
+  /** The resource and its ETag; config kinds carry their stored status, and their objects from the inventory. */
   async function get(org: string, kindName: string, name: string): Promise<{ resource: Resource; etag: string }> {
     const def = kindOf(kindName);
     if (def.storage === 'runtime') {
@@ -93,9 +93,10 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
     }
     const d = desired(org, def, name);
     if (!d) throw new NotFoundError(`${def.kind} ${name} not found in org ${org}`);
-    const entries = await store.inventory.list({ sourceKey: d.key });
+    // The persisted status model, the same on every replica; objects as the inventory recorded them.
+    const [saved, entries] = await Promise.all([store.statuses.get(d.key), store.inventory.list({ sourceKey: d.key })]);
     const status = {
-      ...deps.statusOf?.(d.key),
+      ...saved?.status,
       revision: config.current()?.revision,
       objects: entries.map((e) => ({ target: e.target, syncStatus: e.syncStatus, health: e.health, revision: e.revision })),
     };

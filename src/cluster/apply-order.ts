@@ -31,6 +31,14 @@ export function applyRank(obj: Pick<KubeObject, 'kind'>): number {
   return RANK_BY_KIND[obj.kind] ?? WORKLOADS_AND_CUSTOM;
 }
 
+/**
+ * The stage of an object in apply order: objects of one stage do not depend on each other, so they may be
+ * applied concurrently, while a stage starts only after the one before it has finished.
+ */
+export function applyStage(obj: Pick<KubeObject, 'kind'>): number {
+  return applyRank(obj) * 100 + (applyRank(obj) === WORKLOADS_AND_CUSTOM ? SUB_RANK[obj.kind] ?? DEFAULT_SUB_RANK : 0);
+}
+
 function groupOf(apiVersion: string): string {
   return apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
 }

@@ -1,7 +1,9 @@
 // client-node's generic object API, opened up for what Kradle needs: discovery cache control, the HTTP status
 // of each answer (201 Created vs 200 OK tells an apply that created from one that updated, without a GET), and
 // server-side apply to the /status subresource, which KubernetesObjectApi has no method for.
-import { HttpMethod, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { Agent as HttpAgent, type AgentOptions } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { HttpMethod, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import type { Configuration, RequestContext, ResponseContext } from '@kubernetes/client-node';
 // Deep import: client-node's typed models drop fields they do not know (x-kubernetes-*, `default` in CRD
 // schemas) and turn timestamps into Dates; registering kinds as raw keeps objects as the server sent them.
@@ -47,11 +49,44 @@ function retryAfterMs(err: unknown): number | undefined {
   return Number.isNaN(date) ? 1000 : Math.max(0, date - Date.now());
 }
 
+/**
+ * A KubeConfig whose requests share kept-alive connections. client-node makes a new agent, and so a new TCP
+ * (and TLS) connection, for every request; a cold apply of thousands of objects spent a millisecond or more
+ * per object on connecting alone. Agents are shared per set of TLS options; proxied clusters keep theirs.
+ */
+class KeepAliveKubeConfig extends KubeConfig {
+  private readonly agents = new Map<string, HttpAgent>();
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const made = context.getAgent();
+    if (this.getCurrentCluster()?.proxyUrl || !(made instanceof HttpAgent)) return;
+    const options = (made as HttpAgent & { options: AgentOptions & Record<string, unknown> }).options;
+    const https = made instanceof HttpsAgent;
+    const tls = https ? JSON.stringify(['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'].map((k) => options[k] ?? null)) : '';
+    const key = `${https ? 'https' : 'http'}:${tls}`;
+    let shared = this.agents.get(key);
+    if (!shared) {
+      // No maxSockets: a request queued for a socket would get one node-fetch still reads the end of ("Premature close").
+      const opts = { ...options, keepAlive: true };
+      shared = https ? new HttpsAgent(opts) : new HttpAgent(opts);
+      this.agents.set(key, shared);
+    }
+    context.setAgent(shared);
+  }
+}
+
+function keepAlive(kc: KubeConfig): KubeConfig {
+  const copy = new KeepAliveKubeConfig();
+  copy.loadFromOptions({ clusters: kc.clusters, contexts: kc.contexts, users: kc.users, currentContext: kc.currentContext });
+  return copy;
+}
+
 export class ObjectApi extends KubernetesObjectApi {
   private policy: RequestPolicy = DEFAULT_REQUEST_POLICY;
 
   static create(kc: KubeConfig, policy: Partial<RequestPolicy> = {}): ObjectApi {
-    const api = kc.makeApiClient(ObjectApi);
+    const api = keepAlive(kc).makeApiClient(ObjectApi);
     api.setDefaultNamespace(kc);
     api.policy = { ...DEFAULT_REQUEST_POLICY, ...policy };
     return api;

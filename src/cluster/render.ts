@@ -1,9 +1,9 @@
 import YAML from 'yaml';
 import { PLATFORM_NAMESPACE } from '../kinds/index.ts';
 import type { DesiredState } from '../loader/types.ts';
-import { sortForApply } from './apply-order.ts';
+import { objectIdentity, sortForApply } from './apply-order.ts';
 import { buildCrds } from './crds.ts';
-import { projectState } from './projections/index.ts';
+import { NATIVE_PROJECTION_KINDS, PLATFORM_SOURCE_KEY, projectResource, projectState } from './projections/index.ts';
 import type { KubeObject } from './types.ts';
 
 export interface RenderedFile {
@@ -27,6 +27,48 @@ export function platformNamespace(): KubeObject {
 /** Everything a cluster needs for a revision: Kradle's CRDs, the platform namespace, every projected object. */
 export function renderObjects(state: DesiredState, opts: { now?: Date; crds?: KubeObject[] } = {}): KubeObject[] {
   return sortForApply([...(opts.crds ?? buildCrds()), platformNamespace(), ...projectState(state, { now: opts.now })]);
+}
+
+/** A revision's objects grouped by the resource that produced them; Kradle's own under PLATFORM_SOURCE_KEY. */
+export type ObjectGroups = Map<string, KubeObject[]>;
+
+/**
+ * Projections kept from the last render, by resource key and content hash. Only kinds that project nothing but
+ * their custom resource are kept: theirs is a function of the document alone, while a native projection may
+ * read other documents (a binding's template, a pool's service account) or the clock.
+ */
+export interface RenderCache {
+  entries: Map<string, { hash: string; objects: KubeObject[] }>;
+}
+
+export const createRenderCache = (): RenderCache => ({ entries: new Map() });
+
+/**
+ * Everything a cluster needs for a revision, grouped by the resource that produced each object. With a cache,
+ * a one-file commit projects the resources it touched and those whose projection reads other documents.
+ */
+export function renderGroups(state: DesiredState, opts: { now?: Date; crds?: KubeObject[]; cache?: RenderCache } = {}): ObjectGroups {
+  const now = opts.now ?? new Date();
+  const groups: ObjectGroups = new Map([[PLATFORM_SOURCE_KEY, [...(opts.crds ?? buildCrds()), platformNamespace()]]]);
+  const previous = opts.cache?.entries;
+  const kept = new Map<string, { hash: string; objects: KubeObject[] }>();
+  const owner = new Map<string, string>();
+  for (const r of state.resources.values()) {
+    const cacheable = !NATIVE_PROJECTION_KINDS.includes(r.id.kind);
+    const hit = cacheable ? previous?.get(r.key) : undefined;
+    const objects = hit && hit.hash === r.hash ? hit.objects : projectResource(r, state, { now });
+    if (cacheable) kept.set(r.key, { hash: r.hash, objects });
+    for (const obj of objects) {
+      // One object per identity, the last resource projecting it winning, as in projectState.
+      const id = objectIdentity(obj);
+      const before = owner.get(id);
+      if (before !== undefined) groups.set(before, groups.get(before)!.filter((o) => objectIdentity(o) !== id));
+      owner.set(id, r.key);
+    }
+    groups.set(r.key, objects);
+  }
+  if (opts.cache) opts.cache.entries = kept;
+  return groups;
 }
 
 /** One YAML file per object, numbered in apply order. */

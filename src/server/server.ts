@@ -154,7 +154,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     onStackReadiness: async (r) => {
       const key = controller.current()?.get('AgentStack', r.org, r.stack)?.key;
       if (!key) return;
-      await controller.statusWriter.setExtraConditions(key, r.conditions.map(({ type, status, reason, message }) => ({ type, status, reason, message })));
+      await controller.statusWriter.merge(key, { conditions: r.conditions.map(({ type, status, reason, message }) => ({ type, status, reason, message })) });
     },
   });
   const app = createApiApp({
@@ -164,7 +164,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     writer,
     secrets,
     inference: createInferencePort(driver, { namespaceOf }),
-    statusOf: (key) => controller.statusWriter.current(key),
     logger,
     gitWebhookSecret: opts.gitWebhookSecret,
     pullRequestPreviews: createPullRequestPreviews({ preview: sync.preview, token: opts.forgeToken, api: opts.forgeApi, logger }),

@@ -5,6 +5,7 @@ import { lockKey, type Driver, type Queryable } from './driver.ts';
 import { createEvents } from './events.ts';
 import { createInventory } from './inventory.ts';
 import { runMigrations } from './migrate.ts';
+import { createResourceStatuses } from './resource-status.ts';
 import { createPgDriver } from './pg-driver.ts';
 import { createPgliteDriver } from './pglite-driver.ts';
 import { createResources } from './resources.ts';
@@ -47,6 +48,7 @@ export function createStore(opts: StoreOptions = {}): Store {
     resources: createResources(scope, validator),
     events,
     inventory: createInventory(driver),
+    statuses: createResourceStatuses(scope),
     syncRuns: createSyncRuns(driver),
     audit: createAuditLog(driver),
     cursors: createCursors(driver),

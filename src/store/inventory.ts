@@ -1,6 +1,6 @@
 import type { Queryable } from './driver.ts';
 import { iso } from './rows.ts';
-import type { Inventory, InventoryEntry } from './types.ts';
+import type { Condition, Inventory, InventoryEntry } from './types.ts';
 
 const TARGET = 'api_version text, kind text, namespace text, name text';
 
@@ -15,7 +15,9 @@ interface Row {
   content_hash: string;
   sync_status: InventoryEntry['syncStatus'];
   health: InventoryEntry['health'];
-  conditions: InventoryEntry['conditions'];
+  conditions: Condition[];
+  reason: string;
+  message: string;
   updated_at: unknown;
 }
 
@@ -28,6 +30,8 @@ function toEntry(r: Row): InventoryEntry {
     contentHash: r.content_hash,
     syncStatus: r.sync_status,
     health: r.health,
+    reason: r.reason,
+    message: r.message,
     conditions: r.conditions,
     updatedAt: iso(r.updated_at),
   };
@@ -45,20 +49,21 @@ export function createInventory(q: Queryable): Inventory {
         const t = targetJson(e.target);
         byKey.set(JSON.stringify([e.sourceKey, t]), {
           ...t, source_key: e.sourceKey, org: e.org, revision: e.revision, content_hash: e.contentHash,
-          sync_status: e.syncStatus, health: e.health, conditions: e.conditions ?? [],
+          sync_status: e.syncStatus, health: e.health, conditions: e.conditions ?? [], reason: e.reason ?? '', message: e.message ?? '',
         });
       }
       if (!byKey.size) return;
       await q.query(
         `INSERT INTO inventory (source_key, org, target_api_version, target_kind, target_namespace, target_name,
-                                revision, content_hash, sync_status, health, conditions, updated_at)
+                                revision, content_hash, sync_status, health, conditions, reason, message, updated_at)
          SELECT x.source_key, x.org, x.api_version, x.kind, x.namespace, x.name, x.revision, x.content_hash,
-                x.sync_status, x.health, x.conditions, now()
+                x.sync_status, x.health, x.conditions, x.reason, x.message, now()
          FROM jsonb_to_recordset($1::jsonb) AS x(source_key text, org text, ${TARGET}, revision text, content_hash text,
-              sync_status text, health text, conditions jsonb)
+              sync_status text, health text, conditions jsonb, reason text, message text)
          ON CONFLICT (source_key, target_api_version, target_kind, target_namespace, target_name) DO UPDATE SET
            org = excluded.org, revision = excluded.revision, content_hash = excluded.content_hash,
-           sync_status = excluded.sync_status, health = excluded.health, conditions = excluded.conditions, updated_at = now()`,
+           sync_status = excluded.sync_status, health = excluded.health, conditions = excluded.conditions,
+           reason = excluded.reason, message = excluded.message, updated_at = now()`,
         [JSON.stringify([...byKey.values()])],
       );
     },

@@ -105,7 +105,12 @@ export interface InventoryEntry {
   contentHash: string;
   syncStatus: 'Synced' | 'OutOfSync' | 'SyncFailed' | 'Pruned' | 'Planned';
   health: 'Healthy' | 'Progressing' | 'Degraded' | 'Missing' | 'Unknown' | 'Suspended';
-  conditions: Condition[];
+  /** Why the object is in this state, from the last apply (Applied, PlanOnly, KindNotServed, ApplyFailed). */
+  reason?: string;
+  /** The health or failure message of the last apply. */
+  message?: string;
+  /** Conditions of the object (empty unless a writer records them). */
+  conditions?: Condition[];
   updatedAt?: string;
 }
 
@@ -123,6 +128,35 @@ export interface Inventory {
   upsert(entries: InventoryEntry[]): Promise<void>;
   remove(targets: InventoryEntry['target'][]): Promise<void>;
   list(filter?: { org?: string; sourceKey?: string }): Promise<InventoryEntry[]>;
+}
+
+/** The status of one Kradle config resource, as every replica reads it and the /status writer projects it. */
+export interface ResourceStatusRecord {
+  /** `Kind/namespace/name` of the resource. */
+  sourceKey: string;
+  org: string | null;
+  kind: string;
+  namespace: string;
+  name: string;
+  /** The revision last attempted for this resource. */
+  revision: string | null;
+  phase: string;
+  ready: Condition['status'];
+  /** The worst health of the objects the resource produced. */
+  health: InventoryEntry['health'];
+  /** The composed status (conditions, phase, revisions, objects), as written to the custom resource. */
+  status: Record<string, unknown>;
+  /** What the status is composed from (object states, other domains' conditions and fields). */
+  model: Record<string, unknown>;
+  updatedAt?: string;
+}
+
+export interface ResourceStatuses {
+  get(sourceKey: string): Promise<ResourceStatusRecord | undefined>;
+  list(filter?: { org?: string }): Promise<ResourceStatusRecord[]>;
+  /** Upserts the records and publishes one ResourceStatusChanged event each, in one transaction. */
+  save(records: readonly ResourceStatusRecord[]): Promise<void>;
+  remove(sourceKeys: readonly string[]): Promise<void>;
 }
 
 export interface SyncRun {
@@ -185,6 +219,7 @@ export interface Store {
   readonly resources: RuntimeResources;
   readonly events: Events;
   readonly inventory: Inventory;
+  readonly statuses: ResourceStatuses;
   readonly syncRuns: SyncRuns;
   readonly audit: AuditLog;
   readonly cursors: Cursors;

@@ -149,21 +149,21 @@ test.serial('conditions set by another domain merge by type and survive the next
   repo.commit(orgDocs(org), 'add org');
   const sync = await started(t, repo.dir);
   const key = `Team/kradle-org-${org}/platform`;
-  await sync.statusWriter.setExtraConditions(key, [
+  await sync.statusWriter.merge(key, { conditions: [
     { type: 'AdapterReady', status: 'True', reason: 'Resolved', message: 'adapter found' },
     { type: 'IdentityReady', status: 'False', reason: 'MissingIdentity', message: 'no service account' },
-  ]);
+  ] });
   let s = statusOf('Team', org, 'platform');
   t.deepEqual(s.conditions?.map((c) => c.type), ['Ready', 'Reconciling', 'Stalled', 'AdapterReady', 'IdentityReady']);
   t.is(cond(s, 'Ready')?.reason, 'MissingIdentity', 'a False readiness condition makes Ready False');
-  await sync.statusWriter.setExtraConditions(key, [{ type: 'IdentityReady', status: 'True', reason: 'Resolved', message: 'ok' }]);
+  await sync.statusWriter.merge(key, { conditions: [{ type: 'IdentityReady', status: 'True', reason: 'Resolved', message: 'ok' }] });
   repo.commit({ [`orgs/${org}/teams/platform.yaml`]: orgDocs(org)[`orgs/${org}/teams/platform.yaml`]!.replace('Platform', 'Renamed') });
   await sync.trigger('test');
   s = statusOf('Team', org, 'platform');
   t.is(cond(s, 'AdapterReady')?.status, 'True', 'kept by the pass');
   t.is(cond(s, 'IdentityReady')?.status, 'True', 'merged by type');
   t.is(cond(s, 'Ready')?.status, 'True');
-  t.deepEqual(sync.statusWriter.current(key)?.conditions, s.conditions);
+  t.deepEqual((await (await pglite!.store()).statuses.get(key))?.status.conditions, s.conditions, 'the stored status is the one written');
 });
 
 test.serial('plan-only mode records each status and says it is plan-only', async (t) => {

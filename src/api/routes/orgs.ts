@@ -85,7 +85,7 @@ export function orgRoutes(deps: ApiDeps, svc: ResourceService): RouteDef[] {
         const { resource } = await svc.get(org, def.kind, name);
         const key = resourceKey({ kind: def.kind, namespace: resource.metadata.namespace ?? tenantNamespaceOf(config.current(), org), name });
         const objects = (await store.inventory.list({ sourceKey: key })).map((e) => ({
-          target: e.target, health: e.health, syncStatus: e.syncStatus, revision: e.revision, conditions: e.conditions, updatedAt: e.updatedAt,
+          target: e.target, health: e.health, syncStatus: e.syncStatus, revision: e.revision, reason: e.reason, message: e.message, updatedAt: e.updatedAt,
         }));
         // Recent events only: read a bounded window rather than the org's whole history.
         const latest = await store.events.latestSeq();

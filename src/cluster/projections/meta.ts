@@ -5,6 +5,8 @@ import type { KubeObject } from '../types.ts';
 
 /** Annotation naming the Kradle resource (`Kind/namespace/name`) an object was projected from. */
 export const SOURCE_ANNOTATION = 'kradle.a5c.ai/source';
+/** Source key of objects that belong to Kradle itself (CRDs, the platform namespace), not to a config resource. */
+export const PLATFORM_SOURCE_KEY = 'kradle/platform';
 /** Annotation with the content hash of that resource: a changed hash means the object must be re-applied. */
 export const HASH_ANNOTATION = 'kradle.a5c.ai/content-hash';
 

@@ -10,7 +10,7 @@ export interface RunnerScalerDeps {
   store: Pick<Store, 'resources' | 'events'>;
   /** Applies a runner Deployment (force, field manager kradle). */
   driver: { apply(obj: KubeObject): Promise<unknown> };
-  status: Pick<StatusWriter, 'setFields'>;
+  status: Pick<StatusWriter, 'merge'>;
   logger: { warn(obj: object, msg: string): void };
   /** Whether this process may write to the cluster now (it holds the leader lock). */
   canApply(): boolean;
@@ -73,7 +73,7 @@ export function createRunnerScaler(deps: RunnerScalerDeps): RunnerScaler {
   async function publish(pool: Pool): Promise<void> {
     const scale = poolScale(pool, pool.load, pool.live);
     pool.desired = scale.desiredReplicas;
-    await deps.status.setFields(pool.key, { ...scale });
+    await deps.status.merge(pool.key, { fields: { ...scale } });
     if (!pool.deployment || !deps.canApply() || pool.applied === pool.desired) return;
     try {
       await deps.driver.apply(adjustDeployment(pool, pool.deployment));

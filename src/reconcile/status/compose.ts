@@ -2,7 +2,7 @@ import type { HealthStatus } from '../../cluster/health/index.ts';
 import type { ObjectRef } from '../../cluster/types.ts';
 import { sanitize } from '../../errors/index.ts';
 import type { Condition, InventoryEntry } from '../../store/types.ts';
-import { derivePhase, READY, RECONCILING, STALLED, type ConditionInput } from '../conditions.ts';
+import { derivePhase, getCondition, READY, RECONCILING, setCondition, STALLED, type ConditionInput } from '../conditions.ts';
 
 /** What Kradle knows of one object a resource produced. */
 export interface ObjectState {
@@ -10,7 +10,7 @@ export interface ObjectState {
   sync: InventoryEntry['syncStatus'] | 'Missing';
   health: HealthStatus;
   message: string;
-  /** KindNotServed, ApplyFailed, PlanOnly, Applied: the reason of the object's last apply. */
+  /** KindNotServed, ApplyFailed, PlanOnly, Applied: the reason of the object's last change. */
   reason: string;
 }
 
@@ -59,15 +59,21 @@ function verdict(input: StatusInput): Verdict {
   return { ready: 'True', reconciling: false, stalled: false, reason: 'Succeeded', message: 'every object is applied and healthy' };
 }
 
-/** lastTransitionTime moves only when the condition's status flips (Kubernetes API conventions). */
-function condition(c: ConditionInput, previous: readonly Condition[], now: string, generation?: number): Condition {
-  const old = previous.find((p) => p.type === c.type);
-  const out: Condition = {
-    type: c.type, status: c.status, reason: c.reason || c.status, message: clip(c.message),
-    lastTransitionTime: old && old.status === c.status ? old.lastTransitionTime : now,
-  };
-  if (generation !== undefined) out.observedGeneration = generation;
-  return out;
+/** Each condition set on the previous list, so lastTransitionTime follows the one rule of setCondition. */
+function conditionsOf(inputs: readonly ConditionInput[], previous: readonly Condition[], now: string, generation?: number): Condition[] {
+  return inputs.map((c) => {
+    const input = { ...c, reason: c.reason || c.status, message: clip(c.message), ...(generation !== undefined ? { observedGeneration: generation } : {}) };
+    return getCondition(setCondition(previous, input, now), c.type)!;
+  });
+}
+
+/** gitops-engine's order: a resource is as healthy as its least healthy object. */
+const HEALTH_ORDER: readonly HealthStatus[] = ['Healthy', 'Suspended', 'Progressing', 'Missing', 'Degraded', 'Unknown'];
+
+export function worstHealth(objects: readonly Pick<ObjectState, 'health'>[]): HealthStatus {
+  let worst = 0;
+  for (const o of objects) worst = Math.max(worst, HEALTH_ORDER.indexOf(o.health));
+  return HEALTH_ORDER[worst]!;
 }
 
 /**
@@ -85,7 +91,7 @@ export function composeStatus(input: StatusInput, previous: Record<string, unkno
     { type: STALLED, status: v.stalled ? 'True' : 'False', reason: v.stalled ? v.reason : 'Progressing', message: v.stalled ? v.message : '' },
   ];
   const coreTypes = new Set(core.map((c) => c.type));
-  const conditions = [...core, ...input.extra.filter((c) => !coreTypes.has(c.type))].map((c) => condition(c, prev, at, gen));
+  const conditions = conditionsOf([...core, ...input.extra.filter((c) => !coreTypes.has(c.type))], prev, at, gen);
   const status: Record<string, unknown> = {
     ...input.fields,
     ...(gen !== undefined ? { observedGeneration: gen } : {}),

@@ -1,14 +1,19 @@
-import { objectIdentity, objectRef } from '../../cluster/index.ts';
+import { objectIdentity, objectRef, PLATFORM_SOURCE_KEY } from '../../cluster/index.ts';
 import type { ClusterDriver, KubeObject, WatchEventType } from '../../cluster/types.ts';
 import { formatDetail, sanitize, type ErrorDetail } from '../../errors/index.ts';
-import type { InventoryEntry } from '../../store/types.ts';
+import { parseResourceKey } from '../../kinds/index.ts';
+import { syncOf, type Change, type ChangeSet, type RenderedGroups } from '../../plan/index.ts';
+import type { Condition, ResourceStatusRecord, Store } from '../../store/types.ts';
 import type { ConditionInput } from '../conditions.ts';
-import { canonical, clip, composeStatus, type ObjectState, type StatusInput } from './compose.ts';
-import { emptyRecord, ownObjectHealth, selfOf, resourceKeyOf, type ResourceRecord } from './records.ts';
+import { canonical, clip, composeStatus, worstHealth, type ObjectState, type StatusInput } from './compose.ts';
+import { objectHealth, type HealthOf } from './object-health.ts';
+import { emptyRecord, fromModel, resourceKeyOf, selfOf, toModel, type RecordModel, type ResourceRecord } from './records.ts';
 
 export interface StatusWriterDeps {
   driver: ClusterDriver;
-  healthOf(live: KubeObject): { status: ObjectState['health']; message: string };
+  /** Where the status model lives: the source of truth every replica's API reads. */
+  store: Pick<Store, 'statuses'>;
+  healthOf: HealthOf;
   logger: { warn(obj: object, msg: string): void };
   now?: () => Date;
   /** Status writes in flight at once (a cold 10,000-resource pass writes 10,000 statuses). */
@@ -18,14 +23,14 @@ export interface StatusWriterDeps {
 /** What a pass that applied (or planned) a good revision tells the writer. */
 export interface AppliedPass {
   revision: string;
-  /** Every object of the revision. */
-  objects: readonly KubeObject[];
-  /** The inventory entries this pass wrote (objects it applied, planned or failed). */
-  entries: readonly InventoryEntry[];
-  /** Objects as the server returned them from this pass's applies. */
-  live: readonly KubeObject[];
+  /** Every object of the revision, by the resource that produced it. */
+  groups: RenderedGroups;
+  /** What this pass's applies did, one change per object it applied, planned or failed. */
+  changes: ChangeSet;
   /** Source keys whose objects were new, changed or not Synced before this pass. */
   changed: ReadonlySet<string>;
+  /** The org of a resource. */
+  orgOf(sourceKey: string): string | null;
 }
 
 export interface StatusWriteCounts {
@@ -42,15 +47,12 @@ export interface StatusWriter {
   /** An owned object seen live (watch event, self-heal apply): its health shows in its owner's status. */
   observe(type: WatchEventType, obj: KubeObject): void;
   /**
-   * Conditions another domain owns on a resource (`Kind/namespace/name`), merged by type; they survive sync
-   * passes. A condition with status False makes Ready False (unless the sync itself explains it first).
+   * The one way another domain changes a resource's status (`Kind/namespace/name`): conditions merged by type
+   * (positive polarity: False makes Ready False unless the sync explains it first) and top-level fields (null
+   * removes one). Both survive sync passes.
    */
-  setExtraConditions(sourceKey: string, conditions: readonly ConditionInput[]): Promise<void>;
-  /** Top-level status fields another domain owns (runner pool scaling); null removes a field. */
-  setFields(sourceKey: string, fields: Record<string, unknown>): Promise<void>;
-  /** The status last written (or planned) for a resource. */
-  current(sourceKey: string): Record<string, unknown> | undefined;
-  /** Writes every status that changed since it was last written. */
+  merge(sourceKey: string, change: { conditions?: readonly ConditionInput[]; fields?: Record<string, unknown> }): Promise<void>;
+  /** Saves and writes every status that changed since it was last saved or written. */
   flush(): Promise<StatusWriteCounts>;
 }
 
@@ -62,17 +64,34 @@ function invalidMessage(revision: string, errors: readonly ErrorDetail[]): strin
   return clip(`revision ${revision.slice(0, 12)} is invalid, nothing of it was applied: ${first.join('; ')}${more}`);
 }
 
+function stateOfChange(c: Change): ObjectState {
+  return { ref: c.ref, sync: syncOf(c.action) ?? 'Synced', health: c.health, message: c.message, reason: c.reason };
+}
+
+function rowOf(key: string, r: ResourceRecord, status: Record<string, unknown>): ResourceStatusRecord {
+  const id = parseResourceKey(key);
+  const ready = (status.conditions as Condition[]).find((c) => c.type === 'Ready')?.status ?? 'Unknown';
+  return {
+    sourceKey: key, org: r.org, kind: id.kind, namespace: id.namespace, name: id.name,
+    revision: r.lastAttemptedRevision ?? null, phase: String(status.phase), ready,
+    health: worstHealth([...(r.self ? [r.self] : []), ...r.objects.values()]),
+    status, model: toModel(r) as Record<string, unknown>,
+  };
+}
+
 /**
- * Keeps a model of every Kradle resource (its custom resource, the objects it produced, revisions, conditions
- * other domains set) and writes each custom resource's /status only when the composed status differs from the
- * one last written, so a resync that changes nothing writes nothing.
+ * The one writer of the status model. It keeps every Kradle resource's record (its custom resource, the objects
+ * it produced, revisions, conditions other domains set), saves each composed status that changed to the store
+ * (which publishes ResourceStatusChanged), then projects it onto the custom resource's /status when that differs
+ * from what the server holds, so a resync that changes nothing saves and writes nothing.
  */
 export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
   const now = deps.now ?? (() => new Date());
   const records = new Map<string, ResourceRecord>();
   const dirty = new Set<string>();
-  /** Writes that failed: written again with the next pass, whether or not the resource changed. */
+  /** Saves or writes that failed: tried again with the next flush, whether or not the resource changed. */
   const failed = new Set<string>();
+  let loaded: Promise<void> | undefined;
   let chain: Promise<StatusWriteCounts> = Promise.resolve(zero());
   let timer: NodeJS.Timeout | undefined;
 
@@ -82,18 +101,21 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
     return r;
   };
 
-  async function writeOne(key: string, counts: StatusWriteCounts): Promise<void> {
-    const r = records.get(key);
-    if (!r?.cr) return;
-    const input: StatusInput = { ...r, objects: [...r.objects.values()], extra: [...r.extra.values()] };
-    const status = composeStatus(input, r.written, now());
-    if (r.written && canonical(status) === canonical(r.written)) {
-      counts.unchanged++;
-      return;
+  /** The model as saved, read once by the process that writes (a new leader continues from it). */
+  const load = () => (loaded ??= (async () => {
+    for (const row of await deps.store.statuses.list()) {
+      const before = records.get(row.sourceKey);
+      const r = fromModel(row.org, row.model as RecordModel, row.status);
+      // Conditions and fields merged before the load are newer than the saved ones.
+      for (const [type, c] of before?.extra ?? []) r.extra.set(type, c);
+      Object.assign(r.fields, before?.fields);
+      records.set(row.sourceKey, r);
     }
+  })());
+
+  async function writeOne(key: string, r: ResourceRecord, status: Record<string, unknown>, counts: StatusWriteCounts): Promise<void> {
     try {
-      failed.delete(key);
-      const out = await deps.driver.applyStatus(r.cr, status);
+      const out = await deps.driver.applyStatus(r.cr!, status);
       if (out === 'absent') counts.absent++;
       else {
         r.written = status;
@@ -108,13 +130,36 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
 
   async function drain(): Promise<StatusWriteCounts> {
     const counts = zero();
-    const keys = [...dirty];
+    const keys = [...new Set([...dirty, ...failed])];
     dirty.clear();
+    failed.clear();
+    const saves: ResourceStatusRecord[] = [];
+    const writes: [string, ResourceRecord, Record<string, unknown>][] = [];
+    for (const key of keys) {
+      const r = records.get(key);
+      if (!r?.cr) continue;
+      const input: StatusInput = { ...r, objects: [...r.objects.values()], extra: [...r.extra.values()] };
+      const status = composeStatus(input, r.stored ?? r.written, now());
+      const text = canonical(status);
+      if (!r.stored || canonical(r.stored) !== text) saves.push(rowOf(key, r, status));
+      if (r.written && canonical(r.written) === text) counts.unchanged++;
+      else writes.push([key, r, status]);
+    }
+    try {
+      await deps.store.statuses.save(saves);
+      for (const row of saves) records.get(row.sourceKey)!.stored = row.status;
+    } catch (err) {
+      for (const row of saves) failed.add(row.sourceKey);
+      deps.logger.warn({ resources: saves.length, err: sanitize(String(err)) }, 'saving statuses failed; retried on the next pass');
+    }
     let next = 0;
     const worker = async () => {
-      while (next < keys.length) await writeOne(keys[next++]!, counts);
+      while (next < writes.length) {
+        const [key, r, status] = writes[next++]!;
+        await writeOne(key, r, status, counts);
+      }
     };
-    await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 8, keys.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 8, writes.length) }, worker));
     return counts;
   }
 
@@ -128,47 +173,46 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
     timer.unref?.();
   };
 
-  function recordApplied(pass: AppliedPass): Promise<StatusWriteCounts> {
-    const entries = new Map(pass.entries.map((e) => [objectIdentity({ ...e.target, namespace: e.target.namespace ?? undefined }), e]));
-    const live = new Map(pass.live.map((o) => [objectIdentity(o), o]));
-    const byKey = new Map<string, KubeObject[]>();
-    for (const obj of pass.objects) {
-      const key = resourceKeyOf(obj);
-      if (key) byKey.set(key, [...(byKey.get(key) ?? []), obj]);
-    }
-    for (const key of records.keys()) {
-      if (byKey.has(key)) continue;
+  async function recordApplied(pass: AppliedPass): Promise<StatusWriteCounts> {
+    await load();
+    const changes = new Map(pass.changes.map((c) => [objectIdentity(c.ref), c]));
+    const touched = new Set(pass.changes.map((c) => c.sourceKey));
+    const gone = [...records.keys()].filter((key) => !pass.groups.has(key));
+    for (const key of gone) {
       records.delete(key);
       failed.delete(key);
     }
-    for (const [key, objs] of byKey) {
+    if (gone.length > 0) await deps.store.statuses.remove(gone);
+    for (const [key, objs] of pass.groups) {
+      if (key === PLATFORM_SOURCE_KEY) continue;
       const known = records.get(key);
       // A resource this pass neither changed nor applied keeps the status it has: a one-file commit in a
       // 10,000-resource repo composes one status, not 10,000.
-      if (known?.cr && known.invalid === undefined && !pass.changed.has(key) && !objs.some((o) => entries.has(objectIdentity(o)))) {
-        if (failed.has(key)) dirty.add(key);
-        continue;
-      }
-      const r = known ?? recordOf(key);
+      if (known?.cr && known.invalid === undefined && !pass.changed.has(key) && !touched.has(key)) continue;
       const self = selfOf(key, objs);
       if (!self) continue;
+      const r = known ?? recordOf(key);
+      r.org = pass.orgOf(key);
       r.cr = objectRef(self);
-      const selfLive = live.get(objectIdentity(self));
+      const selfLive = changes.get(objectIdentity(self))?.live;
       if (selfLive) {
         r.generation = typeof selfLive.metadata.generation === 'number' ? selfLive.metadata.generation : r.generation;
-        // After a restart, what the server holds is what was last written: unchanged statuses are not rewritten.
+        // What the server holds is what was last written: an unchanged status is not rewritten.
         r.written ??= selfLive.status as Record<string, unknown> | undefined;
         r.lastAppliedRevision ??= r.written?.lastAppliedRevision as string | undefined;
         r.lastAttemptedRevision ??= r.written?.lastAttemptedRevision as string | undefined;
       }
-      const state = (o: KubeObject): ObjectState => stateOf(o, entries.get(objectIdentity(o)), live.get(objectIdentity(o)), r.objects.get(objectIdentity(o)) ?? (o === self ? r.self : undefined));
-      r.self = state(self);
-      r.objects = new Map(objs.filter((o) => o !== self).map((o) => [objectIdentity(o), state(o)]));
+      const state = (o: KubeObject, before: ObjectState | undefined): ObjectState => {
+        const c = changes.get(objectIdentity(o));
+        if (c) return stateOfChange(c);
+        return before ?? { ref: objectRef(o), sync: 'Synced', health: 'Unknown', message: 'not applied by this process yet', reason: 'Applied' };
+      };
+      r.self = state(self, r.self);
+      r.objects = new Map(objs.filter((o) => o !== self).map((o) => [objectIdentity(o), state(o, r.objects.get(objectIdentity(o)))]));
       const attempted = pass.changed.has(key) || r.invalid !== undefined || r.lastAttemptedRevision === undefined;
       if (attempted) {
         r.lastAttemptedRevision = pass.revision;
-        const ok = [r.self, ...r.objects.values()].every((o) => o.sync === 'Synced');
-        if (ok) r.lastAppliedRevision = pass.revision;
+        if ([r.self, ...r.objects.values()].every((o) => o.sync === 'Synced')) r.lastAppliedRevision = pass.revision;
       }
       r.invalid = undefined;
       dirty.add(key);
@@ -176,17 +220,10 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
     return flush();
   }
 
-  function stateOf(obj: KubeObject, entry: InventoryEntry | undefined, liveObj: KubeObject | undefined, before: ObjectState | undefined): ObjectState {
-    const ref = objectRef(obj);
-    if (!entry) return before ?? { ref, sync: 'Synced', health: 'Unknown', message: 'not applied by this process yet', reason: 'Applied' };
-    const ready = entry.conditions.find((c) => c.type === 'Ready');
-    const h = liveObj ? ownObjectHealth(liveObj, deps.healthOf) : { status: entry.health, message: ready?.message ?? '' };
-    return { ref, sync: entry.syncStatus, health: h.status, message: entry.syncStatus === 'SyncFailed' ? ready?.message ?? 'apply failed' : h.message, reason: ready?.reason ?? '' };
-  }
-
   return {
     recordApplied,
-    recordInvalid(revision, errors) {
+    async recordInvalid(revision, errors) {
+      await load();
       const message = invalidMessage(revision, errors);
       for (const [key, r] of records) {
         r.invalid = { message };
@@ -201,31 +238,23 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
       const id = objectIdentity(obj);
       const before = r?.objects.get(id);
       if (!r || !key || !before) return;
-      const h = type === 'DELETED' ? { status: 'Missing' as const, message: 'deleted from the cluster; self-heal recreates it' } : ownObjectHealth(obj, deps.healthOf);
-      r.objects.set(id, { ...before, sync: type === 'DELETED' ? 'Missing' : before.sync === 'Missing' ? 'Synced' : before.sync, health: h.status, message: h.message });
+      const h = type === 'DELETED' ? { status: 'Missing' as const, message: 'deleted from the cluster; self-heal recreates it' } : objectHealth(obj, deps.healthOf);
+      const sync = type === 'DELETED' ? 'Missing' : before.sync === 'Missing' ? 'Synced' : before.sync;
+      if (sync === before.sync && h.status === before.health && h.message === before.message) return;
+      r.objects.set(id, { ...before, sync, health: h.status, message: h.message });
       dirty.add(key);
       later();
     },
-    async setExtraConditions(sourceKey, conditions) {
+    async merge(sourceKey, change) {
       const r = recordOf(sourceKey);
-      for (const c of conditions) r.extra.set(c.type, { ...c });
-      dirty.add(sourceKey);
-      await flush();
-    },
-    async setFields(sourceKey, fields) {
-      const r = recordOf(sourceKey);
-      for (const [k, v] of Object.entries(fields)) {
+      for (const c of change.conditions ?? []) r.extra.set(c.type, { ...c });
+      for (const [k, v] of Object.entries(change.fields ?? {})) {
         if (v === null || v === undefined) delete r.fields[k];
         else r.fields[k] = structuredClone(v);
       }
       dirty.add(sourceKey);
       await flush();
     },
-    current: (sourceKey) => {
-      const w = records.get(sourceKey)?.written;
-      return w && structuredClone(w);
-    },
     flush,
   };
 }
-

@@ -1,115 +1,118 @@
-import { PRUNE_ANNOTATION, PRUNE_DISABLED, objectIdentity, objectRef, sortForPrune } from '../../cluster/index.ts';
+import { PRUNE_ANNOTATION, PRUNE_DISABLED, applyStage, objectIdentity, objectRef, sortForPrune } from '../../cluster/index.ts';
 import type { ClusterDriver, KubeObject } from '../../cluster/types.ts';
 import { isKradleError, sanitize } from '../../errors/index.ts';
-import type { Condition, InventoryEntry } from '../../store/types.ts';
-import { contentHashOf, sourceKeyOf, targetOf } from './object-plan.ts';
+import { contentHashOf, objectKey, sourceKeyOf, type Change } from '../../plan/index.ts';
+import type { InventoryEntry } from '../../store/types.ts';
+import { objectHealth, type HealthOf } from '../status/object-health.ts';
 
-export type HealthOf = (live: KubeObject) => { status: InventoryEntry['health']; message: string };
-
-export interface ApplyReport {
-  entries: InventoryEntry[];
-  counts: { applied: number; created: number; configured: number; unchanged: number; failed: number; missingKind: number; planned: number };
-  errors: { code: string; message: string }[];
-  /** Objects as the server returned them (empty in plan-only mode). */
-  live: KubeObject[];
-}
+export type { HealthOf };
 
 interface ApplyDeps {
   driver: ClusterDriver;
   healthOf: HealthOf;
-  orgOf: (sourceKey: string) => string | null;
-  now: () => Date;
+  /** Applies in flight at once within a stage of the apply order (default 8, like Flux's SSA concurrency). */
+  concurrency?: number;
 }
 
-function condition(type: string, status: Condition['status'], reason: string, message: string, now: Date): Condition {
-  return { type, status, reason, message, lastTransitionTime: now.toISOString() };
-}
+const DEFAULT_CONCURRENCY = 8;
 
 function errorMessage(err: unknown): string {
   return sanitize(err instanceof Error ? err.message : String(err));
 }
 
-/**
- * Applies objects in order and reports one inventory entry each. A failure marks that object and goes on:
- * one bad object (or a missing CRD such as Kyverno's) never blocks the rest of the revision.
- */
-export async function applyObjects(objects: readonly KubeObject[], revision: string, deps: ApplyDeps): Promise<ApplyReport> {
-  const report: ApplyReport = {
-    entries: [],
-    counts: { applied: 0, created: 0, configured: 0, unchanged: 0, failed: 0, missingKind: 0, planned: 0 },
-    errors: [],
-    live: [],
+/** Runs `fn` over items with at most `limit` in flight; results keep the items' order. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
   };
-  const served = new Map<string, boolean | undefined>();
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Consecutive runs of objects (already in apply order) that share a stage. */
+function stages(objects: readonly KubeObject[]): KubeObject[][] {
+  const out: KubeObject[][] = [];
+  let stage: number | undefined;
   for (const obj of objects) {
-    const now = deps.now();
-    const base = {
-      sourceKey: sourceKeyOf(obj),
-      org: deps.orgOf(sourceKeyOf(obj)),
-      target: targetOf(obj),
-      revision,
-      contentHash: contentHashOf(obj),
-    };
+    const s = applyStage(obj);
+    if (s !== stage) out.push([]);
+    stage = s;
+    out[out.length - 1]!.push(obj);
+  }
+  return out;
+}
+
+/**
+ * Applies objects in dependency order, concurrently within a stage, and returns one change per object. A
+ * failure marks that object and goes on: one bad object (or a missing CRD such as Kyverno's) never blocks the
+ * rest of the revision.
+ */
+export async function applyObjects(objects: readonly KubeObject[], deps: ApplyDeps): Promise<Change[]> {
+  // Discovery that fails (a 503 from an unavailable aggregated API, a timeout) says nothing about the kind:
+  // the apply is tried and reports its own error, rather than telling the user to install a CRD.
+  const served = new Map<string, Promise<boolean | undefined>>();
+  const servesKind = (obj: KubeObject) => {
     const gvk = `${obj.apiVersion}/${obj.kind}`;
-    // Discovery that fails (a 503 from an unavailable aggregated API, a timeout) says nothing about the kind:
-    // the apply is tried and reports its own error, rather than telling the user to install a CRD.
-    if (!served.has(gvk)) served.set(gvk, await deps.driver.servesKind(obj.apiVersion, obj.kind).catch(() => undefined));
-    if (served.get(gvk) === false) {
+    let known = served.get(gvk);
+    if (!known) served.set(gvk, (known = deps.driver.servesKind(obj.apiVersion, obj.kind).catch(() => undefined)));
+    return known;
+  };
+
+  async function applyOne(obj: KubeObject): Promise<Change> {
+    const base = { key: objectKey(obj), ref: objectRef(obj), sourceKey: sourceKeyOf(obj), contentHash: contentHashOf(obj) };
+    if ((await servesKind(obj)) === false) {
+      const gvk = `${obj.apiVersion}/${obj.kind}`;
       const message = `the cluster does not serve ${gvk}: install its CRD (for example Kyverno or KServe) to apply ${obj.metadata.name}`;
-      report.counts.missingKind++;
-      report.errors.push({ code: 'KIND_NOT_SERVED', message });
-      report.entries.push({ ...base, syncStatus: 'SyncFailed', health: 'Missing', conditions: [condition('Ready', 'False', 'KindNotServed', message, now)] });
-      continue;
+      return { ...base, action: 'Failed', reason: 'KindNotServed', code: 'KIND_NOT_SERVED', message, health: 'Missing' };
     }
     try {
       const outcome = await deps.driver.apply(obj, { force: true });
-      report.counts[outcome.action]++;
-      if (outcome.live) report.live.push(outcome.live);
-      if (outcome.action !== 'planned') report.counts.applied++;
-      const health = outcome.live ? deps.healthOf(outcome.live) : { status: 'Unknown' as const, message: 'plan-only: not applied' };
-      const planned = outcome.action === 'planned';
-      report.entries.push({
-        ...base,
-        syncStatus: planned ? 'Planned' : 'Synced',
-        health: health.status,
-        conditions: [condition('Ready', planned ? 'Unknown' : 'True', planned ? 'PlanOnly' : 'Applied', planned ? health.message : `applied at ${revision}`, now)],
-      });
+      if (outcome.action === 'planned' || !outcome.live) {
+        return { ...base, action: 'Planned', reason: 'PlanOnly', message: 'plan-only: not applied', health: 'Unknown' };
+      }
+      const health = objectHealth(outcome.live, deps.healthOf);
+      const action = outcome.action === 'created' ? 'Created' : outcome.action === 'configured' ? 'Configured' : 'Unchanged';
+      return { ...base, action, reason: 'Applied', message: health.message, health: health.status, live: outcome.live };
     } catch (err) {
       const message = `${objectIdentity(obj)}: ${errorMessage(err)}`;
-      report.counts.failed++;
-      report.errors.push({ code: isKradleError(err) ? err.code : 'APPLY_FAILED', message });
-      report.entries.push({ ...base, syncStatus: 'SyncFailed', health: 'Unknown', conditions: [condition('Ready', 'False', 'ApplyFailed', message, now)] });
+      return { ...base, action: 'Failed', reason: 'ApplyFailed', code: isKradleError(err) ? err.code : 'APPLY_FAILED', message, health: 'Unknown' };
     }
   }
-  return report;
+
+  const changes: Change[] = [];
+  for (const stage of stages(objects)) changes.push(...(await mapBounded(stage, deps.concurrency ?? DEFAULT_CONCURRENCY, applyOne)));
+  return changes;
 }
 
 /**
  * Deletes objects that left the desired state, dependents first. An object whose live copy says
- * `kradle.a5c.ai/prune: disabled` is left in place and only forgotten; it is reported as kept.
+ * `kradle.a5c.ai/prune: disabled` is left in place and only forgotten (Skipped).
  */
-export async function pruneObjects(
-  targets: readonly InventoryEntry['target'][],
-  driver: ClusterDriver,
-): Promise<{ pruned: InventoryEntry['target'][]; kept: InventoryEntry['target'][]; errors: { code: string; message: string }[] }> {
-  const asObjects = targets.map(
-    (t): KubeObject => ({ apiVersion: t.apiVersion, kind: t.kind, metadata: { name: t.name, ...(t.namespace ? { namespace: t.namespace } : {}) } }),
+export async function pruneObjects(entries: readonly InventoryEntry[], driver: ClusterDriver): Promise<Change[]> {
+  const sourceOf = new Map(entries.map((e) => [objectIdentity({ ...e.target, namespace: e.target.namespace ?? undefined }), e]));
+  const asObjects = entries.map(
+    ({ target: t }): KubeObject => ({ apiVersion: t.apiVersion, kind: t.kind, metadata: { name: t.name, ...(t.namespace ? { namespace: t.namespace } : {}) } }),
   );
-  const pruned: InventoryEntry['target'][] = [];
-  const kept: InventoryEntry['target'][] = [];
-  const errors: { code: string; message: string }[] = [];
+  const changes: Change[] = [];
   for (const obj of sortForPrune(asObjects)) {
+    const entry = sourceOf.get(objectIdentity(obj))!;
+    const base = { key: objectKey(obj), ref: objectRef(obj), sourceKey: entry.sourceKey, contentHash: entry.contentHash, health: 'Missing' as const };
     try {
       const live = await driver.get(objectRef(obj));
       if (live?.metadata.annotations?.[PRUNE_ANNOTATION] === PRUNE_DISABLED) {
-        kept.push(targetOf(obj));
+        changes.push({ ...base, action: 'Skipped', reason: 'PruneDisabled', message: `${PRUNE_ANNOTATION}: ${PRUNE_DISABLED}`, health: 'Unknown' });
         continue;
       }
       await driver.delete(objectRef(obj));
-      pruned.push(targetOf(obj));
+      changes.push({ ...base, action: 'Deleted', reason: 'Pruned', message: 'left the desired state' });
     } catch (err) {
-      errors.push({ code: 'PRUNE_FAILED', message: `${objectIdentity(obj)}: ${errorMessage(err)}` });
+      changes.push({ ...base, action: 'Failed', reason: 'PruneFailed', code: 'PRUNE_FAILED', message: `${objectIdentity(obj)}: ${errorMessage(err)}`, health: 'Unknown' });
     }
   }
-  return { pruned, kept, errors };
+  return changes;
 }

@@ -8,7 +8,7 @@ import { createRunnerScaler } from '../runners/index.ts';
 import { createStatusWriter, type StatusWriter } from '../status/index.ts';
 import type { HealthOf } from './apply-objects.ts';
 import { createDriftWatcher, type DriftWatcher } from './drift-watcher.ts';
-import { runSyncPass, type SyncPassResult } from './sync-pass.ts';
+import { createPassMemory, runSyncPass, type SyncPassResult } from './sync-pass.ts';
 
 export interface SyncLogger {
   info(obj: object, msg: string): void;
@@ -79,7 +79,8 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
   let stopped = true;
   let waiters: (() => void)[] = [];
   const view: SyncStatusView = { state: 'Idle', leader: false, mode: deps.driver.mode, clusterReachable: true };
-  const statusWriter = deps.statusWriter ?? createStatusWriter({ driver: deps.driver, healthOf: deps.healthOf, logger: deps.logger, now });
+  const statusWriter = deps.statusWriter ?? createStatusWriter({ driver: deps.driver, store: deps.store, healthOf: deps.healthOf, logger: deps.logger, now });
+  const memory = createPassMemory(deps.store);
   const scaler = createRunnerScaler({
     store: deps.store, driver: { apply: (obj) => drift.applyOwn(obj) }, status: statusWriter, logger: deps.logger, canApply: () => Boolean(lease) && !stopped });
   const drift: DriftWatcher = createDriftWatcher({
@@ -139,7 +140,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
   async function pass(revision: string, full: boolean): Promise<SyncPassResult> {
     if (lease) await drift.holdDuringPass();
     const result = await runSyncPass(
-      { ...deps, now, status: statusWriter, adjust: scaler.adjust, onRendered: (objects) => { if (lease) scaler.track(objects); } },
+      { ...deps, now, memory, status: statusWriter, adjust: scaler.adjust, onRendered: (objects) => { if (lease) scaler.track(objects); } },
       revision,
       { full, apply: Boolean(lease) },
     );

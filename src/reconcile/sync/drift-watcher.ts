@@ -2,6 +2,7 @@ import { MANAGED_BY, MANAGED_BY_LABEL } from '../../kinds/index.ts';
 import { objectIdentity } from '../../cluster/index.ts';
 import type { ApplyOutcome, ClusterDriver, KubeObject, WatchEventType, WatchHandle } from '../../cluster/types.ts';
 import { sanitize } from '../../errors/index.ts';
+import { keyTextOf } from '../../plan/index.ts';
 
 export interface DriftWatcher {
   /**
@@ -203,7 +204,15 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
     },
     track(objects, live = []) {
       stopped = false;
-      desired = new Map(objects.map((o) => [objectIdentity(o), o]));
+      // Incremental: a pass hands over mostly the very objects of the last one (the render keeps them), so
+      // only new or replaced objects are looked at, and the map is rebuilt only when objects left it.
+      for (const o of objects) {
+        const id = keyTextOf(o);
+        if (desired.get(id) === o) continue;
+        desired.set(id, o);
+        ensureWatch(o.apiVersion, o.kind);
+      }
+      if (desired.size > objects.length) desired = new Map(objects.map((o) => [keyTextOf(o), o]));
       const written = new Map<string, string | undefined>();
       for (const o of live) {
         const id = objectIdentity(o);
@@ -211,8 +220,6 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
         remember(id, o);
       }
       judgeHeld(written);
-      const kinds = new Map(objects.map((o) => [`${o.apiVersion}/${o.kind}`, o]));
-      for (const o of kinds.values()) ensureWatch(o.apiVersion, o.kind);
     },
     async repair(identity) {
       const found = desired.get(identity);
@@ -236,6 +243,8 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
     applyOwn: (obj) => during(writeOwn(obj)),
     stop() {
       stopped = true;
+      // Watches end: the next track starts over, opening one per kind again.
+      desired = new Map();
       for (const opening of watches.values()) void opening.then((h) => h?.stop());
       watches.clear();
     },

@@ -2,6 +2,5 @@
 // It must not parse YAML, build Kubernetes objects or speak SQL itself: loader/, cluster/ and store/ do.
 export * from './controller.ts';
 export * from './sync-pass.ts';
-export * from './object-plan.ts';
 export * from './apply-objects.ts';
 export * from './drift-watcher.ts';

@@ -1,13 +1,14 @@
-import { PRUNE_ANNOTATION, PRUNE_DISABLED, renderObjects } from '../../cluster/index.ts';
+import { PRUNE_ANNOTATION, PRUNE_DISABLED, renderGroups, type ObjectGroups, type RenderCache } from '../../cluster/index.ts';
 import type { ClusterDriver, KubeObject } from '../../cluster/types.ts';
 import { formatDetail, sanitize, type ErrorDetail } from '../../errors/index.ts';
 import { parseResourceKey, slugOfTenantNamespace } from '../../kinds/index.ts';
 import type { DesiredState, LoadResult } from '../../loader/types.ts';
 import type { ConfigSource, Snapshot } from '../../source/types.ts';
-import type { Store, SyncRun } from '../../store/types.ts';
+import { countChanges, keyTextOf, PLATFORM_SOURCE_KEY, planObjects, sourceKeyOf, syncOf, targetOf, type Change } from '../../plan/index.ts';
+import type { InventoryEntry, Store, SyncRun } from '../../store/types.ts';
 import type { StatusWriter } from '../status/index.ts';
 import { applyObjects, pruneObjects, type HealthOf } from './apply-objects.ts';
-import { PLATFORM_SOURCE_KEY, planObjects, sourceKeyOf, targetOf } from './object-plan.ts';
+import { createInventoryIndex, type InventoryIndex } from './inventory-index.ts';
 
 export interface SyncPassDeps {
   source: ConfigSource;
@@ -25,6 +26,20 @@ export interface SyncPassDeps {
   onRendered?: (objects: readonly KubeObject[]) => void;
   /** Last say on an object before it is applied (runner Deployments take their replicas from the scaler). */
   adjust?: (obj: KubeObject) => KubeObject;
+  /** What passes keep between them (see createPassMemory); without it each pass starts from the store. */
+  memory?: PassMemory;
+  /** Applies in flight at once within a stage of the apply order. */
+  applyConcurrency?: number;
+}
+
+/** What one applying process keeps between passes: the inventory in memory and the last render. */
+export interface PassMemory {
+  inventory: InventoryIndex;
+  render: RenderCache;
+}
+
+export function createPassMemory(store: Pick<Store, 'inventory'>): PassMemory {
+  return { inventory: createInventoryIndex(store), render: { entries: new Map() } };
 }
 
 export type SyncPassResult =
@@ -57,9 +72,10 @@ async function emptyRevisionErrors(deps: SyncPassDeps, state: DesiredState): Pro
 }
 
 /**
- * One pass of the sync loop for one revision: atomic load, plan against the inventory, apply in
- * dependency order, prune, record inventory and the sync run. With any validation error nothing is
- * applied and the last good revision stays live.
+ * One pass of the sync loop for one revision, a pipeline: atomic load -> render (objects grouped by the
+ * resource that produced them) -> pure plan against the inventory -> apply and prune, each returning a change
+ * per object -> inventory, status and the sync run as projections of those changes. With any validation error
+ * nothing is applied and the last good revision stays live.
  */
 export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { full: boolean; apply: boolean }): Promise<SyncPassResult> {
   // Only the process that applies records a run: a follower's "Succeeded" next to the leader's
@@ -96,9 +112,11 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
     return { outcome: 'ValidationFailed', revision: commit, run: finished, errors: invalid };
   }
   const state = loaded.state;
-  const rendered = renderObjects(state, { now: deps.now(), ...(deps.crds ? { crds: deps.crds } : {}) });
-  deps.onRendered?.(rendered);
-  const objects = deps.adjust ? rendered.map(deps.adjust) : rendered;
+  const memory = deps.memory ?? createPassMemory(store);
+  const rendered = renderGroups(state, { now: deps.now(), cache: memory.render, ...(deps.crds ? { crds: deps.crds } : {}) });
+  deps.onRendered?.(flatten(rendered));
+  const groups = deps.adjust ? adjustGroups(rendered, deps.adjust) : rendered;
+  const objects = flatten(groups);
   if (!started) {
     const at = deps.now().toISOString();
     const notRecorded: SyncRun = {
@@ -107,36 +125,62 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
     return { outcome: 'Succeeded', revision: commit, run: notRecorded, state, objects, live: [] };
   }
   const run = started;
-  const plan = planObjects(objects, await store.inventory.list(), opts.full);
+  // Here the pass knows the revision, its desired state and what changed against the inventory.
+  const inventory = await memory.inventory.view(run.id);
+  const plan = planObjects(groups, inventory, { full: opts.full });
   const orgOf = orgLookup(state);
-  // Record intent first: a controller killed mid-apply still finds these objects in the inventory and can prune them.
-  await store.inventory.upsert(
-    plan.apply.map((obj) => ({
-      sourceKey: sourceKeyOf(obj), org: orgOf(sourceKeyOf(obj)), target: targetOf(obj),
-      revision: commit, contentHash: '', syncStatus: 'OutOfSync' as const, health: 'Unknown' as const, conditions: [],
-    })),
-  );
-  const applied = await applyObjects(plan.apply, commit, { driver: deps.driver, healthOf: deps.healthOf, orgOf, now: deps.now });
-  await store.inventory.upsert(applied.entries);
+  const entryOf = (c: Change): InventoryEntry => ({
+    sourceKey: c.sourceKey, org: orgOf(c.sourceKey),
+    target: { apiVersion: c.ref.apiVersion, kind: c.ref.kind, namespace: c.ref.namespace ?? null, name: c.ref.name },
+    revision: commit, contentHash: c.contentHash, syncStatus: syncOf(c.action) ?? 'Synced', health: c.health, reason: c.reason, message: c.message,
+  });
+  // Record intent first: a controller killed mid-apply still finds new objects in the inventory and can prune them.
+  await memory.inventory.write(plan.apply.filter((obj) => !inventory.has(keyTextOf(obj))).map((obj) => ({
+    sourceKey: sourceKeyOf(obj), org: orgOf(sourceKeyOf(obj)), target: targetOf(obj),
+    revision: commit, contentHash: '', syncStatus: 'OutOfSync', health: 'Unknown', reason: 'Applying', message: '',
+  })));
+  const applied = await applyObjects(plan.apply, { driver: deps.driver, healthOf: deps.healthOf, ...(deps.applyConcurrency ? { concurrency: deps.applyConcurrency } : {}) });
   const pruned = await pruneObjects(plan.prune, deps.driver);
-  await store.inventory.remove([...pruned.pruned, ...pruned.kept]);
-  if (pruned.kept.length > 0) {
+  const left = pruned.filter((c) => c.action === 'Deleted' || c.action === 'Skipped');
+  await memory.inventory.write(applied.map(entryOf), left.map((c) => entryOf(c).target));
+  const kept = pruned.filter((c) => c.action === 'Skipped').map((c) => entryOf(c).target);
+  if (kept.length > 0) {
     await store.events.publish({
       org: null, type: 'PruneSkipped', kind: 'SyncRun', name: String(run.id),
-      payload: { revision: commit, reason: `${PRUNE_ANNOTATION}: ${PRUNE_DISABLED}`, kept: pruned.kept.slice(0, 50) },
+      payload: { revision: commit, reason: `${PRUNE_ANNOTATION}: ${PRUNE_DISABLED}`, kept: kept.slice(0, 50) },
     });
   }
-  await deps.status?.recordApplied({ revision: commit, objects, entries: applied.entries, live: applied.live, changed: plan.changedSources });
-  const errors = [...applied.errors, ...pruned.errors];
-  const outcome: SyncRun['outcome'] = errors.length === 0 ? 'Succeeded' : applied.counts.applied + applied.counts.planned > 0 ? 'PartiallyApplied' : 'Failed';
+  await deps.status?.recordApplied({ revision: commit, groups, changes: applied, changed: plan.changedSources, orgOf });
+  const errors = [...applied, ...pruned].filter((c) => c.action === 'Failed').map((c) => ({ code: c.code ?? 'APPLY_FAILED', message: c.message }));
+  const counts = countChanges(applied);
+  const outcome: SyncRun['outcome'] = errors.length === 0 ? 'Succeeded' : counts.applied! + counts.planned! > 0 ? 'PartiallyApplied' : 'Failed';
   const finished = await store.syncRuns.finish(run.id, {
     outcome,
-    counts: { resources: state.resources.size, objects: objects.length, skipped: plan.unchanged, pruned: pruned.pruned.length, keptOnPrune: pruned.kept.length, ...applied.counts },
+    counts: {
+      resources: state.resources.size, objects: objects.length, skipped: plan.unchanged,
+      pruned: pruned.filter((c) => c.action === 'Deleted').length, keptOnPrune: kept.length, ...counts,
+    },
     errors,
   });
   await store.events.publish({
     org: null, type: outcome === 'Succeeded' ? 'SyncSucceeded' : 'SyncFailed', kind: 'SyncRun', name: String(run.id),
     payload: { revision: commit, outcome, counts: finished.counts, errors: errors.slice(0, 50) },
   });
-  return { outcome, revision: commit, run: finished, state, objects, live: applied.live };
+  return { outcome, revision: commit, run: finished, state, objects, live: applied.flatMap((c) => (c.live ? [c.live] : [])) };
+}
+
+function flatten(groups: ObjectGroups): KubeObject[] {
+  const out: KubeObject[] = [];
+  for (const objects of groups.values()) out.push(...objects);
+  return out;
+}
+
+/** The adjusted groups; a group adjust() left alone is the same array, so caches keyed by it still hold. */
+function adjustGroups(groups: ObjectGroups, adjust: (obj: KubeObject) => KubeObject): ObjectGroups {
+  const out: ObjectGroups = new Map();
+  for (const [key, objects] of groups) {
+    const next = objects.map(adjust);
+    out.set(key, next.every((o, i) => o === objects[i]) ? objects : next);
+  }
+  return out;
 }

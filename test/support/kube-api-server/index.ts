@@ -27,6 +27,8 @@ export interface KubeApiServerOptions {
   /** Events kept for watches that resume from a resourceVersion (older ones get 410 Gone). */
   historyLimit?: number;
   bookmarkIntervalMs?: number;
+  /** Keep every request in `requests` (default true); a benchmark turns it off so memory does not grow. */
+  recordRequests?: boolean;
 }
 
 export interface KubeApiServer {
@@ -72,7 +74,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
   const faults = createFaults(open);
   const token = randomBytes(16).toString('hex');
   const requests: { method: string; path: string }[] = [];
-  const handler = createHandler({ store, faults, token, log: requests, watch: { open, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 200 } });
+  const handler = createHandler({ store, faults, token, ...(opts.recordRequests === false ? {} : { log: requests }), watch: { open, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 200 } });
   const server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

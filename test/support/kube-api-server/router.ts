@@ -13,7 +13,8 @@ export interface RouterDeps {
   faults: FaultState;
   token: string;
   watch: WatchOptions;
-  log: { method: string; path: string }[];
+  /** Every request is appended here; none when the server was started with recordRequests: false. */
+  log?: { method: string; path: string }[];
 }
 
 interface Target {
@@ -33,9 +34,15 @@ async function readBody(req: IncomingMessage): Promise<Json> {
   for await (const c of req) chunks.push(c as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return null;
+  const yaml = (req.headers['content-type'] ?? '').includes('yaml');
   try {
-    // An apply patch is YAML; JSON is YAML too.
-    return (req.headers['content-type'] ?? '').includes('yaml') ? (YAML.parse(text) as Json) : (JSON.parse(text) as Json);
+    // An apply patch is YAML, and JSON is YAML too; clients send JSON, which JSON.parse reads far faster.
+    return JSON.parse(text) as Json;
+  } catch {
+    if (!yaml) throw badRequest('the request body could not be decoded');
+  }
+  try {
+    return YAML.parse(text) as Json;
   } catch {
     throw badRequest('the request body could not be decoded');
   }
@@ -134,7 +141,7 @@ export function createHandler(deps: RouterDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
-    deps.log.push({ method, path: url.pathname + url.search });
+    deps.log?.push({ method, path: url.pathname + url.search });
     try {
       const latency = deps.faults.latencyMs();
       if (latency > 0) await new Promise((r) => setTimeout(r, latency));

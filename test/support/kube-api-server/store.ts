@@ -42,23 +42,41 @@ export class ObjectStore {
   compactedRv = 0;
   readonly history: StoredEvent[] = [];
   private readonly entries = new Map<string, Entry>();
+  /** The same entries by resource type, so a list reads only its own type. */
+  private readonly byResource = new Map<string, Map<string, Entry>>();
+  /** Served types, recomputed only when a CRD changes: every request resolves its type through them. */
+  private served?: { all: ResourceDef[]; byPath: Map<string, ResourceDef>; byKind: Map<string, ResourceDef> };
   private readonly listeners = new Set<(e: StoredEvent) => void>();
 
   constructor(private readonly historyLimit: number) {
     for (const name of ['default', 'kube-system']) this.create(this.defFor('v1', 'Namespace')!, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { manager: 'bootstrap' });
   }
 
+  private servedTypes() {
+    if (!this.served) {
+      const crds = [...(this.byResource.get(`${CRD_GROUP}/customresourcedefinitions`)?.values() ?? [])];
+      const all = [...BUILTINS, ...crds.flatMap((e) => defsFromCrd(e.obj))];
+      const byPath = new Map<string, ResourceDef>();
+      const byKind = new Map<string, ResourceDef>();
+      for (const d of all) {
+        if (!byPath.has(`${d.group}/${d.version}/${d.plural}`)) byPath.set(`${d.group}/${d.version}/${d.plural}`, d);
+        if (!byKind.has(`${groupVersion(d)}/${d.kind}`)) byKind.set(`${groupVersion(d)}/${d.kind}`, d);
+      }
+      this.served = { all, byPath, byKind };
+    }
+    return this.served;
+  }
+
   defs(): ResourceDef[] {
-    const crds = [...this.entries.values()].filter((e) => e.def.kind === 'CustomResourceDefinition' && e.def.group === CRD_GROUP);
-    return [...BUILTINS, ...crds.flatMap((e) => defsFromCrd(e.obj))];
+    return this.servedTypes().all;
   }
 
   resolve(group: string, version: string, plural: string): ResourceDef | undefined {
-    return this.defs().find((d) => d.group === group && d.version === version && d.plural === plural);
+    return this.servedTypes().byPath.get(`${group}/${version}/${plural}`);
   }
 
   defFor(apiVersion: string, kind: string): ResourceDef | undefined {
-    return this.defs().find((d) => groupVersion(d) === apiVersion && d.kind === kind);
+    return this.servedTypes().byKind.get(`${apiVersion}/${kind}`);
   }
 
   subscribe(fn: (e: StoredEvent) => void): () => void {
@@ -84,8 +102,8 @@ export class ObjectStore {
 
   list(def: ResourceDef, ns: string | undefined, labelSelector?: string | null): JsonObject[] {
     const matches = parseSelector(labelSelector);
-    return [...this.entries.values()]
-      .filter((e) => e.resource === resKey(def) && (!def.namespaced || !ns || meta(e.obj).namespace === ns))
+    return [...(this.byResource.get(resKey(def))?.values() ?? [])]
+      .filter((e) => !def.namespaced || !ns || meta(e.obj).namespace === ns)
       .filter((e) => matches((meta(e.obj).labels ?? {}) as Record<string, string>))
       .map((e) => clone(e.obj));
   }
@@ -209,7 +227,7 @@ export class ObjectStore {
     m.resourceVersion = String(++this.rv);
     m.managedFields = renderManagedFields(owners);
     const entry: Entry = { resource: resKey(def), def, obj, owners };
-    this.entries.set(objKey(def, m.namespace as string | undefined, String(m.name)), entry);
+    this.index(objKey(def, m.namespace as string | undefined, String(m.name)), entry);
     this.emit({ rv: this.rv, type: live ? 'MODIFIED' : 'ADDED', resource: entry.resource, namespace: m.namespace as string | undefined, object: clone(obj), previous: live && clone(live.obj) });
     return clone(obj);
   }
@@ -218,9 +236,22 @@ export class ObjectStore {
     for (const e of [...this.entries.values()]) if (pred(e)) this.remove(e);
   }
 
+  private index(key: string, entry: Entry | undefined, def: ResourceDef = entry!.def): void {
+    let ofType = this.byResource.get(resKey(def));
+    if (!ofType) this.byResource.set(resKey(def), (ofType = new Map()));
+    if (entry) {
+      this.entries.set(key, entry);
+      ofType.set(key, entry);
+    } else {
+      this.entries.delete(key);
+      ofType.delete(key);
+    }
+    if (def.kind === 'CustomResourceDefinition' && def.group === CRD_GROUP) this.served = undefined;
+  }
+
   private remove(e: Entry): void {
     const m = meta(e.obj);
-    this.entries.delete(objKey(e.def, m.namespace as string | undefined, String(m.name)));
+    this.index(objKey(e.def, m.namespace as string | undefined, String(m.name)), undefined, e.def);
     const object = clone(e.obj);
     meta(object).resourceVersion = String(++this.rv);
     this.emit({ rv: this.rv, type: 'DELETED', resource: e.resource, namespace: m.namespace as string | undefined, object });

@@ -1,0 +1,66 @@
+// bench/sync-serve: `kradle serve` on its embedded defaults (PGlite, plan-only: no kubeconfig) over a generated
+// config repo of N documents: a one-file commit, then POST /api/sync, until GET /api/sync reports the commit as
+// synced (median and max of several commits), for each size, the larger ones as ratios of the first.
+// `node --import tsx bench/sync-serve.ts [--docs 10000,100000] [--commits 5]`
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { startServer } from '../src/server/server.ts';
+import { createTestRepo, tempDir } from '../test/support/git-repo.ts';
+import { orgDocs } from '../test/support/sync-harness.ts';
+
+const { values } = parseArgs({ options: { docs: { type: 'string' }, commits: { type: 'string' } } });
+const COMMITS = Number(values.commits ?? 5);
+
+function team(org: string, i: number, displayName = `Team ${i}`): string {
+  return `apiVersion: kradle.a5c.ai/v1alpha1\nkind: Team\nmetadata:\n  name: team-${i}\nspec:\n  organizationRef: ${org}\n  displayName: ${displayName}\n`;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function one(docs: number): Promise<number> {
+  const orgs = Math.max(1, Math.round(docs / 1000));
+  const repo = createTestRepo();
+  const files: Record<string, string> = {};
+  let count = 0;
+  for (let o = 0; o < orgs && count < docs; o++) {
+    const org = `org${o}`;
+    for (const [path, text] of Object.entries(orgDocs(org))) if (!path.includes('/teams/')) { files[path] = text; count++; }
+    for (let i = 0; count < Math.round((docs * (o + 1)) / orgs); i++, count++) files[`orgs/${org}/teams/team-${i}.yaml`] = team(org, i);
+  }
+  repo.commit(files, 'generated');
+  const stateDir = tempDir('kradle-bench-serve-');
+  let t0 = performance.now();
+  const server = await startServer({
+    repo: repo.dir, port: 0, host: '127.0.0.1', stateDir, dataDir: 'memory://',
+    env: { HOME: stateDir }, pollIntervalMs: 3_600_000, logger: pino({ level: 'silent' }),
+  });
+  const token = readFileSync(server.adminTokenFile!, 'utf8').trim();
+  const api = async (method: string, path: string) =>
+    (await (await fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } })).json()) as { syncedRevision?: string; mode?: string };
+  const syncedTo = async (commit: string) => {
+    while ((await api('GET', '/api/sync')).syncedRevision !== commit) await new Promise((r) => setTimeout(r, 5));
+  };
+  await syncedTo(repo.head());
+  console.log(`${count} documents: serve started and synced in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const times: number[] = [];
+  for (let c = 0; c < COMMITS; c++) {
+    const org = `org${c % orgs}`;
+    const commit = repo.commit({ [`orgs/${org}/teams/team-${c}.yaml`]: team(org, c, `Renamed ${c}`) }, `rename ${c}`);
+    t0 = performance.now();
+    await api('POST', '/api/sync');
+    await syncedTo(commit);
+    times.push(performance.now() - t0);
+  }
+  console.log(`${count} documents: plan-only one-file commit -> reported synced: median ${median(times).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms (${COMMITS} commits; RSS ${Math.round(process.memoryUsage().rss / 1e6)} MB)`);
+  await server.close();
+  repo.remove();
+  return median(times);
+}
+
+console.log(`machine: ${cpus().length} cores, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+const sizes = (values.docs ?? '10000').split(',').map(Number);
+const medians: number[] = [];
+for (const docs of sizes) medians.push(await one(docs));
+for (let i = 1; i < sizes.length; i++) console.log(`${sizes[i]} vs ${sizes[0]} documents: x${(medians[i]! / medians[0]!).toFixed(2)} (target <= 1.5; under 300 ms at 10,000)`);
