@@ -79,6 +79,12 @@ export function createAgentWiring(deps: AgentWiringDeps) {
       await importReconciler.start();
       if (driver.mode === 'live') jobWatch = await dispatch.watchJobs((err) => logger.warn({ err: sanitize(String(err)) }, 'agent job watch error'));
     },
+    /** Stops the leader-only work when this replica loses the leader lock. */
+    async stopLeaderWork() {
+      importReconciler.stop();
+      jobWatch?.stop();
+      jobWatch = undefined;
+    },
     async stop() {
       cron.stop();
       importReconciler.stop();

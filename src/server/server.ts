@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { createAgentWiring } from './agents.ts';
 import { createInferencePort } from './inference-port.ts';
-import { createLeaderWork } from './leader-work.ts';
+import { createLeadership } from './leadership.ts';
 import { createKubeSecretsPort } from './secrets-port.ts';
 import { createSyncPort } from './sync-port.ts';
 import { openConfigRepo } from './config-source.ts';
@@ -37,7 +37,7 @@ export interface ServerOptions {
   resyncIntervalMs?: number;
   /** Sync a config repo that declares nothing, pruning everything applied (refused by default). */
   allowEmpty?: boolean;
-  /** How often a follower checks whether it became leader (then starts webhooks and Job watches); 2 s by default. */
+  /** How often a follower tries the leader lock (then starts every leader-only loop); 1 s by default. */
   leaderCheckMs?: number;
   /** Base URL agent Jobs call back to; default the server's own URL. */
   publicUrl?: string;
@@ -69,7 +69,9 @@ async function bootstrapAdminToken(tokens: TokenService, stateDir: string): Prom
 /** Builds every part once, joins them, and starts them: the one place Kradle is wired. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ name: 'kradle' });
-  const store = createStore({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir });
+  // A held leader lock checks its connection every second, so a replica cut off from Postgres stops its
+  // leader-only work within about 2 s (the next leader may take the lock as soon as the session is gone).
+  const store = createStore({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, leaseCheckMs: 1000 });
   const applied = await store.migrate();
   logger.info({ driver: store.driver, applied }, 'store ready');
 
@@ -167,18 +169,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 
   await controller.start();
-  let agentsLeading = false;
-  const leaderWork = createLeaderWork({
-    isLeader: () => controller.status().leader,
-    logger,
-    intervalMs: opts.leaderCheckMs,
+  const leadership = createLeadership({ store, logger, retryMs: opts.leaderCheckMs });
+  leadership.register(controller.leaderWork);
+  leadership.register({
+    name: 'webhook-delivery',
     async start() {
       const dispatcher = createWebhookDispatcher({ store, secrets, config: { current: controller.current, lastError: controller.lastError }, fetch, logger });
       await dispatcher.start();
       app.webhookDispatcher = dispatcher;
-      // The agents wiring has no way to stop its Job watch alone, so it starts once per process.
-      if (!agentsLeading) await agents.startLeaderWork();
-      agentsLeading = true;
     },
     async stop() {
       const dispatcher = app.webhookDispatcher;
@@ -187,7 +185,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await dispatcher?.idle();
     },
   });
-  await leaderWork.start();
+  leadership.register({ name: 'agents', start: () => agents.startLeaderWork(), stop: () => agents.stopLeaderWork() });
+  await leadership.start();
 
   const watcher = opts.watch
     ? createWorktreeWatcher({ dir: resolve(opts.repo), path: opts.path, onSnapshot: () => void controller.trigger('watch').catch(() => {}) })
@@ -208,7 +207,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await closed;
       app.shutdown();
       await watcher?.close();
-      await leaderWork.close();
+      await leadership.close();
       await agents.stop();
       await controller.stop();
       await store.close();

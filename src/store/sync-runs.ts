@@ -47,6 +47,14 @@ export function createSyncRuns(q: Queryable): SyncRuns {
       const rows = await q.query<Row>(`SELECT * FROM sync_runs ORDER BY id DESC LIMIT $1`, [Math.max(1, opts.limit ?? 50)]);
       return rows.map(toRun);
     },
+    async interruptRunning() {
+      const errors = [{ code: 'INTERRUPTED', message: 'the process running this sync stopped, or lost the leader lock, before it finished' }];
+      const rows = await q.query<Row>(
+        `UPDATE sync_runs SET finished_at = now(), outcome = 'Interrupted', errors = $1::jsonb WHERE finished_at IS NULL RETURNING *`,
+        [JSON.stringify(errors)],
+      );
+      return rows.map(toRun);
+    },
     async latest() {
       const [row] = await q.query<Row>(`SELECT * FROM sync_runs ORDER BY id DESC LIMIT 1`);
       return row ? toRun(row) : undefined;
