@@ -28,7 +28,7 @@ import { kindCollection, resourceRoutes } from './routes/resources.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import { syncRoutes } from './routes/sync.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
-import type { WebhookDispatcher } from './webhooks/dispatcher.ts';
+import type { WebhookDispatcher } from '../webhooks/index.ts';
 
 export interface ApiApp extends Koa<ApiState> {
   readonly metrics: ApiMetrics;

@@ -9,12 +9,13 @@ import { createLeadership } from './leadership.ts';
 import { createKubeSecretsPort } from './secrets-port.ts';
 import { createSyncPort } from './sync-port.ts';
 import { openConfigRepo } from './config-source.ts';
-import { createApiApp, createWebhookDispatcher, PLATFORM_ORG, writerPortFrom, type RouteDef, type TokenService, type WriterPort } from '../api/index.ts';
+import { createApiApp, PLATFORM_ORG, writerPortFrom, type RouteDef, type TokenService, type WriterPort } from '../api/index.ts';
 import { createLiveDriver, createPlanOnlyDriver, healthOf, loadKubeConfig } from '../cluster/index.ts';
 import { createLoader } from '../loader/index.ts';
 import { createSyncController } from '../reconcile/sync/index.ts';
 import { createWorktreeWatcher, type RemoteAuth } from '../source/index.ts';
 import { createStore } from '../store/index.ts';
+import { createWebhookDispatcher } from '../webhooks/index.ts';
 import type { DesiredState } from '../loader/types.ts';
 import type { LocateFn } from '../writeback/index.ts';
 
@@ -171,20 +172,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   await controller.start();
   const leadership = createLeadership({ store, logger, retryMs: opts.leaderCheckMs });
   leadership.register(controller.leaderWork);
-  leadership.register({
-    name: 'webhook-delivery',
-    async start() {
-      const dispatcher = createWebhookDispatcher({ store, secrets, config: { current: controller.current, lastError: controller.lastError }, fetch, logger });
-      await dispatcher.start();
-      app.webhookDispatcher = dispatcher;
-    },
-    async stop() {
-      const dispatcher = app.webhookDispatcher;
-      app.webhookDispatcher = undefined;
-      dispatcher?.stop();
-      await dispatcher?.idle();
-    },
-  });
+  // Replays are asked for on any replica; the loop delivering events runs on the leader only.
+  const webhooks = createWebhookDispatcher({ store, secrets, config: { current: controller.current }, fetch, logger });
+  app.webhookDispatcher = webhooks;
+  leadership.register(webhooks);
   leadership.register({ name: 'agents', start: () => agents.startLeaderWork(), stop: () => agents.stopLeaderWork() });
   await leadership.start();
 
