@@ -251,7 +251,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       view.leader = false;
       fullResync.stop();
       drift.stop();
-      scaler.stop();
+      await scaler.stop();
     },
   };
 
