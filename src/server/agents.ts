@@ -68,6 +68,8 @@ export function createAgentWiring(deps: AgentWiringDeps) {
 
   return {
     routes,
+    /** Starts the Queued runs of an org again (the leader's queued-run retry reconciler). */
+    retryQueued: (org: string) => dispatch.retryQueued(org),
     /** The last readiness computed for a stack: what the API shows as the AgentStack's status conditions. */
     stackReadiness: (org: string, stack: string): StackReadiness | undefined => latest.get(`${org}/${stack}`),
     onState(state: DesiredState) {

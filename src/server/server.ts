@@ -12,6 +12,7 @@ import { openConfigRepo } from './config-source.ts';
 import { createApiApp, PLATFORM_ORG, writerPortFrom, type RouteDef, type TokenService, type WriterPort } from '../api/index.ts';
 import { createLiveDriver, createPlanOnlyDriver, healthOf, loadKubeConfig } from '../cluster/index.ts';
 import { createLoader } from '../loader/index.ts';
+import { createQueuedRunRetry } from '../reconcile/agent-runs/index.ts';
 import { createSyncController } from '../reconcile/sync/index.ts';
 import { createWorktreeWatcher, type RemoteAuth } from '../source/index.ts';
 import { createStore } from '../store/index.ts';
@@ -177,6 +178,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   app.webhookDispatcher = webhooks;
   leadership.register(webhooks);
   leadership.register({ name: 'agents', start: () => agents.startLeaderWork(), stop: () => agents.stopLeaderWork() });
+  leadership.register(createQueuedRunRetry({
+    retryQueued: agents.retryQueued,
+    orgs: () => (controller.current()?.byKind('Organization') ?? []).flatMap((o) => (o.org ? [o.org] : [])),
+    logger,
+  }));
   await leadership.start();
 
   const watcher = opts.watch
