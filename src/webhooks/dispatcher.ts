@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ConflictError, NotFoundError, sanitize } from '../errors/index.ts';
-import { normalizeName, tenantNamespace, type Resource } from '../kinds/index.ts';
+import { normalizeName, refName, tenantNamespace, type Resource } from '../kinds/index.ts';
 import type { DesiredState } from '../loader/types.ts';
 import { createBackoff, createLoop, type HandlerResult } from '../reconcile/index.ts';
 import type { Store, StoreEvent, StoredResource } from '../store/types.ts';
@@ -51,13 +51,9 @@ const INTAKE_BATCH = 200;
 const ACTOR = { actor: 'webhook-dispatcher' };
 
 function secretRefOf(spec: Record<string, unknown>): { name: string; key: string } | undefined {
-  const ref = spec.secretRef;
-  if (typeof ref === 'string') return { name: ref, key: 'secret' };
-  if (ref && typeof ref === 'object' && typeof (ref as { name?: unknown }).name === 'string') {
-    const r = ref as { name: string; key?: string };
-    return { name: r.name, key: r.key ?? 'secret' };
-  }
-  return undefined;
+  const name = refName(spec.secretRef);
+  const key = (spec.secretRef as { key?: unknown } | undefined)?.key;
+  return name ? { name, key: typeof key === 'string' && key ? key : 'secret' } : undefined;
 }
 
 /**
