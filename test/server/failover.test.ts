@@ -6,6 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createStore, type Store } from '../../src/store/index.ts';
 import { createTestRepo, tempDir, type TestRepo } from '../support/git-repo.ts';
@@ -92,9 +95,9 @@ async function api(replica: Replica, token: string, method: string, path: string
 
 const displayName = (slug: string) => (kube.object(team(slug))?.spec as { displayName?: string } | undefined)?.displayName;
 
-async function pair(t: ExecutionContext, slug: string) {
+async function pair(t: ExecutionContext, slug: string, extra: Record<string, string> = {}) {
   const repo = createTestRepo();
-  const docs = orgDocs(slug);
+  const docs = { ...orgDocs(slug), ...extra };
   const first = repo.commit(docs, `add ${slug}`);
   const db = await freshDatabase();
   const leader = await serve(repo, db);
@@ -163,4 +166,49 @@ serial('a leader that loses its lock stops applying; it follows until it gets th
   await until(async () => (await leader.readyz()).role === 'leader', 'the replica leading again', 10_000);
   await until(() => displayName('cut') === 'Not Applied', 'the commit applied once it leads again', 30_000);
   t.pass();
+});
+
+serial('the leader killed with SIGKILL mid-delivery: the next leader sends the event again under the same delivery id, and no record stays Pending', async (t) => {
+  const got: { id: string; name: string }[] = [];
+  let holding = true;
+  const rx = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    got.push({ id: String(req.headers['x-kradle-delivery']), name: JSON.parse(body).name });
+    if (!holding) res.end('ok');
+  });
+  rx.listen(0, '127.0.0.1');
+  await once(rx, 'listening');
+  t.teardown(() => {
+    rx.closeAllConnections();
+    rx.close();
+  });
+  const slug = 'hooks';
+  kube.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `kradle-org-${slug}` } });
+  kube.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hook-secret', namespace: `kradle-org-${slug}` }, data: { token: Buffer.from('whsec-1').toString('base64') } });
+  const subscription = `apiVersion: kradle.a5c.ai/v1alpha1
+kind: WebhookSubscription
+metadata:
+  name: receiver
+spec:
+  organizationRef: ${slug}
+  url: http://127.0.0.1:${(rx.address() as AddressInfo).port}/hook
+  events: [Issue.ADDED]
+  secretRef: { name: hook-secret, key: token }
+`;
+  const { leader, follower, token } = await pair(t, slug, { [`orgs/${slug}/webhooksubscriptions/receiver.yaml`]: subscription });
+  const issue = { apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Issue', metadata: { name: 'i1' }, spec: { organizationRef: slug, title: 'one' } };
+  const created = await fetch(`${leader.url}/api/orgs/${slug}/resources`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(issue) });
+  t.is(created.status, 201);
+  await until(() => got.length >= 1, 'the leader sending the event');
+  leader.proc.kill('SIGKILL');
+  holding = false;
+  await until(() => got.length >= 2, 'the new leader sending the event again', 30_000);
+  const deliveries = async () => (await api(follower, token, 'GET', `/api/orgs/${slug}/runtime-resources/WebhookDelivery`)).body.items as { metadata: { name: string }; status: { phase?: string; attempt?: number } }[];
+  await until(async () => (await deliveries()).every((d) => d.status.phase === 'Delivered'), 'the delivery Delivered');
+  const [record, ...more] = await deliveries();
+  t.deepEqual(more, [], 'one record for the event');
+  t.deepEqual([...new Set(got.map((g) => g.id))], [record!.metadata.name], 'both sends carry the one delivery id');
+  t.deepEqual([...new Set(got.map((g) => g.name))], ['i1']);
+  t.is(record!.status.attempt, 2);
 });
