@@ -18,7 +18,7 @@ export interface LeadershipDeps {
   lockName?: string;
   /** How often a follower tries the lock (and a leader retries work that failed to start); 1 s by default. */
   retryMs?: number;
-  /** How long each stop() may take before the manager moves on to the next; 1.5 s by default. */
+  /** How long the stops may take before the manager stops waiting (they run at once); 1.5 s by default. */
   stopTimeoutMs?: number;
 }
 
@@ -47,6 +47,7 @@ export function createLeadership(deps: LeadershipDeps): Leadership {
   const works: LeaderOnly[] = [];
   const started = new Set<LeaderOnly>();
   let lease: LeaderLease | undefined;
+  let begun = false;
   let closed = false;
 
   const errText = (err: unknown) => sanitize(err instanceof Error ? err.message : String(err));
@@ -63,9 +64,10 @@ export function createLeadership(deps: LeadershipDeps): Leadership {
     }
   }
 
+  /** Stops every started loop at once, so the slowest one bounds the whole stop, not their sum. */
   async function stopAll(): Promise<void> {
-    for (const work of [...works].reverse()) {
-      if (!started.delete(work)) continue;
+    const running = works.filter((w) => started.delete(w));
+    await Promise.all(running.map(async (work) => {
       let timeout: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timeout = setTimeout(() => resolve('late'), stopTimeoutMs)));
       const stopped = work.stop().then(() => 'stopped' as const, (err: unknown) => {
@@ -74,7 +76,7 @@ export function createLeadership(deps: LeadershipDeps): Leadership {
       });
       if ((await Promise.race([stopped, late])) === 'late') deps.logger.warn({ work: work.name }, 'leader-only work is slow to stop; moving on');
       clearTimeout(timeout);
-    }
+    }));
   }
 
   async function acquire(): Promise<void> {
@@ -108,9 +110,10 @@ export function createLeadership(deps: LeadershipDeps): Leadership {
   return {
     register(work) {
       works.push(work);
-      queue.add('leadership');
+      if (begun) queue.add('leadership');
     },
     async start() {
+      begun = true;
       queue.add('leadership');
       await queue.whenIdle();
     },
