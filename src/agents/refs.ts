@@ -1,15 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { API_VERSION, tenantNamespace, type Resource } from '../kinds/index.ts';
+import { API_VERSION, refName, tenantNamespace, type Resource } from '../kinds/index.ts';
 import type { DesiredResource, DesiredState } from '../loader/types.ts';
 
 /** A reference as config documents write it: a name, or an object naming it. */
 export type Ref = string | { name?: string; namespace?: string; org?: string; organizationRef?: string; kind?: string } | undefined | null;
 
-export function refName(ref: unknown): string | undefined {
-  if (typeof ref === 'string') return ref || undefined;
-  if (ref && typeof ref === 'object' && typeof (ref as { name?: unknown }).name === 'string') return (ref as { name: string }).name;
-  return undefined;
-}
+export { refName };
 
 export function refList(value: unknown): string[] {
   if (!Array.isArray(value)) return [];

@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { BadRequestError } from '../errors/index.ts';
+import { refName } from '../kinds/index.ts';
 
 /** An event a trigger rule may react to (spec §8). */
 export interface TriggerEvent {
@@ -52,10 +53,6 @@ export type MatchResult = { matched: true } | { matched: false; reason: string }
 /** §8.3: the identity used to de-duplicate; repeated failures of one pipeline share it, so they coalesce. */
 export function eventUid(event: TriggerEvent): string {
   return event.uid ?? `${event.type}:${event.source.kind}:${event.source.name}`;
-}
-
-function refName(ref: string | { name: string } | undefined): string | undefined {
-  return typeof ref === 'string' ? ref : ref?.name;
 }
 
 /** §8.2 rule matching, for event, comment, label and webhook rules alike; the reason says why not. */

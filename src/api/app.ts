@@ -30,7 +30,7 @@ import { secretRoutes } from './routes/secrets.ts';
 import { syncRoutes } from './routes/sync.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { tokenRoutes } from './routes/tokens.ts';
-import type { WebhookDispatcher } from './webhooks/dispatcher.ts';
+import type { WebhookDispatcher } from '../webhooks/index.ts';
 
 export interface ApiApp extends Koa<ApiState> {
   readonly metrics: ApiMetrics;

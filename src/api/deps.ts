@@ -19,6 +19,8 @@ export interface SyncStatus {
   clusterReachable: boolean;
   /** Whether the config source (git) answered its last fetch. */
   sourceReachable?: boolean;
+  /** Whether this replica holds the leader lock (applies, delivers webhooks) or follows (serves reads). */
+  leader?: boolean;
   message?: string;
 }
 

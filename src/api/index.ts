@@ -6,7 +6,5 @@ export type { Principal, Role, RouteDef, AuthRule } from './context.ts';
 export { PLATFORM_ORG, ROLES } from './context.ts';
 export { createTokenService, type TokenService, type TokenInfo } from './auth/tokens.ts';
 export { createApiMetrics, type ApiMetrics } from './metrics.ts';
-export { createWebhookDispatcher, type WebhookDispatcher, type WebhookDispatcherDeps } from './webhooks/dispatcher.ts';
-export { signatureHeader, verifyHmac } from './webhooks/signature.ts';
 export { openApiDocument } from './openapi.ts';
 export { writerPortFrom } from './writer-port.ts';

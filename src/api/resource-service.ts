@@ -6,7 +6,7 @@ import type { ListPage } from '../store/types.ts';
 import type { ApiDeps } from './deps.ts';
 import { kindOf, normalizeDocument } from './documents.ts';
 import { tenantNamespaceOf } from '../loader/tenant-namespace.ts';
-import { labelMatcher } from './label-selector.ts';
+import { labelMatcher } from '../store/index.ts';
 import type { ApiMetrics } from './metrics.ts';
 
 export interface Actor {

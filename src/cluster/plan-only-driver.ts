@@ -1,3 +1,4 @@
+import { labelMatcher } from '../store/label-selector.ts';
 import { objectIdentity, objectRef, sortForApply } from './apply-order.ts';
 import type { ApplyOutcome, ClusterDriver, KubeObject, ObjectRef, WatchHandle } from './types.ts';
 
@@ -11,28 +12,6 @@ export interface PlanOnlyDriver extends ClusterDriver {
   planned(): KubeObject[];
   /** The status last recorded for an object by applyStatus (kept apart from planned(), which renders manifests). */
   plannedStatus(ref: ObjectRef): Record<string, unknown> | undefined;
-}
-
-type Requirement = (labels: Record<string, string>) => boolean;
-
-/** Equality-based label selectors (`a=b`, `a==b`, `a!=b`, `a`, `!a`), comma-separated, all must hold. */
-export function matchesLabelSelector(labels: Record<string, string> = {}, selector?: string): boolean {
-  if (!selector) return true;
-  return selector
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map(requirement)
-    .every((req) => req(labels));
-}
-
-function requirement(expr: string): Requirement {
-  const ne = /^([^!=]+)!=(.*)$/.exec(expr);
-  if (ne) return (l) => l[ne[1].trim()] !== ne[2].trim();
-  const eq = /^([^!=]+)==?(.*)$/.exec(expr);
-  if (eq) return (l) => l[eq[1].trim()] === eq[2].trim();
-  if (expr.startsWith('!')) return (l) => !(expr.slice(1).trim() in l);
-  return (l) => expr in l;
 }
 
 /**
@@ -69,7 +48,7 @@ export function createPlanOnlyDriver(): PlanOnlyDriver {
           o.apiVersion === apiVersion &&
           o.kind === kind &&
           (opts.namespace === undefined || o.metadata.namespace === opts.namespace) &&
-          matchesLabelSelector(o.metadata.labels, opts.labelSelector),
+          labelMatcher(opts.labelSelector)(o.metadata.labels ?? {}),
       );
       return sortForApply(found).map((o) => structuredClone(o));
     },

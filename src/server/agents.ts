@@ -69,6 +69,8 @@ export function createAgentWiring(deps: AgentWiringDeps) {
 
   return {
     routes,
+    /** Starts the Queued runs of an org again (the leader's queued-run retry reconciler). */
+    retryQueued: (org: string) => dispatch.retryQueued(org),
     /** The last readiness computed for a stack: what the API shows as the AgentStack's status conditions. */
     stackReadiness: (org: string, stack: string): StackReadiness | undefined => latest.get(`${org}/${stack}`),
     onState(state: DesiredState) {
@@ -79,6 +81,12 @@ export function createAgentWiring(deps: AgentWiringDeps) {
     async startLeaderWork() {
       await importReconciler.start();
       if (driver.mode === 'live') jobWatch = await dispatch.watchJobs((err) => logger.warn({ err: sanitize(String(err)) }, 'agent job watch error'));
+    },
+    /** Stops the leader-only work when this replica loses the leader lock. */
+    async stopLeaderWork() {
+      importReconciler.stop();
+      jobWatch?.stop();
+      jobWatch = undefined;
     },
     async stop() {
       cron.stop();

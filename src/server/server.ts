@@ -6,16 +6,18 @@ import { pino, type Logger } from 'pino';
 import { createPullRequestPreviews } from '../forge/index.ts';
 import { createAgentWiring } from './agents.ts';
 import { createInferencePort } from './inference-port.ts';
-import { createLeaderWork } from './leader-work.ts';
+import { createLeadership } from './leadership.ts';
 import { createKubeSecretsPort } from './secrets-port.ts';
 import { createSyncPort } from './sync-port.ts';
 import { openConfigRepo } from './config-source.ts';
-import { createApiApp, createWebhookDispatcher, PLATFORM_ORG, writerPortFrom, type RouteDef, type TokenService, type WriterPort } from '../api/index.ts';
+import { createApiApp, PLATFORM_ORG, writerPortFrom, type RouteDef, type TokenService, type WriterPort } from '../api/index.ts';
 import { createLiveDriver, createPlanOnlyDriver, healthOf, loadKubeConfig } from '../cluster/index.ts';
 import { createLoader, tenantNamespaceOf } from '../loader/index.ts';
+import { createQueuedRunRetry } from '../reconcile/agent-runs/index.ts';
 import { createSyncController } from '../reconcile/sync/index.ts';
 import { createWorktreeWatcher, type RemoteAuth } from '../source/index.ts';
 import { createStore } from '../store/index.ts';
+import { createWebhookDispatcher } from '../webhooks/index.ts';
 import type { DesiredState } from '../loader/types.ts';
 import type { LocateFn } from '../writeback/index.ts';
 
@@ -42,7 +44,7 @@ export interface ServerOptions {
   resyncIntervalMs?: number;
   /** Sync a config repo that declares nothing, pruning everything applied (refused by default). */
   allowEmpty?: boolean;
-  /** How often a follower checks whether it became leader (then starts webhooks and Job watches); 2 s by default. */
+  /** How often a follower tries the leader lock (then starts every leader-only loop); 1 s by default. */
   leaderCheckMs?: number;
   /** Base URL agent Jobs call back to; default the server's own URL. */
   publicUrl?: string;
@@ -74,7 +76,9 @@ async function bootstrapAdminToken(tokens: TokenService, stateDir: string): Prom
 /** Builds every part once, joins them, and starts them: the one place Kradle is wired. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ name: 'kradle' });
-  const store = createStore({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir });
+  // A held leader lock checks its connection every second, so a replica cut off from Postgres stops its
+  // leader-only work within about 2 s (the next leader may take the lock as soon as the session is gone).
+  const store = createStore({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, leaseCheckMs: 1000 });
   const applied = await store.migrate();
   logger.info({ driver: store.driver, applied }, 'store ready');
 
@@ -176,27 +180,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 
   await controller.start();
-  let agentsLeading = false;
-  const leaderWork = createLeaderWork({
-    isLeader: () => controller.status().leader,
+  const leadership = createLeadership({ store, logger, retryMs: opts.leaderCheckMs });
+  leadership.register(controller.leaderWork);
+  // Replays are asked for on any replica; the loop delivering events runs on the leader only.
+  const webhooks = createWebhookDispatcher({ store, secrets, config: { current: controller.current }, fetch, logger });
+  app.webhookDispatcher = webhooks;
+  leadership.register(webhooks);
+  leadership.register({ name: 'agents', start: () => agents.startLeaderWork(), stop: () => agents.stopLeaderWork() });
+  leadership.register(createQueuedRunRetry({
+    retryQueued: agents.retryQueued,
+    orgs: () => (controller.current()?.byKind('Organization') ?? []).flatMap((o) => (o.org ? [o.org] : [])),
     logger,
-    intervalMs: opts.leaderCheckMs,
-    async start() {
-      const dispatcher = createWebhookDispatcher({ store, secrets, config: { current: controller.current, lastError: controller.lastError }, fetch, logger });
-      await dispatcher.start();
-      app.webhookDispatcher = dispatcher;
-      // The agents wiring has no way to stop its Job watch alone, so it starts once per process.
-      if (!agentsLeading) await agents.startLeaderWork();
-      agentsLeading = true;
-    },
-    async stop() {
-      const dispatcher = app.webhookDispatcher;
-      app.webhookDispatcher = undefined;
-      dispatcher?.stop();
-      await dispatcher?.idle();
-    },
-  });
-  await leaderWork.start();
+  }));
+  await leadership.start();
 
   const watcher = opts.watch
     ? createWorktreeWatcher({ dir: resolve(opts.repo), path: opts.path, onSnapshot: () => void controller.trigger('watch').catch(() => {}) })
@@ -220,7 +216,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       app.shutdown();
       await watcher?.close();
       refWatcher?.close();
-      await leaderWork.close();
+      await leadership.close();
       await agents.stop();
       await controller.stop();
       await store.close();

@@ -4,4 +4,4 @@ export type * from './types.ts';
 export { createStore, type StoreOptions } from './create-store.ts';
 export { auditDigest } from './audit.ts';
 export { listMigrations, MIGRATIONS_DIR } from './migrate.ts';
-export { parseLabelSelector, type Requirement } from './label-selector.ts';
+export { labelMatcher, parseLabelSelector, type Requirement } from './label-selector.ts';

@@ -52,6 +52,14 @@ export function createSyncRuns(q: Queryable): SyncRuns {
       if (!row) throw new NotFoundError(`sync run ${id} not found`);
       return toRun(row);
     },
+    async interruptRunning() {
+      const errors = [{ code: 'INTERRUPTED', message: 'the process running this sync stopped, or lost the leader lock, before it finished' }];
+      const rows = await q.query<Row>(
+        `UPDATE sync_runs SET finished_at = now(), outcome = 'Interrupted', errors = $1::jsonb WHERE finished_at IS NULL RETURNING *`,
+        [JSON.stringify(errors)],
+      );
+      return rows.map(toRun);
+    },
     async latest() {
       const [row] = await q.query<Row>(`SELECT * FROM sync_runs ORDER BY id DESC LIMIT 1`);
       return row ? toRun(row) : undefined;

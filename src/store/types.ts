@@ -164,7 +164,8 @@ export interface SyncRun {
   revision: string;
   startedAt: string;
   finishedAt: string | null;
-  outcome: 'Running' | 'Succeeded' | 'ValidationFailed' | 'Failed' | 'PartiallyApplied';
+  /** Interrupted: the process running the pass died (or lost the leader lock) before it finished. */
+  outcome: 'Running' | 'Succeeded' | 'ValidationFailed' | 'Failed' | 'PartiallyApplied' | 'Interrupted';
   counts: Record<string, number>;
   errors: { code: string; message: string; path?: string; line?: number; column?: number }[];
 }
@@ -176,6 +177,8 @@ export interface SyncRuns {
   list(opts?: { limit?: number }): Promise<SyncRun[]>;
   /** One run; NotFoundError when there is none. */
   get(id: number): Promise<SyncRun>;
+  /** Closes every run still Running as Interrupted (its process is gone: only the leader records runs). */
+  interruptRunning(): Promise<SyncRun[]>;
   latest(): Promise<SyncRun | undefined>;
   /** The newest run of a valid revision (Succeeded or PartiallyApplied): what the cluster last had applied. */
   lastGood(): Promise<SyncRun | undefined>;

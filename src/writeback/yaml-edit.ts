@@ -1,6 +1,6 @@
 import { Document, parseAllDocuments, type ToStringOptions } from 'yaml';
 import { NotFoundError, ValidationError } from '../errors/index.ts';
-import type { Resource } from '../kinds/index.ts';
+import { canonicalJson, type Resource } from '../kinds/index.ts';
 import { conventionalPath, identityKey, identityOf, identityOfObject, type ResourceIdentity } from './identity.ts';
 import type { ConfigFile, FileEdit, WriteEdit } from './types.ts';
 import { syncValue } from './yaml-sync.ts';
@@ -118,14 +118,6 @@ export function documentFingerprint(files: readonly ConfigFile[], id: ResourceId
   if (!loc) return undefined;
   const obj = loc.docs[loc.index]!.toJS() as Record<string, unknown>;
   const meta = (obj.metadata ?? {}) as Record<string, unknown>;
-  return canonical({ apiVersion: obj.apiVersion, kind: obj.kind, name: meta.name, namespace: meta.namespace, labels: meta.labels, annotations: meta.annotations, spec: obj.spec });
+  return canonicalJson({ apiVersion: obj.apiVersion, kind: obj.kind, name: meta.name, namespace: meta.namespace, labels: meta.labels, annotations: meta.annotations, spec: obj.spec });
 }
 
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v ?? null);
-}

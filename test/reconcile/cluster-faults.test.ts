@@ -280,6 +280,7 @@ test.serial('two controllers on one store: only the leader applies and records r
   t.is((await store.syncRuns.lastGood())?.outcome, 'PartiallyApplied');
 
   await first.stop();
+  await until(() => second.status().leader, 'the follower taking the lock');
   await second.trigger('takeover');
   t.true(second.status().leader);
   t.is(displayName(), 'Platform Team', 'the new leader converges');

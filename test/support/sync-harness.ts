@@ -3,6 +3,7 @@ import type { KubeObject } from '../../src/cluster/types.ts';
 import { createLiveDriver, createPlanOnlyDriver, healthOf } from '../../src/cluster/index.ts';
 import { createLoader } from '../../src/loader/index.ts';
 import { createSyncController, type SyncController } from '../../src/reconcile/sync/index.ts';
+import { createLeadership } from '../../src/server/leadership.ts';
 import { createGitSource } from '../../src/source/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import type { ClusterDriver } from '../../src/cluster/types.ts';
@@ -63,7 +64,7 @@ export function createTestSync(opts: {
   allowEmpty?: boolean;
 }): SyncController {
   const loader = createLoader();
-  return createSyncController({
+  const controller = createSyncController({
     source: createGitSource({ url: opts.repoDir, ref: 'main' }),
     load: (s) => loader.load(s),
     store: opts.store,
@@ -75,6 +76,21 @@ export function createTestSync(opts: {
     resyncIntervalMs: opts.resyncIntervalMs ?? 3_600_000,
     allowEmpty: opts.allowEmpty,
   });
+  // As `kradle serve` does: the leadership manager starts the controller's leader-only work on the replica
+  // holding the lock; stopping the controller also gives the lock up.
+  const leadership = createLeadership({ store: opts.store, logger: quietLogger });
+  leadership.register(controller.leaderWork);
+  return {
+    ...controller,
+    async start() {
+      await controller.start();
+      await leadership.start();
+    },
+    async stop() {
+      await leadership.close();
+      await controller.stop();
+    },
+  };
 }
 
 export function liveDriverFor(server: KubeApiServer): ClusterDriver {

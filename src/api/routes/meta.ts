@@ -20,7 +20,7 @@ export function metaRoutes(deps: ApiDeps, metrics: ApiMetrics, openapi: () => un
       },
     },
     {
-      method: 'GET', path: '/readyz', auth: 'public', summary: 'Readiness: store, source, sync and cluster each reported; 503 when one is down',
+      method: 'GET', path: '/readyz', auth: 'public', summary: 'Readiness: store, source, sync and cluster each reported (503 when one is down), and this replica\'s role: leader or follower',
       async handler(ctx) {
         let store: Check = { ok: true };
         // Readiness answers within a second whatever the database does: a frozen one is reported, not waited on.
@@ -35,7 +35,7 @@ export function metaRoutes(deps: ApiDeps, metrics: ApiMetrics, openapi: () => un
         };
         const ok = Object.values(checks).every((c) => c.ok);
         ctx.status = ok ? 200 : 503;
-        ctx.body = { ok, checks };
+        ctx.body = { ok, role: s.leader ? 'leader' : 'follower', checks };
       },
     },
     {

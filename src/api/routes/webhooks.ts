@@ -4,8 +4,7 @@ import { tenantNamespace } from '../../kinds/index.ts';
 import { readRaw } from '../body.ts';
 import type { RouteDef } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
-import type { WebhookDispatcher } from '../webhooks/dispatcher.ts';
-import { verifyHmac } from '../webhooks/signature.ts';
+import { verifyHmac, type WebhookDispatcher } from '../../webhooks/index.ts';
 
 const DELIVERY_ID = /^[\w.:-]{1,128}$/;
 
@@ -52,7 +51,7 @@ export function webhookRoutes(deps: ApiDeps, dispatcher: () => WebhookDispatcher
     },
     {
       method: 'POST', path: '/api/orgs/:org/webhooks/deliveries/:name/replay', auth: 'org-write',
-      summary: 'Send a recorded webhook delivery again (a new WebhookDelivery attempt record)',
+      summary: 'Send the event of a recorded webhook delivery again, as a new delivery with its own id',
       async handler(ctx) {
         const d = dispatcher();
         if (!d) throw new WaitingError('webhook delivery is not configured on this server');

@@ -85,14 +85,7 @@ export function customResource(r: DesiredResource): KubeObject {
   };
 }
 
-/** A reference field is a name, or an object naming it (`{name, namespace?, kind?, key?}`). */
-export function refName(value: unknown): string | undefined {
-  if (typeof value === 'string' && value) return value;
-  if (value && typeof value === 'object' && typeof (value as { name?: unknown }).name === 'string') {
-    return (value as { name: string }).name || undefined;
-  }
-  return undefined;
-}
+export { refName } from '../../kinds/index.ts';
 
 export function refField(value: unknown, field: string): string | undefined {
   if (!value || typeof value !== 'object') return undefined;

@@ -1,4 +1,5 @@
 import { RUNNER_POOL_LABEL } from '../../cluster/index.ts';
+import { refName } from '../../kinds/index.ts';
 import type { StoredResource } from '../../store/types.ts';
 
 /** Phases of a runtime Job record that wait for a runner (no phase yet counts as waiting). */
@@ -12,10 +13,7 @@ export interface PoolLoad {
 
 /** The pool a Job record waits for: `spec.runnerPool` (a name or `{name}`), else its runner-pool label. */
 export function poolOfJob(job: StoredResource): string | undefined {
-  const ref = (job.spec as Record<string, unknown> | undefined)?.runnerPool;
-  if (typeof ref === 'string' && ref) return ref;
-  if (ref && typeof ref === 'object' && typeof (ref as { name?: unknown }).name === 'string') return (ref as { name: string }).name;
-  return job.metadata.labels?.[RUNNER_POOL_LABEL] || undefined;
+  return refName((job.spec as Record<string, unknown> | undefined)?.runnerPool) ?? (job.metadata.labels?.[RUNNER_POOL_LABEL] || undefined);
 }
 
 /** Queued and running Jobs per pool name, for the Jobs of one namespace. */

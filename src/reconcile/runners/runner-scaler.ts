@@ -2,7 +2,8 @@ import { objectIdentity, SOURCE_ANNOTATION } from '../../cluster/index.ts';
 import type { KubeObject, WatchEventType } from '../../cluster/types.ts';
 import { API_VERSION } from '../../kinds/index.ts';
 import { sanitize } from '../../errors/index.ts';
-import type { StoredResource, Store, Subscription } from '../../store/types.ts';
+import type { StoredResource, Store } from '../../store/types.ts';
+import { createLoop } from '../loop.ts';
 import type { StatusWriter } from '../status/index.ts';
 import { loadByPool, poolScale, type PoolLoad } from './queue-depth.ts';
 
@@ -23,11 +24,11 @@ export interface RunnerScaler {
   adjust(obj: KubeObject): KubeObject;
   /** A runner Deployment seen live: its ready replicas show in the pool's status, its spec.replicas is what is applied. */
   observe(type: WatchEventType, obj: KubeObject): void;
-  /** Re-reads the Job records (of one namespace, or all) and updates pools' status and Deployments. */
+  /** Re-reads the Job records (of one namespace, or all) and updates pools' status and Deployments; resolves when done. */
   recompute(namespace?: string): Promise<void>;
-  /** Follows Job records through the store's event stream. */
+  /** Follows Job records through the store's event stream (leader-only). */
   start(): Promise<void>;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 interface Pool {
@@ -65,21 +66,20 @@ async function listJobs(store: RunnerScalerDeps['store'], namespace: string): Pr
 export function createRunnerScaler(deps: RunnerScalerDeps): RunnerScaler {
   let pools = new Map<string, Pool>();
   let byDeployment = new Map<string, Pool>();
-  let chain: Promise<void> = Promise.resolve();
-  let sub: Subscription | undefined;
-  const pendingNamespaces = new Set<string>();
-  let timer: NodeJS.Timeout | undefined;
 
-  async function publish(pool: Pool): Promise<void> {
+  /** Status, then the Deployment when its replicas are behind; false when the apply failed. */
+  async function publish(pool: Pool): Promise<boolean> {
     const scale = poolScale(pool, pool.load, pool.live);
     pool.desired = scale.desiredReplicas;
     await deps.status.merge(pool.key, { fields: { ...scale } });
-    if (!pool.deployment || !deps.canApply() || pool.applied === pool.desired) return;
+    if (!pool.deployment || !deps.canApply() || pool.applied === pool.desired) return true;
     try {
       await deps.driver.apply(adjustDeployment(pool, pool.deployment));
       pool.applied = pool.desired;
+      return true;
     } catch (err) {
-      deps.logger.warn({ pool: pool.key, err: sanitize(String(err)) }, 'runner scaling failed; retried on the next recompute');
+      deps.logger.warn({ pool: pool.key, err: sanitize(String(err)) }, 'runner scaling failed; retried with back-off');
+      return false;
     }
   }
 
@@ -87,31 +87,42 @@ export function createRunnerScaler(deps: RunnerScalerDeps): RunnerScaler {
   const adjustDeployment = (pool: Pool, obj: KubeObject): KubeObject =>
     ({ ...obj, spec: { ...(obj.spec as Record<string, unknown>), replicas: poolScale(pool, pool.load, pool.live).desiredReplicas } });
 
-  async function run(namespace?: string): Promise<void> {
-    const targets = [...pools.values()].filter((p) => namespace === undefined || p.namespace === namespace);
-    for (const ns of new Set(targets.map((p) => p.namespace))) {
-      const load = loadByPool(await listJobs(deps.store, ns));
-      for (const pool of targets.filter((p) => p.namespace === ns)) {
-        pool.load = load.get(pool.name) ?? { queued: 0, running: 0 };
-        await publish(pool);
-      }
+  /** One namespace's pools from its Job records: the work of one key. */
+  async function run(namespace: string): Promise<'success' | 'requeue'> {
+    const targets = [...pools.values()].filter((p) => p.namespace === namespace);
+    if (targets.length === 0) return 'success';
+    const load = loadByPool(await listJobs(deps.store, namespace));
+    let applied = true;
+    for (const pool of targets) {
+      pool.load = load.get(pool.name) ?? { queued: 0, running: 0 };
+      applied = (await publish(pool)) && applied;
     }
+    return applied ? 'success' : 'requeue';
   }
 
-  const recompute = (namespace?: string) => (chain = chain.catch(() => undefined).then(() => run(namespace)));
+  // One key per namespace: Job events of a burst collapse into one recompute, and a namespace is never
+  // recomputed twice at once.
+  const loop = createLoop<string>({
+    name: 'runner-scaling',
+    concurrency: 2,
+    handler: (namespace) => run(namespace),
+    backoff: { baseMs: 1000 },
+    async watch(add) {
+      const from = await deps.store.events.latestSeq();
+      const sub = deps.store.events.subscribe(from, (e) => {
+        if (e.kind !== 'Job') return;
+        if (e.namespace) add(e.namespace);
+        else for (const p of pools.values()) add(p.namespace);
+      }, { onError: (err) => deps.logger.warn({ err: sanitize(String(err)) }, 'Job event stream failed') });
+      return () => sub.close();
+    },
+    onError: (namespace, err) => deps.logger.warn({ namespace, err: sanitize(String(err)) }, 'runner queue depth recompute failed; retried with back-off'),
+  });
 
-  function schedule(namespace: string | null): void {
-    pendingNamespaces.add(namespace ?? '*');
-    if (timer) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      const all = pendingNamespaces.has('*');
-      const list = [...pendingNamespaces];
-      pendingNamespaces.clear();
-      const work = all ? [recompute()] : list.map((ns) => recompute(ns));
-      void Promise.all(work).catch((err) => deps.logger.warn({ err: sanitize(String(err)) }, 'runner queue depth recompute failed'));
-    }, 25);
-    timer.unref?.();
+  async function recompute(namespace?: string): Promise<void> {
+    const namespaces = namespace === undefined ? new Set([...pools.values()].map((p) => p.namespace)) : [namespace];
+    for (const ns of namespaces) loop.add(ns);
+    await loop.whenIdle();
   }
 
   return {
@@ -151,21 +162,10 @@ export function createRunnerScaler(deps: RunnerScalerDeps): RunnerScaler {
       const live = { replicas: num(st.replicas, 0), ready: num(st.readyReplicas, 0) };
       if (live.replicas === pool.live.replicas && live.ready === pool.live.ready) return;
       pool.live = live;
-      chain = chain.catch(() => undefined).then(() => publish(pool));
+      loop.add(pool.namespace);
     },
     recompute,
-    async start() {
-      if (sub) return;
-      const from = await deps.store.events.latestSeq();
-      sub = deps.store.events.subscribe(from, (e) => {
-        if (e.kind === 'Job') schedule(e.namespace);
-      }, { onError: (err) => deps.logger.warn({ err: sanitize(String(err)) }, 'Job event stream failed') });
-    },
-    stop() {
-      sub?.close();
-      sub = undefined;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-    },
+    start: () => loop.start(),
+    stop: () => loop.stop(),
   };
 }

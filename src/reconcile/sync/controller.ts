@@ -1,9 +1,10 @@
 import type { ClusterDriver, KubeObject } from '../../cluster/types.ts';
-import { isKradleError, sanitize, UpstreamError, type ErrorDetail } from '../../errors/index.ts';
+import { isKradleError, sanitize, UpstreamError, WaitingError, type ErrorDetail } from '../../errors/index.ts';
 import type { DesiredState, LoadResult } from '../../loader/types.ts';
 import type { ConfigSource, Snapshot } from '../../source/types.ts';
-import type { LeaderLease, Store } from '../../store/types.ts';
+import type { Store } from '../../store/types.ts';
 import { createWorkQueue, type WorkQueue } from '../queue.ts';
+import { createResync } from '../resync.ts';
 import { createRunnerScaler } from '../runners/index.ts';
 import { createStatusWriter, type StatusWriter } from '../status/index.ts';
 import type { HealthOf } from './apply-objects.ts';
@@ -29,7 +30,7 @@ export interface SyncControllerDeps {
   statusWriter?: StatusWriter;
   /** Sync a revision that declares nothing even when that prunes every applied object (default false). */
   allowEmpty?: boolean;
-  /** How often the source is fetched (default 60 s, with 10% jitter). */
+  /** How often the source is fetched (default 60 s, plus up to 10% jitter). */
   pollIntervalMs?: number;
   /** How often everything is re-applied whatever the inventory says (default 10 min). */
   resyncIntervalMs?: number;
@@ -53,9 +54,21 @@ export interface SyncStatusView {
   message?: string;
 }
 
+/** The part of the controller that runs only while this replica holds the leader lock. */
+export interface SyncLeaderWork {
+  readonly name: string;
+  /** Apply, prune, self-heal, runner scaling and the periodic full resync start; a full pass is queued at once. */
+  start(): Promise<void>;
+  /** They stop; a pass under way can no longer write to the cluster. */
+  stop(): Promise<void>;
+}
+
 export interface SyncController {
+  /** Starts polling and loading (every replica serves the desired state); applying waits for `leaderWork`. */
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Registered with the leadership manager, which starts it on the replica holding the lock. */
+  readonly leaderWork: SyncLeaderWork;
   /** Queues a sync (fetch, load, apply) and resolves when a sync that started after this call has finished. */
   trigger(reason: string): Promise<void>;
   current(): DesiredState | undefined;
@@ -67,24 +80,42 @@ export interface SyncController {
 
 type Key = 'sync' | `obj:${string}`;
 
+/**
+ * The cluster as a replica that may have lost the lock sees it: once `leading()` turns false, a pass (or a
+ * repair) still under way gets an error on its next write instead of racing the new leader.
+ */
+function fenced(driver: ClusterDriver, leading: () => boolean): ClusterDriver {
+  const refuse = () => Promise.reject(new WaitingError('this replica no longer holds the leader lock: it writes nothing to the cluster'));
+  return {
+    mode: driver.mode,
+    apply: (obj, opts) => (leading() ? driver.apply(obj, opts) : refuse()),
+    delete: (ref) => (leading() ? driver.delete(ref) : refuse()),
+    applyStatus: (ref, status) => (leading() ? driver.applyStatus(ref, status) : refuse()),
+    get: (ref) => driver.get(ref),
+    list: (apiVersion, kind, opts) => driver.list(apiVersion, kind, opts),
+    watch: (apiVersion, kind, opts, onEvent, onError) => driver.watch(apiVersion, kind, opts, onEvent, onError),
+    servesKind: (apiVersion, kind) => driver.servesKind(apiVersion, kind),
+  };
+}
+
 export function createSyncController(deps: SyncControllerDeps): SyncController {
   const now = deps.now ?? (() => new Date());
   const pollMs = deps.pollIntervalMs ?? 60_000;
   const resyncMs = deps.resyncIntervalMs ?? 600_000;
   let current: DesiredState | undefined;
   let errors: ErrorDetail[] = [];
-  let lease: LeaderLease | undefined;
-  let lastFull = 0;
-  let timer: NodeJS.Timeout | undefined;
+  let leading = false;
+  let fullDue = true;
   let stopped = true;
   let waiters: (() => void)[] = [];
   const view: SyncStatusView = { state: 'Idle', leader: false, mode: deps.driver.mode, clusterReachable: true };
-  const statusWriter = deps.statusWriter ?? createStatusWriter({ driver: deps.driver, store: deps.store, healthOf: deps.healthOf, logger: deps.logger, now });
+  const driver = fenced(deps.driver, () => leading && !stopped);
+  const statusWriter = deps.statusWriter ?? createStatusWriter({ driver, store: deps.store, healthOf: deps.healthOf, logger: deps.logger, now });
   const memory = createPassMemory(deps.store);
   const scaler = createRunnerScaler({
-    store: deps.store, driver: { apply: (obj) => drift.applyOwn(obj) }, status: statusWriter, logger: deps.logger, canApply: () => Boolean(lease) && !stopped });
+    store: deps.store, driver: { apply: (obj) => drift.applyOwn(obj) }, status: statusWriter, logger: deps.logger, canApply: () => leading && !stopped });
   const drift: DriftWatcher = createDriftWatcher({
-    driver: deps.driver, logger: deps.logger,
+    driver, logger: deps.logger,
     enqueue: (id, delayMs = 0) => (delayMs > 0 ? queue.addAfter(`obj:${id}`, delayMs) : queue.add(`obj:${id}`)),
     observe: (type, obj) => {
       statusWriter.observe(type, obj);
@@ -93,25 +124,12 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
     adjust: (obj) => scaler.adjust(obj),
   });
 
-  async function becomeLeader(): Promise<void> {
-    if (lease || stopped) return;
-    lease = await deps.store.tryAcquireLeader('kradle-sync');
-    view.leader = Boolean(lease);
-    lease?.lost.then(() => {
-      deps.logger.warn({}, 'leader lock lost: applying stops until it is taken again');
-      lease = undefined;
-      view.leader = false;
-      drift.stop();
-    });
-  }
-
   async function syncOnce(): Promise<void> {
     view.state = 'Syncing';
     const startedAt = performance.now();
     const started = waiters;
     waiters = [];
     try {
-      await becomeLeader();
       const fetched = await deps.source.fetch().catch((err) => {
         view.sourceReachable = false;
         deps.onFetch?.('failure');
@@ -120,9 +138,9 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       deps.onFetch?.('success');
       view.sourceReachable = true;
       view.fetchedRevision = fetched.commit;
-      const full = Date.now() - lastFull >= resyncMs;
+      const full = fullDue && leading;
       const result = await pass(fetched.commit, full);
-      if (full && lease) lastFull = Date.now();
+      if (full && leading) fullDue = false;
       record(result);
       if (!('state' in result) && !current) await adoptLastGood(result);
       deps.onPass?.(result.outcome, (performance.now() - startedAt) / 1000);
@@ -138,13 +156,14 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
   }
 
   async function pass(revision: string, full: boolean): Promise<SyncPassResult> {
-    if (lease) await drift.holdDuringPass();
+    const applying = leading;
+    if (applying) await drift.holdDuringPass();
     const result = await runSyncPass(
-      { ...deps, now, memory, status: statusWriter, adjust: scaler.adjust, onRendered: (objects) => { if (lease) scaler.track(objects); } },
+      { ...deps, driver, now, memory, status: statusWriter, adjust: scaler.adjust, onRendered: (objects) => { if (applying) scaler.track(objects); } },
       revision,
-      { full, apply: Boolean(lease) },
+      { full, apply: applying },
     );
-    if ('state' in result && lease) {
+    if ('state' in result && applying && leading) {
       for (const live of result.live) scaler.observe('MODIFIED', live);
       await scaler.recompute();
     }
@@ -186,7 +205,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
     view.clusterReachable = result.outcome !== 'Failed';
     view.message = result.outcome === 'Succeeded' ? undefined : `${result.run.errors.length} objects failed to apply or prune`;
     deps.onState?.(result.state);
-    if (lease && !stopped) drift.track(result.objects, result.live);
+    if (leading && !stopped) drift.track(result.objects, result.live);
   }
 
   const queue: WorkQueue<Key> = createWorkQueue<Key>({
@@ -195,7 +214,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       if (key === 'sync') await syncOnce();
       // Every repair failure is worth retrying with back-off: the cluster moves under us (a namespace
       // being recreated, a CRD arriving), and the next full sync is minutes away.
-      else if (lease) await drift.repair(key.slice(4)).catch((err) => Promise.reject(new UpstreamError(`drift repair of ${key.slice(4)} failed`, { cause: err })));
+      else if (leading) await drift.repair(key.slice(4)).catch((err) => Promise.reject(new UpstreamError(`drift repair of ${key.slice(4)} failed`, { cause: err })));
       return 'success';
     },
     onError: (key, err, info) => {
@@ -204,37 +223,56 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
     },
   });
 
-  function schedulePoll(): void {
-    if (stopped) return;
-    const jittered = pollMs * (0.9 + Math.random() * 0.2);
-    timer = setTimeout(() => {
+  const poll = createResync({ intervalMs: pollMs, enqueueAll: () => void queue.add('sync') });
+  // Everything is re-applied now and then whatever the inventory says, on its own clock: a long poll interval
+  // must not stretch it.
+  const fullResync = createResync({ intervalMs: resyncMs, jitter: 0, enqueueAll: () => {
+    fullDue = true;
+    queue.add('sync');
+  } });
+
+  const leaderWork: SyncLeaderWork = {
+    name: 'sync',
+    async start() {
+      if (stopped || leading) return;
+      // Only the leader records runs, so one still Running belongs to a process that died holding the lock.
+      const interrupted = await deps.store.syncRuns.interruptRunning();
+      if (interrupted.length > 0) deps.logger.warn({ runs: interrupted.map((r) => r.id) }, 'sync runs left Running by a previous leader closed as Interrupted');
+      leading = true;
+      view.leader = true;
+      await scaler.start();
+      // A new leader re-asserts every object once: the one before it may have died mid-pass.
+      fullDue = true;
+      fullResync.start();
       queue.add('sync');
-      schedulePoll();
-    }, jittered);
-    timer.unref?.();
-  }
+    },
+    async stop() {
+      if (!leading) return;
+      leading = false;
+      view.leader = false;
+      fullResync.stop();
+      drift.stop();
+      await scaler.stop();
+    },
+  };
 
   return {
     async start() {
       stopped = false;
-      await becomeLeader();
-      await scaler.start();
       queue.add('sync');
-      schedulePoll();
+      poll.start();
     },
     async stop() {
       stopped = true;
       view.state = 'Stopped';
-      if (timer) clearTimeout(timer);
+      poll.stop();
       // The queue first: a pass finishing during shutdown would otherwise start new watches.
       await queue.shutdown({ drain: true });
-      drift.stop();
-      scaler.stop();
+      await leaderWork.stop();
       for (const resolve of waiters) resolve();
       waiters = [];
-      await lease?.release();
-      lease = undefined;
     },
+    leaderWork,
     trigger(reason) {
       deps.logger.info({ reason }, 'sync requested');
       return new Promise<void>((resolve) => {

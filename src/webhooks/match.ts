@@ -1,4 +1,4 @@
-import type { StoreEvent } from '../../store/types.ts';
+import type { StoreEvent } from '../store/types.ts';
 
 /**
  * A subscription's `events` entries: `*` (everything), an event type (`ADDED`, `SyncSucceeded`),
