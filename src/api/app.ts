@@ -6,6 +6,8 @@ import { DNS1123_LABEL } from '../kinds/index.ts';
 import { authorize } from './auth/authorize.ts';
 import { isStorableText } from './body.ts';
 import { createTokenService, type TokenService } from './auth/tokens.ts';
+import { createSessionService, type SessionService } from './auth/sessions.ts';
+import { sessionRoutes } from './auth/session-routes.ts';
 import type { ApiContext, ApiState, RouteDef } from './context.ts';
 import type { ApiDeps } from './deps.ts';
 import { errorMiddleware } from './error-middleware.ts';
@@ -33,6 +35,7 @@ import type { WebhookDispatcher } from './webhooks/dispatcher.ts';
 export interface ApiApp extends Koa<ApiState> {
   readonly metrics: ApiMetrics;
   readonly tokens: TokenService;
+  readonly sessions: SessionService;
   readonly routes: readonly RouteDef[];
   /** The dispatcher the replay route uses; set by the wiring when it runs one. */
   webhookDispatcher?: WebhookDispatcher;
@@ -63,10 +66,11 @@ class MethodNotAllowedError extends KradleError {
   }
 }
 
-function allRoutes(deps: ApiDeps, app: { metrics: ApiMetrics; hub: EventHub; dispatcher: () => WebhookDispatcher | undefined; openapi: () => unknown }): RouteDef[] {
+function allRoutes(deps: ApiDeps, app: { metrics: ApiMetrics; hub: EventHub; sessions: SessionService; dispatcher: () => WebhookDispatcher | undefined; openapi: () => unknown }): RouteDef[] {
   const svc = createResourceService(deps, app.metrics);
   return [
     ...metaRoutes(deps, app.metrics, app.openapi),
+    ...sessionRoutes(app.sessions, deps.sessionTtlMs),
     ...controllerRoutes(deps),
     ...orgRoutes(deps, svc),
     ...snapshotRoutes(deps),
@@ -92,12 +96,13 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   koa.proxy = false;
   const metrics = createApiMetrics();
   const tokens = createTokenService(deps.store);
+  const sessions = createSessionService(deps.store, tokens);
   const hub = createEventHub(deps.store.events, deps.logger);
-  const app = koa as unknown as ApiApp & { metrics: ApiMetrics; tokens: TokenService; routes: RouteDef[] };
-  const routes = allRoutes(deps, { metrics, hub, dispatcher: () => app.webhookDispatcher, openapi: () => openApiDocument(routes) });
+  const app = koa as unknown as ApiApp & { metrics: ApiMetrics; tokens: TokenService; sessions: SessionService; routes: RouteDef[] };
+  const routes = allRoutes(deps, { metrics, hub, sessions, dispatcher: () => app.webhookDispatcher, openapi: () => openApiDocument(routes) });
   const router = new Router<ApiState>();
   for (const r of routes) {
-    const guard = authorize(r.auth, tokens);
+    const guard = authorize(r.auth, { tokens, sessions });
     router.register(r.path, [r.method], async (ctx, next) => {
       const c = ctx as unknown as ApiContext;
       c.state.route = r.path;
@@ -138,6 +143,6 @@ export function createApiApp(deps: ApiDeps): ApiApp {
     throw new NotFoundError(`no route for ${ctx.method} ${ctx.path}`);
   });
 
-  Object.assign(app, { metrics, tokens, routes, shutdown: () => hub.close() });
+  Object.assign(app, { metrics, tokens, sessions, routes, shutdown: () => hub.close() });
   return app;
 }
