@@ -10,6 +10,7 @@ import { createSessionService, type SessionService } from './auth/sessions.ts';
 import { sessionRoutes } from './auth/session-routes.ts';
 import type { ApiContext, ApiState, RouteDef } from './context.ts';
 import type { ApiDeps } from './deps.ts';
+import { corsMiddleware } from './cors.ts';
 import { errorMiddleware } from './error-middleware.ts';
 import { createEventHub, type EventHub } from './event-hub.ts';
 import { createApiMetrics, type ApiMetrics } from './metrics.ts';
@@ -131,6 +132,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
     }
   });
   koa.use(errorMiddleware());
+  koa.use(corsMiddleware(deps.corsOrigins ?? [], (path) => [...new Set(router.match(path, 'GET').path.flatMap((l) => l.methods))].filter((m) => m !== 'HEAD')));
   koa.use(router.routes());
   koa.use(async (ctx) => {
     if (ctx.state.route) return;

@@ -41,6 +41,8 @@ export interface ServerOptions {
   leaderCheckMs?: number;
   /** Base URL agent Jobs call back to; default the server's own URL. */
   publicUrl?: string;
+  /** Origins whose pages may call the API with credentials (`--cors-origin`, repeatable); none by default. */
+  corsOrigins?: readonly string[];
   logger?: Logger;
 }
 
@@ -158,6 +160,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     statusOf: (key) => controller.statusWriter.current(key),
     logger,
     gitWebhookSecret: opts.gitWebhookSecret,
+    corsOrigins: opts.corsOrigins,
     extraRoutes: agents.routes as unknown as RouteDef[],
   });
   metrics = app.metrics;
