@@ -10,6 +10,7 @@ import { createSessionService, type SessionService } from './auth/sessions.ts';
 import { sessionRoutes } from './auth/session-routes.ts';
 import type { ApiContext, ApiState, RouteDef } from './context.ts';
 import type { ApiDeps } from './deps.ts';
+import { consoleMiddleware, consoleRoutes } from '../console/index.ts';
 import { corsMiddleware } from './cors.ts';
 import { errorMiddleware } from './error-middleware.ts';
 import { createEventHub, type EventHub } from './event-hub.ts';
@@ -86,6 +87,7 @@ function allRoutes(deps: ApiDeps, app: { metrics: ApiMetrics; hub: EventHub; ses
     ...inferenceRoutes(deps),
     ...syncRoutes(deps),
     ...eventRoutes(deps, app.hub, app.metrics),
+    ...consoleRoutes(deps),
     ...webhookRoutes(deps, app.dispatcher),
     ...(deps.extraRoutes ?? []),
   ];
@@ -133,6 +135,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   });
   koa.use(errorMiddleware());
   koa.use(corsMiddleware(deps.corsOrigins ?? [], (path) => [...new Set(router.match(path, 'GET').path.flatMap((l) => l.methods))].filter((m) => m !== 'HEAD')));
+  koa.use(consoleMiddleware());
   koa.use(router.routes());
   koa.use(async (ctx) => {
     if (ctx.state.route) return;

@@ -35,7 +35,7 @@ export const EVENT_TYPES: readonly EventTypeDoc[] = [
   { type: 'ResourceDeleted', org: 'own-or-platform', description: 'A config resource left the applied revision (its objects are pruned).', payload: resourcePayload() },
   {
     type: 'SyncSucceeded', org: 'own-or-platform',
-    description: 'A pass applied a revision. Org streams get it when their resources changed, with their counts; platform tokens get every pass with org null.',
+    description: 'A pass applied a revision. Org streams get it when their resources changed or their files had errors at the last refused revision, with their counts; platform tokens get every pass with org null.',
     payload: syncShare,
   },
   {

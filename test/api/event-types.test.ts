@@ -111,6 +111,9 @@ function suite(d: TestDriver) {
     const b2 = await until(beta, 'SyncSucceeded');
     t.true(b2.every((m) => m.data.org === 'beta'));
     t.true(b2.slice(0, -2).every((m) => m.data.type === 'SyncFailed'), 'while its object fails, every pass tells beta so');
+    const a4 = await until(alpha, 'SyncSucceeded');
+    t.is(a4.length, 1, 'alpha learns its configuration loads again, though none of its resources changed');
+    t.like(a4[0]!.data.payload, { created: 0, changed: 0, deleted: 0, errorCount: 0 });
     t.deepEqual(b2.slice(-2).map((m) => `${m.data.type} ${m.data.kind}/${m.data.name}`), ['ResourceDeleted Repository/web', 'SyncSucceeded SyncRun/' + b2.at(-1)!.data.name]);
   });
 }

@@ -64,8 +64,8 @@ async function recordAnnounced(store: Pick<Store, 'query'>, upserts: Announced[]
 /**
  * Publishes what a dashboard of each org follows after a pass of the process that applies: every config
  * resource created, changed or deleted (to its own org; platform documents with org null), and each org's
- * share of the outcome: SyncSucceeded / SyncFailed for the orgs whose resources changed or whose objects
- * failed, ValidationFailed with the errors in an org's files. The platform-wide events stay the pass's own.
+ * share of the outcome: SyncSucceeded / SyncFailed for the orgs whose resources changed, whose objects failed
+ * or whose files held errors at the last refused revision, ValidationFailed with the errors in an org's files. The platform-wide events stay the pass's own.
  * The diff is against the resources the last announcement recorded, updated only after its events are
  * published: a pass that dies in between announces again (at least once), never skips a change.
  */
@@ -74,14 +74,20 @@ export async function publishResourceEvents(store: Pick<Store, 'query' | 'events
   const runName = String(pass.run.id);
   if (!('state' in pass)) {
     const byPath = new Map([...before.values()].map((a) => [a.path, a.org]));
-    for (const [org, errors] of group(pass.errors, (e) => orgOfPath(e.path, byPath))) {
+    const byOrg = group(pass.errors, (e) => orgOfPath(e.path, byPath));
+    for (const [org, errors] of byOrg) {
       await store.events.publish({
         org, type: 'ValidationFailed', kind: 'SyncRun', name: runName,
         payload: { revision: pass.revision, errorCount: errors.length, errors: errors.slice(0, MAX_ERRORS).map(formatDetail) },
       });
     }
+    await store.query('DELETE FROM orgs_with_validation_errors');
+    if (byOrg.size) {
+      await store.query('INSERT INTO orgs_with_validation_errors (org, revision) SELECT jsonb_array_elements_text($1::jsonb), $2', [JSON.stringify([...byOrg.keys()]), pass.revision]);
+    }
     return;
   }
+  const recovered = (await store.query<{ org: string }>('SELECT org FROM orgs_with_validation_errors')).map((r) => r.org);
   const { revision, state } = pass;
   const upserts: Announced[] = [];
   const touched = new Map<string, { created: number; changed: number; deleted: number }>();
@@ -111,7 +117,7 @@ export async function publishResourceEvents(store: Pick<Store, 'query' | 'events
   }
   // Object failures are read back only when there were some: a clean pass costs no inventory scan.
   const failed: Map<string, InventoryEntry[]> = pass.outcome === 'Succeeded' ? new Map() : group((await store.inventory.list()).filter((e) => e.syncStatus === 'SyncFailed'), (e) => e.org);
-  for (const org of new Set([...touched.keys(), ...failed.keys()])) {
+  for (const org of new Set([...touched.keys(), ...failed.keys(), ...recovered])) {
     const errors = (failed.get(org) ?? []).map((e) => ({ code: e.conditions[0]?.reason ?? 'SyncFailed', message: e.conditions[0]?.message ?? 'the object failed to apply' }));
     await store.events.publish({
       org, type: errors.length ? 'SyncFailed' : 'SyncSucceeded', kind: 'SyncRun', name: runName,
@@ -119,4 +125,5 @@ export async function publishResourceEvents(store: Pick<Store, 'query' | 'events
     });
   }
   await recordAnnounced(store, upserts, deleted);
+  if (recovered.length) await store.query('DELETE FROM orgs_with_validation_errors');
 }
