@@ -7,8 +7,12 @@ import { authorize } from './auth/authorize.ts';
 import { isStorableText } from './body.ts';
 import { withTokenCache } from './auth/token-cache.ts';
 import { createTokenService, type TokenService } from './auth/tokens.ts';
+import { createSessionService, type SessionService } from './auth/sessions.ts';
+import { sessionRoutes } from './auth/session-routes.ts';
 import type { ApiContext, ApiState, RouteDef } from './context.ts';
 import type { ApiDeps } from './deps.ts';
+import { consoleMiddleware, consoleRoutes } from '../console/index.ts';
+import { corsMiddleware } from './cors.ts';
 import { errorMiddleware } from './error-middleware.ts';
 import { createEventHub, type EventHub } from './event-hub.ts';
 import { createApiMetrics, type ApiMetrics } from './metrics.ts';
@@ -35,6 +39,7 @@ import type { WebhookDispatcher } from '../webhooks/index.ts';
 export interface ApiApp extends Koa<ApiState> {
   readonly metrics: ApiMetrics;
   readonly tokens: TokenService;
+  readonly sessions: SessionService;
   readonly routes: readonly RouteDef[];
   /** The dispatcher the replay route uses; set by the wiring when it runs one. */
   webhookDispatcher?: WebhookDispatcher;
@@ -65,10 +70,11 @@ class MethodNotAllowedError extends KradleError {
   }
 }
 
-function allRoutes(deps: ApiDeps, app: { metrics: ApiMetrics; hub: EventHub; tokens: TokenService; dispatcher: () => WebhookDispatcher | undefined; openapi: () => unknown }): RouteDef[] {
+function allRoutes(deps: ApiDeps, app: { metrics: ApiMetrics; hub: EventHub; tokens: TokenService; sessions: SessionService; dispatcher: () => WebhookDispatcher | undefined; openapi: () => unknown }): RouteDef[] {
   const svc = createResourceService(deps, app.metrics);
   return [
     ...metaRoutes(deps, app.metrics, app.openapi),
+    ...sessionRoutes(app.sessions, deps.sessionTtlMs),
     ...controllerRoutes(deps),
     ...orgRoutes(deps, svc),
     ...snapshotRoutes(deps),
@@ -83,6 +89,7 @@ function allRoutes(deps: ApiDeps, app: { metrics: ApiMetrics; hub: EventHub; tok
     ...inferenceRoutes(deps),
     ...syncRoutes(deps),
     ...eventRoutes(deps, app.hub, app.metrics),
+    ...consoleRoutes(deps),
     ...webhookRoutes(deps, app.dispatcher),
     ...tokenRoutes(app.tokens),
     ...(deps.extraRoutes ?? []),
@@ -95,12 +102,13 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   koa.proxy = false;
   const metrics = createApiMetrics();
   const tokens = withTokenCache(createTokenService(deps.store));
+  const sessions = createSessionService(deps.store, tokens);
   const hub = createEventHub(deps.store.events, deps.logger);
-  const app = koa as unknown as ApiApp & { metrics: ApiMetrics; tokens: TokenService; routes: RouteDef[] };
-  const routes = allRoutes(deps, { metrics, hub, tokens, dispatcher: () => app.webhookDispatcher, openapi: () => openApiDocument(routes) });
+  const app = koa as unknown as ApiApp & { metrics: ApiMetrics; tokens: TokenService; sessions: SessionService; routes: RouteDef[] };
+  const routes = allRoutes(deps, { metrics, hub, tokens, sessions, dispatcher: () => app.webhookDispatcher, openapi: () => openApiDocument(routes) });
   const router = new Router<ApiState>();
   for (const r of routes) {
-    const guard = authorize(r.auth, tokens);
+    const guard = authorize(r.auth, { tokens, sessions });
     router.register(r.path, [r.method], async (ctx, next) => {
       const c = ctx as unknown as ApiContext;
       c.state.route = r.path;
@@ -129,6 +137,8 @@ export function createApiApp(deps: ApiDeps): ApiApp {
     }
   });
   koa.use(errorMiddleware());
+  koa.use(corsMiddleware(deps.corsOrigins ?? [], (path) => [...new Set(router.match(path, 'GET').path.flatMap((l) => l.methods))].filter((m) => m !== 'HEAD')));
+  koa.use(consoleMiddleware());
   koa.use(router.routes());
   koa.use(async (ctx) => {
     if (ctx.state.route) return;
@@ -141,6 +151,6 @@ export function createApiApp(deps: ApiDeps): ApiApp {
     throw new NotFoundError(`no route for ${ctx.method} ${ctx.path}`);
   });
 
-  Object.assign(app, { metrics, tokens, routes, shutdown: () => hub.close() });
+  Object.assign(app, { metrics, tokens, sessions, routes, shutdown: () => hub.close() });
   return app;
 }

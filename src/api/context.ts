@@ -14,10 +14,23 @@ export interface Principal {
   subject: string;
 }
 
+/** A bearer token or a browser session; never holds the token or cookie text. */
+export interface Credential {
+  kind: 'bearer' | 'session';
+  sessionId?: string;
+  /** What unsafe session requests must send as X-CSRF-Token. */
+  csrfToken?: string;
+  expiresAt?: string;
+  /** False once the token or session was revoked or expired. */
+  stillValid(): Promise<boolean>;
+}
+
 export interface ApiState {
   requestId: string;
   log: Logger;
   principal?: Principal;
+  /** How the principal was established (set by the auth middleware); long-lived streams re-check it. */
+  credential?: Credential;
   /** Route template, for metrics and logs (never the raw path with ids in it). */
   route?: string;
   /** Parsed JSON body, set by readJson. */

@@ -125,6 +125,12 @@ export interface ApiDeps {
   heartbeatMs?: number;
   /** Events buffered per SSE client before it is dropped as too slow; 1,000 by default. */
   sseBufferLimit?: number;
+  /** How long a browser session lasts; 8 h by default. */
+  sessionTtlMs?: number;
+  /** How often an open event stream re-checks its token or session (closed once revoked or expired); 2 s by default. */
+  authRecheckMs?: number;
+  /** Origins (scheme://host[:port]) whose pages may call the API cross-origin, with credentials; none by default. */
+  corsOrigins?: readonly string[];
   /** Routes of other domains (the agents routes), served with the same auth, envelope and OpenAPI entry. */
   extraRoutes?: readonly RouteDef[];
 }

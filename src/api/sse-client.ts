@@ -8,6 +8,8 @@ export interface SseClientOptions {
   events: Events;
   /** Only this org's events; undefined for every event (platform tokens on /api/events). */
   org?: string;
+  /** False: events go without an `event:` line, so EventSource.onmessage receives them all (`data.type` says which). */
+  named: boolean;
   /** Resume after this seq (Last-Event-ID); undefined starts at the newest event. */
   lastEventId?: number;
   bufferLimit: number;
@@ -18,9 +20,9 @@ export interface SseClientOptions {
 
 const HISTORY_PAGE = 500;
 
-export function formatEvent(e: StoreEvent): string {
+export function formatEvent(e: StoreEvent, named = true): string {
   const data = { seq: e.seq, type: e.type, org: e.org, kind: e.kind, namespace: e.namespace, name: e.name, resourceVersion: e.resourceVersion, payload: e.payload, createdAt: e.createdAt };
-  return `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(data)}\n\n`;
+  return `id: ${e.seq}\n${named ? `event: ${e.type}\n` : ''}data: ${JSON.stringify(data)}\n\n`;
 }
 
 /**
@@ -40,7 +42,7 @@ export function createSseClient(opts: SseClientOptions): HubClient & { start(): 
 
   function write(e: StoreEvent): boolean {
     lastSent = e.seq;
-    return res.write(formatEvent(e));
+    return res.write(formatEvent(e, opts.named));
   }
 
   function flush(): void {

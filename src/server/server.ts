@@ -48,6 +48,8 @@ export interface ServerOptions {
   leaderCheckMs?: number;
   /** Base URL agent Jobs call back to; default the server's own URL. */
   publicUrl?: string;
+  /** Origins whose pages may call the API with credentials (`--cors-origin`, repeatable); none by default. */
+  corsOrigins?: readonly string[];
   logger?: Logger;
 }
 
@@ -171,6 +173,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     logger,
     gitWebhookSecret: opts.gitWebhookSecret,
     pullRequestPreviews: createPullRequestPreviews({ preview: sync.preview, token: opts.forgeToken, api: opts.forgeApi, logger }),
+    corsOrigins: opts.corsOrigins,
     extraRoutes: agents.routes as unknown as RouteDef[],
   });
   metrics = app.metrics;

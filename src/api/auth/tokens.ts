@@ -25,6 +25,8 @@ export interface TokenService {
   revoke(id: string): Promise<boolean>;
   /** The principal of a valid, unrevoked, unexpired token, undefined otherwise. */
   verify(token: string): Promise<Principal | undefined>;
+  /** The principal of token `id` while it is valid: a session re-checks the token it was made from on every use. */
+  principal(id: string): Promise<Principal | undefined>;
 }
 
 const PREFIX = 'krd';
@@ -70,6 +72,14 @@ const isExpired = (r: Row) => r.expires_at !== null && new Date(r.expires_at).ge
 
 /** Bearer tokens in table api_tokens (migration 101): `krd_<id>_<secret>`, looked up by id, compared by hash. */
 export function createTokenService(store: Pick<Store, 'query'>): TokenService {
+  /** The one validity check, shared by bearer tokens and the sessions made from them. */
+  async function usableRow(id: string): Promise<Row | undefined> {
+    const rows = await store.query<Row>('SELECT * FROM api_tokens WHERE id = $1', [id]);
+    const row = rows[0];
+    return row && !row.revoked && !isExpired(row) ? row : undefined;
+  }
+  const principalOf = (row: Row): Principal => ({ tokenId: row.id, org: row.org, role: row.role, subject: row.subject });
+
   return {
     async create({ org, role, subject, expiresAt }) {
       if (!ROLES.includes(role)) throw new BadRequestError(`role must be one of ${ROLES.join(', ')}`);
@@ -106,13 +116,16 @@ export function createTokenService(store: Pick<Store, 'query'>): TokenService {
     async verify(token) {
       const m = TOKEN_RE.exec(token);
       if (!m) return undefined;
-      const rows = await store.query<Row>('SELECT * FROM api_tokens WHERE id = $1', [m[1]]);
-      const row = rows[0];
-      if (!row || row.revoked || isExpired(row)) return undefined;
+      const row = await usableRow(m[1]!);
+      if (!row) return undefined;
       const stored = Buffer.from(row.token_hash, 'hex');
       const given = sha256(token);
       if (stored.length !== given.length || !timingSafeEqual(stored, given)) return undefined;
-      return { tokenId: row.id, org: row.org, role: row.role, subject: row.subject };
+      return principalOf(row);
+    },
+    async principal(id) {
+      const row = await usableRow(id);
+      return row && principalOf(row);
     },
   };
 }

@@ -12,8 +12,8 @@ import { queryString } from './helpers.ts';
 const RECENT_EVENTS = 50;
 const EVENT_WINDOW = 2000;
 // Worst first: a resource shows the worst state among the objects it produced.
-const SYNC_ORDER = ['SyncFailed', 'OutOfSync', 'Planned', 'Pruned', 'Synced'];
-const HEALTH_ORDER = ['Degraded', 'Missing', 'Progressing', 'Suspended', 'Unknown', 'Healthy'];
+export const SYNC_ORDER = ['SyncFailed', 'OutOfSync', 'Planned', 'Pruned', 'Synced'];
+export const HEALTH_ORDER = ['Degraded', 'Missing', 'Progressing', 'Suspended', 'Unknown', 'Healthy'];
 const PENDING_IMPORT = new Set([undefined, 'Pending', 'AwaitingReview']);
 
 function worst(values: string[], order: string[], none: string): string {
@@ -21,7 +21,7 @@ function worst(values: string[], order: string[], none: string): string {
   return values.reduce((a, b) => (order.indexOf(a) <= order.indexOf(b) ? a : b));
 }
 
-function resourceRow(d: DesiredResource, objects: readonly InventoryEntry[]) {
+export function resourceRow(d: DesiredResource, objects: readonly InventoryEntry[]) {
   return {
     name: d.id.name,
     source: d.source.path,

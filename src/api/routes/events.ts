@@ -18,6 +18,7 @@ function lastEventId(ctx: ApiContext): number | undefined {
 export function eventRoutes(deps: ApiDeps, hub: EventHub, metrics: ApiMetrics): RouteDef[] {
   async function stream(ctx: ApiContext, org: string | undefined): Promise<void> {
     let from = lastEventId(ctx);
+    const named = ctx.query.named !== 'false';
     const log = ctx.state.log;
     // Node never flushes the headers of a HEAD response that is only written to, so a stream would hang
     // the client and hold a hub slot: answer the headers alone.
@@ -44,12 +45,20 @@ export function eventRoutes(deps: ApiDeps, hub: EventHub, metrics: ApiMetrics): 
       'X-Request-Id': ctx.state.requestId,
     });
     res.write(`retry: 2000\ndata: ${JSON.stringify({ type: 'connected' })}\n\n`);
-    if (reset) res.write(`event: reset\ndata: ${JSON.stringify({ type: 'reset', ...reset })}\n\n`);
+    if (reset) res.write(`${named ? 'event: reset\n' : ''}data: ${JSON.stringify({ type: 'reset', ...reset })}\n\n`);
     metrics.sseClients.inc();
+    // A stream outlives the request that authorized it: its token or session is asked again every few seconds,
+    // and a revoked or expired one ends the stream (the browser's reconnect then gets a 401 and stops).
+    const credential = ctx.state.credential!;
+    const recheck = setInterval(() => {
+      credential.stillValid().then((ok) => ok || client.close('token or session revoked or expired'), () => undefined);
+    }, deps.authRecheckMs ?? 2000);
+    recheck.unref();
     const client = createSseClient({
-      res, events: deps.store.events, org, lastEventId: from, log,
+      res, events: deps.store.events, org, named, lastEventId: from, log,
       bufferLimit: deps.sseBufferLimit ?? 1000, heartbeatMs: deps.heartbeatMs ?? 15_000,
       onClose(reason) {
+        clearInterval(recheck);
         hub.leave(client);
         metrics.sseClients.dec();
         log.info({ reason }, 'sse stream closed');

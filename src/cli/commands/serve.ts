@@ -10,7 +10,7 @@ const FIXTURE_REPO = fileURLToPath(new URL('../../../fixtures/config-repo', impo
 
 const USAGE = `usage: kradle serve [--repo PATH|URL] [--ref REF] [--path DIR] [--watch] [--port 3080] [--host 127.0.0.1]
                     [--database-url URL] [--data-dir DIR] [--state-dir DIR] [--kubeconfig FILE]
-                    [--poll-interval SECONDS] [--public-url URL] [--allow-empty]
+                    [--poll-interval SECONDS] [--public-url URL] [--allow-empty] [--cors-origin ORIGIN ...]
 environment: KRADLE_REPO, DATABASE_URL, KRADLE_DATA_DIR, KUBECONFIG, KRADLE_GIT_TOKEN (bearer token for a remote
              config repo), KRADLE_WEBHOOK_SECRET (HMAC secret of POST /api/webhooks/git), KRADLE_FORGE_TOKEN and
              KRADLE_FORGE_API (posting pull-request previews), PORT, KRADLE_HOST`;
@@ -65,6 +65,7 @@ export const command: Command = {
           port: { type: 'string' }, host: { type: 'string' }, 'database-url': { type: 'string' }, 'data-dir': { type: 'string' },
           'state-dir': { type: 'string' }, kubeconfig: { type: 'string' }, 'poll-interval': { type: 'string' },
           'resync-interval': { type: 'string' }, 'public-url': { type: 'string' }, 'allow-empty': { type: 'boolean' },
+          'cors-origin': { type: 'string', multiple: true },
           help: { type: 'boolean' },
         },
       }));
@@ -121,6 +122,7 @@ export const command: Command = {
       resyncIntervalMs: seconds(values['resync-interval'], 'resync-interval'),
       publicUrl: values['public-url'],
       allowEmpty: values['allow-empty'],
+      corsOrigins: values['cors-origin'],
     }).catch((err: unknown) => {
       for (const l of locks) l.release();
       throw err;

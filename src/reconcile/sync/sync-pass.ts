@@ -9,6 +9,7 @@ import type { InventoryEntry, Store, SyncRun } from '../../store/types.ts';
 import type { StatusWriter } from '../status/index.ts';
 import { applyObjects, pruneObjects, type HealthOf } from './apply-objects.ts';
 import { createInventoryIndex, type InventoryIndex } from './inventory-index.ts';
+import { publishResourceEvents } from './resource-events.ts';
 
 export interface SyncPassDeps {
   source: ConfigSource;
@@ -82,7 +83,9 @@ export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { fu
   // PartiallyApplied would pass a half-applied revision off as synced (and as the last good one).
   const started = opts.apply ? await deps.store.syncRuns.start(commit) : undefined;
   try {
-    return await passOnce(deps, commit, opts, started);
+    const result = await passOnce(deps, commit, opts, started);
+    if (started) await publishResourceEvents(deps.store, result);
+    return result;
   } catch (err) {
     // A pass that throws (the store or the source failing under it) must not leave its run Running forever.
     if (started) {

@@ -1,0 +1,77 @@
+/**
+ * What the route table cannot say about each route: query parameters, request body, success status and
+ * response body. Routes absent here are still documented (path parameters, auth, errors, a JSON object body
+ * and answer); an entry makes them precise.
+ */
+export interface RouteDoc {
+  query?: [name: string, description: string, schema?: Record<string, unknown>][];
+  /** Request headers a client may send. */
+  headers?: [name: string, description: string][];
+  body?: Record<string, unknown>;
+  /** Success status; 200 by default (201 for creates documented so). */
+  ok?: number;
+  response?: Record<string, unknown>;
+  /** text/event-stream of Event messages instead of JSON. */
+  stream?: boolean;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, ...(required.length ? { required } : {}) });
+const list = (items: Record<string, unknown>) => obj({ items: { type: 'array', items }, continue: str });
+const paging: RouteDoc['query'] = [['limit', 'page size', int], ['continue', 'token of the next page, from the previous answer', str]];
+const STREAM: RouteDoc = {
+  stream: true,
+  query: [['lastEventId', 'resume after this event seq (as the Last-Event-ID header)', int], ['named', '`false`: send events without an `event:` line, so EventSource.onmessage receives them', { enum: ['true', 'false'] }]],
+  headers: [['Last-Event-ID', 'resume after this event seq']],
+};
+
+export const ROUTE_DOCS: Record<string, RouteDoc> = {
+  'GET /healthz': { response: obj({ ok: { type: 'boolean' } }) },
+  'GET /readyz': { response: obj({ ok: { type: 'boolean' }, checks: { type: 'object', additionalProperties: obj({ ok: { type: 'boolean' }, message: str }) } }) },
+  'GET /metrics': { response: { type: 'string', description: 'Prometheus text format' } },
+  'GET /openapi.json': { response: { type: 'object', description: 'this document' } },
+  'POST /api/session': { body: obj({ token: { type: 'string', description: 'a bearer token (krd_...)' } }), ok: 201, response: ref('Session') },
+  'GET /api/session': { response: ref('Session') },
+  'DELETE /api/session': { ok: 204 },
+  'GET /api/controller': { query: [['org', 'only this org', str]], response: { type: 'object', description: 'orgs, resources by kind with worst sync/health, sync status, pending approvals and memory imports, latest events' } },
+  'GET /api/orgs': { response: obj({ organizations: { type: 'array', items: obj({ slug: str, displayName: str }) } }) },
+  'POST /api/orgs': { body: obj({ slug: str, displayName: str }, ['slug']), ok: 201 },
+  'GET /api/orgs/:org/summary': { response: obj({ org: str, revision: str, counts: { type: 'object' }, lastRun: ref('SyncRun') }) },
+  'GET /api/orgs/:org/resources/:kind/:name/tree': { response: obj({ resource: ref('Resource'), objects: { type: 'array', items: { type: 'object' } }, events: { type: 'array', items: ref('Event') } }) },
+  'GET /api/orgs/:org/audit': { query: [['action', 'only this action', str], ['since', 'ISO time', str], ['until', 'ISO time', str], ['limit', 'page size', int], ['offset', 'skip this many', int]] },
+  'GET /api/orgs/:org/resources': {
+    query: [['kind', 'a kind or its plural; without it every config resource', str], ['labelSelector', 'Kubernetes label selector', str], ...paging!],
+    response: list(ref('Resource')),
+  },
+  'POST /api/orgs/:org/resources': {
+    headers: [['If-Match', 'the revision (config) or resourceVersion (runtime) the client read: 409 when stale']],
+    query: [['mode', '`pull-request`: commit on a new branch kradle/write/<id> instead of the tracked branch', { enum: ['commit', 'pull-request'] }]],
+    body: ref('Resource'), ok: 201, response: obj({ operation: str, resource: ref('Resource'), commit: str }),
+  },
+  'GET /api/orgs/:org/resources/:kind/:name': { headers: [['If-None-Match', 'ETag of a copy held: 304 when unchanged']], response: ref('Resource') },
+  'DELETE /api/orgs/:org/resources/:kind/:name': { headers: [['If-Match', 'revision or resourceVersion read: 409 when stale']], response: obj({ operation: str, commit: str }) },
+  'GET /api/orgs/:org/runtime-resources/:kind': { query: [['labelSelector', 'Kubernetes label selector', str], ...paging!], response: list(ref('Resource')) },
+  'GET /api/orgs/:org/snapshot': { response: obj({ revision: str, config: { type: 'array', items: ref('Resource') }, runtime: { type: 'array', items: ref('Resource') } }) },
+  'POST /api/orgs/:org/snapshot': { body: obj({ config: { type: 'array', items: ref('Resource') }, runtime: { type: 'array', items: ref('Resource') } }), ok: 201 },
+  'GET /api/sync': { response: ref('SyncStatus') },
+  'POST /api/sync': { ok: 202, response: obj({ triggered: { type: 'boolean' } }) },
+  'GET /api/sync/runs': { query: [['limit', 'how many runs (at most 500)', int]], response: obj({ items: { type: 'array', items: ref('SyncRun') } }) },
+  'POST /api/previews': {
+    body: obj({ base: { type: 'string', description: 'branch, tag or commit' }, head: { type: 'string', description: 'branch, tag or commit' } }, ['base', 'head']),
+    response: obj({ base: str, head: str, valid: { type: 'boolean' }, errors: { type: 'array', items: ref('ErrorDetail') }, plan: { type: 'object', description: 'created, changed (field diffs), deleted, with the objects each produces' } }),
+  },
+  'GET /api/orgs/:org/events': STREAM,
+  'GET /api/orgs/:org/agents/events/stream': STREAM,
+  'GET /api/events': STREAM,
+  'POST /api/webhooks/git': { headers: [['X-Hub-Signature-256', 'sha256=<hex> HMAC of the body (GitHub)'], ['X-Gitea-Signature', '<hex> HMAC of the body (Gitea)']], body: { type: 'object', description: 'the forge push payload' }, ok: 202, response: obj({ delivery: str }) },
+  'POST /api/orgs/:org/agents/dispatch': { body: obj({ stack: str, repository: str, ref: str, sourceRefs: { type: 'array', items: str }, taskKind: str }, ['stack']), ok: 201, response: ref('Resource') },
+  'GET /api/orgs/:org/agents/runs': { query: paging, response: list(ref('Resource')) },
+  'GET /api/orgs/:org/agents/runs/:name': { response: ref('Resource') },
+  'POST /api/orgs/:org/agents/approvals/:name/decide': { body: obj({ decision: { type: 'string', description: 'approve or deny (case-insensitive; approved/granted and denied/rejected too)' }, reason: str }, ['decision']), response: ref('Resource') },
+  'GET /api/orgs/:org/agents/memory/imports': { response: list(ref('Resource')) },
+  'GET /api/orgs/:org/agents/memory/imports/:name': { response: ref('Resource') },
+  'POST /api/orgs/:org/agents/memory/imports/:name/approve': { body: obj({ notes: str }), response: ref('Resource') },
+  'POST /api/orgs/:org/agents/memory/imports/:name/reject': { body: obj({ reason: str }, ['reason']), response: ref('Resource') },
+};

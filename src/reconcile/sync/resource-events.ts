@@ -1,0 +1,129 @@
+import { formatDetail, type ErrorDetail } from '../../errors/index.ts';
+import type { DesiredResource, DesiredState } from '../../loader/types.ts';
+import type { InventoryEntry, Store } from '../../store/types.ts';
+
+/** What a finished pass tells its orgs: a loaded state, or the errors that kept a revision from loading. */
+export type PassOutcome =
+  | { outcome: string; revision: string; run: { id: number }; errors: ErrorDetail[] }
+  | { outcome: string; revision: string; run: { id: number }; state: DesiredState };
+
+interface Announced {
+  key: string;
+  org: string | null;
+  kind: string;
+  namespace: string;
+  name: string;
+  hash: string;
+  revision: string;
+  path: string;
+}
+
+const MAX_ERRORS = 50;
+
+function announcedOf(r: DesiredResource, revision: string): Announced {
+  return { key: r.key, org: r.org, kind: r.id.kind, namespace: r.id.namespace, name: r.id.name, hash: r.hash, revision, path: r.source.path };
+}
+
+/** The org of a file: the one its last good documents belonged to, else the conventional `orgs/<org>/` prefix. */
+function orgOfPath(path: string | undefined, byPath: Map<string, string | null>): string | null {
+  if (!path) return null;
+  const known = byPath.get(path);
+  if (known !== undefined) return known;
+  return /^orgs\/([a-z0-9-]+)\//.exec(path)?.[1] ?? null;
+}
+
+function group<T>(items: Iterable<T>, keyOf: (item: T) => string | null): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    if (key !== null) (out.get(key) ?? out.set(key, []).get(key)!).push(item);
+  }
+  return out;
+}
+
+async function readAnnounced(store: Pick<Store, 'query'>): Promise<Map<string, Announced>> {
+  const rows = await store.query<Announced>('SELECT key, org, kind, namespace, name, hash, revision, path FROM announced_resources');
+  return new Map(rows.map((r) => [r.key, r]));
+}
+
+async function recordAnnounced(store: Pick<Store, 'query'>, upserts: Announced[], deleted: string[]): Promise<void> {
+  if (upserts.length) {
+    await store.query(
+      `INSERT INTO announced_resources (key, org, kind, namespace, name, hash, revision, path)
+       SELECT key, org, kind, namespace, name, hash, revision, path
+         FROM jsonb_to_recordset($1::jsonb) AS x(key text, org text, kind text, namespace text, name text, hash text, revision text, path text)
+       ON CONFLICT (key) DO UPDATE SET org = EXCLUDED.org, hash = EXCLUDED.hash, revision = EXCLUDED.revision, path = EXCLUDED.path`,
+      [JSON.stringify(upserts)],
+    );
+  }
+  if (deleted.length) {
+    await store.query('DELETE FROM announced_resources WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb))', [JSON.stringify(deleted)]);
+  }
+}
+
+/**
+ * Publishes what a dashboard of each org follows after a pass of the process that applies: every config
+ * resource created, changed or deleted (to its own org; platform documents with org null), and each org's
+ * share of the outcome: SyncSucceeded / SyncFailed for the orgs whose resources changed, whose objects failed
+ * or whose files held errors at the last refused revision, ValidationFailed with the errors in an org's files. The platform-wide events stay the pass's own.
+ * The diff is against the resources the last announcement recorded, updated only after its events are
+ * published: a pass that dies in between announces again (at least once), never skips a change.
+ */
+export async function publishResourceEvents(store: Pick<Store, 'query' | 'events' | 'inventory'>, pass: PassOutcome): Promise<void> {
+  const before = await readAnnounced(store);
+  const runName = String(pass.run.id);
+  if (!('state' in pass)) {
+    const byPath = new Map([...before.values()].map((a) => [a.path, a.org]));
+    const byOrg = group(pass.errors, (e) => orgOfPath(e.path, byPath));
+    for (const [org, errors] of byOrg) {
+      await store.events.publish({
+        org, type: 'ValidationFailed', kind: 'SyncRun', name: runName,
+        payload: { revision: pass.revision, errorCount: errors.length, errors: errors.slice(0, MAX_ERRORS).map(formatDetail) },
+      });
+    }
+    await store.query('DELETE FROM orgs_with_validation_errors');
+    if (byOrg.size) {
+      await store.query('INSERT INTO orgs_with_validation_errors (org, revision) SELECT jsonb_array_elements_text($1::jsonb), $2', [JSON.stringify([...byOrg.keys()]), pass.revision]);
+    }
+    return;
+  }
+  const recovered = (await store.query<{ org: string }>('SELECT org FROM orgs_with_validation_errors')).map((r) => r.org);
+  const { revision, state } = pass;
+  const upserts: Announced[] = [];
+  const touched = new Map<string, { created: number; changed: number; deleted: number }>();
+  const count = (org: string | null, what: 'created' | 'changed' | 'deleted') => {
+    if (org !== null) (touched.get(org) ?? touched.set(org, { created: 0, changed: 0, deleted: 0 }).get(org)!)[what]++;
+  };
+  for (const r of state.resources.values()) {
+    const was = before.get(r.key);
+    if (was && was.hash === r.hash && was.org === r.org) continue;
+    const type = was ? 'ResourceChanged' : 'ResourceCreated';
+    await store.events.publish({
+      org: r.org, type, kind: r.id.kind, namespace: r.id.namespace, name: r.id.name,
+      payload: { revision, ...(was ? { previousRevision: was.revision } : {}), source: { path: r.source.path, line: r.source.line } },
+    });
+    count(r.org, was ? 'changed' : 'created');
+    upserts.push(announcedOf(r, revision));
+  }
+  const deleted: string[] = [];
+  for (const was of before.values()) {
+    if (state.resources.has(was.key)) continue;
+    await store.events.publish({
+      org: was.org, type: 'ResourceDeleted', kind: was.kind, namespace: was.namespace, name: was.name,
+      payload: { revision, previousRevision: was.revision, source: { path: was.path } },
+    });
+    count(was.org, 'deleted');
+    deleted.push(was.key);
+  }
+  // Object failures are read back only when there were some: a clean pass costs no inventory scan.
+  const failed: Map<string, InventoryEntry[]> = pass.outcome === 'Succeeded' ? new Map() : group((await store.inventory.list()).filter((e) => e.syncStatus === 'SyncFailed'), (e) => e.org);
+  for (const org of new Set([...touched.keys(), ...failed.keys(), ...recovered])) {
+    const errors = (failed.get(org) ?? []).map((e) => ({ code: e.reason ?? 'SyncFailed', message: e.message ?? 'the object failed to apply' }));
+    await store.events.publish({
+      org, type: errors.length ? 'SyncFailed' : 'SyncSucceeded', kind: 'SyncRun', name: runName,
+      payload: { revision, outcome: errors.length ? 'Failed' : 'Succeeded', ...(touched.get(org) ?? { created: 0, changed: 0, deleted: 0 }), errorCount: errors.length, errors: errors.slice(0, MAX_ERRORS) },
+    });
+  }
+  await recordAnnounced(store, upserts, deleted);
+  if (recovered.length) await store.query('DELETE FROM orgs_with_validation_errors');
+}

@@ -1,0 +1,119 @@
+import test from 'ava';
+import { buildCrds } from '../../src/cluster/index.ts';
+import { createTestRepo } from '../support/git-repo.ts';
+import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
+import { testDrivers, type TestDriver } from '../support/store.ts';
+import { createTestSync, crdsFor, liveDriverFor, orgDocs } from '../support/sync-harness.ts';
+import { makeToken, openSse, startApi, type SseMessage } from '../support/api-client.ts';
+import { fakeConfig, fakeSync } from '../support/api-fakes.ts';
+
+// Repository is left out on purpose: its custom resource is then not served, which fails beta's objects.
+const CRDS = crdsFor(['Organization', 'OrgNamespaceBinding', 'Team', 'AgentServiceAccount', 'RunnerPool'], buildCrds());
+
+let kube: KubeApiServer;
+test.before(async () => {
+  kube = await startKubeApiServer();
+});
+test.after.always(() => kube?.stop());
+
+for (const d of testDrivers(test)) suite(d);
+
+type Stream = Awaited<ReturnType<typeof openSse>>;
+
+/** Events of a stream up to and including the first of type `last`. */
+async function until(s: Stream, last: string): Promise<SseMessage[]> {
+  const out: SseMessage[] = [];
+  for (;;) {
+    const m = await s.next();
+    if (!m) throw new Error(`the stream ended before a ${last} event; got ${out.map((e) => e.data.type).join(', ')}`);
+    if (m.id === undefined) continue;
+    out.push(m);
+    if (m.data.type === last) return out;
+  }
+}
+
+const REPO_BETA = `apiVersion: kradle.a5c.ai/v1alpha1
+kind: Repository
+metadata:
+  name: web
+spec:
+  organizationRef: beta
+  visibility: private
+`;
+
+function suite(d: TestDriver) {
+  test(`${d.name}: each org's stream gets its resources created, changed and deleted and its share of every sync outcome; no other org's`, async (t) => {
+    const store = await d.store();
+    const api = await startApi({ store, config: fakeConfig([]), sync: fakeSync() });
+    const repo = createTestRepo();
+    const sync = createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(kube), crds: CRDS });
+    t.teardown(async () => {
+      await sync.stop();
+      await api.close();
+      repo.remove();
+    });
+    const alpha = await openSse(api.url, '/api/orgs/alpha/events', await makeToken(api.app, 'alpha', 'reader'));
+    const beta = await openSse(api.url, '/api/orgs/beta/events?named=false', await makeToken(api.app, 'beta', 'reader'));
+    const platform = await openSse(api.url, '/api/events', await makeToken(api.app, '*', 'reader'));
+    t.teardown(() => [alpha, beta, platform].forEach((s) => s.close()));
+
+    // 1. Two orgs appear; beta's Repository cannot be applied (its CRD is not served).
+    const first = repo.commit({ ...orgDocs('alpha'), ...orgDocs('beta'), 'orgs/beta/repositories/web.yaml': REPO_BETA }, 'two orgs');
+    await sync.start();
+    await sync.trigger('test');
+    const a1 = await until(alpha, 'SyncSucceeded');
+    t.true(a1.every((m) => m.data.org === 'alpha'), 'only alpha events on alpha stream');
+    const created = a1.filter((m) => m.data.type === 'ResourceCreated');
+    t.deepEqual(created.map((m) => `${m.data.kind}/${m.data.name}`).sort(), ['AgentServiceAccount/runner', 'Organization/alpha', 'RunnerPool/default', 'Team/platform']);
+    for (const m of created) {
+      t.is(m.event, 'ResourceCreated', 'named events by default');
+      t.like(m.data.payload, { revision: first });
+      t.regex(m.data.payload.source.path, /^orgs\/alpha\//);
+    }
+    t.like(created.find((m) => m.data.kind === 'Team')!.data, { namespace: 'kradle-org-alpha', payload: { source: { path: 'orgs/alpha/teams/platform.yaml', line: 1 } } });
+    t.like(a1.at(-1)!.data, { type: 'SyncSucceeded', kind: 'SyncRun', payload: { revision: first, outcome: 'Succeeded', created: 4, changed: 0, deleted: 0, errorCount: 0 } });
+
+    const b1 = await until(beta, 'SyncFailed');
+    t.true(b1.every((m) => m.data.org === 'beta'));
+    t.true(b1.every((m) => m.event === undefined), '?named=false: no event line, so onmessage fires');
+    t.is(b1.filter((m) => m.data.type === 'ResourceCreated').length, 5);
+    const failed = b1.at(-1)!.data;
+    t.like(failed.payload, { revision: first, outcome: 'Failed', created: 5 });
+    t.true(failed.payload.errorCount >= 1);
+    t.regex(failed.payload.errors[0].message, /Repository/);
+
+    const p1 = await until(platform, 'SyncFailed');
+    t.true(p1.some((m) => m.data.type === 'SyncFailed' && m.data.org === null), 'the platform outcome keeps org null');
+
+    // 2. A change and a delete in alpha: ResourceChanged and ResourceDeleted, nothing on beta's stream.
+    const team = orgDocs('alpha')['orgs/alpha/teams/platform.yaml']!.replace('displayName: Platform', 'displayName: Platform Team');
+    const second = repo.commit({ 'orgs/alpha/teams/platform.yaml': team, 'orgs/alpha/runnerpools/default.yaml': null }, 'edit alpha');
+    await sync.trigger('test');
+    const a2 = await until(alpha, 'SyncSucceeded');
+    t.deepEqual(a2.map((m) => `${m.data.type} ${m.data.kind}/${m.data.name}`), ['ResourceChanged Team/platform', 'ResourceDeleted RunnerPool/default', 'SyncSucceeded SyncRun/' + a2.at(-1)!.data.name]);
+    t.like(a2[0]!.data.payload, { revision: second, previousRevision: first });
+    t.like(a2[1]!.data.payload, { revision: second, previousRevision: first, source: { path: 'orgs/alpha/runnerpools/default.yaml' } });
+    t.like(a2[2]!.data.payload, { changed: 1, deleted: 1, created: 0 });
+
+    // 3. A broken file in alpha: alpha gets its errors with file and line; beta (still failing) gets its share too.
+    repo.commit({ 'orgs/alpha/teams/broken.yaml': 'apiVersion: kradle.a5c.ai/v1alpha1\nkind: Team\nmetadata:\n  name: broken\nspec:\n  organizationRef: nowhere\n  displayName: B\n' }, 'break alpha');
+    await sync.trigger('test');
+    const a3 = await until(alpha, 'ValidationFailed');
+    t.is(a3.length, 1, 'nothing else happened to alpha');
+    t.like(a3[0]!.data, { org: 'alpha', kind: 'SyncRun', payload: { errorCount: 1 } });
+    t.regex(a3[0]!.data.payload.errors[0], /^orgs\/alpha\/teams\/broken\.yaml:\d+:\d+: MISSING_ORG /);
+    const p3 = await until(platform, 'ValidationFailed');
+    t.true(p3.some((m) => m.data.type === 'ValidationFailed' && m.data.org === null));
+
+    // Beta's stream carried no event of alpha all along: only its own failing outcome until its Repository goes.
+    repo.commit({ 'orgs/alpha/teams/broken.yaml': null, 'orgs/beta/repositories/web.yaml': null }, 'fix');
+    await sync.trigger('test');
+    const b2 = await until(beta, 'SyncSucceeded');
+    t.true(b2.every((m) => m.data.org === 'beta'));
+    t.true(b2.slice(0, -2).every((m) => m.data.type === 'SyncFailed'), 'while its object fails, every pass tells beta so');
+    const a4 = await until(alpha, 'SyncSucceeded');
+    t.is(a4.length, 1, 'alpha learns its configuration loads again, though none of its resources changed');
+    t.like(a4[0]!.data.payload, { created: 0, changed: 0, deleted: 0, errorCount: 0 });
+    t.deepEqual(b2.slice(-2).map((m) => `${m.data.type} ${m.data.kind}/${m.data.name}`), ['ResourceDeleted Repository/web', 'SyncSucceeded SyncRun/' + b2.at(-1)!.data.name]);
+  });
+}

@@ -1,0 +1,205 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import test from 'ava';
+import type { Browser, Page } from 'playwright-core';
+import { orgDocs } from '../support/sync-harness.ts';
+import { launchChromium, startConsoleWorld, type ConsoleWorld } from './harness.ts';
+
+// One server and one browser for the file: each case signs in its own user in its own browser context.
+let world: ConsoleWorld;
+let browser: Browser;
+const pageServers: Server[] = [];
+let listedOrigin = '';
+let otherOrigin = '';
+
+/** A bare page on another origin, for the CORS cases. */
+async function originServer(host: string): Promise<string> {
+  const s = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>dashboard</title>'));
+  s.listen(0, host);
+  await once(s, 'listening');
+  pageServers.push(s);
+  return `http://${host}:${(s.address() as AddressInfo).port}`;
+}
+
+const team = (org: string, name: string, extra = '') => `apiVersion: kradle.a5c.ai/v1alpha1
+kind: Team
+metadata:
+  name: ${name}
+spec:
+  organizationRef: ${org}
+  displayName: ${name}
+${extra}`;
+
+test.before(async () => {
+  listedOrigin = await originServer('127.0.0.1');
+  otherOrigin = (await originServer('127.0.0.1')).replace('127.0.0.1', 'localhost');
+  world = await startConsoleWorld({ ...orgDocs('acme'), ...orgDocs('globex') }, { corsOrigins: [listedOrigin] });
+  browser = await launchChromium();
+});
+test.after.always(async () => {
+  await browser?.close();
+  await world?.close();
+  for (const s of pageServers) s.close();
+});
+
+async function token(org: string, role: 'admin' | 'writer' | 'reader', subject: string): Promise<string> {
+  return (await world.server.tokens.create({ org, role, subject })).token;
+}
+
+async function signedIn(org: string, role: 'admin' | 'writer' | 'reader', subject: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(world.server.url + '/');
+  await page.getByPlaceholder('krd_…').fill(await token(org, role, subject));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('who').waitFor();
+  return page;
+}
+
+/** Calls the API from inside the page, as its own scripts would (same origin, the session cookie). */
+function pageFetch(page: Page, path: string, init: { method?: string; body?: unknown; csrf?: boolean } = {}) {
+  return page.evaluate(async ({ path, init }) => {
+    const me = await (await fetch('/api/session')).json();
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (init.csrf) headers['x-csrf-token'] = me.csrfToken;
+    const res = await fetch(path, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+    return { status: res.status, body: await res.json().catch(() => undefined) };
+  }, { path, init });
+}
+
+async function apiPost(path: string, bearer: string, body: unknown) {
+  const res = await fetch(world.server.url + path, { method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+
+test.serial('sign in with a token, the cookie is HttpOnly and not the token; sign out ends the session', async (t) => {
+  const page = await signedIn('acme', 'reader', 'ann');
+  t.regex(await page.getByTestId('who').innerText(), /ann \(reader on acme\)/);
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === 'kradle_session');
+  t.truthy(session);
+  t.true(session!.httpOnly);
+  t.is(session!.sameSite, 'Lax');
+  t.is(await page.evaluate(() => document.cookie), '', 'scripts cannot read the session cookie');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  t.is((await page.evaluate(async () => (await fetch('/api/session')).status)), 401);
+  await page.context().close();
+});
+
+test.serial('a commit pushed to the config repo appears on the org page without a reload; a broken one shows its error with file and line', async (t) => {
+  const page = await signedIn('acme', 'reader', 'rita');
+  await page.goto(world.server.url + '/#/org/acme');
+  await page.locator('[data-resource="Team/platform"]').waitFor();
+  await page.locator('[data-live="true"]').waitFor();
+  await page.evaluate(() => Object.assign(window, { notReloaded: true }));
+
+  world.work.commit({ 'orgs/acme/teams/web.yaml': team('acme', 'web') }, 'add team web');
+  await world.push();
+  await page.locator('[data-resource="Team/web"]').waitFor({ timeout: 30_000 });
+  t.true(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded === true), 'the page was not reloaded');
+
+  world.work.commit({ 'orgs/acme/teams/broken.yaml': team('acme', 'broken').replace('  displayName: broken\n', '') }, 'break acme');
+  await world.push();
+  const alert = page.getByRole('alert');
+  await alert.waitFor({ timeout: 30_000 });
+  t.regex(await alert.innerText(), /orgs\/acme\/teams\/broken\.yaml:\d+:\d+: SCHEMA_VIOLATION/);
+
+  world.work.commit({ 'orgs/acme/teams/broken.yaml': null }, 'fix acme');
+  await world.push();
+  await alert.waitFor({ state: 'detached', timeout: 30_000 });
+  t.true(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded === true));
+  await page.context().close();
+});
+
+test.serial('an approval is decided with the button; a reader sees no button and gets 403 if it tries', async (t) => {
+  const writer = await token('acme', 'writer', 'wes');
+  for (const name of ['ap-one', 'ap-two']) {
+    const made = await apiPost('/api/orgs/acme/resources', writer, { kind: 'AgentApproval', metadata: { name }, spec: { organizationRef: 'acme', dispatchRun: `run-${name}`, action: 'write-back', requestedBy: 'agent' } });
+    t.is(made.status, 201, JSON.stringify(made.body));
+  }
+  const admin = await signedIn('acme', 'admin', 'ada');
+  await admin.goto(world.server.url + '/#/runs/acme');
+  const row = admin.locator('[data-approval="ap-one"]');
+  await row.getByRole('button', { name: 'Approve' }).click();
+  await row.getByText('Approved').waitFor();
+  t.is(await row.getByRole('button').count(), 0, 'a decided approval has no buttons');
+
+  const reader = await signedIn('acme', 'reader', 'rob');
+  await reader.goto(world.server.url + '/#/runs/acme');
+  await reader.locator('[data-approval="ap-two"]').getByText('Pending').waitFor();
+  t.is(await reader.getByRole('button', { name: 'Approve' }).count(), 0);
+  t.is(await reader.getByRole('button', { name: 'Deny' }).count(), 0);
+  const tried = await pageFetch(reader, '/api/orgs/acme/agents/approvals/ap-two/decide', { method: 'POST', body: { decision: 'approve' }, csrf: true });
+  t.is(tried.status, 403);
+  await admin.context().close();
+  await reader.context().close();
+});
+
+test.serial('a cookie-authenticated write without the CSRF token is refused; with it, it is a commit', async (t) => {
+  const page = await signedIn('acme', 'writer', 'wanda');
+  const doc = { apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Team', metadata: { name: 'csrf-team' }, spec: { organizationRef: 'acme', displayName: 'x' } };
+  const refused = await pageFetch(page, '/api/orgs/acme/resources', { method: 'POST', body: doc });
+  t.is(refused.status, 403);
+  t.is(refused.body.error.code, 'CSRF_REQUIRED');
+  const ok = await pageFetch(page, '/api/orgs/acme/resources', { method: 'POST', body: doc, csrf: true });
+  t.is(ok.status, 201, JSON.stringify(ok.body));
+  t.regex(ok.body.commit, /^[0-9a-f]{40}$/);
+  await page.context().close();
+});
+
+test.serial("an org reader's EventSource receives that org's config changes and no other org's", async (t) => {
+  const page = await signedIn('acme', 'reader', 'eve');
+  await page.evaluate(() => {
+    const w = window as unknown as { got: any[]; otherFailed: boolean; ready: boolean };
+    w.got = [];
+    const es = new EventSource('/api/orgs/acme/events?named=false');
+    es.onmessage = (m) => w.got.push(JSON.parse(m.data));
+    es.onopen = () => (w.ready = true);
+    const all = new EventSource('/api/events');
+    all.addEventListener('ResourceCreated', (m) => w.got.push({ via: 'all', ...JSON.parse((m as MessageEvent).data) }));
+    const other = new EventSource('/api/orgs/globex/events');
+    other.onerror = () => (w.otherFailed = other.readyState === EventSource.CLOSED);
+  });
+  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+  world.work.commit({ 'orgs/globex/teams/g1.yaml': team('globex', 'g1'), 'orgs/acme/teams/a1.yaml': team('acme', 'a1') }, 'both orgs');
+  await world.push();
+  await page.waitForFunction(() => (window as unknown as { got: any[] }).got.filter((e) => e.type === 'ResourceCreated' && e.name === 'a1').length === 2, undefined, { timeout: 30_000 });
+  const got = await page.evaluate(() => (window as unknown as { got: any[] }).got);
+  const events = got.filter((e) => e.seq !== undefined);
+  t.true(events.length > 0);
+  t.true(events.every((e) => e.org === 'acme'), JSON.stringify(events.filter((e) => e.org !== 'acme')));
+  t.false(events.some((e) => e.name === 'g1'));
+  t.true(await page.evaluate(() => (window as unknown as { otherFailed?: boolean }).otherFailed === true), 'another org stream is refused');
+  await page.context().close();
+});
+
+test.serial('CORS: a page of a listed origin may call the API with its session; another origin may not', async (t) => {
+  const tok = await token('acme', 'reader', 'cora');
+  const context = await browser.newContext();
+  const api = world.server.url;
+  const listed = await context.newPage();
+  await listed.goto(listedOrigin);
+  const fromListed = await listed.evaluate(async ({ api, tok }) => {
+    const signIn = await fetch(`${api}/api/session`, { method: 'POST', credentials: 'include', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: tok }) });
+    const me = await fetch(`${api}/api/session`, { credentials: 'include' });
+    return { signIn: signIn.status, me: me.status, body: await me.json() };
+  }, { api, tok });
+  t.is(fromListed.signIn, 201);
+  t.is(fromListed.me, 200);
+  t.like(fromListed.body, { subject: 'cora', via: 'session' });
+
+  const other = await context.newPage();
+  await other.goto(otherOrigin);
+  const fromOther = await other.evaluate(async ({ api }) => {
+    try {
+      await fetch(`${api}/api/session`, { credentials: 'include' });
+      return 'answered';
+    } catch (err) {
+      return `blocked: ${(err as Error).name}`;
+    }
+  }, { api });
+  t.is(fromOther, 'blocked: TypeError');
+  await context.close();
+});
