@@ -123,6 +123,8 @@ export interface ApiDeps {
   clock?: Clock;
   /** Shared secret for POST /api/webhooks/git; the route answers 503 when unset. */
   gitWebhookSecret?: string;
+  /** The branch the sync follows: a push webhook for another ref starts no sync. Unknown: every branch push does. */
+  syncedBranch?: () => string | undefined;
   /** SSE heartbeat interval; 15 s by default. */
   heartbeatMs?: number;
   /** Events buffered per SSE client before it is dropped as too slow; 1,000 by default. */

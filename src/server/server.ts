@@ -104,7 +104,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     resyncIntervalMs: opts.resyncIntervalMs,
     allowEmpty: opts.allowEmpty,
     onState: (s) => onState(s),
-    onPass: (outcome, seconds) => metrics?.recordSync(outcome, seconds),
+    onPass: (outcome, seconds) => {
+      metrics?.recordSync(outcome, seconds);
+      void metrics?.refreshResources(store).catch((err: unknown) => logger.warn({ err: String(err) }, 'kradle_resources could not be read from the inventory'));
+    },
     onFetch: (outcome) => metrics?.recordGitFetch(outcome),
   });
   desired = controller.current;
@@ -162,6 +165,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     statusOf: (key) => controller.statusWriter.current(key),
     logger,
     gitWebhookSecret: opts.gitWebhookSecret,
+    syncedBranch: () => repo.source.ref,
     extraRoutes: agents.routes as unknown as RouteDef[],
   });
   metrics = app.metrics;
