@@ -121,6 +121,8 @@ export interface ApiDeps {
   gitWebhookSecret?: string;
   /** Previews of the config repo's pull requests, posted to the forge on its pull_request webhooks. */
   pullRequestPreviews?: PullRequestPreviews;
+  /** The branch the sync follows: a push webhook for another ref starts no sync. Unknown: every branch push does. */
+  syncedBranch?: () => string | undefined;
   /** SSE heartbeat interval; 15 s by default. */
   heartbeatMs?: number;
   /** Events buffered per SSE client before it is dropped as too slow; 1,000 by default. */

@@ -1,4 +1,16 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Store } from '../store/types.ts';
+
+/**
+ * Kradle resources (not their objects) by kind, org and sync status, from the inventory: a resource is Synced
+ * when every object it produced is, else it takes the status of its objects that are not.
+ */
+const RESOURCE_COUNTS = `
+  SELECT kind, org, status, count(*)::int AS count FROM (
+    SELECT split_part(source_key, '/', 1) AS kind, coalesce(org, '') AS org,
+           CASE WHEN bool_and(sync_status = 'Synced') THEN 'Synced' ELSE min(sync_status) FILTER (WHERE sync_status <> 'Synced') END AS status
+    FROM inventory GROUP BY source_key, org
+  ) r GROUP BY kind, org, status`;
 
 /** One registry per app, so two apps in one process (tests, blue/green) never share counters. */
 export interface ApiMetrics {
@@ -11,6 +23,8 @@ export interface ApiMetrics {
   recordSync(outcome: string, seconds: number): void;
   /** For the sync loop: resources by kind/org/status after a run (replaces the previous figures). */
   setResourceCounts(rows: { kind: string; org: string; status: string; count: number }[]): void;
+  /** Sets kradle_resources from the inventory; called after every sync pass. */
+  refreshResources(store: Pick<Store, 'query'>): Promise<void>;
   recordGitFetch(outcome: 'success' | 'failure'): void;
 }
 
@@ -53,6 +67,10 @@ export function createApiMetrics(): ApiMetrics {
     labelNames: ['outcome'],
     registers: [registry],
   });
+  function setResourceCounts(rows: { kind: string; org: string; status: string; count: number }[]): void {
+    resources.reset();
+    for (const r of rows) resources.set({ kind: r.kind, org: r.org, status: r.status }, r.count);
+  }
   return {
     registry,
     observeRequest: (method, route, status, seconds) => http.observe({ method, route, status: String(status) }, seconds),
@@ -60,9 +78,9 @@ export function createApiMetrics(): ApiMetrics {
     writebackCommits,
     writebackConflicts,
     recordSync: (outcome, seconds) => syncDuration.observe({ outcome }, seconds),
-    setResourceCounts(rows) {
-      resources.reset();
-      for (const r of rows) resources.set({ kind: r.kind, org: r.org, status: r.status }, r.count);
+    setResourceCounts,
+    async refreshResources(store) {
+      setResourceCounts(await store.query<{ kind: string; org: string; status: string; count: number }>(RESOURCE_COUNTS));
     },
     recordGitFetch: (outcome) => gitFetches.inc({ outcome }),
   };

@@ -115,7 +115,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     resyncIntervalMs: opts.resyncIntervalMs,
     allowEmpty: opts.allowEmpty,
     onState: (s) => onState(s),
-    onPass: (outcome, seconds) => metrics?.recordSync(outcome, seconds),
+    onPass: (outcome, seconds) => {
+      metrics?.recordSync(outcome, seconds);
+      void metrics?.refreshResources(store).catch((err: unknown) => logger.warn({ err: String(err) }, 'kradle_resources could not be read from the inventory'));
+    },
     onFetch: (outcome) => metrics?.recordGitFetch(outcome),
   });
   desired = controller.current;
@@ -174,6 +177,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     gitWebhookSecret: opts.gitWebhookSecret,
     pullRequestPreviews: createPullRequestPreviews({ preview: sync.preview, token: opts.forgeToken, api: opts.forgeApi, logger }),
     corsOrigins: opts.corsOrigins,
+    syncedBranch: () => repo.source.ref,
     extraRoutes: agents.routes as unknown as RouteDef[],
   });
   metrics = app.metrics;

@@ -57,4 +57,35 @@ function suite(d: TestDriver) {
     t.is((await client(unconfigured.url).post('/api/webhooks/git', body)).status, 503);
     await unconfigured.close();
   });
+
+  test(`${d.name}: inbound git webhooks start a sync only for a push to the synced branch, once per delivery id`, async (t) => {
+    const store = await d.store();
+    const sync = fakeSync();
+    const api = await startApi({ store, config: fakeConfig([]), sync, gitWebhookSecret: 'k', syncedBranch: () => 'main' });
+    const c = client(api.url);
+    const push = (payload: unknown, delivery?: string) => {
+      const body = JSON.stringify(payload);
+      return c.post('/api/webhooks/git', body, { 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${hmac('k', body)}`, ...(delivery ? { 'x-github-delivery': delivery } : {}) });
+    };
+    const ignored = [
+      [await push({ ref: 'refs/heads/feature' }, 'a1'), /branch feature is not the synced branch main/],
+      [await push({ ref: 'refs/tags/v1.0' }, 'a2'), /refs\/tags\/v1.0 is not a branch/],
+      [await push({ ref: 'refs/heads/main', deleted: true }, 'a3'), /deletes branch main/],
+    ] as const;
+    for (const [res, reason] of ignored) {
+      t.is(res.status, 202);
+      t.false(res.body.triggered);
+      t.regex(res.body.reason, reason);
+    }
+    t.deepEqual(sync.triggers, []);
+    const first = await push({ ref: 'refs/heads/main' }, 'same-id');
+    t.true(first.body.triggered);
+    const again = await push({ ref: 'refs/heads/main' }, 'same-id');
+    t.is(again.status, 202);
+    t.false(again.body.triggered);
+    t.regex(again.body.reason, /delivery same-id was received before/);
+    t.deepEqual(sync.triggers, ['webhook']);
+    t.is((await push('not an object with a ref', 'b1')).status, 400);
+    await api.close();
+  });
 }

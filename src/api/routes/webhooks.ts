@@ -7,6 +7,36 @@ import type { ApiDeps } from '../deps.ts';
 import { verifyHmac, type WebhookDispatcher } from '../../webhooks/index.ts';
 
 const DELIVERY_ID = /^[\w.:-]{1,128}$/;
+const REMEMBERED_DELIVERIES = 1000;
+
+/** Whether a signed push starts a sync: only a push that moves the synced branch does. */
+export function pushDecision(raw: Buffer, syncedBranch: string | undefined): { sync: true } | { sync: false; reason: string } {
+  let payload: { ref?: unknown; deleted?: unknown };
+  try {
+    payload = JSON.parse(raw.toString('utf8')) as typeof payload;
+  } catch {
+    throw new BadRequestError('the push payload is not JSON');
+  }
+  const ref = typeof payload?.ref === 'string' ? payload.ref : undefined;
+  if (ref === undefined) throw new BadRequestError('the push payload has no ref', { details: [{ code: 'REQUIRED', message: 'ref is required', field: 'ref' }] });
+  if (!ref.startsWith('refs/heads/')) return { sync: false, reason: `${ref} is not a branch: only pushes to the synced branch start a sync` };
+  const branch = ref.slice('refs/heads/'.length);
+  // Before the first fetch of a remote without --ref, the synced branch (its default) is not known yet.
+  if (syncedBranch && syncedBranch !== 'HEAD' && branch !== syncedBranch) return { sync: false, reason: `branch ${branch} is not the synced branch ${syncedBranch}` };
+  if (payload.deleted === true) return { sync: false, reason: `the push deletes branch ${branch}` };
+  return { sync: true };
+}
+
+/** Delivery ids seen lately: a forge's redelivery of the same push starts nothing new. */
+function createDeliveryMemory(size = REMEMBERED_DELIVERIES) {
+  const seen = new Set<string>();
+  return (id: string): boolean => {
+    if (seen.has(id)) return true;
+    seen.add(id);
+    if (seen.size > size) seen.delete(seen.values().next().value!);
+    return false;
+  };
+}
 
 /** A pull request of the config repo: previewed and posted behind the answer (forges give up after ~10 s). */
 function pullRequestPreview(deps: ApiDeps, raw: Buffer, forge: 'github' | 'gitea', delivery: string) {
@@ -22,6 +52,7 @@ function pullRequestPreview(deps: ApiDeps, raw: Buffer, forge: 'github' | 'gitea
 
 /** Inbound push webhooks from forges, and replay of outbound deliveries. */
 export function webhookRoutes(deps: ApiDeps, dispatcher: () => WebhookDispatcher | undefined): RouteDef[] {
+  const seenBefore = createDeliveryMemory();
   return [
     {
       method: 'POST', path: '/api/webhooks/git', auth: 'hmac',
@@ -40,7 +71,16 @@ export function webhookRoutes(deps: ApiDeps, dispatcher: () => WebhookDispatcher
           return;
         }
         if (event !== 'push') {
-          ctx.body = { triggered: false, event, delivery };
+          ctx.body = { triggered: false, event, delivery, reason: `${event} events do not start a sync` };
+          return;
+        }
+        const decision = pushDecision(raw, deps.syncedBranch?.());
+        if (!decision.sync) {
+          ctx.body = { triggered: false, event, delivery, reason: decision.reason };
+          return;
+        }
+        if (DELIVERY_ID.test(given) && seenBefore(given)) {
+          ctx.body = { triggered: false, event, delivery, reason: `delivery ${given} was received before` };
           return;
         }
         // Forges give up after ~10 s, and a fetch + sync pass of a large repo takes longer: answer now, sync behind.

@@ -1,3 +1,4 @@
+// The sample config repo served against the test API server: org namespaces and the resource metric.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -87,4 +88,16 @@ test.serial("a secret of globex is written to the org's own namespace in the clu
   t.is(res.status, 201, JSON.stringify(res.body));
   t.truthy(kube.object({ apiVersion: 'v1', kind: 'Secret', namespace: GLOBEX_NS, name: 'deploy-key' }));
   t.falsy(kube.object({ apiVersion: 'v1', kind: 'Secret', namespace: 'kradle-org-globex', name: 'deploy-key' }));
+});
+
+test.serial('kradle_resources is set after a sync: resources by kind, org and sync status', async (t) => {
+  let text = '';
+  for (let i = 0; i < 300 && !/kradle_resources\{kind="Organization",org="globex"/.test(text); i++) {
+    text = await (await fetch(`${server.url}/metrics`)).text();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.regex(text, /kradle_resources\{kind="Organization",org="globex",status="\w+"\} 1\n/);
+  const repos = [...text.matchAll(/kradle_resources\{kind="Repository",org="globex",status="\w+"\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  const listed = await api('GET', '/api/orgs/globex/resources?kind=Repository');
+  t.is(repos, listed.body.items.length);
 });
