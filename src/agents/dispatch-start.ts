@@ -5,7 +5,9 @@ import type { StoredResource } from '../store/types.ts';
 import { transition } from './dispatch-machine.ts';
 import { failRun } from './dispatch-create.ts';
 import { RUN_KIND, stateOf, type Ctx } from './dispatch-deps.ts';
-import { agentJobName, buildAgentJob, buildRunTokenSecret, type AgentJobInput } from './job-spec.ts';
+import { agentJobName, buildAgentJob, buildRunContextConfigMap, buildRunTokenSecret, type AgentJobInput } from './job-spec.ts';
+import { buildRunContext, grantedCredentials, type RunContextInput } from './run-context.ts';
+import { sessionName } from './dispatch-session.ts';
 import { resolveTransport, reviewDispatch } from './permission-review.ts';
 import { desiredSpec, refName, runtimeDoc } from './refs.ts';
 import { issueRunToken } from './run-tokens.ts';
@@ -32,24 +34,44 @@ async function keepQueued(ctx: Ctx, org: string, name: string, reason: string, m
   });
 }
 
-function jobInput(ctx: Ctx, org: string, run: StoredResource): AgentJobInput {
+/** The stack's memory repository pinned for this attempt; a pin that fails is reported in the context, not fatal. */
+async function memoryPin(ctx: Ctx, org: string, stack: Record<string, unknown>): Promise<RunContextInput['memory']> {
+  const repository = refName(stack.memoryRepository);
+  if (!repository) return undefined;
+  if (!ctx.memory) return { repository, error: 'agent memory is not configured on this server' };
+  try {
+    const snap = await ctx.memory.pin(org, { memoryRepository: repository });
+    return { repository, snapshot: snap.metadata.name, commit: String(snap.spec.resolvedCommit), ref: String(snap.spec.requestedRef) };
+  } catch (err) {
+    return { repository, error: sanitize((err as Error).message) };
+  }
+}
+
+async function jobInput(ctx: Ctx, org: string, run: StoredResource): Promise<AgentJobInput> {
   const state = stateOf(ctx);
   const stack = state.get('AgentStack', org, String(run.status.stackRef))!.object.spec;
   const sa = desiredSpec(state, 'AgentServiceAccount', org, refName(stack.runtimeIdentity));
-  const provider = desiredSpec(state, 'AgentProviderConfig', org, refName(stack.providerConfig));
   const workspace = refName(stack.workspace);
   const budget = run.status.budgetCheckResult as { activeDeadlineSeconds?: number } | undefined;
-  const transport = (run.status.resolvedTransport as { protocol: string; codec: string } | undefined) ?? resolveTransport(stack, state, org);
+  const transport = (run.status.resolvedTransport as { protocol: string; codec: string; endpoint?: string } | undefined) ?? resolveTransport(stack, state, org);
+  const attemptNumber = Number(run.spec.attemptNumber ?? 1);
+  const callbackUrl = `${ctx.callbackBaseUrl.replace(/\/+$/, '')}/api/orgs/${org}/agents/runs/${run.metadata.name}/callback`;
+  const context = buildRunContext(state, {
+    org, run: run.metadata.name, attempt: attemptNumber, taskKind: String(run.spec.taskKind), requestedBy: String(run.spec.requestedBy ?? ''),
+    stackName: String(run.status.stackRef), repository: run.spec.repository, sourceRefs: run.spec.sourceRefs as unknown[],
+    commit: typeof run.spec.commit === 'string' ? run.spec.commit : undefined, callbackUrl, stepsUrl: callbackUrl.replace(/\/callback$/, '/steps'),
+    session: sessionName(run.metadata.name, attemptNumber), transport, memory: await memoryPin(ctx, org, stack),
+  });
   return {
     runName: run.metadata.name,
     namespace: tenantNamespace(org),
     org,
-    attemptNumber: Number(run.spec.attemptNumber ?? 1),
+    attemptNumber,
     serviceAccountName: String(sa?.serviceAccountName ?? refName(stack.runtimeIdentity)),
-    callbackUrl: `${ctx.callbackBaseUrl.replace(/\/+$/, '')}/api/orgs/${org}/agents/runs/${run.metadata.name}/callback`,
+    callbackUrl,
     image: typeof stack.image === 'string' ? stack.image : ctx.image,
-    // Readiness (SecretsAdmitted) already refused runs whose provider Secret has no grant.
-    providerSecretName: provider ? refName(provider.secretRef) ?? refName(provider.credentialRef) : undefined,
+    credentials: grantedCredentials(state, org, stack, desiredSpec(state, 'Repository', org, refName(run.spec.repository))),
+    context,
     workspaceClaimName: workspace ? workspaceClaimName(workspace) : undefined,
     activeDeadlineSeconds: budget?.activeDeadlineSeconds ?? 3600,
     transport: { protocol: transport.protocol, codec: transport.codec },
@@ -95,11 +117,13 @@ export async function startRun(ctx: Ctx, org: string, name: string): Promise<Sto
   if (!review.allowed) return failRun(ctx, org, name, { lastError: review.reason, reason: review.code, retryable: false });
   const outage = await transportUp(ctx, org, run);
   if (outage) return keepQueued(ctx, org, name, 'TransportUnavailable', outage);
-  const input = jobInput(ctx, org, run);
+  const input = await jobInput(ctx, org, run);
   try {
     const applied = await ctx.driver.apply(buildAgentJob(input));
+    const owner = { uid: String(applied.live?.metadata.uid ?? '') };
+    await ctx.driver.apply(buildRunContextConfigMap(input, owner));
     const token = await issueRunToken(ctx.store, org, name, ctx.random);
-    await ctx.driver.apply(buildRunTokenSecret(input, token, { uid: String(applied.live?.metadata.uid ?? '') }));
+    await ctx.driver.apply(buildRunTokenSecret(input, token, owner));
   } catch (err) {
     return keepQueued(ctx, org, name, 'JobApplyFailed', `applying the Job failed: ${(err as Error).message}`);
   }

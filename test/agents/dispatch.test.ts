@@ -22,7 +22,8 @@ test('a dispatch runs as a Job with the stack identity, the token from a Secret 
   t.is(env.KRADLE_CALLBACK_URL.value, `https://kradle.test/api/orgs/${org}/agents/runs/${run.metadata.name}/callback`);
   t.deepEqual(env.KRADLE_RUN_TOKEN.valueFrom.secretKeyRef.name, `kradle-agent-${run.metadata.name}-token`);
   t.is(env.KRADLE_RUN_TOKEN.value, undefined);
-  t.deepEqual(pod.containers[0].envFrom, [{ secretRef: { name: 'anthropic-key' } }]);
+  t.is(pod.containers[0].envFrom, undefined);
+  t.deepEqual(env.KRADLE_PROVIDER_CREDENTIAL.valueFrom.secretKeyRef, { name: 'anthropic-key', key: 'apiKey' });
   t.true(job.spec.activeDeadlineSeconds > 0);
   const secret = w.kube.object({ apiVersion: 'v1', kind: 'Secret', namespace: tenantNamespace(org), name: `kradle-agent-${run.metadata.name}-token` }) as any;
   t.is(secret.metadata.ownerReferences[0].uid, job.metadata.uid);
