@@ -9,7 +9,7 @@ import { runtimeDoc } from './refs.ts';
 import { verifyRunToken } from './run-tokens.ts';
 import { mutateStatus } from './status.ts';
 import { checkSteps, countSteps, publishSteps, type StepReport } from './dispatch-steps.ts';
-import { closeSession } from './dispatch-session.ts';
+import { closeAttempt, closeSession } from './dispatch-session.ts';
 import { ENTRY_TYPES, checkEntries } from './memory/index.ts';
 
 interface JobCondition {
@@ -111,6 +111,7 @@ export async function handleCallback(ctx: Ctx, org: string, name: string, bearer
   await publishSteps(ctx, org, name, steps);
   if (to === 'Failed') return announceFailure(ctx, org, done, fields, actor);
   await closeSession(ctx, org, done, 'Completed');
+  await closeAttempt(ctx, org, done, 'Completed');
   await ctx.publish(org, 'RUN_COMPLETED', RUN_KIND, name, { runId: name, costUsd: fields.costUsd, artifacts }, actor);
   return cb.memory ? importMemory(ctx, org, name, cb.memory) : done;
 }

@@ -56,13 +56,19 @@ export function createDispatchService(deps: DispatchDeps): DispatchService {
       // §6.8: only a Failed run is retried, and once: the claim on the old run decides between concurrent retries.
       const old = await mutateStatus(deps.store, RUN_KIND, org, name, (r) => {
         if (r.status.phase !== 'Failed') throw new ConflictError(`run ${name} is ${String(r.status.phase ?? 'Pending')}: only a Failed run can be retried`);
+        if (r.status.retryable === false) {
+          const why = [r.status.reason, r.status.lastError].filter((x) => typeof x === 'string' && x).join(': ');
+          throw new ConflictError(`run ${name} is not retryable${why ? ` (${why})` : ''}: fix the cause and dispatch a new run`, {
+            details: [{ code: 'NOT_RETRYABLE', message: why || 'marked not retryable', field: 'status.retryable' }],
+          });
+        }
         if (typeof r.status.retriedBy === 'string') throw new ConflictError(`run ${name} was already retried as ${r.status.retriedBy}`);
         return { ...r.status, retriedBy: next };
       }, requestedBy);
       try {
         const run = await createRun(ctx, org, {
           stack: old.spec.agentStack, repository: old.spec.repository, sourceRefs: old.spec.sourceRefs as unknown[], taskKind: String(old.spec.taskKind),
-          requestedBy, attemptNumber: Number(old.spec.attemptNumber ?? 1) + 1, ...(old.spec.triggerRef ? { trigger: String(old.spec.triggerRef) } : {}),
+          requestedBy, attemptNumber: Number(old.spec.attemptNumber ?? 1) + 1, retryOf: name, ...(typeof old.spec.commit === 'string' ? { commit: old.spec.commit } : {}), ...(old.spec.triggerRef ? { trigger: String(old.spec.triggerRef) } : {}),
         }, next);
         return run.status.phase === 'Queued' ? start(org, next) : run;
       } catch (err) {

@@ -7,11 +7,10 @@ import { failRun } from './dispatch-create.ts';
 import { RUN_KIND, stateOf, type Ctx } from './dispatch-deps.ts';
 import { agentJobName, buildAgentJob, buildRunContextConfigMap, buildRunTokenSecret, type AgentJobInput } from './job-spec.ts';
 import { buildRunContext, grantedCredentials, type RunContextInput } from './run-context.ts';
-import { sessionName } from './dispatch-session.ts';
+import { ATTEMPT_KIND, openSession, sessionName } from './dispatch-session.ts';
 import { resolveTransport, reviewDispatch } from './permission-review.ts';
 import { desiredSpec, refName, runtimeDoc } from './refs.ts';
 import { issueRunToken } from './run-tokens.ts';
-import { openSession } from './dispatch-session.ts';
 import { mutateStatus } from './status.ts';
 
 /** How long a start claims a Queued run; a starter that died mid-way holds it no longer than this. */
@@ -135,7 +134,7 @@ async function markRunning(ctx: Ctx, org: string, run: StoredResource, input: Ag
   const attempt = `${run.metadata.name}-a${input.attemptNumber}`;
   const stack = stateOf(ctx).get('AgentStack', org, input.stack);
   await ctx.store.resources.create(
-    runtimeDoc('AgentDispatchAttempt', org, attempt, {
+    runtimeDoc(ATTEMPT_KIND, org, attempt, {
       agentDispatchRun: run.metadata.name,
       attemptReason: input.attemptNumber > 1 ? 'retry' : 'initial',
       agentStackSnapshot: { name: input.stack, hash: stack?.hash, spec: stack?.object.spec },

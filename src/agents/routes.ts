@@ -49,7 +49,12 @@ export function agentRouteDefs(deps: AgentRouteDeps): AgentRouteDef[] {
       const ref = b.ref ?? b.sourceRef;
       const sourceRefs = Array.isArray(b.sourceRefs) ? b.sourceRefs : ref ? [ref] : [];
       ctx.status = 201;
-      ctx.body = await deps.dispatch.create(ctx.params.org!, { stack: b.stack, repository: b.repository ?? b.repo, sourceRefs, taskKind: String(b.taskKind ?? 'manual'), requestedBy: p.subject, attemptNumber: b.attemptNumber as number | undefined });
+      ctx.body = await deps.dispatch.create(ctx.params.org!, { stack: b.stack, repository: b.repository ?? b.repo, sourceRefs, taskKind: String(b.taskKind ?? 'manual'), requestedBy: p.subject, attemptNumber: b.attemptNumber as number | undefined, commit: b.commit as string | undefined });
+    } },
+    { method: 'POST', path: `${P}/runs/:name/retry`, auth: 'any', summary: 'Retry a Failed run as a new run with the next attempt number (§6.8)', async handler(ctx) {
+      const p = requireRole(ctx, 'writer');
+      ctx.status = 201;
+      ctx.body = await deps.dispatch.retry(ctx.params.org!, ctx.params.name!, p.subject);
     } },
     { method: 'GET', path: `${P}/runs`, auth: 'any', summary: 'List agent dispatch runs', async handler(ctx) {
       requireRole(ctx, 'reader');
