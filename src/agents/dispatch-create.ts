@@ -9,6 +9,9 @@ import { resolveTransport, reviewDispatch } from './permission-review.ts';
 import { desiredSpec, randomName, refName, runtimeDoc } from './refs.ts';
 import { mutateStatus } from './status.ts';
 import { closeAttempt, closeSession } from './dispatch-session.ts';
+import { gateOf } from './action-gate.ts';
+import { credentialsDigest, grantedCredentials } from './run-context.ts';
+import type { DesiredState } from '../loader/types.ts';
 
 export interface DispatchRequest {
   stack: unknown;
@@ -83,11 +86,25 @@ export async function createRun(ctx: Ctx, org: string, req: DispatchRequest, nam
   if (!budget.allowed) {
     return failRun(ctx, org, name, { lastError: `budget-exceeded: estimated ${budget.estimatedCostUsd.toFixed(2)} USD, remaining ${budget.remainingUsd.toFixed(2)} USD`, reason: 'budget-exceeded', retryable: false, budgetCheckResult: budget });
   }
-  if (review.approval.required) {
-    const approval = await requestApproval(ctx, org, { dispatchRun: name, action: review.approval.action, requestedBy: req.requestedBy, reason: review.approval.reason });
-    return mutateStatus(ctx.store, RUN_KIND, org, name, (r) => transition(r.status, 'AwaitingApproval', { approvalRef: approval.metadata.name, budgetCheckResult: budget }, ctx.clock.now()));
+  const needed = [
+    ...(review.approval.required ? [{ action: review.approval.action, reason: review.approval.reason }] : []),
+    ...secretAccessGate(state, org, stackName, req.repository),
+  ];
+  if (needed.length) {
+    const refs: string[] = [];
+    for (const n of needed) refs.push((await requestApproval(ctx, org, { dispatchRun: name, requestedBy: req.requestedBy, ...n })).metadata.name);
+    return mutateStatus(ctx.store, RUN_KIND, org, name, (r) => transition(r.status, 'AwaitingApproval', { approvalRef: refs[0], approvalRefs: refs, budgetCheckResult: budget }, ctx.clock.now()));
   }
   return queueRun(ctx, org, name, run, budget);
+}
+
+/** The secret-access approval a run needs before its Job gets credentials: bound to the digest of the secretKeyRefs. */
+export function secretAccessGate(state: DesiredState, org: string, stack: string, repository: unknown): { action: string; reason: string; artifactDigest: string }[] {
+  const why = gateOf(state, org, stack, 'secret-access');
+  if (!why) return [];
+  const creds = grantedCredentials(state, org, desiredSpec(state, 'AgentStack', org, stack) ?? {}, desiredSpec(state, 'Repository', org, refName(repository)));
+  if (!creds.length) return [];
+  return [{ action: 'secret-access', reason: `${why}: ${creds.map((c) => `${c.secret}/${c.key}`).join(', ')}`, artifactDigest: credentialsDigest(creds) }];
 }
 
 export async function queueRun(ctx: Ctx, org: string, name: string, _run: StoredResource | undefined, budget?: unknown): Promise<StoredResource> {

@@ -3,7 +3,9 @@ import { tenantNamespace } from '../kinds/index.ts';
 import type { WatchHandle } from '../cluster/types.ts';
 import type { KubeObject } from '../cluster/types.ts';
 import type { ListPage, StoredResource } from '../store/types.ts';
-import type { GatedRuns } from './approvals.ts';
+import { actionApproval, requestApproval, type GatedRuns } from './approvals.ts';
+import { createActionGate, type GateAnswer } from './action-gate.ts';
+import { askAction } from './dispatch-actions.ts';
 import { createRun, failRun, queueRun, type DispatchRequest } from './dispatch-create.ts';
 import { RUN_KIND, type Ctx, type DispatchDeps } from './dispatch-deps.ts';
 import { handleCallback, observeJob, watchJobs } from './dispatch-jobs.ts';
@@ -24,6 +26,8 @@ export interface DispatchService extends GatedRuns {
   callback(org: string, name: string, bearerToken: string | undefined, body: unknown): Promise<StoredResource>;
   /** STEP_STARTED / STEP_COMPLETED reported by the agent with the run's token; counted on the run. */
   reportSteps(org: string, name: string, bearerToken: string | undefined, body: unknown): Promise<StoredResource>;
+  /** A §9.1 action the agent is about to take: allowed, or pending on an approval (run token). */
+  askAction(org: string, name: string, bearerToken: string | undefined, body: unknown): Promise<GateAnswer>;
   /** Applies one observed Job to its run (the watch calls it). */
   observeJob(job: KubeObject): Promise<StoredResource | undefined>;
   watchJobs(onError?: (err: unknown) => void): Promise<WatchHandle>;
@@ -39,6 +43,7 @@ export function createDispatchService(deps: DispatchDeps): DispatchService {
     return run;
   };
   const start = (org: string, name: string) => startRun(ctx, org, name);
+  const gate = createActionGate({ store: deps.store, desired: deps.desired, approvals: { isActionApproved: (org, q) => actionApproval(deps.store, org, q), request: (org, req) => requestApproval(ctx, org, req) } });
   return {
     async create(org, req) {
       const run = await createRun(ctx, org, req);
@@ -83,6 +88,9 @@ export function createDispatchService(deps: DispatchDeps): DispatchService {
       // Approvals of other actions (write-back, release) gate no waiting run: nothing to resume.
       const run = await deps.store.resources.get(RUN_KIND, tenantNamespace(org), name);
       if (run?.status.phase !== 'AwaitingApproval') return run;
+      // A run gated on several actions (dispatch and secret-access) waits for every one of them.
+      const refs = Array.isArray(run.status.approvalRefs) ? run.status.approvalRefs.map(String) : [String(run.status.approvalRef)];
+      for (const ref of refs) if ((await deps.store.resources.get('AgentApproval', tenantNamespace(org), ref))?.status.phase !== 'Approved') return run;
       await queueRun(ctx, org, name, run);
       void actor;
       return start(org, name);
@@ -94,6 +102,7 @@ export function createDispatchService(deps: DispatchDeps): DispatchService {
     },
     callback: (org, name, token, body) => handleCallback(ctx, org, name, token, body),
     reportSteps: (org, name, token, body) => reportSteps(ctx, org, name, token, body),
+    askAction: (org, name, token, body) => askAction(ctx, gate, org, name, token, body),
     observeJob: (job) => observeJob(ctx, job),
     watchJobs: (onError) => watchJobs(ctx, onError),
     get,

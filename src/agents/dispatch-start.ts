@@ -3,7 +3,8 @@ import { sanitize } from '../errors/index.ts';
 import { tenantNamespace } from '../kinds/index.ts';
 import type { StoredResource } from '../store/types.ts';
 import { transition } from './dispatch-machine.ts';
-import { failRun } from './dispatch-create.ts';
+import { failRun, secretAccessGate } from './dispatch-create.ts';
+import { actionApproval } from './approvals.ts';
 import { RUN_KIND, stateOf, type Ctx } from './dispatch-deps.ts';
 import { agentJobName, buildAgentJob, buildRunContextConfigMap, buildRunTokenSecret, type AgentJobInput } from './job-spec.ts';
 import { buildRunContext, grantedCredentials, type RunContextInput } from './run-context.ts';
@@ -117,6 +118,12 @@ export async function startRun(ctx: Ctx, org: string, name: string): Promise<Sto
   const outage = await transportUp(ctx, org, run);
   if (outage) return keepQueued(ctx, org, name, 'TransportUnavailable', outage);
   const input = await jobInput(ctx, org, run);
+  // §9: the Job gets credentials only while a secret-access approval covers exactly these secretKeyRefs.
+  const secretGate = secretAccessGate(state, org, String(run.status.stackRef), run.spec.repository)[0];
+  if (secretGate) {
+    const verdict = await actionApproval(ctx.store, org, { dispatchRun: name, action: 'secret-access', digest: secretGate.artifactDigest });
+    if (!verdict.approved) return failRun(ctx, org, name, { lastError: `secret-access is not approved for these credentials: ${verdict.reason}`, reason: 'SECRET_ACCESS_NOT_APPROVED', retryable: true });
+  }
   try {
     const applied = await ctx.driver.apply(buildAgentJob(input));
     const owner = { uid: String(applied.live?.metadata.uid ?? '') };

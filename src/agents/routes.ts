@@ -75,6 +75,11 @@ export function agentRouteDefs(deps: AgentRouteDeps): AgentRouteDef[] {
       const run = await deps.dispatch.reportSteps(ctx.params.org!, ctx.params.name!, bearerOf(ctx), await jsonBody(ctx));
       ctx.body = { ok: true, steps: run.status.steps };
     } },
+    { method: 'POST', path: `${P}/runs/:name/actions`, auth: 'public', summary: 'Ask before a gated action (§9.1): 200 allowed, 202 pending on an approval, 403 denied (per-run bearer token)', async handler(ctx) {
+      const answer = await deps.dispatch.askAction(ctx.params.org!, ctx.params.name!, bearerOf(ctx), await jsonBody(ctx));
+      ctx.status = answer.allowed ? 200 : 202;
+      ctx.body = answer;
+    } },
     { method: 'POST', path: `${P}/approvals/:name/decide`, auth: 'any', summary: 'Approve or deny an agent action', async handler(ctx) {
       const b = await jsonBody(ctx);
       // Passed through uncoerced: decide() refuses a decision or reason that is not a string.
@@ -105,8 +110,10 @@ export function agentRouteDefs(deps: AgentRouteDeps): AgentRouteDef[] {
       requireRole(ctx, 'writer');
       const b = await jsonBody(ctx);
       if (!deps.memory) throw new WaitingError('agent memory is not configured on this server');
-      ctx.status = 201;
-      ctx.body = await deps.memory.proposeUpdate(ctx.params.org!, { memoryRepository: b.memoryRepository as string | undefined, sourceRun: String(b.sourceRun ?? ''), changes: b.changes as never });
+      const update = await deps.memory.proposeUpdate(ctx.params.org!, { memoryRepository: b.memoryRepository as string | undefined, sourceRun: String(b.sourceRun ?? ''), changes: b.changes as never });
+      // A gated write-back is accepted but waits for its approval: 202, the record names the approval.
+      ctx.status = update.status.phase === 'AwaitingApproval' ? 202 : 201;
+      ctx.body = update;
     } },
     ...memoryImportRoutes(deps.memoryImports),
   ];

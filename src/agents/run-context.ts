@@ -87,6 +87,11 @@ export function grantedCredentials(state: DesiredState, org: string, stack: Reco
   return out;
 }
 
+/** What a secret-access approval covers: which Secret keys reach which variables. */
+export function credentialsDigest(creds: CredentialRef[]): string {
+  return `sha256:${createHash('sha256').update(canonicalJson(creds.map((c) => [c.env, c.secret, c.key]))).digest('hex')}`;
+}
+
 function named(state: DesiredState, org: string, kind: string, names: string[], pick: (spec: Record<string, unknown>) => Record<string, unknown>): ({ name: string } & Record<string, unknown>)[] {
   return names.map((name) => ({ ...pick(desiredSpec(state, kind, org, name) ?? {}), name }));
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
   agentRouteDefs,
+  createActionGate,
   createApprovalService,
   createCronScheduler,
   createDispatchService,
@@ -12,6 +13,7 @@ import {
   createStackReadinessSync,
   createTriggerService,
   type AgentRouteDef,
+  type ApprovalService,
   type SecretReader,
   type StackReadiness,
 } from '../agents/index.ts';
@@ -46,11 +48,22 @@ export function createAgentWiring(deps: AgentWiringDeps) {
   const { store, driver, desired, logger } = deps;
   const baseDir = deps.baseDir ?? process.cwd();
   const secrets: SecretReader = deps.secrets ?? ((org, name, key) => createKubeSecretsPort(driver).read(org, name, key));
-  const memoryDeps = { store, desired, ...createMemoryRepoLocator({ baseDir, cacheDir: deps.cacheDir ?? join(baseDir, '.kradle', 'cache'), secrets }) };
+  // The gate asks the approval service, which is built after dispatch (it resumes gated runs): bound late.
+  let approvals: ApprovalService | undefined;
+  const gate = createActionGate({ store, desired, approvals: {
+    isActionApproved: (org, q) => approvals!.isActionApproved(org, q),
+    request: (org, req) => approvals!.request(org, req),
+  } });
+  const memoryDeps = { store, desired, gate, ...createMemoryRepoLocator({ baseDir, cacheDir: deps.cacheDir ?? join(baseDir, '.kradle', 'cache'), secrets }) };
   const memory = createMemoryService(memoryDeps);
   const memoryImports = createMemoryImportService(memoryDeps);
-  const dispatch = createDispatchService({ store, driver, desired, callbackBaseUrl: deps.callbackBaseUrl, memoryImports });
-  const approvals = createApprovalService({ store, desired, runs: dispatch });
+  const dispatch = createDispatchService({ store, driver, desired, callbackBaseUrl: deps.callbackBaseUrl, memoryImports, memory });
+  approvals = createApprovalService({
+    store, desired, runs: dispatch,
+    onDecided: async (org, approval) => {
+      await memory.resumeGated(org, approval).catch((err) => logger.warn({ err: sanitize(String(err)), approval: approval.metadata.name }, 'a gated memory write-back did not proceed; propose it again'));
+    },
+  });
   const triggers = createTriggerService({ store, desired, dispatch });
   const importReconciler = createImportReconciler({
     store, imports: memoryImports, resyncMs: 60_000,
