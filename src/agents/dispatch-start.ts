@@ -1,5 +1,6 @@
 import { workspaceClaimName } from '../cluster/index.ts';
 import { sanitize } from '../errors/index.ts';
+import { claimWorkspace, poolConfig } from './workspaces/index.ts';
 import { tenantNamespace } from '../kinds/index.ts';
 import type { StoredResource } from '../store/types.ts';
 import { transition } from './dispatch-machine.ts';
@@ -47,11 +48,24 @@ async function memoryPin(ctx: Ctx, org: string, stack: Record<string, unknown>):
   }
 }
 
+/**
+ * The run's workspace: the stack's KradleWorkspace, or one claimed from its KradleWorkspacePolicy's pool (§7:
+ * a Ready one, or one provisioned for the run); none: the Job's emptyDir.
+ */
+async function workspaceOf(ctx: Ctx, org: string, run: StoredResource, stack: Record<string, unknown>): Promise<string | undefined> {
+  const fixed = refName(stack.workspace);
+  if (fixed) return fixed;
+  const pool = poolConfig(stateOf(ctx), org, refName(stack.workspacePolicy));
+  if (!pool) return undefined;
+  const ws = await claimWorkspace({ store: ctx.store, clock: ctx.clock, random: ctx.random }, org, pool, run.metadata.name);
+  return ws.metadata.name;
+}
+
 async function jobInput(ctx: Ctx, org: string, run: StoredResource): Promise<AgentJobInput> {
   const state = stateOf(ctx);
   const stack = state.get('AgentStack', org, String(run.status.stackRef))!.object.spec;
   const sa = desiredSpec(state, 'AgentServiceAccount', org, refName(stack.runtimeIdentity));
-  const workspace = refName(stack.workspace);
+  const workspace = await workspaceOf(ctx, org, run, stack);
   const budget = run.status.budgetCheckResult as { activeDeadlineSeconds?: number } | undefined;
   const transport = (run.status.resolvedTransport as { protocol: string; codec: string; endpoint?: string } | undefined) ?? resolveTransport(stack, state, org);
   const attemptNumber = Number(run.spec.attemptNumber ?? 1);
@@ -73,6 +87,7 @@ async function jobInput(ctx: Ctx, org: string, run: StoredResource): Promise<Age
     credentials: grantedCredentials(state, org, stack, desiredSpec(state, 'Repository', org, refName(run.spec.repository))),
     context,
     workspaceClaimName: workspace ? workspaceClaimName(workspace) : undefined,
+    workspaceName: workspace,
     activeDeadlineSeconds: budget?.activeDeadlineSeconds ?? 3600,
     transport: { protocol: transport.protocol, codec: transport.codec },
     taskKind: String(run.spec.taskKind),
@@ -149,7 +164,7 @@ async function markRunning(ctx: Ctx, org: string, run: StoredResource, input: Ag
   ).catch((err) => { if ((err as { status?: number }).status !== 409) throw err; });
   const sessionRef = await openSession(ctx, org, run.metadata.name, input.attemptNumber);
   // No workspace PVC: the Job's emptyDir is the workspace, named after the Job that owns it.
-  const workspaceRef = input.workspaceClaimName ?? `emptyDir/${jobName}`;
+  const workspaceRef = input.workspaceName ?? `emptyDir/${jobName}`;
   const running = await mutateStatus(ctx.store, RUN_KIND, org, run.metadata.name, (r) => {
     const conditions = Array.isArray(r.status.conditions) ? (r.status.conditions as { type: string }[]).filter((c) => c.type !== 'JobSubmitted') : [];
     return transition(released(r.status), 'Running', { k8sJobName: jobName, attemptRef: attempt, attemptNumber: input.attemptNumber, workspaceRef, sessionRef, conditions }, ctx.clock.now());

@@ -20,3 +20,4 @@ export { createAgentRoutes, agentRouteDefs, type AgentRouteDeps, type AgentRoute
 export { requireRole, type AgentContext } from './routes-http.ts';
 export { createActionGate, gateOf, type ActionGate, type GateAnswer } from './action-gate.ts';
 export { buildRunContext, grantedCredentials, RUN_CONTEXT_DIR, RUN_CONTEXT_FILE } from './run-context.ts';
+export { createWorkspaceController, createWorkspaceService, claimWorkspace, WORKSPACE_KIND, type WorkspaceController, type WorkspaceService } from './workspaces/index.ts';

@@ -20,6 +20,8 @@ export interface AgentJobInput {
   context?: Record<string, unknown>;
   /** PVC of the run's workspace; an emptyDir otherwise. */
   workspaceClaimName?: string;
+  /** The workspace (KradleWorkspace or managed workspace record) the PVC belongs to: the run's workspaceRef. */
+  workspaceName?: string;
   activeDeadlineSeconds: number;
   transport: { protocol: string; codec: string };
   taskKind: string;

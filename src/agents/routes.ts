@@ -7,6 +7,7 @@ import { memoryImportRoutes } from './routes-memory.ts';
 import { bearerOf, jsonBody, requireRole, str, type AgentContext } from './routes-http.ts';
 import type { TriggerService } from './trigger-service.ts';
 import type { TriggerEvent } from './triggers.ts';
+import type { WorkspaceService } from './workspaces/index.ts';
 
 export interface AgentRouteDeps {
   dispatch: DispatchService;
@@ -14,6 +15,7 @@ export interface AgentRouteDeps {
   triggers: Pick<TriggerService, 'processEvent'>;
   memory?: MemoryService;
   memoryImports?: MemoryImportService;
+  workspaces?: WorkspaceService;
 }
 
 /** Same shape as the API's RouteDef, so the API can register these with its own auth guard and OpenAPI. */
@@ -116,6 +118,22 @@ export function agentRouteDefs(deps: AgentRouteDeps): AgentRouteDef[] {
       ctx.body = update;
     } },
     ...memoryImportRoutes(deps.memoryImports),
+    ...(deps.workspaces ? workspaceRoutes(deps.workspaces) : []),
+  ];
+}
+
+function workspaceRoutes(ws: WorkspaceService): AgentRouteDef[] {
+  return [
+    { method: 'GET', path: `${P}/workspaces`, auth: 'any', summary: 'List managed agent workspaces (§7) with their phase and claiming run', async handler(ctx) {
+      requireRole(ctx, 'reader');
+      const limit = typeof ctx.query.limit === 'string' ? Number(ctx.query.limit) : undefined;
+      ctx.body = await ws.list(ctx.params.org!, { limit, continue: typeof ctx.query.continue === 'string' ? ctx.query.continue : undefined });
+    } },
+    { method: 'POST', path: `${P}/workspaces/:name/archive`, auth: 'any', summary: 'Archive a workspace: its PVC is released, its record kept (at once when Ready, at release when InUse)', async handler(ctx) {
+      const p = requireRole(ctx, 'writer');
+      ctx.status = 202;
+      ctx.body = await ws.archive(ctx.params.org!, ctx.params.name!, p.subject);
+    } },
   ];
 }
 

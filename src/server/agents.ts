@@ -12,6 +12,8 @@ import {
   createMemoryService,
   createStackReadinessSync,
   createTriggerService,
+  createWorkspaceController,
+  createWorkspaceService,
   type AgentRouteDef,
   type ApprovalService,
   type SecretReader,
@@ -77,7 +79,12 @@ export function createAgentWiring(deps: AgentWiringDeps) {
     await deps.onStackReadiness?.(r);
   });
   let jobWatch: WatchHandle | undefined;
-  const routes: AgentRouteDef[] = agentRouteDefs({ dispatch, approvals, triggers, memory, memoryImports });
+  const workspaces = createWorkspaceService(store);
+  const workspaceController = createWorkspaceController({
+    store, driver, desired, onError: (err, key) => logger.warn({ err: sanitize(String(err)), key }, 'workspace reconcile failed; it is retried'),
+  });
+  const routes: AgentRouteDef[] = agentRouteDefs({ dispatch, approvals, triggers, memory, memoryImports, workspaces });
+  let leading = false;
 
   return {
     routes,
@@ -87,15 +94,26 @@ export function createAgentWiring(deps: AgentWiringDeps) {
       cron.start();
       void readiness(state).catch((err) => logger.warn({ err: sanitize(String(err)) }, 'stack readiness update failed'));
     },
-    /** Leader-only work: watching agent Jobs to completion, driving memory imports (resuming any left mid-way). */
+    /** Leader-only work: watching agent Jobs to completion, memory imports and workspaces (resuming any left mid-way). */
     async startLeaderWork() {
+      if (leading) return;
+      leading = true;
       await importReconciler.start();
+      await workspaceController.start();
       if (driver.mode === 'live') jobWatch = await dispatch.watchJobs((err) => logger.warn({ err: sanitize(String(err)) }, 'agent job watch error'));
+    },
+    /** Stops the leader-only work (leadership lost); startLeaderWork may run it again later. */
+    async stopLeaderWork() {
+      if (!leading) return;
+      leading = false;
+      importReconciler.stop();
+      jobWatch?.stop();
+      jobWatch = undefined;
+      await workspaceController.stop();
     },
     async stop() {
       cron.stop();
-      importReconciler.stop();
-      jobWatch?.stop();
+      await this.stopLeaderWork();
     },
   };
 }
