@@ -1,4 +1,4 @@
-import type { KubeObject, WatchHandle } from '../cluster/types.ts';
+import type { KubeObject } from '../cluster/types.ts';
 import { BadRequestError, ConflictError, NotFoundError, UnauthorizedError, sanitize } from '../errors/index.ts';
 import { ORG_LABEL, tenantNamespace } from '../kinds/index.ts';
 import type { StoredResource } from '../store/types.ts';
@@ -46,14 +46,6 @@ export async function observeJob(ctx: Ctx, job: KubeObject): Promise<StoredResou
     if (err instanceof ConflictError) return ctx.store.resources.get(RUN_KIND, tenantNamespace(org), run);
     throw err;
   }
-}
-
-/** Watches the agent Jobs of every org (label kradle.a5c.ai/dispatch-run); the handle stops it. */
-export function watchJobs(ctx: Ctx, onError?: (err: unknown) => void): Promise<WatchHandle> {
-  return ctx.driver.watch('batch/v1', 'Job', { labelSelector: RUN_LABEL }, (type, obj) => {
-    if (type === 'DELETED') return;
-    observeJob(ctx, obj).catch((err) => onError?.(err));
-  }, onError);
 }
 
 export interface CallbackBody {

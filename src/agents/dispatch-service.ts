@@ -1,6 +1,5 @@
 import { ConflictError, NotFoundError } from '../errors/index.ts';
 import { tenantNamespace } from '../kinds/index.ts';
-import type { WatchHandle } from '../cluster/types.ts';
 import type { KubeObject } from '../cluster/types.ts';
 import type { ListPage, StoredResource } from '../store/types.ts';
 import { actionApproval, requestApproval, type GatedRuns } from './approvals.ts';
@@ -8,7 +7,7 @@ import { createActionGate, type GateAnswer } from './action-gate.ts';
 import { askAction } from './dispatch-actions.ts';
 import { createRun, failRun, queueRun, type DispatchRequest } from './dispatch-create.ts';
 import { RUN_KIND, type Ctx, type DispatchDeps } from './dispatch-deps.ts';
-import { handleCallback, observeJob, watchJobs } from './dispatch-jobs.ts';
+import { handleCallback, observeJob } from './dispatch-jobs.ts';
 import { startRun } from './dispatch-start.ts';
 import { reportSteps } from './dispatch-steps.ts';
 import { cryptoRandom, randomName, systemClock } from './refs.ts';
@@ -30,7 +29,6 @@ export interface DispatchService extends GatedRuns {
   askAction(org: string, name: string, bearerToken: string | undefined, body: unknown): Promise<GateAnswer>;
   /** Applies one observed Job to its run (the watch calls it). */
   observeJob(job: KubeObject): Promise<StoredResource | undefined>;
-  watchJobs(onError?: (err: unknown) => void): Promise<WatchHandle>;
   get(org: string, name: string): Promise<StoredResource>;
   list(org: string, opts?: { limit?: number; continue?: string; labelSelector?: string }): Promise<ListPage<StoredResource>>;
 }
@@ -104,7 +102,6 @@ export function createDispatchService(deps: DispatchDeps): DispatchService {
     reportSteps: (org, name, token, body) => reportSteps(ctx, org, name, token, body),
     askAction: (org, name, token, body) => askAction(ctx, gate, org, name, token, body),
     observeJob: (job) => observeJob(ctx, job),
-    watchJobs: (onError) => watchJobs(ctx, onError),
     get,
     list: (org, opts = {}) => deps.store.resources.list(RUN_KIND, { namespace: tenantNamespace(org), ...opts }),
   };

@@ -21,3 +21,4 @@ export { requireRole, type AgentContext } from './routes-http.ts';
 export { createActionGate, gateOf, type ActionGate, type GateAnswer } from './action-gate.ts';
 export { buildRunContext, grantedCredentials, RUN_CONTEXT_DIR, RUN_CONTEXT_FILE } from './run-context.ts';
 export { createWorkspaceController, createWorkspaceService, claimWorkspace, WORKSPACE_KIND, type WorkspaceController, type WorkspaceService } from './workspaces/index.ts';
+export { createJobController, type JobController } from './job-controller.ts';

@@ -7,6 +7,7 @@ import {
   createCronScheduler,
   createDispatchService,
   createImportReconciler,
+  createJobController,
   createMemoryImportService,
   createMemoryRepoLocator,
   createMemoryService,
@@ -19,7 +20,7 @@ import {
   type SecretReader,
   type StackReadiness,
 } from '../agents/index.ts';
-import type { ClusterDriver, WatchHandle } from '../cluster/types.ts';
+import type { ClusterDriver } from '../cluster/types.ts';
 import { sanitize } from '../errors/index.ts';
 import { createKubeSecretsPort } from './secrets-port.ts';
 import type { DesiredState } from '../loader/types.ts';
@@ -78,7 +79,10 @@ export function createAgentWiring(deps: AgentWiringDeps) {
     await store.events.publish({ org: r.org, type: 'StackReadiness', kind: 'AgentStack', name: r.stack, payload: { ready: r.ready, conditions: r.conditions, missing: r.missing } });
     await deps.onStackReadiness?.(r);
   });
-  let jobWatch: WatchHandle | undefined;
+  const jobs = createJobController({
+    store, driver, observeJob: (job) => dispatch.observeJob(job),
+    onError: (err, key) => logger.warn({ err: sanitize(String(err)), key }, 'agent job reconcile failed; it is retried'),
+  });
   const workspaces = createWorkspaceService(store);
   const workspaceController = createWorkspaceController({
     store, driver, desired, onError: (err, key) => logger.warn({ err: sanitize(String(err)), key }, 'workspace reconcile failed; it is retried'),
@@ -100,15 +104,14 @@ export function createAgentWiring(deps: AgentWiringDeps) {
       leading = true;
       await importReconciler.start();
       await workspaceController.start();
-      if (driver.mode === 'live') jobWatch = await dispatch.watchJobs((err) => logger.warn({ err: sanitize(String(err)) }, 'agent job watch error'));
+      await jobs.start();
     },
     /** Stops the leader-only work (leadership lost); startLeaderWork may run it again later. */
     async stopLeaderWork() {
       if (!leading) return;
       leading = false;
-      importReconciler.stop();
-      jobWatch?.stop();
-      jobWatch = undefined;
+      await importReconciler.stop();
+      await jobs.stop();
       await workspaceController.stop();
     },
     async stop() {
