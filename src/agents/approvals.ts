@@ -41,6 +41,10 @@ export interface ApprovalDeps {
   runs?: GatedRuns;
   clock?: Clock;
   random?: RandomSource;
+  /** Told of each new approval (notifications, audit). */
+  onRequested?: (org: string, approval: StoredResource) => Promise<void>;
+  /** Told of each decision after the gated run was resumed or denied (gated write-backs proceed here). */
+  onDecided?: (org: string, approval: StoredResource) => Promise<void>;
 }
 
 /**
@@ -65,21 +69,35 @@ function normalizeDecision(d: unknown): 'Approved' | 'Denied' {
   throw new BadRequestError('decision must be approve or deny');
 }
 
-/** §9.3: a pending approval of the same run and action is returned instead of a new one. */
+async function pendingApproval(store: Store, org: string, run: string, action: string): Promise<StoredResource | undefined> {
+  const { items } = await store.resources.list('AgentApproval', { namespace: tenantNamespace(org), labelSelector: `kradle.a5c.ai/dispatch-run=${run}` });
+  return items.find((a) => a.spec.action === action && (!a.status.phase || a.status.phase === 'Pending'));
+}
+
+/**
+ * §9.3: a pending approval of the same run and action is returned instead of a new one. The unique index
+ * agent_approval_pending_once decides between concurrent requests: the loser's insert fails and it reads the winner's.
+ */
 export async function requestApproval(deps: ApprovalDeps, org: string, req: ApprovalRequest): Promise<StoredResource> {
   if (!(AGENT_APPROVAL_ACTIONS as readonly string[]).includes(req.action)) throw new BadRequestError(`action must be one of ${AGENT_APPROVAL_ACTIONS.join(', ')}`);
-  const { items } = await deps.store.resources.list('AgentApproval', { namespace: tenantNamespace(org), labelSelector: `kradle.a5c.ai/dispatch-run=${req.dispatchRun}` });
-  const pending = items.find((a) => a.spec.action === req.action && (!a.status.phase || a.status.phase === 'Pending'));
-  if (pending) return pending;
   const clock = deps.clock ?? systemClock;
   const spec = { dispatchRun: req.dispatchRun, action: req.action, requestedBy: req.requestedBy, ...(req.reason ? { reason: req.reason } : {}), ...(req.artifactDigest ? { artifactDigest: req.artifactDigest } : {}) };
-  const created = await deps.store.resources.create(
-    runtimeDoc('AgentApproval', org, randomName('ap', deps.random ?? cryptoRandom), spec, {
-      labels: { 'kradle.a5c.ai/dispatch-run': req.dispatchRun },
-      status: { phase: 'Pending', requestedAt: clock.now().toISOString() },
-    }),
-  );
-  await lifecyclePublisher(deps.store)(org, 'APPROVAL_REQUESTED', 'AgentApproval', created.metadata.name, { runId: req.dispatchRun, action: req.action, requestedBy: req.requestedBy, approvalRef: created.metadata.name });
+  let created: StoredResource;
+  try {
+    created = await deps.store.resources.create(
+      runtimeDoc('AgentApproval', org, randomName('ap', deps.random ?? cryptoRandom), spec, {
+        labels: { 'kradle.a5c.ai/dispatch-run': req.dispatchRun },
+        status: { phase: 'Pending', requestedAt: clock.now().toISOString() },
+      }),
+      { actor: req.requestedBy },
+    );
+  } catch (err) {
+    const pending = await pendingApproval(deps.store, org, req.dispatchRun, req.action);
+    if (pending) return pending;
+    throw err;
+  }
+  await lifecyclePublisher(deps.store)(org, 'APPROVAL_REQUESTED', 'AgentApproval', created.metadata.name, { runId: req.dispatchRun, action: req.action, requestedBy: req.requestedBy, approvalRef: created.metadata.name, ...(req.artifactDigest ? { digest: req.artifactDigest } : {}) }, req.requestedBy);
+  await deps.onRequested?.(org, created);
   return created;
 }
 
@@ -87,7 +105,7 @@ export interface ApprovalService {
   request(org: string, req: ApprovalRequest): Promise<StoredResource>;
   decide(org: string, name: string, decision: Decision, principal: AgentPrincipal | undefined): Promise<StoredResource>;
   /** True only for an Approved approval of that run and action whose covered digest (if any) is `digest`. */
-  isActionApproved(org: string, q: { dispatchRun: string; action: string; digest?: string }): Promise<{ approved: boolean; reason: string }>;
+  isActionApproved(org: string, q: { dispatchRun: string; action: string; digest?: string }): Promise<ApprovalVerdict>;
 }
 
 export function createApprovalService(deps: ApprovalDeps): ApprovalService {
@@ -112,16 +130,26 @@ export function createApprovalService(deps: ApprovalDeps): ApprovalService {
         await publish(org, 'APPROVAL_DENIED', 'AgentApproval', name, { runId: run, decidedBy, reason: d.reason ?? '' }, decidedBy);
         await deps.runs?.deny(org, run, `approval ${name} denied by ${decidedBy}${d.reason ? `: ${d.reason}` : ''}`, decidedBy);
       }
+      await deps.onDecided?.(org, updated);
       return updated;
     },
-    async isActionApproved(org, q) {
-      const { items } = await deps.store.resources.list('AgentApproval', { namespace: tenantNamespace(org), labelSelector: `kradle.a5c.ai/dispatch-run=${q.dispatchRun}` });
-      const approved = items.filter((a) => a.spec.action === q.action && a.status.phase === 'Approved');
-      if (!approved.length) return { approved: false, reason: `no approved ${q.action} approval for run ${q.dispatchRun}` };
-      const valid = approved.find((a) => !a.status.approvedDigest || a.status.approvedDigest === q.digest);
-      return valid ? { approved: true, reason: `approved by ${String(valid.status.decidedBy)}` } : { approved: false, reason: 'the artifact digest changed since it was approved' };
-    },
+    isActionApproved: (org, q) => actionApproval(deps.store, org, q),
   };
+}
+
+export type ApprovalVerdict = { approved: boolean; reason: string; approvalRef?: string; denied?: boolean };
+
+/** True only for an Approved approval of that run and action whose covered digest (if any) is `digest`; a Denied one covering it says so. */
+export async function actionApproval(store: Pick<Store, 'resources'>, org: string, q: { dispatchRun: string; action: string; digest?: string }): Promise<ApprovalVerdict> {
+  const { items } = await store.resources.list('AgentApproval', { namespace: tenantNamespace(org), labelSelector: `kradle.a5c.ai/dispatch-run=${q.dispatchRun}` });
+  const covers = (a: StoredResource) => !a.spec.artifactDigest || a.spec.artifactDigest === q.digest;
+  const mine = items.filter((a) => a.spec.action === q.action);
+  const denied = mine.find((a) => a.status.phase === 'Denied' && covers(a));
+  if (denied) return { approved: false, denied: true, approvalRef: denied.metadata.name, reason: `${q.action} was denied by ${String(denied.status.decidedBy)} (approval ${denied.metadata.name})` };
+  const approved = mine.filter((a) => a.status.phase === 'Approved');
+  if (!approved.length) return { approved: false, reason: `no approved ${q.action} approval for run ${q.dispatchRun}` };
+  const valid = approved.find((a) => !a.status.approvedDigest || a.status.approvedDigest === q.digest);
+  return valid ? { approved: true, approvalRef: valid.metadata.name, reason: `approved by ${String(valid.status.decidedBy)}` } : { approved: false, reason: 'the artifact digest changed since it was approved' };
 }
 
 export async function getApproval(store: Store, org: string, name: string): Promise<StoredResource> {

@@ -8,7 +8,10 @@ import { RUN_KIND, stateOf, type Ctx } from './dispatch-deps.ts';
 import { resolveTransport, reviewDispatch } from './permission-review.ts';
 import { desiredSpec, randomName, refName, runtimeDoc } from './refs.ts';
 import { mutateStatus } from './status.ts';
-import { closeSession } from './dispatch-session.ts';
+import { closeAttempt, closeSession } from './dispatch-session.ts';
+import { gateOf } from './action-gate.ts';
+import { credentialsDigest, grantedCredentials } from './run-context.ts';
+import type { DesiredState } from '../loader/types.ts';
 
 export interface DispatchRequest {
   stack: unknown;
@@ -19,6 +22,10 @@ export interface DispatchRequest {
   /** The AgentTriggerExecution that caused the run. */
   trigger?: string;
   attemptNumber?: number;
+  /** The Failed run this one retries (§6.8). */
+  retryOf?: string;
+  /** The commit the run works on, when the caller knows it (else the ref is resolved by the agent). */
+  commit?: string;
   estimatedTokens?: { input: number; output: number };
 }
 
@@ -27,6 +34,7 @@ function checkRequest(req: DispatchRequest): void {
   if (!Array.isArray(req.sourceRefs) || !req.sourceRefs.length) missing.push('sourceRefs' as never);
   if (missing.length) throw new BadRequestError(`dispatch needs ${missing.join(', ')}`);
   if (req.attemptNumber !== undefined && (!Number.isInteger(req.attemptNumber) || req.attemptNumber < 1)) throw new BadRequestError('attemptNumber must be a positive integer');
+  if (req.commit !== undefined && (typeof req.commit !== 'string' || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(req.commit))) throw new BadRequestError('commit must be a full commit id (40 or 64 hex digits)');
 }
 
 /** Cost recorded by the org's runs so far (§6.6 "remaining budget"). */
@@ -67,6 +75,7 @@ export async function createRun(ctx: Ctx, org: string, req: DispatchRequest, nam
   const spec = {
     repository: req.repository, sourceRefs: req.sourceRefs, agentStack: req.stack, taskKind: req.taskKind,
     attemptNumber: req.attemptNumber ?? 1, requestedBy: req.requestedBy, ...(req.trigger ? { triggerRef: req.trigger } : {}),
+    ...(req.retryOf ? { retryOf: req.retryOf } : {}), ...(req.commit ? { commit: req.commit } : {}),
   };
   const status = { phase: 'Pending', createdAt: now, stackRef: stackName, organizationRef: org, requestedBy: req.requestedBy, ...(req.trigger ? { triggerRef: req.trigger } : {}) };
   const run = await ctx.store.resources.create(runtimeDoc(RUN_KIND, org, name, spec, { labels: { 'kradle.a5c.ai/agent-stack': stackName.slice(0, 63) }, status }), { actor: req.requestedBy });
@@ -77,11 +86,25 @@ export async function createRun(ctx: Ctx, org: string, req: DispatchRequest, nam
   if (!budget.allowed) {
     return failRun(ctx, org, name, { lastError: `budget-exceeded: estimated ${budget.estimatedCostUsd.toFixed(2)} USD, remaining ${budget.remainingUsd.toFixed(2)} USD`, reason: 'budget-exceeded', retryable: false, budgetCheckResult: budget });
   }
-  if (review.approval.required) {
-    const approval = await requestApproval(ctx, org, { dispatchRun: name, action: review.approval.action, requestedBy: req.requestedBy, reason: review.approval.reason });
-    return mutateStatus(ctx.store, RUN_KIND, org, name, (r) => transition(r.status, 'AwaitingApproval', { approvalRef: approval.metadata.name, budgetCheckResult: budget }, ctx.clock.now()));
+  const needed = [
+    ...(review.approval.required ? [{ action: review.approval.action, reason: review.approval.reason }] : []),
+    ...secretAccessGate(state, org, stackName, req.repository),
+  ];
+  if (needed.length) {
+    const refs: string[] = [];
+    for (const n of needed) refs.push((await requestApproval(ctx, org, { dispatchRun: name, requestedBy: req.requestedBy, ...n })).metadata.name);
+    return mutateStatus(ctx.store, RUN_KIND, org, name, (r) => transition(r.status, 'AwaitingApproval', { approvalRef: refs[0], approvalRefs: refs, budgetCheckResult: budget }, ctx.clock.now()));
   }
   return queueRun(ctx, org, name, run, budget);
+}
+
+/** The secret-access approval a run needs before its Job gets credentials: bound to the digest of the secretKeyRefs. */
+export function secretAccessGate(state: DesiredState, org: string, stack: string, repository: unknown): { action: string; reason: string; artifactDigest: string }[] {
+  const why = gateOf(state, org, stack, 'secret-access');
+  if (!why) return [];
+  const creds = grantedCredentials(state, org, desiredSpec(state, 'AgentStack', org, stack) ?? {}, desiredSpec(state, 'Repository', org, refName(repository)));
+  if (!creds.length) return [];
+  return [{ action: 'secret-access', reason: `${why}: ${creds.map((c) => `${c.secret}/${c.key}`).join(', ')}`, artifactDigest: credentialsDigest(creds) }];
 }
 
 export async function queueRun(ctx: Ctx, org: string, name: string, _run: StoredResource | undefined, budget?: unknown): Promise<StoredResource> {
@@ -104,6 +127,7 @@ export async function failRun(ctx: Ctx, org: string, name: string, fields: Recor
 export async function announceFailure(ctx: Ctx, org: string, failed: StoredResource, fields: Record<string, unknown>, actor?: string): Promise<StoredResource> {
   const name = failed.metadata.name;
   await closeSession(ctx, org, failed, 'Failed');
+  await closeAttempt(ctx, org, failed, 'Failed');
   await ctx.publish(org, 'RUN_FAILED', RUN_KIND, name, { runId: name, errorMessage: fields.lastError, ...(fields.deadlineExceeded ? { deadlineExceeded: true } : {}) }, actor);
   // §8.3: a failed run's trigger execution no longer blocks the same event.
   const trigger = failed.spec.triggerRef;

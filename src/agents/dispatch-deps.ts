@@ -2,7 +2,7 @@ import type { ClusterDriver } from '../cluster/types.ts';
 import { NotFoundError } from '../errors/index.ts';
 import type { DesiredState } from '../loader/types.ts';
 import type { Store } from '../store/types.ts';
-import type { MemoryImportService } from './memory/index.ts';
+import type { MemoryImportService, MemoryService } from './memory/index.ts';
 import type { Clock, RandomSource } from './refs.ts';
 import type { Lifecycle } from './status.ts';
 
@@ -22,6 +22,8 @@ export interface DispatchDeps {
   estimatedTokens?: { input: number; output: number };
   /** Where a completed run's callback `memory` section goes (an AgentRunMemoryImport); ignored when absent. */
   memoryImports?: Pick<MemoryImportService, 'collect'>;
+  /** Pins the stack's memory repository for each attempt (the run context's memory snapshot). */
+  memory?: Pick<MemoryService, 'pin'>;
 }
 
 export type Ctx = DispatchDeps & Required<Pick<DispatchDeps, 'clock' | 'random'>> & { publish: Lifecycle };

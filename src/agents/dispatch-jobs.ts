@@ -1,4 +1,4 @@
-import type { KubeObject, WatchHandle } from '../cluster/types.ts';
+import type { KubeObject } from '../cluster/types.ts';
 import { BadRequestError, ConflictError, NotFoundError, UnauthorizedError, sanitize } from '../errors/index.ts';
 import { ORG_LABEL, tenantNamespace } from '../kinds/index.ts';
 import type { StoredResource } from '../store/types.ts';
@@ -9,7 +9,7 @@ import { runtimeDoc } from './refs.ts';
 import { verifyRunToken } from './run-tokens.ts';
 import { mutateStatus } from './status.ts';
 import { checkSteps, countSteps, publishSteps, type StepReport } from './dispatch-steps.ts';
-import { closeSession } from './dispatch-session.ts';
+import { closeAttempt, closeSession } from './dispatch-session.ts';
 import { ENTRY_TYPES, checkEntries } from './memory/index.ts';
 
 interface JobCondition {
@@ -46,14 +46,6 @@ export async function observeJob(ctx: Ctx, job: KubeObject): Promise<StoredResou
     if (err instanceof ConflictError) return ctx.store.resources.get(RUN_KIND, tenantNamespace(org), run);
     throw err;
   }
-}
-
-/** Watches the agent Jobs of every org (label kradle.a5c.ai/dispatch-run); the handle stops it. */
-export function watchJobs(ctx: Ctx, onError?: (err: unknown) => void): Promise<WatchHandle> {
-  return ctx.driver.watch('batch/v1', 'Job', { labelSelector: RUN_LABEL }, (type, obj) => {
-    if (type === 'DELETED') return;
-    observeJob(ctx, obj).catch((err) => onError?.(err));
-  }, onError);
 }
 
 export interface CallbackBody {
@@ -111,6 +103,7 @@ export async function handleCallback(ctx: Ctx, org: string, name: string, bearer
   await publishSteps(ctx, org, name, steps);
   if (to === 'Failed') return announceFailure(ctx, org, done, fields, actor);
   await closeSession(ctx, org, done, 'Completed');
+  await closeAttempt(ctx, org, done, 'Completed');
   await ctx.publish(org, 'RUN_COMPLETED', RUN_KIND, name, { runId: name, costUsd: fields.costUsd, artifacts }, actor);
   return cb.memory ? importMemory(ctx, org, name, cb.memory) : done;
 }

@@ -1,12 +1,13 @@
 import { ConflictError, NotFoundError } from '../errors/index.ts';
 import { tenantNamespace } from '../kinds/index.ts';
-import type { WatchHandle } from '../cluster/types.ts';
 import type { KubeObject } from '../cluster/types.ts';
 import type { ListPage, StoredResource } from '../store/types.ts';
-import type { GatedRuns } from './approvals.ts';
+import { actionApproval, requestApproval, type GatedRuns } from './approvals.ts';
+import { createActionGate, type GateAnswer } from './action-gate.ts';
+import { askAction } from './dispatch-actions.ts';
 import { createRun, failRun, queueRun, type DispatchRequest } from './dispatch-create.ts';
 import { RUN_KIND, type Ctx, type DispatchDeps } from './dispatch-deps.ts';
-import { handleCallback, observeJob, watchJobs } from './dispatch-jobs.ts';
+import { handleCallback, observeJob } from './dispatch-jobs.ts';
 import { startRun } from './dispatch-start.ts';
 import { reportSteps } from './dispatch-steps.ts';
 import { cryptoRandom, randomName, systemClock } from './refs.ts';
@@ -24,9 +25,10 @@ export interface DispatchService extends GatedRuns {
   callback(org: string, name: string, bearerToken: string | undefined, body: unknown): Promise<StoredResource>;
   /** STEP_STARTED / STEP_COMPLETED reported by the agent with the run's token; counted on the run. */
   reportSteps(org: string, name: string, bearerToken: string | undefined, body: unknown): Promise<StoredResource>;
+  /** A §9.1 action the agent is about to take: allowed, or pending on an approval (run token). */
+  askAction(org: string, name: string, bearerToken: string | undefined, body: unknown): Promise<GateAnswer>;
   /** Applies one observed Job to its run (the watch calls it). */
   observeJob(job: KubeObject): Promise<StoredResource | undefined>;
-  watchJobs(onError?: (err: unknown) => void): Promise<WatchHandle>;
   get(org: string, name: string): Promise<StoredResource>;
   list(org: string, opts?: { limit?: number; continue?: string; labelSelector?: string }): Promise<ListPage<StoredResource>>;
 }
@@ -39,6 +41,7 @@ export function createDispatchService(deps: DispatchDeps): DispatchService {
     return run;
   };
   const start = (org: string, name: string) => startRun(ctx, org, name);
+  const gate = createActionGate({ store: deps.store, desired: deps.desired, approvals: { isActionApproved: (org, q) => actionApproval(deps.store, org, q), request: (org, req) => requestApproval(ctx, org, req) } });
   return {
     async create(org, req) {
       const run = await createRun(ctx, org, req);
@@ -56,13 +59,19 @@ export function createDispatchService(deps: DispatchDeps): DispatchService {
       // §6.8: only a Failed run is retried, and once: the claim on the old run decides between concurrent retries.
       const old = await mutateStatus(deps.store, RUN_KIND, org, name, (r) => {
         if (r.status.phase !== 'Failed') throw new ConflictError(`run ${name} is ${String(r.status.phase ?? 'Pending')}: only a Failed run can be retried`);
+        if (r.status.retryable === false) {
+          const why = [r.status.reason, r.status.lastError].filter((x) => typeof x === 'string' && x).join(': ');
+          throw new ConflictError(`run ${name} is not retryable${why ? ` (${why})` : ''}: fix the cause and dispatch a new run`, {
+            details: [{ code: 'NOT_RETRYABLE', message: why || 'marked not retryable', field: 'status.retryable' }],
+          });
+        }
         if (typeof r.status.retriedBy === 'string') throw new ConflictError(`run ${name} was already retried as ${r.status.retriedBy}`);
         return { ...r.status, retriedBy: next };
       }, requestedBy);
       try {
         const run = await createRun(ctx, org, {
           stack: old.spec.agentStack, repository: old.spec.repository, sourceRefs: old.spec.sourceRefs as unknown[], taskKind: String(old.spec.taskKind),
-          requestedBy, attemptNumber: Number(old.spec.attemptNumber ?? 1) + 1, ...(old.spec.triggerRef ? { trigger: String(old.spec.triggerRef) } : {}),
+          requestedBy, attemptNumber: Number(old.spec.attemptNumber ?? 1) + 1, retryOf: name, ...(typeof old.spec.commit === 'string' ? { commit: old.spec.commit } : {}), ...(old.spec.triggerRef ? { trigger: String(old.spec.triggerRef) } : {}),
         }, next);
         return run.status.phase === 'Queued' ? start(org, next) : run;
       } catch (err) {
@@ -77,6 +86,9 @@ export function createDispatchService(deps: DispatchDeps): DispatchService {
       // Approvals of other actions (write-back, release) gate no waiting run: nothing to resume.
       const run = await deps.store.resources.get(RUN_KIND, tenantNamespace(org), name);
       if (run?.status.phase !== 'AwaitingApproval') return run;
+      // A run gated on several actions (dispatch and secret-access) waits for every one of them.
+      const refs = Array.isArray(run.status.approvalRefs) ? run.status.approvalRefs.map(String) : [String(run.status.approvalRef)];
+      for (const ref of refs) if ((await deps.store.resources.get('AgentApproval', tenantNamespace(org), ref))?.status.phase !== 'Approved') return run;
       await queueRun(ctx, org, name, run);
       void actor;
       return start(org, name);
@@ -88,8 +100,8 @@ export function createDispatchService(deps: DispatchDeps): DispatchService {
     },
     callback: (org, name, token, body) => handleCallback(ctx, org, name, token, body),
     reportSteps: (org, name, token, body) => reportSteps(ctx, org, name, token, body),
+    askAction: (org, name, token, body) => askAction(ctx, gate, org, name, token, body),
     observeJob: (job) => observeJob(ctx, job),
-    watchJobs: (onError) => watchJobs(ctx, onError),
     get,
     list: (org, opts = {}) => deps.store.resources.list(RUN_KIND, { namespace: tenantNamespace(org), ...opts }),
   };

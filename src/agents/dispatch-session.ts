@@ -27,3 +27,13 @@ export async function closeSession(ctx: Ctx, org: string, run: StoredResource, p
   if (typeof ref !== 'string') return;
   await mutateStatus(ctx.store, SESSION_KIND, org, ref, (s) => (s.status.phase === 'Active' ? { ...s.status, phase, endedAt: ctx.clock.now().toISOString() } : undefined)).catch(() => undefined);
 }
+
+export const ATTEMPT_KIND = 'AgentDispatchAttempt';
+
+/** Ends the run's AgentDispatchAttempt with the run's outcome, so none stays Running after its run ended. */
+export async function closeAttempt(ctx: Ctx, org: string, run: StoredResource, phase: 'Completed' | 'Failed'): Promise<void> {
+  const ref = run.status.attemptRef;
+  if (typeof ref !== 'string') return;
+  const outcome = { endedAt: ctx.clock.now().toISOString(), ...(phase === 'Failed' ? { lastError: run.status.lastError, retryable: run.status.retryable } : { exitCode: run.status.exitCode ?? 0 }) };
+  await mutateStatus(ctx.store, ATTEMPT_KIND, org, ref, (a) => (a.status.phase === 'Running' ? { ...a.status, phase, ...outcome } : undefined)).catch(() => undefined);
+}

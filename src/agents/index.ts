@@ -18,3 +18,7 @@ export { lifecyclePublisher, mutateStatus } from './status.ts';
 export { createTriggerService, createCronScheduler, type TriggerService, type TriggerOutcome, type TriggerDecision, type TriggerDeps } from './trigger-service.ts';
 export { createAgentRoutes, agentRouteDefs, type AgentRouteDeps, type AgentRouteDef } from './routes.ts';
 export { requireRole, type AgentContext } from './routes-http.ts';
+export { createActionGate, gateOf, type ActionGate, type GateAnswer } from './action-gate.ts';
+export { buildRunContext, grantedCredentials, RUN_CONTEXT_DIR, RUN_CONTEXT_FILE } from './run-context.ts';
+export { createWorkspaceController, createWorkspaceService, claimWorkspace, WORKSPACE_KIND, type WorkspaceController, type WorkspaceService } from './workspaces/index.ts';
+export { createJobController, type JobController } from './job-controller.ts';

@@ -1,6 +1,7 @@
 import type { KubeObject } from '../cluster/types.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL, ORG_LABEL, OWNER_LABEL } from '../kinds/index.ts';
 import { sessionName } from './dispatch-session.ts';
+import { RUN_CONTEXT_DIR, RUN_CONTEXT_FILE, type CredentialRef } from './run-context.ts';
 
 export const DEFAULT_AGENT_IMAGE = 'ghcr.io/a5c-ai/kradle-agent-runner:latest';
 export const RUN_TOKEN_KEY = 'token';
@@ -13,10 +14,14 @@ export interface AgentJobInput {
   serviceAccountName: string;
   callbackUrl: string;
   image?: string;
-  /** Secret holding the model provider credentials; mounted by envFrom only when a grant allows it. */
-  providerSecretName?: string;
+  /** Granted Secret keys, each an env var by secretKeyRef; never a value. */
+  credentials?: CredentialRef[];
+  /** The run-context file's content (buildRunContext); its ConfigMap is owned by the Job. */
+  context?: Record<string, unknown>;
   /** PVC of the run's workspace; an emptyDir otherwise. */
   workspaceClaimName?: string;
+  /** The workspace (KradleWorkspace or managed workspace record) the PVC belongs to: the run's workspaceRef. */
+  workspaceName?: string;
   activeDeadlineSeconds: number;
   transport: { protocol: string; codec: string };
   taskKind: string;
@@ -25,6 +30,10 @@ export interface AgentJobInput {
 
 export function agentJobName(runName: string): string {
   return `kradle-agent-${runName}`.slice(0, 63).replace(/-+$/, '');
+}
+
+export function runContextConfigMapName(runName: string): string {
+  return `${agentJobName(runName)}-context`.slice(0, 63).replace(/-+$/, '');
 }
 
 export function runTokenSecretName(runName: string): string {
@@ -56,21 +65,28 @@ export function buildAgentJob(input: AgentJobInput): KubeObject {
     { name: 'KRADLE_SESSION', value: sessionName(input.runName, input.attemptNumber) },
     { name: 'AGENT_MUX_TRANSPORT', value: input.transport.protocol },
     { name: 'TRANSPORT_MUX_CODEC', value: input.transport.codec },
+    { name: 'KRADLE_RUN_CONTEXT', value: `${RUN_CONTEXT_DIR}/${RUN_CONTEXT_FILE}` },
+    { name: 'KRADLE_WORKSPACE', value: '/workspace' },
+    ...repoEnv(input.context),
     {
       name: 'KRADLE_RUN_TOKEN',
       valueFrom: { secretKeyRef: { name: runTokenSecretName(input.runName), key: RUN_TOKEN_KEY } },
     },
+    ...(input.credentials ?? []).map((c) => ({ name: c.env, valueFrom: { secretKeyRef: { name: c.secret, key: c.key } } })),
   ];
   const container: Record<string, unknown> = {
     name: 'agent',
     image: input.image ?? DEFAULT_AGENT_IMAGE,
     env,
-    volumeMounts: [{ name: 'workspace', mountPath: '/workspace' }],
+    volumeMounts: [
+      { name: 'workspace', mountPath: '/workspace' },
+      { name: 'run-context', mountPath: RUN_CONTEXT_DIR, readOnly: true },
+    ],
   };
-  if (input.providerSecretName) container.envFrom = [{ secretRef: { name: input.providerSecretName } }];
   const volume = input.workspaceClaimName
     ? { name: 'workspace', persistentVolumeClaim: { claimName: input.workspaceClaimName } }
     : { name: 'workspace', emptyDir: {} };
+  const contextVolume = { name: 'run-context', configMap: { name: runContextConfigMapName(input.runName) } };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -85,10 +101,30 @@ export function buildAgentJob(input: AgentJobInput): KubeObject {
           serviceAccountName: input.serviceAccountName,
           restartPolicy: 'Never',
           containers: [container],
-          volumes: [volume],
+          volumes: [volume, contextVolume],
         },
       },
     },
+  };
+}
+
+function repoEnv(context: Record<string, unknown> | undefined): { name: string; value: string }[] {
+  const repo = (context?.repository ?? {}) as { cloneUrl?: unknown; ref?: unknown; commit?: unknown };
+  const pairs: [string, unknown][] = [['KRADLE_REPO_URL', repo.cloneUrl], ['KRADLE_REF', repo.ref], ['KRADLE_COMMIT', repo.commit]];
+  return pairs.filter(([, v]) => typeof v === 'string' && v).map(([name, v]) => ({ name, value: v as string }));
+}
+
+function ownedByJob(runName: string, job: { uid: string }) {
+  return [{ apiVersion: 'batch/v1', kind: 'Job', name: agentJobName(runName), uid: job.uid, controller: true }];
+}
+
+/** The run-context ConfigMap, owned by the Job: deleted with it, and never holding a credential. */
+export function buildRunContextConfigMap(input: AgentJobInput, job: { uid: string }): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: runContextConfigMapName(input.runName), namespace: input.namespace, labels: labels(input), ownerReferences: ownedByJob(input.runName, job) },
+    data: { [RUN_CONTEXT_FILE]: JSON.stringify(input.context ?? {}, null, 2) },
   };
 }
 
@@ -101,9 +137,7 @@ export function buildRunTokenSecret(input: AgentJobInput, token: string, job: { 
       name: runTokenSecretName(input.runName),
       namespace: input.namespace,
       labels: labels(input),
-      ownerReferences: [
-        { apiVersion: 'batch/v1', kind: 'Job', name: agentJobName(input.runName), uid: job.uid, controller: true },
-      ],
+      ownerReferences: ownedByJob(input.runName, job),
     },
     type: 'Opaque',
     stringData: { [RUN_TOKEN_KEY]: token },

@@ -7,6 +7,7 @@ import { memoryImportRoutes } from './routes-memory.ts';
 import { bearerOf, jsonBody, requireRole, str, type AgentContext } from './routes-http.ts';
 import type { TriggerService } from './trigger-service.ts';
 import type { TriggerEvent } from './triggers.ts';
+import type { WorkspaceService } from './workspaces/index.ts';
 
 export interface AgentRouteDeps {
   dispatch: DispatchService;
@@ -14,6 +15,7 @@ export interface AgentRouteDeps {
   triggers: Pick<TriggerService, 'processEvent'>;
   memory?: MemoryService;
   memoryImports?: MemoryImportService;
+  workspaces?: WorkspaceService;
 }
 
 /** Same shape as the API's RouteDef, so the API can register these with its own auth guard and OpenAPI. */
@@ -49,7 +51,12 @@ export function agentRouteDefs(deps: AgentRouteDeps): AgentRouteDef[] {
       const ref = b.ref ?? b.sourceRef;
       const sourceRefs = Array.isArray(b.sourceRefs) ? b.sourceRefs : ref ? [ref] : [];
       ctx.status = 201;
-      ctx.body = await deps.dispatch.create(ctx.params.org!, { stack: b.stack, repository: b.repository ?? b.repo, sourceRefs, taskKind: String(b.taskKind ?? 'manual'), requestedBy: p.subject, attemptNumber: b.attemptNumber as number | undefined });
+      ctx.body = await deps.dispatch.create(ctx.params.org!, { stack: b.stack, repository: b.repository ?? b.repo, sourceRefs, taskKind: String(b.taskKind ?? 'manual'), requestedBy: p.subject, attemptNumber: b.attemptNumber as number | undefined, commit: b.commit as string | undefined });
+    } },
+    { method: 'POST', path: `${P}/runs/:name/retry`, auth: 'any', summary: 'Retry a Failed run as a new run with the next attempt number (§6.8)', async handler(ctx) {
+      const p = requireRole(ctx, 'writer');
+      ctx.status = 201;
+      ctx.body = await deps.dispatch.retry(ctx.params.org!, ctx.params.name!, p.subject);
     } },
     { method: 'GET', path: `${P}/runs`, auth: 'any', summary: 'List agent dispatch runs', async handler(ctx) {
       requireRole(ctx, 'reader');
@@ -69,6 +76,11 @@ export function agentRouteDefs(deps: AgentRouteDeps): AgentRouteDef[] {
     { method: 'POST', path: `${P}/runs/:name/steps`, auth: 'public', summary: 'Agent step reports, STEP_STARTED / STEP_COMPLETED (per-run bearer token)', async handler(ctx) {
       const run = await deps.dispatch.reportSteps(ctx.params.org!, ctx.params.name!, bearerOf(ctx), await jsonBody(ctx));
       ctx.body = { ok: true, steps: run.status.steps };
+    } },
+    { method: 'POST', path: `${P}/runs/:name/actions`, auth: 'public', summary: 'Ask before a gated action (§9.1): 200 allowed, 202 pending on an approval, 403 denied (per-run bearer token)', async handler(ctx) {
+      const answer = await deps.dispatch.askAction(ctx.params.org!, ctx.params.name!, bearerOf(ctx), await jsonBody(ctx));
+      ctx.status = answer.allowed ? 200 : 202;
+      ctx.body = answer;
     } },
     { method: 'POST', path: `${P}/approvals/:name/decide`, auth: 'any', summary: 'Approve or deny an agent action', async handler(ctx) {
       const b = await jsonBody(ctx);
@@ -100,10 +112,28 @@ export function agentRouteDefs(deps: AgentRouteDeps): AgentRouteDef[] {
       requireRole(ctx, 'writer');
       const b = await jsonBody(ctx);
       if (!deps.memory) throw new WaitingError('agent memory is not configured on this server');
-      ctx.status = 201;
-      ctx.body = await deps.memory.proposeUpdate(ctx.params.org!, { memoryRepository: b.memoryRepository as string | undefined, sourceRun: String(b.sourceRun ?? ''), changes: b.changes as never });
+      const update = await deps.memory.proposeUpdate(ctx.params.org!, { memoryRepository: b.memoryRepository as string | undefined, sourceRun: String(b.sourceRun ?? ''), changes: b.changes as never });
+      // A gated write-back is accepted but waits for its approval: 202, the record names the approval.
+      ctx.status = update.status.phase === 'AwaitingApproval' ? 202 : 201;
+      ctx.body = update;
     } },
     ...memoryImportRoutes(deps.memoryImports),
+    ...(deps.workspaces ? workspaceRoutes(deps.workspaces) : []),
+  ];
+}
+
+function workspaceRoutes(ws: WorkspaceService): AgentRouteDef[] {
+  return [
+    { method: 'GET', path: `${P}/workspaces`, auth: 'any', summary: 'List managed agent workspaces (§7) with their phase and claiming run', async handler(ctx) {
+      requireRole(ctx, 'reader');
+      const limit = typeof ctx.query.limit === 'string' ? Number(ctx.query.limit) : undefined;
+      ctx.body = await ws.list(ctx.params.org!, { limit, continue: typeof ctx.query.continue === 'string' ? ctx.query.continue : undefined });
+    } },
+    { method: 'POST', path: `${P}/workspaces/:name/archive`, auth: 'any', summary: 'Archive a workspace: its PVC is released, its record kept (at once when Ready, at release when InUse)', async handler(ctx) {
+      const p = requireRole(ctx, 'writer');
+      ctx.status = 202;
+      ctx.body = await ws.archive(ctx.params.org!, ctx.params.name!, p.subject);
+    } },
   ];
 }
 

@@ -2,20 +2,25 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
   agentRouteDefs,
+  createActionGate,
   createApprovalService,
   createCronScheduler,
   createDispatchService,
   createImportReconciler,
+  createJobController,
   createMemoryImportService,
   createMemoryRepoLocator,
   createMemoryService,
   createStackReadinessSync,
   createTriggerService,
+  createWorkspaceController,
+  createWorkspaceService,
   type AgentRouteDef,
+  type ApprovalService,
   type SecretReader,
   type StackReadiness,
 } from '../agents/index.ts';
-import type { ClusterDriver, WatchHandle } from '../cluster/types.ts';
+import type { ClusterDriver } from '../cluster/types.ts';
 import { sanitize } from '../errors/index.ts';
 import { createKubeSecretsPort } from './secrets-port.ts';
 import type { DesiredState } from '../loader/types.ts';
@@ -47,11 +52,22 @@ export function createAgentWiring(deps: AgentWiringDeps) {
   const { store, driver, desired, logger } = deps;
   const baseDir = deps.baseDir ?? process.cwd();
   const secrets: SecretReader = deps.secrets ?? ((org, name, key) => createKubeSecretsPort(driver, (o) => tenantNamespaceOf(desired(), o)).read(org, name, key));
-  const memoryDeps = { store, desired, ...createMemoryRepoLocator({ baseDir, cacheDir: deps.cacheDir ?? join(baseDir, '.kradle', 'cache'), secrets }) };
+  // The gate asks the approval service, which is built after dispatch (it resumes gated runs): bound late.
+  let approvals: ApprovalService | undefined;
+  const gate = createActionGate({ store, desired, approvals: {
+    isActionApproved: (org, q) => approvals!.isActionApproved(org, q),
+    request: (org, req) => approvals!.request(org, req),
+  } });
+  const memoryDeps = { store, desired, gate, ...createMemoryRepoLocator({ baseDir, cacheDir: deps.cacheDir ?? join(baseDir, '.kradle', 'cache'), secrets }) };
   const memory = createMemoryService(memoryDeps);
   const memoryImports = createMemoryImportService(memoryDeps);
-  const dispatch = createDispatchService({ store, driver, desired, callbackBaseUrl: deps.callbackBaseUrl, memoryImports });
-  const approvals = createApprovalService({ store, desired, runs: dispatch });
+  const dispatch = createDispatchService({ store, driver, desired, callbackBaseUrl: deps.callbackBaseUrl, memoryImports, memory });
+  approvals = createApprovalService({
+    store, desired, runs: dispatch,
+    onDecided: async (org, approval) => {
+      await memory.resumeGated(org, approval).catch((err) => logger.warn({ err: sanitize(String(err)), approval: approval.metadata.name }, 'a gated memory write-back did not proceed; propose it again'));
+    },
+  });
   const triggers = createTriggerService({ store, desired, dispatch });
   const importReconciler = createImportReconciler({
     store, imports: memoryImports, resyncMs: 60_000,
@@ -64,8 +80,16 @@ export function createAgentWiring(deps: AgentWiringDeps) {
     await store.events.publish({ org: r.org, type: 'StackReadiness', kind: 'AgentStack', name: r.stack, payload: { ready: r.ready, conditions: r.conditions, missing: r.missing } });
     await deps.onStackReadiness?.(r);
   });
-  let jobWatch: WatchHandle | undefined;
-  const routes: AgentRouteDef[] = agentRouteDefs({ dispatch, approvals, triggers, memory, memoryImports });
+  const jobs = createJobController({
+    store, driver, observeJob: (job) => dispatch.observeJob(job),
+    onError: (err, key) => logger.warn({ err: sanitize(String(err)), key }, 'agent job reconcile failed; it is retried'),
+  });
+  const workspaces = createWorkspaceService(store);
+  const workspaceController = createWorkspaceController({
+    store, driver, desired, onError: (err, key) => logger.warn({ err: sanitize(String(err)), key }, 'workspace reconcile failed; it is retried'),
+  });
+  const routes: AgentRouteDef[] = agentRouteDefs({ dispatch, approvals, triggers, memory, memoryImports, workspaces });
+  let leading = false;
 
   return {
     routes,
@@ -77,21 +101,25 @@ export function createAgentWiring(deps: AgentWiringDeps) {
       cron.start();
       void readiness(state).catch((err) => logger.warn({ err: sanitize(String(err)) }, 'stack readiness update failed'));
     },
-    /** Leader-only work: watching agent Jobs to completion, driving memory imports (resuming any left mid-way). */
+    /** Leader-only work: watching agent Jobs to completion, memory imports and workspaces (resuming any left mid-way). */
     async startLeaderWork() {
+      if (leading) return;
+      leading = true;
       await importReconciler.start();
-      if (driver.mode === 'live') jobWatch = await dispatch.watchJobs((err) => logger.warn({ err: sanitize(String(err)) }, 'agent job watch error'));
+      await workspaceController.start();
+      await jobs.start();
     },
-    /** Stops the leader-only work when this replica loses the leader lock. */
+    /** Stops the leader-only work (leadership lost); startLeaderWork may run it again later. */
     async stopLeaderWork() {
-      importReconciler.stop();
-      jobWatch?.stop();
-      jobWatch = undefined;
+      if (!leading) return;
+      leading = false;
+      await importReconciler.stop();
+      await jobs.stop();
+      await workspaceController.stop();
     },
     async stop() {
       cron.stop();
-      importReconciler.stop();
-      jobWatch?.stop();
+      await this.stopLeaderWork();
     },
   };
 }

@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import type { KradleError } from '../../src/errors/index.ts';
 import { tenantNamespace } from '../../src/kinds/index.ts';
 import { uniqueName } from '../support/store.ts';
+import { createJobController } from '../../src/agents/index.ts';
+import { createLiveDriver } from '../../src/cluster/live-driver.ts';
 import { dispatchWorld, request } from './dispatch-support.ts';
 
 const world = dispatchWorld(test);
@@ -22,7 +24,8 @@ test('a dispatch runs as a Job with the stack identity, the token from a Secret 
   t.is(env.KRADLE_CALLBACK_URL.value, `https://kradle.test/api/orgs/${org}/agents/runs/${run.metadata.name}/callback`);
   t.deepEqual(env.KRADLE_RUN_TOKEN.valueFrom.secretKeyRef.name, `kradle-agent-${run.metadata.name}-token`);
   t.is(env.KRADLE_RUN_TOKEN.value, undefined);
-  t.deepEqual(pod.containers[0].envFrom, [{ secretRef: { name: 'anthropic-key' } }]);
+  t.is(pod.containers[0].envFrom, undefined);
+  t.deepEqual(env.KRADLE_PROVIDER_CREDENTIAL.valueFrom.secretKeyRef, { name: 'anthropic-key', key: 'apiKey' });
   t.true(job.spec.activeDeadlineSeconds > 0);
   const secret = w.kube.object({ apiVersion: 'v1', kind: 'Secret', namespace: tenantNamespace(org), name: `kradle-agent-${run.metadata.name}-token` }) as any;
   t.is(secret.metadata.ownerReferences[0].uid, job.metadata.uid);
@@ -89,8 +92,9 @@ test('a run over the org budget fails with budget-exceeded', async (t) => {
 test('Job deadline exceeded fails the run through the Job watch', async (t) => {
   const org = uniqueName('d');
   const w = await world({ [org]: {} });
-  const watch = await w.dispatch.watchJobs();
-  t.teardown(() => watch.stop());
+  const jobs = createJobController({ store: w.store, driver: createLiveDriver({ kubeConfig: w.kube.kubeConfig }), observeJob: (job) => w.dispatch.observeJob(job) });
+  await jobs.start();
+  t.teardown(() => jobs.stop());
   const run = await w.dispatch.create(org, request());
   const ref = { apiVersion: 'batch/v1', kind: 'Job', namespace: tenantNamespace(org), name: String(run.status.k8sJobName) };
   w.kube.setStatus(ref, { conditions: [{ type: 'Complete', status: 'False' }] });

@@ -18,14 +18,16 @@ test('the agent Job takes the callback token from a Secret, never as a literal',
   t.is(token?.value, undefined);
   t.deepEqual(token?.valueFrom, { secretKeyRef: { name: 'kradle-agent-run-abc123-token', key: 'token' } });
   t.is((job.spec as { activeDeadlineSeconds: number }).activeDeadlineSeconds, 600);
-  t.is(pod.containers[0]!.envFrom, undefined, 'no provider secret without a grant');
-  t.deepEqual(pod.volumes, [{ name: 'workspace', emptyDir: {} }]);
+  t.is(pod.containers[0]!.envFrom, undefined, 'no Secret is mounted whole');
+  t.deepEqual(pod.volumes, [{ name: 'workspace', emptyDir: {} }, { name: 'run-context', configMap: { name: 'kradle-agent-run-abc123-context' } }]);
 });
 
-test('a granted provider secret comes by envFrom and a workspace by its PVC', (t) => {
-  const pod = containerOf(buildAgentJob({ ...input, providerSecretName: 'anthropic', workspaceClaimName: 'kradle-ws-run-abc123' }));
-  t.deepEqual(pod.containers[0]!.envFrom, [{ secretRef: { name: 'anthropic' } }]);
-  t.deepEqual(pod.volumes, [{ name: 'workspace', persistentVolumeClaim: { claimName: 'kradle-ws-run-abc123' } }]);
+test('a granted credential comes by secretKeyRef and a workspace by its PVC', (t) => {
+  const credentials = [{ env: 'KRADLE_PROVIDER_CREDENTIAL', secret: 'anthropic', key: 'apiKey', purpose: 'model provider' }];
+  const pod = containerOf(buildAgentJob({ ...input, credentials, workspaceClaimName: 'kradle-ws-run-abc123' }));
+  t.is(pod.containers[0]!.envFrom, undefined);
+  t.deepEqual(pod.containers[0]!.env.find((e) => e.name === 'KRADLE_PROVIDER_CREDENTIAL'), { name: 'KRADLE_PROVIDER_CREDENTIAL', valueFrom: { secretKeyRef: { name: 'anthropic', key: 'apiKey' } } });
+  t.deepEqual(pod.volumes[0], { name: 'workspace', persistentVolumeClaim: { claimName: 'kradle-ws-run-abc123' } });
 });
 
 test('the token Secret is owned by the Job', (t) => {

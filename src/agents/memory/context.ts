@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { NotFoundError } from '../../errors/index.ts';
 import type { DesiredState } from '../../loader/types.ts';
 import type { Store } from '../../store/types.ts';
+import type { ActionGate } from '../action-gate.ts';
 import { readMemoryFiles } from '../../writeback/memory/index.ts';
 import { orgResources, refName, type Clock, type RandomSource } from '../refs.ts';
 import { ontologyFrom, parseStructured, type Ontology } from './ontology.ts';
@@ -23,6 +24,8 @@ export interface MemoryDeps {
   prepare?: (repo: MemoryRepoRef & { gitdir: string; defaultBranch: string }) => Promise<void>;
   /** Publishes a memory branch after a commit (a remote: push); absent for local ones. */
   publish?: (repo: MemoryRepoRef & { gitdir: string }, branch: string, commit: string) => Promise<void>;
+  /** The §9 gate: a write-back from a run whose stack gates it waits for an approval of its diff digest. */
+  gate?: ActionGate;
 }
 
 export function sha256(text: string): string {

@@ -1,4 +1,7 @@
-import type { Store, Subscription } from '../../store/types.ts';
+import { ConflictError } from '../../errors/index.ts';
+import { tenantNamespace } from '../../kinds/index.ts';
+import { createResync, createWorkQueue, defineReconciler, type Resync, type WorkQueue } from '../../reconcile/index.ts';
+import type { Store, StoredResource, Subscription } from '../../store/types.ts';
 import type { MemoryImportService } from './import-service.ts';
 import { IMPORT_KIND, RESTING_PHASES, type ImportPhase } from './import-steps.ts';
 
@@ -7,7 +10,7 @@ export interface ImportReconciler {
   start(): Promise<void>;
   /** Resolves when no import is being advanced (tests, shutdown). */
   idle(): Promise<void>;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 export interface ImportReconcilerDeps {
@@ -18,34 +21,45 @@ export interface ImportReconcilerDeps {
   resyncMs?: number;
 }
 
+const keyOf = (org: string, name: string) => `${org}/${name}`;
+const parts = (key: string) => { const [org, name] = key.split('/'); return { org: org!, name: name! }; };
+
 /**
- * Level-triggered driver of AgentRunMemoryImport: whatever the record says, advance() takes it to its
- * next resting phase. One advance per import at a time; an event during one queues exactly one more.
+ * Level-triggered driver of AgentRunMemoryImport on the reconcile engine: whatever the record says, advance()
+ * takes it to its next resting phase. The work queue runs one advance per import at a time (an event during one
+ * queues exactly one more) and retries a failed step with back-off; the resync catches anything missed.
  */
 export function createImportReconciler(deps: ImportReconcilerDeps): ImportReconciler {
-  const running = new Map<string, Promise<void>>();
-  const again = new Set<string>();
+  const reconciler = defineReconciler<StoredResource>({
+    name: 'memory-imports',
+    async load(key) {
+      const { org, name } = parts(key);
+      const imp = await deps.store.resources.get(IMPORT_KIND, tenantNamespace(org), name);
+      return imp && { object: imp, generation: imp.metadata.generation, status: { conditions: (imp.status.conditions ?? []) as never } };
+    },
+    steps: [{ name: 'advanceImport', condition: 'ImportAdvanceFailed', async run(ctx) {
+      const { org, name } = parts(ctx.key);
+      await deps.imports.advance(org, name);
+      return 'success';
+    } }],
+    async saveStatus(ctx) {
+      const { org, name } = parts(ctx.key);
+      const cur = await deps.store.resources.get(IMPORT_KIND, tenantNamespace(org), name);
+      if (!cur || JSON.stringify(cur.status.conditions ?? []) === JSON.stringify(ctx.status.conditions)) return;
+      // A phase move that raced this write wins; its event brings the conditions back here.
+      await deps.store.resources.updateStatus({ ...cur, status: { ...cur.status, conditions: ctx.status.conditions } }).catch((err) => { if (!(err instanceof ConflictError)) throw err; });
+    },
+  });
+  let queue: WorkQueue<string> | undefined;
+  let resync: Resync | undefined;
   let sub: Subscription | undefined;
-  let timer: NodeJS.Timeout | undefined;
 
-  function kick(org: string, name: string): void {
-    const key = `${org}/${name}`;
-    if (running.has(key)) return void again.add(key);
-    const work = (async () => {
-      do {
-        again.delete(key);
-        await deps.imports.advance(org, name).then(() => undefined, (err) => deps.onError?.(err, key));
-      } while (again.has(key));
-    })().finally(() => running.delete(key));
-    running.set(key, work);
-  }
-
-  async function resync(): Promise<void> {
+  async function enqueueAll(): Promise<void> {
     let cont: string | undefined;
     do {
       const page = await deps.store.resources.list(IMPORT_KIND, { limit: 500, continue: cont });
       for (const r of page.items) {
-        if (!RESTING_PHASES.includes(r.status.phase as ImportPhase)) kick(String(r.spec.organizationRef), r.metadata.name);
+        if (!RESTING_PHASES.includes(r.status.phase as ImportPhase)) queue?.add(keyOf(String(r.spec.organizationRef), r.metadata.name));
       }
       cont = page.continue;
     } while (cont);
@@ -53,20 +67,28 @@ export function createImportReconciler(deps: ImportReconcilerDeps): ImportReconc
 
   return {
     async start() {
+      if (queue) return;
+      const q = (queue = createWorkQueue<string>({ handler: (key, signal) => reconciler.reconcile(key, signal), onError: (key, err) => deps.onError?.(err, key) }));
       const from = await deps.store.events.latestSeq();
-      await resync();
+      await enqueueAll();
       sub = deps.store.events.subscribe(from, (e) => {
         if (e.kind !== IMPORT_KIND || !e.org || (e.type !== 'ADDED' && e.type !== 'MODIFIED')) return;
-        kick(e.org, e.name);
+        q.add(keyOf(e.org, e.name));
       }, { onError: (err) => deps.onError?.(err, 'subscription') });
-      if (deps.resyncMs) timer = setInterval(() => void resync().catch((err) => deps.onError?.(err, 'resync')), deps.resyncMs);
+      if (deps.resyncMs) {
+        resync = createResync({ intervalMs: deps.resyncMs, enqueueAll, onError: (err) => deps.onError?.(err, 'resync') });
+        resync.start();
+      }
     },
     async idle() {
-      while (running.size) await Promise.all([...running.values()]);
+      await queue?.whenIdle();
     },
-    stop() {
+    async stop() {
       sub?.close();
-      if (timer) clearInterval(timer);
+      resync?.stop();
+      const q = queue;
+      queue = undefined;
+      await q?.shutdown();
     },
   };
 }

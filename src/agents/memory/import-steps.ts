@@ -1,3 +1,4 @@
+import { ForbiddenError, WaitingError } from '../../errors/index.ts';
 import type { StoredResource } from '../../store/types.ts';
 import { readMemoryFiles, resolveMemoryRef } from '../../writeback/memory/index.ts';
 import { PII_RULES, SECRET_RULES, redactText } from '../redaction.ts';
@@ -148,6 +149,8 @@ const merge: Step = async (deps, org, imp) => {
   const changes = keep.map((n) => entryFile(entries[n.index]!));
   const source = String(refName(imp.spec.source) ?? imp.metadata.name);
   const update = await proposeMemoryUpdate(deps, org, { memoryRepository: repo.name, sourceRun: source, changes });
+  if (update.status.phase === 'AwaitingApproval') throw new WaitingError(`memory update ${update.metadata.name} waits for write-back approval ${String(update.status.approvalRef)}`);
+  if (update.status.phase === 'Rejected') throw new ForbiddenError(`memory update ${update.metadata.name} was rejected: ${String(update.status.reason)}`);
   if (typeof update.status.commit !== 'string') throw new Error(`memory update ${update.metadata.name} is still being committed`);
   return { phase: 'Merged', fields: { ...base, branch: update.status.branch, commit: update.status.commit, memoryUpdateRef: update.metadata.name } };
 };

@@ -73,7 +73,9 @@ function checkInput(input: MemoryQueryInput): void {
   checkRef(input.ref);
 }
 
-async function pin(deps: MemoryDeps, org: string, input: MemoryQueryInput): Promise<StoredResource> {
+/** Pins a memory repository at a commit: an existing snapshot, or a new AgentMemorySnapshot of `ref` (default branch). */
+export async function pinMemory(deps: MemoryDeps, org: string, input: Pick<MemoryQueryInput, 'snapshot' | 'memoryRepository' | 'ref'>): Promise<StoredResource> {
+  checkRef(input.ref);
   if (input.snapshot) {
     const snap = await deps.store.resources.get('AgentMemorySnapshot', tenantNamespace(org), input.snapshot);
     if (!snap) throw new NotFoundError(`AgentMemorySnapshot ${input.snapshot} not found`);
@@ -99,7 +101,7 @@ export async function queryMemory(deps: MemoryDeps, org: string, input: MemoryQu
   const areas = input.kinds?.length ? input.kinds : [...MEMORY_AREAS];
   const bad = areas.filter((k) => !(MEMORY_AREAS as readonly string[]).includes(k));
   if (bad.length) throw new BadRequestError(`unknown memory kinds: ${bad.join(', ')}`);
-  const snap = await pin(deps, org, input);
+  const snap = await pinMemory(deps, org, input);
   const commit = String(snap.spec.resolvedCommit);
   // A pinned snapshot may name a commit this process has not fetched yet (remote repositories).
   const repo = input.snapshot ? await openRepo(deps, org, String(snap.spec.memoryRepository)) : memoryRepo(deps, org, String(snap.spec.memoryRepository));

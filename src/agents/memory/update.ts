@@ -71,7 +71,7 @@ export async function proposeMemoryUpdate(deps: MemoryDeps, org: string, input: 
   // The record is keyed by repository as well: the same diff for another repository is another commit to make.
   const name = `mu-${sha256(`${findMemoryRepo(deps, org, input.memoryRepository).name}\0${digest}`).slice(0, 40)}`;
   const existing = await deps.store.resources.get('AgentMemoryUpdate', tenantNamespace(org), name);
-  if (existing) return existing;
+  if (existing && existing.status.phase !== AWAITING) return existing;
   const repo = await openRepo(deps, org, input.memoryRepository);
   const base = await commitBase(repo);
   const ontology = await ontologyFor(deps, repo, base);
@@ -84,16 +84,54 @@ export async function proposeMemoryUpdate(deps: MemoryDeps, org: string, input: 
     changes: input.changes.map((c) => ({ path: c.path, sha256: sha256(c.content), bytes: Buffer.byteLength(c.content) })),
     diffDigest: digest,
   };
-  let claimed: StoredResource;
+  const gate = await deps.gate?.check(org, { dispatchRun: input.sourceRun, action: 'write-back', digest, requestedBy: `run:${input.sourceRun}` });
+  if (gate && !gate.allowed) {
+    if (existing) return existing;
+    // The files wait in the record (they passed the secret scan) until the approval of their digest is decided.
+    const waiting = { phase: AWAITING, approvalRef: gate.approvalRef, reason: gate.reason, pendingChanges: input.changes };
+    return (await claim(deps, org, name, () => deps.store.resources.create(runtimeDoc('AgentMemoryUpdate', org, name, spec, { labels: { [RUN_LABEL]: input.sourceRun }, status: waiting })))).record;
+  }
+  const committing = { phase: 'Committing', ...(gate?.approvalRef ? { approvalRef: gate.approvalRef } : {}) };
+  const { won, record: claimed } = await claim(deps, org, name, () => existing
+    ? deps.store.resources.updateStatus({ ...existing, status: committing })
+    : deps.store.resources.create(runtimeDoc('AgentMemoryUpdate', org, name, spec, { labels: { [RUN_LABEL]: input.sourceRun }, status: committing })));
+  if (!won) return claimed;
+  return commitClaimed(deps, repo, claimed, input);
+}
+
+const AWAITING = 'AwaitingApproval';
+const RUN_LABEL = 'kradle.a5c.ai/dispatch-run';
+
+/** One writer wins the record (create, or the guarded move out of AwaitingApproval); a loser gets the winner's record. */
+async function claim(deps: MemoryDeps, org: string, name: string, write: () => Promise<StoredResource>): Promise<{ won: boolean; record: StoredResource }> {
   try {
-    claimed = await deps.store.resources.create(runtimeDoc('AgentMemoryUpdate', org, name, spec, { status: { phase: 'Committing' } }));
+    return { won: true, record: await write() };
   } catch (err) {
     if (!(err instanceof ConflictError)) throw err;
     const first = await deps.store.resources.get('AgentMemoryUpdate', tenantNamespace(org), name);
-    if (first) return first;
+    if (first) return { won: false, record: first };
     throw err;
   }
-  return commitClaimed(deps, repo, claimed, input);
+}
+
+/**
+ * A decided write-back approval: Approved commits the updates waiting on it (their digest is checked again by
+ * the gate), Denied rejects them and drops their files.
+ */
+export async function resumeGatedUpdates(deps: MemoryDeps, org: string, approval: StoredResource): Promise<StoredResource[]> {
+  if (approval.spec.action !== 'write-back') return [];
+  const run = String(approval.spec.dispatchRun);
+  const { items } = await deps.store.resources.list('AgentMemoryUpdate', { namespace: tenantNamespace(org), labelSelector: `${RUN_LABEL}=${run}` });
+  const out: StoredResource[] = [];
+  for (const u of items.filter((x) => x.status.phase === AWAITING && x.status.approvalRef === approval.metadata.name)) {
+    if (approval.status.phase === 'Approved') {
+      out.push(await proposeMemoryUpdate(deps, org, { memoryRepository: String(u.spec.memoryRepository), sourceRun: run, changes: u.status.pendingChanges as MemoryChange[] }));
+    } else {
+      const { pendingChanges: _drop, ...rest } = u.status;
+      out.push(await deps.store.resources.updateStatus({ ...u, status: { ...rest, phase: 'Rejected', reason: `approval ${approval.metadata.name} was denied` } }).catch(() => u));
+    }
+  }
+  return out;
 }
 
 /**
@@ -140,13 +178,19 @@ async function commitClaimed(deps: MemoryDeps, repo: ReturnType<typeof memoryRep
     });
     await deps.publish?.(repo, branch, result.commit);
     const status = {
+      ...(claimed.status.approvalRef ? { approvalRef: claimed.status.approvalRef } : {}),
       phase: 'Proposed', validation: 'Passed', baseCommit: result.baseCommit, branch, commit: result.commit,
       diffDigest: claimed.spec.diffDigest, proposedAt: clock.now().toISOString(),
     };
     return await deps.store.resources.updateStatus({ ...claimed, status });
   } catch (err) {
-    // The claim is released so the same diff can be proposed again once the repository is reachable.
-    await deps.store.resources.delete('AgentMemoryUpdate', claimed.metadata.namespace, claimed.metadata.name).catch(() => undefined);
+    // The claim is released so the same diff can be proposed again once the repository is reachable; an approved
+    // write-back keeps its files and approval, so proposing it again (or the import's next try) commits it.
+    if (claimed.status.approvalRef) {
+      await deps.store.resources.updateStatus({ ...claimed, status: { phase: AWAITING, approvalRef: claimed.status.approvalRef, pendingChanges: input.changes, lastError: String((err as Error).message).slice(0, 500) } }).catch(() => undefined);
+    } else {
+      await deps.store.resources.delete('AgentMemoryUpdate', claimed.metadata.namespace, claimed.metadata.name).catch(() => undefined);
+    }
     throw err;
   }
 }
