@@ -29,6 +29,7 @@ import { secretRoutes } from './routes/secrets.ts';
 import { syncRoutes } from './routes/sync.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import type { WebhookDispatcher } from './webhooks/dispatcher.ts';
+import { mcpRoutes } from '../mcp/http-route.ts';
 
 export interface ApiApp extends Koa<ApiState> {
   readonly metrics: ApiMetrics;
@@ -82,6 +83,7 @@ function allRoutes(deps: ApiDeps, app: { metrics: ApiMetrics; hub: EventHub; dis
     ...syncRoutes(deps),
     ...eventRoutes(deps, app.hub, app.metrics),
     ...webhookRoutes(deps, app.dispatcher),
+    ...mcpRoutes(),
     ...(deps.extraRoutes ?? []),
   ];
 }
