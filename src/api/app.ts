@@ -30,6 +30,7 @@ import { syncRoutes } from './routes/sync.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import type { WebhookDispatcher } from './webhooks/dispatcher.ts';
 import { mcpRoutes } from '../mcp/http-route.ts';
+import { assistantRoutes } from '../assistant/routes.ts';
 
 export interface ApiApp extends Koa<ApiState> {
   readonly metrics: ApiMetrics;
@@ -84,6 +85,7 @@ function allRoutes(deps: ApiDeps, app: { metrics: ApiMetrics; hub: EventHub; dis
     ...eventRoutes(deps, app.hub, app.metrics),
     ...webhookRoutes(deps, app.dispatcher),
     ...mcpRoutes(),
+    ...assistantRoutes(deps),
     ...(deps.extraRoutes ?? []),
   ];
 }

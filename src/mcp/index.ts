@@ -4,3 +4,5 @@ export { createMcpServer, type McpSession } from './server.ts';
 export { mcpRoutes } from './http-route.ts';
 export { listStacks, type StackView } from './stacks.ts';
 export { TOOLS, type ToolDef } from './tools.ts';
+export { mcpToolbox } from './toolbox.ts';
+export { callerApi } from './caller-api.ts';
