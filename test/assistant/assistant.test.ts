@@ -62,7 +62,9 @@ async function chat(url: string, token: string, org: string, body: unknown): Pro
   return { status: res.status, headers: res.headers, events, text };
 }
 
-for (const d of testDrivers(test)) suite(d);
+// One store per driver for the file (PGlite costs ~2 s and ~850 MB to start).
+const drivers = testDrivers(test);
+for (const d of drivers) suite(d);
 
 function suite(d: TestDriver) {
   test.serial(`${d.name}: chat streams the provider's chunks as SSE, keeps the session, and sends its history on the next turn`, async (t) => {
@@ -180,30 +182,34 @@ function suite(d: TestDriver) {
   });
 }
 
-test.serial('a session survives a restart: a new store and API on the same database list it and sends its history', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'kradle-assistant-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const org = uniqueName('ar');
-  const open = async () => {
-    const store = createStore({ dataDir: join(dir, 'data') });
-    await store.migrate();
-    return store;
-  };
-  const store1 = await open();
-  const w1 = await startWorld(store1, org);
-  w1.f.script.push({ kind: 'stream', chunks: ['remembered'] });
-  t.is((await chat(w1.api.url, await makeToken(w1.api.app, org, 'writer'), org, { sessionId: 'keep', messages: [{ role: 'user', content: 'remember me' }] })).status, 200);
-  await w1.api.close();
-  await store1.close();
+for (const d of drivers) {
+  test.serial(`${d.name}: a session survives a restart: a new store and API on the same database list it and send its history`, async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'kradle-assistant-'));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    const org = uniqueName('ar');
+    // PGlite: a data directory on disk, closed and opened again; a server: a second connection pool on the test's schema.
+    const options = d.name === 'pglite' ? { dataDir: join(dir, 'data') } : d.options;
+    const open = async () => {
+      const store = createStore(options);
+      await store.migrate();
+      return store;
+    };
+    const store1 = await open();
+    const w1 = await startWorld(store1, org);
+    w1.f.script.push({ kind: 'stream', chunks: ['remembered'] });
+    t.is((await chat(w1.api.url, await makeToken(w1.api.app, org, 'writer'), org, { sessionId: 'keep', messages: [{ role: 'user', content: 'remember me' }] })).status, 200);
+    await w1.api.close();
+    await store1.close();
 
-  const store2 = await open();
-  const w2 = await startWorld(store2, org);
-  t.teardown(async () => {
-    await w2.api.close();
-    await store2.close();
+    const store2 = await open();
+    const w2 = await startWorld(store2, org);
+    t.teardown(async () => {
+      await w2.api.close();
+      await store2.close();
+    });
+    t.like((await w2.c.get(`/api/orgs/${org}/assistant/sessions`)).body.sessions, [{ id: 'keep', messages: 2 }]);
+    w2.f.script.push({ kind: 'stream', chunks: ['yes'] });
+    await chat(w2.api.url, await makeToken(w2.api.app, org, 'writer'), org, { sessionId: 'keep', messages: [{ role: 'user', content: 'do you?' }] });
+    t.deepEqual(w2.f.seen.at(-1)!.body.messages.map((m: any) => m.content), ['remember me', 'remembered', 'do you?']);
   });
-  t.like((await w2.c.get(`/api/orgs/${org}/assistant/sessions`)).body.sessions, [{ id: 'keep', messages: 2 }]);
-  w2.f.script.push({ kind: 'stream', chunks: ['yes'] });
-  await chat(w2.api.url, await makeToken(w2.api.app, org, 'writer'), org, { sessionId: 'keep', messages: [{ role: 'user', content: 'do you?' }] });
-  t.deepEqual(w2.f.seen.at(-1)!.body.messages.map((m: any) => m.content), ['remember me', 'remembered', 'do you?']);
-});
+}
