@@ -35,6 +35,8 @@ import { syncRoutes } from './routes/sync.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import type { WebhookDispatcher } from '../webhooks/index.ts';
+import { mcpRoutes } from '../mcp/http-route.ts';
+import { assistantRoutes } from '../assistant/routes.ts';
 
 export interface ApiApp extends Koa<ApiState> {
   readonly metrics: ApiMetrics;
@@ -92,6 +94,8 @@ function allRoutes(deps: ApiDeps, app: { metrics: ApiMetrics; hub: EventHub; tok
     ...consoleRoutes(deps),
     ...webhookRoutes(deps, app.dispatcher),
     ...tokenRoutes(app.tokens),
+    ...mcpRoutes(),
+    ...assistantRoutes(deps),
     ...(deps.extraRoutes ?? []),
   ];
 }

@@ -1,0 +1,41 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { isKradleError, sanitize, type ErrorDetail } from '../errors/index.ts';
+import { TOOLS, type ToolContext } from './tools.ts';
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validators = new Map<string, ValidateFunction>(TOOLS.map((t) => [t.name, ajv.compile(t.inputSchema)]));
+
+function errorResult(code: string, message: string, details: ErrorDetail[] = []): CallToolResult {
+  const error = { code, message: sanitize(message), details };
+  return { isError: true, content: [{ type: 'text', text: `${code}: ${error.message}` }], structuredContent: { error } };
+}
+
+/** An API answer or a local check that failed, as a tool error carrying the envelope's code and message. */
+function toolError(err: unknown): CallToolResult {
+  if (isKradleError(err)) return errorResult(err.code, err.message, err.details);
+  return errorResult('INTERNAL', err instanceof Error ? err.message : String(err));
+}
+
+function inputErrors(validate: ValidateFunction): ErrorDetail[] {
+  return (validate.errors ?? []).map((e) => ({
+    code: 'SCHEMA',
+    field: e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : (e.params as { missingProperty?: string; additionalProperty?: string }).missingProperty ?? (e.params as { additionalProperty?: string }).additionalProperty ?? '',
+    message: e.keyword === 'additionalProperties' ? `unknown argument ${(e.params as { additionalProperty: string }).additionalProperty}` : `${e.instancePath || 'arguments'} ${e.message ?? 'is invalid'}`,
+  }));
+}
+
+/** Runs one tool: its arguments checked against its JSON Schema, any failure a tool error (isError) with the envelope's code. */
+export async function runTool(ctx: ToolContext, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  const tool = TOOLS.find((t) => t.name === name);
+  if (!tool) return errorResult('NOT_FOUND', `no tool ${name}`);
+  const validate = validators.get(tool.name)!;
+  if (!validate(args)) return errorResult('VALIDATION_FAILED', `invalid arguments for ${tool.name}`, inputErrors(validate));
+  try {
+    const result = await tool.run(ctx, args);
+    const structured = result && typeof result === 'object' && !Array.isArray(result) ? (result as Record<string, unknown>) : { result };
+    return { content: [{ type: 'text', text: JSON.stringify(result, null, 2) }], structuredContent: structured };
+  } catch (err) {
+    return toolError(err);
+  }
+}

@@ -1,0 +1,63 @@
+// An API over real HTTP with the agent routes of a real dispatch world (PGlite, test Kubernetes API server) and
+// the config fakes of test/api, for the MCP tests. Never imported from src/.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { TestFn } from 'ava';
+import { agentRouteDefs, createTriggerService } from '../../src/agents/index.ts';
+import type { RouteDef } from '../../src/api/index.ts';
+import type { Resource } from '../../src/kinds/index.ts';
+import { dispatchWorld } from '../agents/dispatch-support.ts';
+import { makeToken, startApi } from '../support/api-client.ts';
+import { doc, fakeConfig, fakeSecrets, fakeSync, fakeWriter } from '../support/api-fakes.ts';
+
+export const KRADLE_BIN = fileURLToPath(new URL('../../bin/kradle.js', import.meta.url));
+
+/** Conditions the controller would have written for the stack `fixer`: one failing. */
+export const FIXER_STATUS = {
+  conditions: [
+    { type: 'McpHealthy', status: 'False', reason: 'MissingMcpServer', message: 'AgentMcpServer/github not found' },
+    { type: 'RuntimeIdentityReady', status: 'True', reason: 'Found' },
+    { type: 'Ready', status: 'False', reason: 'NotReady', message: 'McpHealthy is False' },
+  ],
+};
+
+export function mcpWorld(test: TestFn) {
+  const world = dispatchWorld(test);
+  const closers: (() => Promise<void>)[] = [];
+  test.after.always(async () => {
+    for (const c of closers) await c();
+  });
+  return async function setup(orgs: string[]) {
+    const w = await world(Object.fromEntries(orgs.map((o) => [o, {}])));
+    const extra: Resource[] = orgs.map((o) => doc('ExternalBackendBinding', o, 'jira', { providerRef: 'jira', credentialRef: 'jira-token' }));
+    const config = fakeConfig([...[...w.state.resources.values()].map((d) => d.object), ...extra], w.state.revision);
+    const writer = fakeWriter(config);
+    const triggers = createTriggerService({ store: w.store, desired: () => w.state, dispatch: w.dispatch });
+    const extraRoutes = agentRouteDefs({ dispatch: w.dispatch, approvals: w.approvals, triggers }) as unknown as RouteDef[];
+    // The status the controller would have saved for each org's stack `fixer`: the store is its source of truth.
+    await w.store.statuses.save(orgs.map((o) => {
+      const fixer = w.state.get('AgentStack', o, 'fixer')!;
+      return {
+        sourceKey: fixer.key, org: o, kind: 'AgentStack', namespace: fixer.id.namespace, name: 'fixer', revision: w.state.revision,
+        phase: 'Failed', ready: 'False' as const, health: 'Unknown' as const, status: FIXER_STATUS, model: {},
+      };
+    }));
+    const api = await startApi({ store: w.store, config, sync: fakeSync(), writer, secrets: fakeSecrets(), extraRoutes });
+    closers.push(() => api.close());
+    const token = (org: string, role: 'admin' | 'writer' | 'reader') => makeToken(api.app, org, role, `${role}-of-${org}`);
+    return { w, api, config, writer, token };
+  };
+}
+
+/** Runs `kradle ARGS` to completion; stdout, stderr and the exit code. */
+export function runKradle(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [KRADLE_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
