@@ -12,6 +12,7 @@ import { openConfigRepo } from './config-source.ts';
 import { createApiApp, createWebhookDispatcher, PLATFORM_ORG, writerPortFrom, type RouteDef, type TokenService, type WriterPort } from '../api/index.ts';
 import { createLiveDriver, createPlanOnlyDriver, healthOf, loadKubeConfig } from '../cluster/index.ts';
 import { createLoader } from '../loader/index.ts';
+import { createRepoStorage } from '../repos/index.ts';
 import { createSyncController } from '../reconcile/sync/index.ts';
 import { createWorktreeWatcher, type RemoteAuth } from '../source/index.ts';
 import { createStore } from '../store/index.ts';
@@ -155,6 +156,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     writer,
     secrets,
     inference: createInferencePort(driver),
+    repoStorage: createRepoStorage({ baseDir: process.cwd(), cacheDir: join(resolve(opts.stateDir), 'cache'), secrets: (org, name, key) => secrets.read(org, name, key) }),
     statusOf: (key) => controller.statusWriter.current(key),
     logger,
     gitWebhookSecret: opts.gitWebhookSecret,

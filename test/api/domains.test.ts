@@ -23,7 +23,7 @@ function suite(d: TestDriver) {
     return { api, store, config, secrets, writer, org, c: client(api.url, await token('alice')), as: async (s: string) => client(api.url, await token(s)) };
   }
 
-  test(`${d.name}: pull requests: open, review, complete checks; merge gated on approvals and named checks (409 lists them)`, async (t) => {
+  test(`${d.name}: pull requests: open, review, complete checks; merge gated on approvals and named checks (409 lists them), then refused without Git storage`, async (t) => {
     const { api, org, c, as } = await setup();
     const base = `/api/orgs/${org}/pullrequests`;
     const opened = await c.post(base, { name: 'pr-1', repository: 'web', title: 'feat', sourceRef: 'feat', targetRef: 'main' });
@@ -45,11 +45,10 @@ function suite(d: TestDriver) {
     t.deepEqual(still.body.error.details.map((d: any) => d.message), ['needs 2 approval(s), has 1', 'check lint is failure']);
     await carol.post(`${base}/pr-1/reviews`, { state: 'approved' });
     await c.post(`${base}/pr-1/checks/complete`, { name: 'lint', conclusion: 'success' });
-    const merged = await c.post(`${base}/pr-1/merge`);
-    t.is(merged.status, 200);
-    t.is(merged.body.status.phase, 'Merged');
-    t.is(merged.body.status.mergedBy, 'alice');
-    t.is((await c.post(`${base}/pr-1/merge`)).status, 409);
+    // The gates pass; the Repository names no Git storage, so nothing can be merged (test/repos/merge.test.ts merges).
+    const refused = await c.post(`${base}/pr-1/merge`);
+    t.is(refused.status, 409);
+    t.is(refused.body.error.details[0].code, 'NO_GIT_STORAGE');
     t.is((await c.post(`${base}/nope/merge`)).status, 404);
     await api.close();
   });
