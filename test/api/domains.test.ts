@@ -90,8 +90,8 @@ function suite(d: TestDriver) {
   test(`${d.name}: external sync: conflict resolve by strategy; write intents approve/cancel with 409 on invalid transitions`, async (t) => {
     const { api, store, org, c } = await setup();
     const ns = `kradle-org-${org}`;
-    const spec = { organizationRef: org, providerRef: 'jira', resourceRef: 'Issue/x' };
-    await store.resources.create({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'ExternalSyncConflict', metadata: { name: 'c1', namespace: ns }, spec: { ...spec, conflictKind: 'field' } });
+    const spec = { organizationRef: org, providerRef: 'jira', resourceRef: { kind: 'Issue', name: 'x' } };
+    await store.resources.create({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'ExternalSyncConflict', metadata: { name: 'c1', namespace: ns }, spec: { ...spec, conflictKind: 'field', local: { title: 'ours' }, external: { title: 'theirs' } } });
     await store.resources.create({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'ExternalWriteIntent', metadata: { name: 'w1', namespace: ns }, spec: { ...spec, operation: 'update' } });
     await store.resources.create({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'ExternalWriteIntent', metadata: { name: 'w2', namespace: ns }, spec: { ...spec, operation: 'update' } });
     const x = `/api/orgs/${org}/external`;
@@ -99,7 +99,8 @@ function suite(d: TestDriver) {
     t.is((await c.post(`${x}/conflicts/c1/resolve`, { strategy: 'manual' })).status, 422);
     const resolved = await c.post(`${x}/conflicts/c1/resolve`, { strategy: 'manual', resolvedValue: { title: 'merged' } });
     t.is(resolved.status, 200);
-    t.like(resolved.body.status, { phase: 'Resolved', strategy: 'manual', resolvedBy: 'alice' });
+    t.like(resolved.body.conflict.status, { phase: 'Resolved', strategy: 'manual', resolvedBy: 'alice' });
+    t.is((await store.resources.get('Issue', ns, 'x'))!.spec.title, 'merged', 'the resolved value is applied');
     t.is((await c.post(`${x}/conflicts/c1/resolve`, { strategy: 'ignore' })).status, 409);
     t.is((await c.post(`${x}/conflicts/none/resolve`, { strategy: 'ignore' })).status, 404);
     const approved = await c.post(`${x}/write-intents/w1/approve`, { approvedBy: 'lead' });
