@@ -5,3 +5,5 @@ export { createExternalSync, type ExternalSync, type ExternalSyncDeps, type Sync
 export { createConflictResolver, type ConflictResolver } from './resolve-conflict.ts';
 export { decideIncoming, policyOf, type Outcome } from './policy.ts';
 export type { ConfigWrite } from './records.ts';
+export { createWriteIntentSender, type WriteIntentSender, type WriteIntentSenderDeps } from './write-intent-sender.ts';
+export { adapterFor, type ProviderAdapter, type ProviderWrite, type SendResult } from './providers/index.ts';

@@ -13,6 +13,7 @@ import { createApiApp, createWebhookDispatcher, PLATFORM_ORG, writerPortFrom, ty
 import { createLiveDriver, createPlanOnlyDriver, healthOf, loadKubeConfig } from '../cluster/index.ts';
 import { createLoader } from '../loader/index.ts';
 import { createRepoStorage } from '../repos/index.ts';
+import { createWriteIntentSender } from '../external/index.ts';
 import { createSyncController } from '../reconcile/sync/index.ts';
 import { createWorktreeWatcher, type RemoteAuth } from '../source/index.ts';
 import { createStore } from '../store/index.ts';
@@ -169,6 +170,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 
   await controller.start();
+  const intentSender = createWriteIntentSender({ store, desired: controller.current, secrets: (org, name, key) => secrets.read(org, name, key), fetch, logger });
   let agentsLeading = false;
   const leaderWork = createLeaderWork({
     isLeader: () => controller.status().leader,
@@ -178,6 +180,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const dispatcher = createWebhookDispatcher({ store, secrets, config: { current: controller.current, lastError: controller.lastError }, fetch, logger });
       await dispatcher.start();
       app.webhookDispatcher = dispatcher;
+      await intentSender.start();
       // The agents wiring has no way to stop its Job watch alone, so it starts once per process.
       if (!agentsLeading) await agents.startLeaderWork();
       agentsLeading = true;
@@ -186,7 +189,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const dispatcher = app.webhookDispatcher;
       app.webhookDispatcher = undefined;
       dispatcher?.stop();
-      await dispatcher?.idle();
+      await Promise.all([dispatcher?.idle(), intentSender.stop()]);
     },
   });
   await leaderWork.start();
