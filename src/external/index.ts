@@ -7,3 +7,4 @@ export { decideIncoming, policyOf, type Outcome } from './policy.ts';
 export type { ConfigWrite } from './records.ts';
 export { createWriteIntentSender, type WriteIntentSender, type WriteIntentSenderDeps } from './write-intent-sender.ts';
 export { adapterFor, type ProviderAdapter, type ProviderWrite, type SendResult } from './providers/index.ts';
+export { createWebhookIntake, type WebhookIntake, type IntakeResult } from './webhook-intake.ts';

@@ -1,7 +1,8 @@
-import { BadRequestError, ValidationError } from '../../errors/index.ts';
-import { createExternalSync, type ConfigWrite, type ExternalSyncDeps, type SyncInput } from '../../external/index.ts';
-import { readJson, requireString } from '../body.ts';
-import type { RouteDef } from '../context.ts';
+import { BadRequestError, NotFoundError, UnauthorizedError, ValidationError, WaitingError } from '../../errors/index.ts';
+import { createExternalSync, createWebhookIntake, type ConfigWrite, type ExternalSyncDeps, type SyncInput } from '../../external/index.ts';
+import { readJson, readRaw, requireString } from '../body.ts';
+import type { ApiContext, RouteDef } from '../context.ts';
+import { verifyHmac } from '../webhooks/signature.ts';
 import type { ApiDeps } from '../deps.ts';
 import { kindOf, normalizeDocument } from '../documents.ts';
 import { actorOf } from './helpers.ts';
@@ -31,10 +32,50 @@ export function syncInputOf(org: string, body: Record<string, unknown>): SyncInp
   return { bindingName, def, incoming, envelope: { id: e.id, version: e.version as number | string } };
 }
 
-/** POST /api/orgs/:org/external/sync (spec §2.1 #34, §11): upsert a resource from an external backend. */
+const DELIVERY_ID = /^[\w.:-]{1,128}$/;
+
+/** The binding's webhook secret: the Secret named by `spec.webhookSecretRef` (`{name, key?}`, key `webhook-secret`). */
+async function bindingSecret(deps: ApiDeps, org: string, binding: string): Promise<string> {
+  const doc = deps.config.current()?.get('ExternalBackendBinding', org, binding);
+  if (!doc) throw new NotFoundError(`ExternalBackendBinding ${binding} not found in org ${org}`);
+  const ref = doc.object.spec.webhookSecretRef;
+  const name = typeof ref === 'string' ? ref : (ref as { name?: unknown } | undefined)?.name;
+  const key = (ref as { key?: unknown } | undefined)?.key;
+  if (typeof name !== 'string' || !name) throw new WaitingError(`ExternalBackendBinding ${org}/${binding} names no spec.webhookSecretRef: its webhooks cannot be verified`);
+  if (!deps.secrets) throw new WaitingError('no Secret store is configured on this server to read webhook secrets');
+  const secret = await deps.secrets.read(org, name, typeof key === 'string' ? key : 'webhook-secret');
+  if (!secret) throw new WaitingError(`Secret ${name} of org ${org} has no ${typeof key === 'string' ? key : 'webhook-secret'} key`);
+  return secret;
+}
+
+function deliveryOf(ctx: ApiContext): { deliveryId: string; event: string } {
+  const deliveryId = ctx.get('x-github-delivery') || ctx.get('x-gitea-delivery') || ctx.get('x-kradle-delivery');
+  if (!DELIVERY_ID.test(deliveryId)) throw new BadRequestError('a delivery id header (X-GitHub-Delivery, X-Gitea-Delivery or X-Kradle-Delivery) of at most 128 word characters is required');
+  return { deliveryId, event: ctx.get('x-github-event') || ctx.get('x-gitea-event') || ctx.get('x-kradle-event') || 'sync' };
+}
+
+/** POST /api/orgs/:org/external/sync (spec §2.1 #34, §11) and inbound provider webhooks (§3 #11). */
 export function externalSyncRoutes(deps: ApiDeps): RouteDef[] {
   const sync = createExternalSync(externalDeps(deps));
+  const intake = createWebhookIntake(externalDeps(deps));
   return [
+    {
+      method: 'POST', path: '/api/orgs/:org/external/webhooks/:binding', auth: 'hmac',
+      summary: 'Inbound provider webhook for an ExternalBackendBinding: HMAC-verified with the Secret of spec.webhookSecretRef (X-Hub-Signature-256 or X-Gitea-Signature), recorded once per delivery id as an ExternalWebhookDelivery, then synced as POST .../external/sync',
+      async handler(ctx) {
+        const { org, binding } = ctx.params as { org: string; binding: string };
+        const secret = await bindingSecret(deps, org, binding);
+        const raw = await readRaw(ctx);
+        if (!verifyHmac(secret, raw, ctx.get('x-hub-signature-256') || ctx.get('x-gitea-signature') || undefined)) throw new UnauthorizedError('webhook signature missing or invalid');
+        let payload: unknown;
+        try {
+          payload = JSON.parse(raw.toString('utf8'));
+        } catch {
+          throw new BadRequestError('the webhook body must be JSON');
+        }
+        ctx.body = await intake.receive(org, binding, { ...deliveryOf(ctx), payload }, (body) => syncInputOf(org, body));
+      },
+    },
     {
       method: 'POST', path: '/api/orgs/:org/external/sync', auth: 'org-write',
       summary: 'Upsert from an external backend {bindingName, kind, localName, spec, externalEnvelope:{id, version}}: stale versions ignored, conflicts recorded (§11), config kinds committed',
