@@ -6,6 +6,7 @@ import type { Preview } from '../plan/index.ts';
 import type { Store, SyncRun } from '../store/types.ts';
 import type { Logger } from 'pino';
 import type { RouteDef } from './context.ts';
+import type { RepoStorage } from '../repos/index.ts';
 
 /** What the continuous sync loop reports; the API only reads it. */
 export interface SyncStatus {
@@ -113,6 +114,8 @@ export interface ApiDeps {
   sync: SyncPort;
   writer?: WriterPort;
   secrets?: SecretsPort;
+  /** Where Repositories keep their Git data (pull-request merges); unset: every merge is refused with 409. */
+  repoStorage?: RepoStorage;
   /** KServe endpoints for POST .../inference/services/:name/infer; the route answers 503 when unset. */
   inference?: InferencePort;
   logger: Logger;

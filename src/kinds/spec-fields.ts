@@ -58,7 +58,19 @@ export const SPEC_FIELDS: Record<string, KindSchemaParts> = {
   AgentRoleBinding: { spec: { subject: ref, roleRef: ref, scope: enumOf('namespace', 'org', 'cluster') } },
   AgentSecretGrant: { spec: { subject: ref, secretRef: ref, keys: { type: 'array', items: str } } },
   AgentConfigGrant: { spec: { subject: ref, configMapRef: ref, keys: { type: 'array', items: str } } },
-  Repository: { spec: { visibility: enumOf('public', 'private', 'internal'), defaultBranch: str } },
+  Repository: {
+    spec: {
+      visibility: enumOf('public', 'private', 'internal'),
+      defaultBranch: str,
+      // Repository hosting: where the repository's Git data lives (a local path, or an http(s) URL served
+      // over smart HTTP) and the Secret holding its credentials. Merges of pull requests happen there.
+      git: {
+        type: 'object',
+        required: ['url'],
+        properties: { url: str, credentialRef: { oneOf: [str, { type: 'object', required: ['name'], properties: { name: str, key: str } }] } },
+      },
+    },
+  },
   SSHKey: { spec: { scope: enumOf('user', 'deploy', 'automation'), key: str } },
   RepositoryPermission: {
     spec: { repository: ref, subject: ref, permission: enumOf('read', 'triage', 'write', 'maintain', 'admin') },

@@ -14,6 +14,8 @@ import { createApiApp, PLATFORM_ORG, writerPortFrom, type RouteDef, type TokenSe
 import { createLiveDriver, createPlanOnlyDriver, healthOf, loadKubeConfig } from '../cluster/index.ts';
 import { createLoader, tenantNamespaceOf } from '../loader/index.ts';
 import { createQueuedRunRetry } from '../reconcile/agent-runs/index.ts';
+import { createRepoStorage } from '../repos/index.ts';
+import { createWriteIntentSender } from '../external/index.ts';
 import { createSyncController } from '../reconcile/sync/index.ts';
 import { createWorktreeWatcher, type RemoteAuth } from '../source/index.ts';
 import { createStore } from '../store/index.ts';
@@ -173,6 +175,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     writer,
     secrets,
     inference: createInferencePort(driver, { namespaceOf }),
+    repoStorage: createRepoStorage({ baseDir: process.cwd(), cacheDir: join(resolve(opts.stateDir), 'cache'), secrets: (org, name, key) => secrets.read(org, name, key) }),
     logger,
     gitWebhookSecret: opts.gitWebhookSecret,
     pullRequestPreviews: createPullRequestPreviews({ preview: sync.preview, token: opts.forgeToken, api: opts.forgeApi, logger }),
@@ -199,6 +202,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     orgs: () => (controller.current()?.byKind('Organization') ?? []).flatMap((o) => (o.org ? [o.org] : [])),
     logger,
   }));
+  // Approved external write intents are sent by the leader only.
+  const intentSender = createWriteIntentSender({ store, desired: controller.current, secrets: (org, name, key) => secrets.read(org, name, key), fetch, logger });
+  leadership.register({ name: 'write-intents', start: () => intentSender.start(), stop: () => intentSender.stop() });
   await leadership.start();
 
   const watcher = opts.watch

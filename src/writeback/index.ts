@@ -5,3 +5,9 @@ export { applyEdit, documentFor, editIdentity, fileIdentities } from './yaml-edi
 export { conventionalPath, identityKey, identityOfObject, type ResourceIdentity } from './identity.ts';
 export { createConfigWriter } from './writer.ts';
 export { pushCommit, type PushOutcome, type RemoteTarget } from './remote.ts';
+export { ensureRepo, fetchBranch, remoteTarget } from './remote.ts';
+export { compareAndSwapRef, readRef } from './ref-cas.ts';
+export { withGitdirLock } from './mutex.ts';
+export { cleanRemoteUrl, secretAuth, type RemoteRepoOwner, type SecretReader } from './secret-auth.ts';
+export type { GitContext } from './git-tree.ts';
+export { mergeCommit, MERGE_METHODS, type MergeMethod, type MergeCommitResult } from './merge-commit.ts';

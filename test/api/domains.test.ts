@@ -23,7 +23,7 @@ function suite(d: TestDriver) {
     return { api, store, config, secrets, writer, org, c: client(api.url, await token('alice')), as: async (s: string) => client(api.url, await token(s)) };
   }
 
-  test(`${d.name}: pull requests: open, review, complete checks; merge gated on approvals and named checks (409 lists them)`, async (t) => {
+  test(`${d.name}: pull requests: open, review, complete checks; merge gated on approvals and named checks (409 lists them), then refused without Git storage`, async (t) => {
     const { api, org, c, as } = await setup();
     const base = `/api/orgs/${org}/pullrequests`;
     const opened = await c.post(base, { name: 'pr-1', repository: 'web', title: 'feat', sourceRef: 'feat', targetRef: 'main' });
@@ -45,11 +45,10 @@ function suite(d: TestDriver) {
     t.deepEqual(still.body.error.details.map((d: any) => d.message), ['needs 2 approval(s), has 1', 'check lint is failure']);
     await carol.post(`${base}/pr-1/reviews`, { state: 'approved' });
     await c.post(`${base}/pr-1/checks/complete`, { name: 'lint', conclusion: 'success' });
-    const merged = await c.post(`${base}/pr-1/merge`);
-    t.is(merged.status, 200);
-    t.is(merged.body.status.phase, 'Merged');
-    t.is(merged.body.status.mergedBy, 'alice');
-    t.is((await c.post(`${base}/pr-1/merge`)).status, 409);
+    // The gates pass; the Repository names no Git storage, so nothing can be merged (test/repos/merge.test.ts merges).
+    const refused = await c.post(`${base}/pr-1/merge`);
+    t.is(refused.status, 409);
+    t.is(refused.body.error.details[0].code, 'NO_GIT_STORAGE');
     t.is((await c.post(`${base}/nope/merge`)).status, 404);
     await api.close();
   });
@@ -91,8 +90,8 @@ function suite(d: TestDriver) {
   test(`${d.name}: external sync: conflict resolve by strategy; write intents approve/cancel with 409 on invalid transitions`, async (t) => {
     const { api, store, org, c } = await setup();
     const ns = `kradle-org-${org}`;
-    const spec = { organizationRef: org, providerRef: 'jira', resourceRef: 'Issue/x' };
-    await store.resources.create({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'ExternalSyncConflict', metadata: { name: 'c1', namespace: ns }, spec: { ...spec, conflictKind: 'field' } });
+    const spec = { organizationRef: org, providerRef: 'jira', resourceRef: { kind: 'Issue', name: 'x' } };
+    await store.resources.create({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'ExternalSyncConflict', metadata: { name: 'c1', namespace: ns }, spec: { ...spec, conflictKind: 'field', local: { title: 'ours' }, external: { title: 'theirs' } } });
     await store.resources.create({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'ExternalWriteIntent', metadata: { name: 'w1', namespace: ns }, spec: { ...spec, operation: 'update' } });
     await store.resources.create({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'ExternalWriteIntent', metadata: { name: 'w2', namespace: ns }, spec: { ...spec, operation: 'update' } });
     const x = `/api/orgs/${org}/external`;
@@ -100,7 +99,8 @@ function suite(d: TestDriver) {
     t.is((await c.post(`${x}/conflicts/c1/resolve`, { strategy: 'manual' })).status, 422);
     const resolved = await c.post(`${x}/conflicts/c1/resolve`, { strategy: 'manual', resolvedValue: { title: 'merged' } });
     t.is(resolved.status, 200);
-    t.like(resolved.body.status, { phase: 'Resolved', strategy: 'manual', resolvedBy: 'alice' });
+    t.like(resolved.body.conflict.status, { phase: 'Resolved', strategy: 'manual', resolvedBy: 'alice' });
+    t.is((await store.resources.get('Issue', ns, 'x'))!.spec.title, 'merged', 'the resolved value is applied');
     t.is((await c.post(`${x}/conflicts/c1/resolve`, { strategy: 'ignore' })).status, 409);
     t.is((await c.post(`${x}/conflicts/none/resolve`, { strategy: 'ignore' })).status, 404);
     const approved = await c.post(`${x}/write-intents/w1/approve`, { approvedBy: 'lead' });

@@ -23,14 +23,14 @@ test('kradle preview prints the comment, posts it with --post and edits it on th
   t.teardown(repo.remove);
   repo.git('checkout', '-q', '-b', 'feature');
   repo.commit({ 'orgs/acme/sshkeys/deploy-api.yaml': null }, 'remove the key');
-  const forge = await startFakeForge('/api/v3');
+  const forge = await startFakeForge();
   t.teardown(() => forge.close());
 
   const md = await kradle(['diff', 'main', 'feature', '--repo', repo.dir, '--format', 'markdown']);
   t.is(md.code, 0, md.stderr);
   t.regex(md.stdout, /^<!-- kradle-preview -->\n### ✅ Kradle preview: valid — 0 created, 0 changed, 1 deleted/);
 
-  const args = ['preview', '--base', 'main', '--head', 'feature', '--repo', repo.dir, '--post', 'https://ghe.example/acme/config/pull/12', '--forge-api', forge.api];
+  const args = ['preview', '--base', 'main', '--head', 'feature', '--repo', repo.dir, '--post', 'https://ghe.example/acme/config/pull/12', '--forge-api', forge.url];
   t.is((await kradle(args)).code, 2, 'no token: a usage error, nothing posted');
   t.is(forge.requests.length, 0);
   const env = { KRADLE_FORGE_TOKEN: 'ghp_cli-token' };
@@ -40,8 +40,8 @@ test('kradle preview prints the comment, posts it with --post and edits it on th
   t.regex(first.stderr, /success status on [0-9a-f]{12}; comment \d+ created/);
   const second = await kradle(args, env);
   t.regex(second.stderr, /comment \d+ updated/);
-  t.is(forge.comments.size, 1);
-  t.is(forge.statuses.length, 2);
+  t.is(forge.allComments().length, 1);
+  t.is(forge.allStatuses().length, 2);
   t.false(first.stdout.includes('ghp_cli-token') || first.stderr.includes('ghp_cli-token'));
 });
 

@@ -44,7 +44,7 @@ function payload(forge: FakeForge, action: string, headSha: string, opts: { fork
     action,
     number: 7,
     pull_request: { number: 7, head: { sha: headSha, ref: 'feature', repo: { full_name: opts.fork ? 'mallory/config' : 'acme/config' } }, base: { ref: 'main', sha: 'x' } },
-    repository: { full_name: 'acme/config', html_url: 'https://github.example/acme/config', url: `${forge.api}/repos/acme/config` },
+    repository: { full_name: 'acme/config', html_url: 'https://github.example/acme/config', url: `${forge.url}/repos/acme/config` },
   });
 }
 
@@ -65,19 +65,19 @@ test('a valid pull request gets a success status and one comment; the next push 
   const opened = await send(api, payload(forge, 'opened', first));
   t.is(opened.status, 202);
   t.like(opened.body, { event: 'pull_request', previewing: true, fork: false });
-  await until(() => forge.comments.size === 1 && forge.statuses.length === 1);
-  t.like(forge.statuses[0], { repo: 'acme/config', sha: first, state: 'success', context: 'kradle/preview' });
-  const [comment] = [...forge.comments.values()];
+  await until(() => forge.allComments().length === 1 && forge.allStatuses().length === 1);
+  t.like(forge.allStatuses()[0], { repo: 'acme/config', sha: first, state: 'success', context: 'kradle/preview' });
+  const [comment] = forge.allComments();
   t.regex(comment!.body, /✅ Kradle preview: valid — 0 created, 0 changed, 1 deleted/);
   t.regex(comment!.body, /prunes `SSHKey kradle-org-acme\/deploy-api`/);
   t.true(forge.requests.every((r) => r.authorization === `Bearer ${FORGE_TOKEN}`));
 
   const second = repo.commit({ 'orgs/acme/views/failing-ci.yaml': null }, 'and the view');
   t.is((await send(api, payload(forge, 'synchronize', second))).status, 202);
-  await until(() => forge.statuses.length === 2 && forge.requests.some((r) => r.method === 'PATCH'));
-  t.is(forge.comments.size, 1, 'the comment is updated in place, never a new one per push');
-  t.regex([...forge.comments.values()][0]!.body, /valid — 0 created, 0 changed, 3 deleted/);
-  t.is(forge.statuses[1]!.sha, second);
+  await until(() => forge.allStatuses().length === 2 && forge.requests.some((r) => r.method === 'PATCH'));
+  t.is(forge.allComments().length, 1, 'the comment is updated in place, never a new one per push');
+  t.regex(forge.allComments()[0]!.body, /valid — 0 created, 0 changed, 3 deleted/);
+  t.is(forge.allStatuses()[1]!.sha, second);
   t.false(logged.join('').includes(FORGE_TOKEN), 'the forge token never reaches a log line');
 });
 
@@ -85,10 +85,10 @@ test('an invalid head gets a failure status and a comment with positioned errors
   const { repo, forge, api } = await setup(t);
   const broken = repo.commit({ 'orgs/acme/teams/platform.yaml': 'apiVersion: kradle.a5c.ai/v1alpha1\nkind: Team\nmetadata: {name: platform}\nspec:\n  organizationRef: acme\n  displayName: [unclosed\n' }, 'broken');
   t.is((await send(api, payload(forge, 'reopened', broken))).status, 202);
-  await until(() => forge.comments.size === 1);
-  t.is(forge.statuses[0]!.state, 'failure');
-  t.regex(forge.statuses[0]!.description, /^invalid: \d+ error\(s\); first: orgs\/acme\/[\w/.-]+:\d+:\d+: [A-Z_]+ /);
-  const body = [...forge.comments.values()][0]!.body;
+  await until(() => forge.allComments().length === 1);
+  t.is(forge.allStatuses()[0]!.state, 'failure');
+  t.regex(forge.allStatuses()[0]!.description, /^invalid: \d+ error\(s\); first: orgs\/acme\/[\w/.-]+:\d+:\d+: [A-Z_]+ /);
+  const body = forge.allComments()[0]!.body;
   t.regex(body, /\[`orgs\/acme\/teams\/platform\.yaml:\d+:\d+`\]\(https:\/\/github\.example\/acme\/config\/blob\/[0-9a-f]{40}\/orgs\/acme\/teams\/platform\.yaml#L\d+\)/);
 });
 
@@ -104,6 +104,6 @@ test('a bad signature is refused and posts nothing; other actions and forks say 
   t.regex(closed.body.reason, /does not change the head/);
   const fork = await send(api, payload(forge, 'opened', head, { fork: true }));
   t.like(fork.body, { previewing: true, fork: true });
-  await until(() => forge.comments.size === 1);
+  await until(() => forge.allComments().length === 1);
   t.is(forge.requests.filter((r) => r.method === 'POST' && r.path.includes('/statuses/')).length, 1, 'only the forked pull request was posted');
 });

@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { BadRequestError, ConflictError, WaitingError } from '../../errors/index.ts';
-import { createGitSource, type RemoteAuth } from '../../source/index.ts';
-import { pushCommit } from '../../writeback/index.ts';
-import { refName } from '../refs.ts';
+import { ConflictError, WaitingError } from '../../errors/index.ts';
+import { createGitSource } from '../../source/index.ts';
+import { cleanRemoteUrl, pushCommit, secretAuth, type SecretReader } from '../../writeback/index.ts';
 import type { MemoryDeps, MemoryRepoRef } from './context.ts';
 
-/** Reads one key of a Secret in the org's tenant namespace (the cluster driver, or a test reader). */
-export type SecretReader = (org: string, name: string, key: string) => Promise<string | undefined>;
+export type { SecretReader };
 
 export interface MemoryRepoLocatorOptions {
   /** Where relative local paths resolve from. */
@@ -20,26 +18,9 @@ export interface MemoryRepoLocatorOptions {
 
 const isRemote = (location: string) => /^https?:\/\//i.test(location);
 const locationOf = (spec: Record<string, unknown>) => String(spec.url ?? spec.path ?? '');
-
-/** The clean URL of a remote memory repository; credentials in the URL are refused (they belong in a Secret). */
-function remoteUrl(repo: MemoryRepoRef): string {
-  const url = new URL(locationOf(repo.spec));
-  if (url.username || url.password) throw new BadRequestError(`AgentMemoryRepository ${repo.org}/${repo.name}: put credentials in a Secret named by spec.credentialRef, not in the URL`);
-  return url.toString().replace(/\/$/, '');
-}
-
-async function authOf(repo: MemoryRepoRef, secrets: SecretReader | undefined): Promise<RemoteAuth | undefined> {
-  const ref = repo.spec.credentialRef ?? repo.spec.secretRef;
-  const name = refName(ref);
-  if (!name) return undefined;
-  if (!secrets) throw new WaitingError(`AgentMemoryRepository ${repo.org}/${repo.name}: no secret reader is configured to read Secret ${name}`);
-  const key = (ref as { key?: unknown }).key;
-  const token = await secrets(repo.org, name, typeof key === 'string' ? key : 'token');
-  if (token) return { token };
-  const [username, password] = await Promise.all([secrets(repo.org, name, 'username'), secrets(repo.org, name, 'password')]);
-  if (username && password) return { username, password };
-  throw new WaitingError(`AgentMemoryRepository ${repo.org}/${repo.name}: Secret ${name} has no ${typeof key === 'string' ? key : 'token'} key (nor username and password)`);
-}
+const ownerOf = (repo: MemoryRepoRef) => ({ label: `AgentMemoryRepository ${repo.org}/${repo.name}`, org: repo.org });
+const remoteUrl = (repo: MemoryRepoRef) => cleanRemoteUrl(ownerOf(repo), locationOf(repo.spec), 'spec.credentialRef');
+const authOf = (repo: MemoryRepoRef, secrets: SecretReader | undefined) => secretAuth(ownerOf(repo), repo.spec.credentialRef ?? repo.spec.secretRef, secrets);
 
 /**
  * Locates memory repositories: a local path is read and written in place; an http(s) URL is fetched

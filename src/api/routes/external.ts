@@ -1,9 +1,10 @@
-import { ConflictError, NotFoundError, ValidationError } from '../../errors/index.ts';
+import { ConflictError, NotFoundError } from '../../errors/index.ts';
+import { createConflictResolver } from '../../external/index.ts';
 import { tenantNamespace, type Resource } from '../../kinds/index.ts';
-import { CONFLICT_STRATEGIES } from '../../kinds/spec-fields.ts';
 import { readJson, requireString } from '../body.ts';
 import type { ApiContext, RouteDef } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
+import { externalDeps } from './external-sync.ts';
 import { actorOf } from './helpers.ts';
 
 /** Write-intent transitions the API may make (spec §11.3): approval and cancellation only. */
@@ -15,6 +16,7 @@ const INTENT_TRANSITIONS: Record<'approve' | 'cancel', { from: string[]; to: str
 /** External sync: conflict resolution (§11.1–11.2) and write-intent approval (§11.3), on store records. */
 export function externalRoutes(deps: ApiDeps): RouteDef[] {
   const { store } = deps;
+  const resolver = createConflictResolver(externalDeps(deps));
   const now = () => (deps.clock?.now() ?? new Date()).toISOString();
 
   async function load(ctx: ApiContext, kind: string) {
@@ -43,21 +45,11 @@ export function externalRoutes(deps: ApiDeps): RouteDef[] {
   return [
     {
       method: 'POST', path: '/api/orgs/:org/external/conflicts/:name/resolve', auth: 'org-write',
-      summary: 'Resolve an open ExternalSyncConflict ({strategy, resolvedValue}); manual needs resolvedValue',
+      summary: 'Resolve an open ExternalSyncConflict ({strategy, resolvedValue}): the value is applied (config kinds as a commit, runtime kinds as a guarded write) and the sync state becomes Synced; manual needs resolvedValue; 409 unless Open',
       async handler(ctx) {
         const body = await readJson(ctx);
         const strategy = requireString(body, 'strategy');
-        if (!(CONFLICT_STRATEGIES as readonly string[]).includes(strategy)) {
-          throw new ValidationError(`strategy must be one of ${CONFLICT_STRATEGIES.join(', ')}`, { details: [{ code: 'STRATEGY', message: `unknown strategy ${strategy}`, field: 'strategy' }] });
-        }
-        if (strategy === 'manual' && body.resolvedValue === undefined) {
-          throw new ValidationError('strategy manual needs resolvedValue', { details: [{ code: 'REQUIRED', message: 'resolvedValue is required for manual', field: 'resolvedValue' }] });
-        }
-        const conflict = await load(ctx, 'ExternalSyncConflict');
-        const phase = String(conflict.status.phase ?? 'Open');
-        if (phase !== 'Open') throw new ConflictError(`conflict ${conflict.metadata.name} is ${phase}, not Open`);
-        const status = { ...conflict.status, phase: 'Resolved', strategy, resolvedValue: body.resolvedValue ?? null, resolvedBy: actorOf(ctx).subject, resolvedAt: now() };
-        ctx.body = await store.resources.updateStatus({ ...conflict, status } as Resource, { actor: actorOf(ctx).subject });
+        ctx.body = await resolver.resolve(ctx.params.org!, ctx.params.name!, { strategy, resolvedValue: body.resolvedValue }, actorOf(ctx).subject);
       },
     },
     intentRoute('approve', 'approvedBy'),

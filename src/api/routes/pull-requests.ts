@@ -1,12 +1,12 @@
-import { ConflictError, NotFoundError } from '../../errors/index.ts';
-import { tenantNamespace, type Resource } from '../../kinds/index.ts';
+import { NotFoundError } from '../../errors/index.ts';
+import { normalizeName, tenantNamespace, type Resource } from '../../kinds/index.ts';
+import { createPullRequestMerger } from '../../repos/index.ts';
 import type { StoredResource } from '../../store/types.ts';
 import { readJson, requireString } from '../body.ts';
 import type { RouteDef } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { ResourceService } from '../resource-service.ts';
 import { actorOf } from './helpers.ts';
-import { mergeGate } from './merge-gate.ts';
 
 function asDoc(kind: string, body: Record<string, unknown>, name: string): Record<string, unknown> {
   if (body.kind) return body;
@@ -18,6 +18,7 @@ function asDoc(kind: string, body: Record<string, unknown>, name: string): Recor
 export function pullRequestRoutes(deps: ApiDeps, svc: ResourceService): RouteDef[] {
   const { store } = deps;
   const now = () => (deps.clock?.now() ?? new Date()).toISOString();
+  const merger = createPullRequestMerger({ store, desired: deps.config.current, storage: deps.repoStorage, clock: deps.clock && (() => deps.clock!.now()) });
 
   async function loadPr(org: string, name: string): Promise<StoredResource> {
     const pr = await store.resources.get('PullRequest', tenantNamespace(org), name);
@@ -71,16 +72,13 @@ export function pullRequestRoutes(deps: ApiDeps, svc: ResourceService): RouteDef
     },
     {
       method: 'POST', path: '/api/orgs/:org/pullrequests/:pr/merge', auth: 'org-write',
-      summary: 'Merge when BranchProtection is satisfied; 409 listing missing approvals and checks',
+      summary: 'Merge ({method: merge|squash, message?}) when BranchProtection is satisfied: a Git merge (fast-forward, merge commit or squash) in the Repository\'s storage, recorded as mergeCommit; 409 listing missing approvals and checks, conflicting paths, or a Repository without Git storage',
       async handler(ctx) {
         const org = ctx.params.org!;
-        const pr = await loadPr(org, ctx.params.pr!);
-        if (pr.status.phase === 'Merged') throw new ConflictError(`PullRequest ${pr.metadata.name} is already merged`);
-        const reviews = await store.resources.list('Review', { namespace: tenantNamespace(org), labelSelector: `kradle.a5c.ai/pull-request=${pr.metadata.name}`, limit: 1000 });
-        const missing = mergeGate(deps.config.current()?.byOrg(org) ?? [], pr, reviews.items);
-        if (missing.length) throw new ConflictError(`PullRequest ${pr.metadata.name} cannot merge yet`, { details: missing });
-        const merged = await setStatus(pr, { phase: 'Merged', mergedBy: actorOf(ctx).subject, mergedAt: now() }, actorOf(ctx).subject);
-        await svc.audit(org, actorOf(ctx), 'merge', 'PullRequest', pr.metadata.name, 'Merged');
+        const options = await readJson(ctx);
+        const subject = actorOf(ctx).subject;
+        const merged = await merger.merge(org, ctx.params.pr!, { options, actor: { name: subject, email: `${normalizeName(subject)}@users.kradle.invalid` } });
+        await svc.audit(org, actorOf(ctx), 'merge', 'PullRequest', merged.metadata.name, 'Merged');
         ctx.body = merged;
       },
     },

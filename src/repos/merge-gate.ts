@@ -1,6 +1,6 @@
-import type { ErrorDetail } from '../../errors/index.ts';
-import type { DesiredResource } from '../../loader/types.ts';
-import type { StoredResource } from '../../store/types.ts';
+import type { ErrorDetail } from '../errors/index.ts';
+import type { DesiredResource } from '../loader/types.ts';
+import type { StoredResource } from '../store/types.ts';
 
 function refName(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
