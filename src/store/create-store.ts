@@ -26,7 +26,7 @@ export interface StoreOptions {
   pollIntervalMs?: number;
   /** A held leader lock checks its connection this often, in ms. Default 5000. */
   leaseCheckMs?: number;
-  /** Deadline of one query on a server (default 15 s), after which it fails with StoreUnavailableError. */
+  /** Deadline of one query on a server (default 20 s), after which it fails with StoreUnavailableError. */
   queryTimeoutMs?: number;
   validator?: SchemaValidator;
 }

@@ -11,13 +11,14 @@ export interface PgDriverOptions {
   /** How often a held leader lock checks its connection, in ms. */
   leaseCheckMs?: number;
   /**
-   * Deadline of one query, in ms (default 15 s): a frozen or unreachable server fails the query with
-   * StoreUnavailableError instead of hanging the request that waits on it. Connecting has a third of it.
+   * Deadline of one query, in ms (default 20 s): a frozen or unreachable server fails the query with
+   * StoreUnavailableError instead of hanging the request that waits on it. Getting a connection (a new one,
+   * or a pooled one freed by a busy moment) has the same deadline.
    */
   queryTimeoutMs?: number;
 }
 
-export const DEFAULT_QUERY_TIMEOUT_MS = 15_000;
+export const DEFAULT_QUERY_TIMEOUT_MS = 20_000;
 
 /**
  * SQLSTATE classes that mean the server cannot serve us now: 08 connection exceptions, 53 insufficient
@@ -77,7 +78,7 @@ export function createPgDriver(opts: PgDriverOptions): Driver {
     connectionString: opts.connectionString,
     options: `-c search_path=${schema}`,
     keepAlive: true,
-    connectionTimeoutMillis: Math.ceil(timeoutMs / 3),
+    connectionTimeoutMillis: timeoutMs,
   };
   // query_timeout is client-side: it fires even when the server is stopped (SIGSTOP) and answers nothing.
   const pool = new pg.Pool({ ...clientConfig, query_timeout: timeoutMs, max: opts.poolSize ?? 10 });
