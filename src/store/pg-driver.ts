@@ -46,22 +46,43 @@ async function deadlined<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-function runner(client: pg.PoolClient): ScriptRunner {
+/**
+ * One query with a deadline that a stalled event loop cannot trip: when the timer fires, the check waits one
+ * turn (setImmediate runs after pending I/O), so an answer that arrived while the process was busy (an
+ * embedded PGlite, a large parse) is read before the query is called late. pg's own query_timeout fires
+ * before such I/O and failed healthy queries.
+ */
+function queryWithin(client: pg.ClientBase, ms: number, sql: string, params?: unknown[]): Promise<pg.QueryResult> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const timer = setTimeout(() => setImmediate(() => settle(() => reject(new Error('Query read timeout')))), ms);
+    client.query(sql, params).then((r) => settle(() => resolve(r)), (err: unknown) => settle(() => reject(err)));
+  });
+}
+
+function runner(client: pg.PoolClient, ms: number): ScriptRunner {
   return {
     async query<T>(sql: string, params?: unknown[]) {
-      return (await client.query(sql, params)).rows as T[];
+      return (await queryWithin(client, ms, sql, params)).rows as T[];
     },
     async exec(script: string) {
-      await client.query(script);
+      await queryWithin(client, ms, script);
     },
   };
 }
 
-async function inTransaction<T>(client: pg.PoolClient, fn: (tx: ScriptRunner) => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
+async function inTransaction<T>(client: pg.PoolClient, ms: number, fn: (tx: ScriptRunner) => Promise<T>): Promise<T> {
+  const tx = runner(client, ms);
+  await tx.exec('BEGIN');
   try {
-    const result = await fn(runner(client));
-    await client.query('COMMIT');
+    const result = await fn(tx);
+    await tx.exec('COMMIT');
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -80,8 +101,7 @@ export function createPgDriver(opts: PgDriverOptions): Driver {
     keepAlive: true,
     connectionTimeoutMillis: timeoutMs,
   };
-  // query_timeout is client-side: it fires even when the server is stopped (SIGSTOP) and answers nothing.
-  const pool = new pg.Pool({ ...clientConfig, query_timeout: timeoutMs, max: opts.poolSize ?? 10 });
+  const pool = new pg.Pool({ ...clientConfig, max: opts.poolSize ?? 10 });
   // An idle client whose backend dies emits on the pool; the pool drops it, and without a listener node would crash.
   pool.on('error', () => undefined);
   const listeners: (() => Promise<void>)[] = [];
@@ -102,14 +122,11 @@ export function createPgDriver(opts: PgDriverOptions): Driver {
     }
   }
 
+  // The deadline is client-side: it fires even when the server is stopped (SIGSTOP) and answers nothing.
   const session: Session = {
-    async query<T>(sql: string, params?: unknown[]) {
-      return (await deadlined(() => pool.query(sql, params))).rows as T[];
-    },
-    async exec(script: string) {
-      await deadlined(() => pool.query(script));
-    },
-    transaction: (fn) => withClient((c) => inTransaction(c, fn)),
+    query: (sql, params) => withClient((c) => runner(c, timeoutMs).query(sql, params)),
+    exec: (script) => withClient((c) => runner(c, timeoutMs).exec(script)),
+    transaction: (fn) => withClient((c) => inTransaction(c, timeoutMs, fn)),
   };
 
   return {
@@ -122,7 +139,7 @@ export function createPgDriver(opts: PgDriverOptions): Driver {
       return stop;
     },
     async tryLock(key, holder) {
-      const lease = await tryLock(pool, key, holder, opts.leaseCheckMs ?? 5000);
+      const lease = await tryLock(pool, key, holder, opts.leaseCheckMs ?? 5000, timeoutMs);
       if (lease) {
         leases.add(lease);
         void lease.lost.then(() => leases.delete(lease));
@@ -134,7 +151,7 @@ export function createPgDriver(opts: PgDriverOptions): Driver {
         await client.query('SELECT pg_advisory_lock($1, $2)', [...key]);
         try {
           if (schema !== 'public') await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-          const locked: Session = { ...runner(client), transaction: (f) => inTransaction(client, f) };
+          const locked: Session = { ...runner(client, timeoutMs), transaction: (f) => inTransaction(client, timeoutMs, f) };
           return await fn(locked);
         } finally {
           await client.query('SELECT pg_advisory_unlock($1, $2)', [...key]);
@@ -150,7 +167,7 @@ export function createPgDriver(opts: PgDriverOptions): Driver {
 }
 
 /** Holds one pooled client for the lease: the lock lives exactly as long as that session. */
-async function tryLock(pool: pg.Pool, key: LockKey, holder: string, checkMs: number): Promise<SessionLock | undefined> {
+async function tryLock(pool: pg.Pool, key: LockKey, holder: string, checkMs: number, timeoutMs: number): Promise<SessionLock | undefined> {
   const client = await pool.connect();
   let markLost!: () => void;
   const lost = new Promise<void>((resolve) => (markLost = resolve));
@@ -165,7 +182,8 @@ async function tryLock(pool: pg.Pool, key: LockKey, holder: string, checkMs: num
   // Errors on a checked-out client are emitted on it: a terminated backend lands here.
   const onError = (err: Error) => finish(err);
   client.on('error', onError);
-  const heartbeat = setInterval(() => client.query('SELECT 1').catch(onError), checkMs);
+  // A frozen server answers nothing: the heartbeat's deadline ends the lease instead of holding it blind.
+  const heartbeat = setInterval(() => queryWithin(client, Math.min(timeoutMs, Math.max(5 * checkMs, 5000)), 'SELECT 1').catch(onError), checkMs);
   heartbeat.unref();
   try {
     const [row] = (await client.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [...key])).rows;
