@@ -36,8 +36,9 @@ function suite(d: TestDriver) {
     const key = resourceKey({ kind: 'Repository', namespace: `kradle-org-${a}`, name: 'web' });
     const entry = (name: string, health: 'Healthy' | 'Degraded') => ({ sourceKey: key, org: a, target: { apiVersion: 'v1', kind: 'ConfigMap', namespace: `kradle-org-${a}`, name }, revision: 'rev-1', contentHash: name, syncStatus: 'Synced' as const, health, conditions: [] });
     await store.inventory.upsert([entry(`${a}-1`, 'Healthy'), entry(`${a}-2`, 'Degraded')]);
+    // One pending approval per run and action (the store enforces it): each approval asks for its own run.
     for (const [name, phase] of [['ap-open', undefined], ['ap-pending', 'Pending'], ['ap-done', 'Approved']] as const) {
-      const r = await store.resources.create(runtime('AgentApproval', a, name, { dispatchRun: 'run-1', action: 'tool-use', requestedBy: 'bot' }));
+      const r = await store.resources.create(runtime('AgentApproval', a, name, { dispatchRun: `run-${name}`, action: 'tool-use', requestedBy: 'bot' }));
       if (phase) await store.resources.updateStatus({ ...r, status: { phase } });
     }
     for (const [name, phase] of [['mi-new', undefined], ['mi-review', 'AwaitingReview'], ['mi-merged', 'Merged']] as const) {
