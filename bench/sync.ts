@@ -67,7 +67,10 @@ async function one(docs: number): Promise<Result> {
     await sync.trigger('webhook');
     latencies.push(performance.now() - t0);
     const live = await kube.object({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Team', namespace: `kradle-org-${org}`, name: `team-${c}` });
-    if ((live?.spec as { displayName?: string } | undefined)?.displayName !== `Renamed ${c}`) throw new Error(`commit ${c} was not applied`);
+    if ((live?.spec as { displayName?: string } | undefined)?.displayName !== `Renamed ${c}`) {
+      const [last] = await store.syncRuns.list({ limit: 1 });
+      throw new Error(`commit ${c} was not applied; last run ${last?.outcome}: ${JSON.stringify(last?.errors.slice(0, 3))}`);
+    }
   }
   global.gc?.();
   const result: Result = {

@@ -101,6 +101,8 @@ export class ObjectApi extends KubernetesObjectApi {
         return await super.requestPromise<T>(ctx, type, options);
       } catch (err) {
         if (signal.aborted) throw new RequestTimeoutError(this.policy.timeoutMs);
+        // A kept-alive connection the server closed as we reused it: the request never reached it, send it again.
+        if (attempt === 0 && /ECONNRESET|socket hang up/.test(String((err as Error)?.message))) continue;
         const wait = retryAfterMs(err);
         if (wait === undefined || attempt >= this.policy.maxRetries) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.min(wait, this.policy.maxRetryAfterMs)));

@@ -1,9 +1,11 @@
 import YAML from 'yaml';
+import { createHash } from 'node:crypto';
 import { PLATFORM_NAMESPACE } from '../kinds/index.ts';
+import { canonicalJson } from '../loader/index.ts';
 import type { DesiredState } from '../loader/types.ts';
 import { objectIdentity, sortForApply } from './apply-order.ts';
 import { buildCrds } from './crds.ts';
-import { NATIVE_PROJECTION_KINDS, PLATFORM_SOURCE_KEY, projectResource, projectState } from './projections/index.ts';
+import { HASH_ANNOTATION, NATIVE_PROJECTION_KINDS, PLATFORM_SOURCE_KEY, projectResource, projectState } from './projections/index.ts';
 import type { KubeObject } from './types.ts';
 
 export interface RenderedFile {
@@ -38,10 +40,30 @@ export type ObjectGroups = Map<string, KubeObject[]>;
  * read other documents (a binding's template, a pool's service account) or the clock.
  */
 export interface RenderCache {
-  entries: Map<string, { hash: string; objects: KubeObject[] }>;
+  entries: Map<string, RenderedResource>;
+}
+
+interface RenderedResource {
+  hash: string;
+  objects: KubeObject[];
+  /** objectIdentity of each object, kept with them: a render over unchanged resources builds no strings. */
+  ids: string[];
 }
 
 export const createRenderCache = (): RenderCache => ({ entries: new Map() });
+
+/** Kradle's own objects (CRDs, the platform namespace) carrying their content hash, made once per object. */
+const hashed = new WeakMap<KubeObject, KubeObject>();
+function withContentHash(obj: KubeObject): KubeObject {
+  let out = hashed.get(obj);
+  if (!out) {
+    const hash = createHash('sha256').update(canonicalJson(obj)).digest('hex');
+    out = { ...obj, metadata: { ...obj.metadata, annotations: { ...obj.metadata.annotations, [HASH_ANNOTATION]: hash } } };
+    hashed.set(obj, out);
+  }
+  return out;
+}
+const PLATFORM_NAMESPACE_OBJECT = platformNamespace();
 
 /**
  * Everything a cluster needs for a revision, grouped by the resource that produced each object. With a cache,
@@ -49,23 +71,29 @@ export const createRenderCache = (): RenderCache => ({ entries: new Map() });
  */
 export function renderGroups(state: DesiredState, opts: { now?: Date; crds?: KubeObject[]; cache?: RenderCache } = {}): ObjectGroups {
   const now = opts.now ?? new Date();
-  const groups: ObjectGroups = new Map([[PLATFORM_SOURCE_KEY, [...(opts.crds ?? buildCrds()), platformNamespace()]]]);
+  // With a content hash, Kradle's own objects are applied when they change (a new Kradle version), not on every pass.
+  const platform = [...(opts.crds ?? buildCrds()), PLATFORM_NAMESPACE_OBJECT].map(withContentHash);
+  const groups: ObjectGroups = new Map([[PLATFORM_SOURCE_KEY, platform]]);
   const previous = opts.cache?.entries;
-  const kept = new Map<string, { hash: string; objects: KubeObject[] }>();
+  const kept = new Map<string, RenderedResource>();
   const owner = new Map<string, string>();
   for (const r of state.resources.values()) {
     const cacheable = !NATIVE_PROJECTION_KINDS.includes(r.id.kind);
     const hit = cacheable ? previous?.get(r.key) : undefined;
-    const objects = hit && hit.hash === r.hash ? hit.objects : projectResource(r, state, { now });
-    if (cacheable) kept.set(r.key, { hash: r.hash, objects });
-    for (const obj of objects) {
+    let rendered: RenderedResource;
+    if (hit && hit.hash === r.hash) rendered = hit;
+    else {
+      const objects = projectResource(r, state, { now });
+      rendered = { hash: r.hash, objects, ids: objects.map(objectIdentity) };
+    }
+    if (cacheable) kept.set(r.key, rendered);
+    for (const id of rendered.ids) {
       // One object per identity, the last resource projecting it winning, as in projectState.
-      const id = objectIdentity(obj);
       const before = owner.get(id);
       if (before !== undefined) groups.set(before, groups.get(before)!.filter((o) => objectIdentity(o) !== id));
       owner.set(id, r.key);
     }
-    groups.set(r.key, objects);
+    groups.set(r.key, rendered.objects);
   }
   if (opts.cache) opts.cache.entries = kept;
   return groups;

@@ -42,10 +42,13 @@ export function targetKey(t: InventoryEntry['target']): string {
 
 /**
  * Pure: what to apply and prune so the cluster matches `desired`, given what the inventory says was applied.
- * `full` re-applies everything (periodic resync); otherwise only what is new, changed or not Synced. Kradle's
- * own objects (CRDs) are never pruned: deleting a CRD deletes every object of its kind.
+ * `full` re-applies everything (periodic resync); otherwise only what is new, changed or not `settled`: Synced,
+ * or Planned for a plan-only driver (which plans an unchanged object once, not on every pass; a live driver
+ * still applies what was only planned). Kradle's own objects (CRDs) are never pruned: deleting a CRD deletes
+ * every object of its kind.
  */
-export function planObjects(desired: RenderedGroups, inventory: InventoryView, opts: { full: boolean }): ObjectPlan {
+export function planObjects(desired: RenderedGroups, inventory: InventoryView, opts: { full: boolean; settled?: 'Synced' | 'Planned' }): ObjectPlan {
+  const settled = opts.settled ?? 'Synced';
   const wanted = new Set<string>();
   const apply: KubeObject[] = [];
   let unchanged = 0;
@@ -56,7 +59,7 @@ export function planObjects(desired: RenderedGroups, inventory: InventoryView, o
       wanted.add(id);
       const entry = inventory.get(id);
       const hash = contentHashOf(obj);
-      const same = entry !== undefined && entry.syncStatus === 'Synced' && hash !== '' && entry.contentHash === hash;
+      const same = entry !== undefined && entry.syncStatus === settled && hash !== '' && entry.contentHash === hash;
       if (!same) changedSources.add(source);
       if (opts.full || !same) apply.push(obj);
       else unchanged++;

@@ -130,7 +130,7 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
   const run = started;
   // Here the pass knows the revision, its desired state and what changed against the inventory.
   const inventory = await memory.inventory.view(run.id);
-  const plan = planObjects(groups, inventory, { full: opts.full });
+  const plan = planObjects(groups, inventory, { full: opts.full, settled: deps.driver.mode === 'plan-only' ? 'Planned' : 'Synced' });
   const orgOf = orgLookup(state);
   const entryOf = (c: Change): InventoryEntry => ({
     sourceKey: c.sourceKey, org: orgOf(c.sourceKey),
@@ -156,7 +156,9 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
   await deps.status?.recordApplied({ revision: commit, groups, changes: applied, changed: plan.changedSources, orgOf });
   const errors = [...applied, ...pruned].filter((c) => c.action === 'Failed').map((c) => ({ code: c.code ?? 'APPLY_FAILED', message: c.message }));
   const counts = countChanges(applied);
-  const outcome: SyncRun['outcome'] = errors.length === 0 ? 'Succeeded' : counts.applied! + counts.planned! > 0 ? 'PartiallyApplied' : 'Failed';
+  // Objects already in place count: a pass that fails its only change leaves the rest of the revision applied.
+  const inPlace = counts.applied! + counts.planned! + plan.unchanged + pruned.filter((c) => c.action !== 'Failed').length;
+  const outcome: SyncRun['outcome'] = errors.length === 0 ? 'Succeeded' : inPlace > 0 ? 'PartiallyApplied' : 'Failed';
   const finished = await store.syncRuns.finish(run.id, {
     outcome,
     counts: {
