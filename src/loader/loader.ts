@@ -55,7 +55,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       else missing.add(f.oid);
     }
     const unique = [...missing];
-    const poolOptions = { mainThread: deps.parseOnMainThread, budgetMs: deps.parseBudgetMs, schemaAhead: deps.validator === undefined };
+    const poolOptions = { mainThread: deps.parseOnMainThread, budgetMs: deps.parseBudgetMs };
     // Workers start before the blobs are read, so they boot meanwhile.
     let pool = unique.length >= parallelFrom ? startParsePool(poolOptions) : undefined;
     let blobs: Uint8Array[];
