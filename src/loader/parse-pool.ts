@@ -16,7 +16,7 @@ export const WORKER_ONLY_BYTES = 64 * 1024;
  * How long a worker may spend on one batch before it is stopped: a backstop, as the limits keep any file
  * far below it (8 MiB parses in a few seconds), with room for a machine loaded many times over.
  */
-export const PARSE_BUDGET_MS = 60_000;
+export const PARSE_BUDGET_MS = 120_000;
 
 export interface ParallelParse {
   files: ParsedFile[];
@@ -54,7 +54,7 @@ function packBatch(blobs: Uint8Array[], batch: Batch): { req: ParseRequest; tran
 
 function overBudget(ms: number): RawParsedFile {
   const message = `parsing the file took over ${ms / 1000} s and was stopped: split it into smaller files`;
-  return { docs: [], errors: [{ code: 'LIMIT_EXCEEDED', line: 1, column: 1, message }] };
+  return { docs: [], errors: [{ code: 'LIMIT_EXCEEDED', line: 1, column: 1, message }], stopped: true };
 }
 
 /** Splits files into batches: big ones alone (workers only), the others BATCH at a time. */

@@ -31,6 +31,8 @@ export interface ParsedDoc {
 export interface ParsedFile {
   docs: ParsedDoc[];
   errors: Omit<ErrorDetail, 'path'>[];
+  /** The parse was stopped (time budget): its error says so, and the next load parses the file again. */
+  stopped?: boolean;
 }
 
 /** What a parse produces: plain data, cheap to send from a worker thread. */
@@ -41,6 +43,7 @@ export interface RawParsedFile {
    */
   docs: RawDoc[];
   errors: Omit<ErrorDetail, 'path'>[];
+  stopped?: boolean;
 }
 
 /** A parsed document as plain data; a worker also fills `specJson`. */
@@ -231,7 +234,7 @@ export function withPositions(raw: RawParsedFile, source: () => string): ParsedF
       return positions ?? positionsOf(index);
     },
   }));
-  return { docs, errors: raw.errors };
+  return raw.stopped ? { docs, errors: raw.errors, stopped: true } : { docs, errors: raw.errors };
 }
 
 /** The canonical JSON of a document's spec, which its content hash covers (hash.ts). */
