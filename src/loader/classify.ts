@@ -53,23 +53,13 @@ export function classifyDocument(path: string, doc: ParsedDoc, validator: Schema
   return { ok: true, candidate: { path, doc, def, resource: v as Resource } };
 }
 
-/** Schema validation is a pure function of the document: memoized on the cached parse (a worker may fill it). */
+/** Schema validation is a pure function of the document: memoized on the cached parse. */
 function schemaIssues(doc: ParsedDoc, v: object, validator: SchemaValidator) {
   const memo = doc.memo.schema as ReturnType<SchemaValidator['validate']> | undefined;
   if (memo) return memo;
   const issues = validator.validate(v);
   doc.memo.schema = issues;
   return issues;
-}
-
-/** The schema issues classifyDocument will ask for, or undefined when it will not validate the value at all. */
-export function schemaIssuesAhead(v: unknown, validator: SchemaValidator): ReturnType<SchemaValidator['validate']> | undefined {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
-  const { apiVersion, kind } = v as { apiVersion?: unknown; kind?: unknown };
-  const group = typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.split('/')[0] : undefined;
-  if (typeof apiVersion === 'string' && group !== GROUP) return undefined;
-  const def = typeof kind === 'string' ? kindDefinition(kind) : undefined;
-  return def?.storage === 'config' ? validator.validate(v) : undefined;
 }
 
 function fail(e: LoadError): Classified {

@@ -50,6 +50,10 @@ export function createUnitCache(validator: SchemaValidator) {
       next.set(path, e);
       return e.unit;
     },
+    /** Drops a path's unit of this load, so the next load classifies it again. */
+    forget(path: string): void {
+      next.delete(path);
+    },
     /** Ends a load: its units become the current ones. */
     rotate(): void {
       previous = current;

@@ -55,7 +55,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       else missing.add(f.oid);
     }
     const unique = [...missing];
-    const poolOptions = { mainThread: deps.parseOnMainThread, budgetMs: deps.parseBudgetMs, schemaAhead: deps.validator === undefined };
+    const poolOptions = { mainThread: deps.parseOnMainThread, budgetMs: deps.parseBudgetMs };
     // Workers start before the blobs are read, so they boot meanwhile.
     let pool = unique.length >= parallelFrom ? startParsePool(poolOptions) : undefined;
     let blobs: Uint8Array[];
@@ -113,7 +113,10 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
           errors.push({ path: f.path, line: 1, column: 1, code: 'SYMLINK_NOT_SUPPORTED', message: 'a symbolic link: Kradle reads regular files and directories only; commit the documents themselves' });
           continue;
         }
-        const u = units.unit(f.path, f.oid, () => parsed.get(f.oid)!);
+        const file = parsed.get(f.oid)!;
+        const u = units.unit(f.path, f.oid, () => file);
+        // A parse stopped by the time budget (a machine loaded far past its cores) is not kept: the next load tries again.
+        if (file.stopped) (units.forget(f.path), current.delete(f.oid));
         stats.documents += u.documents;
         for (const e of u.errors) errors.push(e);
         for (const c of u.candidates) candidates.push(c);

@@ -16,7 +16,7 @@ export const WORKER_ONLY_BYTES = 64 * 1024;
  * How long a worker may spend on one batch before it is stopped: a backstop, as the limits keep any file
  * far below it (8 MiB parses in a few seconds), with room for a machine loaded many times over.
  */
-export const PARSE_BUDGET_MS = 60_000;
+export const PARSE_BUDGET_MS = 120_000;
 
 export interface ParallelParse {
   files: ParsedFile[];
@@ -31,8 +31,6 @@ export interface ParallelOptions {
    * spends its time on what they return, as it arrives.
    */
   mainThread?: boolean;
-  /** False: workers leave schema validation to the main thread (whose validator is not the default one). */
-  schemaAhead?: boolean;
   /** Default PARSE_BUDGET_MS. */
   budgetMs?: number;
 }
@@ -45,18 +43,18 @@ interface Batch {
 }
 
 /** A batch's blobs copied into one buffer that is transferred, not cloned; the worker decodes them. */
-function packBatch(blobs: Uint8Array[], batch: Batch, schemaAhead: boolean): { req: ParseRequest; transfer: ArrayBuffer[] } {
+function packBatch(blobs: Uint8Array[], batch: Batch): { req: ParseRequest; transfer: ArrayBuffer[] } {
   const slice = batch.files.map((i) => blobs[i]!);
   const bytes = new Uint8Array(slice.reduce((n, b) => n + b.byteLength, 0));
   let at = 0;
   for (const b of slice) (bytes.set(b, at), (at += b.byteLength));
   const eager = batch.alone ? [0] : [];
-  return { req: { id: batch.id, bytes, lengths: slice.map((b) => b.byteLength), eager, schemaAhead }, transfer: [bytes.buffer] };
+  return { req: { id: batch.id, bytes, lengths: slice.map((b) => b.byteLength), eager }, transfer: [bytes.buffer] };
 }
 
 function overBudget(ms: number): RawParsedFile {
   const message = `parsing the file took over ${ms / 1000} s and was stopped: split it into smaller files`;
-  return { docs: [], errors: [{ code: 'LIMIT_EXCEEDED', line: 1, column: 1, message }] };
+  return { docs: [], errors: [{ code: 'LIMIT_EXCEEDED', line: 1, column: 1, message }], stopped: true };
 }
 
 /** Splits files into batches: big ones alone (workers only), the others BATCH at a time. */
@@ -114,7 +112,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
       if (batch === undefined) return void idle.add(next);
       inFlight.push(batch);
       outstanding++;
-      const { req, transfer } = packBatch(blobs, batch, opts.schemaAhead !== false);
+      const { req, transfer } = packBatch(blobs, batch);
       w.postMessage(req, transfer);
       if (inFlight.length === 1) arm();
     };

@@ -1,19 +1,13 @@
 // A parse worker: YAML bytes in, plain values and document starts out (no Document trees), with each
-// document's schema issues and spec JSON; for the big files a request names, also their positions.
+// document's spec JSON (for its content hash); for the big files a request names, also their positions.
 import { parentPort } from 'node:worker_threads';
-import { createSchemaValidator } from '../schema/index.ts';
-import { schemaIssuesAhead } from './classify.ts';
 import { parseBytes, specJsonOf, type RawParsedFile } from './parse.ts';
 
-const validator = createSchemaValidator();
-
-/** Parses a file and does ahead what the main thread would do next per document: schema and spec JSON. */
-function parseAhead(bytes: Uint8Array, eager: boolean, schemaAhead: boolean): RawParsedFile {
+// Schema validation stays on the main thread: ajv is nearly free there, while loading the kinds and
+// compiling their schemas in every worker would cost each one more than it saves.
+function parseAhead(bytes: Uint8Array, eager: boolean): RawParsedFile {
   const file = parseBytes(bytes, { eager });
-  for (const doc of file.docs) {
-    if (schemaAhead) doc.schema = schemaIssuesAhead(doc.value, validator);
-    doc.specJson ??= specJsonOf(doc.value);
-  }
+  for (const doc of file.docs) doc.specJson ??= specJsonOf(doc.value);
   return file;
 }
 
@@ -24,8 +18,6 @@ export interface ParseRequest {
   lengths: number[];
   /** Parse these files `eager` (indexes into `lengths`): see RawParsedFile. */
   eager: number[];
-  /** Validate documents against the default schemas here (see classify.ts schemaIssuesAhead). */
-  schemaAhead: boolean;
 }
 
 /** `null` for a file whose parse threw: the main thread parses it again, so the error is its own. */
@@ -39,7 +31,7 @@ parentPort!.on('message', (req: ParseRequest) => {
   const files = req.lengths.map((n, i) => {
     const bytes = req.bytes.subarray(at, (at += n));
     try {
-      return parseAhead(bytes, req.eager.includes(i), req.schemaAhead);
+      return parseAhead(bytes, req.eager.includes(i));
     } catch {
       return null;
     }

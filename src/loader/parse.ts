@@ -1,6 +1,5 @@
 import { Composer, LineCounter, Parser, isMap, isPair, isScalar, isSeq, visit, type Document, type Node } from 'yaml';
 import type { ErrorDetail } from '../errors/index.ts';
-import type { SchemaIssue } from '../schema/index.ts';
 import { canonicalJson } from './hash.ts';
 import { documentTooLarge, fileTooLarge, LIMITS, treeErrors } from './limits.ts';
 
@@ -32,6 +31,8 @@ export interface ParsedDoc {
 export interface ParsedFile {
   docs: ParsedDoc[];
   errors: Omit<ErrorDetail, 'path'>[];
+  /** The parse was stopped (time budget): its error says so, and the next load parses the file again. */
+  stopped?: boolean;
 }
 
 /** What a parse produces: plain data, cheap to send from a worker thread. */
@@ -42,16 +43,16 @@ export interface RawParsedFile {
    */
   docs: RawDoc[];
   errors: Omit<ErrorDetail, 'path'>[];
+  stopped?: boolean;
 }
 
-/** A parsed document as plain data; a worker also fills `schema` (see classify.ts) and `specJson`. */
+/** A parsed document as plain data; a worker also fills `specJson`. */
 export interface RawDoc {
   index: number;
   value: unknown;
   start: PackedPos;
   positions?: Map<string, PackedPos>;
   specJson?: string;
-  schema?: SchemaIssue[];
 }
 
 /** Positions kept per document when a parse is asked for them: shallow fields first, the rest found by ancestor. */
@@ -224,16 +225,16 @@ function eachDocument(text: string, lc: LineCounter, fn: (doc: Document.Parsed, 
 export function withPositions(raw: RawParsedFile, source: () => string): ParsedFile {
   let all: Map<number, Map<string, PackedPos>> | undefined;
   const positionsOf = (index: number) => (all ??= collectAll(source())).get(index) ?? new Map<string, PackedPos>();
-  const docs = raw.docs.map(({ index, value, start, positions, specJson, schema }): ParsedDoc => ({
+  const docs = raw.docs.map(({ index, value, start, positions, specJson }): ParsedDoc => ({
     index,
     value,
     start,
-    memo: { ...(specJson === undefined ? {} : { specJson }), ...(schema === undefined ? {} : { schema }) },
+    memo: specJson === undefined ? {} : { specJson },
     get positions() {
       return positions ?? positionsOf(index);
     },
   }));
-  return { docs, errors: raw.errors };
+  return raw.stopped ? { docs, errors: raw.errors, stopped: true } : { docs, errors: raw.errors };
 }
 
 /** The canonical JSON of a document's spec, which its content hash covers (hash.ts). */

@@ -79,7 +79,12 @@ test('a worker that takes longer than the parse budget is stopped, and the file 
   t.teardown(repo.remove);
   repo.commit({ 'orgs/acme/teams/largest.yaml': largestAllowed() });
   // No parse of a megabyte of YAML takes under a millisecond.
-  const r = await createLoader({ parseBudgetMs: 1 }).load(await repo.snapshot());
+  const loader = createLoader({ parseBudgetMs: 1 });
+  const r = await loader.load(await repo.snapshot());
   t.deepEqual(r.ok ? [] : r.errors.map((e) => `${e.path}:${e.line}:${e.column} ${e.code}`), ['orgs/acme/teams/largest.yaml:1:1 LIMIT_EXCEEDED']);
   t.regex(r.ok ? '' : r.errors[0]!.message, /took over 0.001 s and was stopped/);
+  // A stopped parse is not cached: the next load of the same revision parses that file again (and only it).
+  const again = await loader.load(await repo.snapshot());
+  t.is(again.stats.parsedFiles, 1);
+  t.is(again.stats.cachedFiles, again.stats.files - 1);
 });
