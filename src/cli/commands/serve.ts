@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { normalizeOrigin } from '../../api/cors.ts';
 import { startServer } from '../../server/server.ts';
 import type { Command } from '../main.ts';
 
@@ -48,6 +49,13 @@ export const command: Command = {
       console.error(`kradle serve: --port must be a port number\n${USAGE}`);
       return 2;
     }
+    let corsOrigins: string[] | undefined;
+    try {
+      corsOrigins = values['cors-origin']?.map(normalizeOrigin);
+    } catch (err) {
+      console.error(`kradle serve: ${(err as Error).message}\n${USAGE}`);
+      return 2;
+    }
     const stateDir = values['state-dir'] ?? '.kradle';
     const server = await startServer({
       repo: values.repo ?? env.KRADLE_REPO ?? FIXTURE_REPO,
@@ -67,7 +75,7 @@ export const command: Command = {
       resyncIntervalMs: seconds(values['resync-interval'], 'resync-interval'),
       publicUrl: values['public-url'],
       allowEmpty: values['allow-empty'],
-      corsOrigins: values['cors-origin'],
+      corsOrigins,
     });
     await new Promise<void>((done) => {
       const stop = () => {
