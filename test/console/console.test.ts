@@ -203,3 +203,35 @@ test.serial('CORS: a page of a listed origin may call the API with its session; 
   t.is(fromOther, 'blocked: TypeError');
   await context.close();
 });
+
+test.serial('an edit as YAML is a commit with If-Match; a conflict shows the current version; a refused write shows positioned errors', async (t) => {
+  const page = await signedIn('acme', 'writer', 'ed');
+  await page.goto(world.server.url + '/#/org/acme/r/Team/platform');
+  await page.getByTestId('yaml').waitFor();
+  t.regex(await page.getByTestId('source').innerText(), /^orgs\/acme\/teams\/platform\.yaml:1$/);
+
+  // A refused write: nothing is committed, and each error names its place (here a field of the document).
+  await page.getByRole('button', { name: 'Edit as YAML' }).click();
+  const editor = page.getByLabel('yaml');
+  await editor.fill((await editor.inputValue()).replace(/displayName: .*/, 'displayName: 42\n  maintainers: 7'));
+  await page.getByRole('button', { name: 'Commit' }).click();
+  await page.getByRole('alert').waitFor();
+  t.regex(await page.getByRole("alert").innerText(), /\/spec\/maintainers: SCHEMA must be array/, "the error names the field");
+
+  // A good edit: a commit, and the page follows the sync.
+  await editor.fill((await editor.inputValue()).replace(/displayName: 42\n  maintainers: 7/, 'displayName: Platform People'));
+  await page.getByRole('button', { name: 'Commit' }).click();
+  await page.getByText(/committed [0-9a-f]{12}/).waitFor();
+  await page.getByTestId('yaml').getByText('Platform People').waitFor({ timeout: 30_000 });
+
+  // Someone else commits in between: the stale If-Match is a conflict, and the current version is shown.
+  await page.getByRole('button', { name: 'Edit as YAML' }).click();
+  const other = await apiPost('/api/orgs/acme/resources', await token('acme', 'writer', 'olga'), { apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Team', metadata: { name: 'platform' }, spec: { organizationRef: 'acme', displayName: 'Changed Elsewhere' } });
+  t.is(other.status, 200, JSON.stringify(other.body));
+  // The page may follow that sync meanwhile; the draft keeps the version it started from.
+  await editor.fill((await editor.inputValue()).replace('Platform People', 'Mine'));
+  await page.getByRole('button', { name: 'Commit' }).click();
+  await page.getByText('The current version').waitFor();
+  t.regex(await page.locator('pre').last().innerText(), /Changed Elsewhere/);
+  await page.context().close();
+});

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { lockDir, type DirLock } from '../dir-lock.ts';
+import { normalizeOrigin } from '../../api/cors.ts';
 import type { Command } from '../main.ts';
 
 const FIXTURE_REPO = fileURLToPath(new URL('../../../fixtures/config-repo', import.meta.url));
@@ -82,6 +83,13 @@ export const command: Command = {
       console.error(`kradle serve: --port must be a port number\n${USAGE}`);
       return 2;
     }
+    let corsOrigins: string[] | undefined;
+    try {
+      corsOrigins = values['cors-origin']?.map(normalizeOrigin);
+    } catch (err) {
+      console.error(`kradle serve: ${(err as Error).message}\n${USAGE}`);
+      return 2;
+    }
     const stateDir = values['state-dir'] ?? '.kradle';
     const repo = values.repo ?? env.KRADLE_REPO ?? FIXTURE_REPO;
     const host = values.host ?? env.KRADLE_HOST ?? '127.0.0.1';
@@ -122,7 +130,7 @@ export const command: Command = {
       resyncIntervalMs: seconds(values['resync-interval'], 'resync-interval'),
       publicUrl: values['public-url'],
       allowEmpty: values['allow-empty'],
-      corsOrigins: values['cors-origin'],
+      corsOrigins,
     }).catch((err: unknown) => {
       for (const l of locks) l.release();
       throw err;

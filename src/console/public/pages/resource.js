@@ -20,6 +20,9 @@ export function ResourcePage({ me, org, kind, name }) {
   const relevant = (e) => e.org === org && ((e.kind === kind && e.name === name) || /^Sync/.test(e.type));
   const { data, error } = useLiveData(() => load(org, kind, name), relevant, [org, kind, name]);
   const [draft, setDraft] = useState();
+  // The version the draft started from: a live refresh while editing must not move it, or a change made by
+  // someone else in between would be overwritten instead of answered with a conflict.
+  const [base, setBase] = useState();
   const [outcome, setOutcome] = useState();
   if (error && !data) return html`<main><${Failure} error=${error} /></main>`;
   if (!data) return html`<main>Loading…</main>`;
@@ -33,7 +36,7 @@ export function ResourcePage({ me, org, kind, name }) {
       return setOutcome({ error: { code: 'YAML_SYNTAX', message: err.message, details: [] } });
     }
     try {
-      const res = await call('apply', { params: { org }, body: doc, headers: { 'if-match': data.etag } });
+      const res = await call('apply', { params: { org }, body: doc, headers: { 'if-match': base } });
       setOutcome({ done: `committed ${short(res.data.commit)}` });
       setDraft(undefined);
     } catch (err) {
@@ -53,7 +56,7 @@ export function ResourcePage({ me, org, kind, name }) {
       <td>${o.target.kind} ${o.target.namespace ? `${o.target.namespace}/` : ''}${o.target.name}</td><td><${Badge} value=${o.syncStatus} /></td><td><${Badge} value=${o.health} /></td><td><code>${short(o.revision)}</code></td></tr>`)}</tbody></table>
     <h2>Spec</h2>
     ${draft === undefined
-      ? html`<pre data-testid="yaml">${stringify(editable(r))}</pre>${canWrite ? html`<button onClick=${() => { setDraft(stringify(editable(r))); setOutcome(undefined); }}>Edit as YAML</button>` : null}`
+      ? html`<pre data-testid="yaml">${stringify(editable(r))}</pre>${canWrite ? html`<button onClick=${() => { setDraft(stringify(editable(r))); setBase(data.etag); setOutcome(undefined); }}>Edit as YAML</button>` : null}`
       : html`<textarea aria-label="yaml" value=${draft} onInput=${(e) => setDraft(e.target.value)} /><div class="row"><button onClick=${save}>Commit</button><button onClick=${() => setDraft(undefined)}>Cancel</button></div>`}
     ${outcome?.done ? html`<p class="good badge">${outcome.done}</p>` : null}
     <${Failure} error=${outcome?.error} />
