@@ -9,6 +9,7 @@ const USAGE = 'usage: kradle diff BASE HEAD [--repo PATH|URL] [--path DIR] [--fo
 
 export const command: Command = {
   summary: 'resource-level plan between two revisions: created, changed (field diff), deleted',
+  usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,

@@ -16,6 +16,7 @@ export function loadResultJson(r: LoadResult) {
 
 export const command: Command = {
   summary: 'validate the config repo at a revision: every error as path:line:column: CODE message',
+  usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
