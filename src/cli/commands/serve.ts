@@ -4,15 +4,17 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { lockDir, type DirLock } from '../dir-lock.ts';
+import { createLogger } from '../logger.ts';
 import type { Command } from '../main.ts';
 
 const FIXTURE_REPO = fileURLToPath(new URL('../../../fixtures/config-repo', import.meta.url));
 
 const USAGE = `usage: kradle serve [--repo PATH|URL] [--ref REF] [--path DIR] [--watch] [--port 3080] [--host 127.0.0.1]
                     [--database-url URL] [--data-dir DIR] [--state-dir DIR] [--kubeconfig FILE]
-                    [--poll-interval SECONDS] [--public-url URL] [--allow-empty]
+                    [--poll-interval SECONDS] [--public-url URL] [--allow-empty] [--log-level info]
 environment: KRADLE_REPO, DATABASE_URL, KRADLE_DATA_DIR, KUBECONFIG, KRADLE_GIT_TOKEN (bearer token for a remote
-             config repo), KRADLE_WEBHOOK_SECRET (HMAC secret of POST /api/webhooks/git), PORT, KRADLE_HOST`;
+             config repo), KRADLE_WEBHOOK_SECRET (HMAC secret of POST /api/webhooks/git), PORT, KRADLE_HOST, KRADLE_LOG_LEVEL
+logs: readable lines on a terminal, one JSON object a line otherwise; --log-level fatal|error|warn|info|debug|trace|silent`;
 
 function seconds(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -64,7 +66,7 @@ export const command: Command = {
           port: { type: 'string' }, host: { type: 'string' }, 'database-url': { type: 'string' }, 'data-dir': { type: 'string' },
           'state-dir': { type: 'string' }, kubeconfig: { type: 'string' }, 'poll-interval': { type: 'string' },
           'resync-interval': { type: 'string' }, 'public-url': { type: 'string' }, 'allow-empty': { type: 'boolean' },
-          help: { type: 'boolean' },
+          'log-level': { type: 'string' }, help: { type: 'boolean' },
         },
       }));
     } catch (err) {
@@ -87,12 +89,15 @@ export const command: Command = {
     const dataDir = values['data-dir'] ?? env.KRADLE_DATA_DIR ?? `${stateDir}/data`;
     const embedded = !databaseUrl && !dataDir.startsWith('memory://');
     const locks: DirLock[] = [];
+    let logger;
     try {
+      logger = await createLogger(values['log-level'] ?? env.KRADLE_LOG_LEVEL ?? 'info');
       await preflight({ repo, port, host, stateDir, dataDir: embedded ? dataDir : undefined });
       // A second server on one state directory (or PGlite data directory) stops here, naming the first.
       const hint = 'stop that server first, or give this one its own --state-dir';
       locks.push(lockDir(stateDir, 'kradle serve', hint));
       if (embedded && resolve(dataDir) !== resolve(stateDir)) locks.push(lockDir(dataDir, 'kradle serve', hint));
+      logger.info({ repo, stateDir: resolve(stateDir), store: databaseUrl ? 'postgres' : embedded ? `pglite ${resolve(dataDir)}` : 'pglite in memory', port }, 'kradle serve starting');
     } catch (err) {
       for (const l of locks) l.release();
       console.error(`kradle serve: ${(err as Error).message}`);
@@ -118,6 +123,7 @@ export const command: Command = {
       resyncIntervalMs: seconds(values['resync-interval'], 'resync-interval'),
       publicUrl: values['public-url'],
       allowEmpty: values['allow-empty'],
+      logger,
     }).catch((err: unknown) => {
       for (const l of locks) l.release();
       throw err;
