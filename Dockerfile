@@ -1,11 +1,22 @@
 # syntax=docker/dockerfile:1
-# Kradle controller and API. No build step: bin/kradle.js registers tsx (a runtime dependency) and runs src/ as is.
+# Kradle controller and API. bin/kradle.js runs the compiled dist/ (fast start); were it missing or older than
+# src/, it would run src/ through tsx (a runtime dependency) instead.
 
-# Production dependencies only; a lockfile install so the image is what CI tested.
+# Production dependencies only; a lockfile install so the image is what CI tested. No scripts: `prepare`
+# compiles, which is the build stage's job.
 FROM node:20-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+
+# src/ compiled to dist/ with TypeScript (a dev dependency, so not in the image).
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+RUN npm ci --ignore-scripts
+COPY scripts/build.mjs ./scripts/build.mjs
+COPY src ./src
+RUN node scripts/build.mjs && test -f dist/BUILD.json
 
 FROM node:20-slim AS runtime
 # kradle serve binds 127.0.0.1 unless told otherwise; in a container it must listen on every interface.
@@ -15,6 +26,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package*.json ./
 COPY bin ./bin
 COPY src ./src
+COPY --from=build /app/dist ./dist
 COPY schemas ./schemas
 # .kradle holds the embedded database (without DATABASE_URL) and the config repo cache: the one writable
 # directory of the app. In Kubernetes it is an emptyDir, so the root filesystem can stay read-only.

@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { formatCliError } from './output.ts';
+import { COMMANDS } from './command-table.ts';
 
-/** A `kradle` subcommand: one file in src/cli/commands/, named after the command. */
+/** A `kradle` subcommand: one file in src/cli/commands/, named after the command, with a line in command-table.ts. */
 export interface Command {
   summary: string;
   /** The text `kradle help <cmd>` and `<cmd> --help` print. */
@@ -12,40 +12,74 @@ export interface Command {
 }
 
 const COMMANDS_DIR = fileURLToPath(new URL('./commands/', import.meta.url));
+// Run from src/ (tsx) or from the compiled dist/: command modules carry this file's extension.
+const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
-async function commandNames(): Promise<string[]> {
-  return (await readdir(COMMANDS_DIR)).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
+/** Modules in commands/ without a line in the table yet (a command added on another branch, say). */
+async function unlisted(): Promise<string[]> {
+  const files = await readdir(COMMANDS_DIR).catch(() => [] as string[]);
+  return files.filter((f) => f.endsWith(EXT) && !f.endsWith(`.d${EXT}`)).map((f) => f.slice(0, -EXT.length)).filter((n) => !(n in COMMANDS)).sort();
 }
 
 async function loadCommand(name: string): Promise<Command | undefined> {
-  if (!/^[a-z][a-z-]*$/.test(name) || !(await commandNames()).includes(name)) return undefined;
-  return ((await import(`./commands/${name}.ts`)) as { command: Command }).command;
+  if (!/^[a-z][a-z-]*$/.test(name)) return undefined;
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (entry) return (await entry.load()).command;
+  if (!(await unlisted()).includes(name)) return undefined;
+  return ((await import(`./commands/${name}${EXT}`)) as { command: Command }).command;
 }
 
 async function usage(): Promise<string> {
-  const lines = ['usage: kradle <command> [options]', '', 'commands:'];
-  for (const name of await commandNames()) {
-    const cmd = await loadCommand(name);
-    lines.push(`  ${name.padEnd(10)} ${cmd?.summary ?? ''}`);
-  }
+  const lines = ['usage: kradle <command> [options]      kradle help <command>      kradle --version', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(11)} ${c.summary}`);
+  for (const name of await unlisted()) lines.push(`  ${name.padEnd(11)} ${(await loadCommand(name))?.summary ?? ''}`);
   return lines.join('\n');
+}
+
+const HELP_FLAGS = new Set(['--help', '-h']);
+
+/** `--help` before any `--`: the command's own option parser may not know it, so it is answered here. */
+function asksHelp(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((a) => HELP_FLAGS.has(a));
+}
+
+async function help(name: string | undefined): Promise<number> {
+  if (!name) {
+    console.log(await usage());
+    return 0;
+  }
+  const cmd = await loadCommand(name);
+  if (!cmd) return unknown(name);
+  if (cmd.usage) console.log(cmd.usage);
+  else return cmd.run(['--help']);
+  return 0;
+}
+
+async function unknown(name: string): Promise<number> {
+  console.error(`kradle: unknown command ${JSON.stringify(name)}\n\n${await usage()}`);
+  return 2;
 }
 
 /** Entry of the `kradle` command; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === 'help' || name === '--help' || name === '-h') {
-    console.log(await usage());
-    return name ? 0 : 2;
-  }
-  const cmd = await loadCommand(name);
-  if (!cmd) {
-    console.error(`kradle: unknown command ${JSON.stringify(name)}\n\n${await usage()}`);
+  if (!name) {
+    console.error(await usage());
     return 2;
+  }
+  if (name === '--version' || name === '-v') return (await COMMANDS.version!.load()).command.run([]);
+  if (name === 'help' || HELP_FLAGS.has(name)) return help(rest[0]);
+  const cmd = await loadCommand(name);
+  if (!cmd) return unknown(name);
+  if (asksHelp(rest) && cmd.usage) {
+    console.log(cmd.usage);
+    return 0;
   }
   try {
     return await cmd.run(rest);
   } catch (err) {
+    const { formatCliError } = await import('./output.ts');
     console.error(formatCliError(err));
     return 2;
   }

@@ -1,6 +1,6 @@
 import { dirname, resolve as resolvePath } from 'node:path';
 import { BadRequestError } from '../errors/index.ts';
-import { createGitSource, isGitRepository, type GitSource, type Snapshot } from '../source/index.ts';
+import { createGitSource, isGitRepository, snapshotWorktree, type GitSource, type Snapshot } from '../source/index.ts';
 
 /** Flags every command that reads the config repo accepts. */
 export const SOURCE_FLAGS = {
@@ -36,10 +36,30 @@ export async function openSource(flags: SourceFlags, cwd = process.cwd()): Promi
   return source;
 }
 
-/** The snapshot of a revision (default: the tracked ref), below --path when given. */
+/** The snapshot of a revision (default: the tracked ref), below --path when given; selecting no YAML file is an error. */
 export async function snapshotAt(source: GitSource, rev: string | undefined, path?: string): Promise<Snapshot> {
   const commit = await source.resolve(rev ?? source.ref);
-  return source.snapshot(commit, path);
+  return nonEmpty(await source.snapshot(commit, path), path, `revision ${rev ?? source.ref} (${commit.slice(0, 12)})`);
+}
+
+/** A mistyped --path or --rev must not read as "valid, 0 resources" to a CI job. */
+function nonEmpty(snapshot: Snapshot, path: string | undefined, where: string): Snapshot {
+  if (snapshot.files.length > 0) return snapshot;
+  throw new BadRequestError(`${path ? `--path ${path}` : 'the config repo'} selects no YAML file in ${where}`, {
+    details: [{ code: 'EMPTY_SELECTION', message: 'no *.yaml or *.yml file', field: path ? 'path' : 'rev' }],
+  });
+}
+
+/**
+ * The files on disk, uncommitted edits included: `--worktree`, or a --repo that is a plain directory (no Git
+ * repository), such as the sample in fixtures/config-repo.
+ */
+export async function worktreeSnapshot(flags: SourceFlags, cwd = process.cwd()): Promise<Snapshot | undefined> {
+  const asked = flags as SourceFlags & { worktree?: boolean };
+  if (flags.repo !== undefined && REMOTE.test(flags.repo)) return undefined;
+  const dir = flags.repo === undefined ? await enclosingRepository(resolvePath(cwd)) : resolvePath(cwd, flags.repo);
+  if (!asked.worktree && (flags.repo === undefined || (await isGitRepository(dir)))) return undefined;
+  return nonEmpty(await snapshotWorktree(dir, flags.path), flags.path, `the files of ${dir}`);
 }
 
 /** --format text|json, anything else a usage error. */

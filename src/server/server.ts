@@ -80,11 +80,30 @@ async function bootstrapAdminToken(tokens: TokenService, stateDir: string): Prom
 /** Builds every part once, joins them, and starts them: the one place Kradle is wired. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ name: 'kradle' });
+  // The HTTP server listens before anything else starts: /healthz answers at once, /readyz and every other
+  // route answer 503 naming what start-up still waits for, and agent Jobs get a callback URL even when the
+  // port is chosen by the system.
+  let waitingFor = 'the store';
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = (req, res) => {
+    const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (req.url === '/healthz') return json(200, { ok: true, starting: true });
+    if (req.url === '/readyz') return json(503, { ok: false, starting: true, waitingFor });
+    json(503, { error: { code: 'STARTING', message: `kradle is starting (waiting for ${waitingFor})`, details: [] } });
+  };
+  const server: Server = createServer((req, res) => handler(req, res));
+  await new Promise<void>((ok, fail) => server.once('error', fail).listen(opts.port, opts.host, ok));
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+  // Until start-up completes, the listener alone must not keep a process whose start failed alive.
+  server.unref();
+  logger.info({ url }, 'listening; /readyz says what start-up waits for');
+
   // A held leader lock checks its connection every second, so a replica cut off from Postgres stops its
   // leader-only work within about 2 s (the next leader may take the lock as soon as the session is gone).
   const store = createStore({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, leaseCheckMs: 1000 });
   const applied = await store.migrate();
   logger.info({ driver: store.driver, applied }, 'store ready');
+  waitingFor = 'the config repo';
 
   const writeLoader = createLoader();
   // The writer finds a resource's file from the desired state (bound once the controller exists) instead of
@@ -99,6 +118,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (repo.migrated) logger.warn({ migrated: repo.migrated }, 'config repo moved to a bare repository');
   if (repo.cloneCommand) logger.info({ clone: repo.cloneCommand }, `edit the config repo with git: ${repo.cloneCommand}`);
 
+  waitingFor = 'the cluster driver and the sync controller';
   const kubeConfig = loadKubeConfig({ path: opts.kubeconfig, env: opts.env });
   const driver = kubeConfig ? createLiveDriver({ kubeConfig }) : createPlanOnlyDriver();
   logger.info({ mode: driver.mode }, kubeConfig ? 'cluster: live' : 'cluster: no kubeconfig found, plan-only');
@@ -147,15 +167,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     };
   }
 
-  // The HTTP server listens first, answering 503 until the app is ready, so agent Jobs get a callback URL
-  // even when the port is chosen by the system.
-  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
-    res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'STARTING', message: 'kradle is starting', details: [] } }));
-  };
-  const server: Server = createServer((req, res) => handler(req, res));
-  await new Promise<void>((ok, fail) => server.once('error', fail).listen(opts.port, opts.host, ok));
-  const address = server.address() as AddressInfo;
-  const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
 
   const agents = createAgentWiring({
     store, driver, desired: controller.current, callbackBaseUrl: opts.publicUrl ?? url, logger,
@@ -214,6 +225,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const refWatcher = repo.watchRefs?.(() => void controller.trigger('ref moved').catch(() => {}));
 
   handler = app.callback();
+  server.ref();
   const adminTokenFile = await bootstrapAdminToken(app.tokens, opts.stateDir);
   if (adminTokenFile) logger.info({ file: adminTokenFile }, 'created a platform admin token (first start); read it from this file');
   logger.info({ url }, 'kradle API listening');

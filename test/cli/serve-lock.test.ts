@@ -90,3 +90,23 @@ test.serial('with KRADLE_SERVER set, kradle token creates, lists and revokes thr
   t.is(bad.code, 1);
   t.regex(bad.stderr, /ttl/);
 });
+
+test.serial('kradle serve refuses a missing repo path, an unwritable state directory and a port in use before creating any database', async (t) => {
+  const state = tempDir('kradle-state-');
+  const missing = await kradle(['serve', '--repo', join(state, 'no-such-repo'), '--state-dir', join(state, 's'), '--port', '0']);
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /--repo \S+no-such-repo does not exist/);
+  t.false(existsSync(join(state, 's', 'data')));
+
+  const file = join(state, 'a-file');
+  writeFileSync(file, '');
+  const unwritable = await kradle(['serve', '--state-dir', join(file, 'under-a-file'), '--port', '0']);
+  t.is(unwritable.code, 2);
+  t.regex(unwritable.stderr, /--state-dir \S+ is not a writable directory/);
+
+  const port = Number(new URL(url).port);
+  const busy = await kradle(['serve', '--state-dir', join(state, 'busy'), '--port', String(port)]);
+  t.is(busy.code, 2);
+  t.regex(busy.stderr, new RegExp(`port ${port} on 127.0.0.1 is in use`));
+  t.false(existsSync(join(state, 'busy', 'data', 'PG_VERSION')));
+});

@@ -83,3 +83,41 @@ test('kradle diff BASE HEAD: the field diff; HEAD errors exit 1', async (t) => {
   t.regex(bad.stdout, /^orgs\/acme\/runnerpools\/default\.yaml:\d+:3: INVALID_VALUE warmReplicas \(2\) must not exceed maxReplicas \(1\)/);
   t.is((await kradle(['diff', second, '--repo', repo.dir])).code, 2);
 });
+
+test('kradle validate: a --path or --rev that selects no YAML file is exit 2, never "valid, 0 resources"', async (t) => {
+  const repo = fixtureRepo('config-repo');
+  t.teardown(repo.remove);
+  const typo = await kradle(['validate', '--path', 'orgz'], repo.dir);
+  t.is(typo.code, 2);
+  t.regex(typo.stderr, /--path orgz selects no YAML file in revision/);
+  t.is(typo.stdout, '');
+});
+
+test('kradle validate of a plain directory, and --worktree, read the files on disk', async (t) => {
+  const plain = await kradle(['validate', '--repo', `${FIXTURES}config-repo`]);
+  t.is(plain.code, 0, plain.stderr);
+  t.regex(plain.stdout, /^valid: worktree:\S*: 70 resources/);
+  const repo = fixtureRepo('config-repo');
+  t.teardown(repo.remove);
+  const pool = 'orgs/acme/runnerpools/default.yaml';
+  repo.write({ [pool]: 'apiVersion: kradle.a5c.ai/v1alpha1\nkind: RunnerPool\nmetadata: {name: default\n' });
+  t.is((await kradle(['validate'], repo.dir)).code, 0, 'the commit is still valid');
+  const disk = await kradle(['validate', '--worktree'], repo.dir);
+  t.is(disk.code, 1);
+  t.regex(disk.stdout, /runnerpools\/default\.yaml:\d+:\d+: YAML_SYNTAX/);
+});
+
+test('kradle diff with an invalid BASE exits 1 with its errors instead of showing every resource as created', async (t) => {
+  const repo = fixtureRepo('config-repo');
+  t.teardown(repo.remove);
+  const good = repo.head();
+  repo.commit({ 'orgs/acme/teams/broken.yaml': 'kind: Team\nmetadata: {name: [\n' }, 'break');
+  const bad = repo.head();
+  repo.commit({ 'orgs/acme/teams/broken.yaml': null }, 'fix');
+  const ran = await kradle(['diff', bad, 'HEAD'], repo.dir);
+  t.is(ran.code, 1);
+  t.regex(ran.stdout, /orgs\/acme\/teams\/broken\.yaml:\d+:\d+: YAML_SYNTAX/);
+  t.regex(ran.stdout, /invalid: BASE [0-9a-f]{12}/);
+  t.notRegex(ran.stdout, /created/);
+  t.is((await kradle(['diff', good, 'HEAD'], repo.dir)).code, 0);
+});

@@ -81,6 +81,7 @@ function describe(o: Outcome): string {
 /** POST /api/orgs/:org/resources per document; a refused document does not stop the others, a dead server does. */
 export const command: Command = {
   summary: 'apply every document of a YAML file through a running server (a commit each)',
+  usage: USAGE,
   run: (argv) =>
     runRemote('apply', USAGE, async () => {
       const { values, positionals } = parseCommand(argv, {

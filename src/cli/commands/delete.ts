@@ -15,6 +15,7 @@ interface DeleteResult {
 /** DELETE /api/orgs/:org/resources/:kind/:name; prints the commit that removed it. */
 export const command: Command = {
   summary: 'delete a resource through a running server (config kinds: a commit)',
+  usage: USAGE,
   run: (argv) =>
     runRemote('delete', USAGE, async () => {
       const { values, positionals } = parseCommand(argv, { org: { type: 'string' }, mode: { type: 'string' }, 'if-match': { type: 'string' } });

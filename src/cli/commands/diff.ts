@@ -9,6 +9,7 @@ const USAGE = 'usage: kradle diff BASE HEAD [--repo PATH|URL] [--path DIR] [--fo
 
 export const command: Command = {
   summary: 'resource-level plan between two revisions: created, changed (field diff), deleted',
+  usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -25,17 +26,17 @@ export const command: Command = {
     const loader = createLoader();
     const base = await loader.load(baseSnap);
     const head = await loader.load(headSnap);
-    if (!head.ok) {
-      if (format === 'json') console.log(JSON.stringify({ valid: false, revision: head.revision, errors: head.errors }, null, 2));
+    // An invalid side has no desired state to diff: diffing it as "nothing" would show the whole repo as created.
+    for (const [side, r] of [['BASE', base], ['HEAD', head]] as const) {
+      if (r.ok) continue;
+      if (format === 'json') console.log(JSON.stringify({ valid: false, side, revision: r.revision, errors: r.errors }, null, 2));
       else {
-        for (const e of head.errors) console.log(formatDetail(e));
-        console.log(`invalid: HEAD ${head.revision.slice(0, 12)}: ${head.errors.length} error${head.errors.length === 1 ? '' : 's'}`);
+        for (const e of r.errors) console.log(formatDetail(e));
+        console.log(`invalid: ${side} ${r.revision.slice(0, 12)}: ${r.errors.length} error${r.errors.length === 1 ? '' : 's'}`);
       }
-      return 1;
     }
-    // A pull request may fix a broken base: then every HEAD resource shows as created.
-    if (!base.ok) console.error(`kradle diff: BASE ${base.revision.slice(0, 12)} does not validate (${base.errors.length} errors); diffing HEAD against nothing`);
-    const diff = diffStates(base.ok ? base.state : undefined, head.state);
+    if (!base.ok || !head.ok) return 1;
+    const diff = diffStates(base.state, head.state);
     console.log(format === 'json' ? JSON.stringify(diffJson(diff), null, 2) : diffText(diff));
     return 0;
   },

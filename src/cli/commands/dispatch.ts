@@ -7,6 +7,7 @@ const USAGE = 'usage: kradle dispatch --org ORG --stack STACK --repo REPO --ref 
 /** Creates an agent dispatch run through the API (POST /api/orgs/:org/agents/dispatch) and prints it. */
 export const command: Command = {
   summary: 'dispatch an agent run through the API',
+  usage: USAGE,
   async run(argv) {
     const { values } = parseArgs({
       args: argv,

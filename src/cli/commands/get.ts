@@ -9,6 +9,7 @@ ${CONNECTION_USAGE}`;
 /** GET /api/orgs/:org/resources/:kind/:name, printed as YAML (the format the config repo holds). */
 export const command: Command = {
   summary: 'print one resource from a running server (YAML or JSON)',
+  usage: USAGE,
   run: (argv) =>
     runRemote('get', USAGE, async () => {
       const { values, positionals } = parseCommand(argv, { org: { type: 'string' } });

@@ -3,6 +3,7 @@ import type { Command } from '../main.ts';
 
 export const command: Command = {
   summary: 'list every kind: plural, storage (config = Git, runtime = Postgres), context',
+  usage: 'usage: kradle kinds [--format text|json]',
   async run(argv) {
     if (argv.includes('--format') && argv[argv.indexOf('--format') + 1] === 'json') {
       console.log(JSON.stringify(listKinds(), null, 2));

@@ -109,6 +109,7 @@ async function listOrganizations(client: ApiClient, format: 'text' | 'json'): Pr
 /** GET /api/orgs/:org/resources?kind=, every page unless --limit, as a table or JSON. */
 export const command: Command = {
   summary: 'list resources of one kind from a running server',
+  usage: USAGE,
   run: (argv) =>
     runRemote('list', USAGE, async () => {
       const { values, positionals } = parseCommand(argv, {

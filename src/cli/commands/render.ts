@@ -33,6 +33,7 @@ async function writeManifests(out: string, files: { file: string; content: strin
 
 export const command: Command = {
   summary: 'write every object a revision would apply (CRDs included) as YAML for kubectl apply -f DIR',
+  usage: USAGE,
   async run(argv) {
     let opts: ReturnType<typeof parse>;
     try {

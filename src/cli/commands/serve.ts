@@ -5,16 +5,18 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { lockDir, type DirLock } from '../dir-lock.ts';
 import { normalizeOrigin } from '../../api/cors.ts';
+import { createLogger } from '../logger.ts';
 import type { Command } from '../main.ts';
 
 const FIXTURE_REPO = fileURLToPath(new URL('../../../fixtures/config-repo', import.meta.url));
 
 const USAGE = `usage: kradle serve [--repo PATH|URL] [--ref REF] [--path DIR] [--watch] [--port 3080] [--host 127.0.0.1]
                     [--database-url URL] [--data-dir DIR] [--state-dir DIR] [--kubeconfig FILE]
-                    [--poll-interval SECONDS] [--public-url URL] [--allow-empty] [--cors-origin ORIGIN ...]
+                    [--poll-interval SECONDS] [--public-url URL] [--allow-empty] [--cors-origin ORIGIN ...] [--log-level info]
 environment: KRADLE_REPO, DATABASE_URL, KRADLE_DATA_DIR, KUBECONFIG, KRADLE_GIT_TOKEN (bearer token for a remote
              config repo), KRADLE_WEBHOOK_SECRET (HMAC secret of POST /api/webhooks/git), KRADLE_FORGE_TOKEN and
-             KRADLE_FORGE_API (posting pull-request previews), PORT, KRADLE_HOST`;
+             KRADLE_FORGE_API (posting pull-request previews), PORT, KRADLE_HOST, KRADLE_LOG_LEVEL
+logs: readable lines on a terminal, one JSON object a line otherwise; --log-level fatal|error|warn|info|debug|trace|silent`;
 
 function seconds(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -67,7 +69,7 @@ export const command: Command = {
           'state-dir': { type: 'string' }, kubeconfig: { type: 'string' }, 'poll-interval': { type: 'string' },
           'resync-interval': { type: 'string' }, 'public-url': { type: 'string' }, 'allow-empty': { type: 'boolean' },
           'cors-origin': { type: 'string', multiple: true },
-          help: { type: 'boolean' },
+          'log-level': { type: 'string' }, help: { type: 'boolean' },
         },
       }));
     } catch (err) {
@@ -97,12 +99,15 @@ export const command: Command = {
     const dataDir = values['data-dir'] ?? env.KRADLE_DATA_DIR ?? `${stateDir}/data`;
     const embedded = !databaseUrl && !dataDir.startsWith('memory://');
     const locks: DirLock[] = [];
+    let logger;
     try {
+      logger = await createLogger(values['log-level'] ?? env.KRADLE_LOG_LEVEL ?? 'info');
       await preflight({ repo, port, host, stateDir, dataDir: embedded ? dataDir : undefined });
       // A second server on one state directory (or PGlite data directory) stops here, naming the first.
       const hint = 'stop that server first, or give this one its own --state-dir';
       locks.push(lockDir(stateDir, 'kradle serve', hint));
       if (embedded && resolve(dataDir) !== resolve(stateDir)) locks.push(lockDir(dataDir, 'kradle serve', hint));
+      logger.info({ repo, stateDir: resolve(stateDir), store: databaseUrl ? 'postgres' : embedded ? `pglite ${resolve(dataDir)}` : 'pglite in memory', port }, 'kradle serve starting');
     } catch (err) {
       for (const l of locks) l.release();
       console.error(`kradle serve: ${(err as Error).message}`);
@@ -131,6 +136,7 @@ export const command: Command = {
       publicUrl: values['public-url'],
       allowEmpty: values['allow-empty'],
       corsOrigins,
+      logger,
     }).catch((err: unknown) => {
       for (const l of locks) l.release();
       throw err;

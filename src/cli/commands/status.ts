@@ -80,6 +80,7 @@ export function printStatus(view: { sync: SyncView; summary?: SummaryView }, for
 /** GET /api/sync, plus GET /api/orgs/:org/summary with --org. */
 export const command: Command = {
   summary: 'show the sync status of a running server (and an org summary with --org)',
+  usage: USAGE,
   run: (argv) =>
     runRemote('status', USAGE, async () => {
       const { values, positionals } = parseCommand(argv, { org: { type: 'string' } });

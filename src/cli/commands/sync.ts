@@ -9,6 +9,7 @@ ${CONNECTION_USAGE}`;
 /** POST /api/sync, then the same view as `kradle status`. */
 export const command: Command = {
   summary: 'trigger a sync on a running server, then print its status',
+  usage: USAGE,
   run: (argv) =>
     runRemote('sync', USAGE, async () => {
       const { values, positionals } = parseCommand(argv, { org: { type: 'string' } });

@@ -2,9 +2,10 @@ import { parseArgs } from 'node:util';
 import { formatDetail } from '../../errors/index.ts';
 import { createLoader, type LoadResult } from '../../loader/index.ts';
 import type { Command } from '../main.ts';
-import { openSource, parseFormat, snapshotAt, SOURCE_FLAGS } from '../open-source.ts';
+import { openSource, parseFormat, snapshotAt, SOURCE_FLAGS, worktreeSnapshot } from '../open-source.ts';
 
-const USAGE = 'usage: kradle validate [--repo PATH|URL] [--rev REV] [--path DIR] [--format text|json]';
+const USAGE = `usage: kradle validate [--repo PATH|URL] [--rev REV | --worktree] [--path DIR] [--format text|json]
+  validates a commit (default: HEAD); --worktree, or a --repo that is a plain directory, validates the files on disk`;
 
 /** The JSON form of a load result, shared with `kradle diff`. */
 export function loadResultJson(r: LoadResult) {
@@ -16,17 +17,19 @@ export function loadResultJson(r: LoadResult) {
 
 export const command: Command = {
   summary: 'validate the config repo at a revision: every error as path:line:column: CODE message',
+  usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { ...SOURCE_FLAGS, rev: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { ...SOURCE_FLAGS, rev: { type: 'string' }, worktree: { type: 'boolean' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       allowPositionals: true,
     });
     if (values.help) return console.log(USAGE), 0;
     if (positionals.length) return console.error(`kradle validate: unexpected ${positionals.join(' ')}\n${USAGE}`), 2;
     const format = parseFormat(values.format);
-    const source = await openSource(values);
-    const result = await createLoader().load(await snapshotAt(source, values.rev, values.path));
+    if (values.worktree && values.rev) return console.error(`kradle validate: --worktree validates the files on disk; it takes no --rev\n${USAGE}`), 2;
+    const snapshot = (await worktreeSnapshot(values)) ?? (await snapshotAt(await openSource(values), values.rev, values.path));
+    const result = await createLoader().load(snapshot);
     if (format === 'json') console.log(JSON.stringify(loadResultJson(result), null, 2));
     else printText(result);
     return result.ok ? 0 : 1;

@@ -1,0 +1,41 @@
+// `npm run build` (and `prepare`, which `npm ci` runs): compiles src/ to dist/ so `kradle` starts without
+// transpiling. Never fails an install: without TypeScript (npm ci --omit=dev) or on a compile error, dist/ is
+// removed and bin/kradle.js runs the sources through tsx instead.
+import { spawnSync } from 'node:child_process';
+import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+const src = join(root, 'src');
+
+function giveUp(why) {
+  rmSync(dist, { recursive: true, force: true });
+  console.warn(`kradle build: ${why}; bin/kradle.js will run src/ through tsx (slower start)`);
+  process.exit(0);
+}
+
+let tsc;
+try {
+  tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+} catch {
+  giveUp('TypeScript is not installed');
+}
+rmSync(dist, { recursive: true, force: true });
+const started = Date.now();
+const out = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+if (out.status !== 0) giveUp('tsc failed');
+
+// What tsc does not emit: SQL migrations, the worker entry, any other asset that lives beside the code.
+function copyAssets(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const from = join(dir, e.name);
+    if (e.isDirectory()) copyAssets(from);
+    else if (!e.name.endsWith('.ts')) cpSync(from, join(dist, relative(src, from)), { recursive: true });
+  }
+}
+copyAssets(src);
+writeFileSync(join(dist, 'BUILD.json'), `${JSON.stringify({ builtAt: started })}\n`);
+console.log(`kradle build: dist/ compiled in ${((Date.now() - started) / 1000).toFixed(1)} s`);
