@@ -9,6 +9,8 @@ import {
   createImportReconciler,
   createJobController,
   createMemoryImportService,
+  createNotificationService,
+  createNotifier,
   createMemoryRepoLocator,
   createMemoryService,
   createStackReadinessSync,
@@ -87,7 +89,9 @@ export function createAgentWiring(deps: AgentWiringDeps) {
   const workspaceController = createWorkspaceController({
     store, driver, desired, onError: (err, key) => logger.warn({ err: sanitize(String(err)), key }, 'workspace reconcile failed; it is retried'),
   });
-  const routes: AgentRouteDef[] = agentRouteDefs({ dispatch, approvals, triggers, memory, memoryImports, workspaces });
+  const notifications = createNotificationService(store);
+  const notifier = createNotifier({ store, desired, notify: (org, n) => notifications.notify(org, n), onError: (err) => logger.warn({ err: sanitize(String(err)) }, 'notifications: an event was not turned into notifications; it is retried') });
+  const routes: AgentRouteDef[] = agentRouteDefs({ dispatch, approvals, triggers, memory, memoryImports, workspaces, notifications });
   let leading = false;
 
   return {
@@ -105,6 +109,7 @@ export function createAgentWiring(deps: AgentWiringDeps) {
       await importReconciler.start();
       await workspaceController.start();
       await jobs.start();
+      await notifier.start();
     },
     /** Stops the leader-only work (leadership lost); startLeaderWork may run it again later. */
     async stopLeaderWork() {
@@ -113,6 +118,7 @@ export function createAgentWiring(deps: AgentWiringDeps) {
       await importReconciler.stop();
       await jobs.stop();
       await workspaceController.stop();
+      await notifier.stop();
     },
     async stop() {
       cron.stop();
