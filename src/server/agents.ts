@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import {
   agentRouteDefs,
   createActionGate,
+  createAgentAuditor,
   createApprovalService,
   createCronScheduler,
   createDispatchService,
@@ -91,6 +92,7 @@ export function createAgentWiring(deps: AgentWiringDeps) {
   });
   const notifications = createNotificationService(store);
   const notifier = createNotifier({ store, desired, notify: (org, n) => notifications.notify(org, n), onError: (err) => logger.warn({ err: sanitize(String(err)) }, 'notifications: an event was not turned into notifications; it is retried') });
+  const auditor = createAgentAuditor({ store, onError: (err) => logger.warn({ err: sanitize(String(err)) }, 'audit: an agent event was not recorded yet; it is retried') });
   const routes: AgentRouteDef[] = agentRouteDefs({ dispatch, approvals, triggers, memory, memoryImports, workspaces, notifications });
   let leading = false;
 
@@ -110,6 +112,7 @@ export function createAgentWiring(deps: AgentWiringDeps) {
       await workspaceController.start();
       await jobs.start();
       await notifier.start();
+      await auditor.start();
     },
     /** Stops the leader-only work (leadership lost); startLeaderWork may run it again later. */
     async stopLeaderWork() {
@@ -119,6 +122,7 @@ export function createAgentWiring(deps: AgentWiringDeps) {
       await jobs.stop();
       await workspaceController.stop();
       await notifier.stop();
+      await auditor.stop();
     },
     async stop() {
       cron.stop();

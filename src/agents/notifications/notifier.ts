@@ -1,7 +1,7 @@
 import { tenantNamespace } from '../../kinds/index.ts';
 import type { DesiredState } from '../../loader/types.ts';
-import { createWorkQueue, type WorkQueue } from '../../reconcile/index.ts';
-import type { Store, StoreEvent, StoredResource, Subscription } from '../../store/types.ts';
+import { createEventConsumer } from '../event-consumer.ts';
+import type { Store, StoreEvent, StoredResource } from '../../store/types.ts';
 import { orgResources, refList } from '../refs.ts';
 import type { NewNotification } from './store.ts';
 
@@ -18,10 +18,6 @@ export interface Notifier {
   stop(): Promise<void>;
   idle(): Promise<void>;
 }
-
-const CURSOR = 'agent-notifications';
-const KEY = 'events';
-const BATCH = 500;
 
 /** Who is asked to approve in an org: the maintainers and approvers of its Teams; `org-admins` when it has none. */
 function approversOf(state: DesiredState | undefined, org: string): string[] {
@@ -65,40 +61,15 @@ async function notificationsOf(deps: NotifierDeps, e: StoreEvent): Promise<NewNo
 }
 
 /**
- * Turns store events into notifications, leader-only, on the reconcile engine: one queue key drains the events
- * after a persisted cursor, so a restart or a new leader resumes where the last one stopped; a replayed event
- * inserts nothing twice (unique by source).
+ * Turns store events into notifications, leader-only, through the shared event consumer (persisted cursor), so
+ * a restart or a new leader resumes where the last one stopped; a replayed event inserts nothing twice.
  */
 export function createNotifier(deps: NotifierDeps): Notifier {
-  let queue: WorkQueue<string> | undefined;
-  let sub: Subscription | undefined;
-
-  async function drain(): Promise<'success' | 'requeue'> {
-    const from = (await deps.store.cursors.get(CURSOR)) ?? 0;
-    const events = await deps.store.events.since(from, { limit: BATCH });
-    for (const e of events) {
+  return createEventConsumer({
+    store: deps.store, cursor: 'agent-notifications', onError: deps.onError,
+    ignore: (e) => e.kind === 'Notification',
+    async handle(e) {
       if (e.org) for (const n of await notificationsOf(deps, e)) await deps.notify(e.org, n);
-      await deps.store.cursors.advance(CURSOR, e.seq);
-    }
-    return events.length === BATCH ? 'requeue' : 'success';
-  }
-
-  return {
-    async start() {
-      if (queue) return;
-      // A first start notifies from now on, not about the whole history.
-      if ((await deps.store.cursors.get(CURSOR)) === undefined) await deps.store.cursors.advance(CURSOR, await deps.store.events.latestSeq());
-      const q = (queue = createWorkQueue<string>({ concurrency: 1, handler: drain, onError: (_k, err) => deps.onError?.(err) }));
-      const from = (await deps.store.cursors.get(CURSOR)) ?? 0;
-      q.add(KEY);
-      sub = deps.store.events.subscribe(from, (e) => { if (e.kind !== 'Notification') q.add(KEY); }, { onError: (err) => deps.onError?.(err) });
     },
-    async stop() {
-      sub?.close();
-      const q = queue;
-      queue = undefined;
-      await q?.shutdown();
-    },
-    idle: async () => { await queue?.whenIdle(); },
-  };
+  });
 }
