@@ -22,3 +22,5 @@ export { createActionGate, gateOf, type ActionGate, type GateAnswer } from './ac
 export { buildRunContext, grantedCredentials, RUN_CONTEXT_DIR, RUN_CONTEXT_FILE } from './run-context.ts';
 export { createWorkspaceController, createWorkspaceService, claimWorkspace, WORKSPACE_KIND, type WorkspaceController, type WorkspaceService } from './workspaces/index.ts';
 export { createJobController, type JobController } from './job-controller.ts';
+export { createNotificationService, createNotifier, NOTIFICATION_TYPES, type NotificationService, type Notifier, type Notification } from './notifications/index.ts';
+export { createAgentAuditor, auditEntryOf } from './audit.ts';

@@ -8,6 +8,8 @@ import { bearerOf, jsonBody, requireRole, str, type AgentContext } from './route
 import type { TriggerService } from './trigger-service.ts';
 import type { TriggerEvent } from './triggers.ts';
 import type { WorkspaceService } from './workspaces/index.ts';
+import type { NotificationService } from './notifications/index.ts';
+import { notificationRoutes } from './routes-notifications.ts';
 
 export interface AgentRouteDeps {
   dispatch: DispatchService;
@@ -16,6 +18,7 @@ export interface AgentRouteDeps {
   memory?: MemoryService;
   memoryImports?: MemoryImportService;
   workspaces?: WorkspaceService;
+  notifications?: NotificationService;
 }
 
 /** Same shape as the API's RouteDef, so the API can register these with its own auth guard and OpenAPI. */
@@ -119,6 +122,7 @@ export function agentRouteDefs(deps: AgentRouteDeps): AgentRouteDef[] {
     } },
     ...memoryImportRoutes(deps.memoryImports),
     ...(deps.workspaces ? workspaceRoutes(deps.workspaces) : []),
+    ...(deps.notifications ? notificationRoutes(deps.notifications) : []),
   ];
 }
 

@@ -3,12 +3,15 @@ import type { Logger } from 'pino';
 import {
   agentRouteDefs,
   createActionGate,
+  createAgentAuditor,
   createApprovalService,
   createCronScheduler,
   createDispatchService,
   createImportReconciler,
   createJobController,
   createMemoryImportService,
+  createNotificationService,
+  createNotifier,
   createMemoryRepoLocator,
   createMemoryService,
   createStackReadinessSync,
@@ -23,6 +26,7 @@ import {
 import type { ClusterDriver } from '../cluster/types.ts';
 import { sanitize } from '../errors/index.ts';
 import { createKubeSecretsPort } from './secrets-port.ts';
+import { createRunnerAssigner, createRunnerRegistry, runnerRoutes } from '../runners/index.ts';
 import type { DesiredState } from '../loader/types.ts';
 import { tenantNamespaceOf } from '../loader/tenant-namespace.ts';
 import type { Store } from '../store/types.ts';
@@ -88,7 +92,12 @@ export function createAgentWiring(deps: AgentWiringDeps) {
   const workspaceController = createWorkspaceController({
     store, driver, desired, onError: (err, key) => logger.warn({ err: sanitize(String(err)), key }, 'workspace reconcile failed; it is retried'),
   });
-  const routes: AgentRouteDef[] = agentRouteDefs({ dispatch, approvals, triggers, memory, memoryImports, workspaces });
+  const notifications = createNotificationService(store);
+  const notifier = createNotifier({ store, desired, notify: (org, n) => notifications.notify(org, n), onError: (err) => logger.warn({ err: sanitize(String(err)) }, 'notifications: an event was not turned into notifications; it is retried') });
+  const auditor = createAgentAuditor({ store, onError: (err) => logger.warn({ err: sanitize(String(err)) }, 'audit: an agent event was not recorded yet; it is retried') });
+  const runners = createRunnerRegistry(store);
+  const assigner = createRunnerAssigner({ store, runners, onError: (err, key) => logger.warn({ err: sanitize(String(err)), key }, 'runner assignment failed; it is retried') });
+  const routes: AgentRouteDef[] = [...agentRouteDefs({ dispatch, approvals, triggers, memory, memoryImports, workspaces, notifications }), ...runnerRoutes(runners, assigner)];
   let leading = false;
 
   return {
@@ -108,6 +117,9 @@ export function createAgentWiring(deps: AgentWiringDeps) {
       await importReconciler.start();
       await workspaceController.start();
       await jobs.start();
+      await notifier.start();
+      await auditor.start();
+      await assigner.start();
     },
     /** Stops the leader-only work (leadership lost); startLeaderWork may run it again later. */
     async stopLeaderWork() {
@@ -116,6 +128,9 @@ export function createAgentWiring(deps: AgentWiringDeps) {
       await importReconciler.stop();
       await jobs.stop();
       await workspaceController.stop();
+      await notifier.stop();
+      await auditor.stop();
+      await assigner.stop();
     },
     async stop() {
       cron.stop();

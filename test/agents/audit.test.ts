@@ -1,0 +1,67 @@
+// §13: agent-domain actions reach the audit log with actor and org, queryable by the audit route.
+import test from 'ava';
+import { join } from 'node:path';
+import pino from 'pino';
+import { createTestRepo } from '../support/git-repo.ts';
+import type { RouteDef } from '../../src/api/index.ts';
+import { createLiveDriver } from '../../src/cluster/live-driver.ts';
+import { tenantNamespace } from '../../src/kinds/index.ts';
+import { createAgentWiring } from '../../src/server/agents.ts';
+import { client, makeToken, startApi } from '../support/api-client.ts';
+import { fakeConfig, fakeSync } from '../support/api-fakes.ts';
+import { uniqueName } from '../support/store.ts';
+import { dispatchWorld } from './dispatch-support.ts';
+import { doc } from './helpers.ts';
+
+const world = dispatchWorld(test);
+
+test('dispatch, retry, approvals and decisions, memory imports, external sync and conflict resolution are audited', async (t) => {
+  const org = uniqueName('au');
+  const repo = createTestRepo();
+  t.teardown(() => repo.remove());
+  repo.commit({ '.company-brain/graph/api.yaml': 'nodes:\n  - { id: api, kind: service }\n' }, 'seed');
+  const w = await world({ [org]: { extra: [
+    doc('Repository', 'company-brain', { organizationRef: org, visibility: 'private' }),
+    doc('AgentMemoryRepository', 'brain', { organizationRef: org, repositoryRef: 'company-brain', defaultBranch: 'main', layoutProfile: 'company-brain-v1', url: join(repo.dir, '.git') }),
+    doc('AgentStack', 'gated', { organizationRef: org, baseAgent: 'claude-code', model: 'claude-sonnet', adapter: 'mux', runtimeIdentity: 'fixer-bot', providerConfig: 'anthropic', requiresApproval: true }),
+  ] } });
+  const wiring = createAgentWiring({ store: w.store, driver: createLiveDriver({ kubeConfig: w.kube.kubeConfig }), desired: () => w.state, callbackBaseUrl: 'https://kradle.test', logger: pino({ level: 'silent' }) });
+  await wiring.startLeaderWork();
+  t.teardown(() => wiring.stop());
+  const api = await startApi({ store: w.store, config: fakeConfig([]), sync: fakeSync(), extraRoutes: wiring.routes as unknown as RouteDef[] });
+  t.teardown(() => api.close());
+  const ada = client(api.url, await makeToken(api.app, org, 'admin', 'ada'));
+  const A = `/api/orgs/${org}/agents`;
+
+  const gated = (await ada.post(`${A}/dispatch`, { stack: 'gated', repository: 'api', ref: 'refs/heads/main' })).body;
+  await ada.post(`${A}/approvals/${gated.status.approvalRef}/decide`, { decision: 'deny', reason: 'no' });
+  const run = (await ada.post(`${A}/dispatch`, { stack: 'fixer', repository: 'api', ref: 'refs/heads/main' })).body;
+  const job = { apiVersion: 'batch/v1', kind: 'Job', namespace: tenantNamespace(org), name: `kradle-agent-${run.metadata.name}` };
+  w.kube.setStatus(job, { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] });
+  // The leader's Job controller sees the failure; then the run is retried by ada.
+  for (let i = 0; i < 400 && (await w.dispatch.get(org, run.metadata.name)).status.phase !== 'Failed'; i++) await new Promise((r) => setTimeout(r, 50));
+  t.is((await ada.post(`${A}/runs/${run.metadata.name}/retry`)).status, 201);
+  const imp = await ada.post(`${A}/memory/imports`, { source: { kind: 'Manual', name: 'notes-1' }, entries: [{ type: 'runbook', id: 'r1', title: 'Restart', body: 'Restart the pod.' }] });
+  t.true(imp.status < 300, JSON.stringify(imp.body));
+  await w.store.resources.create({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'ExternalSyncEvent', metadata: { name: 'ev-1', namespace: tenantNamespace(org) }, spec: { organizationRef: org, providerRef: 'jira', eventKind: 'Applied', resourceRef: 'Issue/x' } }, { actor: 'sync-bot' });
+  const conflict = await w.store.resources.create({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'ExternalSyncConflict', metadata: { name: 'c-1', namespace: tenantNamespace(org) }, spec: { organizationRef: org, providerRef: 'jira', resourceRef: 'Issue/x', conflictKind: 'field' }, status: { phase: 'Open' } }, { actor: 'sync-bot' });
+  await w.store.resources.updateStatus({ ...conflict, status: { phase: 'Resolved', strategy: 'prefer-kradle' } }, { actor: 'ada' });
+
+  const wanted = ['dispatch', 'approval-request', 'approval-decision', 'run-complete', 'retry', 'memory-import', 'external-sync', 'conflict-resolution'];
+  let actions: Set<string> = new Set();
+  let entries: any[] = [];
+  for (let i = 0; i < 400 && !wanted.every((a) => actions.has(a)); i++) {
+    entries = (await ada.get(`/api/orgs/${org}/audit?limit=500`)).body.items;
+    actions = new Set(entries.map((e: any) => e.action));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  t.deepEqual(wanted.filter((a) => !actions.has(a)), []);
+  t.true(entries.every((e: any) => e.org === org));
+  t.like(entries.find((e: any) => e.action === 'approval-decision'), { actor: 'ada', outcome: 'Denied' });
+  t.like(entries.find((e: any) => e.action === 'retry'), { actor: 'ada', outcome: `of ${run.metadata.name}` });
+  t.like(entries.find((e: any) => e.action === 'conflict-resolution'), { actor: 'ada', outcome: 'prefer-kradle' });
+  t.like(entries.find((e: any) => e.action === 'external-sync'), { actor: 'sync-bot' });
+  t.true(entries.some((e: any) => e.action === 'dispatch' && e.actor === 'ada' && e.resource.name === run.metadata.name));
+  const filtered = (await ada.get(`/api/orgs/${org}/audit?action=retry`)).body.items;
+  t.is(filtered.length, 1);
+});
