@@ -20,10 +20,7 @@ export function mcpRoutes(): RouteDef[] {
     ctx.respond = false;
     await transport.handleRequest(ctx.req, ctx.res);
   }
-  const summary = 'MCP (spec §5) over streamable HTTP, stateless; ?org= picks the org of a platform token';
-  return [
-    { method: 'POST', path: '/mcp', auth: 'any', summary, handler },
-    { method: 'GET', path: '/mcp', auth: 'any', summary: `${summary} (no server-initiated stream: 405)`, handler },
-    { method: 'DELETE', path: '/mcp', auth: 'any', summary: `${summary} (no sessions to end: 405)`, handler },
-  ];
+  // POST only: a stateless server has no session to end (DELETE) and never sends on its own, so a GET stream
+  // would only hold a connection open; the app answers both with 405, which clients read as "not offered".
+  return [{ method: 'POST', path: '/mcp', auth: 'any', summary: 'MCP (spec §5) over streamable HTTP, stateless; ?org= picks the org of a platform token', handler }];
 }

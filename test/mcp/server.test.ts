@@ -57,6 +57,9 @@ test.serial('streamable HTTP: no token is a 401; an org the token may not act on
   const anonymous = await post({});
   t.is(anonymous.status, 401);
   t.is(((await anonymous.json()) as any).error.code, 'UNAUTHORIZED');
+  const stream = await fetch(`${s.api.url}/mcp`, { headers: { authorization: `Bearer ${s.tokens.writer}`, accept: 'text/event-stream' } });
+  t.is(stream.status, 405, 'stateless: no server-initiated stream');
+  await stream.body?.cancel();
   const foreign = await post({ authorization: `Bearer ${s.tokens.writer}` }, `?org=${other}`);
   t.is(foreign.status, 403);
   const platform = await http(s.api.url, s.tokens.platform, `?org=${other}`);
