@@ -20,13 +20,20 @@ for (const d of testDrivers(test)) suite(d);
 
 type Stream = Awaited<ReturnType<typeof openSse>>;
 
-/** Events of a stream up to and including the first of type `last`. */
+/** ResourceStatusChanged events of each stream, kept apart: the status writer's timing is its own. */
+const statusEvents = new Map<Stream, SseMessage[]>();
+
+/** Events of a stream up to and including the first of type `last` (status changes set aside). */
 async function until(s: Stream, last: string): Promise<SseMessage[]> {
   const out: SseMessage[] = [];
   for (;;) {
     const m = await s.next();
     if (!m) throw new Error(`the stream ended before a ${last} event; got ${out.map((e) => e.data.type).join(', ')}`);
     if (m.id === undefined) continue;
+    if (m.data.type === 'ResourceStatusChanged') {
+      statusEvents.set(s, [...(statusEvents.get(s) ?? []), m]);
+      continue;
+    }
     out.push(m);
     if (m.data.type === last) return out;
   }
@@ -72,6 +79,10 @@ function suite(d: TestDriver) {
     }
     t.like(created.find((m) => m.data.kind === 'Team')!.data, { namespace: 'kradle-org-alpha', payload: { source: { path: 'orgs/alpha/teams/platform.yaml', line: 1 } } });
     t.like(a1.at(-1)!.data, { type: 'SyncSucceeded', kind: 'SyncRun', payload: { revision: first, outcome: 'Succeeded', created: 4, changed: 0, deleted: 0, errorCount: 0 } });
+
+    const alphaStatus = statusEvents.get(alpha) ?? [];
+    t.true(alphaStatus.some((m) => m.data.kind === 'Team' && m.data.name === 'platform'), 'status changes reach the org stream');
+    t.true(alphaStatus.every((m) => m.data.org === 'alpha' && typeof m.data.payload?.phase === 'string'));
 
     const b1 = await until(beta, 'SyncFailed');
     t.true(b1.every((m) => m.data.org === 'beta'));
