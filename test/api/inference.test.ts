@@ -91,12 +91,13 @@ function suite(d: TestDriver) {
     await models.close();
   });
 
+  // The timeout leaves a loaded CI machine room to answer `broken` (a 502) before it calls `slow` a 504.
   test(`${d.name}: infer upstream failures: 502 without the upstream body, 504 on timeout, 502 when unreachable`, async (t) => {
     const store = await d.store();
     const org = uniqueName('inf');
     const models = await modelServer();
     const config = fakeConfig([doc('Organization', org, org, { displayName: org, slug: org }), service(org, 'broken'), service(org, 'slow'), service(org, 'gone')]);
-    const api = await startApi({ store, config, sync: fakeSync(), inference: createInferencePort(createLiveDriver({ kubeConfig: kube.kubeConfig }), { timeoutMs: 2_000 }) });
+    const api = await startApi({ store, config, sync: fakeSync(), inference: createInferencePort(createLiveDriver({ kubeConfig: kube.kubeConfig }), { timeoutMs: 8_000 }) });
     const c = client(api.url, await makeToken(api.app, org, 'admin'));
     deploy(org, 'broken', models.url);
     deploy(org, 'slow', models.url);
