@@ -12,6 +12,8 @@ export interface Principal {
   org: string;
   role: Role;
   subject: string;
+  /** When the token stops being valid (RFC 3339); absent: it never expires. */
+  expiresAt?: string;
 }
 
 /** A bearer token or a browser session; never holds the token or cookie text. */

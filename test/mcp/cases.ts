@@ -120,13 +120,13 @@ export async function callsEveryTool(t: ExecutionContext, s: Sessions): Promise<
 
   const synced = await ok(t, w, 'kradle_sync_external', { bindingName: 'jira', kind: 'Issue', localName: `is-${tag}`, spec: { title: 'from jira', repository: 'api' }, externalEnvelope: { id: `J-${tag}`, version: 1 } });
   t.is(synced.outcome, 'applied');
-  await fails(t, w, 'kradle_sync_external', { bindingName: 'nope', kind: 'Issue', localName: 'x', spec: {}, externalEnvelope: { id: 'J', version: 1 } }, 'NOT_FOUND');
+  await fails(t, w, 'kradle_sync_external', { bindingName: 'nope', kind: 'Issue', localName: 'x', spec: { title: 'x', repository: 'api' }, externalEnvelope: { id: 'J', version: 1 } }, 'NOT_FOUND');
 
   const conflict = `c-${tag}`;
-  await ok(t, w, 'kradle_apply_resource', { resource: { kind: 'ExternalSyncConflict', metadata: { name: conflict }, spec: { providerRef: 'jira', resourceRef: { kind: 'Issue', name: 'x' }, conflictKind: 'update-update' } } });
+  await ok(t, w, 'kradle_apply_resource', { resource: { kind: 'ExternalSyncConflict', metadata: { name: conflict }, spec: { providerRef: 'jira', bindingRef: 'jira', resourceRef: { kind: 'Issue', name: `is-${tag}` }, conflictKind: 'update-update', local: { title: 'kept here', repository: 'api' }, external: { title: 'from jira', repository: 'api' } } } });
   const resolved = await ok(t, w, 'kradle_resolve_conflict', { conflictName: conflict, strategy: 'prefer-kradle' });
-  t.is(resolved.status.phase, 'Resolved');
-  t.is(resolved.status.resolvedBy, `writer-of-${org}`);
+  t.is(resolved.conflict.status.phase, 'Resolved');
+  t.is(resolved.conflict.status.resolvedBy, `writer-of-${org}`);
   await fails(t, w, 'kradle_resolve_conflict', { conflictName: conflict, strategy: 'coin-flip' }, 'VALIDATION_FAILED');
 
   const audit = await ok(t, w, 'kradle_audit_query', { action: 'apply', limit: 100 });

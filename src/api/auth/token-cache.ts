@@ -22,10 +22,7 @@ export function withTokenCache(tokens: TokenService, opts: TokenCacheOptions = {
   const now = opts.now ?? Date.now;
   const verified = new Map<string, { principal: Principal; at: number }>();
 
-  const expired = (p: Principal) => {
-    const at = (p as { expiresAt?: unknown }).expiresAt;
-    return typeof at === 'string' && Date.parse(at) <= now();
-  };
+  const expired = (p: Principal) => p.expiresAt !== undefined && Date.parse(p.expiresAt) <= now();
 
   return {
     ...tokens,

@@ -78,7 +78,10 @@ export function createTokenService(store: Pick<Store, 'query'>): TokenService {
     const row = rows[0];
     return row && !row.revoked && !isExpired(row) ? row : undefined;
   }
-  const principalOf = (row: Row): Principal => ({ tokenId: row.id, org: row.org, role: row.role, subject: row.subject });
+  const principalOf = (row: Row): Principal => ({
+    tokenId: row.id, org: row.org, role: row.role, subject: row.subject,
+    ...(row.expires_at === null ? {} : { expiresAt: new Date(row.expires_at).toISOString() }),
+  });
 
   return {
     async create({ org, role, subject, expiresAt }) {
