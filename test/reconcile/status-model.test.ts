@@ -75,8 +75,10 @@ function suite(d: TestDriver) {
     const docs = orgDocs(org);
     const path = `orgs/${org}/teams/platform.yaml`;
     const renamed = repo.commit({ [path]: docs[path]!.replace('displayName: Platform', 'displayName: Platform Team') }, 'rename');
-    await follower.sync.trigger('takeover');
+    // The leadership manager retries the lock on its own clock (about every second).
+    for (let i = 0; i < 300 && !follower.sync.status().leader; i++) await new Promise((r) => setTimeout(r, 50));
     t.true(follower.sync.status().leader);
+    await follower.sync.trigger('takeover');
     const after = await follower.team();
     t.is(after.lastAppliedRevision, renamed);
     t.is(after.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime, readySince, 'Ready stayed True: its transition time is kept');
