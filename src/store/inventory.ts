@@ -88,5 +88,10 @@ export function createInventory(q: Queryable): Inventory {
       );
       return rows.map(toEntry);
     },
+    async version(org) {
+      // Every upsert stamps updated_at and a removal lowers the count, so the pair moves with any change.
+      const [row] = await q.query<{ n: number; at: string | null }>('SELECT count(*)::int AS n, max(updated_at)::text AS at FROM inventory WHERE org = $1', [org]);
+      return `${row?.n ?? 0}@${row?.at ?? ''}`;
+    },
   };
 }

@@ -128,6 +128,8 @@ export interface Inventory {
   upsert(entries: InventoryEntry[]): Promise<void>;
   remove(targets: InventoryEntry['target'][]): Promise<void>;
   list(filter?: { org?: string; sourceKey?: string }): Promise<InventoryEntry[]>;
+  /** Changes whenever an org's entries do (count and newest write): a reader caches what it derives until then. */
+  version(org: string): Promise<string>;
 }
 
 /** The status of one Kradle config resource, as every replica reads it and the /status writer projects it. */
