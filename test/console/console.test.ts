@@ -213,10 +213,27 @@ test.serial('an edit as YAML is a commit with If-Match; a conflict shows the cur
   // A refused write: nothing is committed, and each error names its place (here a field of the document).
   await page.getByRole('button', { name: 'Edit as YAML' }).click();
   const editor = page.getByLabel('yaml');
-  await editor.fill((await editor.inputValue()).replace(/displayName: .*/, 'displayName: 42\n  maintainers: 7'));
+  const refused = (await editor.inputValue()).replace(/displayName: .*/, 'displayName: 42\n  maintainers: 7');
+  await editor.fill(refused);
   await page.getByRole('button', { name: 'Commit' }).click();
   await page.getByRole('alert').waitFor();
-  t.regex(await page.getByRole("alert").innerText(), /\/spec\/maintainers: SCHEMA must be array/, "the error names the field");
+  // Placed in the edited text: the line and column of the `maintainers` key, under the resource's file.
+  const lines = refused.split('\n');
+  const line = lines.findIndex((l) => l.includes('maintainers:')) + 1;
+  const column = lines[line - 1]!.indexOf('maintainers') + 1;
+  const shown = await page.getByRole('alert').innerText();
+  t.true(shown.includes(`orgs/acme/teams/platform.yaml (edit):${line}:${column}: SCHEMA must be array (/spec/maintainers)`), shown);
+  // Choosing the error selects that line in the editor.
+  await page.getByRole('alert').getByRole('link', { name: /maintainers/ }).click();
+  t.is(await editor.evaluate((el: HTMLTextAreaElement) => el.value.slice(el.selectionStart, el.selectionEnd)), 'maintainers: 7', 'from the key to the end of its line');
+  t.is(await page.evaluate(() => location.hash), '#/org/acme/r/Team/platform', 'the link does not navigate');
+
+  // A draft that is not YAML is refused before it is sent, with the place of the syntax error.
+  await editor.fill(refused.replace('maintainers: 7', 'maintainers: [7'));
+  await page.getByRole('button', { name: 'Commit' }).click();
+  await page.getByRole('alert').getByText(/YAML_SYNTAX/).first().waitFor();
+  t.regex(await page.getByRole('alert').innerText(), /platform\.yaml \(edit\):\d+:\d+: YAML_SYNTAX /);
+  await editor.fill(refused);
 
   // A good edit: a commit, and the page follows the sync.
   await editor.fill((await editor.inputValue()).replace(/displayName: 42\n  maintainers: 7/, 'displayName: Platform People'));
