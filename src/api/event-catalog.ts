@@ -30,6 +30,11 @@ const syncShare = {
 };
 
 export const EVENT_TYPES: readonly EventTypeDoc[] = [
+  {
+    type: 'SyncStarted', org: 'own-or-platform',
+    description: 'A pass began (platform tokens, org null, as it begins). Each org with a share of the pass gets its own SyncStarted first, before its resource events and its outcome.',
+    payload: { type: 'object', required: ['revision'], properties: { revision, startedAt: { type: 'string', format: 'date-time' } } },
+  },
   { type: 'ResourceCreated', org: 'own-or-platform', description: 'A config resource appeared in the applied revision (kind, namespace, name of the event).', payload: resourcePayload() },
   { type: 'ResourceChanged', org: 'own-or-platform', description: 'A config resource changed content in the applied revision.', payload: resourcePayload() },
   { type: 'ResourceDeleted', org: 'own-or-platform', description: 'A config resource left the applied revision (its objects are pruned).', payload: resourcePayload() },
@@ -47,6 +52,11 @@ export const EVENT_TYPES: readonly EventTypeDoc[] = [
     type: 'ValidationFailed', org: 'own-or-platform',
     description: 'A revision was refused (nothing applied). Each org gets the errors in its files (orgs/<org>/... or files its documents lived in); platform tokens get all.',
     payload: { type: 'object', required: ['revision', 'errors'], properties: { revision, errorCount: int, errors: errorLines } },
+  },
+  {
+    type: 'ResourceStatusChanged', org: 'own-or-platform',
+    description: 'The persisted status of a config resource changed (kind, namespace, name of the event), in the same transaction as the status.',
+    payload: { type: 'object', required: ['phase'], properties: { revision, phase: str, ready: { enum: ['True', 'False', 'Unknown'] }, health: { type: 'string', description: 'worst health of its objects' } } },
   },
   {
     type: 'PruneSkipped', org: 'platform', description: 'Objects kept on prune (kradle.a5c.ai/prune: disabled).',
@@ -72,6 +82,10 @@ export const EVENT_TYPES: readonly EventTypeDoc[] = [
     payload: { type: 'object', properties: { phase: str } },
   },
   { type: 'StackReadiness', org: 'own', description: 'An AgentStack readiness condition changed.', payload: { type: 'object', properties: { conditions: { type: 'array', items: { type: 'object' } } } } },
+  {
+    type: 'NOTIFICATION', org: 'own', description: 'A notification was recorded for someone of the org (kind Notification, name its id).',
+    payload: { type: 'object', properties: { id: int, recipient: str, type: str, severity: str, title: str, resource: { type: ['object', 'null'], properties: { kind: str, name: str } } } },
+  },
   { type: 'GitObjectRecorded', org: 'own', description: 'A git object recorded through the repository objects route.', payload: { type: 'object' } },
   { type: 'SearchIndexRequested', org: 'own', description: 'A repository search index request was queued.', payload: { type: 'object' } },
 ];

@@ -1,4 +1,7 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import test from 'ava';
+import { EVENT_TYPES } from '../../src/api/event-catalog.ts';
 import { buildCrds } from '../../src/cluster/index.ts';
 import { createTestRepo } from '../support/git-repo.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
@@ -17,6 +20,39 @@ test.before(async () => {
 test.after.always(() => kube?.stop());
 
 for (const d of testDrivers(test)) suite(d);
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? sources(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
+}
+
+/** The catalog entry naming a type: itself, or a `PREFIX_*` family. */
+const documented = (type: string) => EVENT_TYPES.find((e) => e.type === type || (e.type.endsWith('*') && type.startsWith(e.type.slice(0, -1))));
+
+test('every event type the code publishes is in the catalog, and the README names every catalog type', (t) => {
+  const constants = new Map<string, string>();
+  const files = sources('src').map((f) => readFileSync(f, 'utf8'));
+  for (const text of files) for (const m of text.matchAll(/export const ([A-Z_]+) = '(\w+)'/g)) constants.set(m[1]!, m[2]!);
+  const published = new Set<string>();
+  for (const text of files) {
+    // publish({ ..., type: <expression of literals and constants>, ... }) and the agents' publish(org, 'X', ...) helpers.
+    for (const m of text.matchAll(/publish\(\{[^}]*?\btype: ([^,]+),/g)) {
+      for (const lit of m[1]!.matchAll(/'(\w+)'|\b([A-Z][A-Z_]+)\b/g)) {
+        const type = lit[1] ?? constants.get(lit[2]!);
+        if (type && !['Succeeded', 'Failed'].includes(type)) published.add(type);
+      }
+    }
+    for (const m of text.matchAll(/[Pp]ublish\w*\([^)]*?\)?\(?\s*org, '([A-Z_]+)'/g)) published.add(m[1]!);
+    // ... and publish({ ..., type, ... }) of a `const type = ...` just before it.
+    for (const m of text.matchAll(/const type = ([^;]+);[\s\S]{0,200}?publish\(\{[^}]*?\btype,/g)) for (const lit of m[1]!.matchAll(/'(\w+)'/g)) published.add(lit[1]!);
+    // The status model writes its events in SQL, named by a constant of its own file.
+    if (/INSERT INTO events/.test(text)) for (const m of text.matchAll(/export const [A-Z_]+ = '(\w+)'/g)) published.add(m[1]!);
+  }
+  for (const type of ['SyncStarted', 'SyncSucceeded', 'ResourceCreated', 'NOTIFICATION', 'RUN_CREATED', 'APPROVAL_REQUESTED', 'GitObjectRecorded', 'ResourceStatusChanged']) t.true(published.has(type), `the scan finds ${type}`);
+  for (const type of published) t.truthy(documented(type), `${type} is published by src/ and documented in src/api/event-catalog.ts`);
+  const readme = readFileSync('README.md', 'utf8');
+  const table = readme.slice(readme.indexOf('### Event types'), readme.indexOf('### More routes of the spec'));
+  for (const e of EVENT_TYPES) t.true(table.includes('`' + e.type.replace(/\*$/, '')), `README's event table names ${e.type}`);
+});
 
 type Stream = Awaited<ReturnType<typeof openSse>>;
 
@@ -79,6 +115,10 @@ function suite(d: TestDriver) {
     }
     t.like(created.find((m) => m.data.kind === 'Team')!.data, { namespace: 'kradle-org-alpha', payload: { source: { path: 'orgs/alpha/teams/platform.yaml', line: 1 } } });
     t.like(a1.at(-1)!.data, { type: 'SyncSucceeded', kind: 'SyncRun', payload: { revision: first, outcome: 'Succeeded', created: 4, changed: 0, deleted: 0, errorCount: 0 } });
+    // The org's share opens with its SyncStarted, of the same run, carrying when the pass began.
+    t.like(a1[0]!.data, { type: 'SyncStarted', org: 'alpha', kind: 'SyncRun', name: a1.at(-1)!.data.name, payload: { revision: first } });
+    t.false(Number.isNaN(Date.parse(a1[0]!.data.payload.startedAt)), 'startedAt is a time');
+    t.is(a1.filter((m) => m.data.type === 'SyncStarted').length, 1);
 
     const alphaStatus = statusEvents.get(alpha) ?? [];
     t.true(alphaStatus.some((m) => m.data.kind === 'Team' && m.data.name === 'platform'), 'status changes reach the org stream');
@@ -86,6 +126,7 @@ function suite(d: TestDriver) {
 
     const b1 = await until(beta, 'SyncFailed');
     t.true(b1.every((m) => m.data.org === 'beta'));
+    t.like(b1[0]!.data, { type: 'SyncStarted', org: 'beta', payload: { revision: first } });
     t.true(b1.every((m) => m.event === undefined), '?named=false: no event line, so onmessage fires');
     t.is(b1.filter((m) => m.data.type === 'ResourceCreated').length, 5);
     const failed = b1.at(-1)!.data;
@@ -95,24 +136,28 @@ function suite(d: TestDriver) {
 
     const p1 = await until(platform, 'SyncFailed');
     t.true(p1.some((m) => m.data.type === 'SyncFailed' && m.data.org === null), 'the platform outcome keeps org null');
+    t.like(p1[0]!.data, { type: 'SyncStarted', org: null, kind: 'SyncRun', name: a1.at(-1)!.data.name, payload: { revision: first } }, 'the platform hears of the pass as it begins');
 
     // 2. A change and a delete in alpha: ResourceChanged and ResourceDeleted, nothing on beta's stream.
     const team = orgDocs('alpha')['orgs/alpha/teams/platform.yaml']!.replace('displayName: Platform', 'displayName: Platform Team');
     const second = repo.commit({ 'orgs/alpha/teams/platform.yaml': team, 'orgs/alpha/runnerpools/default.yaml': null }, 'edit alpha');
     await sync.trigger('test');
     const a2 = await until(alpha, 'SyncSucceeded');
-    t.deepEqual(a2.map((m) => `${m.data.type} ${m.data.kind}/${m.data.name}`), ['ResourceChanged Team/platform', 'ResourceDeleted RunnerPool/default', 'SyncSucceeded SyncRun/' + a2.at(-1)!.data.name]);
-    t.like(a2[0]!.data.payload, { revision: second, previousRevision: first });
-    t.like(a2[1]!.data.payload, { revision: second, previousRevision: first, source: { path: 'orgs/alpha/runnerpools/default.yaml' } });
-    t.like(a2[2]!.data.payload, { changed: 1, deleted: 1, created: 0 });
+    const run2 = a2.at(-1)!.data.name;
+    t.deepEqual(a2.map((m) => `${m.data.type} ${m.data.kind}/${m.data.name}`), [`SyncStarted SyncRun/${run2}`, 'ResourceChanged Team/platform', 'ResourceDeleted RunnerPool/default', `SyncSucceeded SyncRun/${run2}`]);
+    t.like(a2[0]!.data.payload, { revision: second });
+    t.like(a2[1]!.data.payload, { revision: second, previousRevision: first });
+    t.like(a2[2]!.data.payload, { revision: second, previousRevision: first, source: { path: 'orgs/alpha/runnerpools/default.yaml' } });
+    t.like(a2[3]!.data.payload, { changed: 1, deleted: 1, created: 0 });
 
     // 3. A broken file in alpha: alpha gets its errors with file and line; beta (still failing) gets its share too.
     repo.commit({ 'orgs/alpha/teams/broken.yaml': 'apiVersion: kradle.a5c.ai/v1alpha1\nkind: Team\nmetadata:\n  name: broken\nspec:\n  organizationRef: nowhere\n  displayName: B\n' }, 'break alpha');
     await sync.trigger('test');
     const a3 = await until(alpha, 'ValidationFailed');
-    t.is(a3.length, 1, 'nothing else happened to alpha');
-    t.like(a3[0]!.data, { org: 'alpha', kind: 'SyncRun', payload: { errorCount: 1 } });
-    t.regex(a3[0]!.data.payload.errors[0], /^orgs\/alpha\/teams\/broken\.yaml:\d+:\d+: MISSING_ORG /);
+    t.deepEqual(a3.map((m) => m.data.type), ['SyncStarted', 'ValidationFailed'], 'nothing else happened to alpha');
+    t.is(a3[0]!.data.name, a3[1]!.data.name);
+    t.like(a3[1]!.data, { org: 'alpha', kind: 'SyncRun', payload: { errorCount: 1 } });
+    t.regex(a3[1]!.data.payload.errors[0], /^orgs\/alpha\/teams\/broken\.yaml:\d+:\d+: MISSING_ORG /);
     const p3 = await until(platform, 'ValidationFailed');
     t.true(p3.some((m) => m.data.type === 'ValidationFailed' && m.data.org === null));
 
@@ -121,10 +166,12 @@ function suite(d: TestDriver) {
     await sync.trigger('test');
     const b2 = await until(beta, 'SyncSucceeded');
     t.true(b2.every((m) => m.data.org === 'beta'));
-    t.true(b2.slice(0, -2).every((m) => m.data.type === 'SyncFailed'), 'while its object fails, every pass tells beta so');
+    const failing = b2.slice(0, -3);
+    t.true(failing.length > 0 && failing.every((m, i) => m.data.type === (i % 2 ? 'SyncFailed' : 'SyncStarted')), 'while its object fails, every pass tells beta so, each opened by SyncStarted');
     const a4 = await until(alpha, 'SyncSucceeded');
-    t.is(a4.length, 1, 'alpha learns its configuration loads again, though none of its resources changed');
-    t.like(a4[0]!.data.payload, { created: 0, changed: 0, deleted: 0, errorCount: 0 });
-    t.deepEqual(b2.slice(-2).map((m) => `${m.data.type} ${m.data.kind}/${m.data.name}`), ['ResourceDeleted Repository/web', 'SyncSucceeded SyncRun/' + b2.at(-1)!.data.name]);
+    t.deepEqual(a4.map((m) => m.data.type), ['SyncStarted', 'SyncSucceeded'], 'alpha learns its configuration loads again, though none of its resources changed');
+    t.like(a4[1]!.data.payload, { created: 0, changed: 0, deleted: 0, errorCount: 0 });
+    const run4 = b2.at(-1)!.data.name;
+    t.deepEqual(b2.slice(-3).map((m) => `${m.data.type} ${m.data.kind}/${m.data.name}`), [`SyncStarted SyncRun/${run4}`, 'ResourceDeleted Repository/web', `SyncSucceeded SyncRun/${run4}`]);
   });
 }

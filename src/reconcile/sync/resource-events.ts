@@ -4,8 +4,8 @@ import type { InventoryEntry, Store } from '../../store/types.ts';
 
 /** What a finished pass tells its orgs: a loaded state, or the errors that kept a revision from loading. */
 export type PassOutcome =
-  | { outcome: string; revision: string; run: { id: number }; errors: ErrorDetail[] }
-  | { outcome: string; revision: string; run: { id: number }; state: DesiredState };
+  | { outcome: string; revision: string; run: { id: number; startedAt?: string }; errors: ErrorDetail[] }
+  | { outcome: string; revision: string; run: { id: number; startedAt?: string }; state: DesiredState };
 
 interface Announced {
   key: string;
@@ -65,17 +65,26 @@ async function recordAnnounced(store: Pick<Store, 'query'>, upserts: Announced[]
  * Publishes what a dashboard of each org follows after a pass of the process that applies: every config
  * resource created, changed or deleted (to its own org; platform documents with org null), and each org's
  * share of the outcome: SyncSucceeded / SyncFailed for the orgs whose resources changed, whose objects failed
- * or whose files held errors at the last refused revision, ValidationFailed with the errors in an org's files. The platform-wide events stay the pass's own.
+ * or whose files held errors at the last refused revision, ValidationFailed with the errors in an org's files,
+ * each org's share opened by its own SyncStarted. The platform-wide events stay the pass's own.
  * The diff is against the resources the last announcement recorded, updated only after its events are
  * published: a pass that dies in between announces again (at least once), never skips a change.
  */
 export async function publishResourceEvents(store: Pick<Store, 'query' | 'events' | 'inventory'>, pass: PassOutcome): Promise<void> {
   const before = await readAnnounced(store);
   const runName = String(pass.run.id);
+  // An org's stream brackets its share of the pass: SyncStarted (with the pass's start time), changes, outcome.
+  const opened = new Set<string>();
+  const open = async (org: string | null) => {
+    if (org === null || opened.has(org)) return;
+    opened.add(org);
+    await store.events.publish({ org, type: 'SyncStarted', kind: 'SyncRun', name: runName, payload: { revision: pass.revision, startedAt: pass.run.startedAt } });
+  };
   if (!('state' in pass)) {
     const byPath = new Map([...before.values()].map((a) => [a.path, a.org]));
     const byOrg = group(pass.errors, (e) => orgOfPath(e.path, byPath));
     for (const [org, errors] of byOrg) {
+      await open(org);
       await store.events.publish({
         org, type: 'ValidationFailed', kind: 'SyncRun', name: runName,
         payload: { revision: pass.revision, errorCount: errors.length, errors: errors.slice(0, MAX_ERRORS).map(formatDetail) },
@@ -98,6 +107,7 @@ export async function publishResourceEvents(store: Pick<Store, 'query' | 'events
     const was = before.get(r.key);
     if (was && was.hash === r.hash && was.org === r.org) continue;
     const type = was ? 'ResourceChanged' : 'ResourceCreated';
+    await open(r.org);
     await store.events.publish({
       org: r.org, type, kind: r.id.kind, namespace: r.id.namespace, name: r.id.name,
       payload: { revision, ...(was ? { previousRevision: was.revision } : {}), source: { path: r.source.path, line: r.source.line } },
@@ -108,6 +118,7 @@ export async function publishResourceEvents(store: Pick<Store, 'query' | 'events
   const deleted: string[] = [];
   for (const was of before.values()) {
     if (state.resources.has(was.key)) continue;
+    await open(was.org);
     await store.events.publish({
       org: was.org, type: 'ResourceDeleted', kind: was.kind, namespace: was.namespace, name: was.name,
       payload: { revision, previousRevision: was.revision, source: { path: was.path } },
@@ -119,6 +130,7 @@ export async function publishResourceEvents(store: Pick<Store, 'query' | 'events
   const failed: Map<string, InventoryEntry[]> = pass.outcome === 'Succeeded' ? new Map() : group((await store.inventory.list()).filter((e) => e.syncStatus === 'SyncFailed'), (e) => e.org);
   for (const org of new Set([...touched.keys(), ...failed.keys(), ...recovered])) {
     const errors = (failed.get(org) ?? []).map((e) => ({ code: e.reason ?? 'SyncFailed', message: e.message ?? 'the object failed to apply' }));
+    await open(org);
     await store.events.publish({
       org, type: errors.length ? 'SyncFailed' : 'SyncSucceeded', kind: 'SyncRun', name: runName,
       payload: { revision, outcome: errors.length ? 'Failed' : 'Succeeded', ...(touched.get(org) ?? { created: 0, changed: 0, deleted: 0 }), errorCount: errors.length, errors: errors.slice(0, MAX_ERRORS) },

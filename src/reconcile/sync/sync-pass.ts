@@ -83,6 +83,7 @@ export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { fu
   // PartiallyApplied would pass a half-applied revision off as synced (and as the last good one).
   const started = opts.apply ? await deps.store.syncRuns.start(commit) : undefined;
   try {
+    if (started) await deps.store.events.publish({ org: null, type: 'SyncStarted', kind: 'SyncRun', name: String(started.id), payload: { revision: commit, startedAt: started.startedAt } });
     const result = await passOnce(deps, commit, opts, started);
     if (started) await publishResourceEvents(deps.store, result);
     return result;
