@@ -171,6 +171,11 @@ test.serial("an org reader's EventSource receives that org's config changes and 
   t.true(events.length > 0);
   t.true(events.every((e) => e.org === 'acme'), JSON.stringify(events.filter((e) => e.org !== 'acme')));
   t.false(events.some((e) => e.name === 'g1'));
+  // The org's share of the sync: its own SyncStarted and outcome, of the run that created a1.
+  await page.waitForFunction(() => (window as unknown as { got: any[] }).got.some((e) => e.type === 'SyncSucceeded' && e.via === undefined), undefined, { timeout: 30_000 });
+  const share = (await page.evaluate(() => (window as unknown as { got: any[] }).got)).filter((e) => e.via === undefined && /^Sync/.test(e.type));
+  const outcome = share.find((e) => e.type === 'SyncSucceeded');
+  t.true(share.some((e) => e.type === 'SyncStarted' && e.name === outcome.name && e.org === 'acme'), JSON.stringify(share.map((e) => `${e.type} ${e.org} ${e.name}`)));
   t.true(await page.evaluate(() => (window as unknown as { otherFailed?: boolean }).otherFailed === true), 'another org stream is refused');
   await page.context().close();
 });
