@@ -45,7 +45,9 @@ export function createPassMemory(store: Pick<Store, 'inventory'>): PassMemory {
 
 export type SyncPassResult =
   | { outcome: 'ValidationFailed'; revision: string; run: SyncRun; errors: ErrorDetail[] }
-  | { outcome: SyncRun['outcome']; revision: string; run: SyncRun; state: DesiredState; objects: KubeObject[]; live: KubeObject[] };
+  | { outcome: SyncRun['outcome']; revision: string; run: SyncRun; state: DesiredState; objects: KubeObject[]; live: KubeObject[] }
+  /** A follower's pass: the revision was loaded to serve reads; nothing was applied or recorded, so no sync is claimed. */
+  | { outcome: 'Loaded'; revision: string; state: DesiredState; objects: KubeObject[]; live: KubeObject[] };
 
 /** The org a source key belongs to, read from the desired state (platform objects have none). */
 function orgLookup(state: DesiredState) {
@@ -84,7 +86,7 @@ export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { fu
   const started = opts.apply ? await deps.store.syncRuns.start(commit) : undefined;
   try {
     const result = await passOnce(deps, commit, opts, started);
-    if (started) await publishResourceEvents(deps.store, result);
+    if (started && result.outcome !== 'Loaded') await publishResourceEvents(deps.store, result);
     return result;
   } catch (err) {
     // A pass that throws (the store or the source failing under it) must not leave its run Running forever.
@@ -120,13 +122,7 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
   deps.onRendered?.(flatten(rendered));
   const groups = deps.adjust ? adjustGroups(rendered, deps.adjust) : rendered;
   const objects = flatten(groups);
-  if (!started) {
-    const at = deps.now().toISOString();
-    const notRecorded: SyncRun = {
-      id: 0, revision: commit, startedAt: at, finishedAt: at, outcome: 'Succeeded', counts: { resources: state.resources.size, applied: 0 }, errors: [],
-    };
-    return { outcome: 'Succeeded', revision: commit, run: notRecorded, state, objects, live: [] };
-  }
+  if (!started) return { outcome: 'Loaded', revision: commit, state, objects, live: [] };
   const run = started;
   // Here the pass knows the revision, its desired state and what changed against the inventory.
   const inventory = await memory.inventory.view(run.id);
