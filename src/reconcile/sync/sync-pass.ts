@@ -142,11 +142,14 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
   const pruned = await pruneObjects(plan.prune, deps.driver);
   const left = pruned.filter((c) => c.action === 'Deleted' || c.action === 'Skipped');
   await memory.inventory.write(applied.map(entryOf), left.map((c) => entryOf(c).target));
-  const kept = pruned.filter((c) => c.action === 'Skipped').map((c) => entryOf(c).target);
+  const kept = pruned.filter((c) => c.action === 'Skipped');
   if (kept.length > 0) {
     await store.events.publish({
       org: null, type: 'PruneSkipped', kind: 'SyncRun', name: String(run.id),
-      payload: { revision: commit, reason: `${PRUNE_ANNOTATION}: ${PRUNE_DISABLED}`, kept: kept.slice(0, 50) },
+      payload: {
+        revision: commit, reason: kept.some((c) => c.reason === 'PruneDisabled') ? `${PRUNE_ANNOTATION}: ${PRUNE_DISABLED}` : 'taken over by another owner',
+        kept: kept.slice(0, 50).map((c) => ({ ...entryOf(c).target, reason: c.reason, message: c.message })),
+      },
     });
   }
   await deps.status?.recordApplied({ revision: commit, groups, changes: applied, changed: plan.changedSources, orgOf });
