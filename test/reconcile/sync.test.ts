@@ -1,11 +1,15 @@
 import test, { type ExecutionContext } from 'ava';
 import type { SyncController } from '../../src/reconcile/sync/index.ts';
 import { createWorkspaceController, WORKSPACE_KIND } from '../../src/agents/workspaces/index.ts';
-import { buildCrds } from '../../src/cluster/index.ts';
+import { buildCrds, healthOf } from '../../src/cluster/index.ts';
+import { createLoader } from '../../src/loader/index.ts';
+import { createSyncController } from '../../src/reconcile/sync/index.ts';
+import { createLeadership } from '../../src/server/leadership.ts';
+import { createGitSource } from '../../src/source/index.ts';
 import { createTestRepo } from '../support/git-repo.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
 import { testDrivers } from '../support/store.ts';
-import { createPlanOnlyDriver, createTestSync, crdsFor, liveDriverFor, orgDocs } from '../support/sync-harness.ts';
+import { createPlanOnlyDriver, createTestSync, crdsFor, liveDriverFor, orgDocs, quietLogger } from '../support/sync-harness.ts';
 
 const [pglite] = testDrivers(test);
 const CRDS = crdsFor(['Organization', 'OrgNamespaceBinding', 'Team', 'AgentServiceAccount', 'RunnerPool'], buildCrds());
@@ -251,6 +255,49 @@ test.serial('prune never deletes a workspace PVC: the pool\'s claims survive eve
   await sync.trigger('again');
   t.truthy(claim('kradle-ws-review'));
   t.truthy(claim(pool[0]!));
+});
+
+test.serial('a controller that leads again after another one announced diffs its resource events against that announcement', async (t) => {
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  const docs = orgDocs('nu');
+  const path = 'orgs/nu/teams/platform.yaml';
+  const rename = (name: string) => repo.commit({ [path]: docs[path]!.replace('displayName: Platform', `displayName: ${name}`) }, `rename to ${name}`);
+  repo.commit(docs, 'add nu');
+  const loader = createLoader();
+  const first = createSyncController({
+    source: createGitSource({ url: repo.dir, ref: 'main' }), load: (snap) => loader.load(snap), store, driver: liveDriverFor(server),
+    healthOf: (obj) => healthOf(obj), logger: quietLogger, crds: CRDS, pollIntervalMs: 3_600_000, resyncIntervalMs: 3_600_000,
+  });
+  t.teardown(() => first.stop());
+  const lead = async () => {
+    const leadership = createLeadership({ store, logger: quietLogger });
+    leadership.register(first.leaderWork);
+    await leadership.start();
+    t.teardown(() => leadership.close());
+    return leadership;
+  };
+  await first.start();
+  const firstTerm = await lead();
+  await first.trigger('test');
+  t.true(first.status().leader);
+  await firstTerm.close();
+
+  // Another controller leads meanwhile and announces a change of the team.
+  const second = track(t, createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(server), crds: CRDS }));
+  const secondRename = rename('Platform Two');
+  await second.start();
+  await second.trigger('test');
+  t.true(second.status().leader);
+  await second.stop();
+
+  const third = rename('Platform Three');
+  await lead();
+  await first.trigger('test');
+  t.true(first.status().leader);
+  const changed = (await store.events.since(0, { org: 'nu', limit: 10_000 })).filter((e) => e.type === 'ResourceChanged' && e.kind === 'Team');
+  t.deepEqual(changed.map((e) => e.payload as { revision: string; previousRevision: string }).map((p) => [p.revision, p.previousRevision]).slice(-1), [[third, secondRename]],
+    'the change is told against what the other leader announced, not what this one remembered');
 });
 
 test.serial('a controller restarted on an invalid revision serves and guards the last good one', async (t) => {

@@ -9,7 +9,7 @@ import type { InventoryEntry, Store, SyncRun } from '../../store/types.ts';
 import type { StatusWriter } from '../status/index.ts';
 import { applyObjects, pruneObjects, type HealthOf } from './apply-objects.ts';
 import { createInventoryIndex, type InventoryIndex } from './inventory-index.ts';
-import { publishResourceEvents } from './resource-events.ts';
+import { publishResourceEvents, type AnnouncedMemory } from './resource-events.ts';
 
 export interface SyncPassDeps {
   source: ConfigSource;
@@ -33,14 +33,15 @@ export interface SyncPassDeps {
   applyConcurrency?: number;
 }
 
-/** What one applying process keeps between passes: the inventory in memory and the last render. */
+/** What one applying process keeps between passes: the inventory in memory, the last render and announcement. */
 export interface PassMemory {
   inventory: InventoryIndex;
   render: RenderCache;
+  announced: AnnouncedMemory;
 }
 
 export function createPassMemory(store: Pick<Store, 'inventory'>): PassMemory {
-  return { inventory: createInventoryIndex(store), render: { entries: new Map() } };
+  return { inventory: createInventoryIndex(store), render: { entries: new Map() }, announced: {} };
 }
 
 export type SyncPassResult =
@@ -86,7 +87,7 @@ export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { fu
   const started = opts.apply ? await deps.store.syncRuns.start(commit) : undefined;
   try {
     const result = await passOnce(deps, commit, opts, started);
-    if (started && result.outcome !== 'Loaded') await publishResourceEvents(deps.store, result);
+    if (started && result.outcome !== 'Loaded') await publishResourceEvents(deps.store, result, deps.memory?.announced);
     return result;
   } catch (err) {
     // A pass that throws (the store or the source failing under it) must not leave its run Running forever.
