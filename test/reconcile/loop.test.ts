@@ -16,6 +16,8 @@ async function until(check: () => boolean, what: string, ms = 10_000): Promise<v
 test('a record written while the keys are listed reaches the loop through its event; a stopped loop takes no keys', async (t) => {
   const store = await pglite!.store();
   const org = uniqueName('loop');
+  // The stream is not empty: the loop must resume from where its listing began, not from the beginning.
+  await store.events.publish({ org, type: 'ADDED', kind: 'Other', name: 'earlier' });
   const seen: string[] = [];
   let listings = 0;
   const loop = createLoop<string>({
