@@ -3,8 +3,13 @@
 // (objects/s), then one-file commits, each triggered at once as a webhook would, measured from commit to
 // applied (p50/p95), and the controller's RSS. Several sizes run one after the other, each in a fresh process,
 // and the larger ones are compared with the first.
-// `node --import tsx bench/sync.ts [--docs 10000,40000] [--commits 20]`; with DATABASE_URL the store is that server.
+// `node --import tsx bench/sync.ts [--docs 10000,40000] [--commits 20] [--profile-commits DIR]`; with DATABASE_URL the
+// store is that server. --profile-commits writes a CPU profile of the one-file commits alone (not the cold apply)
+// to DIR/commits-<docs>.cpuprofile, to open in Chrome DevTools or summarize with bench/sync-server/top-frames.ts.
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -14,7 +19,8 @@ import { createTestRepo } from '../test/support/git-repo.ts';
 import { createTestSync, crdsFor, orgDocs } from '../test/support/sync-harness.ts';
 import { startRemoteKubeApiServer } from './sync-server/client.ts';
 
-const { values } = parseArgs({ options: { docs: { type: 'string' }, commits: { type: 'string' }, one: { type: 'string' } } });
+const { values } = parseArgs({ options: { docs: { type: 'string' }, commits: { type: 'string' }, one: { type: 'string' }, 'profile-commits': { type: 'string' } } });
+const PROFILE_DIR = values['profile-commits'];
 const COMMITS = Number(values.commits ?? 20);
 
 interface Result { docs: number; coldS: number; objectsPerS: number; applied: number; p50: number; p95: number; rssMb: number; heapMb: number; serverRssMb: number }
@@ -60,6 +66,12 @@ async function one(docs: number): Promise<Result> {
   console.log(`${count} documents in ${orgs} orgs: cold full apply ${(coldMs / 1000).toFixed(1)} s, ${applied} objects applied, ${(applied / (coldMs / 1000)).toFixed(0)} objects/s (outcomes ${runs.map((r) => r.outcome).join(', ')})`);
 
   const latencies: number[] = [];
+  const profiler = PROFILE_DIR ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   for (let c = 0; c < COMMITS; c++) {
     const org = `org${c % orgs}`;
     repo.commit({ [`orgs/${org}/teams/team-${c}.yaml`]: team(org, c, `Renamed ${c}`) }, `rename ${c}`);
@@ -71,6 +83,11 @@ async function one(docs: number): Promise<Result> {
       const [last] = await store.syncRuns.list({ limit: 1 });
       throw new Error(`commit ${c} was not applied; last run ${last?.outcome}: ${JSON.stringify(last?.errors.slice(0, 3))}`);
     }
+  }
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(join(PROFILE_DIR!, `commits-${count}.cpuprofile`), JSON.stringify(profile));
+    profiler.disconnect();
   }
   global.gc?.();
   const result: Result = {
@@ -93,7 +110,7 @@ if (values.one) {
   console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const results: Result[] = [];
   for (const docs of sizes) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', fileURLToPath(import.meta.url), '--one', String(docs), '--commits', String(COMMITS)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', fileURLToPath(import.meta.url), '--one', String(docs), '--commits', String(COMMITS), ...(PROFILE_DIR ? ['--profile-commits', PROFILE_DIR] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
     const lines = r.stdout.split('\n');
     for (const line of lines) if (line && !line.startsWith('RESULT ')) console.log(line);
     const json = lines.find((l) => l.startsWith('RESULT '));

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { Cron } from 'croner';
 import { ConflictError } from '../errors/index.ts';
 import { tenantNamespace } from '../kinds/index.ts';
 import type { DesiredResource, DesiredState } from '../loader/types.ts';
@@ -116,33 +115,3 @@ export function createTriggerService(deps: TriggerDeps) {
 }
 
 export type TriggerService = ReturnType<typeof createTriggerService>;
-
-/**
- * Cron rules (spec.cronExpression) emit `schedule` events through processEvent. The event uid carries the
- * scheduled minute, so two replicas firing the same tick dispatch once.
- */
-export function createCronScheduler(deps: { desired: () => DesiredState | undefined; triggers: Pick<TriggerService, 'processEvent'>; onError?: (err: unknown) => void }) {
-  let jobs: Cron[] = [];
-  const stop = () => { jobs.forEach((j) => j.stop()); jobs = []; };
-  return {
-    /** (Re)starts one croner job per cron rule of the current desired state. */
-    start(): number {
-      stop();
-      for (const rule of deps.desired()?.byKind('AgentTriggerRule') ?? []) {
-        const expr = rule.object.spec.cronExpression;
-        if (typeof expr !== 'string' || rule.object.spec.enabled === false || !rule.org) continue;
-        const org = rule.org;
-        jobs.push(new Cron(expr, { catch: (e) => deps.onError?.(e) }, async (self: Cron) => {
-          const tick = (self.currentRun() ?? new Date()).toISOString().slice(0, 16);
-          await deps.triggers.processEvent(org, { type: 'schedule', source: { kind: 'AgentTriggerRule', name: rule.id.name }, uid: `schedule:${rule.id.name}:${tick}` });
-        }));
-      }
-      return jobs.length;
-    },
-    stop,
-    /** Next fire times, for status pages. */
-    next(): { rule: string; next: string | null }[] {
-      return jobs.map((j) => ({ rule: j.name ?? '', next: j.nextRun()?.toISOString() ?? null }));
-    },
-  };
-}

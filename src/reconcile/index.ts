@@ -2,6 +2,8 @@
 // It must not read config or the environment, import the Kubernetes client or SQL, or hold domain rules of a kind.
 export * from './backoff.ts';
 export * from './conditions.ts';
+export * from './event-watch.ts';
+export * from './keys.ts';
 export * from './loop.ts';
 export * from './queue.ts';
 export * from './reconciler.ts';

@@ -11,10 +11,16 @@ export interface LoopOptions<K extends string> {
   /** Time between resyncs; no resync without it. */
   resyncIntervalMs?: number;
   /**
-   * Starts whatever wakes the loop between resyncs (a store subscription, a watch); returns how to stop it.
-   * Called on each start, after the first resync was queued.
+   * Read at each start before the first enqueueAll and handed to watch (an event seq, a resourceVersion):
+   * a watch that resumes from it sees whatever changed while the keys were listed, so nothing falls between
+   * the listing and the watch.
    */
-  watch?(add: (key: K) => void): (() => void) | Promise<() => void>;
+  cursor?(): number | Promise<number>;
+  /**
+   * Starts whatever wakes the loop between resyncs (a store subscription, a watch); returns how to stop it.
+   * Called on each start, after the first resync was queued, with the cursor read before it.
+   */
+  watch?(add: (key: K) => void, from?: number): (() => void) | Promise<() => void>;
   concurrency?: number;
   backoff?: WorkQueueOptions<K>['backoff'];
   waitingDelayMs?: number;
@@ -73,8 +79,9 @@ export function createLoop<K extends string>(opts: LoopOptions<K>): Loop<K> {
         onError: opts.onError, scheduler: opts.scheduler,
       });
       try {
+        const from = await opts.cursor?.();
         await enqueueAll();
-        unwatch = await opts.watch?.((key) => void add(key));
+        unwatch = await opts.watch?.((key) => void add(key), from);
       } catch (err) {
         await stop();
         throw err;

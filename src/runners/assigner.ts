@@ -1,8 +1,8 @@
 import { ConflictError } from '../errors/index.ts';
 import { tenantNamespace } from '../kinds/index.ts';
-import { createResync, createWorkQueue, defineReconciler, type Resync, type WorkQueue } from '../reconcile/index.ts';
+import { createLoop, defineReconciler, orgKey, parseOrgKey, watchStoreEvents } from '../reconcile/index.ts';
 import { QUEUED_PHASES, poolOfJob } from '../reconcile/runners/index.ts';
-import type { Store, StoredResource, Subscription } from '../store/types.ts';
+import type { Store, StoredResource } from '../store/types.ts';
 import type { RunnerRegistry } from './registry.ts';
 
 const JOB_KIND = 'Job';
@@ -23,8 +23,6 @@ export interface RunnerAssigner {
   poke(): Promise<void>;
 }
 
-const parts = (key: string) => { const [org, name] = key.split('/'); return { org: org!, name: name! }; };
-
 /**
  * §12 runner operations on the reconcile engine: a queued Job record of a pool is assigned to an Idle runner of
  * it (the runner row and the Job's status in one transaction: Running, status.runnerRef), and an ended Job
@@ -34,12 +32,12 @@ export function createRunnerAssigner(deps: RunnerAssignerDeps): RunnerAssigner {
   const reconciler = defineReconciler<StoredResource>({
     name: 'runner-assignment',
     async load(key) {
-      const { org, name } = parts(key);
+      const { org, name } = parseOrgKey(key);
       const job = await deps.store.resources.get(JOB_KIND, tenantNamespace(org), name);
       return job && { object: job };
     },
     steps: [{ name: 'assignRunner', condition: 'AssignFailed', async run(ctx) {
-      const { org, name } = parts(ctx.key);
+      const { org, name } = parseOrgKey(ctx.key);
       const job = ctx.object;
       const phase = typeof job.status.phase === 'string' ? job.status.phase : '';
       if (ENDED.has(phase)) {
@@ -63,42 +61,34 @@ export function createRunnerAssigner(deps: RunnerAssignerDeps): RunnerAssigner {
     // What this reconciler decides is written by its step: the runner row and the Job record's status.
     async saveStatus() {},
   });
-  let queue: WorkQueue<string> | undefined;
-  let resync: Resync | undefined;
-  let sub: Subscription | undefined;
-
-  async function enqueueAll(): Promise<void> {
+  async function enqueueAll(add: (key: string) => void): Promise<void> {
     let cont: string | undefined;
     do {
       const page = await deps.store.resources.list(JOB_KIND, { limit: 500, continue: cont });
       for (const j of page.items) {
         const phase = typeof j.status.phase === 'string' ? j.status.phase : '';
-        if ((QUEUED_PHASES.has(phase) || ENDED.has(phase)) && poolOfJob(j)) queue?.add(`${String(j.spec.organizationRef)}/${j.metadata.name}`);
+        if ((QUEUED_PHASES.has(phase) || ENDED.has(phase)) && poolOfJob(j)) add(orgKey(String(j.spec.organizationRef), j.metadata.name));
       }
       cont = page.continue;
     } while (cont);
   }
 
+  const loop = createLoop<string>({
+    name: 'runner-assignment',
+    handler: (key, signal) => reconciler.reconcile(key, signal),
+    enqueueAll,
+    resyncIntervalMs: deps.resyncMs ?? 60_000,
+    ...watchStoreEvents<string>(deps.store.events, (e, add) => {
+      if (e.kind === JOB_KIND && e.org && (e.type === 'ADDED' || e.type === 'MODIFIED')) add(orgKey(e.org, e.name));
+    }, (err) => deps.onError?.(err, 'subscription')),
+    onError: (key, err) => deps.onError?.(err, key),
+    onResyncError: (err) => deps.onError?.(err, 'resync'),
+  });
+
   return {
-    async start() {
-      if (queue) return;
-      const q = (queue = createWorkQueue<string>({ handler: (key, signal) => reconciler.reconcile(key, signal), onError: (key, err) => deps.onError?.(err, key) }));
-      const from = await deps.store.events.latestSeq();
-      await enqueueAll();
-      sub = deps.store.events.subscribe(from, (e) => {
-        if (e.kind === JOB_KIND && e.org && (e.type === 'ADDED' || e.type === 'MODIFIED')) q.add(`${e.org}/${e.name}`);
-      }, { onError: (err) => deps.onError?.(err, 'subscription') });
-      resync = createResync({ intervalMs: deps.resyncMs ?? 60_000, enqueueAll, onError: (err) => deps.onError?.(err, 'resync') });
-      resync.start();
-    },
-    async stop() {
-      sub?.close();
-      resync?.stop();
-      const q = queue;
-      queue = undefined;
-      await q?.shutdown();
-    },
-    idle: async () => { await queue?.whenIdle(); },
-    poke: enqueueAll,
+    start: () => loop.start(),
+    stop: () => loop.stop(),
+    idle: () => loop.whenIdle(),
+    poke: () => enqueueAll((key) => void loop.add(key)),
   };
 }

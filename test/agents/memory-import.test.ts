@@ -107,6 +107,18 @@ test('a rejected import is terminal, records who and why, and commits nothing; a
   t.deepEqual((await importEvents(w, imp.metadata.name)).slice(-2), ['MEMORY_IMPORT_AWAITING_REVIEW', 'MEMORY_IMPORT_REJECTED']);
 });
 
+test('an import with nothing new to write is never Merged: it ends Rejected with the reason and no commit', async (t) => {
+  const w = await world();
+  // The runbook is already in memory word for word: approving it writes nothing.
+  const imp = await w.imports.collect(w.org, { source: { kind: 'AgentDispatchRun', name: 'run-g1' }, entries: [confident[3]!], actor: 'alice' });
+  t.is(imp.status.phase, 'Rejected');
+  t.like(imp.status, { rejectedBy: 'kradle', mergedEntryCount: 0, skippedEntryCount: 1 });
+  t.regex(String(imp.status.rejectionReason), /^nothing to merge: 1 entries are already in /);
+  t.is(imp.status.commit, undefined);
+  t.throws(() => w.repo.git('rev-parse', '--verify', '-q', 'kradle/agent-memory/run-g1'));
+  t.deepEqual((await importEvents(w, imp.metadata.name)).slice(-2), ['MEMORY_IMPORT_APPROVED', 'MEMORY_IMPORT_REJECTED']);
+});
+
 test('a secret in an entry is masked before anything is stored: redactedFields name the path, the value is nowhere', async (t) => {
   const w = await world();
   const body = `Rotate the key.\napi_key = ${SECRET}\nAsk ops@example.com, notes in /home/bob/notes.`;

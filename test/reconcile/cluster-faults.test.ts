@@ -277,6 +277,9 @@ test.serial('two controllers on one store: only the leader applies and records r
   await second.trigger('test');
   t.is(displayName(), 'Platform', 'the leader failed to apply the Team; the follower applied nothing');
   t.deepEqual((await runsOf(revision)).map((r) => r.outcome), ['PartiallyApplied'], 'the follower records no run of its own');
+  t.is(second.status().lastOutcome, 'Loaded', 'the follower claims no sync it did not do');
+  t.is(first.status().lastOutcome, 'PartiallyApplied');
+  t.is(second.status().syncedRevision, revision, 'the follower reports the revision the leader applied');
   t.is((await store.syncRuns.lastGood())?.outcome, 'PartiallyApplied');
 
   await first.stop();

@@ -1,10 +1,15 @@
 import test, { type ExecutionContext } from 'ava';
 import type { SyncController } from '../../src/reconcile/sync/index.ts';
-import { buildCrds } from '../../src/cluster/index.ts';
+import { createWorkspaceController, WORKSPACE_KIND } from '../../src/agents/workspaces/index.ts';
+import { buildCrds, healthOf } from '../../src/cluster/index.ts';
+import { createLoader } from '../../src/loader/index.ts';
+import { createSyncController } from '../../src/reconcile/sync/index.ts';
+import { createLeadership } from '../../src/server/leadership.ts';
+import { createGitSource } from '../../src/source/index.ts';
 import { createTestRepo } from '../support/git-repo.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
 import { testDrivers } from '../support/store.ts';
-import { createPlanOnlyDriver, createTestSync, crdsFor, liveDriverFor, orgDocs } from '../support/sync-harness.ts';
+import { createPlanOnlyDriver, createTestSync, crdsFor, liveDriverFor, orgDocs, quietLogger } from '../support/sync-harness.ts';
 
 const [pglite] = testDrivers(test);
 const CRDS = crdsFor(['Organization', 'OrgNamespaceBinding', 'Team', 'AgentServiceAccount', 'RunnerPool'], buildCrds());
@@ -198,6 +203,101 @@ test.serial('an object of a document annotated kradle.a5c.ai/prune: disabled is 
   const skipped = (await store.events.since(0)).filter((e) => e.type === 'PruneSkipped');
   t.is(skipped.length, 1);
   await sync.stop();
+});
+
+test.serial('prune never deletes a workspace PVC: the pool\'s claims survive every pass, and a claim a runtime workspace took over outlives its config resource', async (t) => {
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  const ns = 'kradle-org-mu';
+  const crds = crdsFor(['Organization', 'OrgNamespaceBinding', 'Team', 'AgentServiceAccount', 'RunnerPool', 'Repository', 'KradleWorkspace', 'KradleWorkspacePolicy'], buildCrds());
+  const doc = (kind: string, name: string, spec: string) => `apiVersion: kradle.a5c.ai/v1alpha1\nkind: ${kind}\nmetadata:\n  name: ${name}\nspec:\n  organizationRef: mu\n${spec}`;
+  const review = 'orgs/mu/kradleworkspaces/review.yaml';
+  repo.commit({
+    ...orgDocs('mu'),
+    'orgs/mu/repositories/api.yaml': doc('Repository', 'api', '  visibility: private\n'),
+    'orgs/mu/kradleworkspacepolicies/warm.yaml': doc('KradleWorkspacePolicy', 'warm', '  mode: worktree\n  retentionPolicy: {}\n  warmPool: 1\n  volumeSpec: { size: 1Gi }\n'),
+    [review]: doc('KradleWorkspace', 'review', '  repository: api\n  volumeSpec: { size: 1Gi }\n'),
+  }, 'add mu');
+  const driver = liveDriverFor(server);
+  let sync = track(t, createTestSync({ repoDir: repo.dir, store, driver, crds }));
+  await sync.start();
+  await sync.trigger('test');
+  const workspaces = createWorkspaceController({ store, driver, desired: () => sync.current(), resyncMs: 3_600_000 });
+  t.teardown(() => workspaces.stop());
+  await workspaces.start();
+  const claim = (name: string) => server.object({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name });
+  const pooled = async () => (await store.resources.list(WORKSPACE_KIND, { namespace: ns })).items.map((w) => `kradle-ws-${w.metadata.name}`);
+  let pool: string[] = [];
+  await until(() => (void pooled().then((p) => (pool = p)), pool.length === 1 && claim(pool[0]!) !== undefined), 'the warm workspace\'s PVC');
+  t.is((claim(pool[0]!)!.metadata as { labels: Record<string, string> }).labels['app.kubernetes.io/managed-by'], 'kradle', 'labelled like the objects prune owns');
+  t.deepEqual(await store.inventory.list({ sourceKey: `KradleWorkspace/${ns}/${pool[0]!.slice('kradle-ws-'.length)}` }), [], 'and never in the inventory');
+
+  // While no controller leads, a runtime workspace takes over the claim of the config one (same claim name):
+  // it is that workspace's volume now. The next leader's pass prunes the config resource.
+  await sync.stop();
+  const taken = claim('kradle-ws-review')!;
+  const meta = taken.metadata as { labels: Record<string, string>; annotations: Record<string, string> };
+  const { 'kradle.a5c.ai/source': _source, ...annotations } = meta.annotations;
+  server.put({ ...taken, metadata: { ...meta, annotations, labels: { ...meta.labels, 'kradle.a5c.ai/owner': 'KradleWorkspaceRuntime.review' } } }, 'kradle-workspaces');
+  repo.commit({ [review]: null, 'orgs/mu/teams/platform.yaml': null }, 'remove the workspace and the team');
+  sync = track(t, createTestSync({ repoDir: repo.dir, store, driver, crds }));
+  await sync.start();
+  await sync.trigger('test');
+  t.is(sync.status().lastOutcome, 'Succeeded');
+  t.is(server.object(team('mu')), undefined, 'prune still deletes what it owns');
+  t.truthy(claim('kradle-ws-review'), 'the taken-over claim is left in place');
+  t.truthy(claim(pool[0]!), 'the pool\'s claim is untouched by a full pass');
+  t.deepEqual(await store.inventory.list({ sourceKey: `KradleWorkspace/${ns}/review` }), [], 'and forgotten by the inventory');
+  // The leader's start queued a pass of its own: the prune is in one of the last two runs.
+  t.deepEqual((await store.syncRuns.list({ limit: 2 })).map((r) => r.counts.keptOnPrune ?? 0).sort(), [0, 1]);
+  const skipped = (await store.events.since(0)).filter((e) => e.type === 'PruneSkipped').at(-1)?.payload as { kept: { name: string; reason: string }[] };
+  t.like(skipped.kept[0], { name: 'kradle-ws-review', reason: 'NotOwned' });
+  await sync.trigger('again');
+  t.truthy(claim('kradle-ws-review'));
+  t.truthy(claim(pool[0]!));
+});
+
+test.serial('a controller that leads again after another one announced diffs its resource events against that announcement', async (t) => {
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  const docs = orgDocs('nu');
+  const path = 'orgs/nu/teams/platform.yaml';
+  const rename = (name: string) => repo.commit({ [path]: docs[path]!.replace('displayName: Platform', `displayName: ${name}`) }, `rename to ${name}`);
+  repo.commit(docs, 'add nu');
+  const loader = createLoader();
+  const first = createSyncController({
+    source: createGitSource({ url: repo.dir, ref: 'main' }), load: (snap) => loader.load(snap), store, driver: liveDriverFor(server),
+    healthOf: (obj) => healthOf(obj), logger: quietLogger, crds: CRDS, pollIntervalMs: 3_600_000, resyncIntervalMs: 3_600_000,
+  });
+  t.teardown(() => first.stop());
+  const lead = async () => {
+    const leadership = createLeadership({ store, logger: quietLogger });
+    leadership.register(first.leaderWork);
+    await leadership.start();
+    t.teardown(() => leadership.close());
+    return leadership;
+  };
+  await first.start();
+  const firstTerm = await lead();
+  await first.trigger('test');
+  t.true(first.status().leader);
+  await firstTerm.close();
+
+  // Another controller leads meanwhile and announces a change of the team.
+  const second = track(t, createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(server), crds: CRDS }));
+  const secondRename = rename('Platform Two');
+  await second.start();
+  await second.trigger('test');
+  t.true(second.status().leader);
+  await second.stop();
+
+  const third = rename('Platform Three');
+  await lead();
+  await first.trigger('test');
+  t.true(first.status().leader);
+  const changed = (await store.events.since(0, { org: 'nu', limit: 10_000 })).filter((e) => e.type === 'ResourceChanged' && e.kind === 'Team');
+  t.deepEqual(changed.map((e) => e.payload as { revision: string; previousRevision: string }).map((p) => [p.revision, p.previousRevision]).slice(-1), [[third, secondRename]],
+    'the change is told against what the other leader announced, not what this one remembered');
 });
 
 test.serial('a controller restarted on an invalid revision serves and guards the last good one', async (t) => {

@@ -1,7 +1,7 @@
 import { ConflictError } from '../../errors/index.ts';
 import { tenantNamespace } from '../../kinds/index.ts';
-import { createResync, createWorkQueue, defineReconciler, type Resync, type WorkQueue } from '../../reconcile/index.ts';
-import type { Store, StoredResource, Subscription } from '../../store/types.ts';
+import { createLoop, defineReconciler, orgKey, parseOrgKey, watchStoreEvents } from '../../reconcile/index.ts';
+import type { Store, StoredResource } from '../../store/types.ts';
 import type { MemoryImportService } from './import-service.ts';
 import { IMPORT_KIND, RESTING_PHASES, type ImportPhase } from './import-steps.ts';
 
@@ -21,9 +21,6 @@ export interface ImportReconcilerDeps {
   resyncMs?: number;
 }
 
-const keyOf = (org: string, name: string) => `${org}/${name}`;
-const parts = (key: string) => { const [org, name] = key.split('/'); return { org: org!, name: name! }; };
-
 /**
  * Level-triggered driver of AgentRunMemoryImport on the reconcile engine: whatever the record says, advance()
  * takes it to its next resting phase. The work queue runs one advance per import at a time (an event during one
@@ -33,62 +30,49 @@ export function createImportReconciler(deps: ImportReconcilerDeps): ImportReconc
   const reconciler = defineReconciler<StoredResource>({
     name: 'memory-imports',
     async load(key) {
-      const { org, name } = parts(key);
+      const { org, name } = parseOrgKey(key);
       const imp = await deps.store.resources.get(IMPORT_KIND, tenantNamespace(org), name);
       return imp && { object: imp, generation: imp.metadata.generation, status: { conditions: (imp.status.conditions ?? []) as never } };
     },
     steps: [{ name: 'advanceImport', condition: 'ImportAdvanceFailed', async run(ctx) {
-      const { org, name } = parts(ctx.key);
+      const { org, name } = parseOrgKey(ctx.key);
       await deps.imports.advance(org, name);
       return 'success';
     } }],
     async saveStatus(ctx) {
-      const { org, name } = parts(ctx.key);
+      const { org, name } = parseOrgKey(ctx.key);
       const cur = await deps.store.resources.get(IMPORT_KIND, tenantNamespace(org), name);
       if (!cur || JSON.stringify(cur.status.conditions ?? []) === JSON.stringify(ctx.status.conditions)) return;
       // A phase move that raced this write wins; its event brings the conditions back here.
       await deps.store.resources.updateStatus({ ...cur, status: { ...cur.status, conditions: ctx.status.conditions } }).catch((err) => { if (!(err instanceof ConflictError)) throw err; });
     },
   });
-  let queue: WorkQueue<string> | undefined;
-  let resync: Resync | undefined;
-  let sub: Subscription | undefined;
-
-  async function enqueueAll(): Promise<void> {
+  async function enqueueAll(add: (key: string) => void): Promise<void> {
     let cont: string | undefined;
     do {
       const page = await deps.store.resources.list(IMPORT_KIND, { limit: 500, continue: cont });
       for (const r of page.items) {
-        if (!RESTING_PHASES.includes(r.status.phase as ImportPhase)) queue?.add(keyOf(String(r.spec.organizationRef), r.metadata.name));
+        if (!RESTING_PHASES.includes(r.status.phase as ImportPhase)) add(orgKey(String(r.spec.organizationRef), r.metadata.name));
       }
       cont = page.continue;
     } while (cont);
   }
 
+  const loop = createLoop<string>({
+    name: 'memory-imports',
+    handler: (key, signal) => reconciler.reconcile(key, signal),
+    enqueueAll,
+    ...(deps.resyncMs ? { resyncIntervalMs: deps.resyncMs } : {}),
+    ...watchStoreEvents<string>(deps.store.events, (e, add) => {
+      if (e.kind === IMPORT_KIND && e.org && (e.type === 'ADDED' || e.type === 'MODIFIED')) add(orgKey(e.org, e.name));
+    }, (err) => deps.onError?.(err, 'subscription')),
+    onError: (key, err) => deps.onError?.(err, key),
+    onResyncError: (err) => deps.onError?.(err, 'resync'),
+  });
+
   return {
-    async start() {
-      if (queue) return;
-      const q = (queue = createWorkQueue<string>({ handler: (key, signal) => reconciler.reconcile(key, signal), onError: (key, err) => deps.onError?.(err, key) }));
-      const from = await deps.store.events.latestSeq();
-      await enqueueAll();
-      sub = deps.store.events.subscribe(from, (e) => {
-        if (e.kind !== IMPORT_KIND || !e.org || (e.type !== 'ADDED' && e.type !== 'MODIFIED')) return;
-        q.add(keyOf(e.org, e.name));
-      }, { onError: (err) => deps.onError?.(err, 'subscription') });
-      if (deps.resyncMs) {
-        resync = createResync({ intervalMs: deps.resyncMs, enqueueAll, onError: (err) => deps.onError?.(err, 'resync') });
-        resync.start();
-      }
-    },
-    async idle() {
-      await queue?.whenIdle();
-    },
-    async stop() {
-      sub?.close();
-      resync?.stop();
-      const q = queue;
-      queue = undefined;
-      await q?.shutdown();
-    },
+    start: () => loop.start(),
+    idle: () => loop.whenIdle(),
+    stop: () => loop.stop(),
   };
 }

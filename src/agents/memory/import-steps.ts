@@ -137,15 +137,23 @@ const decide: Step = async (deps, _org, imp) => {
 
 /**
  * Approved -> Merged: the entries that are new or changed and pass the ontology become one memory commit
- * through the memory update path (branch kradle/agent-memory/<source>, digest dedupe makes a retry a no-op).
+ * through the memory update path (branch kradle/agent-memory/<source>, digest dedupe makes a retry a no-op);
+ * with nothing new to write it is Approved -> Rejected, never Merged without a commit.
  */
 const merge: Step = async (deps, org, imp) => {
   const entries = entriesOf(imp, 'redactedEntries');
   const invalid = new Set(((imp.status.validationErrors ?? []) as { field?: string }[]).map((d) => Number(d.field?.split('/')[2])));
-  const keep = ((imp.status.normalizedEntries ?? []) as NormalizedEntry[]).filter((n) => n.dedupe !== 'duplicate' && !invalid.has(n.index));
+  const normalized = (imp.status.normalizedEntries ?? []) as NormalizedEntry[];
+  const keep = normalized.filter((n) => n.dedupe !== 'duplicate' && !invalid.has(n.index));
   const repo = findMemoryRepo(deps, org, refName(imp.spec.memoryRepository));
   const base = { mergedAt: now(deps), repositoryRef: repo.name, createdAssociations: [], mergedEntryCount: keep.length, skippedEntryCount: entries.length - keep.length };
-  if (!keep.length) return { phase: 'Merged', fields: { ...base, commit: null } };
+  // Merged means a memory commit exists: with every entry already in memory or invalid there is nothing to
+  // commit, so the import ends Rejected with the reason instead of claiming a merge that wrote nothing.
+  if (!keep.length) {
+    const failed = normalized.filter((n) => invalid.has(n.index)).length;
+    const reason = `nothing to merge: ${entries.length - failed} entries are already in ${repo.name} at ${String(imp.status.baseCommit).slice(0, 12)}, ${failed} failed validation`;
+    return { phase: 'Rejected', fields: { rejectedBy: 'kradle', rejectedAt: now(deps), rejectionReason: reason, repositoryRef: repo.name, mergedEntryCount: 0, skippedEntryCount: entries.length } };
+  }
   const changes = keep.map((n) => entryFile(entries[n.index]!));
   const source = String(refName(imp.spec.source) ?? imp.metadata.name);
   const update = await proposeMemoryUpdate(deps, org, { memoryRepository: repo.name, sourceRun: source, changes });

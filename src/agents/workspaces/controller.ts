@@ -1,7 +1,7 @@
 import { sanitize } from '../../errors/index.ts';
 import { tenantNamespace } from '../../kinds/index.ts';
-import { createResync, createWorkQueue, defineReconciler, type Resync, type WorkQueue } from '../../reconcile/index.ts';
-import type { Store, StoredResource, Subscription } from '../../store/types.ts';
+import { createLoop, defineReconciler, orgKey, parseOrgKey, watchStoreEvents } from '../../reconcile/index.ts';
+import type { Store, StoredResource } from '../../store/types.ts';
 import { cryptoRandom, systemClock, type Clock, type RandomSource } from '../refs.ts';
 import { newWorkspace, moveWorkspace } from './claims.ts';
 import { allPools, poolConfig, POLICY_LABEL, WORKSPACE_KIND, type PoolConfig } from './pool.ts';
@@ -24,9 +24,8 @@ export interface WorkspaceController {
   enqueue(org: string, name: string): void;
 }
 
-const wsKey = (org: string, name: string) => `ws/${org}/${name}`;
-const poolKey = (org: string, policy: string) => `pool/${org}/${policy}`;
-const parts = (key: string) => { const [, org, name] = key.split('/'); return { org: org!, name: name! }; };
+const wsKey = (org: string, name: string) => `ws/${orgKey(org, name)}`;
+const poolKey = (org: string, policy: string) => `pool/${orgKey(org, policy)}`;
 const LIVE = ['Pending', 'Provisioning', 'Ready'];
 
 /**
@@ -40,13 +39,13 @@ export function createWorkspaceController(deps: WorkspaceControllerDeps): Worksp
   const workspaces = defineReconciler<StoredResource>({
     name: 'workspaces',
     async load(key) {
-      const { org, name } = parts(key);
+      const { org, name } = parseOrgKey(key);
       const ws = await deps.store.resources.get(WORKSPACE_KIND, tenantNamespace(org), name);
       return ws && { object: ws, generation: ws.metadata.generation, status: { conditions: (ws.status.conditions ?? []) as never } };
     },
-    steps: [{ name: 'advancePhase', condition: 'TransitionFailed', run: (ctx) => advanceWorkspace(tdeps, parts(ctx.key).org, ctx.object) }],
+    steps: [{ name: 'advancePhase', condition: 'TransitionFailed', run: (ctx) => advanceWorkspace(tdeps, parseOrgKey(ctx.key).org, ctx.object) }],
     async saveStatus(ctx) {
-      const { org, name } = parts(ctx.key);
+      const { org, name } = parseOrgKey(ctx.key);
       await moveWorkspace(deps.store, org, name, (cur) => (JSON.stringify(cur.status.conditions ?? []) === JSON.stringify(ctx.status.conditions) ? undefined : { ...cur.status, conditions: ctx.status.conditions }));
     },
     clock: () => clock.now(),
@@ -54,7 +53,7 @@ export function createWorkspaceController(deps: WorkspaceControllerDeps): Worksp
   const pools = defineReconciler<PoolConfig & { org: string }>({
     name: 'workspace-pools',
     async load(key) {
-      const { org, name } = parts(key);
+      const { org, name } = parseOrgKey(key);
       const state = deps.desired();
       const pool = state && poolConfig(state, org, name);
       return pool && { object: { ...pool, org } };
@@ -71,51 +70,40 @@ export function createWorkspaceController(deps: WorkspaceControllerDeps): Worksp
     clock: () => clock.now(),
   });
 
-  let queue: WorkQueue<string> | undefined;
-  let resync: Resync | undefined;
-  let sub: Subscription | undefined;
-
-  async function enqueueAll(): Promise<void> {
+  async function enqueueAll(add: (key: string) => void): Promise<void> {
     const state = deps.desired();
-    for (const p of state ? allPools(state) : []) queue?.add(poolKey(p.org, p.policy));
+    for (const p of state ? allPools(state) : []) add(poolKey(p.org, p.policy));
     let cont: string | undefined;
     do {
       const page = await deps.store.resources.list(WORKSPACE_KIND, { limit: 500, continue: cont });
-      for (const w of page.items) if (w.status.phase !== 'Archived') queue?.add(wsKey(String(w.spec.organizationRef), w.metadata.name));
+      for (const w of page.items) if (w.status.phase !== 'Archived') add(wsKey(String(w.spec.organizationRef), w.metadata.name));
       cont = page.continue;
     } while (cont);
   }
 
+  const loop = createLoop<string>({
+    name: 'workspaces',
+    handler: (key, signal) => (key.startsWith('pool/') ? pools : workspaces).reconcile(key, signal),
+    enqueueAll,
+    resyncIntervalMs: deps.resyncMs ?? 60_000,
+    ...watchStoreEvents<string>(deps.store.events, (e, add) => {
+      if (!e.org || (e.type !== 'ADDED' && e.type !== 'MODIFIED')) return;
+      const doc = e.payload as StoredResource | undefined;
+      if (e.kind === WORKSPACE_KIND) {
+        add(wsKey(e.org, e.name));
+        if (typeof doc?.spec?.policy === 'string') add(poolKey(e.org, doc.spec.policy));
+      } else if (e.kind === 'AgentDispatchRun' && typeof doc?.status?.workspaceRef === 'string' && !doc.status.workspaceRef.includes('/') && ['Completed', 'Failed'].includes(String(doc.status.phase))) {
+        add(wsKey(e.org, doc.status.workspaceRef));
+      }
+    }, (err) => deps.onError?.(err, 'subscription')),
+    onError: (key, err) => deps.onError?.(sanitize(String(err)), key),
+    onResyncError: (err) => deps.onError?.(err, 'resync'),
+  });
+
   return {
-    async start() {
-      if (queue) return;
-      const q = (queue = createWorkQueue<string>({
-        handler: (key, signal) => (key.startsWith('pool/') ? pools : workspaces).reconcile(key, signal),
-        onError: (key, err) => deps.onError?.(sanitize(String(err)), key),
-      }));
-      const from = await deps.store.events.latestSeq();
-      await enqueueAll();
-      sub = deps.store.events.subscribe(from, (e) => {
-        if (!e.org || (e.type !== 'ADDED' && e.type !== 'MODIFIED')) return;
-        const doc = e.payload as StoredResource | undefined;
-        if (e.kind === WORKSPACE_KIND) {
-          q.add(wsKey(e.org, e.name));
-          if (typeof doc?.spec?.policy === 'string') q.add(poolKey(e.org, doc.spec.policy));
-        } else if (e.kind === 'AgentDispatchRun' && typeof doc?.status?.workspaceRef === 'string' && !doc.status.workspaceRef.includes('/') && ['Completed', 'Failed'].includes(String(doc.status.phase))) {
-          q.add(wsKey(e.org, doc.status.workspaceRef));
-        }
-      }, { onError: (err) => deps.onError?.(err, 'subscription') });
-      resync = createResync({ intervalMs: deps.resyncMs ?? 60_000, enqueueAll, onError: (err) => deps.onError?.(err, 'resync') });
-      resync.start();
-    },
-    async stop() {
-      sub?.close();
-      resync?.stop();
-      const q = queue;
-      queue = undefined;
-      await q?.shutdown();
-    },
-    idle: async () => { await queue?.whenIdle(); },
-    enqueue: (org, name) => void queue?.add(wsKey(org, name)),
+    start: () => loop.start(),
+    stop: () => loop.stop(),
+    idle: () => loop.whenIdle(),
+    enqueue: (org, name) => void loop.add(wsKey(org, name)),
   };
 }

@@ -3,6 +3,7 @@ import type { KubeObject, WatchEventType } from '../../cluster/types.ts';
 import { API_VERSION } from '../../kinds/index.ts';
 import { sanitize } from '../../errors/index.ts';
 import type { StoredResource, Store } from '../../store/types.ts';
+import { watchStoreEvents } from '../event-watch.ts';
 import { createLoop } from '../loop.ts';
 import type { StatusWriter } from '../status/index.ts';
 import { loadByPool, poolScale, type PoolLoad } from './queue-depth.ts';
@@ -107,15 +108,11 @@ export function createRunnerScaler(deps: RunnerScalerDeps): RunnerScaler {
     concurrency: 2,
     handler: (namespace) => run(namespace),
     backoff: { baseMs: 1000 },
-    async watch(add) {
-      const from = await deps.store.events.latestSeq();
-      const sub = deps.store.events.subscribe(from, (e) => {
-        if (e.kind !== 'Job') return;
-        if (e.namespace) add(e.namespace);
-        else for (const p of pools.values()) add(p.namespace);
-      }, { onError: (err) => deps.logger.warn({ err: sanitize(String(err)) }, 'Job event stream failed') });
-      return () => sub.close();
-    },
+    ...watchStoreEvents<string>(deps.store.events, (e, add) => {
+      if (e.kind !== 'Job') return;
+      if (e.namespace) add(e.namespace);
+      else for (const p of pools.values()) add(p.namespace);
+    }, (err) => deps.logger.warn({ err: sanitize(String(err)) }, 'Job event stream failed')),
     onError: (namespace, err) => deps.logger.warn({ namespace, err: sanitize(String(err)) }, 'runner queue depth recompute failed; retried with back-off'),
   });
 

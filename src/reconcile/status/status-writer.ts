@@ -5,6 +5,7 @@ import { parseResourceKey } from '../../kinds/index.ts';
 import { syncOf, type Change, type ChangeSet, type RenderedGroups } from '../../plan/index.ts';
 import type { Condition, ResourceStatusRecord, Store } from '../../store/types.ts';
 import type { ConditionInput } from '../conditions.ts';
+import { createWorkQueue } from '../queue.ts';
 import { canonical, clip, composeStatus, worstHealth, type ObjectState, type StatusInput } from './compose.ts';
 import { objectHealth, type HealthOf } from './object-health.ts';
 import { emptyRecord, fromModel, resourceKeyOf, selfOf, toModel, type RecordModel, type ResourceRecord } from './records.ts';
@@ -92,8 +93,8 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
   /** Saves or writes that failed: tried again with the next flush, whether or not the resource changed. */
   const failed = new Set<string>();
   let loaded: Promise<void> | undefined;
-  let chain: Promise<StatusWriteCounts> = Promise.resolve(zero());
-  let timer: NodeJS.Timeout | undefined;
+  /** Callers of flush() waiting for a drain that starts after their call. */
+  let waiters: { resolve(c: StatusWriteCounts): void; reject(err: unknown): void }[] = [];
 
   const recordOf = (key: string) => {
     let r = records.get(key);
@@ -163,15 +164,27 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
     return counts;
   }
 
-  const flush = () => (chain = chain.catch(zero).then(drain));
-  const later = () => {
-    if (timer) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void flush();
-    }, 20);
-    timer.unref?.();
-  };
+  // Drains run one at a time on the engine's queue (one key): calls during a drain collapse into one more, and
+  // watch events are batched by a short delayed add instead of a timer of our own.
+  const queue = createWorkQueue<'flush'>({
+    concurrency: 1,
+    async handler() {
+      const mine = waiters;
+      waiters = [];
+      try {
+        const counts = await drain();
+        for (const w of mine) w.resolve(counts);
+      } catch (err) {
+        for (const w of mine) w.reject(err);
+      }
+      return 'success';
+    },
+  });
+  const flush = () => new Promise<StatusWriteCounts>((resolve, reject) => {
+    waiters.push({ resolve, reject });
+    queue.add('flush');
+  });
+  const later = () => void queue.addAfter('flush', 20);
 
   async function recordApplied(pass: AppliedPass): Promise<StatusWriteCounts> {
     await load();

@@ -1,6 +1,7 @@
-import { PRUNE_ANNOTATION, PRUNE_DISABLED, applyStage, objectIdentity, objectRef, sortForPrune } from '../../cluster/index.ts';
+import { PRUNE_ANNOTATION, PRUNE_DISABLED, SOURCE_ANNOTATION, applyStage, objectIdentity, objectRef, ownerLabelValue, sortForPrune } from '../../cluster/index.ts';
 import type { ClusterDriver, KubeObject } from '../../cluster/types.ts';
 import { isKradleError, sanitize } from '../../errors/index.ts';
+import { OWNER_LABEL, parseResourceKey } from '../../kinds/index.ts';
 import { contentHashOf, objectKey, sourceKeyOf, type Change } from '../../plan/index.ts';
 import type { InventoryEntry } from '../../store/types.ts';
 import { objectHealth, type HealthOf } from '../status/object-health.ts';
@@ -90,8 +91,19 @@ export async function applyObjects(objects: readonly KubeObject[], deps: ApplyDe
 }
 
 /**
+ * Whether the live object is still the one the inventory entry's resource produced. An object of the same
+ * name that another writer took over (a runtime workspace's PVC, labelled managed-by kradle like ours but owned
+ * by its workspace and never in the inventory) must survive the prune of a config resource that once had it.
+ */
+function producedBy(live: KubeObject, sourceKey: string): boolean {
+  const id = parseResourceKey(sourceKey);
+  return live.metadata.annotations?.[SOURCE_ANNOTATION] === sourceKey && live.metadata.labels?.[OWNER_LABEL] === ownerLabelValue(id.kind, id.name);
+}
+
+/**
  * Deletes objects that left the desired state, dependents first. An object whose live copy says
- * `kradle.a5c.ai/prune: disabled` is left in place and only forgotten (Skipped).
+ * `kradle.a5c.ai/prune: disabled`, or that no longer carries the owner marks of the resource that produced it,
+ * is left in place and only forgotten (Skipped).
  */
 export async function pruneObjects(entries: readonly InventoryEntry[], driver: ClusterDriver): Promise<Change[]> {
   const sourceOf = new Map(entries.map((e) => [objectIdentity({ ...e.target, namespace: e.target.namespace ?? undefined }), e]));
@@ -106,6 +118,11 @@ export async function pruneObjects(entries: readonly InventoryEntry[], driver: C
       const live = await driver.get(objectRef(obj));
       if (live?.metadata.annotations?.[PRUNE_ANNOTATION] === PRUNE_DISABLED) {
         changes.push({ ...base, action: 'Skipped', reason: 'PruneDisabled', message: `${PRUNE_ANNOTATION}: ${PRUNE_DISABLED}`, health: 'Unknown' });
+        continue;
+      }
+      if (live && !producedBy(live, entry.sourceKey)) {
+        const owner = live.metadata.labels?.[OWNER_LABEL] ?? 'no owner label';
+        changes.push({ ...base, action: 'Skipped', reason: 'NotOwned', message: `owned by ${owner}, not ${entry.sourceKey}: left in place`, health: 'Unknown' });
         continue;
       }
       await driver.delete(objectRef(obj));

@@ -142,6 +142,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       const result = await pass(fetched.commit, full);
       if (full && leading) fullDue = false;
       record(result);
+      if (result.outcome === 'Loaded') view.syncedRevision = (await deps.store.syncRuns.lastGood())?.revision;
       if (!('state' in result) && !current) await adoptLastGood(result);
       deps.onPass?.(result.outcome, (performance.now() - startedAt) / 1000);
     } catch (err) {
@@ -200,6 +201,13 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
     }
     errors = [];
     current = result.state;
+    if (result.outcome === 'Loaded') {
+      // A follower applied nothing: it serves the revision, and the synced one is the leader's (read in syncOnce).
+      view.state = 'Idle';
+      view.message = undefined;
+      deps.onState?.(result.state);
+      return;
+    }
     view.syncedRevision = result.revision;
     view.state = result.outcome === 'Succeeded' ? 'Idle' : 'Failed';
     view.clusterReachable = result.outcome !== 'Failed';

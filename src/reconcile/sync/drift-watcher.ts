@@ -3,6 +3,7 @@ import { objectIdentity } from '../../cluster/index.ts';
 import type { ApplyOutcome, ClusterDriver, KubeObject, WatchEventType, WatchHandle } from '../../cluster/types.ts';
 import { sanitize } from '../../errors/index.ts';
 import { keyTextOf } from '../../plan/index.ts';
+import { createBackoff, type BackoffOptions } from '../backoff.ts';
 
 export interface DriftWatcher {
   /**
@@ -33,8 +34,10 @@ interface DriftDeps {
   logger: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** Queues a repair, after `delayMs` when the object is being repaired over and over. */
   enqueue(identity: string, delayMs?: number): void;
-  /** Back-off of repeated repairs of one object (default 1 s doubling to 5 min, forgotten after 10 min of calm). */
-  repairBackoff?: { baseMs: number; maxMs: number; resetAfterMs: number };
+  /** Back-off of repeated repairs of one object, the engine's policy (default 1 s doubling to 5 min). */
+  repairBackoff?: BackoffOptions;
+  /** Calm after which an object's repair streak is forgotten (default 10 min). */
+  repairResetAfterMs?: number;
   /** Every owned object seen live (watch events, answers to our writes), for status and scaling. */
   observe?(type: WatchEventType, obj: KubeObject): void;
   /** Last say on an object before it is re-applied: the same hook the sync pass uses. */
@@ -42,7 +45,8 @@ interface DriftDeps {
 }
 
 const OWNED = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
-const REPAIR_BACKOFF = { baseMs: 1_000, maxMs: 5 * 60_000, resetAfterMs: 10 * 60_000 };
+const REPAIR_BACKOFF: BackoffOptions = { baseMs: 1_000, capMs: 5 * 60_000 };
+const REPAIR_RESET_AFTER_MS = 10 * 60_000;
 /** From this many repairs in a row, each one is logged as a fight with another writer. */
 const FIGHT_STREAK = 3;
 
@@ -68,12 +72,14 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
   let stopped = false;
   /** Our writes under way (repairs, the scaler's), awaited before a pass begins. */
   const inflight = new Set<Promise<unknown>>();
-  const backoff = deps.repairBackoff ?? REPAIR_BACKOFF;
   /**
-   * Per object, the repairs that changed something in a row. Another writer that puts its value back each
-   * time (a controller, a script) would otherwise have us re-apply at the speed of the watch, forever.
+   * Per object, the repairs that changed something in a row, on the engine's back-off. Another writer that puts
+   * its value back each time (a controller, a script) would otherwise have us re-apply at the speed of the
+   * watch, forever.
    */
-  const repairs = new Map<string, { streak: number; at: number; nextAt: number }>();
+  const backoff = createBackoff(deps.repairBackoff ?? REPAIR_BACKOFF);
+  const resetAfterMs = deps.repairResetAfterMs ?? REPAIR_RESET_AFTER_MS;
+  const repairs = new Map<string, { at: number; nextAt: number }>();
 
   function requestRepair(id: string): void {
     const r = repairs.get(id);
@@ -84,9 +90,10 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
   function repaired(id: string): void {
     const now = Date.now();
     const last = repairs.get(id);
-    const streak = last && now - last.at < backoff.resetAfterMs ? last.streak + 1 : 1;
-    const delay = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(streak - 1, 30));
-    repairs.set(id, { streak, at: now, nextAt: now + delay });
+    if (!last || now - last.at >= resetAfterMs) backoff.reset(id);
+    const delay = backoff.next(id);
+    const streak = backoff.attempts(id);
+    repairs.set(id, { at: now, nextAt: now + delay });
     if (streak >= FIGHT_STREAK) {
       deps.logger.warn({ object: id, repairs: streak, nextRepairInMs: delay }, 'object keeps drifting: another writer is changing it; repairs back off');
     }

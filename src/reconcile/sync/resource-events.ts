@@ -7,7 +7,7 @@ export type PassOutcome =
   | { outcome: string; revision: string; run: { id: number; startedAt?: string }; errors: ErrorDetail[] }
   | { outcome: string; revision: string; run: { id: number; startedAt?: string }; state: DesiredState };
 
-interface Announced {
+export interface Announced {
   key: string;
   org: string | null;
   kind: string;
@@ -19,6 +19,16 @@ interface Announced {
 }
 
 const MAX_ERRORS = 50;
+
+/**
+ * The announced resources as the process that applies last recorded them, kept between its passes so a
+ * one-file commit does not read every row back. Trusted only when the pass follows this process's previous run
+ * (run ids are consecutive): otherwise another leader may have announced meanwhile, and the table is read again.
+ */
+export interface AnnouncedMemory {
+  rows?: Map<string, Announced>;
+  lastRun?: number;
+}
 
 function announcedOf(r: DesiredResource, revision: string): Announced {
   return { key: r.key, org: r.org, kind: r.id.kind, namespace: r.id.namespace, name: r.id.name, hash: r.hash, revision, path: r.source.path };
@@ -70,8 +80,11 @@ async function recordAnnounced(store: Pick<Store, 'query'>, upserts: Announced[]
  * The diff is against the resources the last announcement recorded, updated only after its events are
  * published: a pass that dies in between announces again (at least once), never skips a change.
  */
-export async function publishResourceEvents(store: Pick<Store, 'query' | 'events' | 'inventory'>, pass: PassOutcome): Promise<void> {
-  const before = await readAnnounced(store);
+export async function publishResourceEvents(store: Pick<Store, 'query' | 'events' | 'inventory'>, pass: PassOutcome, memory: AnnouncedMemory = {}): Promise<void> {
+  const held = memory.rows && memory.lastRun === pass.run.id - 1 ? memory.rows : undefined;
+  // Forgotten until this pass has recorded its announcement: a pass that dies part-way announces again.
+  memory.rows = undefined;
+  const before = held ?? (await readAnnounced(store));
   const runName = String(pass.run.id);
   // An org's stream brackets its share of the pass: SyncStarted (with the pass's start time), changes, outcome.
   const opened = new Set<string>();
@@ -94,6 +107,7 @@ export async function publishResourceEvents(store: Pick<Store, 'query' | 'events
     if (byOrg.size) {
       await store.query('INSERT INTO orgs_with_validation_errors (org, revision) SELECT jsonb_array_elements_text($1::jsonb), $2', [JSON.stringify([...byOrg.keys()]), pass.revision]);
     }
+    Object.assign(memory, { rows: before, lastRun: pass.run.id });
     return;
   }
   const recovered = (await store.query<{ org: string }>('SELECT org FROM orgs_with_validation_errors')).map((r) => r.org);
@@ -138,4 +152,7 @@ export async function publishResourceEvents(store: Pick<Store, 'query' | 'events
   }
   await recordAnnounced(store, upserts, deleted);
   if (recovered.length) await store.query('DELETE FROM orgs_with_validation_errors');
+  for (const a of upserts) before.set(a.key, a);
+  for (const key of deleted) before.delete(key);
+  Object.assign(memory, { rows: before, lastRun: pass.run.id });
 }

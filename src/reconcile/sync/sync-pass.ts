@@ -9,7 +9,7 @@ import type { InventoryEntry, Store, SyncRun } from '../../store/types.ts';
 import type { StatusWriter } from '../status/index.ts';
 import { applyObjects, pruneObjects, type HealthOf } from './apply-objects.ts';
 import { createInventoryIndex, type InventoryIndex } from './inventory-index.ts';
-import { publishResourceEvents } from './resource-events.ts';
+import { publishResourceEvents, type AnnouncedMemory } from './resource-events.ts';
 
 export interface SyncPassDeps {
   source: ConfigSource;
@@ -33,19 +33,22 @@ export interface SyncPassDeps {
   applyConcurrency?: number;
 }
 
-/** What one applying process keeps between passes: the inventory in memory and the last render. */
+/** What one applying process keeps between passes: the inventory in memory, the last render and announcement. */
 export interface PassMemory {
   inventory: InventoryIndex;
   render: RenderCache;
+  announced: AnnouncedMemory;
 }
 
 export function createPassMemory(store: Pick<Store, 'inventory'>): PassMemory {
-  return { inventory: createInventoryIndex(store), render: { entries: new Map() } };
+  return { inventory: createInventoryIndex(store), render: { entries: new Map() }, announced: {} };
 }
 
 export type SyncPassResult =
   | { outcome: 'ValidationFailed'; revision: string; run: SyncRun; errors: ErrorDetail[] }
-  | { outcome: SyncRun['outcome']; revision: string; run: SyncRun; state: DesiredState; objects: KubeObject[]; live: KubeObject[] };
+  | { outcome: SyncRun['outcome']; revision: string; run: SyncRun; state: DesiredState; objects: KubeObject[]; live: KubeObject[] }
+  /** A follower's pass: the revision was loaded to serve reads; nothing was applied or recorded, so no sync is claimed. */
+  | { outcome: 'Loaded'; revision: string; state: DesiredState; objects: KubeObject[]; live: KubeObject[] };
 
 /** The org a source key belongs to, read from the desired state (platform objects have none). */
 function orgLookup(state: DesiredState) {
@@ -85,7 +88,7 @@ export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { fu
   try {
     if (started) await deps.store.events.publish({ org: null, type: 'SyncStarted', kind: 'SyncRun', name: String(started.id), payload: { revision: commit, startedAt: started.startedAt } });
     const result = await passOnce(deps, commit, opts, started);
-    if (started) await publishResourceEvents(deps.store, result);
+    if (started && result.outcome !== 'Loaded') await publishResourceEvents(deps.store, result, deps.memory?.announced);
     return result;
   } catch (err) {
     // A pass that throws (the store or the source failing under it) must not leave its run Running forever.
@@ -121,13 +124,7 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
   deps.onRendered?.(flatten(rendered));
   const groups = deps.adjust ? adjustGroups(rendered, deps.adjust) : rendered;
   const objects = flatten(groups);
-  if (!started) {
-    const at = deps.now().toISOString();
-    const notRecorded: SyncRun = {
-      id: 0, revision: commit, startedAt: at, finishedAt: at, outcome: 'Succeeded', counts: { resources: state.resources.size, applied: 0 }, errors: [],
-    };
-    return { outcome: 'Succeeded', revision: commit, run: notRecorded, state, objects, live: [] };
-  }
+  if (!started) return { outcome: 'Loaded', revision: commit, state, objects, live: [] };
   const run = started;
   // Here the pass knows the revision, its desired state and what changed against the inventory.
   const inventory = await memory.inventory.view(run.id);
@@ -147,11 +144,14 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
   const pruned = await pruneObjects(plan.prune, deps.driver);
   const left = pruned.filter((c) => c.action === 'Deleted' || c.action === 'Skipped');
   await memory.inventory.write(applied.map(entryOf), left.map((c) => entryOf(c).target));
-  const kept = pruned.filter((c) => c.action === 'Skipped').map((c) => entryOf(c).target);
+  const kept = pruned.filter((c) => c.action === 'Skipped');
   if (kept.length > 0) {
     await store.events.publish({
       org: null, type: 'PruneSkipped', kind: 'SyncRun', name: String(run.id),
-      payload: { revision: commit, reason: `${PRUNE_ANNOTATION}: ${PRUNE_DISABLED}`, kept: kept.slice(0, 50) },
+      payload: {
+        revision: commit, reason: kept.some((c) => c.reason === 'PruneDisabled') ? `${PRUNE_ANNOTATION}: ${PRUNE_DISABLED}` : 'taken over by another owner',
+        kept: kept.slice(0, 50).map((c) => ({ ...entryOf(c).target, reason: c.reason, message: c.message })),
+      },
     });
   }
   await deps.status?.recordApplied({ revision: commit, groups, changes: applied, changed: plan.changedSources, orgOf });
