@@ -10,13 +10,16 @@ import type { RepoStorage } from '../repos/index.ts';
 
 /** What the continuous sync loop reports; the API only reads it. */
 export interface SyncStatus {
-  state: 'Idle' | 'Syncing' | 'Failed' | 'Stopped';
+  /** Idle (synced), Syncing, ValidationFailed (the fetched revision is invalid; the last good one stays applied), Failed (a pass failed), Stopped. */
+  state: 'Idle' | 'Syncing' | 'ValidationFailed' | 'Failed' | 'Stopped';
+  /** live, or plan-only when no cluster is connected (objects are planned, never applied). */
+  mode?: 'live' | 'plan-only';
   /** The revision last applied, undefined before the first successful sync. */
   syncedRevision?: string;
   /** The revision last fetched from the source. */
   fetchedRevision?: string;
   lastRun?: SyncRun;
-  /** Whether the cluster is reachable (health of the driver); readyz reports it. */
+  /** Whether the cluster is reachable (health of the driver); readyz reports it. False in plan-only mode. */
   clusterReachable: boolean;
   /** Whether the config source (git) answered its last fetch. */
   sourceReachable?: boolean;
@@ -33,7 +36,8 @@ export interface ConfigPort {
 
 export interface SyncPort {
   status(): SyncStatus;
-  trigger(reason: string): Promise<void>;
+  /** A fetch that finds the revision already synced runs no pass unless `record` asks for one (POST /api/sync). */
+  trigger(reason: string, opts?: { record?: boolean }): Promise<void>;
   /** Validation and plan of head against base, applying nothing (pull-request previews). */
   preview(base: string, head: string): Promise<Preview>;
 }
