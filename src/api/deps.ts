@@ -60,7 +60,8 @@ export interface ConfigWriteRequest {
 /** Several config changes of one org as ONE commit: the resulting revision is validated whole first. */
 export interface ConfigWriteManyRequest {
   org: string;
-  edits: { operation: 'apply' | 'delete'; kind: string; name: string; resource?: Resource }[];
+  /** `source`: the document as its author wrote it; a new resource keeps that text and its comments. */
+  edits: { operation: 'apply' | 'delete'; kind: string; name: string; resource?: Resource; source?: string }[];
   mode: 'commit' | 'pull-request';
   author: { name: string; email?: string };
   message?: string;
@@ -77,7 +78,8 @@ export interface ConfigWriteManyResult {
 
 export interface WriterPort {
   /** `created` (when the writer knows it) says whether the resource was new in the repo. */
-  write(req: ConfigWriteRequest): Promise<{ commit: string; branch: string; path: string; created?: boolean }>;
+  /** `changed` false: the write left the files as they were and made no commit. */
+  write(req: ConfigWriteRequest): Promise<{ commit: string; branch: string; path: string; created?: boolean; changed?: boolean }>;
   /** Optional: routes that need it (snapshot import) answer 503 when the writer cannot do it. */
   writeMany?(req: ConfigWriteManyRequest): Promise<ConfigWriteManyResult>;
 }
