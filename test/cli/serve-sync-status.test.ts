@@ -1,6 +1,7 @@
 // `kradle serve` as an operator watches it: quiet polls, honest sync state in plan-only mode, one log line per
 // sync that changed something or failed. The real server (plan-only, PGlite), its HTTP API and `kradle status`.
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { createLogger } from '../../src/cli/logger.ts';
@@ -22,6 +23,7 @@ let repo: TestRepo;
 let server: RunningServer;
 let token: string;
 const logged: LogLine[] = [];
+const WEBHOOK_SECRET = 'test-webhook-secret';
 
 test.before(async () => {
   repo = createTestRepo();
@@ -35,6 +37,7 @@ test.before(async () => {
     env: {},
     // Polls come fast so the test sees several; each one finds the same revision.
     pollIntervalMs: 100,
+    gitWebhookSecret: WEBHOOK_SECRET,
     logger: await createLogger('info', { write: (line: string) => void logged.push(JSON.parse(line) as LogLine) }),
   });
   token = (await import('node:fs')).readFileSync(server.adminTokenFile!, 'utf8').trim();
@@ -99,7 +102,7 @@ function kradleStatus(): Promise<{ code: number | null; stdout: string }> {
   });
 }
 
-test.serial('polls that find the same revision record no run and no event, only a metric; POST /api/sync records its run', async (t) => {
+test.serial('polls and push webhooks that find the same revision record no run and no event, only a metric; POST /api/sync records its run', async (t) => {
   const head = repo.head();
   await until('the first sync', () => api('GET', '/api/sync'), (r) => r.body.syncedRevision === head);
   const before = await unchangedFetches();
@@ -110,6 +113,16 @@ test.serial('polls that find the same revision record no run and no event, only 
   t.is((await runs()).length, runsBefore, 'no run for a poll that found the same revision');
   t.is(await latestEventSeq(), eventsBefore, 'no event either');
   t.is((await api('GET', '/api/sync')).body.state, 'Idle');
+
+  // A signed push webhook for the synced branch that brings nothing new: no run either.
+  const push = Buffer.from(JSON.stringify({ ref: 'refs/heads/main', after: head }));
+  const signature = `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(push).digest('hex')}`;
+  const hook = await fetch(`${server.url}/api/webhooks/git`, { method: 'POST', body: push, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': signature } });
+  t.is(hook.status, 202);
+  t.like(await hook.json(), { triggered: true });
+  const afterHook = await unchangedFetches();
+  await until('the webhook sync and a poll', unchangedFetches, (n) => n >= afterHook + 2);
+  t.is((await runs()).length, runsBefore, 'no run for a webhook that found the same revision');
 
   const asked = await api('POST', '/api/sync?wait=60');
   t.is(asked.status, 200);
