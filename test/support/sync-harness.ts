@@ -62,6 +62,8 @@ export function createTestSync(opts: {
   crds: KubeObject[];
   resyncIntervalMs?: number;
   allowEmpty?: boolean;
+  /** The controller's logger (quiet by default); a test reads what a pass logged. */
+  logger?: typeof quietLogger;
 }): SyncController {
   const loader = createLoader();
   const controller = createSyncController({
@@ -70,7 +72,7 @@ export function createTestSync(opts: {
     store: opts.store,
     driver: opts.driver,
     healthOf: (obj) => healthOf(obj),
-    logger: quietLogger,
+    logger: opts.logger ?? quietLogger,
     crds: opts.crds,
     pollIntervalMs: 3_600_000,
     resyncIntervalMs: opts.resyncIntervalMs ?? 3_600_000,
