@@ -3,6 +3,7 @@ import type { KubeObject } from '../../src/cluster/types.ts';
 import { createLiveDriver, createPlanOnlyDriver, healthOf } from '../../src/cluster/index.ts';
 import { createLoader } from '../../src/loader/index.ts';
 import { createSyncController, type SyncController } from '../../src/reconcile/sync/index.ts';
+import type { SyncLogger } from '../../src/reconcile/sync/controller.ts';
 import { createLeadership } from '../../src/server/leadership.ts';
 import { createGitSource } from '../../src/source/index.ts';
 import type { Store } from '../../src/store/types.ts';
@@ -63,7 +64,7 @@ export function createTestSync(opts: {
   resyncIntervalMs?: number;
   allowEmpty?: boolean;
   /** The controller's logger (quiet by default); a test reads what a pass logged. */
-  logger?: typeof quietLogger;
+  logger?: SyncLogger;
 }): SyncController {
   const loader = createLoader();
   const controller = createSyncController({
