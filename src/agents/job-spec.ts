@@ -3,7 +3,8 @@ import { MANAGED_BY, MANAGED_BY_LABEL, ORG_LABEL, OWNER_LABEL } from '../kinds/i
 import { sessionName } from './dispatch-session.ts';
 import { RUN_CONTEXT_DIR, RUN_CONTEXT_FILE, type CredentialRef } from './run-context.ts';
 
-export const DEFAULT_AGENT_IMAGE = 'ghcr.io/a5c-ai/kradle-agent-runner:latest';
+// Pinned to the release it ships with, never a moving tag (see DEFAULT_RUNNER_IMAGE).
+export const DEFAULT_AGENT_IMAGE = 'ghcr.io/a5c-ai/kradle-agent-runner:0.1.0';
 export const RUN_TOKEN_KEY = 'token';
 
 export interface AgentJobInput {

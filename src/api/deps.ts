@@ -10,13 +10,16 @@ import type { RepoStorage } from '../repos/index.ts';
 
 /** What the continuous sync loop reports; the API only reads it. */
 export interface SyncStatus {
-  state: 'Idle' | 'Syncing' | 'Failed' | 'Stopped';
+  /** Idle (synced), Syncing, ValidationFailed (the fetched revision is invalid; the last good one stays applied), Failed (a pass failed), Stopped. */
+  state: 'Idle' | 'Syncing' | 'ValidationFailed' | 'Failed' | 'Stopped';
+  /** live, or plan-only when no cluster is connected (objects are planned, never applied). */
+  mode?: 'live' | 'plan-only';
   /** The revision last applied, undefined before the first successful sync. */
   syncedRevision?: string;
   /** The revision last fetched from the source. */
   fetchedRevision?: string;
   lastRun?: SyncRun;
-  /** Whether the cluster is reachable (health of the driver); readyz reports it. */
+  /** Whether the cluster is reachable (health of the driver); readyz reports it. False in plan-only mode. */
   clusterReachable: boolean;
   /** Whether the config source (git) answered its last fetch. */
   sourceReachable?: boolean;
@@ -33,7 +36,8 @@ export interface ConfigPort {
 
 export interface SyncPort {
   status(): SyncStatus;
-  trigger(reason: string): Promise<void>;
+  /** A fetch that finds the revision already synced runs no pass unless `record` asks for one (POST /api/sync). */
+  trigger(reason: string, opts?: { record?: boolean }): Promise<void>;
   /** Validation and plan of head against base, applying nothing (pull-request previews). */
   preview(base: string, head: string): Promise<Preview>;
 }
@@ -56,7 +60,8 @@ export interface ConfigWriteRequest {
 /** Several config changes of one org as ONE commit: the resulting revision is validated whole first. */
 export interface ConfigWriteManyRequest {
   org: string;
-  edits: { operation: 'apply' | 'delete'; kind: string; name: string; resource?: Resource }[];
+  /** `source`: the document as its author wrote it; a new resource keeps that text and its comments. */
+  edits: { operation: 'apply' | 'delete'; kind: string; name: string; resource?: Resource; source?: string }[];
   mode: 'commit' | 'pull-request';
   author: { name: string; email?: string };
   message?: string;
@@ -73,7 +78,8 @@ export interface ConfigWriteManyResult {
 
 export interface WriterPort {
   /** `created` (when the writer knows it) says whether the resource was new in the repo. */
-  write(req: ConfigWriteRequest): Promise<{ commit: string; branch: string; path: string; created?: boolean }>;
+  /** `changed` false: the write left the files as they were and made no commit. */
+  write(req: ConfigWriteRequest): Promise<{ commit: string; branch: string; path: string; created?: boolean; changed?: boolean }>;
   /** Optional: routes that need it (snapshot import) answer 503 when the writer cannot do it. */
   writeMany?(req: ConfigWriteManyRequest): Promise<ConfigWriteManyResult>;
 }

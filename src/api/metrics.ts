@@ -26,6 +26,8 @@ export interface ApiMetrics {
   /** Sets kradle_resources from the inventory; called after every sync pass. */
   refreshResources(store: Pick<Store, 'query'>): Promise<void>;
   recordGitFetch(outcome: 'success' | 'failure'): void;
+  /** For the sync loop: a fetch found the revision already synced, so no pass ran and no run was recorded. */
+  recordUnchangedFetch(): void;
 }
 
 export function createApiMetrics(): ApiMetrics {
@@ -67,6 +69,11 @@ export function createApiMetrics(): ApiMetrics {
     labelNames: ['outcome'],
     registers: [registry],
   });
+  const unchangedFetches = new Counter({
+    name: 'kradle_sync_unchanged_fetches_total',
+    help: 'Fetches (poll, webhook, ref move) that found the revision already synced: no sync run recorded',
+    registers: [registry],
+  });
   function setResourceCounts(rows: { kind: string; org: string; status: string; count: number }[]): void {
     resources.reset();
     for (const r of rows) resources.set({ kind: r.kind, org: r.org, status: r.status }, r.count);
@@ -83,5 +90,6 @@ export function createApiMetrics(): ApiMetrics {
       setResourceCounts(await store.query<{ kind: string; org: string; status: string; count: number }>(RESOURCE_COUNTS));
     },
     recordGitFetch: (outcome) => gitFetches.inc({ outcome }),
+    recordUnchangedFetch: () => unchangedFetches.inc(),
   };
 }

@@ -121,7 +121,7 @@ const COMMON_SCHEMAS = {
   SyncStatus: {
     type: 'object',
     properties: {
-      state: { enum: ['Idle', 'Syncing', 'Failed', 'Stopped'] }, syncedRevision: { type: 'string' }, fetchedRevision: { type: 'string' }, lastRun: { $ref: '#/components/schemas/SyncRun' },
+      state: { enum: ['Idle', 'Syncing', 'ValidationFailed', 'Failed', 'Stopped'] }, mode: { enum: ['live', 'plan-only'] }, syncedRevision: { type: 'string' }, fetchedRevision: { type: 'string' }, lastRun: { $ref: '#/components/schemas/SyncRun' },
       clusterReachable: { type: 'boolean' }, sourceReachable: { type: 'boolean' }, message: { type: 'string' }, configErrorCount: { type: 'integer' },
     },
   },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BadRequestError, ConflictError, NotFoundError, WaitingError } from '../errors/index.ts';
+import { BadRequestError, ConflictError, NotFoundError, ValidationError, WaitingError } from '../errors/index.ts';
 import { tenantNamespace, type KindDefinition, type Resource } from '../kinds/index.ts';
 import type { DesiredResource } from '../loader/types.ts';
 import type { ListPage } from '../store/types.ts';
@@ -23,7 +23,8 @@ export interface WriteOptions {
 }
 
 export interface WriteResult {
-  operation: 'create' | 'update' | 'delete';
+  /** unchanged: the document was already so in the config repo; no commit was made. */
+  operation: 'create' | 'update' | 'delete' | 'unchanged';
   resource?: Resource;
   commit?: string;
   branch?: string;
@@ -120,6 +121,7 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
         mode: opts.mode ?? 'commit',
         author: { name: opts.actor.subject },
       });
+      if (out.changed === false) return { operation: 'unchanged', resource: doc, commit: out.commit, branch: out.branch, path: out.path } satisfies WriteResult;
       metrics.writebackCommits.inc();
       const created = out.created ?? !existed;
       const operation = doc ? (created ? 'create' : 'update') : 'delete';
@@ -150,6 +152,47 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
     return result;
   }
 
+  /**
+   * Several config documents of one org as ONE commit, validated as one revision: every document is checked
+   * first (422 naming each `items[i]`), then the writer commits all of them or none.
+   */
+  async function applyMany(org: string, items: { resource: Record<string, unknown>; source?: string }[], opts: WriteOptions) {
+    if (!deps.writer) throw new WaitingError('write-back to the config repo is not configured on this server');
+    if (!deps.writer.writeMany) throw new WaitingError('multi-document write-back to the config repo is not configured on this server');
+    const details: { code: string; message: string; field?: string }[] = [];
+    const docs: Resource[] = [];
+    items.forEach((item, i) => {
+      try {
+        const doc = normalizeDocument(org, item.resource, undefined, tenantNamespaceOf(deps.config.current(), org));
+        if (kindOf(doc.kind).storage !== 'config') throw new BadRequestError(`${doc.kind} is a runtime kind: apply it with POST /api/orgs/${org}/resources`);
+        docs.push(doc);
+      } catch (err) {
+        const e = err as { message: string; code?: string; details?: { code: string; message: string; field?: string }[] };
+        for (const d of e.details?.length ? e.details : [{ code: e.code ?? 'INVALID', message: e.message }]) details.push({ ...d, field: `items[${i}]${d.field ? `.${d.field}` : ''}` });
+      }
+    });
+    if (details.length) throw new ValidationError(`${details.length} invalid field(s) in the documents; nothing was written`, { details });
+    try {
+      const out = await deps.writer.writeMany({
+        org, mode: opts.mode ?? 'commit', author: { name: opts.actor.subject }, expectedRevision: expectedRevisionOf(opts.expected),
+        edits: docs.map((d, i) => ({ operation: 'apply', kind: d.kind, name: d.metadata.name, resource: d, source: items[i]!.source })),
+      });
+      if (out.changed) metrics.writebackCommits.inc();
+      const results = docs.map((d, i) => {
+        const item = out.items[i]!;
+        const operation = !item.changed ? 'unchanged' : item.created ? 'create' : 'update';
+        return { kind: d.kind, name: d.metadata.name, path: item.path, operation };
+      });
+      for (const r of results) await audit(org, opts.actor, 'apply', r.kind, r.name, r.operation);
+      // A proposal names the branch it is to be compared with, for its preview.
+      const base = out.changed && opts.mode === 'pull-request' ? deps.syncedBranch?.() : undefined;
+      return { commit: out.commit, branch: out.changed ? out.branch : (deps.syncedBranch?.() ?? out.branch), changed: out.changed, items: results, ...(base ? { base } : {}) };
+    } catch (err) {
+      if (err instanceof ConflictError) metrics.writebackConflicts.inc();
+      throw err;
+    }
+  }
+
   async function remove(org: string, kindName: string, name: string, opts: WriteOptions): Promise<WriteResult> {
     const def = kindOf(kindName);
     let result: WriteResult;
@@ -167,7 +210,7 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
     await store.audit.append({ org, actor: actor.subject, action, resource: { kind, namespace: tenantNamespace(org), name }, outcome, digest: null });
   }
 
-  return { list, get, apply, remove, audit };
+  return { list, get, apply, applyMany, remove, audit };
 }
 
 export type ResourceService = ReturnType<typeof createResourceService>;

@@ -20,11 +20,11 @@ export function writerPortFrom(writer: ConfigWriter, opts: { emailDomain?: strin
         mode: req.mode,
         message: req.message,
       });
-      return { commit: out.commit, branch: out.branch, path: out.path, created: out.created };
+      return { commit: out.commit, branch: out.branch, path: out.path, created: out.created, changed: out.changed };
     },
     async writeMany(req) {
       return writer.writeMany({
-        edits: req.edits.map((e) => (e.resource ? { op: 'upsert', resource: e.resource } : { op: 'delete', kind: e.kind, org: req.org, name: e.name })),
+        edits: req.edits.map((e) => (e.resource ? { op: 'upsert', resource: e.resource, source: e.source } : { op: 'delete', kind: e.kind, org: req.org, name: e.name })),
         actor: actorOf(req.author, domain),
         expectedRevision: req.expectedRevision,
         mode: req.mode,

@@ -1,4 +1,5 @@
-import { dirname, resolve as resolvePath } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { BadRequestError } from '../errors/index.ts';
 import { createGitSource, isGitRepository, snapshotWorktree, type GitSource, type Snapshot } from '../source/index.ts';
 
@@ -60,6 +61,24 @@ export async function worktreeSnapshot(flags: SourceFlags, cwd = process.cwd()):
   const dir = flags.repo === undefined ? await enclosingRepository(resolvePath(cwd)) : resolvePath(cwd, flags.repo);
   if (!asked.worktree && (flags.repo === undefined || (await isGitRepository(dir)))) return undefined;
   return nonEmpty(await snapshotWorktree(dir, flags.path), flags.path, `the files of ${dir}`);
+}
+
+/**
+ * The YAML files below --path that differ between a commit's snapshot and the working tree it was read from
+ * (edited, added or deleted, committed or not): what a validation of the commit did not see. Empty for a
+ * remote or bare repository.
+ */
+export async function uncommittedChanges(flags: SourceFlags, committed: Snapshot, cwd = process.cwd()): Promise<string[]> {
+  if (flags.repo !== undefined && REMOTE.test(flags.repo)) return [];
+  const dir = flags.repo === undefined ? await enclosingRepository(resolvePath(cwd)) : resolvePath(cwd, flags.repo);
+  // A working tree (its own or a linked one) has .git; a bare repository has no files to compare.
+  if (!existsSync(join(dir, '.git'))) return [];
+  const disk = await snapshotWorktree(dir, flags.path);
+  const atCommit = new Map(committed.files.map((f) => [f.path, f.oid]));
+  const onDisk = new Set(disk.files.map((f) => f.path));
+  const changed = disk.files.filter((f) => atCommit.get(f.path) !== f.oid).map((f) => f.path);
+  for (const f of committed.files) if (!onDisk.has(f.path)) changed.push(f.path);
+  return changed.sort();
 }
 
 /** --format text|json, anything else a usage error. */

@@ -142,6 +142,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       void metrics?.refreshResources(store).catch((err: unknown) => logger.warn({ err: String(err) }, 'kradle_resources could not be read from the inventory'));
     },
     onFetch: (outcome) => metrics?.recordGitFetch(outcome),
+    onUnchanged: () => metrics?.recordUnchangedFetch(),
   });
   desired = controller.current;
   const sync = createSyncPort({ controller, source: repo.source, loader: createLoader(), store });

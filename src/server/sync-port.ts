@@ -35,8 +35,8 @@ export function createSyncPort(deps: { controller: SyncController; source: Confi
         lastAttemptedRevision: s.lastAttemptedRevision,
       } as ReturnType<SyncPort['status']>;
     },
-    async trigger(reason) {
-      await deps.controller.trigger(reason);
+    async trigger(reason, opts) {
+      await deps.controller.trigger(reason, opts);
       lastRun = await deps.store.syncRuns.latest();
     },
     async refreshLastRun() {

@@ -10,7 +10,12 @@ export interface ConfigFile {
 
 /** What a write does to one resource. `org` is the org slug, or null for documents outside any org. */
 export type WriteEdit =
-  | { op: 'upsert'; resource: Resource }
+  | {
+      op: 'upsert';
+      resource: Resource;
+      /** The document as its author wrote it (`kradle apply -f`): a new resource keeps this text and its comments. */
+      source?: string;
+    }
   | { op: 'delete'; kind: string; org: string | null; name: string };
 
 /** The outcome of applying an edit to the files: the one file it changes (text null = file removed). */

@@ -1,4 +1,4 @@
-import { Document, parseAllDocuments, type ToStringOptions } from 'yaml';
+import { Document, isMap, parseAllDocuments, type ToStringOptions } from 'yaml';
 import { NotFoundError, ValidationError } from '../errors/index.ts';
 import { canonicalJson, type Resource } from '../kinds/index.ts';
 import { conventionalPath, identityKey, identityOf, identityOfObject, type ResourceIdentity } from './identity.ts';
@@ -67,12 +67,39 @@ export function documentFor(resource: Resource): string {
   return new Document({ apiVersion: resource.apiVersion, kind: resource.kind, metadata, spec: resource.spec ?? {} }).toString(STRINGIFY);
 }
 
-function updateDocument(loc: Located, resource: Resource): FileEdit {
-  const doc = loc.docs[loc.index]!;
-  const before = doc.toString(STRINGIFY);
+/** Brings a parsed document to the resource's labels, annotations and spec, keeping comments and key order. */
+function syncDocument(doc: Document, resource: Resource): void {
   syncValue(doc, ['spec'], resource.spec ?? {});
   syncValue(doc, ['metadata', 'labels'], emptyToUndefined(resource.metadata.labels));
   syncValue(doc, ['metadata', 'annotations'], emptyToUndefined(resource.metadata.annotations));
+}
+
+/**
+ * A new resource as its author wrote it: their text verbatim when it already says what the resource is, else
+ * their document (comments, key order, quoting) brought to the resource. Without a usable source, a fresh one.
+ */
+function newDocument(resource: Resource, source: string | undefined): string {
+  const docs = source === undefined ? [] : parseAllDocuments(source);
+  const doc = docs.length === 1 && !docs[0]!.errors.length ? docs[0]! : undefined;
+  // Kind and name must match; the org may come from the command line, and then the spec sync adds its ref.
+  if (!doc || doc.getIn(['kind']) !== resource.kind || doc.getIn(['metadata', 'name']) !== resource.metadata.name) return documentFor(resource);
+  const before = doc.toString(STRINGIFY);
+  syncDocument(doc, resource);
+  // The loader needs apiVersion; a document written without it gets it as its first key.
+  if (doc.getIn(['apiVersion']) !== resource.apiVersion && isMap(doc.contents)) {
+    doc.delete('apiVersion');
+    (doc.contents.items as unknown[]).unshift(doc.createPair('apiVersion', resource.apiVersion));
+  }
+  const after = doc.toString(STRINGIFY);
+  if (after !== before) return after;
+  const text = source!.replace(/^\s*---[ \t]*\r?\n/, '');
+  return text.endsWith('\n') ? text : `${text}\n`;
+}
+
+function updateDocument(loc: Located, resource: Resource): FileEdit {
+  const doc = loc.docs[loc.index]!;
+  const before = doc.toString(STRINGIFY);
+  syncDocument(doc, resource);
   const after = doc.toString(STRINGIFY);
   if (after === before) return { path: loc.file.path, text: loc.file.text, created: false, unchanged: true };
   return { path: loc.file.path, text: spliceDocument(loc, after), created: false, unchanged: false };
@@ -87,9 +114,9 @@ function removeDocument(loc: Located): FileEdit {
   return { path: loc.file.path, text, created: false, unchanged: false };
 }
 
-function createDocument(files: readonly ConfigFile[], resource: Resource, dir: string): FileEdit {
+function createDocument(files: readonly ConfigFile[], resource: Resource, dir: string, source?: string): FileEdit {
   const path = conventionalPath(resource, dir);
-  const body = documentFor(resource);
+  const body = newDocument(resource, source);
   const existing = files.find((f) => f.path === path);
   if (!existing || existing.text.trim() === '') return { path, text: body, created: true, unchanged: false };
   const sep = existing.text.endsWith('\n') ? '' : '\n';
@@ -108,7 +135,7 @@ export function applyEdit(files: readonly ConfigFile[], edit: WriteEdit, opts: {
     if (!loc) throw new NotFoundError(`${id.kind} ${id.name} not found${id.org ? ` in org ${id.org}` : ''}`);
     return removeDocument(loc);
   }
-  if (!loc) return createDocument(files, edit.resource, opts.dir ?? '');
+  if (!loc) return createDocument(files, edit.resource, opts.dir ?? '', edit.source);
   return updateDocument(loc, edit.resource);
 }
 

@@ -123,43 +123,46 @@ test('list: a table with sync and health, every page followed, --limit, --select
   t.deepEqual(JSON.parse(json.stdout).items.map((r: any) => r.metadata.name), ['repo-c', 'repo-d', 'repo-e']);
 });
 
-test('apply: every document of a multi-document file, org from spec.organizationRef, one commit each', async (t) => {
+test('apply: every config document of a file goes in one batch request, with its text as written; org from spec.organizationRef', async (t) => {
   const file = join(tmp, 'two.yaml');
+  const first = '# the docs repository\napiVersion: kradle.a5c.ai/v1alpha1\nkind: Repository\nmetadata:\n  name: docs\nspec:\n  organizationRef: initech\n  visibility: public\n';
   await writeFile(file, [
-    'apiVersion: kradle.a5c.ai/v1alpha1\nkind: Repository\nmetadata:\n  name: docs\nspec:\n  organizationRef: initech\n  visibility: public\n',
+    first,
     '# an empty document is skipped\n',
     'kind: Repository\nmetadata:\n  name: site\nspec:\n  organizationRef: initech\n  visibility: private\n',
   ].join('---\n'));
-  const before = writer.requests.length;
+  const before = writer.manyRequests.length;
   const res = await kradle(['apply', '-f', file], as(tokens.initechWriter));
   t.is(res.code, 0, res.stderr);
   const lines = res.stdout.trim().split('\n');
   t.is(lines.length, 2);
-  t.regex(lines[0]!, /^Repository\/docs created: commit rev-\d+ on main \(orgs\/initech\/repositorys\/docs\.yaml\)$/);
-  t.regex(lines[1]!, /^Repository\/site created: commit rev-\d+ on main/);
-  const mine = writer.requests.slice(before).filter((r) => r.org === 'initech' && ['docs', 'site'].includes(r.name));
-  t.deepEqual(mine.map((r) => [r.name, r.author.name, r.resource?.spec.visibility]), [['docs', 'walt', 'public'], ['site', 'walt', 'private']]);
+  t.regex(lines[0]!, /^Repository\/docs configured: commit rev-\d+ on main \(orgs\/initech\/repositorys\/docs\.yaml\)$/);
+  t.regex(lines[1]!, /^Repository\/site configured: commit rev-\d+ on main/);
+  const sent = writer.manyRequests.slice(before).filter((r) => r.edits.some((e) => e.name === 'docs'));
+  t.is(sent.length, 1, 'one request: one commit');
+  t.deepEqual(sent[0]!.edits.map((e) => [e.name, e.resource?.spec.visibility]), [['docs', 'public'], ['site', 'private']]);
+  t.is(sent[0]!.edits[0]!.source, first, 'the text as written travels with the document');
+  t.is(sent[0]!.author.name, 'walt');
   const got = await kradle(['get', 'Repository', 'docs', '--org', 'initech', '--format', 'json'], as(tokens.initechWriter));
   t.is(JSON.parse(got.stdout).spec.visibility, 'public');
 });
 
-test('apply: --mode pull-request prints the branch; a stale --if-match is 409; an invalid document shows its details and the rest still applies', async (t) => {
+test('apply: a stale --if-match is 409; an invalid document sends nothing of its file', async (t) => {
   const file = join(tmp, 'mixed.yaml');
   await writeFile(file, 'kind: Repository\nmetadata:\n  name: BAD_NAME\nspec:\n  visibility: public\n---\nkind: Repository\nmetadata:\n  name: fine\nspec:\n  visibility: public\n');
-  const [pr, stale, mixed] = await Promise.all([
-    kradle(['apply', '-f', '-', '--org', 'initech', '--mode', 'pull-request'], as(tokens.initechWriter), 'kind: Repository\nmetadata: {name: via-pr}\nspec: {visibility: public}\n'),
+  const before = writer.manyRequests.length;
+  const [stale, mixed] = await Promise.all([
     kradle(['apply', '-f', '-', '--org', 'initech', '--if-match', 'rev-0'], as(tokens.initechWriter), 'kind: Repository\nmetadata: {name: repo-a}\nspec: {visibility: public}\n'),
     kradle(['apply', '-f', file, '--org', 'initech', '--format', 'json'], as(tokens.initechWriter)),
   ]);
-  t.is(pr.code, 0, pr.stderr);
-  t.is(pr.stdout.trim(), 'Repository/via-pr created: commit pr-commit on kradle/write/x (orgs/initech/repositorys/via-pr.yaml)');
   t.is(stale.code, 1);
-  t.regex(stale.stderr, /^kradle apply Repository\/repo-a: 409 CONFLICT: Repository repo-a changed since rev-0/);
+  t.regex(stale.stderr, /409 CONFLICT/);
   t.is(mixed.code, 1);
-  t.regex(mixed.stderr, /422 VALIDATION_FAILED: Repository BAD_NAME is invalid\n {2}metadata\.name: NAME metadata\.name must be a DNS-1123 label/);
+  t.regex(mixed.stderr, /422 VALIDATION_FAILED: .*nothing was written\n {2}items\[0\]\.metadata\.name: NAME metadata\.name must be a DNS-1123 label/);
   const outcomes = JSON.parse(mixed.stdout);
   t.is(outcomes[0].error.status, 422);
-  t.like(outcomes[1], { name: 'fine', operation: 'create' });
+  t.is(outcomes[1].error.status, 422, 'the valid document was not written either');
+  t.false(writer.manyRequests.slice(before).some((r) => r.edits.some((e) => e.name === 'fine')));
 });
 
 test('apply: a YAML error or a document without an org sends nothing', async (t) => {

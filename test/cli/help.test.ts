@@ -1,5 +1,6 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { COMMANDS } from '../../src/cli/command-table.ts';
 import { main } from '../../src/cli/main.ts';
@@ -32,6 +33,13 @@ for (const name of Object.keys(COMMANDS)) {
     }
   });
 }
+
+test.serial('every command module in src/cli/commands/ has its line in the command table, with the summary it declares', async (t) => {
+  const dir = fileURLToPath(new URL('../../src/cli/commands/', import.meta.url));
+  const modules = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
+  t.deepEqual(Object.keys(COMMANDS).sort(), modules);
+  for (const [name, entry] of Object.entries(COMMANDS)) t.is(entry.summary, (await entry.load()).command.summary, name);
+});
 
 test.serial('kradle --help lists every command with its summary; a bare kradle is a usage error', async (t) => {
   const ran = await kradle('--help');

@@ -93,7 +93,7 @@ test('kradle validate: a --path or --rev that selects no YAML file is exit 2, ne
   t.is(typo.stdout, '');
 });
 
-test('kradle validate of a plain directory, and --worktree, read the files on disk', async (t) => {
+test('kradle validate of a plain directory, and --worktree, read the files on disk; HEAD of an edited working tree says what it left out', async (t) => {
   const plain = await kradle(['validate', '--repo', `${FIXTURES}config-repo`]);
   t.is(plain.code, 0, plain.stderr);
   t.regex(plain.stdout, /^valid: worktree:\S*: 70 resources/);
@@ -101,10 +101,17 @@ test('kradle validate of a plain directory, and --worktree, read the files on di
   t.teardown(repo.remove);
   const pool = 'orgs/acme/runnerpools/default.yaml';
   repo.write({ [pool]: 'apiVersion: kradle.a5c.ai/v1alpha1\nkind: RunnerPool\nmetadata: {name: default\n' });
-  t.is((await kradle(['validate'], repo.dir)).code, 0, 'the commit is still valid');
+  const committed = await kradle(['validate'], repo.dir);
+  t.is(committed.code, 0, 'the commit is still valid');
+  t.regex(committed.stdout, new RegExp(`^valid: ${repo.head().slice(0, 12)}: `));
+  t.is(committed.stderr.trim(), `note: validated commit ${repo.head()} (main); 1 uncommitted YAML change was not included (${pool}): commit it, or validate the files on disk with kradle validate --worktree`);
+  t.deepEqual(JSON.parse((await kradle(['validate', '--format', 'json'], repo.dir)).stdout).uncommitted, [pool]);
+  t.is((await kradle(['validate', '--rev', 'main'], repo.dir)).stderr, '', 'an explicit --rev is what was asked for: no note');
   const disk = await kradle(['validate', '--worktree'], repo.dir);
   t.is(disk.code, 1);
   t.regex(disk.stdout, /runnerpools\/default\.yaml:\d+:\d+: YAML_SYNTAX/);
+  repo.git('checkout', '--', pool);
+  t.is((await kradle(['validate'], repo.dir)).stderr, '', 'a clean working tree: nothing left out, no note');
 });
 
 test('kradle diff with an invalid BASE exits 1 with its errors instead of showing every resource as created', async (t) => {

@@ -200,7 +200,7 @@ test('runner pool: replicas from warmReplicas, image from spec or the default, p
   t.is(spec.template.spec.serviceAccountName, 'reviewer-sa');
   const [other] = project(res('RunnerPool', 'idle', { warmReplicas: 0, maxReplicas: 1 })).slice(1);
   t.is((other!.spec as any).replicas, 0);
-  t.is((other!.spec as any).template.spec.containers[0].image, 'ghcr.io/a5c-ai/kradle-runner:latest');
+  t.is((other!.spec as any).template.spec.containers[0].image, 'ghcr.io/a5c-ai/kradle-runner:0.1.0');
 });
 
 test('workspace PVC from volumeSpec, with defaults', (t) => {

@@ -1,11 +1,8 @@
-// manifests/deploy and the Dockerfile: they parse, reference each other, and grant what the controller applies.
+// manifests/deploy and the Dockerfile: they parse and reference each other (the ClusterRole: rbac.test.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { parseAllDocuments } from 'yaml';
-import { renderObjects } from '../../src/cluster/index.ts';
-import { createLoader } from '../../src/loader/index.ts';
-import { fixtureRepo } from '../loader/fixture-repo.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DEPLOY = `${ROOT}manifests/deploy/`;
@@ -124,36 +121,4 @@ test('the Dockerfile: multi-stage, npm ci without dev deps, non-root USER, the S
     t.true(instructions('COPY').some((c) => c.startsWith(`${dir} `)), `COPY ${dir}`);
     t.false(ignored.includes(dir), `${dir} is not ignored`);
   }
-});
-
-/** Does the ClusterRole allow `verb` on `resource` of `group`? */
-function allowed(group: string, resource: string, verb: string): boolean {
-  return one('ClusterRole').rules.some((r: any) =>
-    r.apiGroups.includes(group) && (r.resources.includes(resource) || r.resources.includes('*')) && (r.verbs.includes(verb) || r.verbs.includes('*')));
-}
-
-const plural = (kind: string) => {
-  const k = kind.toLowerCase();
-  return k.endsWith('y') ? `${k.slice(0, -1)}ies` : `${k}s`;
-};
-
-test('the ClusterRole allows apply (patch), watch and prune of every object a real config repo renders to', async (t) => {
-  const repo = fixtureRepo('config-repo');
-  t.teardown(repo.remove);
-  const result = await createLoader().load(await repo.snapshot());
-  if (!result.ok) return t.fail(result.errors.map((e) => e.message).join('\n'));
-  const rendered = renderObjects(result.state, { now: new Date('2030-01-01T00:00:00Z') });
-  // What the dispatch controller and the leader election create outside a render.
-  const extra = [{ apiVersion: 'batch/v1', kind: 'Job' }, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' }, { apiVersion: 'v1', kind: 'Secret' }];
-  const kinds = new Map([...rendered, ...extra].map((o) => [`${o.apiVersion}/${o.kind}`, o]));
-  t.true(kinds.size > 8, [...kinds.keys()].join(', '));
-  for (const o of kinds.values()) {
-    const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0]! : '';
-    const verbs = o.kind === 'CustomResourceDefinition' ? ['get', 'list', 'watch', 'patch'] : ['get', 'list', 'watch', 'patch', 'delete'];
-    for (const verb of verbs) t.true(allowed(group, plural(o.kind), verb), `${verb} ${plural(o.kind)}.${group || 'core'}`);
-  }
-  for (const [group, resource] of [['kyverno.io', 'policyexceptions'], ['serving.kserve.io', 'servingruntimes'], ['serving.kserve.io', 'inferenceservices'], ['', 'persistentvolumeclaims']] as const) {
-    t.true(allowed(group, resource, 'patch'), `${resource}.${group || 'core'}`);
-  }
-  t.false(allowed('apiextensions.k8s.io', 'customresourcedefinitions', 'delete'), 'pruning a CRD would delete every object of its kind');
 });

@@ -68,6 +68,7 @@ export function fakeWriter(config: ReturnType<typeof fakeConfig>) {
     /** Every edit as one new revision of the fake config (the real writer validates the revision first). */
     async writeMany(req) {
       manyRequests.push(req);
+      if (req.expectedRevision && req.expectedRevision !== config.current()!.revision) throw new ConflictError(`the config changed since ${req.expectedRevision}`);
       const touched = (d: Resource, e: ConfigWriteManyRequest['edits'][number]) => d.kind === e.kind && d.metadata.name === e.name && (d.spec.organizationRef ?? d.metadata.name) === req.org;
       let docs = config.docs();
       for (const e of req.edits) docs = [...docs.filter((d) => !touched(d, e)), ...(e.resource ? [e.resource] : [])];

@@ -3,6 +3,7 @@ import type { KubeObject } from '../../src/cluster/types.ts';
 import { createLiveDriver, createPlanOnlyDriver, healthOf } from '../../src/cluster/index.ts';
 import { createLoader } from '../../src/loader/index.ts';
 import { createSyncController, type SyncController } from '../../src/reconcile/sync/index.ts';
+import type { SyncLogger } from '../../src/reconcile/sync/controller.ts';
 import { createLeadership } from '../../src/server/leadership.ts';
 import { createGitSource } from '../../src/source/index.ts';
 import type { Store } from '../../src/store/types.ts';
@@ -62,6 +63,8 @@ export function createTestSync(opts: {
   crds: KubeObject[];
   resyncIntervalMs?: number;
   allowEmpty?: boolean;
+  /** The controller's logger (quiet by default); a test reads what a pass logged. */
+  logger?: SyncLogger;
 }): SyncController {
   const loader = createLoader();
   const controller = createSyncController({
@@ -70,7 +73,7 @@ export function createTestSync(opts: {
     store: opts.store,
     driver: opts.driver,
     healthOf: (obj) => healthOf(obj),
-    logger: quietLogger,
+    logger: opts.logger ?? quietLogger,
     crds: opts.crds,
     pollIntervalMs: 3_600_000,
     resyncIntervalMs: opts.resyncIntervalMs ?? 3_600_000,

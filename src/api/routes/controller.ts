@@ -82,7 +82,7 @@ export function controllerRoutes(deps: ApiDeps): RouteDef[] {
         const lastRun = s.lastRun && runView(s.lastRun, principal.org === PLATFORM_ORG ? undefined : inOrg(principal.org));
         ctx.body = {
           orgs: visible.map((slug) => ({ slug, displayName: names.get(slug) ?? slug, namespace: tenantNamespaceOf(state, slug) })),
-          sync: { state: s.state, revision: state?.revision, syncedRevision: s.syncedRevision, fetchedRevision: s.fetchedRevision, lastRun: lastRun ?? null, message: s.message },
+          sync: { state: s.state, mode: s.mode, clusterReachable: s.clusterReachable, revision: state?.revision, syncedRevision: s.syncedRevision, fetchedRevision: s.fetchedRevision, lastRun: lastRun ?? null, message: s.message },
           organizations: models,
         };
       },

@@ -31,7 +31,10 @@ export function metaRoutes(deps: ApiDeps, metrics: ApiMetrics, openapi: () => un
           store,
           source: { ok: s.sourceReachable !== false, ...(s.sourceReachable === false ? { message: 'config source unreachable' } : {}) },
           sync: { ok: s.state !== 'Stopped', state: s.state, ...(s.message ? { message: s.message } : {}) },
-          cluster: { ok: s.clusterReachable, ...(s.clusterReachable ? {} : { message: 'cluster unreachable' }) },
+          // Plan-only is how the server was started, not an outage: ready, and said so.
+          cluster: s.mode === 'plan-only'
+            ? { ok: true, mode: 'plan-only', message: 'no cluster connected (plan-only)' }
+            : { ok: s.clusterReachable, ...(s.clusterReachable ? {} : { message: 'cluster unreachable' }) },
         };
         const ok = Object.values(checks).every((c) => c.ok);
         ctx.status = ok ? 200 : 503;

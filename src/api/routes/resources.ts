@@ -6,6 +6,8 @@ import { kindOf, requireStorage } from '../documents.ts';
 import type { ResourceService } from '../resource-service.ts';
 import { ifMatch, listQuery, queryString, sendPage, writeOptions } from './helpers.ts';
 
+const MAX_BATCH = 500;
+
 /** The generic routes of spec §2.1 (#5–8, #15): any kind, config or runtime, by `kind`. */
 export function resourceRoutes(svc: ResourceService): RouteDef[] {
   return [
@@ -28,6 +30,22 @@ export function resourceRoutes(svc: ResourceService): RouteDef[] {
         const result = await svc.apply(ctx.params.org!, await readJson(ctx), writeOptions(ctx));
         ctx.status = result.operation === 'create' ? 201 : 200;
         ctx.body = result;
+      },
+    },
+    {
+      method: 'POST', path: '/api/orgs/:org/resources/batch', auth: 'org-write',
+      summary: 'Apply several config documents ({items: [{resource, source?}]}) as ONE validated commit, or none (422); unchanged documents make no commit; source (the YAML as written) keeps a new file\'s text and comments',
+      async handler(ctx) {
+        const body = await readJson(ctx);
+        const items = (body as { items?: unknown }).items;
+        if (!Array.isArray(items) || items.length === 0 || items.length > MAX_BATCH) throw new BadRequestError(`items must be an array of 1 to ${MAX_BATCH} {resource, source?} objects`);
+        const parsed = items.map((item, i) => {
+          const { resource, source } = (item ?? {}) as { resource?: unknown; source?: unknown };
+          if (!resource || typeof resource !== 'object' || Array.isArray(resource)) throw new BadRequestError(`items[${i}].resource must be an object`);
+          if (source !== undefined && typeof source !== 'string') throw new BadRequestError(`items[${i}].source must be a string`);
+          return { resource: resource as Record<string, unknown>, source };
+        });
+        ctx.body = await svc.applyMany(ctx.params.org!, parsed, writeOptions(ctx));
       },
     },
     {

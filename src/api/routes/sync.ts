@@ -37,7 +37,7 @@ export function syncRoutes(deps: ApiDeps): RouteDef[] {
       async handler(ctx) {
         const waitSeconds = Math.min(intQuery(ctx, 'wait', 0) ?? 0, MAX_WAIT_SECONDS);
         // A client that gives up must not leave an unhandled rejection behind: the pass reports its own failure.
-        const done = deps.sync.trigger('api').then(() => true, () => true);
+        const done = deps.sync.trigger('api', { record: true }).then(() => true, () => true);
         const finished = waitSeconds > 0 && (await within(done, waitSeconds * 1000));
         const { lastRun, ...status } = deps.sync.status();
         ctx.status = finished ? 200 : 202;

@@ -1,10 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { ApiError, apiPath, clientFromFlags, CONNECTION_USAGE, formatOf, parseCommand, reportError, runRemote, UsageError, type ApiClient } from '../client.ts';
+import { resolveKind } from '../../kinds/index.ts';
 import type { Command } from '../main.ts';
 
 const USAGE = `usage: kradle apply -f FILE [--org ORG] [--mode commit|pull-request] [--if-match REV] [--format text|json]
-  applies every document of FILE (multi-document YAML or JSON; - for stdin); config kinds become one commit each
+  applies every document of FILE (multi-document YAML or JSON; - for stdin) through a running server:
+  config kinds of one org become ONE validated commit, or none when any document is invalid; documents
+  that change nothing are reported unchanged and make no commit; new files keep the text and comments
+  as written. --mode pull-request proposes the commit on a branch instead (preview it with kradle preview).
+  An Organization goes alone in its file; runtime kinds (store records) are applied one by one.
   the org of a document is --org, else its spec.organizationRef (Organization documents: their slug)
 ${CONNECTION_USAGE}`;
 
@@ -13,6 +18,8 @@ interface Doc {
   name: string;
   org: string;
   body: Record<string, unknown>;
+  /** The document's text as written (comments included), for a new file. */
+  source: string;
 }
 
 interface Outcome {
@@ -22,9 +29,19 @@ interface Outcome {
   operation?: string;
   commit?: string;
   branch?: string;
+  /** pull-request mode: the branch the proposal is to be compared with. */
+  base?: string;
   path?: string;
   resourceVersion?: string;
   error?: { status: number; code: string; message: string; details: unknown[] };
+}
+
+interface BatchResult {
+  commit: string;
+  branch: string;
+  base?: string;
+  changed: boolean;
+  items: { kind: string; name: string; path: string; operation: string }[];
 }
 
 class FileError extends Error {}
@@ -46,8 +63,11 @@ function documentsOf(file: string, text: string, orgFlag?: string): Doc[] {
     return `${file}:${line}:${col}: YAML ${e.message.split('\n')[0]}`;
   });
   if (errors.length) throw new FileError(errors.join('\n'));
-  return docs.map((d) => d.toJS() as unknown).filter((v) => v != null).map((v, i) => {
-    const body = v as Record<string, unknown>;
+  // A document's text runs from its start to the next one's (the first owns the file's leading comments).
+  const starts = docs.map((d, i) => (i === 0 ? 0 : d.range[0]));
+  const texts = docs.map((_, i) => text.slice(starts[i], i + 1 < starts.length ? starts[i + 1] : text.length));
+  return docs.map((d, i) => ({ value: d.toJS() as unknown, source: texts[i]! })).filter((d) => d.value != null).map(({ value, source }, i) => {
+    const body = value as Record<string, unknown>;
     const meta = (body?.metadata ?? {}) as Record<string, unknown>;
     const spec = (body?.spec ?? {}) as Record<string, unknown>;
     if (typeof body !== 'object' || typeof body.kind !== 'string') throw new FileError(`${file}: document ${i + 1} has no kind`);
@@ -55,7 +75,7 @@ function documentsOf(file: string, text: string, orgFlag?: string): Doc[] {
     const own = body.kind === 'Organization' ? spec.slug ?? meta.name : spec.organizationRef;
     const org = orgFlag ?? (typeof own === 'string' ? own : undefined);
     if (!org) throw new UsageError(`${file}: ${body.kind}/${name} names no org: pass --org or set spec.organizationRef`);
-    return { kind: body.kind, name, org, body };
+    return { kind: body.kind, name, org, body, source };
   });
 }
 
@@ -72,15 +92,55 @@ async function send(client: ApiClient, doc: Doc, mode?: string, ifMatch?: string
   return { kind, name, org, operation: body.operation, commit: body.commit, branch: body.branch, path: body.path, resourceVersion: body.resource?.metadata?.resourceVersion };
 }
 
-function describe(o: Outcome): string {
+function describe(o: Outcome, proposing: boolean): string {
+  if (o.operation === 'unchanged') return `${o.kind}/${o.name} unchanged${o.path ? ` (${o.path})` : ''}: no commit`;
+  const where = o.path ? ` (${o.path})` : '';
+  if (proposing && o.branch) return `${o.kind}/${o.name} proposed on branch ${o.branch}${where}`;
   const verb = o.operation === 'create' ? 'created' : o.operation === 'update' ? 'configured' : String(o.operation);
-  if (o.commit) return `${o.kind}/${o.name} ${verb}: commit ${o.commit}${o.branch ? ` on ${o.branch}` : ''}${o.path ? ` (${o.path})` : ''}`;
+  if (o.commit) return `${o.kind}/${o.name} ${verb}: commit ${o.commit}${o.branch ? ` on ${o.branch}` : ''}${where}`;
   return `${o.kind}/${o.name} ${verb}${o.resourceVersion ? `: resourceVersion ${o.resourceVersion}` : ''}`;
 }
 
-/** POST /api/orgs/:org/resources per document; a refused document does not stop the others, a dead server does. */
+/** How to look at a proposal before merging it: the same preview a pull request gets. */
+function previewHint(base: string | undefined, branch: string): string {
+  const b = base ?? 'main';
+  return `preview it: kradle preview --base ${b} --head ${branch} (or kradle diff ${b} ${branch}) in a clone of the config repo, or POST /api/previews {"base":"${b}","head":"${branch}"}`;
+}
+
+/**
+ * What a file may hold so that it is applied whole or not at all: config documents of one org (one commit),
+ * or runtime records, or one Organization. Anything else is refused before a request is sent.
+ */
+function checkShape(file: string, docs: Doc[]): 'config' | 'runtime' | 'organization' {
+  const kinds = docs.map((d) => (d.kind === 'Organization' ? 'organization' : resolveKind(d.kind)?.storage === 'runtime' ? 'runtime' : 'config'));
+  if (kinds.includes('organization')) {
+    if (docs.length > 1) throw new UsageError(`${file}: an Organization is created on its own (POST /api/orgs, one commit): put it in a file of its own`);
+    return 'organization';
+  }
+  if (new Set(kinds).size > 1) throw new UsageError(`${file}: config and runtime kinds in one file cannot be applied as one change: split them`);
+  const orgs = [...new Set(docs.map((d) => d.org))];
+  if (kinds[0] === 'config' && orgs.length > 1) throw new UsageError(`${file}: documents of several orgs (${orgs.join(', ')}) cannot be one commit: one file per org`);
+  return kinds[0] as 'config' | 'runtime';
+}
+
+async function sendBatch(client: ApiClient, docs: Doc[], mode?: string, ifMatch?: string): Promise<Outcome[]> {
+  const org = docs[0]!.org;
+  const headers: Record<string, string> = ifMatch ? { 'if-match': `"${ifMatch}"` } : {};
+  const { body } = await client.request<BatchResult>('POST', apiPath`/api/orgs/${org}/resources/batch`, {
+    body: { items: docs.map((d) => ({ resource: d.body, source: d.source })) }, query: { mode }, headers,
+  });
+  return body.items.map((item) => ({
+    kind: item.kind, name: item.name, org, operation: item.operation, path: item.path,
+    ...(item.operation === 'unchanged' ? {} : { commit: body.commit, branch: body.branch, ...(body.base ? { base: body.base } : {}) }),
+  }));
+}
+
+/**
+ * Config documents: POST /api/orgs/:org/resources/batch, one commit or none. Runtime records: one POST each; a
+ * refused one does not stop the others, a dead server does.
+ */
 export const command: Command = {
-  summary: 'apply every document of a YAML file through a running server (a commit each)',
+  summary: 'apply the documents of a YAML file through a running server (one validated commit, or none)',
   usage: USAGE,
   run: (argv) =>
     runRemote('apply', USAGE, async () => {
@@ -101,20 +161,33 @@ export const command: Command = {
         return 1;
       }
       if (!docs.length) throw new UsageError(`${values.file} holds no documents`);
+      const shape = checkShape(values.file, docs);
       const outcomes: Outcome[] = [];
       let code = 0;
-      for (const doc of docs) {
+      if (shape === 'config') {
         try {
-          const o = await send(client, doc, values.mode, values['if-match']);
-          outcomes.push(o);
-          if (format === 'text') console.log(describe(o));
+          outcomes.push(...(await sendBatch(client, docs, values.mode, values['if-match'])));
         } catch (err) {
           if (!(err instanceof ApiError) || err.status >= 500) throw err;
-          outcomes.push({ kind: doc.kind, name: doc.name, org: doc.org, error: { status: err.status, code: err.code, message: err.message, details: err.details } });
-          code = Math.max(code, reportError(`apply ${doc.kind}/${doc.name}`, err));
+          if (format === 'json') console.log(JSON.stringify(docs.map((d) => ({ kind: d.kind, name: d.name, org: d.org, error: { status: err.status, code: err.code, message: err.message, details: err.details } })), null, 2));
+          return reportError(`apply ${values.file} (nothing was written)`, err);
+        }
+      } else {
+        for (const doc of docs) {
+          try {
+            outcomes.push(await send(client, doc, values.mode, values['if-match']));
+          } catch (err) {
+            if (!(err instanceof ApiError) || err.status >= 500) throw err;
+            outcomes.push({ kind: doc.kind, name: doc.name, org: doc.org, error: { status: err.status, code: err.code, message: err.message, details: err.details } });
+            code = Math.max(code, reportError(`apply ${doc.kind}/${doc.name}`, err));
+          }
         }
       }
-      if (format === 'json') console.log(JSON.stringify(outcomes, null, 2));
+      if (format === 'json') return console.log(JSON.stringify(outcomes, null, 2)), code;
+      const proposing = values.mode === 'pull-request';
+      for (const o of outcomes) if (!o.error) console.log(describe(o, proposing));
+      const proposed = proposing ? outcomes.find((o) => o.branch && o.operation !== 'unchanged') : undefined;
+      if (proposed) console.log(previewHint(proposed.base, proposed.branch!));
       return code;
     }),
 };

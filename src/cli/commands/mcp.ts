@@ -17,6 +17,7 @@ async function defaultOrg(api: ApiClient): Promise<string | undefined> {
 /** stdout carries the protocol only: every diagnostic goes to stderr. */
 export const command: Command = {
   summary: 'the MCP server over stdio (tools, prompts and resources of a running server)',
+  usage: USAGE,
   run: (argv) =>
     runRemote('mcp', USAGE, async () => {
       const { values } = parseCommand(argv, { org: { type: 'string' } });

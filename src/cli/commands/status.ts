@@ -20,6 +20,8 @@ export interface SyncView {
   syncedRevision?: string;
   fetchedRevision?: string;
   clusterReachable: boolean;
+  /** plan-only when the server has no cluster: nothing is applied, so "reachable" would mislead. */
+  mode?: string;
   sourceReachable?: boolean;
   message?: string;
   lastRun?: SyncRunView;
@@ -44,7 +46,7 @@ export function syncLines(s: SyncView): string[] {
     `synced revision:   ${s.syncedRevision ?? '-'}`,
     `fetched revision:  ${s.fetchedRevision ?? '-'}`,
     `source:            ${reach(s.sourceReachable)}`,
-    `cluster:           ${reach(s.clusterReachable)}`,
+    `cluster:           ${s.mode === 'plan-only' ? 'not connected (plan-only: objects are planned, never applied)' : reach(s.clusterReachable)}`,
   ];
   if (s.lastRun) lines.push(`last run:          #${s.lastRun.id} ${s.lastRun.outcome} at ${s.lastRun.revision} (${s.lastRun.finishedAt ?? s.lastRun.startedAt})`);
   if (s.configErrorCount !== undefined) lines.push(`config errors:     ${s.configErrorCount}`);

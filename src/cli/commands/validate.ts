@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { formatDetail } from '../../errors/index.ts';
 import { createLoader, type LoadResult } from '../../loader/index.ts';
 import type { Command } from '../main.ts';
-import { openSource, parseFormat, snapshotAt, SOURCE_FLAGS, worktreeSnapshot } from '../open-source.ts';
+import { openSource, parseFormat, snapshotAt, SOURCE_FLAGS, uncommittedChanges, worktreeSnapshot } from '../open-source.ts';
 
 const USAGE = `usage: kradle validate [--repo PATH|URL] [--rev REV | --worktree] [--path DIR] [--format text|json]
   validates a commit (default: HEAD); --worktree, or a --repo that is a plain directory, validates the files on disk`;
@@ -28,10 +28,19 @@ export const command: Command = {
     if (positionals.length) return console.error(`kradle validate: unexpected ${positionals.join(' ')}\n${USAGE}`), 2;
     const format = parseFormat(values.format);
     if (values.worktree && values.rev) return console.error(`kradle validate: --worktree validates the files on disk; it takes no --rev\n${USAGE}`), 2;
-    const snapshot = (await worktreeSnapshot(values)) ?? (await snapshotAt(await openSource(values), values.rev, values.path));
+    const onDisk = await worktreeSnapshot(values);
+    const source = onDisk ? undefined : await openSource(values);
+    const snapshot = onDisk ?? (await snapshotAt(source!, values.rev, values.path));
+    // Validating HEAD of a working tree with edits on disk passes or fails what is committed, not what the
+    // author sees: say so, and how to validate the files instead.
+    const unseen = onDisk || values.rev !== undefined ? [] : await uncommittedChanges(values, snapshot);
     const result = await createLoader().load(snapshot);
-    if (format === 'json') console.log(JSON.stringify(loadResultJson(result), null, 2));
+    if (format === 'json') console.log(JSON.stringify({ ...loadResultJson(result), ...(unseen.length ? { uncommitted: unseen } : {}) }, null, 2));
     else printText(result);
+    if (unseen.length) {
+      const list = unseen.slice(0, 5).join(', ') + (unseen.length > 5 ? `, and ${unseen.length - 5} more` : '');
+      console.error(`note: validated commit ${snapshot.revision} (${source!.ref}); ${unseen.length} uncommitted YAML change${unseen.length === 1 ? ' was' : 's were'} not included (${list}): commit ${unseen.length === 1 ? 'it' : 'them'}, or validate the files on disk with kradle validate --worktree`);
+    }
     return result.ok ? 0 : 1;
   },
 };

@@ -3,8 +3,11 @@ import type { DesiredResource } from '../../loader/types.ts';
 import type { KubeObject } from '../types.ts';
 import { asRecord, nativeMeta, refName, type ProjectionContext } from './meta.ts';
 
-/** The runner image when a RunnerPool names none. */
-export const DEFAULT_RUNNER_IMAGE = 'ghcr.io/a5c-ai/kradle-runner:latest';
+/**
+ * The runner image when a RunnerPool names none, pinned to the release it ships with: a moving tag would change
+ * runners under a running pool, and the sample org's own disallow-latest-tag policy forbids it.
+ */
+export const DEFAULT_RUNNER_IMAGE = 'ghcr.io/a5c-ai/kradle-runner:0.1.0';
 export const RUNNER_POOL_LABEL = 'kradle.a5c.ai/runner-pool';
 
 export function runnerDeploymentName(poolName: string): string {

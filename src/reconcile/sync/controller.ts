@@ -1,5 +1,5 @@
 import type { ClusterDriver, KubeObject } from '../../cluster/types.ts';
-import { isKradleError, sanitize, UpstreamError, WaitingError, type ErrorDetail } from '../../errors/index.ts';
+import { formatDetail, isKradleError, sanitize, UpstreamError, WaitingError, type ErrorDetail } from '../../errors/index.ts';
 import type { DesiredState, LoadResult } from '../../loader/types.ts';
 import type { ConfigSource, Snapshot } from '../../source/types.ts';
 import type { Store } from '../../store/types.ts';
@@ -15,6 +15,7 @@ export interface SyncLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
+  debug?(obj: object, msg: string): void;
 }
 
 export interface SyncControllerDeps {
@@ -39,10 +40,13 @@ export interface SyncControllerDeps {
   /** Called after each pass with its outcome and duration, and after each fetch; for metrics. */
   onPass?(outcome: string, seconds: number): void;
   onFetch?(outcome: 'success' | 'failure'): void;
+  /** Called when a fetch found the revision already synced, so no pass ran and no run was recorded. */
+  onUnchanged?(): void;
 }
 
 export interface SyncStatusView {
-  state: 'Idle' | 'Syncing' | 'Failed' | 'Stopped';
+  /** Idle (synced), Syncing, ValidationFailed (the fetched revision is invalid), Failed (a pass failed), Stopped. */
+  state: 'Idle' | 'Syncing' | 'ValidationFailed' | 'Failed' | 'Stopped';
   leader: boolean;
   mode: ClusterDriver['mode'];
   syncedRevision?: string;
@@ -50,9 +54,22 @@ export interface SyncStatusView {
   lastAttemptedRevision?: string;
   lastOutcome?: string;
   sourceReachable?: boolean;
+  /** False in plan-only mode: no cluster is connected. */
   clusterReachable: boolean;
   message?: string;
 }
+
+/** What the last pass left, restored when a fetch finds the same revision and no pass runs. */
+interface Settled {
+  revision: string;
+  outcome: string;
+  applied: boolean;
+  state: SyncStatusView['state'];
+  message?: string;
+}
+
+/** Outcomes a second pass over the same revision would only repeat; a failed apply is retried at each poll. */
+const FINAL_OUTCOMES = new Set(['Succeeded', 'ValidationFailed']);
 
 /** The part of the controller that runs only while this replica holds the leader lock. */
 export interface SyncLeaderWork {
@@ -69,8 +86,11 @@ export interface SyncController {
   stop(): Promise<void>;
   /** Registered with the leadership manager, which starts it on the replica holding the lock. */
   readonly leaderWork: SyncLeaderWork;
-  /** Queues a sync (fetch, load, apply) and resolves when a sync that started after this call has finished. */
-  trigger(reason: string): Promise<void>;
+  /**
+   * Queues a sync (fetch, load, apply) and resolves when a sync that started after this call has finished. A
+   * fetch that finds the revision already synced runs no pass, unless `record` asks for one (an explicit sync).
+   */
+  trigger(reason: string, opts?: { record?: boolean }): Promise<void>;
   current(): DesiredState | undefined;
   lastError(): ErrorDetail[];
   status(): SyncStatusView;
@@ -108,7 +128,10 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
   let fullDue = true;
   let stopped = true;
   let waiters: (() => void)[] = [];
-  const view: SyncStatusView = { state: 'Idle', leader: false, mode: deps.driver.mode, clusterReachable: true };
+  let recordAsked = false;
+  let settled: Settled | undefined;
+  const planOnly = deps.driver.mode === 'plan-only';
+  const view: SyncStatusView = { state: 'Idle', leader: false, mode: deps.driver.mode, clusterReachable: !planOnly };
   const driver = fenced(deps.driver, () => leading && !stopped);
   const statusWriter = deps.statusWriter ?? createStatusWriter({ driver, store: deps.store, healthOf: deps.healthOf, logger: deps.logger, now });
   const memory = createPassMemory(deps.store);
@@ -125,10 +148,11 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
   });
 
   async function syncOnce(): Promise<void> {
-    view.state = 'Syncing';
     const startedAt = performance.now();
     const started = waiters;
+    const explicit = recordAsked;
     waiters = [];
+    recordAsked = false;
     try {
       const fetched = await deps.source.fetch().catch((err) => {
         view.sourceReachable = false;
@@ -139,11 +163,25 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       view.sourceReachable = true;
       view.fetchedRevision = fetched.commit;
       const full = fullDue && leading;
+      // A poll (or a webhook, or a ref move) that finds what the last pass settled records no run and no event:
+      // a quiet repo would otherwise leave a run every minute. Only a pass asked for explicitly runs again.
+      if (!full && !explicit && settled && settled.revision === fetched.commit && settled.applied === leading && FINAL_OUTCOMES.has(settled.outcome)) {
+        view.state = settled.state;
+        view.message = settled.message;
+        deps.onUnchanged?.();
+        // Status writes that failed are still retried at each poll, as a pass would.
+        if (leading) await statusWriter.flush();
+        return;
+      }
+      // Syncing only once there is a pass to run: a poll that finds nothing new leaves the state as it was.
+      view.state = 'Syncing';
       const result = await pass(fetched.commit, full);
       if (full && leading) fullDue = false;
       record(result);
       if (result.outcome === 'Loaded') view.syncedRevision = (await deps.store.syncRuns.lastGood())?.revision;
       if (!('state' in result) && !current) await adoptLastGood(result);
+      settled = { revision: result.revision, outcome: result.outcome, applied: leading, state: view.state, message: view.message };
+      logPass(result);
       deps.onPass?.(result.outcome, (performance.now() - startedAt) / 1000);
     } catch (err) {
       deps.onPass?.('Error', (performance.now() - startedAt) / 1000);
@@ -179,7 +217,6 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
   async function adoptLastGood(invalid: SyncPassResult): Promise<void> {
     const good = await deps.store.syncRuns.lastGood();
     if (!good || good.revision === invalid.revision) return;
-    deps.logger.warn({ invalid: invalid.revision, lastGood: good.revision }, 'the fetched revision is invalid: the last good revision stays applied');
     // Best effort: the invalid revision is the outcome to report, whether or not the good one can be read.
     const result = await pass(good.revision, false).catch((err: unknown) => {
       deps.logger.warn({ lastGood: good.revision, err: sanitize(String(err)) }, 'the last good revision could not be loaded');
@@ -195,7 +232,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
     view.lastOutcome = result.outcome;
     if (!('state' in result)) {
       errors = result.errors;
-      view.state = 'Failed';
+      view.state = 'ValidationFailed';
       view.message = `revision ${result.revision.slice(0, 12)} is invalid (${result.errors.length} errors); ${view.syncedRevision ? `${view.syncedRevision.slice(0, 12)} stays applied` : 'nothing applied'}`;
       return;
     }
@@ -210,10 +247,36 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
     }
     view.syncedRevision = result.revision;
     view.state = result.outcome === 'Succeeded' ? 'Idle' : 'Failed';
-    view.clusterReachable = result.outcome !== 'Failed';
+    view.clusterReachable = !planOnly && result.outcome !== 'Failed';
     view.message = result.outcome === 'Succeeded' ? undefined : `${result.run.errors.length} objects failed to apply or prune`;
     deps.onState?.(result.state);
     if (leading && !stopped) drift.track(result.objects, result.live);
+  }
+
+  /**
+   * One line per pass that changed something or failed, so an operator reading the logs sees every revision
+   * that moved the cluster or was refused, with the first errors: info when it succeeded, warn when the
+   * revision is invalid (the last good one stays applied), error when objects failed to apply.
+   */
+  function logPass(result: SyncPassResult): void {
+    const revision = result.revision;
+    if (!('state' in result)) {
+      const lastGood = view.syncedRevision;
+      deps.logger.warn(
+        { revision, errorCount: result.errors.length, errors: result.errors.slice(0, 5).map(formatDetail), lastGood },
+        `sync: revision ${revision.slice(0, 12)} is invalid (${result.errors.length} errors); ${lastGood ? `${lastGood.slice(0, 12)} stays applied` : 'nothing applied'}`,
+      );
+      return;
+    }
+    const c = result.run.counts;
+    const counts = { created: c.created ?? 0, configured: c.configured ?? 0, pruned: c.pruned ?? 0, planned: c.planned ?? 0, failed: (c.failed ?? 0) + (c.missingKind ?? 0) };
+    const failed = result.outcome !== 'Succeeded';
+    if (!failed && counts.created + counts.configured + counts.pruned + counts.planned === 0) return;
+    const summary = `created ${counts.created}, configured ${counts.configured}, pruned ${counts.pruned}${counts.planned ? `, planned ${counts.planned}` : ''}`;
+    if (!failed) return deps.logger.info({ revision, ...counts }, `sync: revision ${revision.slice(0, 12)} applied: ${summary}`);
+    const first = result.run.errors.slice(0, 5).map(formatDetail);
+    deps.logger.error({ revision, outcome: result.outcome, ...counts, errorCount: result.run.errors.length, errors: first },
+      `sync: revision ${revision.slice(0, 12)} ${result.outcome}: ${summary}, ${result.run.errors.length} failed: ${first[0] ?? ''}`);
   }
 
   const queue: WorkQueue<Key> = createWorkQueue<Key>({
@@ -281,10 +344,11 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       waiters = [];
     },
     leaderWork,
-    trigger(reason) {
-      deps.logger.info({ reason }, 'sync requested');
+    trigger(reason, opts) {
+      deps.logger.debug?.({ reason }, 'sync requested');
       return new Promise<void>((resolve) => {
         waiters.push(resolve);
+        if (opts?.record) recordAsked = true;
         if (!queue.add('sync') && queue.shuttingDown) resolve();
       });
     },

@@ -1,0 +1,127 @@
+// `kradle apply -f` spawned as the real binary against a real `kradle serve` (plan-only, PGlite) writing to a
+// real Git repository: one validated commit per file or none, unchanged when nothing changes, the author's
+// text and comments kept in new files, and pull-request mode that says what it proposed.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+import { pino } from 'pino';
+import { startServer, type RunningServer } from '../../src/server/server.ts';
+import { createBareClone, createTestRepo, runGit, tempDir } from '../support/git-repo.ts';
+import { orgDocs } from '../support/sync-harness.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/kradle.js', import.meta.url));
+
+let bare: string;
+let server: RunningServer;
+let token: string;
+
+test.before(async () => {
+  const seed = createTestRepo();
+  seed.commit(orgDocs('acme'), 'add acme');
+  bare = createBareClone(seed.dir);
+  server = await startServer({
+    repo: bare, port: 0, host: '127.0.0.1', stateDir: tempDir('kradle-state-'), dataDir: 'memory://', env: {},
+    pollIntervalMs: 3_600_000, logger: pino({ level: 'silent' }),
+  });
+  token = readFileSync(server.adminTokenFile!, 'utf8').trim();
+});
+
+test.after.always(async () => {
+  await server?.close();
+});
+
+function kradle(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { KRADLE_SERVER: _s, KRADLE_TOKEN: _t, ...base } = process.env;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, KRADLE_SERVER: server.url, KRADLE_TOKEN: token } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+const git = (...args: string[]) => runGit(bare, args).trim();
+const commits = () => Number(git('rev-list', '--count', 'main'));
+const fileAt = (path: string, rev = 'main') => git('show', `${rev}:${path}`);
+
+const TEAMS = `# Teams of the docs effort
+apiVersion: kradle.a5c.ai/v1alpha1
+kind: Team
+metadata:
+  name: docs   # keep it short
+spec:
+  organizationRef: acme
+  displayName: 'Docs'
+---
+# the site team
+apiVersion: kradle.a5c.ai/v1alpha1
+kind: Team
+metadata:
+  name: site
+spec:
+  organizationRef: acme
+  displayName: Site
+`;
+
+test.serial('a multi-document file is one commit; new files keep the text and comments as written', async (t) => {
+  const before = commits();
+  const res = await kradle(['apply', '-f', '-'], TEAMS);
+  t.is(res.code, 0, res.stderr);
+  t.is(commits(), before + 1, 'one commit for the whole file');
+  const lines = res.stdout.trim().split('\n');
+  t.regex(lines[0]!, /^Team\/docs created: commit [0-9a-f]{40} on main \(orgs\/acme\/teams\/docs\.yaml\)$/);
+  t.regex(lines[1]!, /^Team\/site created: commit [0-9a-f]{40} on main \(orgs\/acme\/teams\/site\.yaml\)$/);
+  t.is(fileAt('orgs/acme/teams/docs.yaml'), TEAMS.split('---\n')[0]!.trim(), 'the text as written, comments and quoting included');
+  t.is(fileAt('orgs/acme/teams/site.yaml'), TEAMS.split('---\n')[1]!.trim());
+});
+
+test.serial('applying the same file again reports unchanged and makes no commit', async (t) => {
+  const before = git('rev-parse', 'main');
+  const res = await kradle(['apply', '-f', '-'], TEAMS);
+  t.is(res.code, 0, res.stderr);
+  t.deepEqual(res.stdout.trim().split('\n'), [
+    'Team/docs unchanged (orgs/acme/teams/docs.yaml): no commit',
+    'Team/site unchanged (orgs/acme/teams/site.yaml): no commit',
+  ]);
+  t.is(git('rev-parse', 'main'), before);
+  const json = JSON.parse((await kradle(['apply', '-f', '-', '--format', 'json'], TEAMS)).stdout);
+  t.deepEqual(json.map((o: { operation: string }) => o.operation), ['unchanged', 'unchanged']);
+  t.false(json.some((o: { commit?: string }) => o.commit), 'no commit is cited for an unchanged document');
+});
+
+test.serial('one invalid document of a file writes nothing: exit 1 with its errors, no commit', async (t) => {
+  const before = git('rev-parse', 'main');
+  const file = `kind: Team\nmetadata:\n  name: writers\nspec:\n  organizationRef: acme\n  displayName: Writers\n---\nkind: RunnerPool\nmetadata:\n  name: small\nspec:\n  organizationRef: acme\n  warmReplicas: 5\n  maxReplicas: 2\n`;
+  const res = await kradle(['apply', '-f', '-'], file);
+  t.is(res.code, 1);
+  t.regex(res.stderr, /nothing was written/);
+  t.regex(res.stderr, /warmReplicas/);
+  t.is(res.stdout, '');
+  t.is(git('rev-parse', 'main'), before, 'the valid document was not committed either');
+  t.throws(() => fileAt('orgs/acme/teams/writers.yaml'));
+});
+
+test.serial('documents of several orgs, or config with runtime kinds, are refused before anything is sent', async (t) => {
+  const before = git('rev-parse', 'main');
+  const two = await kradle(['apply', '-f', '-'], 'kind: Team\nmetadata: {name: a}\nspec: {organizationRef: acme, displayName: A}\n---\nkind: Team\nmetadata: {name: b}\nspec: {organizationRef: globex, displayName: B}\n');
+  t.is(two.code, 2);
+  t.regex(two.stderr, /several orgs \(acme, globex\) cannot be one commit/);
+  t.is(git('rev-parse', 'main'), before);
+});
+
+test.serial('--mode pull-request says what it proposed on which branch and how to preview it; main does not move', async (t) => {
+  const before = git('rev-parse', 'main');
+  const res = await kradle(['apply', '-f', '-', '--mode', 'pull-request'], 'kind: Team\nmetadata:\n  name: reviewers\nspec:\n  organizationRef: acme\n  displayName: Reviewers\n');
+  t.is(res.code, 0, res.stderr);
+  const [line, hint] = res.stdout.trim().split('\n');
+  const m = /^Team\/reviewers proposed on branch (kradle\/write\/\S+) \(orgs\/acme\/teams\/reviewers\.yaml\)$/.exec(line!);
+  t.truthy(m, line);
+  t.notRegex(res.stdout, /configured|created/);
+  t.is(hint, `preview it: kradle preview --base main --head ${m![1]} (or kradle diff main ${m![1]}) in a clone of the config repo, or POST /api/previews {"base":"main","head":"${m![1]}"}`);
+  t.is(git('rev-parse', 'main'), before);
+  t.regex(fileAt('orgs/acme/teams/reviewers.yaml', m![1]), /displayName: Reviewers/);
+});

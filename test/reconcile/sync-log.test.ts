@@ -1,0 +1,55 @@
+// What an operator reads in the log of the sync loop: one line per pass that changed something or failed, with
+// the revision, the counts and the first errors; nothing for a pass (or a poll) that changed nothing.
+import test from 'ava';
+import { buildCrds } from '../../src/cluster/index.ts';
+import { createLogger } from '../../src/cli/logger.ts';
+import { createTestRepo } from '../support/git-repo.ts';
+import { startKubeApiServer } from '../support/kube-api-server/index.ts';
+import { testDrivers } from '../support/store.ts';
+import { createTestSync, crdsFor, liveDriverFor, orgDocs } from '../support/sync-harness.ts';
+
+const [pglite] = testDrivers(test);
+const CRDS = crdsFor(['Organization', 'OrgNamespaceBinding', 'Team', 'AgentServiceAccount', 'RunnerPool'], buildCrds());
+
+interface Line {
+  level: number;
+  msg: string;
+  revision?: string;
+  created?: number;
+  configured?: number;
+  pruned?: number;
+  failed?: number;
+  errors?: string[];
+}
+
+test('one line per sync: info with counts when it changed something, error with the first errors when objects failed, none otherwise', async (t) => {
+  const server = await startKubeApiServer();
+  t.teardown(() => server.stop());
+  const lines: Line[] = [];
+  const logger = await createLogger('info', { write: (l: string) => void lines.push(JSON.parse(l) as Line) });
+  const repo = createTestRepo();
+  const first = repo.commit(orgDocs('logs'), 'add logs');
+  const sync = createTestSync({ repoDir: repo.dir, store: await pglite!.store(), driver: liveDriverFor(server), crds: CRDS, logger });
+  t.teardown(() => sync.stop());
+  await sync.start();
+  await sync.trigger('test');
+  const syncLines = () => lines.filter((l) => l.msg.startsWith('sync: '));
+  t.is(syncLines().length, 1);
+  t.like(syncLines()[0], { level: 30, revision: first, configured: 0, pruned: 0, failed: 0 });
+  t.true(syncLines()[0]!.created! > 0);
+  t.regex(syncLines()[0]!.msg, new RegExp(`^sync: revision ${first.slice(0, 12)} applied: created \\d+, configured 0, pruned 0$`));
+
+  await sync.trigger('poll');
+  await sync.trigger('resync', { record: true });
+  t.is(syncLines().length, 1, 'a poll that found the same revision, and a pass that changed nothing, log nothing');
+
+  server.faults.failNext(1, { status: 422, method: 'PATCH', path: /\/teams\/second$/, message: 'the team is refused' });
+  const second = repo.commit({ 'orgs/logs/teams/second.yaml': orgDocs('logs')['orgs/logs/teams/platform.yaml']!.replace('name: platform', 'name: second') }, 'second team');
+  await sync.trigger('test');
+  const failed = syncLines().filter((l) => l.revision === second);
+  t.is(failed.length, 1);
+  t.is(failed[0]!.level, 50, 'at error');
+  t.is(failed[0]!.failed, 1);
+  t.regex(failed[0]!.msg, new RegExp(`^sync: revision ${second.slice(0, 12)} PartiallyApplied: created 0, configured 0, pruned 0, 1 failed: \\S+ .*Team\\/kradle-org-logs\\/second.*HTTP 422`));
+  t.true(failed[0]!.errors!.some((e) => e.includes('kradle-org-logs/second')), 'the failed object is named');
+});
