@@ -77,7 +77,17 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'POST /api/orgs/:org/resources': {
     headers: [['If-Match', 'the revision (config) or resourceVersion (runtime) the client read: 409 when stale']],
     query: [MODE],
-    body: ref('Resource'), ok: 201, response: obj({ operation: { enum: ['create', 'update'] }, resource: ref('Resource'), ...COMMITTED }),
+    body: ref('Resource'), ok: 201, response: obj({ operation: { enum: ['create', 'update', 'unchanged'] }, resource: ref('Resource'), ...COMMITTED }),
+  },
+  'POST /api/orgs/:org/resources/batch': {
+    headers: [['If-Match', 'the revision the client read: 409 when the branch has moved']],
+    query: [MODE],
+    body: obj({ items: { type: 'array', minItems: 1, maxItems: 500, items: obj({ resource: ref('Resource'), source: { type: 'string', description: 'the YAML as written, kept for a new file' } }, ['resource']) } }, ['items']),
+    response: obj({
+      ...COMMITTED, changed: { type: 'boolean', description: 'false when every document was unchanged (no commit made)' },
+      base: { type: 'string', description: 'pull-request mode: the branch to compare the proposal with' },
+      items: { type: 'array', items: obj({ kind: str, name: str, path: str, operation: { enum: ['create', 'update', 'unchanged'] } }) },
+    }),
   },
   'GET /api/orgs/:org/resources/:kind/:name': { headers: [['If-None-Match', 'ETag of a copy held: 304 when unchanged']], response: ref('Resource') },
   'DELETE /api/orgs/:org/resources/:kind/:name': { headers: [['If-Match', 'revision or resourceVersion read: 409 when stale']], query: [MODE], response: obj({ operation: { const: 'delete' }, ...COMMITTED }) },

@@ -268,6 +268,8 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       );
       return;
     }
+    // A follower's pass applied nothing; the leader logs the revision it applies.
+    if (result.outcome === 'Loaded') return;
     const c = result.run.counts;
     const counts = { created: c.created ?? 0, configured: c.configured ?? 0, pruned: c.pruned ?? 0, planned: c.planned ?? 0, failed: (c.failed ?? 0) + (c.missingKind ?? 0) };
     const failed = result.outcome !== 'Succeeded';
