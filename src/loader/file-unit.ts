@@ -1,7 +1,7 @@
 import type { SchemaValidator } from '../schema/index.ts';
 import { classifyDocument, type Candidate } from './classify.ts';
 import type { LoadError } from './errors.ts';
-import type { ParsedFile } from './parse.ts';
+import type { BrokenDecl, ParsedFile } from './parse.ts';
 
 /**
  * What one file at one path contributes to a revision before the cross-document checks: its syntax
@@ -13,11 +13,15 @@ export interface FileUnit {
   errors: LoadError[];
   candidates: Candidate[];
   ghosts: Candidate[];
+  /** The parse it was made from (shared by every path of the blob). */
+  source: ParsedFile;
+  /** What its documents that failed to parse still declare. */
+  broken: BrokenDecl[];
   documents: number;
 }
 
 export function classifyFile(path: string, pf: ParsedFile, validator: SchemaValidator): FileUnit {
-  const unit: FileUnit = { errors: [], candidates: [], ghosts: [], documents: pf.docs.length };
+  const unit: FileUnit = { errors: [], candidates: [], ghosts: [], broken: pf.broken ?? [], documents: pf.docs.length, source: pf };
   for (const e of pf.errors) unit.errors.push({ path, line: e.line ?? 1, column: e.column ?? 1, code: e.code, message: e.message });
   for (const doc of pf.docs) {
     const c = classifyDocument(path, doc, validator);
@@ -30,35 +34,26 @@ export function classifyFile(path: string, pf: ParsedFile, validator: SchemaVali
   return unit;
 }
 
-interface Entry {
-  oid: string;
-  unit: FileUnit;
-}
-
-/** Units by path and blob id, keeping those of the last two loads (a diff alternates between base and head). */
-export function createUnitCache(validator: SchemaValidator) {
-  let previous = new Map<string, Entry>();
-  let current = new Map<string, Entry>();
-  let next = new Map<string, Entry>();
-  const hit = (m: Map<string, Entry>, path: string, oid: string) => {
+/**
+ * Units a load replaced, kept for two more loads by path and blob id: a diff alternates between base and
+ * head, and going back to a blob reuses its unit (and the candidates memoized on it).
+ */
+export function createRetiredUnits() {
+  let previous = new Map<string, { oid: string; unit: FileUnit }>();
+  let current = new Map<string, { oid: string; unit: FileUnit }>();
+  const hit = (m: typeof current, path: string, oid: string) => {
     const e = m.get(path);
-    return e !== undefined && e.oid === oid ? e : undefined;
+    return e !== undefined && e.oid === oid ? e.unit : undefined;
   };
   return {
-    unit(path: string, oid: string, parsed: () => ParsedFile): FileUnit {
-      const e = hit(next, path, oid) ?? hit(current, path, oid) ?? hit(previous, path, oid) ?? { oid, unit: classifyFile(path, parsed(), validator) };
-      next.set(path, e);
-      return e.unit;
+    get: (path: string, oid: string): FileUnit | undefined => hit(current, path, oid) ?? hit(previous, path, oid),
+    retire(path: string, oid: string, unit: FileUnit): void {
+      current.set(path, { oid, unit });
     },
-    /** Drops a path's unit of this load, so the next load classifies it again. */
-    forget(path: string): void {
-      next.delete(path);
-    },
-    /** Ends a load: its units become the current ones. */
+    /** Ends a load. */
     rotate(): void {
       previous = current;
-      current = next;
-      next = new Map();
+      current = new Map();
     },
   };
 }

@@ -27,10 +27,22 @@ export interface ParsedDoc {
   memo: Record<string, unknown>;
 }
 
+/**
+ * What a document that failed to parse still says it declares, read from what the parser recovered: it lets
+ * the errors it causes elsewhere (a reference to it, documents of its org) name it as their cause.
+ */
+export interface BrokenDecl {
+  kind: string;
+  name: string;
+  /** The org slug it belongs to (an Organization's own slug), or null when it names none. */
+  org: string | null;
+}
+
 /** A parsed file: its documents and its syntax errors (without the path: one blob may live at two paths). */
 export interface ParsedFile {
   docs: ParsedDoc[];
   errors: Omit<ErrorDetail, 'path'>[];
+  broken?: BrokenDecl[];
   /** The parse was stopped (time budget): its error says so, and the next load parses the file again. */
   stopped?: boolean;
 }
@@ -43,6 +55,7 @@ export interface RawParsedFile {
    */
   docs: RawDoc[];
   errors: Omit<ErrorDetail, 'path'>[];
+  broken?: BrokenDecl[];
   stopped?: boolean;
 }
 
@@ -162,7 +175,11 @@ export function parseRaw(text: string, opts: { eager?: boolean } = {}): RawParse
       out.errors.push({ code: 'YAML_SYNTAX', message: firstLine(e.message), line: at.line, column: at.col });
     }
     for (const e of limits) out.errors.push(e);
-    if (doc.errors.length || limits.length) return;
+    if (doc.errors.length || limits.length) {
+      const decl = brokenDecl(doc);
+      if (decl) (out.broken ??= []).push(decl);
+      return;
+    }
     const start = lc.linePos(doc.contents!.range?.[0] ?? 0);
     try {
       const value = doc.toJS({ maxAliasCount: 100 });
@@ -176,6 +193,23 @@ export function parseRaw(text: string, opts: { eager?: boolean } = {}): RawParse
     }
   }, tooLarge);
   return out;
+}
+
+/** The kind, name and org a document with errors still declares, when the parser recovered them. */
+function brokenDecl(doc: Document.Parsed): BrokenDecl | undefined {
+  let v: unknown;
+  try {
+    v = doc.toJS({ maxAliasCount: 100 });
+  } catch {
+    return undefined;
+  }
+  if (v === null || typeof v !== 'object') return undefined;
+  const { kind, metadata, spec } = v as { kind?: unknown; metadata?: { name?: unknown }; spec?: { organizationRef?: unknown; slug?: unknown } };
+  const name = metadata?.name;
+  if (typeof kind !== 'string' || typeof name !== 'string') return undefined;
+  const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
+  const org = kind === 'Organization' ? (str(spec?.slug) ?? name) : (str(spec?.organizationRef) ?? null);
+  return { kind, name, org };
 }
 
 /** Where the first alias without an anchor before it is: anchors do not reach across `---`, a common surprise. */
@@ -234,7 +268,10 @@ export function withPositions(raw: RawParsedFile, source: () => string): ParsedF
       return positions ?? positionsOf(index);
     },
   }));
-  return raw.stopped ? { docs, errors: raw.errors, stopped: true } : { docs, errors: raw.errors };
+  const file: ParsedFile = { docs, errors: raw.errors };
+  if (raw.broken) file.broken = raw.broken;
+  if (raw.stopped) file.stopped = true;
+  return file;
 }
 
 /** The canonical JSON of a document's spec, which its content hash covers (hash.ts). */

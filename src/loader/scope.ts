@@ -28,6 +28,8 @@ export interface OrgDirectory {
   rejected: Set<Candidate>;
   /** The org a namespace (tenant namespace or slug) belongs to. */
   orgOfNamespace(namespace: string): string | undefined;
+  /** Org slugs declared by Organization documents that failed to parse, and the file of each. */
+  brokenOrgs: ReadonlyMap<string, string>;
 }
 
 export function errorAt(c: Candidate, pointer: string, code: string, message: string): LoadError {
@@ -35,7 +37,7 @@ export function errorAt(c: Candidate, pointer: string, code: string, message: st
 }
 
 /** Organizations of the revision; a second org with the same slug or namespace is a duplicate. */
-export function collectOrgs(candidates: Candidate[], errors: LoadError[]): OrgDirectory {
+export function collectOrgs(candidates: Candidate[], errors: LoadError[], brokenOrgs: ReadonlyMap<string, string> = new Map()): OrgDirectory {
   const orgs = new Map<string, OrgInfo>();
   const byNamespace = new Map<string, string>();
   const rejected = new Set<Candidate>();
@@ -58,7 +60,7 @@ export function collectOrgs(candidates: Candidate[], errors: LoadError[]): OrgDi
     orgs.set(slug, { slug, namespace: spec.namespaceName, candidate: c });
     byNamespace.set(spec.namespaceName, slug);
   }
-  return { orgs, rejected, orgOfNamespace: (ns) => byNamespace.get(ns) ?? (orgs.has(ns) ? ns : undefined) };
+  return { orgs, rejected, brokenOrgs, orgOfNamespace: (ns) => byNamespace.get(ns) ?? (orgs.has(ns) ? ns : undefined) };
 }
 
 export function where(c: Candidate): string {
@@ -87,7 +89,9 @@ export function scopeCandidate(c: Candidate, dir: OrgDirectory, errors: LoadErro
   }
   const org = dir.orgs.get(orgRef);
   if (!org) {
-    errors.push(errorAt(c, '/spec/organizationRef', 'MISSING_ORG', `organizationRef ${orgRef} names no Organization of this revision`));
+    const brokenIn = dir.brokenOrgs.get(orgRef);
+    const cause = brokenIn === undefined ? '' : `: it is declared in ${brokenIn}, which failed to parse`;
+    errors.push(errorAt(c, '/spec/organizationRef', 'MISSING_ORG', `organizationRef ${orgRef} names no Organization of this revision${cause}`));
     return undefined;
   }
   const namespace = c.def.platformScoped ? PLATFORM_NAMESPACE : org.namespace;
