@@ -186,6 +186,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     retired.rotate();
     known = files;
     stats.documents = model.documents;
+  stats.checkedDocuments = model.checked;
     const errors = model.errors();
     const finish = () => ((stats.durationMs = performance.now() - started), stats);
     if (errors) return { ok: false, revision: snapshot.revision, errors, stats: finish() };

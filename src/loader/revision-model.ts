@@ -82,6 +82,7 @@ export function createRevisionModel() {
   const changedKeys = new Set<string>();
   let changedAll = false;
   let lastState: DesiredState | undefined;
+  let checked = 0;
 
   const answer = (k: string) => `${(providers.get(k) ?? 0) > 0 ? 1 : 0}${broken.get(k)?.[0] ?? ''}`;
   const touch = (k: string) => void (touched.has(k) || touched.set(k, answer(k)));
@@ -139,6 +140,7 @@ export function createRevisionModel() {
   }
 
   function check(n: Node): void {
+    checked++;
     dropDeps(n);
     const ctx: RefContext = { dir, has: ctxHas, brokenAt: ctxBroken, deps: [] };
     const errors: LoadError[] = [];
@@ -278,8 +280,14 @@ export function createRevisionModel() {
       return documents;
     },
 
+    /** Documents whose references and value rules the last change checked. */
+    get checked(): number {
+      return checked;
+    },
+
     /** Moves the model to a new revision: `changes` holds every file added, changed or removed. */
     apply(changes: readonly FileChange[]): void {
+      checked = 0;
       let orgsMoved = false;
       for (const { path, unit } of changes) {
         const old = files.get(path);
