@@ -171,7 +171,7 @@ test(`every reload after a random edit equals a fresh full load (seed ${seed})`,
       const result = await createLoader().load(await source.snapshot(commits.at(-1)!));
       if (result.ok) break;
       const fixed = new Map(files);
-      for (const path of new Set(result.errors.map((e) => e.path))) {
+      for (const path of new Set(result.errors.map((e) => e.path!))) {
         const slug = /^orgs\/([^/]+)\/organization\.yaml$/.exec(path)?.[1];
         if (slug) fixed.set(path, org(slug, `kradle-org-${slug}`));
         else fixed.delete(path);
