@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { createSchemaValidator, type SchemaValidator } from '../schema/index.ts';
 import type { Snapshot, SnapshotFile } from '../source/types.ts';
 import { classifyFile, createRetiredUnits, type FileUnit } from './file-unit.ts';
-import { parseBytes, textOf, withPositions, type ParsedFile } from './parse.ts';
+import { parseBytes, sourceOf, withPositions, type ParsedFile } from './parse.ts';
 import { startParsePool, WORKER_ONLY_BYTES } from './parse-pool.ts';
 import { createRevisionModel, type FileChange } from './revision-model.ts';
 import type { LoadResult, LoadStats } from './types.ts';
@@ -99,7 +99,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     if (!pool && bytes.some((b) => b.byteLength >= WORKER_ONLY_BYTES)) pool = startParsePool(poolOptions);
     const parsed = pool
       ? await pool.parse(bytes, (i, file) => onParsed(oids[i]!, file))
-      : { files: bytes.map((b) => withPositions(parseBytes(b), () => textOf(b))), onWorkers: 0 };
+      : { files: bytes.map((b) => withPositions(parseBytes(b), sourceOf(b))), onWorkers: 0 };
     stats.parsedOnWorkers = parsed.onWorkers;
     return parsed.files;
   }

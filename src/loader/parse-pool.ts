@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { parseBytes, textOf, withPositions, type ParsedFile, type RawParsedFile } from './parse.ts';
+import { parseBytes, sourceOf, withPositions, type ParsedFile, type RawParsedFile } from './parse.ts';
 import type { ParseReply, ParseRequest } from './parse-worker.ts';
 
 const WORKER_URL = new URL('./parse-worker.mjs', import.meta.url);
@@ -84,7 +84,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
   let deliver: (i: number, file: ParsedFile) => void = () => {};
   const settle = (i: number, raw: RawParsedFile | null | undefined) => {
     out[i] = raw;
-    if (raw) deliver(i, withPositions(raw, () => textOf(blobs[i]!)));
+    if (raw) deliver(i, withPositions(raw, sourceOf(blobs[i]!)));
   };
   let onWorkers = 0;
   let out: (RawParsedFile | null | undefined)[] = [];

@@ -154,6 +154,14 @@ export function parseBytes(bytes: Uint8Array, opts: { eager?: boolean } = {}): R
   return 'error' in d ? { docs: [], errors: [d.error] } : parseRaw(d.text, opts);
 }
 
+/**
+ * What a parsed file keeps to find positions later: its bytes alone. Made here, at module level, so the closure
+ * holds nothing of the load that made it (a closure keeps its whole enclosing scope alive).
+ */
+export function sourceOf(bytes: Uint8Array): () => string {
+  return () => textOf(bytes);
+}
+
 /** The text whose positions a parse of `bytes` reported (empty when it did not decode, so had no documents). */
 export function textOf(bytes: Uint8Array): string {
   const d = decodeYaml(bytes);
@@ -252,26 +260,42 @@ function eachDocument(text: string, lc: LineCounter, fn: (doc: Document.Parsed, 
   });
 }
 
+/** A file's positions, found on first use by parsing its text again: only files with errors need them. */
+class FilePositions {
+  private all?: Map<number, Map<string, PackedPos>>;
+  constructor(private readonly source: () => string) {}
+  of(index: number): Map<string, PackedPos> {
+    return (this.all ??= collectAll(this.source())).get(index) ?? new Map<string, PackedPos>();
+  }
+}
+
+/** A parsed document: its position map comes from its file's, unless a worker sent one (big files). */
+class Doc implements ParsedDoc {
+  constructor(
+    readonly index: number,
+    readonly value: unknown,
+    readonly start: PackedPos,
+    readonly memo: Record<string, unknown>,
+    private readonly file: FilePositions,
+    private readonly own: Map<string, PackedPos> | undefined,
+  ) {}
+  get positions(): Map<string, PackedPos> {
+    return this.own ?? this.file.of(this.index);
+  }
+}
+
 /**
  * Gives a raw parse its positions, computed on first use by parsing `source()` again: only files
  * with errors need them, and not keeping a map per document saves memory and a cold load's time.
+ * Documents are class instances, not literals with a getter: those cost a closure and a hidden class each.
  */
 export function withPositions(raw: RawParsedFile, source: () => string): ParsedFile {
-  let all: Map<number, Map<string, PackedPos>> | undefined;
-  const positionsOf = (index: number) => (all ??= collectAll(source())).get(index) ?? new Map<string, PackedPos>();
-  const docs = raw.docs.map(({ index, value, start, positions, specJson }): ParsedDoc => ({
-    index,
-    value,
-    start,
-    memo: specJson === undefined ? {} : { specJson },
-    get positions() {
-      return positions ?? positionsOf(index);
-    },
-  }));
-  const file: ParsedFile = { docs, errors: raw.errors };
-  if (raw.broken) file.broken = raw.broken;
-  if (raw.stopped) file.stopped = true;
-  return file;
+  const file = new FilePositions(source);
+  const docs = raw.docs.map((d): ParsedDoc => new Doc(d.index, d.value, d.start, d.specJson === undefined ? {} : { specJson: d.specJson }, file, d.positions));
+  const out: ParsedFile = { docs, errors: raw.errors };
+  if (raw.broken) out.broken = raw.broken;
+  if (raw.stopped) out.stopped = true;
+  return out;
 }
 
 /** The canonical JSON of a document's spec, which its content hash covers (hash.ts). */
