@@ -78,7 +78,9 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
   const retired = createRetiredUnits();
   /** Parsed blobs of the model's files, by blob id, with how many paths hold each. */
   const blobs = new Map<string, { file: ParsedFile; paths: number }>();
-  let known: readonly SnapshotFile[] = [];
+  /** The snapshot the model holds, and its YAML files when they were listed (else listed when needed). */
+  let last: Snapshot | undefined;
+  let known: readonly SnapshotFile[] | undefined = [];
   /** Paths whose parse was stopped (time budget): the next load parses them again. */
   let retry = new Set<string>();
 
@@ -127,15 +129,28 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     if (e && --e.paths === 0) blobs.delete(oid);
   };
 
-  async function load(snapshot: Snapshot): Promise<LoadResult> {
-    const started = performance.now();
+  /** What changed since the model's snapshot: compared tree by tree when the source can, else file by file. */
+  function changesFrom(snapshot: Snapshot): { added: SnapshotFile[]; removed: SnapshotFile[] } {
+    const quick = last && retry.size === 0 ? snapshot.changesSince?.(last) : undefined;
+    if (quick) {
+      known = undefined;
+      const wanted = (f: SnapshotFile) => f.symlink || YAML_FILE.test(f.path);
+      return { added: quick.added.filter(wanted), removed: quick.removed.filter(wanted) };
+    }
     const files = yamlFiles(snapshot.files);
-    const stats: LoadStats = { files: files.length, documents: 0, parsedFiles: 0, cachedFiles: 0, durationMs: 0 };
-    const { added, removed } = diffFiles(known, files);
+    const diff = diffFiles(known ?? (last ? yamlFiles(last.files) : []), files);
+    known = files;
     if (retry.size) {
-      for (const f of files) if (retry.has(f.path) && !added.includes(f)) (removed.push(f), added.push(f));
+      for (const f of files) if (retry.has(f.path) && !diff.added.includes(f)) (diff.removed.push(f), diff.added.push(f));
       retry = new Set();
     }
+    return diff;
+  }
+
+  async function load(snapshot: Snapshot): Promise<LoadResult> {
+    const started = performance.now();
+    const stats: LoadStats = { files: 0, documents: 0, parsedFiles: 0, cachedFiles: 0, durationMs: 0 };
+    const { added, removed } = changesFrom(snapshot);
     // What neither a unit kept from an earlier load nor a parsed blob answers is read and parsed.
     const reused = new Map<string, FileUnit>();
     const wanted = new Map<string, string[]>();
@@ -149,12 +164,12 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     // Files are classified as workers return them, while the others are still being parsed.
     const early = new Map<string, FileUnit>();
     const parsedNow = new Map<string, ParsedFile>();
-    const files2 = await parseAll(oids, snapshot, stats, (oid, file) => {
+    const parsed = await parseAll(oids, snapshot, stats, (oid, file) => {
       for (const path of wanted.get(oid)!) early.set(path, classifyFile(path, file, validator));
     });
-    oids.forEach((oid, i) => parsedNow.set(oid, files2[i]!));
+    oids.forEach((oid, i) => parsedNow.set(oid, parsed[i]!));
     stats.parsedFiles = oids.length;
-    stats.cachedFiles = files.length - oids.length;
+    stats.cachedFiles = model.files + added.length - removed.length - oids.length;
 
     const changes = new Map<string, FileChange>();
     for (const f of removed) {
@@ -180,13 +195,14 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       model.apply([...changes.values()]);
     } catch (err) {
       // A model left half-moved would answer later loads wrongly: the next load starts cold.
-      (model = createRevisionModel()), (known = []), blobs.clear();
+      (model = createRevisionModel()), (known = []), (last = undefined), blobs.clear();
       throw err;
     }
     retired.rotate();
-    known = files;
+    last = snapshot;
+    stats.files = model.files;
     stats.documents = model.documents;
-  stats.checkedDocuments = model.checked;
+    stats.checkedDocuments = model.checked;
     const errors = model.errors();
     const finish = () => ((stats.durationMs = performance.now() - started), stats);
     if (errors) return { ok: false, revision: snapshot.revision, errors, stats: finish() };

@@ -280,6 +280,11 @@ export function createRevisionModel() {
       return documents;
     },
 
+    /** Files of the revision (YAML files and reported links). */
+    get files(): number {
+      return files.size;
+    },
+
     /** Documents whose references and value rules the last change checked. */
     get checked(): number {
       return checked;

@@ -16,6 +16,17 @@ export interface Snapshot {
   revision: string;
   files: readonly SnapshotFile[];
   readBlob(oid: string): Promise<Uint8Array>;
+  /**
+   * The files added or changed (`added`, as in this snapshot) and removed or changed (`removed`, as in
+   * `previous`) since an earlier snapshot of the same source and path, found without listing every file;
+   * undefined when the two cannot be compared that way.
+   */
+  changesSince?(previous: Snapshot): SnapshotChanges | undefined;
+}
+
+export interface SnapshotChanges {
+  added: SnapshotFile[];
+  removed: SnapshotFile[];
 }
 
 export interface FetchResult {
