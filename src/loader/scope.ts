@@ -81,7 +81,7 @@ export function scopeCandidate(c: Candidate, dir: OrgDirectory, errors: LoadErro
     const slug = c.def.kind === 'Organization' ? ((c.resource.spec.slug as string | undefined) ?? meta.name) : null;
     const tenant = c.resource.spec.namespaceName as string;
     if (slug && !checkLabels(c, slug, [PLATFORM_NAMESPACE, tenant], errors)) return undefined;
-    return { ...c, org: slug, namespace: PLATFORM_NAMESPACE, tenant: slug ? tenant : null };
+    return scoped(c, slug, PLATFORM_NAMESPACE, slug ? tenant : null);
   }
   if (typeof orgRef !== 'string') {
     errors.push(errorAt(c, '/spec', 'MISSING_ORG', `${c.def.kind} needs spec.organizationRef naming its Organization`));
@@ -102,7 +102,15 @@ export function scopeCandidate(c: Candidate, dir: OrgDirectory, errors: LoadErro
     return undefined;
   }
   if (!checkLabels(c, org.slug, [namespace, org.namespace], errors)) return undefined;
-  return { ...c, org: org.slug, namespace, tenant: org.namespace };
+  return scoped(c, org.slug, namespace, org.namespace);
+}
+
+/**
+ * Written out rather than spread (`{ ...c, org }`): V8 gives every object made by a spread plus more properties
+ * a hidden class of its own, about 300 bytes per document.
+ */
+function scoped(c: Candidate, org: string | null, namespace: string, tenant: string | null): Scoped {
+  return { path: c.path, doc: c.doc, def: c.def, resource: c.resource, org, namespace, tenant, key: undefined, lookupKey: undefined };
 }
 
 /** Labels of the original Kradle are accepted when they agree with the document. */
