@@ -24,6 +24,7 @@ export function classifyFile(path: string, pf: ParsedFile, validator: SchemaVali
   const unit: FileUnit = { errors: [], candidates: [], ghosts: [], broken: pf.broken ?? [], documents: pf.docs.length, source: pf };
   for (const e of pf.errors) unit.errors.push({ path, line: e.line ?? 1, column: e.column ?? 1, code: e.code, message: e.message });
   for (const doc of pf.docs) {
+    shareStrings(doc.value);
     const c = classifyDocument(path, doc, validator);
     if (c.ok) unit.candidates.push(c.candidate);
     else {
@@ -32,6 +33,33 @@ export function classifyFile(path: string, pf: ParsedFile, validator: SchemaVali
     }
   }
   return unit;
+}
+
+const shared = new Map<string, string>();
+
+/** One string for each value many documents repeat: the parser (or a worker's message) makes one per document. */
+function share(v: unknown): unknown {
+  if (typeof v !== 'string' || v.length > 64) return v;
+  const hit = shared.get(v);
+  if (hit !== undefined) return hit;
+  if (shared.size < 50_000) shared.set(v, v);
+  return v;
+}
+
+/** Shares the values every document has (apiVersion, kind, org, namespace, label values). */
+function shareStrings(value: unknown): void {
+  if (value === null || typeof value !== 'object') return;
+  const v = value as { apiVersion?: unknown; kind?: unknown; metadata?: Record<string, unknown>; spec?: Record<string, unknown> };
+  if (typeof v.apiVersion === 'string') v.apiVersion = share(v.apiVersion);
+  if (typeof v.kind === 'string') v.kind = share(v.kind);
+  const m = v.metadata;
+  if (m && typeof m === 'object') {
+    if (typeof m.namespace === 'string') m.namespace = share(m.namespace);
+    const labels = m.labels as Record<string, unknown> | undefined;
+    if (labels && typeof labels === 'object') for (const k of Object.keys(labels)) labels[k] = share(labels[k]);
+  }
+  const spec = v.spec;
+  if (spec && typeof spec === 'object' && typeof spec.organizationRef === 'string') spec.organizationRef = share(spec.organizationRef);
 }
 
 /**
