@@ -129,28 +129,26 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     if (e && --e.paths === 0) blobs.delete(oid);
   };
 
-  /** What changed since the model's snapshot: compared tree by tree when the source can, else file by file. */
-  function changesFrom(snapshot: Snapshot): { added: SnapshotFile[]; removed: SnapshotFile[] } {
+  /**
+   * What changed since the model's snapshot: compared tree by tree when the source can, else file by file.
+   * `files` is the new listing when one was made (the model takes it once the load succeeds).
+   */
+  function changesFrom(snapshot: Snapshot): { added: SnapshotFile[]; removed: SnapshotFile[]; files?: SnapshotFile[] } {
     const quick = last && retry.size === 0 ? snapshot.changesSince?.(last) : undefined;
     if (quick) {
-      known = undefined;
       const wanted = (f: SnapshotFile) => f.symlink || YAML_FILE.test(f.path);
       return { added: quick.added.filter(wanted), removed: quick.removed.filter(wanted) };
     }
     const files = yamlFiles(snapshot.files);
     const diff = diffFiles(known ?? (last ? yamlFiles(last.files) : []), files);
-    known = files;
-    if (retry.size) {
-      for (const f of files) if (retry.has(f.path) && !diff.added.includes(f)) (diff.removed.push(f), diff.added.push(f));
-      retry = new Set();
-    }
-    return diff;
+    for (const f of files) if (retry.has(f.path) && !diff.added.includes(f)) (diff.removed.push(f), diff.added.push(f));
+    return { ...diff, files };
   }
 
   async function load(snapshot: Snapshot): Promise<LoadResult> {
     const started = performance.now();
     const stats: LoadStats = { files: 0, documents: 0, parsedFiles: 0, cachedFiles: 0, durationMs: 0 };
-    const { added, removed } = changesFrom(snapshot);
+    const { added, removed, files } = changesFrom(snapshot);
     // What neither a unit kept from an earlier load nor a parsed blob answers is read and parsed.
     const reused = new Map<string, FileUnit>();
     const wanted = new Map<string, string[]>();
@@ -172,6 +170,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     stats.cachedFiles = model.files + added.length - removed.length - oids.length;
 
     const changes = new Map<string, FileChange>();
+    const stopped = new Set<string>();
     for (const f of removed) {
       const old = model.unitOf(f.path);
       if (old && !f.symlink && !old.source.stopped) retired.retire(f.path, f.oid, old);
@@ -186,7 +185,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       const unit = reused.get(f.path) ?? early.get(f.path) ?? classifyFile(f.path, file!, validator);
       hold(f.oid, unit.source);
       // A parse stopped by the time budget (a machine loaded far past its cores) is not kept: the next load tries again.
-      if (unit.source.stopped) retry.add(f.path);
+      if (unit.source.stopped) stopped.add(f.path);
       changes.set(f.path, { path: f.path, unit });
     }
     // Released after the new files took theirs: a renamed file keeps its parse.
@@ -200,6 +199,8 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     }
     retired.rotate();
     last = snapshot;
+    known = files;
+    retry = stopped;
     stats.files = model.files;
     stats.documents = model.documents;
     stats.checkedDocuments = model.checked;

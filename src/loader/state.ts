@@ -194,30 +194,26 @@ function findKey(sorted: readonly DesiredResource[], key: string): boolean {
   return false;
 }
 
-/** The state's resources as a read-only Map, iterated in key order. */
+/**
+ * The state's resources as a read-only Map in key order: the base's own Map when nothing changed since it,
+ * else lookups through the changes, and a Map built on the first iteration (a diff iterates every resource).
+ */
 function resourceView(s: LayeredState): ReadonlyMap<string, DesiredResource> {
-  const entries = function* () {
-    for (const r of s.sorted()) yield [r.key, r] as [string, DesiredResource];
-  };
-  const view = {
+  if (s.delta.size === 0) return s.base.byKey;
+  let all: Map<string, DesiredResource> | undefined;
+  const map = () => (all ??= new Map(s.sorted().map((r) => [r.key, r])));
+  return {
     get size() {
       return s.size;
     },
     get: (key: string) => s.lookupKey(key),
     has: (key: string) => s.lookupKey(key) !== undefined,
-    forEach(fn: (v: DesiredResource, k: string, m: ReadonlyMap<string, DesiredResource>) => void, thisArg?: unknown) {
-      for (const r of s.sorted()) fn.call(thisArg, r, r.key, view);
-    },
-    entries,
-    *keys() {
-      for (const r of s.sorted()) yield r.key;
-    },
-    *values() {
-      for (const r of s.sorted()) yield r;
-    },
-    [Symbol.iterator]: entries,
-  } as unknown as ReadonlyMap<string, DesiredResource>;
-  return view;
+    forEach: (fn: (v: DesiredResource, k: string, m: ReadonlyMap<string, DesiredResource>) => void, thisArg?: unknown) => map().forEach(fn, thisArg),
+    entries: () => map().entries(),
+    keys: () => map().keys(),
+    values: () => map().values(),
+    [Symbol.iterator]: () => map().entries(),
+  } as ReadonlyMap<string, DesiredResource>;
 }
 
 /** An immutable desired state with its indexes (kind, org, name). */
