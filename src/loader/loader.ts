@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { createSchemaValidator, type SchemaValidator } from '../schema/index.ts';
 import type { Snapshot, SnapshotFile } from '../source/types.ts';
 import { classifyFile, createRetiredUnits, type FileUnit } from './file-unit.ts';
-import { parseBytes, sourceOf, withPositions, type ParsedFile } from './parse.ts';
+import { parseBytes, sourceFromBlob, sourceOf, withPositions, type ParsedFile } from './parse.ts';
 import { startParsePool, WORKER_ONLY_BYTES } from './parse-pool.ts';
 import { createRevisionModel, type FileChange } from './revision-model.ts';
 import type { LoadResult, LoadStats } from './types.ts';
@@ -99,9 +99,12 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     }
     // A big file is parsed on a worker however few files changed: the API and the event loop stay responsive.
     if (!pool && bytes.some((b) => b.byteLength >= WORKER_ONLY_BYTES)) pool = startParsePool(poolOptions);
+    // A blob the snapshot can read again at once is not kept: an error's positions read it then.
+    const read = snapshot.readBlobSync;
+    const source = (i: number) => (read ? sourceFromBlob(read, oids[i]!) : sourceOf(bytes[i]!));
     const parsed = pool
-      ? await pool.parse(bytes, (i, file) => onParsed(oids[i]!, file))
-      : { files: bytes.map((b) => withPositions(parseBytes(b), sourceOf(b))), onWorkers: 0 };
+      ? await pool.parse(bytes, (i, file) => onParsed(oids[i]!, file), source)
+      : { files: bytes.map((b, i) => withPositions(parseBytes(b), source(i))), onWorkers: 0 };
     stats.parsedOnWorkers = parsed.onWorkers;
     return parsed.files;
   }

@@ -162,6 +162,14 @@ export function sourceOf(bytes: Uint8Array): () => string {
   return () => textOf(bytes);
 }
 
+/**
+ * The same, reading the blob again when asked (a snapshot's readBlobSync), so a parsed file keeps no bytes. A
+ * blob the reader cannot give back any more (pruned from the repository) leaves positions at the document start.
+ */
+export function sourceFromBlob(read: (oid: string) => Uint8Array | undefined, oid: string): () => string {
+  return () => textOf(read(oid) ?? new Uint8Array());
+}
+
 /** The text whose positions a parse of `bytes` reported (empty when it did not decode, so had no documents). */
 export function textOf(bytes: Uint8Array): string {
   const d = decodeYaml(bytes);

@@ -81,6 +81,7 @@ export async function snapshotCommit(ctx: GitContext, commit: string, dir: strin
       return root ? flatten(root) : [];
     },
     readBlob,
+    readBlobSync: blobReader(cache.store),
     changesSince(previous) {
       const p = roots.get(previous);
       if (!p || p.cache !== cache || p.base !== base) return undefined;
@@ -93,6 +94,18 @@ export async function snapshotCommit(ctx: GitContext, commit: string, dir: strin
   roots.set(snapshot, { cache, base, root });
   return snapshot;
 }
+/** Reads a blob at once; made at module level so it holds the object store alone, not the snapshot. */
+function blobReader(store: ObjectStore): (oid: string) => Uint8Array | undefined {
+  return (oid) => {
+    try {
+      const obj = store.readSync(oid);
+      return obj?.type === 'blob' ? obj.data : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+}
+
 /** A tree's entries through the fast reader, else isomorphic-git (which peels commits and tags itself). */
 async function readTree(ctx: GitContext, cache: SnapshotCache, oid: string): Promise<{ oid: string; tree: TreeEntry[] }> {
   let id = oid;

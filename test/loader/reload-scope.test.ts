@@ -1,9 +1,11 @@
 // What a reload re-checks (the changed documents and those whose references their change reaches) and the
 // causal order of errors (a file that failed to parse first; the errors it causes name it).
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { createLoader } from '../../src/loader/index.ts';
 import { createGitSource } from '../../src/source/index.ts';
 import { createTestRepo, tempDir } from '../support/git-repo.ts';
+import { fixtureRepo, FIXTURES } from './fixture-repo.ts';
 
 const HEAD = 'apiVersion: kradle.a5c.ai/v1alpha1';
 const ADAPTER = 'orgs/acme/zz-adapters/mux.yaml'; // sorts after the stacks that name it
@@ -82,4 +84,17 @@ test('documents of an org whose Organization failed to parse say so', async (t) 
   const missing = r.errors.filter((e) => e.code === 'MISSING_ORG');
   t.is(missing.length, 25);
   for (const e of missing) t.regex(e.message, /declared in orgs\/acme\/organization\.yaml, which failed to parse/);
+});
+
+test('positions of errors are found again from the repository (packed or loose), not from kept bytes', async (t) => {
+  const repo = fixtureRepo('broken/many-errors-one-revision');
+  t.teardown(repo.remove);
+  const loose = await createLoader().load(await repo.snapshot());
+  repo.git('repack', '-a', '-d', '-q');
+  repo.git('prune-packed');
+  const packed = await createLoader().load(await repo.snapshot());
+  t.false(loose.ok);
+  t.deepEqual(packed, { ...loose, stats: packed.stats });
+  const expected = JSON.parse(readFileSync(`${FIXTURES}broken/many-errors-one-revision/expected.json`, 'utf8'));
+  if (!packed.ok) t.deepEqual(packed.errors.map(({ path, line, column, code }) => ({ path, line, column, code })), expected);
 });
