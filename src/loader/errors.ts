@@ -26,7 +26,15 @@ export const LOAD_ERROR_CODES = [
 
 export type LoadErrorCode = (typeof LOAD_ERROR_CODES)[number];
 
-/** Files first, then position, then code: the order a reader fixes them in; exact repeats dropped. */
+/** Errors of a file that did not parse: every other error may be caused by one, never the other way round. */
+const PARSE_CODES = new Set<string>(['YAML_SYNTAX', 'LIMIT_EXCEEDED']);
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const tier = (e: LoadError) => (PARSE_CODES.has(e.code) ? 0 : 1);
+
+/**
+ * Causal order, then the order a reader fixes them in: files that failed to parse first (their documents'
+ * absence causes errors elsewhere, which say so), then by file, position and code; exact repeats dropped.
+ */
 export function sortErrors(errors: LoadError[]): LoadError[] {
   const seen = new Set<string>();
   const unique = errors.filter((e) => {
@@ -34,6 +42,6 @@ export function sortErrors(errors: LoadError[]): LoadError[] {
     return seen.has(k) ? false : (seen.add(k), true);
   });
   return unique.sort((a, b) =>
-    a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line || a.column - b.column || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0),
+    tier(a) - tier(b) || (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line || a.column - b.column || cmp(a.code, b.code) || cmp(a.message, b.message)),
   );
 }

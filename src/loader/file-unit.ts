@@ -1,7 +1,7 @@
 import type { SchemaValidator } from '../schema/index.ts';
 import { classifyDocument, type Candidate } from './classify.ts';
 import type { LoadError } from './errors.ts';
-import type { ParsedFile } from './parse.ts';
+import type { BrokenDecl, ParsedFile } from './parse.ts';
 
 /**
  * What one file at one path contributes to a revision before the cross-document checks: its syntax
@@ -13,13 +13,18 @@ export interface FileUnit {
   errors: LoadError[];
   candidates: Candidate[];
   ghosts: Candidate[];
+  /** The parse it was made from (shared by every path of the blob). */
+  source: ParsedFile;
+  /** What its documents that failed to parse still declare. */
+  broken: BrokenDecl[];
   documents: number;
 }
 
 export function classifyFile(path: string, pf: ParsedFile, validator: SchemaValidator): FileUnit {
-  const unit: FileUnit = { errors: [], candidates: [], ghosts: [], documents: pf.docs.length };
+  const unit: FileUnit = { errors: [], candidates: [], ghosts: [], broken: pf.broken ?? [], documents: pf.docs.length, source: pf };
   for (const e of pf.errors) unit.errors.push({ path, line: e.line ?? 1, column: e.column ?? 1, code: e.code, message: e.message });
   for (const doc of pf.docs) {
+    shareStrings(doc.value);
     const c = classifyDocument(path, doc, validator);
     if (c.ok) unit.candidates.push(c.candidate);
     else {
@@ -30,35 +35,53 @@ export function classifyFile(path: string, pf: ParsedFile, validator: SchemaVali
   return unit;
 }
 
-interface Entry {
-  oid: string;
-  unit: FileUnit;
+const shared = new Map<string, string>();
+
+/** One string for each value many documents repeat: the parser (or a worker's message) makes one per document. */
+function share(v: unknown): unknown {
+  if (typeof v !== 'string' || v.length > 64) return v;
+  const hit = shared.get(v);
+  if (hit !== undefined) return hit;
+  if (shared.size < 50_000) shared.set(v, v);
+  return v;
 }
 
-/** Units by path and blob id, keeping those of the last two loads (a diff alternates between base and head). */
-export function createUnitCache(validator: SchemaValidator) {
-  let previous = new Map<string, Entry>();
-  let current = new Map<string, Entry>();
-  let next = new Map<string, Entry>();
-  const hit = (m: Map<string, Entry>, path: string, oid: string) => {
+/** Shares the values every document has (apiVersion, kind, org, namespace, label values). */
+function shareStrings(value: unknown): void {
+  if (value === null || typeof value !== 'object') return;
+  const v = value as { apiVersion?: unknown; kind?: unknown; metadata?: Record<string, unknown>; spec?: Record<string, unknown> };
+  if (typeof v.apiVersion === 'string') v.apiVersion = share(v.apiVersion);
+  if (typeof v.kind === 'string') v.kind = share(v.kind);
+  const m = v.metadata;
+  if (m && typeof m === 'object') {
+    if (typeof m.namespace === 'string') m.namespace = share(m.namespace);
+    const labels = m.labels as Record<string, unknown> | undefined;
+    if (labels && typeof labels === 'object') for (const k of Object.keys(labels)) labels[k] = share(labels[k]);
+  }
+  const spec = v.spec;
+  if (spec && typeof spec === 'object' && typeof spec.organizationRef === 'string') spec.organizationRef = share(spec.organizationRef);
+}
+
+/**
+ * Units a load replaced, kept for two more loads by path and blob id: a diff alternates between base and
+ * head, and going back to a blob reuses its unit (and the candidates memoized on it).
+ */
+export function createRetiredUnits() {
+  let previous = new Map<string, { oid: string; unit: FileUnit }>();
+  let current = new Map<string, { oid: string; unit: FileUnit }>();
+  const hit = (m: typeof current, path: string, oid: string) => {
     const e = m.get(path);
-    return e !== undefined && e.oid === oid ? e : undefined;
+    return e !== undefined && e.oid === oid ? e.unit : undefined;
   };
   return {
-    unit(path: string, oid: string, parsed: () => ParsedFile): FileUnit {
-      const e = hit(next, path, oid) ?? hit(current, path, oid) ?? hit(previous, path, oid) ?? { oid, unit: classifyFile(path, parsed(), validator) };
-      next.set(path, e);
-      return e.unit;
+    get: (path: string, oid: string): FileUnit | undefined => hit(current, path, oid) ?? hit(previous, path, oid),
+    retire(path: string, oid: string, unit: FileUnit): void {
+      current.set(path, { oid, unit });
     },
-    /** Drops a path's unit of this load, so the next load classifies it again. */
-    forget(path: string): void {
-      next.delete(path);
-    },
-    /** Ends a load: its units become the current ones. */
+    /** Ends a load. */
     rotate(): void {
       previous = current;
-      current = next;
-      next = new Map();
+      current = new Map();
     },
   };
 }

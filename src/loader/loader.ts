@@ -1,14 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { createSchemaValidator, type SchemaValidator } from '../schema/index.ts';
 import type { Snapshot, SnapshotFile } from '../source/types.ts';
-import type { Candidate } from './classify.ts';
-import { createUnitCache } from './file-unit.ts';
-import { sortErrors, type LoadError } from './errors.ts';
-import { parseBytes, textOf, withPositions, type ParsedFile } from './parse.ts';
+import { classifyFile, createRetiredUnits, type FileUnit } from './file-unit.ts';
+import { parseBytes, sourceFromBlob, sourceOf, withPositions, type ParsedFile } from './parse.ts';
 import { startParsePool, WORKER_ONLY_BYTES } from './parse-pool.ts';
-import { checkRevision } from './semantic.ts';
-import { createDesiredState, sortLike, toDesiredResource } from './state.ts';
-import type { DesiredResource } from './types.ts';
+import { createRevisionModel, type FileChange } from './revision-model.ts';
 import type { LoadResult, LoadStats } from './types.ts';
 
 export interface LoaderDeps {
@@ -31,105 +27,199 @@ export interface Loader {
 
 const YAML_FILE = /\.ya?ml$/i;
 
+/** The files a load reads, by path (a snapshot is usually sorted already: then this only checks it). */
+function yamlFiles(all: readonly SnapshotFile[]): SnapshotFile[] {
+  const files = all.filter((f) => f.symlink || YAML_FILE.test(f.path));
+  for (let i = 1; i < files.length; i++) {
+    if (files[i - 1]!.path >= files[i]!.path) return files.sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+  return files;
+}
+
+/** Files added or changed (`added`) and removed or changed (`removed`) between two path-sorted lists. */
+function diffFiles(prev: readonly SnapshotFile[], next: readonly SnapshotFile[]): { added: SnapshotFile[]; removed: SnapshotFile[] } {
+  const added: SnapshotFile[] = [];
+  const removed: SnapshotFile[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < prev.length || j < next.length) {
+    const a = prev[i];
+    const b = next[j];
+    // A source hands out the same entry objects for unchanged trees: most steps end here.
+    if (a === b) (i++, j++);
+    else if (b === undefined || (a !== undefined && a.path < b.path)) (removed.push(a!), i++);
+    else if (a === undefined || b.path < a.path) (added.push(b), j++);
+    else {
+      if (a.oid !== b.oid || a.symlink !== b.symlink) (removed.push(a), added.push(b));
+      i++;
+      j++;
+    }
+  }
+  return { added, removed };
+}
+
+function linkUnit(path: string): FileUnit {
+  // A link's target may leave the repo or the revision; only committed documents are desired state.
+  const message = 'a symbolic link: Kradle reads regular files and directories only; commit the documents themselves';
+  return { errors: [{ path, line: 1, column: 1, code: 'SYMLINK_NOT_SUPPORTED', message }], candidates: [], ghosts: [], broken: [], documents: 0, source: { docs: [], errors: [] } };
+}
+
 /**
- * Parsed files are cached by blob id, so a new revision parses only the blobs it changed; the
- * cache keeps the blobs of the last two loads (a diff alternates between base and head).
+ * A loader keeps the last revision it loaded as a model (revision-model.ts): a new revision is compared file by
+ * file with it, only new blobs are parsed, only changed files classified, and only what the changes reach is
+ * checked again. Units a load replaced are kept for two more loads, so a diff alternating between base and
+ * head re-classifies nothing.
  */
 export function createLoader(deps: LoaderDeps = {}): Loader {
   const validator = deps.validator ?? createSchemaValidator();
   const concurrency = deps.readConcurrency ?? 32;
   const parallelFrom = deps.parallelFrom ?? 500;
-  const units = createUnitCache(validator);
-  let lastSorted: DesiredResource[] = [];
-  let previous = new Map<string, ParsedFile>();
-  let current = new Map<string, ParsedFile>();
+  let model = createRevisionModel();
+  const retired = createRetiredUnits();
+  /** Parsed blobs of the model's files, by blob id, with how many paths hold each. */
+  const blobs = new Map<string, { file: ParsedFile; paths: number }>();
+  /** The snapshot the model holds, and its YAML files when they were listed (else listed when needed). */
+  let last: Snapshot | undefined;
+  let known: readonly SnapshotFile[] | undefined = [];
+  /** Paths whose parse was stopped (time budget): the next load parses them again. */
+  let retry = new Set<string>();
 
-  /** Parses what no cache holds; `onParsed` gets each new file as a worker returns it, to start on it meanwhile. */
-  async function parseAll(files: SnapshotFile[], snapshot: Snapshot, stats: LoadStats,
-    onParsed: (oid: string, file: ParsedFile) => void): Promise<Map<string, ParsedFile>> {
-    const used = new Map<string, ParsedFile>();
-    const missing = new Set<string>();
-    for (const f of files) {
-      const hit = used.get(f.oid) ?? current.get(f.oid) ?? previous.get(f.oid);
-      if (hit) used.set(f.oid, hit);
-      else missing.add(f.oid);
-    }
-    const unique = [...missing];
+  /** Parses `oids`; `onParsed` gets each new file as a worker returns it, to start on it meanwhile. */
+  async function parseAll(oids: string[], snapshot: Snapshot, stats: LoadStats,
+    onParsed: (oid: string, file: ParsedFile) => void): Promise<ParsedFile[]> {
     const poolOptions = { mainThread: deps.parseOnMainThread, budgetMs: deps.parseBudgetMs };
     // Workers start before the blobs are read, so they boot meanwhile.
-    let pool = unique.length >= parallelFrom ? startParsePool(poolOptions) : undefined;
-    let blobs: Uint8Array[];
+    let pool = oids.length >= parallelFrom ? startParsePool(poolOptions) : undefined;
+    let bytes: Uint8Array[];
     try {
-      blobs = await readAll(unique, snapshot);
+      bytes = await readAll(oids, snapshot);
     } catch (err) {
       await pool?.close();
       throw err;
     }
     // A big file is parsed on a worker however few files changed: the API and the event loop stay responsive.
-    if (!pool && blobs.some((b) => b.byteLength >= WORKER_ONLY_BYTES)) pool = startParsePool(poolOptions);
+    if (!pool && bytes.some((b) => b.byteLength >= WORKER_ONLY_BYTES)) pool = startParsePool(poolOptions);
+    // A blob the snapshot can read again at once is not kept: an error's positions read it then.
+    const read = snapshot.readBlobSync;
+    const source = (i: number) => (read ? sourceFromBlob(read, oids[i]!) : sourceOf(bytes[i]!));
     const parsed = pool
-      ? await pool.parse(blobs, (i, file) => onParsed(unique[i]!, file))
-      : { files: blobs.map((b) => withPositions(parseBytes(b), () => textOf(b))), onWorkers: 0 };
-    unique.forEach((oid, i) => used.set(oid, parsed.files[i]!));
+      ? await pool.parse(bytes, (i, file) => onParsed(oids[i]!, file), source)
+      : { files: bytes.map((b, i) => withPositions(parseBytes(b), source(i))), onWorkers: 0 };
     stats.parsedOnWorkers = parsed.onWorkers;
-    stats.parsedFiles = unique.length;
-    stats.cachedFiles = files.length - stats.parsedFiles;
-    return used;
+    return parsed.files;
   }
 
   async function readAll(oids: string[], snapshot: Snapshot): Promise<Uint8Array[]> {
-    const blobs: Uint8Array[] = new Array(oids.length);
+    const out: Uint8Array[] = new Array(oids.length);
     let next = 0;
     const reader = async () => {
       while (next < oids.length) {
         const i = next++;
-        blobs[i] = await snapshot.readBlob(oids[i]!);
+        out[i] = await snapshot.readBlob(oids[i]!);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, oids.length) }, reader));
-    return blobs;
+    return out;
   }
 
-  return {
-    async load(snapshot) {
-      const started = performance.now();
-      const files = snapshot.files.filter((f) => f.symlink || YAML_FILE.test(f.path)).sort((a, b) => (a.path < b.path ? -1 : 1));
-      const stats: LoadStats = { files: files.length, documents: 0, parsedFiles: 0, cachedFiles: 0, durationMs: 0 };
-      const regular = files.filter((f) => !f.symlink);
-      const pathsOf = new Map<string, string[]>();
-      for (const f of regular) pathsOf.set(f.oid, [...(pathsOf.get(f.oid) ?? []), f.path]);
-      // Files are classified as workers return them, while the others are still being parsed.
-      const parsed = await parseAll(regular, snapshot, stats, (oid, file) => {
-        for (const path of pathsOf.get(oid)!) units.unit(path, oid, () => file);
-      });
-      previous = current;
-      current = parsed;
-      const errors: LoadError[] = [];
-      const candidates: Candidate[] = [];
-      const ghosts: Candidate[] = [];
-      for (const f of files) {
-        if (f.symlink) {
-          // A link's target may leave the repo or the revision; only committed documents are desired state.
-          errors.push({ path: f.path, line: 1, column: 1, code: 'SYMLINK_NOT_SUPPORTED', message: 'a symbolic link: Kradle reads regular files and directories only; commit the documents themselves' });
-          continue;
-        }
-        const file = parsed.get(f.oid)!;
-        const u = units.unit(f.path, f.oid, () => file);
-        // A parse stopped by the time budget (a machine loaded far past its cores) is not kept: the next load tries again.
-        if (file.stopped) (units.forget(f.path), current.delete(f.oid));
-        stats.documents += u.documents;
-        for (const e of u.errors) errors.push(e);
-        for (const c of u.candidates) candidates.push(c);
-        for (const g of u.ghosts) ghosts.push(g);
+  const hold = (oid: string, file: ParsedFile) => {
+    const e = blobs.get(oid);
+    if (e) e.paths++;
+    else if (!file.stopped) blobs.set(oid, { file, paths: 1 });
+  };
+  const release = (oid: string) => {
+    const e = blobs.get(oid);
+    if (e && --e.paths === 0) blobs.delete(oid);
+  };
+
+  /**
+   * What changed since the model's snapshot: compared tree by tree when the source can, else file by file.
+   * `files` is the new listing when one was made (the model takes it once the load succeeds).
+   */
+  function changesFrom(snapshot: Snapshot): { added: SnapshotFile[]; removed: SnapshotFile[]; files?: SnapshotFile[] } {
+    const quick = last && retry.size === 0 ? snapshot.changesSince?.(last) : undefined;
+    if (quick) {
+      const wanted = (f: SnapshotFile) => f.symlink || YAML_FILE.test(f.path);
+      return { added: quick.added.filter(wanted), removed: quick.removed.filter(wanted) };
+    }
+    const files = yamlFiles(snapshot.files);
+    const diff = diffFiles(known ?? (last ? yamlFiles(last.files) : []), files);
+    for (const f of files) if (retry.has(f.path) && !diff.added.includes(f)) (diff.removed.push(f), diff.added.push(f));
+    return { ...diff, files };
+  }
+
+  async function load(snapshot: Snapshot): Promise<LoadResult> {
+    const started = performance.now();
+    const stats: LoadStats = { files: 0, documents: 0, parsedFiles: 0, cachedFiles: 0, durationMs: 0 };
+    const { added, removed, files } = changesFrom(snapshot);
+    // What neither a unit kept from an earlier load nor a parsed blob answers is read and parsed.
+    const reused = new Map<string, FileUnit>();
+    const wanted = new Map<string, string[]>();
+    for (const f of added) {
+      if (f.symlink) continue;
+      const unit = retired.get(f.path, f.oid);
+      if (unit) reused.set(f.path, unit);
+      else if (!blobs.has(f.oid)) wanted.set(f.oid, [...(wanted.get(f.oid) ?? []), f.path]);
+    }
+    const oids = [...wanted.keys()];
+    // Files are classified as workers return them, while the others are still being parsed.
+    const early = new Map<string, FileUnit>();
+    const parsedNow = new Map<string, ParsedFile>();
+    const parsed = await parseAll(oids, snapshot, stats, (oid, file) => {
+      for (const path of wanted.get(oid)!) early.set(path, classifyFile(path, file, validator));
+    });
+    oids.forEach((oid, i) => parsedNow.set(oid, parsed[i]!));
+    stats.parsedFiles = oids.length;
+    stats.cachedFiles = model.files + added.length - removed.length - oids.length;
+
+    const changes = new Map<string, FileChange>();
+    const stopped = new Set<string>();
+    for (const f of removed) {
+      const old = model.unitOf(f.path);
+      if (old && !f.symlink && !old.source.stopped) retired.retire(f.path, f.oid, old);
+      changes.set(f.path, { path: f.path, unit: null });
+    }
+    for (const f of added) {
+      if (f.symlink) {
+        changes.set(f.path, { path: f.path, unit: linkUnit(f.path) });
+        continue;
       }
-      units.rotate();
-      const scoped = checkRevision(candidates, ghosts, errors);
-      const finish = () => ((stats.durationMs = performance.now() - started), stats);
-      if (errors.length) return { ok: false, revision: snapshot.revision, errors: sortErrors(errors), stats: finish() };
-      const resources = sortLike(scoped.map(toDesiredResource), lastSorted);
-      const state = createDesiredState(snapshot.revision, resources);
-      lastSorted = resources;
-      return { ok: true, state, stats: finish() };
+      const file = parsedNow.get(f.oid) ?? blobs.get(f.oid)?.file;
+      const unit = reused.get(f.path) ?? early.get(f.path) ?? classifyFile(f.path, file!, validator);
+      hold(f.oid, unit.source);
+      // A parse stopped by the time budget (a machine loaded far past its cores) is not kept: the next load tries again.
+      if (unit.source.stopped) stopped.add(f.path);
+      changes.set(f.path, { path: f.path, unit });
+    }
+    // Released after the new files took theirs: a renamed file keeps its parse.
+    for (const f of removed) if (!f.symlink) release(f.oid);
+    try {
+      model.apply([...changes.values()]);
+    } catch (err) {
+      // A model left half-moved would answer later loads wrongly: the next load starts cold.
+      (model = createRevisionModel()), (known = []), (last = undefined), blobs.clear();
+      throw err;
+    }
+    retired.rotate();
+    last = snapshot;
+    known = files;
+    retry = stopped;
+    stats.files = model.files;
+    stats.documents = model.documents;
+    stats.checkedDocuments = model.checked;
+    const errors = model.errors();
+    const finish = () => ((stats.durationMs = performance.now() - started), stats);
+    if (errors) return { ok: false, revision: snapshot.revision, errors, stats: finish() };
+    return { ok: true, state: model.state(snapshot.revision), stats: finish() };
+  }
+
+  // One load at a time: each moves the model from the revision before it.
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    load(snapshot) {
+      const run = tail.then(() => load(snapshot));
+      tail = run.catch(() => {});
+      return run;
     },
   };
 }

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { parseBytes, textOf, withPositions, type ParsedFile, type RawParsedFile } from './parse.ts';
+import { parseBytes, sourceOf, withPositions, type ParsedFile, type RawParsedFile } from './parse.ts';
 import type { ParseReply, ParseRequest } from './parse-worker.ts';
 
 const WORKER_URL = new URL('./parse-worker.mjs', import.meta.url);
@@ -82,9 +82,10 @@ export function startParsePool(opts: ParallelOptions = {}) {
   const mainThread = opts.mainThread === true;
   let blobs: Uint8Array[] = [];
   let deliver: (i: number, file: ParsedFile) => void = () => {};
+  let sourceFor: (i: number) => () => string = (i) => sourceOf(blobs[i]!);
   const settle = (i: number, raw: RawParsedFile | null | undefined) => {
     out[i] = raw;
-    if (raw) deliver(i, withPositions(raw, () => textOf(blobs[i]!)));
+    if (raw) deliver(i, withPositions(raw, sourceFor(i)));
   };
   let onWorkers = 0;
   let out: (RawParsedFile | null | undefined)[] = [];
@@ -156,8 +157,11 @@ export function startParsePool(opts: ParallelOptions = {}) {
   const close = () => ((closed = true), Promise.all([...pool].map((w) => w.terminate())).then(() => {}));
 
   /** Parses `files`; `onFile` gets each as it is parsed, and the result has them all in order. */
-  async function parse(files: Uint8Array[], onFile: (i: number, file: ParsedFile) => void = () => {}): Promise<ParallelParse> {
+  /** `source(i)`, when given, is how file i finds its text again for positions (else it keeps its bytes). */
+  async function parse(files: Uint8Array[], onFile: (i: number, file: ParsedFile) => void = () => {},
+    source?: (i: number) => () => string): Promise<ParallelParse> {
     blobs = files;
+    if (source) sourceFor = source;
     out = new Array(files.length);
     const done: ParsedFile[] = new Array(files.length);
     deliver = (i, file) => ((done[i] = file), onFile(i, file));

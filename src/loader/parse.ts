@@ -27,10 +27,22 @@ export interface ParsedDoc {
   memo: Record<string, unknown>;
 }
 
+/**
+ * What a document that failed to parse still says it declares, read from what the parser recovered: it lets
+ * the errors it causes elsewhere (a reference to it, documents of its org) name it as their cause.
+ */
+export interface BrokenDecl {
+  kind: string;
+  name: string;
+  /** The org slug it belongs to (an Organization's own slug), or null when it names none. */
+  org: string | null;
+}
+
 /** A parsed file: its documents and its syntax errors (without the path: one blob may live at two paths). */
 export interface ParsedFile {
   docs: ParsedDoc[];
   errors: Omit<ErrorDetail, 'path'>[];
+  broken?: BrokenDecl[];
   /** The parse was stopped (time budget): its error says so, and the next load parses the file again. */
   stopped?: boolean;
 }
@@ -43,6 +55,7 @@ export interface RawParsedFile {
    */
   docs: RawDoc[];
   errors: Omit<ErrorDetail, 'path'>[];
+  broken?: BrokenDecl[];
   stopped?: boolean;
 }
 
@@ -141,6 +154,22 @@ export function parseBytes(bytes: Uint8Array, opts: { eager?: boolean } = {}): R
   return 'error' in d ? { docs: [], errors: [d.error] } : parseRaw(d.text, opts);
 }
 
+/**
+ * What a parsed file keeps to find positions later: its bytes alone. Made here, at module level, so the closure
+ * holds nothing of the load that made it (a closure keeps its whole enclosing scope alive).
+ */
+export function sourceOf(bytes: Uint8Array): () => string {
+  return () => textOf(bytes);
+}
+
+/**
+ * The same, reading the blob again when asked (a snapshot's readBlobSync), so a parsed file keeps no bytes. A
+ * blob the reader cannot give back any more (pruned from the repository) leaves positions at the document start.
+ */
+export function sourceFromBlob(read: (oid: string) => Uint8Array | undefined, oid: string): () => string {
+  return () => textOf(read(oid) ?? new Uint8Array());
+}
+
 /** The text whose positions a parse of `bytes` reported (empty when it did not decode, so had no documents). */
 export function textOf(bytes: Uint8Array): string {
   const d = decodeYaml(bytes);
@@ -162,7 +191,11 @@ export function parseRaw(text: string, opts: { eager?: boolean } = {}): RawParse
       out.errors.push({ code: 'YAML_SYNTAX', message: firstLine(e.message), line: at.line, column: at.col });
     }
     for (const e of limits) out.errors.push(e);
-    if (doc.errors.length || limits.length) return;
+    if (doc.errors.length || limits.length) {
+      const decl = brokenDecl(doc);
+      if (decl) (out.broken ??= []).push(decl);
+      return;
+    }
     const start = lc.linePos(doc.contents!.range?.[0] ?? 0);
     try {
       const value = doc.toJS({ maxAliasCount: 100 });
@@ -176,6 +209,23 @@ export function parseRaw(text: string, opts: { eager?: boolean } = {}): RawParse
     }
   }, tooLarge);
   return out;
+}
+
+/** The kind, name and org a document with errors still declares, when the parser recovered them. */
+function brokenDecl(doc: Document.Parsed): BrokenDecl | undefined {
+  let v: unknown;
+  try {
+    v = doc.toJS({ maxAliasCount: 100 });
+  } catch {
+    return undefined;
+  }
+  if (v === null || typeof v !== 'object') return undefined;
+  const { kind, metadata, spec } = v as { kind?: unknown; metadata?: { name?: unknown }; spec?: { organizationRef?: unknown; slug?: unknown } };
+  const name = metadata?.name;
+  if (typeof kind !== 'string' || typeof name !== 'string') return undefined;
+  const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
+  const org = kind === 'Organization' ? (str(spec?.slug) ?? name) : (str(spec?.organizationRef) ?? null);
+  return { kind, name, org };
 }
 
 /** Where the first alias without an anchor before it is: anchors do not reach across `---`, a common surprise. */
@@ -218,23 +268,42 @@ function eachDocument(text: string, lc: LineCounter, fn: (doc: Document.Parsed, 
   });
 }
 
+/** A file's positions, found on first use by parsing its text again: only files with errors need them. */
+class FilePositions {
+  private all?: Map<number, Map<string, PackedPos>>;
+  constructor(private readonly source: () => string) {}
+  of(index: number): Map<string, PackedPos> {
+    return (this.all ??= collectAll(this.source())).get(index) ?? new Map<string, PackedPos>();
+  }
+}
+
+/** A parsed document: its position map comes from its file's, unless a worker sent one (big files). */
+class Doc implements ParsedDoc {
+  constructor(
+    readonly index: number,
+    readonly value: unknown,
+    readonly start: PackedPos,
+    readonly memo: Record<string, unknown>,
+    private readonly file: FilePositions,
+    private readonly own: Map<string, PackedPos> | undefined,
+  ) {}
+  get positions(): Map<string, PackedPos> {
+    return this.own ?? this.file.of(this.index);
+  }
+}
+
 /**
  * Gives a raw parse its positions, computed on first use by parsing `source()` again: only files
  * with errors need them, and not keeping a map per document saves memory and a cold load's time.
+ * Documents are class instances, not literals with a getter: those cost a closure and a hidden class each.
  */
 export function withPositions(raw: RawParsedFile, source: () => string): ParsedFile {
-  let all: Map<number, Map<string, PackedPos>> | undefined;
-  const positionsOf = (index: number) => (all ??= collectAll(source())).get(index) ?? new Map<string, PackedPos>();
-  const docs = raw.docs.map(({ index, value, start, positions, specJson }): ParsedDoc => ({
-    index,
-    value,
-    start,
-    memo: specJson === undefined ? {} : { specJson },
-    get positions() {
-      return positions ?? positionsOf(index);
-    },
-  }));
-  return raw.stopped ? { docs, errors: raw.errors, stopped: true } : { docs, errors: raw.errors };
+  const file = new FilePositions(source);
+  const docs = raw.docs.map((d): ParsedDoc => new Doc(d.index, d.value, d.start, d.specJson === undefined ? {} : { specJson: d.specJson }, file, d.positions));
+  const out: ParsedFile = { docs, errors: raw.errors };
+  if (raw.broken) out.broken = raw.broken;
+  if (raw.stopped) out.stopped = true;
+  return out;
 }
 
 /** The canonical JSON of a document's spec, which its content hash covers (hash.ts). */

@@ -3,8 +3,17 @@ import type { LoadError } from './errors.ts';
 import { findRefs, referencesOf, type ReferenceRule } from './references.ts';
 import { errorAt, type OrgDirectory, type Scoped } from './scope.ts';
 
-/** Finds a config document of the revision by kind, org (null: platform) and name. */
-export type Lookup = (kind: string, org: string | null, name: string) => Scoped | undefined;
+/**
+ * What reference checks ask of the revision, by lookup key (kind, org, name): whether a document answers
+ * it, and which file that failed to parse declares it. Every key asked is pushed on `deps`: a check's
+ * result changes only when the answer for one of them does, which is what a reload re-checks on.
+ */
+export interface RefContext {
+  dir: OrgDirectory;
+  has(key: string): boolean;
+  brokenAt(key: string): string | undefined;
+  deps: string[];
+}
 
 interface ParsedRef {
   name: string;
@@ -26,11 +35,14 @@ interface FoundRef {
   keys?: string[];
 }
 
-/** Checks every reference of the table in one document; `index` (by lookupKey) answers plain references fast. */
-export function checkReferences(s: Scoped, dir: OrgDirectory, lookup: Lookup, errors: LoadError[], index?: ReadonlyMap<string, unknown>): void {
+/** Checks every reference of the table in one document; plain references are answered by their precomputed keys. */
+export function checkReferences(s: Scoped, ctx: RefContext, errors: LoadError[]): void {
   for (const { rule, pointer, value, keys } of refsOf(s)) {
-    if (index && keys?.some((k) => index.has(k))) continue;
-    const e = checkOne(s, rule, pointer, value, dir, lookup);
+    if (keys) {
+      for (const k of keys) ctx.deps.push(k);
+      if (keys.some(ctx.has)) continue;
+    }
+    const e = checkOne(s, rule, pointer, value, ctx);
     if (e) errors.push(e);
   }
 }
@@ -73,7 +85,14 @@ function parseRef(value: unknown): ParsedRef | undefined {
   return undefined;
 }
 
-function checkOne(s: Scoped, rule: ReferenceRule, pointer: string, value: unknown, dir: OrgDirectory, lookup: Lookup): LoadError | undefined {
+function checkOne(s: Scoped, rule: ReferenceRule, pointer: string, value: unknown, ctx: RefContext): LoadError | undefined {
+  const dir = ctx.dir;
+  const ask = (kind: string, org: string | null, name: string) => {
+    const key = lookupKey(kind, org, name);
+    ctx.deps.push(key);
+    return key;
+  };
+  const lookup = (kind: string, org: string | null, name: string) => ctx.has(ask(kind, org, name));
   const field = `spec.${rule.field}`;
   const ref = parseRef(value);
   if (!ref) return errorAt(s, pointer, 'INVALID_VALUE', `${field} must be a name or {name, namespace?}`);
@@ -101,7 +120,10 @@ function checkOne(s: Scoped, rule: ReferenceRule, pointer: string, value: unknow
     if (kind === 'PolicyTemplate' && scopeName === undefined && lookup(kind, null, ref.name)) return undefined;
   }
   const inOrg = targetOrg === null ? PLATFORM_NAMESPACE : `org ${targetOrg}`;
-  return errorAt(s, pointer, 'DANGLING_REF', `${field} names ${kinds.join(' or ')} ${ref.name}, which does not exist in ${inOrg}`);
+  // The target may be in a file that failed to parse: that file's error is the one to fix.
+  const brokenIn = kinds.map((kind) => ctx.brokenAt(ask(kind, targetOrg, ref.name))).find((p) => p !== undefined);
+  const cause = brokenIn === undefined ? '' : `: it is declared in ${brokenIn}, which failed to parse`;
+  return errorAt(s, pointer, 'DANGLING_REF', `${field} names ${kinds.join(' or ')} ${ref.name}, which does not exist in ${inOrg}${cause}`);
 }
 
 /** The kinds a reference may name, or why it cannot name any. */

@@ -9,9 +9,26 @@ import type { DesiredResource, DesiredState } from './types.ts';
  */
 function normalize(s: Scoped): Resource {
   const { metadata, spec, apiVersion, kind } = s.resource;
-  const labels = s.org === null ? metadata.labels : { ...(metadata.labels ?? {}), [ORG_LABEL]: s.org, [NAMESPACE_LABEL]: s.tenant! };
-  const meta = { ...metadata, namespace: s.namespace, ...(labels ? { labels } : {}) };
+  let labels = metadata.labels;
+  if (s.org !== null) {
+    labels = copy(labels ?? {});
+    labels[ORG_LABEL] = s.org;
+    labels[NAMESPACE_LABEL] = s.tenant!;
+  }
+  const meta = copy(metadata as unknown as Record<string, unknown>) as unknown as Resource['metadata'];
+  meta.namespace = s.namespace;
+  if (labels) meta.labels = labels;
   return { apiVersion, kind, metadata: meta, spec: spec ?? {} };
+}
+
+/**
+ * A shallow copy made key by key: objects of the same keys then share one hidden class. A spread followed by
+ * more keys (`{ ...m, namespace }`) gives each copy a hidden class of its own, about 300 bytes per document.
+ */
+function copy<T>(o: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(o)) out[k] = o[k]!;
+  return out;
 }
 
 // Scoped documents are memoized per candidate and org directory (semantic.ts), so the built resource,
@@ -26,7 +43,7 @@ export function toDesiredResource(s: Scoped): DesiredResource {
   const { line, column } = positionOfDoc(s);
   const r: DesiredResource = {
     id,
-    key: resourceKey(id),
+    key: s.key ?? resourceKey(id),
     org: s.org,
     object,
     hash: contentHash(object, specJsonOf(s)),
@@ -49,49 +66,177 @@ function positionOfDoc(s: Scoped): { line: number; column: number } {
 }
 
 const byKey = (a: DesiredResource, b: DesiredResource) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+const nameOf = (r: DesiredResource) => `${r.id.kind}\0${r.org ?? ''}\0${r.id.name}`;
+
+/** A state's resources in key order with its indexes: built once, shared by the states layered on it. */
+interface Base {
+  sorted: DesiredResource[];
+  byKey: Map<string, DesiredResource>;
+  byName: Map<string, DesiredResource>;
+  byKind: Map<string, DesiredResource[]>;
+  byOrg: Map<string, DesiredResource[]>;
+}
+
+function buildBase(sorted: DesiredResource[]): Base {
+  const base: Base = { sorted, byKey: new Map(), byName: new Map(), byKind: new Map(), byOrg: new Map() };
+  for (const r of sorted) {
+    base.byKey.set(r.key, r);
+    base.byName.set(nameOf(r), r);
+    push(base.byKind, r.id.kind, r);
+    if (r.org !== null) push(base.byOrg, r.org, r);
+  }
+  return base;
+}
+
+/** A resource replaced or added (a resource) or deleted (null), by key, relative to a base. */
+export type StateDelta = ReadonlyMap<string, DesiredResource | null>;
 
 /**
- * Orders resources by key reusing the order of a previous (sorted) list: resources are memoized, so
- * after a small change most are the same objects and only the new ones need comparing.
+ * An immutable desired state: a shared base plus the few resources changed since it. A reload makes its state
+ * in time proportional to what changed; the base is rebuilt once the changes grow past a share of it. Indexes
+ * a caller asks for are computed on first use.
  */
-export function sortLike(list: DesiredResource[], previous: readonly DesiredResource[]): DesiredResource[] {
-  const now = new Set(list);
-  const kept = previous.filter((r) => now.has(r));
-  if (kept.length === list.length) return kept;
-  const old = new Set(kept);
-  const added = list.filter((r) => !old.has(r)).sort(byKey);
-  const out: DesiredResource[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < kept.length || j < added.length) {
-    out.push(j >= added.length || (i < kept.length && byKey(kept[i]!, added[j]!) <= 0) ? kept[i++]! : added[j++]!);
+class LayeredState implements DesiredState {
+  readonly resources: ReadonlyMap<string, DesiredResource>;
+  private readonly kinds = new Set<string>();
+  private readonly orgSet = new Set<string>();
+  private readonly names = new Map<string, DesiredResource | null>();
+  private readonly memo = { byKind: new Map<string, readonly DesiredResource[]>(), byOrg: new Map<string, readonly DesiredResource[]>() };
+  private list?: DesiredResource[];
+  private orgList?: string[];
+  private readonly count: number;
+
+  constructor(readonly revision: string, readonly base: Base, readonly delta: StateDelta) {
+    let count = base.sorted.length;
+    for (const [key, r] of delta) {
+      const old = base.byKey.get(key);
+      if (old) (count--, this.touch(old), this.names.set(nameOf(old), null));
+      if (r) (count++, this.touch(r));
+    }
+    for (const r of delta.values()) if (r) this.names.set(nameOf(r), r);
+    this.count = count;
+    this.resources = resourceView(this);
   }
+
+  private touch(r: DesiredResource): void {
+    this.kinds.add(r.id.kind);
+    if (r.org !== null) this.orgSet.add(r.org);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  lookupKey(key: string): DesiredResource | undefined {
+    const d = this.delta.get(key);
+    return d === undefined ? this.base.byKey.get(key) : d ?? undefined;
+  }
+
+  /** Every resource in key order. */
+  sorted(): DesiredResource[] {
+    if (this.delta.size === 0) return this.base.sorted;
+    return (this.list ??= mergeSorted(this.base.sorted, this.delta));
+  }
+
+  get(kind: string, org: string | null, name: string): DesiredResource | undefined {
+    const k = `${kind}\0${org ?? ''}\0${name}`;
+    const d = this.names.get(k);
+    return d === undefined ? this.base.byName.get(k) : d ?? undefined;
+  }
+
+  byKind(kind: string): readonly DesiredResource[] {
+    if (!this.kinds.has(kind)) return this.base.byKind.get(kind) ?? [];
+    let l = this.memo.byKind.get(kind);
+    if (!l) this.memo.byKind.set(kind, (l = mergeSorted(this.base.byKind.get(kind) ?? [], this.delta, (r) => r.id.kind === kind)));
+    return l;
+  }
+
+  byOrg(org: string): readonly DesiredResource[] {
+    if (!this.orgSet.has(org)) return this.base.byOrg.get(org) ?? [];
+    let l = this.memo.byOrg.get(org);
+    if (!l) this.memo.byOrg.set(org, (l = mergeSorted(this.base.byOrg.get(org) ?? [], this.delta, (r) => r.org === org)));
+    return l;
+  }
+
+  orgs(): readonly string[] {
+    return (this.orgList ??= this.byKind('Organization').flatMap((r) => (r.org === null ? [] : [r.org])).sort());
+  }
+}
+
+/** `sorted` with the delta applied (only resources `keep` accepts added), in key order. */
+function mergeSorted(sorted: readonly DesiredResource[], delta: StateDelta, keep: (r: DesiredResource) => boolean = () => true): DesiredResource[] {
+  const added: DesiredResource[] = [];
+  for (const [key, r] of delta) if (r && keep(r) && !findKey(sorted, key)) added.push(r);
+  added.sort(byKey);
+  const out: DesiredResource[] = [];
+  let j = 0;
+  for (const r of sorted) {
+    while (j < added.length && added[j]!.key < r.key) out.push(added[j++]!);
+    const d = delta.get(r.key);
+    if (d === undefined) out.push(r);
+    else if (d !== null && keep(d)) out.push(d);
+  }
+  while (j < added.length) out.push(added[j++]!);
   return out;
+}
+
+/** Binary search of a key-sorted list (every list of a base is). */
+function findKey(sorted: readonly DesiredResource[], key: string): boolean {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const k = sorted[mid]!.key;
+    if (k === key) return true;
+    if (k < key) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+/**
+ * The state's resources as a read-only Map in key order: the base's own Map when nothing changed since it,
+ * else lookups through the changes, and a Map built on the first iteration (a diff iterates every resource).
+ */
+function resourceView(s: LayeredState): ReadonlyMap<string, DesiredResource> {
+  if (s.delta.size === 0) return s.base.byKey;
+  let all: Map<string, DesiredResource> | undefined;
+  const map = () => (all ??= new Map(s.sorted().map((r) => [r.key, r])));
+  return {
+    get size() {
+      return s.size;
+    },
+    get: (key: string) => s.lookupKey(key),
+    has: (key: string) => s.lookupKey(key) !== undefined,
+    forEach: (fn: (v: DesiredResource, k: string, m: ReadonlyMap<string, DesiredResource>) => void, thisArg?: unknown) => map().forEach(fn, thisArg),
+    entries: () => map().entries(),
+    keys: () => map().keys(),
+    values: () => map().values(),
+    [Symbol.iterator]: () => map().entries(),
+  } as ReadonlyMap<string, DesiredResource>;
 }
 
 /** An immutable desired state with its indexes (kind, org, name). */
 export function createDesiredState(revision: string, list: DesiredResource[]): DesiredState {
-  list.sort(byKey);
-  const resources = new Map(list.map((r) => [r.key, r]));
-  const byName = new Map<string, DesiredResource>();
-  const byKind = new Map<string, DesiredResource[]>();
-  const byOrg = new Map<string, DesiredResource[]>();
-  const orgs: string[] = [];
-  for (const r of list) {
-    byName.set(`${r.id.kind}\0${r.org ?? ''}\0${r.id.name}`, r);
-    push(byKind, r.id.kind, r);
-    if (r.org !== null) push(byOrg, r.org, r);
-    if (r.id.kind === 'Organization' && r.org !== null) orgs.push(r.org);
+  return new LayeredState(revision, buildBase([...list].sort(byKey)), new Map());
+}
+
+/**
+ * The state after `changes` (by key: the new resource, or null for a deleted one) to `previous`, a state this
+ * module made. Shares its base while the accumulated changes stay small.
+ */
+export function nextDesiredState(previous: DesiredState, revision: string, changes: StateDelta): DesiredState {
+  if (!(previous instanceof LayeredState)) throw new Error('nextDesiredState needs a state made by createDesiredState');
+  const { base } = previous;
+  if (changes.size === 0) return new LayeredState(revision, base, previous.delta);
+  const delta = new Map(previous.delta);
+  for (const [key, r] of changes) {
+    // Back to the base's own resource (a diff going back): no longer a change.
+    if (r === (base.byKey.get(key) ?? null)) delta.delete(key);
+    else delta.set(key, r);
   }
-  orgs.sort();
-  return {
-    revision,
-    resources,
-    get: (kind, org, name) => byName.get(`${kind}\0${org ?? ''}\0${name}`),
-    byKind: (kind) => byKind.get(kind) ?? [],
-    byOrg: (org) => byOrg.get(org) ?? [],
-    orgs: () => orgs,
-  };
+  if (delta.size <= Math.max(64, Math.min(4096, base.sorted.length >> 4))) return new LayeredState(revision, base, delta);
+  return new LayeredState(revision, buildBase(mergeSorted(base.sorted, delta)), new Map());
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {

@@ -45,5 +45,7 @@ export interface LoadStats {
   cachedFiles: number;
   /** Of parsedFiles, how many a worker thread parsed (large loads only). */
   parsedOnWorkers?: number;
+  /** Documents whose references and value rules this load checked: the changed ones and those their changes reach. */
+  checkedDocuments?: number;
   durationMs: number;
 }

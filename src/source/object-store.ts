@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
@@ -15,6 +16,8 @@ export interface ObjectStore {
   /** Lists the pack directory again: call once per snapshot, packs come and go with fetch and gc. */
   refresh(): Promise<void>;
   read(oid: string): Promise<RawObject | undefined>;
+  /** The same, without waiting: for a rare read that must answer at once (an error's position). */
+  readSync(oid: string): RawObject | undefined;
 }
 
 export function createObjectStore(gitdir: string): ObjectStore {
@@ -37,13 +40,27 @@ export function createObjectStore(gitdir: string): ObjectStore {
     return undefined;
   };
 
+  const loosePath = (oid: string) => join(gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
+
   async function loose(oid: string): Promise<RawObject | undefined> {
     let raw: Buffer;
     try {
-      raw = inflateSync(await readFile(join(gitdir, 'objects', oid.slice(0, 2), oid.slice(2))));
+      raw = inflateSync(await readFile(loosePath(oid)));
     } catch {
       return undefined;
     }
+    return looseObject(raw);
+  }
+
+  function looseSync(oid: string): RawObject | undefined {
+    try {
+      return looseObject(inflateSync(readFileSync(loosePath(oid))));
+    } catch {
+      return undefined;
+    }
+  }
+
+  function looseObject(raw: Buffer): RawObject | undefined {
     const space = raw.indexOf(0x20);
     const nul = raw.indexOf(0, space);
     const type = raw.toString('latin1', 0, space);
@@ -71,6 +88,10 @@ export function createObjectStore(gitdir: string): ObjectStore {
     async read(oid) {
       if (!/^[0-9a-f]{40}$/.test(oid)) return undefined;
       return fromPacks(oid) ?? (await loose(oid));
+    },
+    readSync(oid) {
+      if (!/^[0-9a-f]{40}$/.test(oid)) return undefined;
+      return fromPacks(oid) ?? looseSync(oid);
     },
   };
 

@@ -3,18 +3,28 @@ import { createObjectStore, parseTree, type ObjectStore } from './object-store.t
 import { type GitContext, type TreeEntry, readBlobById, readTreeEntries } from './objects.ts';
 import { isReportedLink, isYamlPath, joinPath, normalizeDir } from './paths.ts';
 
+/** The YAML files directly in one tree and its subtrees, each listed once per tree id and path. */
+interface Listing {
+  files: SnapshotFile[];
+  dirs: Map<string, Listing>;
+  /** Every file below, flattened on first use. */
+  all?: SnapshotFile[];
+}
+
 /**
- * What a source keeps between snapshots: the object reader and, by tree id and path, the YAML
- * files below each tree. A tree id's listing never changes, so a new commit re-reads only the
- * trees on changed paths. Listings not used by the last two snapshots are dropped.
+ * What a source keeps between snapshots: the object reader and, by tree id and path, the listing of each
+ * tree. A tree id's listing never changes, so a new commit re-reads only the trees on changed paths, and two
+ * snapshots compare by walking only the trees that differ. Listings not used by the last two are dropped.
  */
 interface SnapshotCache {
   store: ObjectStore;
-  previous: Map<string, SnapshotFile[]>;
-  current: Map<string, SnapshotFile[]>;
+  previous: Map<string, Listing>;
+  current: Map<string, Listing>;
 }
 
 const caches = new WeakMap<GitContext, SnapshotCache>();
+/** The root listing of each snapshot made here, to compare two of them tree by tree. */
+const roots = new WeakMap<Snapshot, { cache: SnapshotCache; base: string; root: Listing | undefined }>();
 
 function cacheOf(ctx: GitContext): SnapshotCache {
   let c = caches.get(ctx);
@@ -22,15 +32,41 @@ function cacheOf(ctx: GitContext): SnapshotCache {
   return c;
 }
 
+const byPath = (a: SnapshotFile, b: SnapshotFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+function flatten(l: Listing): SnapshotFile[] {
+  if (l.all) return l.all;
+  const out = [...l.files];
+  for (const d of l.dirs.values()) for (const f of flatten(d)) out.push(f);
+  return (l.all = out.sort(byPath));
+}
+
+/** Files added or changed, and removed or changed, from `a` to `b`: only trees whose ids differ are walked. */
+function compare(a: Listing | undefined, b: Listing | undefined, added: SnapshotFile[], removed: SnapshotFile[]): void {
+  if (a === b) return;
+  if (!a) return void added.push(...flatten(b!));
+  if (!b) return void removed.push(...flatten(a));
+  const old = new Map(a.files.map((f) => [f.path, f]));
+  for (const f of b.files) {
+    const was = old.get(f.path);
+    old.delete(f.path);
+    if (was && was.oid === f.oid && was.symlink === f.symlink) continue;
+    if (was) removed.push(was);
+    added.push(f);
+  }
+  for (const f of old.values()) removed.push(f);
+  for (const [name, d] of a.dirs) compare(d, b.dirs.get(name), added, removed);
+  for (const [name, d] of b.dirs) if (!a.dirs.has(name)) compare(undefined, d, added, removed);
+}
+
 /** Lists every YAML file below `dir` at a commit, paths from the repo root, by tree recursion. */
 export async function snapshotCommit(ctx: GitContext, commit: string, dir: string): Promise<Snapshot> {
   const cache = cacheOf(ctx);
   await cache.store.refresh();
-  const used = new Map<string, SnapshotFile[]>();
+  const used = new Map<string, Listing>();
   const base = normalizeDir(dir);
   const tree = await subtree(ctx, cache, commit, base);
-  const files = tree === undefined ? [] : [...(await listYaml(ctx, cache, used, tree, base))];
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const root = tree === undefined ? undefined : await listYaml(ctx, cache, used, tree, base);
   cache.previous = cache.current;
   cache.current = used;
   const readBlob = async (oid: string): Promise<Uint8Array> => {
@@ -38,7 +74,36 @@ export async function snapshotCommit(ctx: GitContext, commit: string, dir: strin
     // A copy: the reader's delta-base cache holds the original, and a caller may write to its bytes.
     return obj?.type === 'blob' ? Uint8Array.prototype.slice.call(obj.data) : readBlobById(ctx, oid);
   };
-  return { revision: commit, files, readBlob };
+  const snapshot: Snapshot = {
+    revision: commit,
+    // Built on first use: a loader that compares snapshots (changesSince) never needs the whole list.
+    get files() {
+      return root ? flatten(root) : [];
+    },
+    readBlob,
+    readBlobSync: blobReader(cache.store),
+    changesSince(previous) {
+      const p = roots.get(previous);
+      if (!p || p.cache !== cache || p.base !== base) return undefined;
+      const added: SnapshotFile[] = [];
+      const removed: SnapshotFile[] = [];
+      compare(p.root, root, added, removed);
+      return { added, removed };
+    },
+  };
+  roots.set(snapshot, { cache, base, root });
+  return snapshot;
+}
+/** Reads a blob at once; made at module level so it holds the object store alone, not the snapshot. */
+function blobReader(store: ObjectStore): (oid: string) => Uint8Array | undefined {
+  return (oid) => {
+    try {
+      const obj = store.readSync(oid);
+      return obj?.type === 'blob' ? obj.data : undefined;
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 /** A tree's entries through the fast reader, else isomorphic-git (which peels commits and tags itself). */
@@ -66,26 +131,41 @@ async function subtree(ctx: GitContext, cache: SnapshotCache, commit: string, di
   return oid;
 }
 
-/** The YAML files below a tree, from the cache when this tree was listed at this path before. */
-async function listYaml(ctx: GitContext, cache: SnapshotCache, used: Map<string, SnapshotFile[]>, treeOid: string, prefix: string): Promise<SnapshotFile[]> {
+/** The listing of a tree, from the cache when this tree was listed at this path before. */
+async function listYaml(ctx: GitContext, cache: SnapshotCache, used: Map<string, Listing>, treeOid: string, prefix: string): Promise<Listing> {
   const key = `${prefix}\0${treeOid}`;
   const hit = used.get(key) ?? cache.current.get(key) ?? cache.previous.get(key);
   if (hit) {
     used.set(key, hit);
+    // Its subtrees are used too: they stay cached, and the same objects, for the next snapshot.
+    markUsed(hit, used);
     return hit;
   }
   const { tree } = await readTree(ctx, cache, treeOid);
-  const out: SnapshotFile[] = [];
-  const subtrees: Promise<SnapshotFile[]>[] = [];
+  const listing: Listing = { files: [], dirs: new Map() };
+  const subtrees: Promise<void>[] = [];
   for (const e of tree) {
     const path = joinPath(prefix, e.path);
-    if (e.type === 'tree') subtrees.push(listYaml(ctx, cache, used, e.oid, path));
+    if (e.type === 'tree') subtrees.push(listYaml(ctx, cache, used, e.oid, path).then((l) => void listing.dirs.set(e.path, l)));
     else if (e.type !== 'blob') continue;
     else if (e.mode === '120000') {
-      if (isReportedLink(path)) out.push({ path, oid: e.oid, symlink: true });
-    } else if (isYamlPath(path)) out.push({ path, oid: e.oid });
+      if (isReportedLink(path)) listing.files.push({ path, oid: e.oid, symlink: true });
+    } else if (isYamlPath(path)) listing.files.push({ path, oid: e.oid });
   }
-  for (const list of await Promise.all(subtrees)) for (const f of list) out.push(f);
-  used.set(key, out);
-  return out;
+  await Promise.all(subtrees);
+  keys.set(listing, key);
+  used.set(key, listing);
+  return listing;
+}
+
+/** Each listing's cache key, to keep the subtrees of a listing reused whole. */
+const keys = new WeakMap<Listing, string>();
+
+function markUsed(l: Listing, used: Map<string, Listing>): void {
+  for (const d of l.dirs.values()) {
+    const k = keys.get(d)!;
+    if (used.has(k)) continue;
+    used.set(k, d);
+    markUsed(d, used);
+  }
 }

@@ -16,6 +16,23 @@ export interface Snapshot {
   revision: string;
   files: readonly SnapshotFile[];
   readBlob(oid: string): Promise<Uint8Array>;
+  /**
+   * A blob read without waiting, or undefined when it cannot be (then the caller keeps the bytes it has). The
+   * bytes must not be written to. A loader reads a file again this way when an error needs its positions,
+   * instead of keeping every file's bytes; it keeps the function, so the function must not hold the snapshot.
+   */
+  readBlobSync?: (oid: string) => Uint8Array | undefined;
+  /**
+   * The files added or changed (`added`, as in this snapshot) and removed or changed (`removed`, as in
+   * `previous`) since an earlier snapshot of the same source and path, found without listing every file;
+   * undefined when the two cannot be compared that way.
+   */
+  changesSince?(previous: Snapshot): SnapshotChanges | undefined;
+}
+
+export interface SnapshotChanges {
+  added: SnapshotFile[];
+  removed: SnapshotFile[];
 }
 
 export interface FetchResult {

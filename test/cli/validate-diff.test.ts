@@ -32,9 +32,9 @@ test('kradle validate: 0 on a valid repo (the current directory by default), 1 w
   t.is(bad.code, 1);
   const lines = bad.stdout.trim().split('\n');
   t.deepEqual(lines.slice(0, -1).map((l) => l.split(' ')[0] + ' ' + l.split(' ')[1]), [
+    'orgs/acme/teams/core.yml:3:1: YAML_SYNTAX',
     'orgs/acme/repositories/api.yaml:8:3: SCHEMA_VIOLATION',
     'orgs/acme/repositories/api.yaml:13:1: RUNTIME_KIND_IN_REPO',
-    'orgs/acme/teams/core.yml:3:1: YAML_SYNTAX',
     'orgs/acme/views/broken.yaml:7:3: DANGLING_REF',
   ]);
   t.regex(lines.at(-1)!, /^invalid: [0-9a-f]{12}: 4 errors$/);
