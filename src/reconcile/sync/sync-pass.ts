@@ -185,8 +185,13 @@ function flatten(groups: ObjectGroups): KubeObject[] {
 function adjustGroups(groups: ObjectGroups, adjust: (obj: KubeObject) => KubeObject): ObjectGroups {
   const out: ObjectGroups = new Map();
   for (const [key, objects] of groups) {
-    const next = objects.map(adjust);
-    out.set(key, next.every((o, i) => o === objects[i]) ? objects : next);
+    // A copy only where adjust() changed something: a pass over 10,000 groups allocates nothing for the rest.
+    let next: KubeObject[] | undefined;
+    for (let i = 0; i < objects.length; i++) {
+      const o = adjust(objects[i]!);
+      if (o !== objects[i]) (next ??= objects.slice())[i] = o;
+    }
+    out.set(key, next ?? objects);
   }
   return out;
 }
