@@ -89,6 +89,15 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       items: { type: 'array', items: obj({ kind: str, name: str, path: str, operation: { enum: ['create', 'update', 'unchanged'] } }) },
     }),
   },
+  'POST /api/orgs/:org/resources/batch': {
+    headers: [['If-Match', 'the revision the client read: 409 when any of the resources changed since']],
+    query: [['mode', '`pull-request`: commit on a new branch kradle/write/<id> instead of the tracked branch', { enum: ['commit', 'pull-request'] }]],
+    body: obj({ items: { type: 'array', items: obj({ resource: ref('Resource'), source: { type: 'string', description: 'the document as written; a new file keeps this text and its comments' } }, ['resource']) } }, ['items']),
+    response: obj({
+      commit: str, branch: str, base: str, changed: { type: 'boolean' },
+      items: { type: 'array', items: obj({ kind: str, name: str, path: str, operation: { enum: ['create', 'update', 'unchanged'] } }) },
+    }),
+  },
   'GET /api/orgs/:org/resources/:kind/:name': { headers: [['If-None-Match', 'ETag of a copy held: 304 when unchanged']], response: ref('Resource') },
   'DELETE /api/orgs/:org/resources/:kind/:name': { headers: [['If-Match', 'revision or resourceVersion read: 409 when stale']], query: [MODE], response: obj({ operation: { const: 'delete' }, ...COMMITTED }) },
   'GET /api/orgs/:org/runtime-resources/:kind': { query: [['labelSelector', 'Kubernetes label selector', str], ...paging!], response: list(ref('Resource')) },

@@ -125,3 +125,12 @@ test.serial('--mode pull-request says what it proposed on which branch and how t
   t.is(git('rev-parse', 'main'), before);
   t.regex(fileAt('orgs/acme/teams/reviewers.yaml', m![1]), /displayName: Reviewers/);
 });
+
+test.serial('POST /api/orgs/:org/resources of a document the repo already holds answers unchanged and makes no commit', async (t) => {
+  const before = git('rev-parse', 'main');
+  const body = { apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Team', metadata: { name: 'site' }, spec: { organizationRef: 'acme', displayName: 'Site' } };
+  const res = await fetch(`${server.url}/api/orgs/acme/resources`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  t.is(res.status, 200);
+  t.like(await res.json(), { operation: 'unchanged', path: 'orgs/acme/teams/site.yaml' });
+  t.is(git('rev-parse', 'main'), before);
+});
