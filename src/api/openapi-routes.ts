@@ -80,21 +80,12 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     body: ref('Resource'), ok: 201, response: obj({ operation: { enum: ['create', 'update', 'unchanged'] }, resource: ref('Resource'), ...COMMITTED }),
   },
   'POST /api/orgs/:org/resources/batch': {
-    headers: [['If-Match', 'the revision the client read: 409 when the branch has moved']],
+    headers: [['If-Match', 'the revision the client read: 409 when any of the resources changed since']],
     query: [MODE],
     body: obj({ items: { type: 'array', minItems: 1, maxItems: 500, items: obj({ resource: ref('Resource'), source: { type: 'string', description: 'the YAML as written, kept for a new file' } }, ['resource']) } }, ['items']),
     response: obj({
       ...COMMITTED, changed: { type: 'boolean', description: 'false when every document was unchanged (no commit made)' },
       base: { type: 'string', description: 'pull-request mode: the branch to compare the proposal with' },
-      items: { type: 'array', items: obj({ kind: str, name: str, path: str, operation: { enum: ['create', 'update', 'unchanged'] } }) },
-    }),
-  },
-  'POST /api/orgs/:org/resources/batch': {
-    headers: [['If-Match', 'the revision the client read: 409 when any of the resources changed since']],
-    query: [['mode', '`pull-request`: commit on a new branch kradle/write/<id> instead of the tracked branch', { enum: ['commit', 'pull-request'] }]],
-    body: obj({ items: { type: 'array', items: obj({ resource: ref('Resource'), source: { type: 'string', description: 'the document as written; a new file keeps this text and its comments' } }, ['resource']) } }, ['items']),
-    response: obj({
-      commit: str, branch: str, base: str, changed: { type: 'boolean' },
       items: { type: 'array', items: obj({ kind: str, name: str, path: str, operation: { enum: ['create', 'update', 'unchanged'] } }) },
     }),
   },
