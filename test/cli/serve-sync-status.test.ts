@@ -151,6 +151,7 @@ test.serial('an invalid revision is ValidationFailed, logged once at warn with f
   t.is(sync.state, 'ValidationFailed');
   t.is(sync.syncedRevision, good, 'the last good revision stays applied');
   t.like((await api('GET', '/api/controller')).body.sync, { state: 'ValidationFailed' });
+  t.regex((await kradleStatus()).stdout, new RegExp(`^state: +ValidationFailed \\(revision ${bad.slice(0, 12)} is invalid`, 'm'));
   const recorded = (await runs()).length;
   const polls = await unchangedFetches();
   await until('three more polls', unchangedFetches, (n) => n >= polls + 3);

@@ -91,6 +91,15 @@ test('kradle validate: a --path or --rev that selects no YAML file is exit 2, ne
   t.is(typo.code, 2);
   t.regex(typo.stderr, /--path orgz selects no YAML file in revision/);
   t.is(typo.stdout, '');
+  // A revision that exists but holds no YAML file (an empty branch) is as wrong as a mistyped path.
+  repo.git('checkout', '-q', '--orphan', 'empty');
+  repo.git('rm', '-rq', '--cached', '.');
+  repo.git('commit', '-q', '--allow-empty', '-m', 'empty');
+  repo.git('checkout', '-qf', 'main');
+  const empty = await kradle(['validate', '--rev', 'empty'], repo.dir);
+  t.is(empty.code, 2);
+  t.regex(empty.stderr, /the config repo selects no YAML file in revision empty \([0-9a-f]{12}\)/);
+  t.is(empty.stdout, '');
 });
 
 test('kradle validate of a plain directory, and --worktree, read the files on disk; HEAD of an edited working tree says what it left out', async (t) => {
