@@ -33,9 +33,20 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 const mb = (bytes: number) => Math.round(bytes / 1e6);
 
 async function one(docs: number): Promise<Result> {
-  const orgs = Math.max(1, Math.round(docs / 1000));
   const kube = await startRemoteKubeApiServer();
   const repo = createTestRepo();
+  // A failed run must not leave the API server's process behind: it holds this process's stdout open, and the
+  // parent would wait on it forever.
+  try {
+    return await measure(docs, kube, repo);
+  } finally {
+    await kube.stop();
+    repo.remove();
+  }
+}
+
+async function measure(docs: number, kube: Awaited<ReturnType<typeof startRemoteKubeApiServer>>, repo: ReturnType<typeof createTestRepo>): Promise<Result> {
+  const orgs = Math.max(1, Math.round(docs / 1000));
   const files: Record<string, string> = {};
   let count = 0;
   for (let o = 0; o < orgs && count < docs; o++) {
@@ -98,8 +109,6 @@ async function one(docs: number): Promise<Result> {
   await sync.stop();
   if (process.env.DATABASE_URL) await store.query(`DROP SCHEMA ${schema} CASCADE`);
   await store.close();
-  await kube.stop();
-  repo.remove();
   return result;
 }
 
