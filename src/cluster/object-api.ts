@@ -76,6 +76,11 @@ class KeepAliveKubeConfig extends KubeConfig {
   }
 }
 
+function dropIdleConnections(agent: unknown): void {
+  if (!(agent instanceof HttpAgent)) return;
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+}
+
 function keepAlive(kc: KubeConfig): KubeConfig {
   const copy = new KeepAliveKubeConfig();
   copy.loadFromOptions({ clusters: kc.clusters, contexts: kc.contexts, users: kc.users, currentContext: kc.currentContext });
@@ -102,7 +107,12 @@ export class ObjectApi extends KubernetesObjectApi {
       } catch (err) {
         if (signal.aborted) throw new RequestTimeoutError(this.policy.timeoutMs);
         // A kept-alive connection the server closed as we reused it: the request never reached it, send it again.
-        if (attempt === 0 && /ECONNRESET|socket hang up/.test(String((err as Error)?.message))) continue;
+        // The connections idle as long as that one (after the event loop was busy, for instance) are stale too:
+        // drop them all, or each retry would meet the next.
+        if (attempt < this.policy.maxRetries && /ECONNRESET|socket hang up/.test(String((err as Error)?.message))) {
+          dropIdleConnections(ctx.getAgent());
+          continue;
+        }
         const wait = retryAfterMs(err);
         if (wait === undefined || attempt >= this.policy.maxRetries) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.min(wait, this.policy.maxRetryAfterMs)));

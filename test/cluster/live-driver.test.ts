@@ -240,3 +240,15 @@ test('against a real cluster (KUBECONFIG)', async (t) => {
   t.is((await d.apply(cm(name, { k: '1' }))).action, 'unchanged');
   t.is(await d.delete(ref(name)), 'deleted');
 });
+
+test('kept-alive connections the server closed while the process was busy are dropped, not failed on', (t) =>
+  withDriver(async (d, server) => {
+    const names = Array.from({ length: 12 }, (_, i) => `idle-${i}`);
+    await Promise.all(names.map((n) => d.apply(cm(n, { k: '1' }))));
+    // Every connection is back in the pool; the server closes them, and the process is busy (its event loop
+    // blocked) while the closes arrive, so the pool still holds them when the next requests go out.
+    await new Promise((r) => setTimeout(r, 50));
+    server.closeIdleConnections();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    for (const n of names) t.is((await d.apply(cm(n, { k: '2' }))).action, 'configured', n);
+  }));

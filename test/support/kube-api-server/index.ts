@@ -53,6 +53,8 @@ export interface KubeApiServer {
   /** Forgets the watch history: resuming a watch from an older resourceVersion gets 410 Gone. */
   compactHistory(): void;
   openWatches(): number;
+  /** Closes every kept-alive connection that is idle, as a server's keep-alive timeout does. */
+  closeIdleConnections(): void;
   stop(): Promise<void>;
 }
 
@@ -119,6 +121,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     resourceVersion: () => String(store.rv),
     compactHistory: () => store.compact(),
     openWatches: () => open.size,
+    closeIdleConnections: () => server.closeIdleConnections(),
     async stop() {
       faults.dropWatches();
       server.closeAllConnections();
