@@ -1,5 +1,4 @@
 import type { ClusterDriver, KubeObject, WatchHandle } from '../cluster/types.ts';
-import { tenantNamespace } from '../kinds/index.ts';
 import { createResync, createWorkQueue, defineReconciler, type Resync, type WorkQueue } from '../reconcile/index.ts';
 import type { Store, StoredResource } from '../store/types.ts';
 import { RUN_KIND, RUN_LABEL } from './dispatch-deps.ts';
@@ -9,6 +8,8 @@ export interface JobControllerDeps {
   driver: ClusterDriver;
   /** Applies one Job's state to its run (DispatchService.observeJob). */
   observeJob(job: KubeObject): Promise<StoredResource | undefined>;
+  /** The org's namespace in the cluster, where its run Jobs are (tenantNamespaceOf the desired state). */
+  namespaceOf(org: string): string;
   /** Full resync interval (default 60 s): every Running run's Job is looked at again. */
   resyncMs?: number;
   onError?: (err: unknown, key: string) => void;
@@ -50,7 +51,7 @@ export function createJobController(deps: JobControllerDeps): JobController {
     do {
       const page = await deps.store.resources.list(RUN_KIND, { limit: 500, continue: cont });
       for (const r of page.items) {
-        if (r.status.phase === 'Running' && typeof r.status.k8sJobName === 'string') queue?.add(`${tenantNamespace(String(r.spec.organizationRef))}/${r.status.k8sJobName}`);
+        if (r.status.phase === 'Running' && typeof r.status.k8sJobName === 'string') queue?.add(`${deps.namespaceOf(String(r.spec.organizationRef))}/${r.status.k8sJobName}`);
       }
       cont = page.continue;
     } while (cont);

@@ -85,7 +85,7 @@ export function createAgentWiring(deps: AgentWiringDeps) {
     await deps.onStackReadiness?.(r);
   });
   const jobs = createJobController({
-    store, driver, observeJob: (job) => dispatch.observeJob(job),
+    store, driver, observeJob: (job) => dispatch.observeJob(job), namespaceOf: (org) => tenantNamespaceOf(desired(), org),
     onError: (err, key) => logger.warn({ err: sanitize(String(err)), key }, 'agent job reconcile failed; it is retried'),
   });
   const workspaces = createWorkspaceService(store);

@@ -28,16 +28,17 @@ export function dispatchWorld(test: TestFn) {
     let files: Record<string, string> = {};
     for (const [org, opts] of Object.entries(orgs)) {
       files = { ...files, ...orgFiles(org, opts) };
-      server.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `kradle-org-${org}` } });
+      server.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: opts.namespace ?? `kradle-org-${org}` } });
     }
     const state = await loadState(files);
     const deps = { store, driver: createLiveDriver({ kubeConfig: server.kubeConfig }), desired: () => state, callbackBaseUrl: 'https://kradle.test', ...extra };
     const dispatch = createDispatchService(deps);
     const approvals = createApprovalService({ store, desired: () => state, runs: dispatch });
     const [org] = Object.keys(orgs);
+    const namespace = orgs[org!]!.namespace ?? `kradle-org-${org}`;
     return {
       store, kube: server, state, dispatch, approvals,
-      job: (run) => server.object({ apiVersion: 'batch/v1', kind: 'Job', namespace: `kradle-org-${org}`, name: `kradle-agent-${run}` }),
+      job: (run) => server.object({ apiVersion: 'batch/v1', kind: 'Job', namespace, name: `kradle-agent-${run}` }),
     };
   };
 }

@@ -92,7 +92,7 @@ test('a run over the org budget fails with budget-exceeded', async (t) => {
 test('Job deadline exceeded fails the run through the Job watch', async (t) => {
   const org = uniqueName('d');
   const w = await world({ [org]: {} });
-  const jobs = createJobController({ store: w.store, driver: createLiveDriver({ kubeConfig: w.kube.kubeConfig }), observeJob: (job) => w.dispatch.observeJob(job) });
+  const jobs = createJobController({ store: w.store, driver: createLiveDriver({ kubeConfig: w.kube.kubeConfig }), observeJob: (job) => w.dispatch.observeJob(job), namespaceOf: tenantNamespace });
   await jobs.start();
   t.teardown(() => jobs.stop());
   const run = await w.dispatch.create(org, request());

@@ -24,13 +24,16 @@ export interface OrgOptions {
   requiresApproval?: boolean;
   budgetLimitUsd?: number;
   extra?: string[];
+  /** The org's namespace (spec.namespaceName); `kradle-org-<org>` by default. */
+  namespace?: string;
 }
 
 /** A complete org: a stack whose identity, role binding, provider Secret grant, adapter and transport exist. */
 export function orgFiles(org: string, opts: OrgOptions = {}): Record<string, string> {
+  const ns = opts.namespace ?? `kradle-org-${org}`;
   const docs = [
-    JSON.stringify({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Organization', metadata: { name: org }, spec: { displayName: org, namespaceName: `kradle-org-${org}`, ...(opts.budgetLimitUsd !== undefined ? { budgetLimitUsd: opts.budgetLimitUsd } : {}) } }),
-    doc('AgentServiceAccount', 'fixer-bot', { organizationRef: org, namespace: `kradle-org-${org}`, serviceAccountName: 'fixer-bot' }),
+    JSON.stringify({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Organization', metadata: { name: org }, spec: { displayName: org, namespaceName: ns, ...(opts.budgetLimitUsd !== undefined ? { budgetLimitUsd: opts.budgetLimitUsd } : {}) } }),
+    doc('AgentServiceAccount', 'fixer-bot', { organizationRef: org, namespace: ns, serviceAccountName: 'fixer-bot' }),
     doc('AgentRoleBinding', 'fixer-bot-edit', { organizationRef: org, subject: 'fixer-bot', roleRef: { name: 'edit' }, scope: 'namespace' }),
     doc('AgentProviderConfig', 'anthropic', { organizationRef: org, provider: 'anthropic', authType: 'api-key', credentialRef: { name: 'anthropic-key', key: 'apiKey' } }),
     doc('AgentAdapter', 'mux', { organizationRef: org, adapterType: 'agent-mux', transport: 'websocket' }),

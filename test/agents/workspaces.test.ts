@@ -134,3 +134,20 @@ test('a restart resumes every workspace mid-transition; a failed run archives; a
   t.like(archived.status, { archiveReason: 'requested', lastRunRef: run.metadata.name, archiveRequestedBy: 'ada' });
   t.true((await all(w, org)).some((x) => x.metadata.name !== warm.metadata.name && x.status.phase !== 'Archived'), 'the pool keeps a warm workspace');
 });
+
+test("a workspace's PVC is made, watched and released in the namespace the Organization names", async (t) => {
+  const org = uniqueName('wsns');
+  const namespace = `${org}-tenant`;
+  const w = await world({ [org]: { extra: pooled(org), namespace } });
+  const c = controllerFor(t, w);
+  await c.start();
+  const warm = await waitFor('a warm workspace provisioning', async () => (await all(w, org)).find((x) => x.status.phase === 'Provisioning'));
+  const ref = { ...pvcRef(org, warm.metadata.name), namespace };
+  t.truthy(w.kube.object(ref), 'the PVC is in the declared namespace');
+  t.falsy(w.kube.object(pvcRef(org, warm.metadata.name)), 'and not in kradle-org-<slug>');
+  w.kube.setStatus(ref, { phase: 'Bound' });
+  await waitFor('Ready, seen through the PVC in the declared namespace', async () => (await phaseOf(w, org, warm.metadata.name))?.status.phase === 'Ready');
+  const run = await w.dispatch.create(org, request({ stack: 'pooled' }));
+  t.is(run.status.workspaceRef, warm.metadata.name);
+  t.truthy(w.job(run.metadata.name), "the run's Job is in the declared namespace too");
+});

@@ -1,6 +1,6 @@
 import { DEFAULT_ACCESS_MODES, DEFAULT_WORKSPACE_SIZE, workspaceClaimName } from '../../cluster/index.ts';
 import type { KubeObject } from '../../cluster/types.ts';
-import { MANAGED_BY, MANAGED_BY_LABEL, ORG_LABEL, OWNER_LABEL, tenantNamespace } from '../../kinds/index.ts';
+import { MANAGED_BY, MANAGED_BY_LABEL, ORG_LABEL, OWNER_LABEL } from '../../kinds/index.ts';
 import type { DesiredState } from '../../loader/types.ts';
 import { desiredSpec, refName } from '../refs.ts';
 
@@ -48,7 +48,8 @@ export function stackPolicy(state: DesiredState, org: string, stack: string): st
   return refName(desiredSpec(state, 'AgentStack', org, stack)?.workspacePolicy);
 }
 
-export function workspacePvc(org: string, name: string, volume: Record<string, unknown>): KubeObject {
+/** `namespace`: the org's namespace in the cluster (tenantNamespaceOf), where its run Jobs mount the claim. */
+export function workspacePvc(org: string, namespace: string, name: string, volume: Record<string, unknown>): KubeObject {
   const size = typeof volume.size === 'string' || typeof volume.size === 'number' ? String(volume.size) : DEFAULT_WORKSPACE_SIZE;
   const accessModes = Array.isArray(volume.accessModes) && volume.accessModes.length ? volume.accessModes.map(String) : DEFAULT_ACCESS_MODES;
   const spec: Record<string, unknown> = { accessModes, resources: { requests: { storage: size } } };
@@ -56,7 +57,7 @@ export function workspacePvc(org: string, name: string, volume: Record<string, u
   return {
     apiVersion: 'v1', kind: 'PersistentVolumeClaim',
     metadata: {
-      name: workspaceClaimName(name), namespace: tenantNamespace(org),
+      name: workspaceClaimName(name), namespace,
       labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [ORG_LABEL]: org, [OWNER_LABEL]: `${WORKSPACE_KIND}.${name}`.slice(0, 63) },
     },
     spec,

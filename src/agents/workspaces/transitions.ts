@@ -1,6 +1,7 @@
 import { workspaceClaimName } from '../../cluster/index.ts';
 import type { ClusterDriver } from '../../cluster/types.ts';
 import { tenantNamespace } from '../../kinds/index.ts';
+import { tenantNamespaceOf } from '../../loader/tenant-namespace.ts';
 import type { DesiredState } from '../../loader/types.ts';
 import type { Store, StoredResource } from '../../store/types.ts';
 import type { HandlerResult } from '../../reconcile/index.ts';
@@ -24,13 +25,13 @@ const TERMINAL_RUN = new Set(['Completed', 'Failed']);
 type Step = (deps: TransitionDeps, org: string, ws: StoredResource) => Promise<{ to: WorkspacePhase; fields?: Record<string, unknown> } | { wait: HandlerResult }>;
 
 const provision: Step = async (deps, org, ws) => {
-  await deps.driver.apply(workspacePvc(org, ws.metadata.name, (ws.spec.volumeSpec ?? {}) as Record<string, unknown>));
+  await deps.driver.apply(workspacePvc(org, tenantNamespaceOf(deps.desired(), org), ws.metadata.name, (ws.spec.volumeSpec ?? {}) as Record<string, unknown>));
   return { to: 'Provisioning', fields: { pvcName: workspaceClaimName(ws.metadata.name), gitPhase: 'Cloning' } };
 };
 
 const awaitBound: Step = async (deps, org, ws) => {
   if (deps.driver.mode !== 'live') return { wait: { requeueAfterMs: 60_000 } };
-  const pvc = await deps.driver.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: tenantNamespace(org), name: workspaceClaimName(ws.metadata.name) });
+  const pvc = await deps.driver.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: tenantNamespaceOf(deps.desired(), org), name: workspaceClaimName(ws.metadata.name) });
   if (!pvc) return { to: 'Pending', fields: { lastError: 'the PVC disappeared while provisioning; it is created again' } };
   if ((pvc.status as { phase?: string } | undefined)?.phase !== 'Bound') return { wait: { requeueAfterMs: PROVISION_POLL_MS } };
   // A workspace provisioned for a run goes straight to it; a pool one waits to be claimed.
@@ -59,7 +60,7 @@ const inUse: Step = async (deps, org, ws) => {
 };
 
 const archive: Step = async (deps, org, ws) => {
-  await deps.driver.delete({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: tenantNamespace(org), name: workspaceClaimName(ws.metadata.name) });
+  await deps.driver.delete({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: tenantNamespaceOf(deps.desired(), org), name: workspaceClaimName(ws.metadata.name) });
   return { to: 'Archived', fields: { archivedAt: now(deps), pvcPhase: 'Released' } };
 };
 
