@@ -90,6 +90,8 @@ console.log(`1-file reload: ${ms(t0)} (snapshot ${headSnapMs.toFixed(0)} ms + lo
 
 // The reload again on the same loader, alternating head and base as a diff preview does: a steadier figure
 // (20 of them: single reloads take a few ms, and a shared machine's noise is of that order).
+// A full collection first: what the cold load left for the collector is not a reload's cost.
+gc();
 const times: number[] = [];
 const cpus: number[] = [];
 for (let i = 0; i < 20; i++) {
