@@ -6,6 +6,8 @@ import { isReportedLink, isYamlPath, joinPath, normalizeDir } from './paths.ts';
 /** The YAML files directly in one tree and its subtrees, each listed once per tree id and path. */
 interface Listing {
   files: SnapshotFile[];
+  /** The entry name of each file (flat strings, cheap to compare; paths are built by concatenation). */
+  names: string[];
   dirs: Map<string, Listing>;
   /** Every file below, flattened on first use. */
   all?: SnapshotFile[];
@@ -44,17 +46,22 @@ function flatten(l: Listing): SnapshotFile[] {
 /** Files added or changed, and removed or changed, from `a` to `b`: only trees whose ids differ are walked. */
 function compare(a: Listing | undefined, b: Listing | undefined, added: SnapshotFile[], removed: SnapshotFile[]): void {
   if (a === b) return;
-  if (!a) return void added.push(...flatten(b!));
-  if (!b) return void removed.push(...flatten(a));
-  const old = new Map(a.files.map((f) => [f.path, f]));
-  for (const f of b.files) {
-    const was = old.get(f.path);
-    old.delete(f.path);
-    if (was && was.oid === f.oid && was.symlink === f.symlink) continue;
-    if (was) removed.push(was);
-    added.push(f);
+  if (!a) return void flatten(b!).forEach((f) => added.push(f));
+  if (!b) return void flatten(a).forEach((f) => removed.push(f));
+  // Both in tree order: one walk. A name that sorts differently in Git and JavaScript (non-ASCII) only shows as
+  // removed and added again with the same blob, which a loader reads as no change.
+  let i = 0;
+  let j = 0;
+  while (i < a.files.length || j < b.files.length) {
+    const x = a.names[i];
+    const y = b.names[j];
+    if (x !== undefined && x === y) {
+      const was = a.files[i++]!;
+      const now = b.files[j++]!;
+      if (was.oid !== now.oid || was.symlink !== now.symlink) (removed.push(was), added.push(now));
+    } else if (y === undefined || (x !== undefined && x < y)) removed.push(a.files[i++]!);
+    else added.push(b.files[j++]!);
   }
-  for (const f of old.values()) removed.push(f);
   for (const [name, d] of a.dirs) compare(d, b.dirs.get(name), added, removed);
   for (const [name, d] of b.dirs) if (!a.dirs.has(name)) compare(undefined, d, added, removed);
 }
@@ -142,15 +149,15 @@ async function listYaml(ctx: GitContext, cache: SnapshotCache, used: Map<string,
     return hit;
   }
   const { tree } = await readTree(ctx, cache, treeOid);
-  const listing: Listing = { files: [], dirs: new Map() };
+  const listing: Listing = { files: [], names: [], dirs: new Map() };
   const subtrees: Promise<void>[] = [];
   for (const e of tree) {
     const path = joinPath(prefix, e.path);
     if (e.type === 'tree') subtrees.push(listYaml(ctx, cache, used, e.oid, path).then((l) => void listing.dirs.set(e.path, l)));
     else if (e.type !== 'blob') continue;
     else if (e.mode === '120000') {
-      if (isReportedLink(path)) listing.files.push({ path, oid: e.oid, symlink: true });
-    } else if (isYamlPath(path)) listing.files.push({ path, oid: e.oid });
+      if (isReportedLink(path)) (listing.files.push({ path, oid: e.oid, symlink: true }), listing.names.push(e.path));
+    } else if (isYamlPath(path)) (listing.files.push({ path, oid: e.oid }), listing.names.push(e.path));
   }
   await Promise.all(subtrees);
   keys.set(listing, key);
