@@ -33,8 +33,11 @@ export const command: Command = {
     const snapshot = onDisk ?? (await snapshotAt(source!, values.rev, values.path));
     // Validating HEAD of a working tree with edits on disk passes or fails what is committed, not what the
     // author sees: say so, and how to validate the files instead.
-    const unseen = onDisk || values.rev !== undefined ? [] : await uncommittedChanges(values, snapshot);
-    const result = await createLoader().load(snapshot);
+    // The comparison reads every YAML file on disk: it runs while the load's workers parse, not after them.
+    const [unseen, result] = await Promise.all([
+      onDisk || values.rev !== undefined ? [] : uncommittedChanges(values, snapshot),
+      createLoader().load(snapshot),
+    ]);
     if (format === 'json') console.log(JSON.stringify({ ...loadResultJson(result), ...(unseen.length ? { uncommitted: unseen } : {}) }, null, 2));
     else printText(result);
     if (unseen.length) {
