@@ -159,7 +159,8 @@ serial('a leader that loses its lock stops applying; it follows until it gets th
   t.log(`the replica reported follower ${Date.now() - cutAt} ms after its lock was taken`);
   const renamed = repo.commit(rename('Not Applied'), 'rename while following');
   await api(leader, token, 'POST', '/api/sync');
-  await until(async () => (await api(leader, token, 'GET', '/api/sync')).body.syncedRevision === renamed, 'the follower loading the commit');
+  await until(async () => (await api(leader, token, 'GET', '/api/sync')).body.fetchedRevision === renamed, 'the follower loading the commit');
+  t.not((await api(leader, token, 'GET', '/api/sync')).body.syncedRevision, renamed, 'a follower does not report as synced a revision no leader applied');
   t.is(displayName('cut'), 'Platform', 'a follower loads the commit to serve it, and applies nothing');
 
   await lease.release();
