@@ -226,11 +226,12 @@ test.serial('prune never deletes a workspace PVC: the pool\'s claims survive eve
   t.teardown(() => workspaces.stop());
   await workspaces.start();
   const claim = (name: string) => server.object({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name });
-  const pooled = async () => (await store.resources.list(WORKSPACE_KIND, { namespace: ns })).items.map((w) => `kradle-ws-${w.metadata.name}`);
+  const pooled = async () => (await store.resources.list(WORKSPACE_KIND, { namespace: ns })).items.map((w) => String(w.status.pvcName));
   let pool: string[] = [];
   await until(() => (void pooled().then((p) => (pool = p)), pool.length === 1 && claim(pool[0]!) !== undefined), 'the warm workspace\'s PVC');
   t.is((claim(pool[0]!)!.metadata as { labels: Record<string, string> }).labels['app.kubernetes.io/managed-by'], 'kradle', 'labelled like the objects prune owns');
-  t.deepEqual(await store.inventory.list({ sourceKey: `KradleWorkspace/${ns}/${pool[0]!.slice('kradle-ws-'.length)}` }), [], 'and never in the inventory');
+  t.true(pool[0]!.startsWith('kradle-rws-'), 'a runtime claim name no config KradleWorkspace (kradle-ws-<name>) can produce');
+  t.deepEqual(await store.inventory.list({ sourceKey: `KradleWorkspace/${ns}/${pool[0]!.slice('kradle-rws-'.length)}` }), [], 'and never in the inventory');
 
   // While no controller leads, a runtime workspace takes over the claim of the config one (same claim name):
   // it is that workspace's volume now. The next leader's pass prunes the config resource.
