@@ -256,6 +256,18 @@ test.serial('prune never deletes a workspace PVC: the pool\'s claims survive eve
   await sync.trigger('again');
   t.truthy(claim('kradle-ws-review'));
   t.truthy(claim(pool[0]!));
+
+  // A config KradleWorkspace named like the runtime one gets a claim of its own; its prune leaves the runtime claim.
+  const runtimeName = pool[0]!.slice('kradle-rws-'.length);
+  const twin = `orgs/mu/kradleworkspaces/${runtimeName}.yaml`;
+  repo.commit({ [twin]: doc('KradleWorkspace', runtimeName, '  repository: api\n  volumeSpec: { size: 2Gi }\n') }, 'a config workspace named like the runtime one');
+  await sync.trigger('twin');
+  t.like(claim(`kradle-ws-${runtimeName}`), { spec: { resources: { requests: { storage: '2Gi' } } } }, 'the config workspace has a claim of its own');
+  t.like(claim(pool[0]!), { spec: { resources: { requests: { storage: '1Gi' } } } }, 'the runtime claim is untouched');
+  repo.commit({ [twin]: null }, 'remove the config workspace');
+  await sync.trigger('twin removed');
+  t.is(claim(`kradle-ws-${runtimeName}`), undefined, 'the config claim is pruned');
+  t.truthy(claim(pool[0]!), 'the runtime claim survives the prune');
 });
 
 test.serial('a controller that leads again after another one announced diffs its resource events against that announcement', async (t) => {
