@@ -10,9 +10,17 @@ export interface CronSchedulerDeps {
   scheduler?: Scheduler;
 }
 
+/**
+ * Leader-only: every replica follows the rules (update), only the one holding the leader lock fires them
+ * (start and stop come from the leadership manager), so a tick is dispatched by one replica, not by each.
+ */
 export interface CronScheduler {
+  readonly name: string;
   /** Follows the cron rules of the current desired state (called with each new state); returns how many there are. */
-  start(): number;
+  update(): number;
+  /** Starts firing the rules (this replica took the leader lock); each rule waits for its next tick from now. */
+  start(): Promise<void>;
+  /** Stops firing (the lock was lost, or shutdown); nothing fires until start again. */
   stop(): Promise<void>;
   /** Next fire times, for status pages. */
   next(): { rule: string; next: string | null }[];
@@ -64,21 +72,30 @@ export function createCronScheduler(deps: CronSchedulerDeps): CronScheduler {
     onError: (_key, err) => deps.onError?.(err),
   });
 
+  function update(): number {
+    const next = new Map<string, CronRule>();
+    for (const rule of deps.desired()?.byKind('AgentTriggerRule') ?? []) {
+      const expr = rule.object.spec.cronExpression;
+      if (typeof expr !== 'string' || rule.object.spec.enabled === false || !rule.org) continue;
+      const key = orgKey(rule.org, rule.id.name);
+      const known = rules.get(key);
+      // An unchanged rule keeps its due tick (a new state must not skip or repeat one); a changed one starts over.
+      next.set(key, known && known.expr === expr ? known : { org: rule.org, name: rule.id.name, expr });
+    }
+    rules = next;
+    if (loop.running) for (const key of rules.keys()) loop.add(key);
+    return rules.size;
+  }
+
   return {
-    start() {
-      const next = new Map<string, CronRule>();
-      for (const rule of deps.desired()?.byKind('AgentTriggerRule') ?? []) {
-        const expr = rule.object.spec.cronExpression;
-        if (typeof expr !== 'string' || rule.object.spec.enabled === false || !rule.org) continue;
-        const key = orgKey(rule.org, rule.id.name);
-        const known = rules.get(key);
-        // An unchanged rule keeps its due tick (a new state must not skip or repeat one); a changed one starts over.
-        next.set(key, known && known.expr === expr ? known : { org: rule.org, name: rule.id.name, expr });
-      }
-      rules = next;
-      if (loop.running) for (const key of rules.keys()) loop.add(key);
-      else void loop.start();
-      return rules.size;
+    name: 'cron-triggers',
+    update,
+    async start() {
+      if (loop.running) return;
+      update();
+      // A tick due while another replica led (or none did) was that replica's to fire; a stale one is not caught up.
+      for (const rule of rules.values()) rule.due = undefined;
+      await loop.start();
     },
     stop: () => loop.stop(),
     next: () => [...rules.values()].map((r) => ({ rule: r.name, next: (r.due ?? nextCronRun(r.expr, now()))?.toISOString() ?? null })),

@@ -1,6 +1,6 @@
 import { workspaceClaimName } from '../cluster/index.ts';
 import { sanitize } from '../errors/index.ts';
-import { claimWorkspace, poolConfig } from './workspaces/index.ts';
+import { claimNameOf, claimWorkspace, poolConfig } from './workspaces/index.ts';
 import { tenantNamespace } from '../kinds/index.ts';
 import { tenantNamespaceOf } from '../loader/tenant-namespace.ts';
 import type { StoredResource } from '../store/types.ts';
@@ -53,13 +53,13 @@ async function memoryPin(ctx: Ctx, org: string, stack: Record<string, unknown>):
  * The run's workspace: the stack's KradleWorkspace, or one claimed from its KradleWorkspacePolicy's pool (§7:
  * a Ready one, or one provisioned for the run); none: the Job's emptyDir.
  */
-async function workspaceOf(ctx: Ctx, org: string, run: StoredResource, stack: Record<string, unknown>): Promise<string | undefined> {
+async function workspaceOf(ctx: Ctx, org: string, run: StoredResource, stack: Record<string, unknown>): Promise<{ name: string; claim: string } | undefined> {
   const fixed = refName(stack.workspace);
-  if (fixed) return fixed;
+  if (fixed) return { name: fixed, claim: workspaceClaimName(fixed) };
   const pool = poolConfig(stateOf(ctx), org, refName(stack.workspacePolicy));
   if (!pool) return undefined;
   const ws = await claimWorkspace({ store: ctx.store, clock: ctx.clock, random: ctx.random }, org, pool, run.metadata.name);
-  return ws.metadata.name;
+  return { name: ws.metadata.name, claim: claimNameOf(ws) };
 }
 
 async function jobInput(ctx: Ctx, org: string, run: StoredResource): Promise<AgentJobInput> {
@@ -87,8 +87,8 @@ async function jobInput(ctx: Ctx, org: string, run: StoredResource): Promise<Age
     image: typeof stack.image === 'string' ? stack.image : ctx.image,
     credentials: grantedCredentials(state, org, stack, desiredSpec(state, 'Repository', org, refName(run.spec.repository))),
     context,
-    workspaceClaimName: workspace ? workspaceClaimName(workspace) : undefined,
-    workspaceName: workspace,
+    workspaceClaimName: workspace?.claim,
+    workspaceName: workspace?.name,
     activeDeadlineSeconds: budget?.activeDeadlineSeconds ?? 3600,
     transport: { protocol: transport.protocol, codec: transport.codec },
     taskKind: String(run.spec.taskKind),

@@ -1,5 +1,5 @@
-import { createWorkQueue, type WorkQueue } from '../reconcile/index.ts';
-import type { Store, StoreEvent, Subscription } from '../store/types.ts';
+import { createLoop } from '../reconcile/index.ts';
+import type { Store, StoreEvent } from '../store/types.ts';
 
 export interface EventConsumerDeps {
   store: Pick<Store, 'events' | 'cursors'>;
@@ -17,7 +17,7 @@ export interface EventConsumer {
   idle(): Promise<void>;
 }
 
-const KEY = 'events';
+const KEY = 'events' as const;
 const BATCH = 500;
 
 /**
@@ -26,9 +26,6 @@ const BATCH = 500;
  * begins at the newest event, not at the whole history.
  */
 export function createEventConsumer(deps: EventConsumerDeps): EventConsumer {
-  let queue: WorkQueue<string> | undefined;
-  let sub: Subscription | undefined;
-
   async function drain(): Promise<'success' | 'requeue'> {
     const from = (await deps.store.cursors.get(deps.cursor)) ?? 0;
     const events = await deps.store.events.since(from, { limit: BATCH });
@@ -39,20 +36,29 @@ export function createEventConsumer(deps: EventConsumerDeps): EventConsumer {
     return events.length === BATCH ? 'requeue' : 'success';
   }
 
+  const loop = createLoop<typeof KEY>({
+    name: `events:${deps.cursor}`,
+    concurrency: 1,
+    handler: drain,
+    // The subscription resumes from the persisted cursor, so whatever was published before it started is drained.
+    async cursor() {
+      const at = await deps.store.cursors.get(deps.cursor);
+      if (at !== undefined) return at;
+      const latest = await deps.store.events.latestSeq();
+      await deps.store.cursors.advance(deps.cursor, latest);
+      return latest;
+    },
+    enqueueAll: (add) => add(KEY),
+    watch(add, from) {
+      const sub = deps.store.events.subscribe(from ?? 0, (e) => { if (!deps.ignore?.(e)) add(KEY); }, { onError: (err) => deps.onError?.(err) });
+      return () => sub.close();
+    },
+    onError: (_key, err) => deps.onError?.(err),
+  });
+
   return {
-    async start() {
-      if (queue) return;
-      if ((await deps.store.cursors.get(deps.cursor)) === undefined) await deps.store.cursors.advance(deps.cursor, await deps.store.events.latestSeq());
-      const q = (queue = createWorkQueue<string>({ concurrency: 1, handler: drain, onError: (_k, err) => deps.onError?.(err) }));
-      q.add(KEY);
-      sub = deps.store.events.subscribe((await deps.store.cursors.get(deps.cursor)) ?? 0, (e) => { if (!deps.ignore?.(e)) q.add(KEY); }, { onError: (err) => deps.onError?.(err) });
-    },
-    async stop() {
-      sub?.close();
-      const q = queue;
-      queue = undefined;
-      await q?.shutdown();
-    },
-    idle: async () => { await queue?.whenIdle(); },
+    start: () => loop.start(),
+    stop: () => loop.stop(),
+    idle: () => loop.whenIdle(),
   };
 }

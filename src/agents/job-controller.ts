@@ -1,5 +1,5 @@
-import type { ClusterDriver, KubeObject, WatchHandle } from '../cluster/types.ts';
-import { createResync, createWorkQueue, defineReconciler, type Resync, type WorkQueue } from '../reconcile/index.ts';
+import type { ClusterDriver, KubeObject } from '../cluster/types.ts';
+import { createLoop, defineReconciler } from '../reconcile/index.ts';
 import type { Store, StoredResource } from '../store/types.ts';
 import { RUN_KIND, RUN_LABEL } from './dispatch-deps.ts';
 
@@ -42,39 +42,40 @@ export function createJobController(deps: JobControllerDeps): JobController {
     // The outcome is the run's phase, written by observeJob under its own guard; the Job's status is the cluster's.
     async saveStatus() {},
   });
-  let queue: WorkQueue<string> | undefined;
-  let resync: Resync | undefined;
-  let watch: WatchHandle | undefined;
-
-  async function enqueueAll(): Promise<void> {
+  async function enqueueAll(add: (key: string) => void): Promise<void> {
     let cont: string | undefined;
     do {
       const page = await deps.store.resources.list(RUN_KIND, { limit: 500, continue: cont });
       for (const r of page.items) {
-        if (r.status.phase === 'Running' && typeof r.status.k8sJobName === 'string') queue?.add(`${deps.namespaceOf(String(r.spec.organizationRef))}/${r.status.k8sJobName}`);
+        if (r.status.phase === 'Running' && typeof r.status.k8sJobName === 'string') add(`${deps.namespaceOf(String(r.spec.organizationRef))}/${r.status.k8sJobName}`);
       }
       cont = page.continue;
     } while (cont);
   }
 
+  const loop = createLoop<string>({
+    name: 'agent-jobs',
+    handler: (key, signal) => reconciler.reconcile(key, signal),
+    enqueueAll,
+    resyncIntervalMs: deps.resyncMs ?? 60_000,
+    // The driver's watch lists before it watches and reports every Job it lists as ADDED, so a Job that changed
+    // while the runs were listed is queued by the watch's own listing: no cursor is needed.
+    async watch(add) {
+      const handle = await deps.driver.watch('batch/v1', 'Job', { labelSelector: RUN_LABEL }, (type, obj) => {
+        if (type !== 'DELETED' && obj.metadata.namespace) add(`${obj.metadata.namespace}/${obj.metadata.name}`);
+      }, (err) => deps.onError?.(err, 'watch'));
+      return () => handle.stop();
+    },
+    onError: (key, err) => deps.onError?.(err, key),
+    onResyncError: (err) => deps.onError?.(err, 'resync'),
+  });
+
   return {
     async start() {
-      if (queue || deps.driver.mode !== 'live') return;
-      const q = (queue = createWorkQueue<string>({ handler: (key, signal) => reconciler.reconcile(key, signal), onError: (key, err) => deps.onError?.(err, key) }));
-      watch = await deps.driver.watch('batch/v1', 'Job', { labelSelector: RUN_LABEL }, (type, obj) => {
-        if (type !== 'DELETED' && obj.metadata.namespace) q.add(`${obj.metadata.namespace}/${obj.metadata.name}`);
-      }, (err) => deps.onError?.(err, 'watch'));
-      await enqueueAll();
-      resync = createResync({ intervalMs: deps.resyncMs ?? 60_000, enqueueAll, onError: (err) => deps.onError?.(err, 'resync') });
-      resync.start();
+      if (deps.driver.mode !== 'live') return;
+      await loop.start();
     },
-    async stop() {
-      watch?.stop();
-      resync?.stop();
-      const q = queue;
-      queue = undefined;
-      await q?.shutdown();
-    },
-    idle: async () => { await queue?.whenIdle(); },
+    stop: () => loop.stop(),
+    idle: () => loop.whenIdle(),
   };
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { canonicalJson } from '../loader/index.ts';
-import { createResync, createWorkQueue, defineReconciler, type ReconcileContext, type ReconcileStatus, type StepResult, type WorkQueue } from '../reconcile/index.ts';
-import type { StoredResource, Subscription } from '../store/types.ts';
+import { createLoop, defineReconciler, watchStoreEvents, type ReconcileContext, type ReconcileStatus, type StepResult } from '../reconcile/index.ts';
+import type { StoredResource } from '../store/types.ts';
 import { afterAttempt, connectionOf, retryPolicyOf, SENDABLE_PHASES, writeOf, type Attempt, type SendIntentDeps } from './send-intent.ts';
 
 const KIND = 'ExternalWriteIntent';
@@ -92,44 +92,28 @@ export function createWriteIntentSender(deps: WriteIntentSenderDeps): WriteInten
     clock: now,
   });
 
-  let queue: WorkQueue<string> | undefined;
-  let sub: Subscription | undefined;
-  const resync = createResync({
-    intervalMs: deps.resyncMs ?? 60_000,
-    async enqueueAll() {
+  const loop = createLoop<string>({
+    name: 'write-intents',
+    handler: (key, signal) => reconciler.reconcile(key, signal),
+    async enqueueAll(add) {
       let cont: string | undefined;
       do {
         const page = await store.resources.list(KIND, { limit: 500, continue: cont });
-        for (const r of page.items) if ((SENDABLE_PHASES as readonly string[]).includes(phaseOf(r))) queue?.add(keyOf(r.metadata));
+        for (const r of page.items) if ((SENDABLE_PHASES as readonly string[]).includes(phaseOf(r))) add(keyOf(r.metadata));
         cont = page.continue;
       } while (cont);
     },
-    onError: (err) => deps.logger?.warn({ err: String(err) }, 'write intent resync failed'),
+    resyncIntervalMs: deps.resyncMs ?? 60_000,
+    ...watchStoreEvents<string>(store.events, (e, add) => {
+      if (e.kind === KIND && (e.type === 'ADDED' || e.type === 'MODIFIED')) add(keyOf(e));
+    }, (err) => deps.logger?.warn({ err: String(err) }, 'write intent subscription failed')),
+    onError: (key, err, info) => deps.logger?.warn({ key, attempts: info.attempts, err: err instanceof Error ? err.message : String(err) }, 'write intent not sent'),
+    onResyncError: (err) => deps.logger?.warn({ err: String(err) }, 'write intent resync failed'),
   });
 
   return {
-    async start() {
-      if (queue) return;
-      queue = createWorkQueue<string>({
-        handler: (key, signal) => reconciler.reconcile(key, signal),
-        onError: (key, err, info) => deps.logger?.warn({ key, attempts: info.attempts, err: err instanceof Error ? err.message : String(err) }, 'write intent not sent'),
-      });
-      const from = await store.events.latestSeq();
-      sub = store.events.subscribe(from, (e) => {
-        if (e.kind === KIND && (e.type === 'ADDED' || e.type === 'MODIFIED')) queue?.add(keyOf(e));
-      }, { onError: (err) => deps.logger?.warn({ err: String(err) }, 'write intent subscription failed') });
-      await resync.resyncNow();
-      resync.start();
-    },
-    async stop() {
-      sub?.close();
-      resync.stop();
-      const q = queue;
-      queue = undefined;
-      await q?.shutdown();
-    },
-    async idle() {
-      await queue?.whenIdle();
-    },
+    start: () => loop.start(),
+    stop: () => loop.stop(),
+    idle: () => loop.whenIdle(),
   };
 }

@@ -98,7 +98,7 @@ export function createAgentWiring(deps: AgentWiringDeps) {
   const runners = createRunnerRegistry(store);
   const assigner = createRunnerAssigner({ store, runners, onError: (err, key) => logger.warn({ err: sanitize(String(err)), key }, 'runner assignment failed; it is retried') });
   const routes: AgentRouteDef[] = [...agentRouteDefs({ dispatch, approvals, triggers, memory, memoryImports, workspaces, notifications }), ...runnerRoutes(runners, assigner)];
-  let leading = false;
+  const leaderWork = [importReconciler, workspaceController, jobs, notifier, auditor, assigner, cron];
 
   return {
     routes,
@@ -107,33 +107,24 @@ export function createAgentWiring(deps: AgentWiringDeps) {
     /** The last readiness computed for a stack: what the API shows as the AgentStack's status conditions. */
     stackReadiness: (org: string, stack: string): StackReadiness | undefined => latest.get(`${org}/${stack}`),
     onState(state: DesiredState) {
-      cron.start();
+      cron.update();
       void readiness(state).catch((err) => logger.warn({ err: sanitize(String(err)) }, 'stack readiness update failed'));
     },
-    /** Leader-only work: watching agent Jobs to completion, memory imports and workspaces (resuming any left mid-way). */
+    /** Leader-only work: watching agent Jobs to completion, memory imports, workspaces (resuming any left mid-way), event consumers and cron trigger rules. */
     async startLeaderWork() {
-      if (leading) return;
-      leading = true;
-      await importReconciler.start();
-      await workspaceController.start();
-      await jobs.start();
-      await notifier.start();
-      await auditor.start();
-      await assigner.start();
+      try {
+        for (const work of leaderWork) await work.start();
+      } catch (err) {
+        // All or nothing: the leadership manager retries a failed start, and stops only work that started.
+        await this.stopLeaderWork();
+        throw err;
+      }
     },
-    /** Stops the leader-only work (leadership lost); startLeaderWork may run it again later. */
+    /** Stops the leader-only work at once (leadership lost); startLeaderWork may run it again later. */
     async stopLeaderWork() {
-      if (!leading) return;
-      leading = false;
-      await importReconciler.stop();
-      await jobs.stop();
-      await workspaceController.stop();
-      await notifier.stop();
-      await auditor.stop();
-      await assigner.stop();
+      await Promise.all(leaderWork.map((work) => work.stop()));
     },
     async stop() {
-      cron.stop();
       await this.stopLeaderWork();
     },
   };

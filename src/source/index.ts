@@ -3,7 +3,6 @@
 export type { ConfigSource, FetchResult, Snapshot, SnapshotFile } from './types.ts';
 export { createGitSource, type GitSource, type GitSourceOptions } from './git-source.ts';
 export type { RemoteAuth } from './remote-url.ts';
-export { createPoller, type Poller, type PollerOptions } from './poller.ts';
 export { snapshotWorktree } from './worktree.ts';
 export { createWorktreeWatcher, type WorktreeWatcher, type WorktreeWatcherOptions } from './worktree-watcher.ts';
 export { gitBlobId } from './blob-id.ts';

@@ -10,6 +10,8 @@ import { dispatchWorld, request, type World } from './dispatch-support.ts';
 import { doc } from './helpers.ts';
 
 const world = dispatchWorld(test);
+// Serial: the worlds share one store, so a workspace controller of one test sees another test's org (absent from
+// its desired state) and archives that org's workspaces as policy-removed.
 
 const pooled = (org: string, retention: Record<string, unknown> = { ttlSeconds: 600 }) => [
   doc('KradleWorkspacePolicy', 'warm', { organizationRef: org, mode: 'worktree', retentionPolicy: retention, warmPool: 1, volumeSpec: { size: '1Gi' } }),
@@ -27,7 +29,8 @@ function controllerFor(t: { teardown(fn: () => unknown): void }, w: World, clock
   return c;
 }
 
-const pvcRef = (org: string, ws: string) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: tenantNamespace(org), name: `kradle-ws-${ws}` });
+// A runtime workspace's claim is kradle-rws-<name>; a record made before that (no status.pvcName) keeps kradle-ws-<name>.
+const pvcRef = (org: string, ws: string, prefix = 'kradle-rws-') => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: tenantNamespace(org), name: `${prefix}${ws}` });
 const all = async (w: World, org: string) => (await w.store.resources.list(WORKSPACE_KIND, { namespace: tenantNamespace(org) })).items;
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
@@ -50,7 +53,7 @@ async function phaseOf(w: World, org: string, name: string): Promise<StoredResou
   return w.store.resources.get(WORKSPACE_KIND, tenantNamespace(org), name);
 }
 
-test('warm pool -> claim by a run -> release at its end -> TTL archive (PVC released, metadata kept)', async (t) => {
+test.serial('warm pool -> claim by a run -> release at its end -> TTL archive (PVC released, metadata kept)', async (t) => {
   const org = uniqueName('ws');
   const w = await world({ [org]: { extra: pooled(org) } });
   const clock = clockAt();
@@ -66,7 +69,7 @@ test('warm pool -> claim by a run -> release at its end -> TTL archive (PVC rele
   t.is(run.status.workspaceRef, warm.metadata.name, 'the run claimed the warm workspace');
   t.like((await phaseOf(w, org, warm.metadata.name))?.status, { phase: 'InUse', runRef: run.metadata.name });
   const volumes = (w.job(run.metadata.name) as any).spec.template.spec.volumes;
-  t.deepEqual(volumes[0], { name: 'workspace', persistentVolumeClaim: { claimName: `kradle-ws-${warm.metadata.name}` } });
+  t.deepEqual(volumes[0], { name: 'workspace', persistentVolumeClaim: { claimName: `kradle-rws-${warm.metadata.name}` } });
   // The pool refills: another warm workspace is provisioned while this one is in use.
   await waitFor('a second warm workspace', async () => (await all(w, org)).length === 2);
 
@@ -85,7 +88,7 @@ test('warm pool -> claim by a run -> release at its end -> TTL archive (PVC rele
   t.deepEqual(phases, ['Pending', 'Provisioning', 'Ready', 'InUse', 'Ready', 'Archiving', 'Archived']);
 });
 
-test('two concurrent runs never hold one workspace', async (t) => {
+test.serial('two concurrent runs never hold one workspace', async (t) => {
   const org = uniqueName('wc');
   const w = await world({ [org]: { extra: pooled(org) } });
   const c = controllerFor(t, w);
@@ -105,7 +108,7 @@ test('two concurrent runs never hold one workspace', async (t) => {
   t.is((await claimWorkspace(deps, org, pool, 'run-c0')).metadata.name, claims[0]!.metadata.name, 'a repeated claim keeps the first');
 });
 
-test('a restart resumes every workspace mid-transition; a failed run archives; an explicit archive waits for release', async (t) => {
+test.serial('a restart resumes every workspace mid-transition; a failed run archives; an explicit archive waits for release', async (t) => {
   const org = uniqueName('wr');
   const w = await world({ [org]: { extra: pooled(org) } });
   const first = controllerFor(t, w);
@@ -120,7 +123,7 @@ test('a restart resumes every workspace mid-transition; a failed run archives; a
   await second.start();
   await waitFor('Provisioning -> Ready after restart', async () => (await phaseOf(w, org, warm.metadata.name))?.status.phase === 'Ready');
   await waitFor('Archiving -> Archived after restart', async () => (await phaseOf(w, org, stuck.metadata.name))?.status.phase === 'Archived');
-  t.is(w.kube.object(pvcRef(org, 'ws-stuck')), undefined);
+  t.is(w.kube.object(pvcRef(org, 'ws-stuck', 'kradle-ws-')), undefined, 'a record made before runtime claim names deletes the claim it has');
 
   // A failed run's workspace is archived (retentionPolicy.archiveOnFailure defaults to true).
   const run = await w.dispatch.create(org, request({ stack: 'pooled' }));
@@ -135,7 +138,7 @@ test('a restart resumes every workspace mid-transition; a failed run archives; a
   t.true((await all(w, org)).some((x) => x.metadata.name !== warm.metadata.name && x.status.phase !== 'Archived'), 'the pool keeps a warm workspace');
 });
 
-test("a workspace's PVC is made, watched and released in the namespace the Organization names", async (t) => {
+test.serial("a workspace's PVC is made, watched and released in the namespace the Organization names", async (t) => {
   const org = uniqueName('wsns');
   const namespace = `${org}-tenant`;
   const w = await world({ [org]: { extra: pooled(org), namespace } });

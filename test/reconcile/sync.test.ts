@@ -226,11 +226,12 @@ test.serial('prune never deletes a workspace PVC: the pool\'s claims survive eve
   t.teardown(() => workspaces.stop());
   await workspaces.start();
   const claim = (name: string) => server.object({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name });
-  const pooled = async () => (await store.resources.list(WORKSPACE_KIND, { namespace: ns })).items.map((w) => `kradle-ws-${w.metadata.name}`);
+  const pooled = async () => (await store.resources.list(WORKSPACE_KIND, { namespace: ns })).items.map((w) => String(w.status.pvcName));
   let pool: string[] = [];
   await until(() => (void pooled().then((p) => (pool = p)), pool.length === 1 && claim(pool[0]!) !== undefined), 'the warm workspace\'s PVC');
   t.is((claim(pool[0]!)!.metadata as { labels: Record<string, string> }).labels['app.kubernetes.io/managed-by'], 'kradle', 'labelled like the objects prune owns');
-  t.deepEqual(await store.inventory.list({ sourceKey: `KradleWorkspace/${ns}/${pool[0]!.slice('kradle-ws-'.length)}` }), [], 'and never in the inventory');
+  t.true(pool[0]!.startsWith('kradle-rws-'), 'a runtime claim name no config KradleWorkspace (kradle-ws-<name>) can produce');
+  t.deepEqual(await store.inventory.list({ sourceKey: `KradleWorkspace/${ns}/${pool[0]!.slice('kradle-rws-'.length)}` }), [], 'and never in the inventory');
 
   // While no controller leads, a runtime workspace takes over the claim of the config one (same claim name):
   // it is that workspace's volume now. The next leader's pass prunes the config resource.
@@ -255,6 +256,18 @@ test.serial('prune never deletes a workspace PVC: the pool\'s claims survive eve
   await sync.trigger('again');
   t.truthy(claim('kradle-ws-review'));
   t.truthy(claim(pool[0]!));
+
+  // A config KradleWorkspace named like the runtime one gets a claim of its own; its prune leaves the runtime claim.
+  const runtimeName = pool[0]!.slice('kradle-rws-'.length);
+  const twin = `orgs/mu/kradleworkspaces/${runtimeName}.yaml`;
+  repo.commit({ [twin]: doc('KradleWorkspace', runtimeName, '  repository: api\n  volumeSpec: { size: 2Gi }\n') }, 'a config workspace named like the runtime one');
+  await sync.trigger('twin');
+  t.like(claim(`kradle-ws-${runtimeName}`), { spec: { resources: { requests: { storage: '2Gi' } } } }, 'the config workspace has a claim of its own');
+  t.like(claim(pool[0]!), { spec: { resources: { requests: { storage: '1Gi' } } } }, 'the runtime claim is untouched');
+  repo.commit({ [twin]: null }, 'remove the config workspace');
+  await sync.trigger('twin removed');
+  t.is(claim(`kradle-ws-${runtimeName}`), undefined, 'the config claim is pruned');
+  t.truthy(claim(pool[0]!), 'the runtime claim survives the prune');
 });
 
 test.serial('a controller that leads again after another one announced diffs its resource events against that announcement', async (t) => {

@@ -2,7 +2,7 @@ import { ConflictError } from '../../errors/index.ts';
 import { tenantNamespace } from '../../kinds/index.ts';
 import type { Store, StoredResource } from '../../store/types.ts';
 import { randomName, runtimeDoc, type Clock, type RandomSource } from '../refs.ts';
-import { POLICY_LABEL, RUN_LABEL, WORKSPACE_KIND, type PoolConfig } from './pool.ts';
+import { POLICY_LABEL, RUN_LABEL, runtimeClaimName, WORKSPACE_KIND, type PoolConfig } from './pool.ts';
 
 export type WorkspacePhase = 'Pending' | 'Provisioning' | 'Ready' | 'InUse' | 'Archiving' | 'Archived';
 
@@ -18,7 +18,7 @@ export function newWorkspace(deps: ClaimDeps, org: string, pool: PoolConfig, run
   const now = deps.clock.now().toISOString();
   return deps.store.resources.create(runtimeDoc(WORKSPACE_KIND, org, name, { workspaceRef: name, status: 'managed', policy: pool.policy, volumeSpec: pool.volume }, {
     labels: { [POLICY_LABEL]: pool.policy.slice(0, 63), ...(run ? { [RUN_LABEL]: run } : {}) },
-    status: { phase: 'Pending', createdAt: now, ...(run ? { runRef: run, claimedAt: now } : {}) },
+    status: { phase: 'Pending', createdAt: now, pvcName: runtimeClaimName(name), ...(run ? { runRef: run, claimedAt: now } : {}) },
   }), { actor: 'kradle-workspaces' });
 }
 

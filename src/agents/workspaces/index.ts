@@ -8,7 +8,7 @@ import { WORKSPACE_KIND } from './pool.ts';
 
 export { claimWorkspace, type WorkspacePhase } from './claims.ts';
 export { createWorkspaceController, type WorkspaceController } from './controller.ts';
-export { poolConfig, stackPolicy, WORKSPACE_KIND } from './pool.ts';
+export { claimNameOf, poolConfig, stackPolicy, WORKSPACE_KIND } from './pool.ts';
 
 export interface WorkspaceService {
   list(org: string, opts?: { limit?: number; continue?: string }): Promise<ListPage<StoredResource>>;

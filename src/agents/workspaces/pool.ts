@@ -2,12 +2,30 @@ import { DEFAULT_ACCESS_MODES, DEFAULT_WORKSPACE_SIZE, workspaceClaimName } from
 import type { KubeObject } from '../../cluster/types.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL, ORG_LABEL, OWNER_LABEL } from '../../kinds/index.ts';
 import type { DesiredState } from '../../loader/types.ts';
+import type { StoredResource } from '../../store/types.ts';
 import { desiredSpec, refName } from '../refs.ts';
 
 /** The runtime record of one managed workspace; its status.phase is the §7.1 phase. */
 export const WORKSPACE_KIND = 'KradleWorkspaceRuntime';
 export const POLICY_LABEL = 'kradle.a5c.ai/workspace-policy';
 export const RUN_LABEL = 'kradle.a5c.ai/dispatch-run';
+
+/**
+ * A runtime workspace's PVC: `kradle-rws-<name>`. A config KradleWorkspace's is `kradle-ws-<name>` (workspaceClaimName),
+ * and no name makes one start with the other, so a config workspace named like a runtime one (`ws-...`) can never
+ * apply or prune a runtime workspace's volume.
+ */
+export function runtimeClaimName(name: string): string {
+  return `kradle-rws-${name}`;
+}
+
+/**
+ * The claim a workspace record uses: the name it was created with (status.pvcName). A record made before runtime
+ * claims had their own names has none and keeps the claim it provisioned under the config form.
+ */
+export function claimNameOf(ws: StoredResource): string {
+  return typeof ws.status.pvcName === 'string' && ws.status.pvcName ? ws.status.pvcName : workspaceClaimName(ws.metadata.name);
+}
 
 export interface PoolConfig {
   policy: string;
@@ -49,7 +67,9 @@ export function stackPolicy(state: DesiredState, org: string, stack: string): st
 }
 
 /** `namespace`: the org's namespace in the cluster (tenantNamespaceOf), where its run Jobs mount the claim. */
-export function workspacePvc(org: string, namespace: string, name: string, volume: Record<string, unknown>): KubeObject {
+export function workspacePvc(org: string, namespace: string, ws: StoredResource): KubeObject {
+  const name = ws.metadata.name;
+  const volume = (ws.spec.volumeSpec ?? {}) as Record<string, unknown>;
   const size = typeof volume.size === 'string' || typeof volume.size === 'number' ? String(volume.size) : DEFAULT_WORKSPACE_SIZE;
   const accessModes = Array.isArray(volume.accessModes) && volume.accessModes.length ? volume.accessModes.map(String) : DEFAULT_ACCESS_MODES;
   const spec: Record<string, unknown> = { accessModes, resources: { requests: { storage: size } } };
@@ -57,7 +77,7 @@ export function workspacePvc(org: string, namespace: string, name: string, volum
   return {
     apiVersion: 'v1', kind: 'PersistentVolumeClaim',
     metadata: {
-      name: workspaceClaimName(name), namespace,
+      name: claimNameOf(ws), namespace,
       labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [ORG_LABEL]: org, [OWNER_LABEL]: `${WORKSPACE_KIND}.${name}`.slice(0, 63) },
     },
     spec,

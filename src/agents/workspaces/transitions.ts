@@ -1,4 +1,3 @@
-import { workspaceClaimName } from '../../cluster/index.ts';
 import type { ClusterDriver } from '../../cluster/types.ts';
 import { tenantNamespace } from '../../kinds/index.ts';
 import { tenantNamespaceOf } from '../../loader/tenant-namespace.ts';
@@ -7,7 +6,7 @@ import type { Store, StoredResource } from '../../store/types.ts';
 import type { HandlerResult } from '../../reconcile/index.ts';
 import type { Clock } from '../refs.ts';
 import { moveWorkspace, type WorkspacePhase } from './claims.ts';
-import { poolConfig, workspacePvc } from './pool.ts';
+import { claimNameOf, poolConfig, workspacePvc } from './pool.ts';
 
 export interface TransitionDeps {
   store: Pick<Store, 'resources' | 'events'>;
@@ -25,13 +24,13 @@ const TERMINAL_RUN = new Set(['Completed', 'Failed']);
 type Step = (deps: TransitionDeps, org: string, ws: StoredResource) => Promise<{ to: WorkspacePhase; fields?: Record<string, unknown> } | { wait: HandlerResult }>;
 
 const provision: Step = async (deps, org, ws) => {
-  await deps.driver.apply(workspacePvc(org, tenantNamespaceOf(deps.desired(), org), ws.metadata.name, (ws.spec.volumeSpec ?? {}) as Record<string, unknown>));
-  return { to: 'Provisioning', fields: { pvcName: workspaceClaimName(ws.metadata.name), gitPhase: 'Cloning' } };
+  await deps.driver.apply(workspacePvc(org, tenantNamespaceOf(deps.desired(), org), ws));
+  return { to: 'Provisioning', fields: { pvcName: claimNameOf(ws), gitPhase: 'Cloning' } };
 };
 
 const awaitBound: Step = async (deps, org, ws) => {
   if (deps.driver.mode !== 'live') return { wait: { requeueAfterMs: 60_000 } };
-  const pvc = await deps.driver.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: tenantNamespaceOf(deps.desired(), org), name: workspaceClaimName(ws.metadata.name) });
+  const pvc = await deps.driver.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: tenantNamespaceOf(deps.desired(), org), name: claimNameOf(ws) });
   if (!pvc) return { to: 'Pending', fields: { lastError: 'the PVC disappeared while provisioning; it is created again' } };
   if ((pvc.status as { phase?: string } | undefined)?.phase !== 'Bound') return { wait: { requeueAfterMs: PROVISION_POLL_MS } };
   // A workspace provisioned for a run goes straight to it; a pool one waits to be claimed.
@@ -60,7 +59,7 @@ const inUse: Step = async (deps, org, ws) => {
 };
 
 const archive: Step = async (deps, org, ws) => {
-  await deps.driver.delete({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: tenantNamespaceOf(deps.desired(), org), name: workspaceClaimName(ws.metadata.name) });
+  await deps.driver.delete({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: tenantNamespaceOf(deps.desired(), org), name: claimNameOf(ws) });
   return { to: 'Archived', fields: { archivedAt: now(deps), pvcPhase: 'Released' } };
 };
 
