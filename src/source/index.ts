@@ -7,6 +7,7 @@ export { createPoller, type Poller, type PollerOptions } from './poller.ts';
 export { snapshotWorktree } from './worktree.ts';
 export { createWorktreeWatcher, type WorktreeWatcher, type WorktreeWatcherOptions } from './worktree-watcher.ts';
 export { gitBlobId } from './blob-id.ts';
-export { convertToBare, importDirectoryAsBare, isGitRepository } from './init-repo.ts';
+export { convertToBare, importDirectoryAsBare } from './init-repo.ts';
+export { isGitRepository } from './git-dir.ts';
 export { createWorktreeSource } from './worktree-source.ts';
 export { watchRefs, type RefWatcher } from './ref-watcher.ts';
