@@ -50,7 +50,13 @@ async function serveOnce(stateDir: string, port: number): Promise<{ firstLine: n
     else await new Promise((r) => setTimeout(r, 20));
   }
   child.kill('SIGTERM');
-  await new Promise((r) => child.once('close', r));
+  // A server that does not stop within 20 s (seen on a loaded machine) must not stall the bench.
+  const stopped = await Promise.race([new Promise((r) => child.once('close', () => r(true))), new Promise((r) => setTimeout(() => r(false), 20_000))]);
+  if (!stopped) {
+    console.log('  (kradle serve did not stop within 20 s of SIGTERM; killed)');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('close', r));
+  }
   return { firstLine, healthz, readyz };
 }
 
