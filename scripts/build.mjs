@@ -37,5 +37,14 @@ function copyAssets(dir) {
   }
 }
 copyAssets(src);
+// ajv's standalone code for every schema, so a start-up loads generated validators instead of compiling
+// schemas (src/schema/precompiled.ts). Without them the compiled CLI still works, compiling as the sources do.
+try {
+  const { precompileSchemas } = await import(new URL('../dist/schema/precompiled.js', import.meta.url).href);
+  const n = precompileSchemas(join(root, 'schemas'), join(dist, 'schema', 'compiled'));
+  console.log(`kradle build: ${n} schema validators precompiled`);
+} catch (err) {
+  console.warn(`kradle build: schema validators not precompiled (${err.message}); they will be compiled at run time`);
+}
 writeFileSync(join(dist, 'BUILD.json'), `${JSON.stringify({ builtAt: started })}\n`);
 console.log(`kradle build: dist/ compiled in ${((Date.now() - started) / 1000).toFixed(1)} s`);

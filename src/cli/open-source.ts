@@ -1,7 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { BadRequestError } from '../errors/index.ts';
-import { createGitSource, isGitRepository, snapshotWorktree, type GitSource, type Snapshot } from '../source/index.ts';
+// Not source/index.ts: validating files on disk must not load isomorphic-git (a fifth of `kradle validate`'s
+// start-up); openSource imports the Git source when it needs one.
+import { isGitRepository } from '../source/git-dir.ts';
+import type { GitSource, Snapshot } from '../source/index.ts';
+import { snapshotWorktree } from '../source/worktree.ts';
 
 /** Flags every command that reads the config repo accepts. */
 export const SOURCE_FLAGS = {
@@ -32,6 +36,7 @@ async function enclosingRepository(dir: string): Promise<string> {
 export async function openSource(flags: SourceFlags, cwd = process.cwd()): Promise<GitSource> {
   const repo = flags.repo ?? '.';
   const url = REMOTE.test(repo) ? repo : flags.repo === undefined ? await enclosingRepository(resolvePath(cwd)) : resolvePath(cwd, repo);
+  const { createGitSource } = await import('../source/git-source.ts');
   const source = createGitSource({ url, path: flags.path });
   if (REMOTE.test(repo)) await source.fetch();
   return source;

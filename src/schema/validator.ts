@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { kindDefinition } from '../kinds/index.ts';
-
-// ajv-formats ships CommonJS; under NodeNext its default export is the module object.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+import { newAjv } from './ajv.ts';
+import { precompiledValidators } from './precompiled.ts';
 
 const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+// Where the build puts the generated validators: dist/schema/compiled/. Under src/ it does not exist.
+const PRECOMPILED_DIR = fileURLToPath(new URL('./compiled/', import.meta.url));
 
 /** A schema violation: the JSON pointer of the offending value and a readable message. */
 export interface SchemaIssue {
@@ -18,24 +18,37 @@ export interface SchemaIssue {
 export interface SchemaValidator {
   /** Violations of the document's kind schema; the kind must be in the registry. */
   validate(doc: unknown): SchemaIssue[];
+  /** How many kinds so far came precompiled and how many were compiled in this process. */
+  counts(): { precompiled: number; compiled: number };
 }
 
-/** Compiles each schemas/<Kind>.json once, on first use, and keeps it for the process. */
-export function createSchemaValidator(schemaDir = SCHEMA_DIR): SchemaValidator {
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  addFormats(ajv);
+/**
+ * Gets each schemas/<Kind>.json's validator once, on first use, and keeps it for the process: the one the
+ * build generated from the same schema text when there is one (precompiledDir; null for none), else compiled.
+ */
+export function createSchemaValidator(schemaDir = SCHEMA_DIR, precompiledDir: string | null = PRECOMPILED_DIR): SchemaValidator {
+  let ajv: Ajv | undefined;
+  const precompiled = precompiledDir === null ? () => undefined : precompiledValidators(precompiledDir);
   const compiled = new Map<string, ValidateFunction>();
+  const counts = { precompiled: 0, compiled: 0 };
 
   function compile(kind: string): ValidateFunction {
     let fn = compiled.get(kind);
     if (!fn) {
-      fn = ajv.compile(JSON.parse(readFileSync(`${schemaDir}${kind}.json`, 'utf8')));
+      const text = readFileSync(`${schemaDir}${kind}.json`, 'utf8');
+      fn = precompiled(kind, text);
+      if (fn) counts.precompiled++;
+      else {
+        fn = (ajv ??= newAjv()).compile(JSON.parse(text));
+        counts.compiled++;
+      }
       compiled.set(kind, fn);
     }
     return fn;
   }
 
   return {
+    counts: () => ({ ...counts }),
     validate(doc) {
       const kind = (doc as { kind?: unknown } | null)?.kind;
       if (typeof kind !== 'string' || !kindDefinition(kind)) {

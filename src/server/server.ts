@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -9,6 +7,7 @@ import { createInferencePort } from './inference-port.ts';
 import { createLeadership } from './leadership.ts';
 import { createKubeSecretsPort } from './secrets-port.ts';
 import { createSyncPort } from './sync-port.ts';
+import { listenEarly, type StartingListener } from './early-listener.ts';
 import { openConfigRepo } from './config-source.ts';
 import { createApiApp, PLATFORM_ORG, writerPortFrom, type RouteDef, type TokenService, type WriterPort } from '../api/index.ts';
 import { createLiveDriver, createPlanOnlyDriver, healthOf, loadKubeConfig } from '../cluster/index.ts';
@@ -53,6 +52,8 @@ export interface ServerOptions {
   /** Origins whose pages may call the API with credentials (`--cors-origin`, repeatable); none by default. */
   corsOrigins?: readonly string[];
   logger?: Logger;
+  /** Bound already (by `kradle serve`, before it loaded this module); otherwise startServer binds port and host. */
+  listener?: StartingListener;
 }
 
 export interface RunningServer {
@@ -82,28 +83,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ name: 'kradle' });
   // The HTTP server listens before anything else starts: /healthz answers at once, /readyz and every other
   // route answer 503 naming what start-up still waits for, and agent Jobs get a callback URL even when the
-  // port is chosen by the system.
-  let waitingFor = 'the store';
-  let handler: (req: IncomingMessage, res: ServerResponse) => void = (req, res) => {
-    const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (req.url === '/healthz') return json(200, { ok: true, starting: true });
-    if (req.url === '/readyz') return json(503, { ok: false, starting: true, waitingFor });
-    json(503, { error: { code: 'STARTING', message: `kradle is starting (waiting for ${waitingFor})`, details: [] } });
-  };
-  const server: Server = createServer((req, res) => handler(req, res));
-  await new Promise<void>((ok, fail) => server.once('error', fail).listen(opts.port, opts.host, ok));
-  const address = server.address() as AddressInfo;
-  const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
-  // Until start-up completes, the listener alone must not keep a process whose start failed alive.
-  server.unref();
-  logger.info({ url }, 'listening; /readyz says what start-up waits for');
+  // port is chosen by the system. `kradle serve` opens it before loading this module.
+  const listener = opts.listener ?? (await listenEarly(opts.port, opts.host));
+  const { server, url } = listener;
+  if (!opts.listener) logger.info({ url }, 'listening; /readyz says what start-up waits for');
 
   // A held leader lock checks its connection every second, so a replica cut off from Postgres stops its
   // leader-only work within about 2 s (the next leader may take the lock as soon as the session is gone).
   const store = createStore({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, leaseCheckMs: 1000 });
   const applied = await store.migrate();
   logger.info({ driver: store.driver, applied }, 'store ready');
-  waitingFor = 'the config repo';
+  listener.done('the store');
 
   const writeLoader = createLoader();
   // The writer finds a resource's file from the desired state (bound once the controller exists) instead of
@@ -118,7 +108,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (repo.migrated) logger.warn({ migrated: repo.migrated }, 'config repo moved to a bare repository');
   if (repo.cloneCommand) logger.info({ clone: repo.cloneCommand }, `edit the config repo with git: ${repo.cloneCommand}`);
 
-  waitingFor = 'the cluster driver and the sync controller';
+  listener.done('the config repo');
   const kubeConfig = loadKubeConfig({ path: opts.kubeconfig, env: opts.env });
   const driver = kubeConfig ? createLiveDriver({ kubeConfig }) : createPlanOnlyDriver();
   logger.info({ mode: driver.mode }, kubeConfig ? 'cluster: live' : 'cluster: no kubeconfig found, plan-only');
@@ -225,8 +215,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // A push or commit into a local repository is synced at once; the poll stays the fallback.
   const refWatcher = repo.watchRefs?.(() => void controller.trigger('ref moved').catch(() => {}));
 
-  handler = app.callback();
-  server.ref();
+  listener.done('the cluster driver and the sync controller');
+  listener.serve(app.callback());
   const adminTokenFile = await bootstrapAdminToken(app.tokens, opts.stateDir);
   if (adminTokenFile) logger.info({ file: adminTokenFile }, 'created a platform admin token (first start); read it from this file');
   logger.info({ url }, 'kradle API listening');

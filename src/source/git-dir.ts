@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { promises as fs, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { NotFoundError } from '../errors/index.ts';
 
@@ -50,4 +50,10 @@ export function headBranchSync(gitdir: string): string {
 export function worktreeHeadSync(worktreeDir: string): string {
   const branch = headBranchSync(worktreeDir);
   return branch !== 'HEAD' ? branch : readFileSync(join(worktreeDir, 'HEAD'), 'utf8').trim();
+}
+
+/** Whether dir is a Git repository (working tree with .git, or bare). */
+export async function isGitRepository(dir: string): Promise<boolean> {
+  const exists = (p: string) => fs.stat(p).then(() => true, () => false);
+  return (await exists(join(dir, '.git'))) || ((await exists(join(dir, 'HEAD'))) && (await exists(join(dir, 'objects'))));
 }

@@ -6,6 +6,7 @@ export type { RemoteAuth } from './remote-url.ts';
 export { snapshotWorktree } from './worktree.ts';
 export { createWorktreeWatcher, type WorktreeWatcher, type WorktreeWatcherOptions } from './worktree-watcher.ts';
 export { gitBlobId } from './blob-id.ts';
-export { convertToBare, importDirectoryAsBare, isGitRepository } from './init-repo.ts';
+export { convertToBare, importDirectoryAsBare } from './init-repo.ts';
+export { isGitRepository } from './git-dir.ts';
 export { createWorktreeSource } from './worktree-source.ts';
 export { watchRefs, type RefWatcher } from './ref-watcher.ts';

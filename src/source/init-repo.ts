@@ -47,9 +47,3 @@ export async function convertToBare(worktree: string, gitdir: string): Promise<v
   await fs.rm(join(gitdir, 'index'), { force: true });
   await git.setConfig({ fs, gitdir, path: 'core.bare', value: true });
 }
-
-/** Whether dir is a Git repository (working tree with .git, or bare). */
-export async function isGitRepository(dir: string): Promise<boolean> {
-  const exists = (p: string) => fs.stat(p).then(() => true, () => false);
-  return (await exists(join(dir, '.git'))) || ((await exists(join(dir, 'HEAD'))) && (await exists(join(dir, 'objects'))));
-}

@@ -113,9 +113,22 @@ export const command: Command = {
       console.error(`kradle serve: ${(err as Error).message}`);
       return 2;
     }
-    // Loaded after the checks: they answer in well under a second, before the server's modules load.
+    // The port is bound before the server's modules load (seconds on a busy machine): /healthz answers and
+    // /readyz says what start-up waits for meanwhile. The checks above answer before either.
+    const { listenEarly, MODULES_STEP, START_STEPS } = await import('../../server/early-listener.ts');
+    let listener;
+    try {
+      listener = await listenEarly(port, host, [MODULES_STEP, ...START_STEPS]);
+    } catch (err) {
+      for (const l of locks) l.release();
+      console.error(`kradle serve: cannot listen on ${host}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      return 2;
+    }
+    logger.info({ url: listener.url }, 'listening; /readyz says what start-up waits for');
     const { startServer } = await import('../../server/server.ts');
+    listener.done(MODULES_STEP);
     const server = await startServer({
+      listener,
       repo,
       ref: values.ref,
       path: values.path,
@@ -138,6 +151,7 @@ export const command: Command = {
       corsOrigins,
       logger,
     }).catch((err: unknown) => {
+      listener.server.close();
       for (const l of locks) l.release();
       throw err;
     });
