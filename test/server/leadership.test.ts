@@ -79,7 +79,7 @@ function suite(d: TestDriver) {
 
   if (d.name !== 'postgres') return;
 
-  test.serial(`${d.name}: a replica whose leader session is terminated stops its work, and another replica takes the lock`, async (t) => {
+  test.serial(`${d.name}: a replica whose leader session is terminated stops its work, and one replica takes the lock`, async (t) => {
     const lockName = uniqueName('lock');
     const a = createLeadership({ store: await d.second(), logger, lockName, retryMs: 200 });
     const aWork = work('a');
@@ -96,9 +96,10 @@ function suite(d: TestDriver) {
     t.false(b.leading);
     const killed = Date.now();
     await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [`kradle-leader:${lockName}`]);
-    await until(() => !aWork.running, 'the old leader stopping its work');
+    // Its stop is waited for as a recorded call, not as `running` false: on a loaded machine the old leader may
+    // win the lock back between two looks, and only one of the two replicas leading is promised.
+    await until(() => aWork.calls.includes('stop'), 'the old leader stopping its work');
     t.log(`leader-only work stopped ${Date.now() - killed} ms after the session was terminated`);
-    t.false(a.leading);
     await until(() => a.leading || b.leading, 'a leader again');
     t.not(a.leading, b.leading, 'exactly one leader');
     t.is(aWork.running, a.leading);
