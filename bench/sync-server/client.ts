@@ -1,4 +1,5 @@
 // Starts bench/sync-server/kube-api-server.ts in its own process and talks to it over IPC.
+// KUBE_PROF=DIR writes a CPU profile of the server process to DIR, to tell the controller's time from the harness's.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -12,7 +13,7 @@ export interface RemoteKubeApiServer {
 }
 
 export async function startRemoteKubeApiServer(): Promise<RemoteKubeApiServer> {
-  const child = fork(fileURLToPath(new URL('./kube-api-server.ts', import.meta.url)), { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const child = fork(fileURLToPath(new URL('./kube-api-server.ts', import.meta.url)), { execArgv: ['--import', 'tsx', ...(process.env.KUBE_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.KUBE_PROF] : [])], stdio: 'inherit' });
   const waiting = new Map<number, (m: Record<string, unknown>) => void>();
   let next = 0;
   const kubeConfigPath = await new Promise<string>((resolve, reject) => {
