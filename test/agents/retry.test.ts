@@ -1,29 +1,16 @@
 // §6.8 retries through the API and `kradle retry`: a new run per attempt, each attempt record ending with its run.
 import test from 'ava';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { agentRouteDefs } from '../../src/agents/index.ts';
 import type { RouteDef } from '../../src/api/index.ts';
 import { tenantNamespace } from '../../src/kinds/index.ts';
 import { client, makeToken, startApi, type Running } from '../support/api-client.ts';
 import { fakeConfig, fakeSync } from '../support/api-fakes.ts';
+import { runKradle } from '../support/kradle-cli.ts';
 import { uniqueName } from '../support/store.ts';
 import { dispatchWorld, request, type World } from './dispatch-support.ts';
 
 const world = dispatchWorld(test);
-const BIN = fileURLToPath(new URL('../../bin/kradle.js', import.meta.url));
-
-function kradle(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { KRADLE_SERVER: _s, KRADLE_TOKEN: _t, ...base } = process.env;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const kradle = (args: string[], env: Record<string, string>) => runKradle(args, { env });
 
 async function api(t: { teardown(fn: () => unknown): void }, w: World): Promise<Running> {
   const extraRoutes = agentRouteDefs({ dispatch: w.dispatch, approvals: w.approvals, triggers: { processEvent: async () => [] } }) as unknown as RouteDef[];

@@ -1,16 +1,13 @@
 // `kradle apply -f` spawned as the real binary against a real `kradle serve` (plan-only, PGlite) writing to a
 // real Git repository: one validated commit per file or none, unchanged when nothing changes, the author's
 // text and comments kept in new files, and pull-request mode that says what it proposed.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { pino } from 'pino';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
+import { runKradle } from '../support/kradle-cli.ts';
 import { createBareClone, createTestRepo, runGit, tempDir } from '../support/git-repo.ts';
 import { orgDocs } from '../support/sync-harness.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/kradle.js', import.meta.url));
 
 let bare: string;
 let server: RunningServer;
@@ -31,18 +28,7 @@ test.after.always(async () => {
   await server?.close();
 });
 
-function kradle(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { KRADLE_SERVER: _s, KRADLE_TOKEN: _t, ...base } = process.env;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, KRADLE_SERVER: server.url, KRADLE_TOKEN: token } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const kradle = (args: string[], stdin: string) => runKradle(args, { env: { KRADLE_SERVER: server.url, KRADLE_TOKEN: token }, stdin });
 
 const git = (...args: string[]) => runGit(bare, args).trim();
 const commits = () => Number(git('rev-list', '--count', 'main'));

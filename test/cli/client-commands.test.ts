@@ -1,37 +1,16 @@
 // `kradle get|list|apply|delete|sync|status` spawned as the real binary against the real API app on PGlite.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { parse } from 'yaml';
 import { createStore, type Store } from '../../src/store/index.ts';
 import { makeToken, startApi, type Running } from '../support/api-client.ts';
+import { runKradle } from '../support/kradle-cli.ts';
 import { doc, fakeConfig, fakeSecrets, fakeSync, fakeWriter } from '../support/api-fakes.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/kradle.js', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the binary with KRADLE_SERVER/KRADLE_TOKEN from `env` only (never from the test's own environment). */
-function kradle(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<Run> {
-  const { KRADLE_SERVER: _s, KRADLE_TOKEN: _t, ...base } = process.env;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
-}
+const kradle = (args: string[], env: Record<string, string> = {}, stdin?: string) => runKradle(args, { env, ...(stdin === undefined ? {} : { stdin }) });
 
 const repos = (org: string) => ['a', 'b', 'c', 'd', 'e'].map((n, i) => doc('Repository', org, `repo-${n}`, { visibility: 'private' }, { tier: i < 2 ? 'gold' : 'silver' }));
 const orgDoc = (org: string) => doc('Organization', org, org, { displayName: org, slug: org });

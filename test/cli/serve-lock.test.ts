@@ -2,28 +2,12 @@ import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { tempDir } from '../support/git-repo.ts';
+import { KRADLE_BIN, runKradle } from '../support/kradle-cli.ts';
 import { orgDocs } from '../support/sync-harness.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/kradle.js', import.meta.url));
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function kradle(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, DATABASE_URL: '', KRADLE_SERVER: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const kradle = (args: string[], env: Record<string, string> = {}) => runKradle(args, { env: { DATABASE_URL: '', ...env } });
 
 let server: ChildProcess;
 let stateDir: string;
@@ -37,7 +21,7 @@ test.before(async () => {
     writeFileSync(join(repo, path), text);
   }
   stateDir = tempDir('kradle-state-');
-  server = spawn(process.execPath, [BIN, 'serve', '--repo', repo, '--state-dir', stateDir, '--port', '0', '--poll-interval', '3600'], {
+  server = spawn(process.execPath, [KRADLE_BIN, 'serve', '--repo', repo, '--state-dir', stateDir, '--port', '0', '--poll-interval', '3600'], {
     env: { ...process.env, DATABASE_URL: '' }, stdio: 'ignore',
   });
   // The lock file names the server's URL once it listens; the admin token file follows the first start.

@@ -1,22 +1,10 @@
 // `kradle preview` and `kradle diff --format markdown` from a CI job: the same comment, posted with --post.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { fixtureRepo } from '../loader/fixture-repo.ts';
 import { startFakeForge } from '../support/fake-forge.ts';
+import { runKradle } from '../support/kradle-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/kradle.js', import.meta.url));
-
-function kradle(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const kradle = (args: string[], env: Record<string, string> = {}) => runKradle(args, { env });
 
 test('kradle preview prints the comment, posts it with --post and edits it on the next run', async (t) => {
   const repo = fixtureRepo('config-repo');
