@@ -1,36 +1,21 @@
 // §13: agent-domain actions reach the audit log with actor and org, queryable by the audit route.
 import test from 'ava';
-import { join } from 'node:path';
-import pino from 'pino';
-import { createTestRepo } from '../support/git-repo.ts';
-import type { RouteDef } from '../../src/api/index.ts';
-import { createLiveDriver } from '../../src/cluster/live-driver.ts';
 import { tenantNamespace } from '../../src/kinds/index.ts';
-import { createAgentWiring } from '../../src/server/agents.ts';
-import { client, makeToken, startApi } from '../support/api-client.ts';
-import { fakeConfig, fakeSync } from '../support/api-fakes.ts';
 import { uniqueName } from '../support/store.ts';
-import { dispatchWorld } from './dispatch-support.ts';
+import { dispatchWorld, memoryRepo, wiredApi } from './dispatch-support.ts';
 import { doc } from './helpers.ts';
 
 const world = dispatchWorld(test);
 
 test('dispatch, retry, approvals and decisions, memory imports, external sync and conflict resolution are audited', async (t) => {
   const org = uniqueName('au');
-  const repo = createTestRepo();
-  t.teardown(() => repo.remove());
-  repo.commit({ '.company-brain/graph/api.yaml': 'nodes:\n  - { id: api, kind: service }\n' }, 'seed');
+  const memory = memoryRepo(t, org);
   const w = await world({ [org]: { extra: [
-    doc('Repository', 'company-brain', { organizationRef: org, visibility: 'private' }),
-    doc('AgentMemoryRepository', 'brain', { organizationRef: org, repositoryRef: 'company-brain', defaultBranch: 'main', layoutProfile: 'company-brain-v1', url: join(repo.dir, '.git') }),
+    ...memory.docs,
     doc('AgentStack', 'gated', { organizationRef: org, baseAgent: 'claude-code', model: 'claude-sonnet', adapter: 'mux', runtimeIdentity: 'fixer-bot', providerConfig: 'anthropic', requiresApproval: true }),
   ] } });
-  const wiring = createAgentWiring({ store: w.store, driver: createLiveDriver({ kubeConfig: w.kube.kubeConfig }), desired: () => w.state, callbackBaseUrl: 'https://kradle.test', logger: pino({ level: 'silent' }) });
-  await wiring.startLeaderWork();
-  t.teardown(() => wiring.stop());
-  const api = await startApi({ store: w.store, config: fakeConfig([]), sync: fakeSync(), extraRoutes: wiring.routes as unknown as RouteDef[] });
-  t.teardown(() => api.close());
-  const ada = client(api.url, await makeToken(api.app, org, 'admin', 'ada'));
+  const { as } = await wiredApi(t, w);
+  const ada = await as(org, 'admin', 'ada');
   const A = `/api/orgs/${org}/agents`;
 
   const gated = (await ada.post(`${A}/dispatch`, { stack: 'gated', repository: 'api', ref: 'refs/heads/main' })).body;

@@ -1,17 +1,12 @@
 // §9: every gated action waits for an approval bound to its digest, enforced where the action happens.
 import test from 'ava';
-import { join } from 'node:path';
-import pino from 'pino';
 import { agentRouteDefs, createApprovalService } from '../../src/agents/index.ts';
 import type { RouteDef } from '../../src/api/index.ts';
-import { createLiveDriver } from '../../src/cluster/live-driver.ts';
 import { tenantNamespace } from '../../src/kinds/index.ts';
-import { createAgentWiring } from '../../src/server/agents.ts';
-import { client, makeToken, startApi } from '../support/api-client.ts';
+import { client, startApi } from '../support/api-client.ts';
 import { fakeConfig, fakeSync } from '../support/api-fakes.ts';
-import { createTestRepo } from '../support/git-repo.ts';
 import { testDrivers, uniqueName } from '../support/store.ts';
-import { dispatchWorld, request, type World } from './dispatch-support.ts';
+import { dispatchWorld, memoryRepo, request, wiredApi, type World } from './dispatch-support.ts';
 import { doc } from './helpers.ts';
 
 const world = dispatchWorld(test);
@@ -30,19 +25,13 @@ const approvalsOf = async (w: World, org: string, run: string) =>
 
 test('a gated memory write-back waits for an approval of its diff and proceeds when it is approved', async (t) => {
   const org = uniqueName('gw');
-  const repo = createTestRepo();
-  t.teardown(() => repo.remove());
-  repo.commit({ '.company-brain/graph/api.yaml': 'nodes:\n  - { id: api, kind: service }\n' }, 'seed');
+  const { repo, docs } = memoryRepo(t, org);
   const w = await world({ [org]: { extra: [
-    doc('Repository', 'company-brain', { organizationRef: org, visibility: 'private' }),
-    doc('AgentMemoryRepository', 'brain', { organizationRef: org, repositoryRef: 'company-brain', defaultBranch: 'main', layoutProfile: 'company-brain-v1', url: join(repo.dir, '.git') }),
+    ...docs,
     gatedStack(org, 'writer', { approvalRequiredFor: ['write-back'] }),
   ] } });
-  const wiring = createAgentWiring({ store: w.store, driver: createLiveDriver({ kubeConfig: w.kube.kubeConfig }), desired: () => w.state, callbackBaseUrl: 'https://kradle.test', logger: pino({ level: 'silent' }) });
-  t.teardown(() => wiring.stop());
-  const api = await startApi({ store: w.store, config: fakeConfig([]), sync: fakeSync(), extraRoutes: wiring.routes as unknown as RouteDef[] });
-  t.teardown(() => api.close());
-  const admin = client(api.url, await makeToken(api.app, org, 'admin', 'ada'));
+  const { as } = await wiredApi(t, w, { leader: false });
+  const admin = await as(org, 'admin', 'ada');
   const run = (await admin.post(`/api/orgs/${org}/agents/dispatch`, { stack: 'writer', repository: 'api', ref: 'refs/heads/main', taskKind: 'fix' })).body;
   t.is(run.status.phase, 'Running', JSON.stringify(run.status));
   const changes = [{ path: '.company-brain/runbooks/flaky.md', content: '# Flaky\nRetry once.\n' }];

@@ -1,16 +1,11 @@
 // §7.3 notifications through the production wiring and the HTTP API: one per type, per org and recipient, each an event.
 import test from 'ava';
-import pino from 'pino';
 import { claimWorkspace, WORKSPACE_KIND } from '../../src/agents/index.ts';
 import { poolConfig } from '../../src/agents/workspaces/index.ts';
-import type { RouteDef } from '../../src/api/index.ts';
-import { createLiveDriver } from '../../src/cluster/live-driver.ts';
 import { tenantNamespace } from '../../src/kinds/index.ts';
-import { createAgentWiring } from '../../src/server/agents.ts';
-import { client, makeToken, startApi } from '../support/api-client.ts';
-import { fakeConfig, fakeSync } from '../support/api-fakes.ts';
+import { client } from '../support/api-client.ts';
 import { uniqueName } from '../support/store.ts';
-import { dispatchWorld } from './dispatch-support.ts';
+import { dispatchWorld, wiredApi } from './dispatch-support.ts';
 import { doc } from './helpers.ts';
 
 const world = dispatchWorld(test);
@@ -30,13 +25,9 @@ test('run-complete, approval-needed, conflict-detected, workspace-ready and syst
     doc('AgentStack', 'gated', { organizationRef: org, baseAgent: 'claude-code', model: 'claude-sonnet', adapter: 'mux', runtimeIdentity: 'fixer-bot', providerConfig: 'anthropic', requiresApproval: true }),
     doc('KradleWorkspacePolicy', 'warm', { organizationRef: org, mode: 'worktree', retentionPolicy: {}, warmPool: 0 }),
   ] } });
-  const wiring = createAgentWiring({ store: w.store, driver: createLiveDriver({ kubeConfig: w.kube.kubeConfig }), desired: () => w.state, callbackBaseUrl: 'https://kradle.test', logger: pino({ level: 'silent' }) });
-  await wiring.startLeaderWork();
-  t.teardown(() => wiring.stop());
-  const api = await startApi({ store: w.store, config: fakeConfig([]), sync: fakeSync(), extraRoutes: wiring.routes as unknown as RouteDef[] });
-  t.teardown(() => api.close());
-  const ada = client(api.url, await makeToken(api.app, org, 'admin', 'ada'));
-  const dana = client(api.url, await makeToken(api.app, org, 'writer', 'dana'));
+  const { api, as } = await wiredApi(t, w);
+  const ada = await as(org, 'admin', 'ada');
+  const dana = await as(org, 'writer', 'dana');
   const N = `/api/orgs/${org}/notifications`;
 
   // run-complete, to the requester
