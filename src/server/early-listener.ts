@@ -22,17 +22,20 @@ export interface StartingListener {
 
 /**
  * Listens on host:port at once. Until serve() is called, /healthz answers 200, and /readyz and every other
- * route 503 with `waitingFor` (the step under way) and `pending` (every step not done). The listener is
+ * route 503 (with Retry-After) with `waitingFor` (the step under way) and `pending` (every step not done). The listener is
  * unref'd until then, so a start that fails does not keep the process alive.
  */
 export async function listenEarly(port: number, host: string, steps: readonly string[] = START_STEPS): Promise<StartingListener> {
   const pending = [...steps];
   const waitingFor = () => pending[0] ?? 'the last start-up steps';
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (req, res) => {
-    const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
     if (req.url === '/healthz') return json(200, { ok: true, starting: true });
     if (req.url === '/readyz') return json(503, { ok: false, starting: true, waitingFor: waitingFor(), pending });
-    json(503, { error: { code: 'STARTING', message: `kradle is starting (waiting for ${waitingFor()})`, details: [] } });
+    // Retry-After, as the API's other 503s carry it: a client that honours it (the CLI, client-go style retries)
+    // comes back instead of failing the call.
+    json(503, { error: { code: 'STARTING', message: `kradle is starting (waiting for ${waitingFor()})`, details: [] } }, { 'retry-after': '1' });
   };
   const server = createServer((req, res) => handler(req, res));
   await new Promise<void>((ok, fail) => server.once('error', fail).listen(port, host, ok));

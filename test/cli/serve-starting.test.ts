@@ -61,6 +61,7 @@ test('kradle serve answers /healthz while it starts, and /readyz names what it s
 
   const api = await fetch(`${url}/api/sync`);
   t.is(api.status, 503);
+  t.is(api.headers.get('retry-after'), '1');
   t.deepEqual(await api.json(), { error: { code: 'STARTING', message: 'kradle is starting (waiting for the store)', details: [] } });
   t.is((await fetch(`${url}/healthz`)).status, 200);
 });
