@@ -13,9 +13,15 @@ export interface OrgIndex {
   counts: Record<string, number>;
 }
 
+/**
+ * Sync states worst first, with Unknown (a resource none of whose objects is applied yet) after the failing and
+ * out-of-sync ones: it wants a look, but less than a failure does.
+ */
+const SYNC_RANK = [...SYNC_ORDER.slice(0, 2), 'Unknown', ...SYNC_ORDER.slice(2)];
+
 /** Worst first (failing sync, then bad health), then kind and name: what needs a look comes up first. */
 function rank(r: { syncStatus: string; health: string }): number {
-  return SYNC_ORDER.indexOf(r.syncStatus) * 100 + HEALTH_ORDER.indexOf(r.health);
+  return SYNC_RANK.indexOf(r.syncStatus) * 100 + HEALTH_ORDER.indexOf(r.health);
 }
 
 function build(state: DesiredState | undefined, org: string, inventory: readonly InventoryEntry[]): OrgIndex {

@@ -57,11 +57,15 @@ test('the org index is paged, filtered, searched and sorted worst first on the s
   await real.inventory.remove([entry('team-200', 'SyncFailed', 'Unknown').target]);
   t.like(await index('q=team-200'), { total: 1, items: [{ syncStatus: 'Unknown', objects: 0 }] });
   t.like(await index('status=SyncFailed'), { total: 0 });
+  // It ranks after a failure and before a degraded but synced one.
+  await real.inventory.upsert([entry('team-050', 'SyncFailed', 'Healthy')]);
+  t.deepEqual((await index('limit=3')).items.map((r: any) => `${r.name} ${r.syncStatus}`), ['team-050 SyncFailed', 'team-200 Unknown', 'team-100 Synced']);
+  await real.inventory.upsert([entry('team-050', 'Synced', 'Healthy')]);
 
   // A new revision (a commit) with the same inventory is rebuilt as well.
   config.set([...teams, doc('Team', 'big', 'zzz-new', { displayName: 'new' })]);
   t.like(await index('q=zzz'), { total: 1, revision: 'rev-2', items: [{ name: 'zzz-new' }] });
-  t.is(reads.list, 4);
+  t.is(reads.list, 5);
 
   t.is((await c.get('/api/orgs/big/resource-index?status=Nope')).status, 400);
 });
