@@ -1,13 +1,12 @@
 // `kradle apply -f` spawned as the real binary against a real `kradle serve` (plan-only, PGlite) writing to a
 // real Git repository: one validated commit per file or none, unchanged when nothing changes, the author's
 // text and comments kept in new files, and pull-request mode that says what it proposed.
-import { readFileSync } from 'node:fs';
 import test from 'ava';
-import { pino } from 'pino';
-import { startServer, type RunningServer } from '../../src/server/server.ts';
+import type { RunningServer } from '../../src/server/server.ts';
+import { createBareClone, createTestRepo, runGit } from '../support/git-repo.ts';
 import { runKradle } from '../support/kradle-cli.ts';
-import { createBareClone, createTestRepo, runGit, tempDir } from '../support/git-repo.ts';
 import { orgDocs } from '../support/sync-harness.ts';
+import { startTestServer } from '../support/test-server.ts';
 
 let bare: string;
 let server: RunningServer;
@@ -17,11 +16,7 @@ test.before(async () => {
   const seed = createTestRepo();
   seed.commit(orgDocs('acme'), 'add acme');
   bare = createBareClone(seed.dir);
-  server = await startServer({
-    repo: bare, port: 0, host: '127.0.0.1', stateDir: tempDir('kradle-state-'), dataDir: 'memory://', env: {},
-    pollIntervalMs: 3_600_000, logger: pino({ level: 'silent' }),
-  });
-  token = readFileSync(server.adminTokenFile!, 'utf8').trim();
+  ({ server, token } = await startTestServer({ repo: bare }));
 });
 
 test.after.always(async () => {

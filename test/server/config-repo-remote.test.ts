@@ -1,14 +1,12 @@
 import test from 'ava';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startServer, type RunningServer } from '../../src/server/server.ts';
 import { runGit, tempDir } from '../support/git-repo.ts';
 import { orgDocs } from '../support/sync-harness.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
 
-interface Started {
-  server: RunningServer;
-  token: string;
+interface Started extends TestServer {
   stateDir: string;
   logs: Record<string, unknown>[];
 }
@@ -26,19 +24,10 @@ async function start(repo: string, stateDir = tempDir('kradle-state-')): Promise
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   // An hour-long poll: only the ref watch can make a push visible within the test.
-  const server = await startServer({ repo, port: 0, host: '127.0.0.1', stateDir, dataDir: 'memory://', env: {}, pollIntervalMs: 3_600_000, logger });
-  const token = readFileSync(server.adminTokenFile!, 'utf8').trim();
-  return { server, token, stateDir, logs };
+  return { ...(await startTestServer({ repo, stateDir, logger })), stateDir, logs };
 }
 
-async function api(s: Started, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${s.server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${s.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
-}
+const api = (s: Started, method: string, path: string, body?: unknown) => s.api(method, path, body);
 
 /** Waits for the synced revision without asking for a sync: the push alone must bring it. */
 async function syncedWithoutAsking(s: Started, commit: string): Promise<number> {

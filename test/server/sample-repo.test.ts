@@ -1,12 +1,10 @@
 // The sample config repo served against the test API server: org namespaces and the resource metric.
 import test from 'ava';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import { command as list } from '../../src/cli/commands/list.ts';
-import { startServer, type RunningServer } from '../../src/server/server.ts';
-import { tempDir } from '../support/git-repo.ts';
+import type { RunningServer } from '../../src/server/server.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 // The sample's globex names its own namespace (spec.namespaceName: globex-tenant), not kradle-org-globex.
 const SAMPLE = fileURLToPath(new URL('../../fixtures/config-repo', import.meta.url));
@@ -15,14 +13,11 @@ const GLOBEX_NS = 'globex-tenant';
 let kube: KubeApiServer;
 let server: RunningServer;
 let token: string;
+let api: TestServer['api'];
 
 test.before(async () => {
   kube = await startKubeApiServer();
-  server = await startServer({
-    repo: SAMPLE, port: 0, host: '127.0.0.1', stateDir: tempDir('kradle-state-'), dataDir: 'memory://',
-    kubeconfig: kube.kubeConfigPath, env: {}, pollIntervalMs: 3_600_000, logger: pino({ level: 'silent' }),
-  });
-  token = readFileSync(server.adminTokenFile!, 'utf8').trim();
+  ({ server, token, api } = await startTestServer({ repo: SAMPLE, kubeconfig: kube.kubeConfigPath }));
   for (let i = 0; i < 600; i++) {
     const orgs = await api('GET', '/api/orgs');
     if (orgs.body?.organizations?.some((o: any) => o.slug === 'globex')) return;
@@ -34,15 +29,6 @@ test.after.always(async () => {
   await server?.close();
   await kube?.stop();
 });
-
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
-}
 
 test.serial('/api/orgs and /api/controller report the namespace the Organization names', async (t) => {
   const orgs = await api('GET', '/api/orgs');

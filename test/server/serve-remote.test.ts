@@ -1,10 +1,9 @@
 import test from 'ava';
 import { dirname } from 'node:path';
-import { pino } from 'pino';
-import { startServer } from '../../src/server/server.ts';
 import { startGitHttpServer } from '../support/git-http-server.ts';
-import { createBareClone, createTestRepo, runGit, tempDir } from '../support/git-repo.ts';
+import { createBareClone, createTestRepo, runGit } from '../support/git-repo.ts';
 import { orgDocs } from '../support/sync-harness.ts';
+import { startTestServer } from '../support/test-server.ts';
 
 test('a remote config repo unreachable at start-up: serve starts, /readyz says so, and it syncs once the remote is back', async (t) => {
   const work = createTestRepo();
@@ -17,26 +16,8 @@ test('a remote config repo unreachable at start-up: serve starts, /readyz says s
   const port = Number(new URL(probe.url).port);
   await probe.close();
 
-  const server = await startServer({
-    repo: `http://127.0.0.1:${port}/repo.git`,
-    port: 0,
-    host: '127.0.0.1',
-    stateDir: tempDir('kradle-state-'),
-    dataDir: 'memory://',
-    env: {},
-    pollIntervalMs: 3_600_000,
-    logger: pino({ level: 'silent' }),
-  });
+  const { server, api } = await startTestServer({ repo: `http://127.0.0.1:${port}/repo.git` });
   t.teardown(() => server.close());
-  const token = (await import('node:fs')).readFileSync(server.adminTokenFile!, 'utf8').trim();
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
-  };
 
   let ready = await api('GET', '/readyz');
   for (let i = 0; i < 100 && ready.body?.checks?.source?.ok !== false; i++) ready = await api('GET', '/readyz');

@@ -1,48 +1,29 @@
 import test from 'ava';
-import { readFileSync, statSync } from 'node:fs';
-import { pino } from 'pino';
-import { startServer, type RunningServer } from '../../src/server/server.ts';
-import { createTestRepo, tempDir, type TestRepo } from '../support/git-repo.ts';
+import { statSync } from 'node:fs';
+import type { RunningServer } from '../../src/server/server.ts';
+import { createTestRepo, type TestRepo } from '../support/git-repo.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
 import { orgDocs } from '../support/sync-harness.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 let kube: KubeApiServer;
 let repo: TestRepo;
 let server: RunningServer;
 let token: string;
+let api: TestServer['api'];
 let first: string;
 
 test.before(async () => {
   kube = await startKubeApiServer();
   repo = createTestRepo();
   first = repo.commit(orgDocs('acme'), 'add acme');
-  server = await startServer({
-    repo: repo.dir,
-    port: 0,
-    host: '127.0.0.1',
-    stateDir: tempDir('kradle-state-'),
-    dataDir: 'memory://',
-    kubeconfig: kube.kubeConfigPath,
-    env: {},
-    pollIntervalMs: 3_600_000,
-    logger: pino({ level: 'silent' }),
-  });
-  token = readFileSync(server.adminTokenFile!, 'utf8').trim();
+  ({ server, token, api } = await startTestServer({ repo: repo.dir, kubeconfig: kube.kubeConfigPath }));
 });
 
 test.after.always(async () => {
   await server?.close();
   await kube?.stop();
 });
-
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
-}
 
 async function syncedTo(commit: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
