@@ -2,7 +2,8 @@
 // the long-lived loader's incremental result must equal a fresh full load of the same revision.
 // Reproduce a failure with KRADLE_EDIT_SEED=<seed printed in the failure>.
 import test from 'ava';
-import { createLoader, type LoadResult } from '../../src/loader/index.ts';
+import { createLoader, type DesiredState, type LoadResult } from '../../src/loader/index.ts';
+import { diffStates } from '../../src/plan/index.ts';
 import { createGitSource } from '../../src/source/index.ts';
 import { createTestRepo, tempDir } from '../support/git-repo.ts';
 
@@ -147,11 +148,21 @@ test(`every reload after a random edit equals a fresh full load (seed ${seed})`,
   const seen = new Set<string>();
   const counter = { n: 0 };
   const history: string[] = [];
+  // The last valid states both ways: a diff between two of the loader's states (which share what did not
+  // change) must equal the diff between the fresh loads of the same revisions.
+  let lastWarm: DesiredState | undefined;
+  let lastCold: DesiredState | undefined;
   const same = async (commit: string, what: string) => {
     const snap = await source.snapshot(commit);
-    const warm = comparable(await loader.load(snap));
-    const cold = comparable(await createLoader().load(snap));
+    const warmResult = await loader.load(snap);
+    const coldResult = await createLoader().load(snap);
+    const warm = comparable(warmResult);
+    const cold = comparable(coldResult);
     t.deepEqual(warm, cold, `seed ${seed}, after: ${history.join('; ')} (${what})`);
+    if (warmResult.ok && coldResult.ok) {
+      t.deepEqual(diffStates(lastWarm, warmResult.state), diffStates(lastCold, coldResult.state), `seed ${seed}: the diff to the last valid revision (${what})`);
+      (lastWarm = warmResult.state), (lastCold = coldResult.state);
+    }
     if (!warm.ok) for (const e of warm.errors!) seen.add(e.code);
     else seen.add('ok');
     return JSON.stringify(warm) === JSON.stringify(cold);
