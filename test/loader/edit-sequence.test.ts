@@ -29,6 +29,20 @@ const HEAD = 'apiVersion: kradle.a5c.ai/v1alpha1';
 
 const org = (slug: string, ns: string) => `${HEAD}\nkind: Organization\nmetadata:\n  name: ${slug}\nspec:\n  displayName: ${slug}\n  namespaceName: ${ns}\n`;
 
+/**
+ * A reference that is plain, or names an org (`org/name`) or a namespace (`{name, namespace}`): those resolve
+ * through the org directory, so an org moving changes their answer.
+ */
+function scopedRef(r: Rng, slug: string): string {
+  const name = r.pick(NAMES);
+  switch (r.int(4)) {
+    case 0: return `${slug}/${name}`;
+    case 1: return `{name: ${name}, namespace: ${r.pick([`kradle-org-${slug}`, `${slug}-ns`, slug])}}`;
+    case 2: return `${r.pick(ORGS)}/${name}`;
+    default: return name;
+  }
+}
+
 /** A random document of a kind that names others: references hit or miss, names repeat (duplicates). */
 function document(r: Rng, slug: string): string {
   const name = r.pick(NAMES);
@@ -39,7 +53,7 @@ function document(r: Rng, slug: string): string {
     case 2: return `${head('Repository')}  visibility: ${r.pick(['private', 'internal'])}\n`;
     case 3: return `${head('AgentAdapter')}  adapterType: cli\n  transport: stdio\n`;
     case 4: return `${head('AgentServiceAccount')}  namespace: ${r.pick([`kradle-org-${slug}`, `${slug}-ns`])}\n  serviceAccountName: ${name}\n`;
-    case 5: return `${head('AgentStack')}  baseAgent: claude-code\n  adapter: ${r.pick(NAMES)}\n  runtimeIdentity: ${r.pick(NAMES)}\n`;
+    case 5: return `${head('AgentStack')}  baseAgent: claude-code\n  adapter: ${scopedRef(r, slug)}\n  runtimeIdentity: ${r.pick(NAMES)}\n`;
     default: return `${head('AgentTriggerRule')}  sources: [pull_request.opened]\n  agentStack: ${r.pick(NAMES)}\n  repository: ${r.pick(NAMES)}\n  taskKind: review\n`;
   }
 }
