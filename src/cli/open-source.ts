@@ -6,6 +6,7 @@ import { BadRequestError } from '../errors/index.ts';
 import { isGitRepository } from '../source/git-dir.ts';
 import type { GitSource, Snapshot } from '../source/index.ts';
 import { snapshotWorktree } from '../source/worktree.ts';
+import { changedFromCommit } from '../source/worktree-changes.ts';
 
 /** Flags every command that reads the config repo accepts. */
 export const SOURCE_FLAGS = {
@@ -71,19 +72,14 @@ export async function worktreeSnapshot(flags: SourceFlags, cwd = process.cwd()):
 /**
  * The YAML files below --path that differ between a commit's snapshot and the working tree it was read from
  * (edited, added or deleted, committed or not): what a validation of the commit did not see. Empty for a
- * remote or bare repository.
+ * remote or bare repository. Like `git status`, it hashes only the files whose stat differs from the index.
  */
 export async function uncommittedChanges(flags: SourceFlags, committed: Snapshot, cwd = process.cwd()): Promise<string[]> {
   if (flags.repo !== undefined && REMOTE.test(flags.repo)) return [];
   const dir = flags.repo === undefined ? await enclosingRepository(resolvePath(cwd)) : resolvePath(cwd, flags.repo);
   // A working tree (its own or a linked one) has .git; a bare repository has no files to compare.
   if (!existsSync(join(dir, '.git'))) return [];
-  const disk = await snapshotWorktree(dir, flags.path);
-  const atCommit = new Map(committed.files.map((f) => [f.path, f.oid]));
-  const onDisk = new Set(disk.files.map((f) => f.path));
-  const changed = disk.files.filter((f) => atCommit.get(f.path) !== f.oid).map((f) => f.path);
-  for (const f of committed.files) if (!onDisk.has(f.path)) changed.push(f.path);
-  return changed.sort();
+  return changedFromCommit(dir, flags.path, committed.files);
 }
 
 /** --format text|json, anything else a usage error. */

@@ -27,6 +27,14 @@ export function lookupKey(kind: string, org: string | null, name: string): strin
   return `${kind}\0${org ?? ''}\0${name}`;
 }
 
+/**
+ * The dependency key of a reference that names an org or namespace (`{name, namespace}`, `org/name`): its
+ * answer comes from the org directory, so a change of which org that name belongs to re-checks the document.
+ */
+export function scopeDepKey(scopeName: string): string {
+  return `\u0001${scopeName}`;
+}
+
 interface FoundRef {
   rule: ReferenceRule;
   pointer: string;
@@ -100,6 +108,7 @@ function checkOne(s: Scoped, rule: ReferenceRule, pointer: string, value: unknow
   let targetOrg: string | null | undefined = s.org;
   const scopeName = ref.org ?? ref.namespace;
   if (scopeName !== undefined) {
+    if (scopeName !== PLATFORM_NAMESPACE) ctx.deps.push(scopeDepKey(scopeName));
     targetOrg = scopeName === PLATFORM_NAMESPACE ? null : (dir.orgs.has(scopeName) ? scopeName : dir.orgOfNamespace(scopeName));
     if (targetOrg === undefined) {
       return errorAt(s, pointer, rule.target === 'cluster' ? 'CROSS_ORG_REF_DENIED' : 'DANGLING_REF',

@@ -3,7 +3,7 @@ import { resourceKey } from '../kinds/index.ts';
 import type { Candidate } from './classify.ts';
 import { sortErrors, type LoadError } from './errors.ts';
 import type { FileUnit } from './file-unit.ts';
-import { checkReferences, lookupKey, type RefContext } from './resolve-refs.ts';
+import { checkReferences, lookupKey, scopeDepKey, type RefContext } from './resolve-refs.ts';
 import { checkRules } from './rules.ts';
 import { collectOrgs, errorAt, scopeCandidate, where, type OrgDirectory, type Scoped } from './scope.ts';
 import { createDesiredState, nextDesiredState, toDesiredResource, type StateDelta } from './state.ts';
@@ -13,7 +13,8 @@ import type { DesiredResource, DesiredState } from './types.ts';
  * The checks that need the whole revision (org scoping, duplicates, references, value rules), kept up to date
  * file by file. A change re-checks the changed documents, the documents whose references ask for a name whose
  * answer changed (a reverse index: lookup key -> referrers), and the duplicate groups they are in; nothing
- * else. A change to the org directory (an org added, removed, renamed or moved) places every document again.
+ * else. A change to the org directory (an org added, removed, renamed or moved) places again the documents
+ * whose organizationRef names a changed org, and re-checks the references that name a changed org or namespace.
  * Documents that fail their own checks still exist for lookups, so one mistake reports once instead of
  * cascading into every document that names it.
  */
@@ -64,6 +65,8 @@ export function createRevisionModel() {
   let dirKey = directoryKey(dir);
 
   const nodes = new Map<Candidate, Node>();
+  /** Every ghost of the revision (schema-invalid documents are rare), placed or not. */
+  const ghosts = new Set<Candidate>();
   const ghostKeys = new Map<Candidate, string>();
   /** Scoped documents by resource key, in path order: more than one is a duplicate. */
   const groups = new Map<string, Node[]>();
@@ -80,7 +83,6 @@ export function createRevisionModel() {
   const recheck = new Set<Node>();
   /** Resource keys whose winner may differ from the last state made. */
   const changedKeys = new Set<string>();
-  let changedAll = false;
   let lastState: DesiredState | undefined;
   let checked = 0;
 
@@ -197,6 +199,7 @@ export function createRevisionModel() {
   }
 
   function addGhost(g: Candidate): void {
+    ghosts.add(g);
     const s = g.resource.spec ? scopeCandidate(g, dir, []) : undefined;
     if (!s) return;
     const k = lookupKey(s.def.kind, s.org, s.resource.metadata.name);
@@ -205,6 +208,7 @@ export function createRevisionModel() {
   }
 
   function removeGhost(g: Candidate): void {
+    ghosts.delete(g);
     const k = ghostKeys.get(g);
     if (k === undefined) return;
     ghostKeys.delete(g);
@@ -246,18 +250,26 @@ export function createRevisionModel() {
     return { dir: collectOrgs([...orgs, ...ghosts], errors, firstBroken), errors };
   }
 
-  /** Places every document again under a new org directory. */
-  function rebuild(): void {
-    nodes.clear();
-    ghostKeys.clear();
-    groups.clear();
-    providers.clear();
-    referrers.clear();
-    erring.clear();
-    recheck.clear();
-    touched.clear();
-    changedAll = true;
-    for (const u of files.values()) addSemantic(u);
+  /**
+   * Moves the model to a new org directory: places again the documents and ghosts whose organizationRef names an
+   * org whose entry changed, and queues for a re-check the documents whose references name an org or namespace
+   * that now belongs elsewhere. Every other document is placed and checked as it was.
+   */
+  function replace(before: OrgDirectory, after: OrgDirectory): void {
+    const { slugs, names } = movedScopes(before, after);
+    const moved = (c: Candidate) => {
+      const ref = (c.resource.spec as { organizationRef?: unknown } | undefined)?.organizationRef;
+      return typeof ref === 'string' && slugs.has(ref) && c.def.kind !== 'Organization';
+    };
+    const again: Candidate[] = [];
+    for (const c of nodes.keys()) if (moved(c)) again.push(c);
+    for (const c of again) (removeNode(c), addNode(c));
+    for (const g of [...ghosts]) if (moved(g)) (removeGhost(g), addGhost(g));
+    for (const name of names) {
+      const r = referrers.get(scopeDepKey(name));
+      if (r instanceof Set) for (const n of r) recheck.add(n);
+      else if (r) recheck.add(r);
+    }
   }
 
   function settle(): void {
@@ -311,14 +323,11 @@ export function createRevisionModel() {
       if (orgsMoved) {
         const next = directory();
         const key = directoryKey(next.dir);
+        const before = dir;
         dir = next.dir;
         dirErrors = next.errors;
-        if (key !== dirKey) {
-          dirKey = key;
-          rebuild();
-          return settle();
-        }
-        // The same orgs and namespaces: only which declaration of a duplicate org is kept may have moved.
+        if (key !== dirKey) (dirKey = key), replace(before, dir);
+        // Which declaration of a duplicate org is kept (and placed) may have moved.
         for (const c of orgCandidates) if (nodes.has(c)) (removeNode(c), addNode(c));
       }
       for (const { unit } of changes) if (unit) addSemantic(unit);
@@ -347,15 +356,13 @@ export function createRevisionModel() {
         state = createDesiredState(revision, list);
       } else {
         const changes = new Map<string, DesiredResource | null>();
-        const keys: Iterable<string> = changedAll ? [...groups.keys(), ...lastState.resources.keys()] : changedKeys;
-        for (const key of keys) {
+        for (const key of changedKeys) {
           const now = winnerOf(key);
           if (now !== (lastState.resources.get(key) ?? null)) changes.set(key, now);
         }
         state = nextDesiredState(lastState, revision, changes as StateDelta);
       }
       changedKeys.clear();
-      changedAll = false;
       lastState = state;
       return state;
     },
@@ -363,6 +370,26 @@ export function createRevisionModel() {
 }
 
 const NO_DEPS: readonly string[] = [];
+
+/**
+ * What differs between two org directories: the slugs whose entry (namespace, or the file that failed to
+ * declare it) changed, which is what placing a document under its organizationRef reads; and the names (slugs
+ * and namespaces) a reference may give whose org changed, which is what a reference into an org reads.
+ */
+function movedScopes(a: OrgDirectory, b: OrgDirectory): { slugs: Set<string>; names: Set<string> } {
+  const slugs = new Set<string>();
+  for (const s of new Set([...a.orgs.keys(), ...b.orgs.keys(), ...a.brokenOrgs.keys(), ...b.brokenOrgs.keys()])) {
+    if (a.orgs.get(s)?.namespace !== b.orgs.get(s)?.namespace || a.brokenOrgs.get(s) !== b.brokenOrgs.get(s)) slugs.add(s);
+  }
+  const names = new Set<string>();
+  const orgOf = (d: OrgDirectory, n: string) => (d.orgs.has(n) ? n : d.orgOfNamespace(n));
+  for (const d of [a, b]) {
+    for (const o of d.orgs.values()) {
+      for (const n of [o.slug, o.namespace]) if (orgOf(a, n) !== orgOf(b, n)) names.add(n);
+    }
+  }
+  return { slugs, names };
+}
 
 function edit(m: Map<string, string[]>, key: string, path: string, add: boolean): void {
   const list = m.get(key) ?? [];

@@ -72,7 +72,19 @@ function clusterScopeRule(s: Scoped): LoadError | undefined {
 
 const CLUSTER_ROLE_PREFIX = 'kradle-';
 
+// Trigger rules repeat a few expressions (thousands of documents, tens of patterns): each is parsed once. Bounded,
+// so a repository of distinct expressions does not grow it without end.
+const cronProblems = new Map<string, string | undefined>();
+
 function cronProblem(expr: string): string | undefined {
+  if (cronProblems.has(expr)) return cronProblems.get(expr);
+  if (cronProblems.size >= 1024) cronProblems.clear();
+  const why = parseCron(expr);
+  cronProblems.set(expr, why);
+  return why;
+}
+
+function parseCron(expr: string): string | undefined {
   try {
     new CronPattern(expr);
     return undefined;

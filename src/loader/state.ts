@@ -196,24 +196,44 @@ function findKey(sorted: readonly DesiredResource[], key: string): boolean {
 
 /**
  * The state's resources as a read-only Map in key order: the base's own Map when nothing changed since it,
- * else lookups through the changes, and a Map built on the first iteration (a diff iterates every resource).
+ * else lookups through the changes, and iteration that merges the base's sorted list with the changes as it
+ * goes (building a Map of every resource cost a diff at 100,000 documents ~200 ms).
  */
 function resourceView(s: LayeredState): ReadonlyMap<string, DesiredResource> {
   if (s.delta.size === 0) return s.base.byKey;
-  let all: Map<string, DesiredResource> | undefined;
-  const map = () => (all ??= new Map(s.sorted().map((r) => [r.key, r])));
-  return {
+  function* entries(): Generator<[string, DesiredResource]> {
+    for (const r of s.sorted()) yield [r.key, r];
+  }
+  function* keys(): Generator<string> {
+    for (const r of s.sorted()) yield r.key;
+  }
+  const view = {
     get size() {
       return s.size;
     },
     get: (key: string) => s.lookupKey(key),
     has: (key: string) => s.lookupKey(key) !== undefined,
-    forEach: (fn: (v: DesiredResource, k: string, m: ReadonlyMap<string, DesiredResource>) => void, thisArg?: unknown) => map().forEach(fn, thisArg),
-    entries: () => map().entries(),
-    keys: () => map().keys(),
-    values: () => map().values(),
-    [Symbol.iterator]: () => map().entries(),
+    forEach: (fn: (v: DesiredResource, k: string, m: ReadonlyMap<string, DesiredResource>) => void, thisArg?: unknown) => {
+      for (const r of s.sorted()) fn.call(thisArg, r, r.key, view);
+    },
+    entries,
+    keys,
+    values: () => s.sorted()[Symbol.iterator](),
+    [Symbol.iterator]: entries,
   } as ReadonlyMap<string, DesiredResource>;
+  return view;
+}
+
+/**
+ * The keys whose resource may differ between two states this module made from the same base (those either
+ * changed since it); undefined when they share no base. A diff of two revisions a loader loaded one after the
+ * other then compares a handful of resources instead of every one.
+ */
+export function keysThatMayDiffer(a: DesiredState, b: DesiredState): ReadonlySet<string> | undefined {
+  if (!(a instanceof LayeredState) || !(b instanceof LayeredState) || a.base !== b.base) return undefined;
+  const keys = new Set(a.delta.keys());
+  for (const k of b.delta.keys()) keys.add(k);
+  return keys;
 }
 
 /** An immutable desired state with its indexes (kind, org, name). */

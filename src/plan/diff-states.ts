@@ -1,4 +1,4 @@
-import { hashedView } from '../loader/index.ts';
+import { hashedView, keysThatMayDiffer } from '../loader/index.ts';
 import type { DesiredResource, DesiredState } from '../loader/index.ts';
 import { diffFields, type FieldChange } from './field-diff.ts';
 
@@ -28,13 +28,26 @@ export function diffStates(base: DesiredState | undefined, head: DesiredState): 
   const changed: ResourceChange[] = [];
   const deleted: DesiredResource[] = [];
   let unchanged = 0;
-  for (const [key, h] of head.resources) {
-    const b = base?.resources.get(key);
+  const compare = (key: string, b: DesiredResource | undefined, h: DesiredResource | undefined) => {
+    if (!h) return void (b && deleted.push(b));
     if (!b) created.push(h);
-    else if (b.hash === h.hash) unchanged++;
+    else if (b === h || b.hash === h.hash) unchanged++;
     else changed.push({ key, base: b, head: h, changes: diffFields(hashedView(b.object), hashedView(h.object)) });
+  };
+  // Two states layered on one base differ only where either changed since it: every other key holds the same resource.
+  const keys = base && keysThatMayDiffer(base, head);
+  if (keys) {
+    let inHead = 0;
+    for (const key of keys) {
+      const h = head.resources.get(key);
+      if (h) inHead++;
+      compare(key, base.resources.get(key), h);
+    }
+    unchanged += head.resources.size - inHead;
+  } else {
+    for (const [key, h] of head.resources) compare(key, base?.resources.get(key), h);
+    if (base) for (const [key, b] of base.resources) if (!head.resources.has(key)) deleted.push(b);
   }
-  if (base) for (const [key, b] of base.resources) if (!head.resources.has(key)) deleted.push(b);
   return {
     baseRevision: base?.revision ?? null,
     headRevision: head.revision,

@@ -3,7 +3,8 @@ import { NotFoundError } from '../errors/index.ts';
 import { createReader, type GitSource, type GitSourceOptions } from './local-source.ts';
 import type { GitContext } from './objects.ts';
 import { normalizeDir } from './paths.ts';
-import { fetchOnce, type FetchTarget, initCache, writeLocalRef } from './remote-fetch.ts';
+// Imported when a fetch runs: its HTTP client is ~60 ms of start-up that a command reading a local repository never uses.
+import type { FetchTarget } from './remote-fetch.ts';
 import { peelToCommit } from './resolve.ts';
 import { defaultCacheDir, splitUrl } from './remote-url.ts';
 import type { FetchResult } from './types.ts';
@@ -33,10 +34,12 @@ export function createRemoteSource(opts: GitSourceOptions): GitSource {
   let last: string | undefined;
   let ready: Promise<void> | undefined;
 
-  const init = () => (ready ??= initCache(ctx.gitdir, url));
+  const fetcher = () => import('./remote-fetch.ts');
+  const init = () => (ready ??= fetcher().then(({ initCache }) => initCache(ctx.gitdir, url)));
 
   async function fetchTracked(depth: number, relative = false): Promise<string> {
     await init();
+    const { fetchOnce, writeLocalRef } = await fetcher();
     const got = await fetchOnce(target, { ref: branch, depth, relative });
     await writeLocalRef(target, got.fullRef, got.oid);
     branch ??= got.fullRef.replace(/^refs\/(heads|tags)\//, '');

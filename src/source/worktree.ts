@@ -8,13 +8,13 @@ import type { Snapshot, SnapshotFile } from './types.ts';
 const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
 const READ_BATCH = 64;
 
-interface Listed {
+export interface Listed {
   path: string;
   link: boolean;
 }
 
 /** YAML files below `rel` (repo-relative paths), skipping .git/ and node_modules/. */
-async function listYaml(root: string, rel: string): Promise<Listed[]> {
+export async function listYaml(root: string, rel: string): Promise<Listed[]> {
   let entries;
   try {
     entries = await readdir(join(root, rel), { withFileTypes: true });
@@ -33,6 +33,11 @@ async function listYaml(root: string, rel: string): Promise<Listed[]> {
   return out;
 }
 
+/** A listed file's content as Git stores it: a link's blob is its target path (the loader refuses it like a committed one). */
+export async function readListed(dir: string, { path, link }: Listed): Promise<Buffer> {
+  return link ? Buffer.from(await readlink(join(dir, path))) : readFile(join(dir, path));
+}
+
 /**
  * Reads the YAML files below `path` of a working tree as they are on disk, uncommitted edits
  * included. Contents are held in the snapshot, so it stays consistent while files keep changing.
@@ -42,8 +47,7 @@ export async function snapshotWorktree(dir: string, path?: string): Promise<Snap
   const listed = (await listYaml(dir, base)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const blobs = new Map<string, Uint8Array>();
   const files: SnapshotFile[] = [];
-  // As Git stores a link: its blob is the target path, and the loader refuses it like a committed one.
-  const read = async ({ path, link }: Listed) => (link ? Buffer.from(await readlink(join(dir, path))) : readFile(join(dir, path)));
+  const read = (l: Listed) => readListed(dir, l);
   // Bounded batches: thousands of concurrent opens can exhaust file descriptors.
   for (let i = 0; i < listed.length; i += READ_BATCH) {
     const batch = listed.slice(i, i + READ_BATCH);

@@ -2,7 +2,8 @@
 // the long-lived loader's incremental result must equal a fresh full load of the same revision.
 // Reproduce a failure with KRADLE_EDIT_SEED=<seed printed in the failure>.
 import test from 'ava';
-import { createLoader, type LoadResult } from '../../src/loader/index.ts';
+import { createLoader, type DesiredState, type LoadResult } from '../../src/loader/index.ts';
+import { diffStates } from '../../src/plan/index.ts';
 import { createGitSource } from '../../src/source/index.ts';
 import { createTestRepo, tempDir } from '../support/git-repo.ts';
 
@@ -28,6 +29,20 @@ const HEAD = 'apiVersion: kradle.a5c.ai/v1alpha1';
 
 const org = (slug: string, ns: string) => `${HEAD}\nkind: Organization\nmetadata:\n  name: ${slug}\nspec:\n  displayName: ${slug}\n  namespaceName: ${ns}\n`;
 
+/**
+ * A reference that is plain, or names an org (`org/name`) or a namespace (`{name, namespace}`): those resolve
+ * through the org directory, so an org moving changes their answer.
+ */
+function scopedRef(r: Rng, slug: string): string {
+  const name = r.pick(NAMES);
+  switch (r.int(4)) {
+    case 0: return `${slug}/${name}`;
+    case 1: return `{name: ${name}, namespace: ${r.pick([`kradle-org-${slug}`, `${slug}-ns`, slug])}}`;
+    case 2: return `${r.pick(ORGS)}/${name}`;
+    default: return name;
+  }
+}
+
 /** A random document of a kind that names others: references hit or miss, names repeat (duplicates). */
 function document(r: Rng, slug: string): string {
   const name = r.pick(NAMES);
@@ -38,7 +53,7 @@ function document(r: Rng, slug: string): string {
     case 2: return `${head('Repository')}  visibility: ${r.pick(['private', 'internal'])}\n`;
     case 3: return `${head('AgentAdapter')}  adapterType: cli\n  transport: stdio\n`;
     case 4: return `${head('AgentServiceAccount')}  namespace: ${r.pick([`kradle-org-${slug}`, `${slug}-ns`])}\n  serviceAccountName: ${name}\n`;
-    case 5: return `${head('AgentStack')}  baseAgent: claude-code\n  adapter: ${r.pick(NAMES)}\n  runtimeIdentity: ${r.pick(NAMES)}\n`;
+    case 5: return `${head('AgentStack')}  baseAgent: claude-code\n  adapter: ${scopedRef(r, slug)}\n  runtimeIdentity: ${r.pick(NAMES)}\n`;
     default: return `${head('AgentTriggerRule')}  sources: [pull_request.opened]\n  agentStack: ${r.pick(NAMES)}\n  repository: ${r.pick(NAMES)}\n  taskKind: review\n`;
   }
 }
@@ -147,11 +162,21 @@ test(`every reload after a random edit equals a fresh full load (seed ${seed})`,
   const seen = new Set<string>();
   const counter = { n: 0 };
   const history: string[] = [];
+  // The last valid states both ways: a diff between two of the loader's states (which share what did not
+  // change) must equal the diff between the fresh loads of the same revisions.
+  let lastWarm: DesiredState | undefined;
+  let lastCold: DesiredState | undefined;
   const same = async (commit: string, what: string) => {
     const snap = await source.snapshot(commit);
-    const warm = comparable(await loader.load(snap));
-    const cold = comparable(await createLoader().load(snap));
+    const warmResult = await loader.load(snap);
+    const coldResult = await createLoader().load(snap);
+    const warm = comparable(warmResult);
+    const cold = comparable(coldResult);
     t.deepEqual(warm, cold, `seed ${seed}, after: ${history.join('; ')} (${what})`);
+    if (warmResult.ok && coldResult.ok) {
+      t.deepEqual(diffStates(lastWarm, warmResult.state), diffStates(lastCold, coldResult.state), `seed ${seed}: the diff to the last valid revision (${what})`);
+      (lastWarm = warmResult.state), (lastCold = coldResult.state);
+    }
     if (!warm.ok) for (const e of warm.errors!) seen.add(e.code);
     else seen.add('ok');
     return JSON.stringify(warm) === JSON.stringify(cold);

@@ -1,0 +1,132 @@
+import { readFileSync, statSync } from 'node:fs';
+
+/**
+ * A reader of Git's index file (.git/index, versions 2 to 4): for each tracked path, the blob id and the stat
+ * data Git recorded when it last hashed the file. `git status` compares a file's stat with these and hashes only
+ * the files whose stat differs; so can we. Read only: Kradle never writes the index.
+ */
+
+export interface IndexEntry {
+  oid: string;
+  /** Seconds (low 32 bits, as Git stores them) and nanoseconds. */
+  mtimeS: number;
+  mtimeNs: number;
+  ctimeS: number;
+  ctimeNs: number;
+  /** Low 32 bits of the inode number and of the size. */
+  ino: number;
+  size: number;
+  mode: number;
+}
+
+export interface GitIndex {
+  entries: Map<string, IndexEntry>;
+  /** When the index was written (ns since the epoch): an entry modified at or after it may be racily clean. */
+  writtenNs: bigint;
+}
+
+const SKIP_WORKTREE = 0x4000;
+const INTENT_TO_ADD = 0x2000;
+
+/**
+ * The index at `file`, or undefined when there is none or it holds what this reader does not trust (a split
+ * index, an unknown version, a truncated file): the caller then hashes every file, which is always right.
+ */
+export function readGitIndex(file: string): GitIndex | undefined {
+  let buf: Buffer;
+  let writtenNs: bigint;
+  try {
+    writtenNs = statSync(file, { bigint: true }).mtimeNs;
+    buf = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  try {
+    return { entries: parseEntries(buf), writtenNs };
+  } catch {
+    return undefined;
+  }
+}
+
+function parseEntries(buf: Buffer): Map<string, IndexEntry> {
+  if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'DIRC') throw new Error('not an index');
+  const version = buf.readUInt32BE(4);
+  if (version < 2 || version > 4) throw new Error(`index version ${version}`);
+  const count = buf.readUInt32BE(8);
+  const entries = new Map<string, IndexEntry>();
+  let at = 12;
+  let prev: Buffer = Buffer.alloc(0);
+  for (let i = 0; i < count; i++) {
+    const start = at;
+    const flags = buf.readUInt16BE(at + 60);
+    let extended = 0;
+    at += 62;
+    if (version >= 3 && flags & 0x4000) (extended = buf.readUInt16BE(at)), (at += 2);
+    let path: string;
+    if (version === 4) {
+      // Prefix compression: drop N bytes of the previous path's end, then append the NUL-terminated suffix.
+      let c = buf[at++]!;
+      let drop = c & 127;
+      while (c & 128) (c = buf[at++]!), (drop = ((drop + 1) << 7) + (c & 127));
+      const end = buf.indexOf(0, at);
+      if (end < 0 || drop > prev.length) throw new Error('bad index path');
+      prev = Buffer.concat([prev.subarray(0, prev.length - drop), buf.subarray(at, end)]);
+      at = end + 1;
+    } else {
+      const end = buf.indexOf(0, at);
+      if (end < 0) throw new Error('bad index path');
+      prev = buf.subarray(at, end);
+      // Entries are padded with NULs to a multiple of 8 bytes.
+      at = start + ((end - start + 8) & ~7);
+    }
+    if (at > buf.length) throw new Error('truncated index');
+    path = prev.toString('utf8');
+    const stage = (flags >> 12) & 3;
+    // Conflicted, sparse or intent-to-add entries record no blob of the file on disk.
+    if (stage !== 0 || extended & (SKIP_WORKTREE | INTENT_TO_ADD)) continue;
+    entries.set(path, {
+      ctimeS: buf.readUInt32BE(start),
+      ctimeNs: buf.readUInt32BE(start + 4),
+      mtimeS: buf.readUInt32BE(start + 8),
+      mtimeNs: buf.readUInt32BE(start + 12),
+      ino: buf.readUInt32BE(start + 20),
+      mode: buf.readUInt32BE(start + 24),
+      size: buf.readUInt32BE(start + 36),
+      oid: buf.toString('hex', start + 40, start + 60),
+    });
+  }
+  // A split index keeps most entries in a shared file: this one alone is not the whole index.
+  for (let e = at; e + 8 <= buf.length - 20; ) {
+    const sig = buf.toString('latin1', e, e + 4);
+    if (sig === 'link') throw new Error('split index');
+    e += 8 + buf.readUInt32BE(e + 4);
+  }
+  return entries;
+}
+
+const NS = 1_000_000_000n;
+const LOW32 = 0xffffffffn;
+
+/** The lstat data Git compares (bigint, for nanoseconds). */
+export interface FileStat {
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  ino: bigint;
+  size: bigint;
+  isSymbolicLink(): boolean;
+}
+
+/**
+ * Whether the file on disk still holds the entry's blob, by stat alone, as Git decides it: same size, times and
+ * inode, and modified before the index was written (a file changed in the same instant as the index write is
+ * "racily clean" and must be hashed).
+ */
+export function statMatches(e: IndexEntry, st: FileStat, writtenNs: bigint): boolean {
+  const mtime = BigInt(e.mtimeS) * NS + BigInt(e.mtimeNs);
+  return mtime < writtenNs
+    && ((e.mode & 0o170000) === 0o120000) === st.isSymbolicLink()
+    && Number(st.size & LOW32) === e.size
+    && Number(st.ino & LOW32) === e.ino
+    && Number((st.mtimeNs / NS) & LOW32) === e.mtimeS && Number(st.mtimeNs % NS) === e.mtimeNs
+    && Number((st.ctimeNs / NS) & LOW32) === e.ctimeS && Number(st.ctimeNs % NS) === e.ctimeNs;
+}

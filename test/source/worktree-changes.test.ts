@@ -1,0 +1,76 @@
+import test from 'ava';
+import { rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createGitSource } from '../../src/source/index.ts';
+import { changedFromCommit } from '../../src/source/worktree-changes.ts';
+import { createTestRepo, tempDir, type TestRepo } from '../support/git-repo.ts';
+
+const seed = {
+  'orgs/acme/organization.yaml': 'kind: Organization\n',
+  'orgs/acme/teams/core.yml': 'kind: Team\n',
+  'orgs/acme/teams/web.yml': 'kind: Team\nmetadata: {name: web}\n',
+  'orgs/acme/notes.md': 'x\n',
+  'other/x.yaml': 'kind: Team\n',
+};
+
+/** What `git status` says differs from HEAD below `path`, YAML files only: the oracle. */
+function gitStatus(repo: TestRepo, dir = repo.dir): string[] {
+  const out = repo.git('-C', dir, 'status', '--porcelain=v1', '-uall', '--no-renames');
+  return out.split('\n').filter(Boolean).map((l) => l.slice(3)).filter((p) => /\.ya?ml$/.test(p)).sort();
+}
+
+async function changed(repo: TestRepo, dir = repo.dir, path?: string): Promise<string[]> {
+  const source = createGitSource({ url: dir, path });
+  return changedFromCommit(dir, path, (await source.snapshot(await source.resolve('HEAD'))).files);
+}
+
+/** Edits of every sort: content, same-size content with the old mtime put back, untracked, deleted, staged. */
+function edit(repo: TestRepo): void {
+  const web = join(repo.dir, 'orgs/acme/teams/web.yml');
+  const { mtime } = statSync(web);
+  writeFileSync(web, 'kind: Team\nmetadata: {name: wxb}\n');
+  utimesSync(web, mtime, mtime);
+  repo.write({ 'orgs/acme/teams/core.yml': 'kind: Team\nmetadata: {}\n', 'orgs/acme/new.yaml': 'kind: Team\n', 'other/x.yaml': null });
+  repo.write({ 'orgs/acme/organization.yaml': 'kind: Organization\nspec: {}\n' });
+  repo.git('add', 'orgs/acme/organization.yaml');
+}
+
+test('changedFromCommit agrees with git status before and after edits, whatever the index version', async (t) => {
+  for (const setup of [[], ['update-index', '--index-version', '3'], ['update-index', '--index-version', '4']]) {
+    const repo = createTestRepo();
+    t.teardown(() => repo.remove());
+    repo.commit(seed);
+    if (setup.length) repo.git(...setup);
+    t.deepEqual(await changed(repo), [], `clean, ${setup.join(' ') || 'index v2'}`);
+    edit(repo);
+    const expected = gitStatus(repo);
+    t.deepEqual(expected, ['orgs/acme/new.yaml', 'orgs/acme/organization.yaml', 'orgs/acme/teams/core.yml', 'orgs/acme/teams/web.yml', 'other/x.yaml']);
+    t.deepEqual(await changed(repo), expected, setup.join(' ') || 'index v2');
+    t.deepEqual(await changed(repo, repo.dir, 'orgs/acme/teams'), ['orgs/acme/teams/core.yml', 'orgs/acme/teams/web.yml'], '--path');
+  }
+});
+
+test('changedFromCommit hashes every file when the index is missing, has intent-to-add entries or is corrupt', async (t) => {
+  const repo = createTestRepo();
+  t.teardown(() => repo.remove());
+  repo.commit(seed);
+  repo.write({ 'orgs/acme/teams/core.yml': 'kind: Team\nmetadata: {}\n', 'orgs/acme/new.yaml': 'kind: Team\n' });
+  repo.git('add', '-N', 'orgs/acme/new.yaml');
+  t.deepEqual(await changed(repo), ['orgs/acme/new.yaml', 'orgs/acme/teams/core.yml'], 'intent to add');
+  writeFileSync(join(repo.dir, '.git/index'), 'DIRC\0\0\0\x02\0\0\0\x09garbage');
+  t.deepEqual(await changed(repo), ['orgs/acme/new.yaml', 'orgs/acme/teams/core.yml'], 'corrupt index');
+  rmSync(join(repo.dir, '.git/index'));
+  t.deepEqual(await changed(repo), ['orgs/acme/new.yaml', 'orgs/acme/teams/core.yml'], 'no index');
+});
+
+test('changedFromCommit reads a linked worktree against its own index', async (t) => {
+  const repo = createTestRepo();
+  t.teardown(() => repo.remove());
+  repo.commit(seed);
+  const linked = join(tempDir(), 'linked');
+  t.teardown(() => rmSync(linked, { recursive: true, force: true }));
+  repo.git('worktree', 'add', '-q', '-b', 'side', linked);
+  writeFileSync(join(linked, 'orgs/acme/teams/core.yml'), 'kind: Team\nmetadata: {}\n');
+  t.deepEqual(await changed(repo, linked), ['orgs/acme/teams/core.yml']);
+  t.deepEqual(await changed(repo), [], 'the main working tree is untouched');
+});
