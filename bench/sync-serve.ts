@@ -1,8 +1,12 @@
 // bench/sync-serve: `kradle serve` on its embedded defaults (PGlite, plan-only: no kubeconfig) over a generated
 // config repo of N documents: a one-file commit, then POST /api/sync, until GET /api/sync reports the commit as
 // synced (median and max of several commits), for each size, the larger ones as ratios of the first.
-// `node --import tsx bench/sync-serve.ts [--docs 10000,100000] [--commits 5]`
-import { readFileSync } from 'node:fs';
+// `node --import tsx bench/sync-serve.ts [--docs 10000,100000] [--commits 5] [--profile DIR]`; --profile writes a CPU
+// profile of the one-file commits alone (not the start) to DIR/serve-commits-<docs>.cpuprofile (summarize it with
+// bench/sync-server/top-frames.ts).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -10,7 +14,7 @@ import { startServer } from '../src/server/server.ts';
 import { createTestRepo, tempDir } from '../test/support/git-repo.ts';
 import { orgDocs } from '../test/support/sync-harness.ts';
 
-const { values } = parseArgs({ options: { docs: { type: 'string' }, commits: { type: 'string' } } });
+const { values } = parseArgs({ options: { docs: { type: 'string' }, commits: { type: 'string' }, profile: { type: 'string' } } });
 const COMMITS = Number(values.commits ?? 5);
 
 function team(org: string, i: number, displayName = `Team ${i}`): string {
@@ -39,12 +43,21 @@ async function one(docs: number): Promise<number> {
   const token = readFileSync(server.adminTokenFile!, 'utf8').trim();
   const api = async (method: string, path: string) =>
     (await (await fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } })).json()) as { syncedRevision?: string; mode?: string };
+  // A kept-alive connection the server closes as the next poll goes out (its event loop busy with a load)
+  // answers ECONNRESET: that poll is repeated, it says nothing about the sync.
+  const poll = () => api('GET', '/api/sync').catch(() => ({ syncedRevision: undefined }));
   const syncedTo = async (commit: string) => {
-    while ((await api('GET', '/api/sync')).syncedRevision !== commit) await new Promise((r) => setTimeout(r, 5));
+    while ((await poll()).syncedRevision !== commit) await new Promise((r) => setTimeout(r, 5));
   };
   await syncedTo(repo.head());
   console.log(`${count} documents: serve started and synced in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const times: number[] = [];
+  const profiler = values.profile ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   for (let c = 0; c < COMMITS; c++) {
     const org = `org${c % orgs}`;
     const commit = repo.commit({ [`orgs/${org}/teams/team-${c}.yaml`]: team(org, c, `Renamed ${c}`) }, `rename ${c}`);
@@ -52,6 +65,11 @@ async function one(docs: number): Promise<number> {
     await api('POST', '/api/sync');
     await syncedTo(commit);
     times.push(performance.now() - t0);
+  }
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(join(values.profile!, `serve-commits-${count}.cpuprofile`), JSON.stringify(profile));
+    profiler.disconnect();
   }
   console.log(`${count} documents: plan-only one-file commit -> reported synced: median ${median(times).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms (${COMMITS} commits; RSS ${Math.round(process.memoryUsage().rss / 1e6)} MB)`);
   await server.close();

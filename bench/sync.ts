@@ -105,7 +105,7 @@ async function measure(docs: number, kube: Awaited<ReturnType<typeof startRemote
     docs: count, coldS: coldMs / 1000, objectsPerS: applied / (coldMs / 1000), applied, p50: pct(latencies, 50), p95: pct(latencies, 95),
     rssMb: mb(process.memoryUsage().rss), heapMb: mb(process.memoryUsage().heapUsed), serverRssMb: mb(await kube.rss()),
   };
-  console.log(`${count} documents: one-file commit -> applied (${COMMITS} commits): p50 ${result.p50.toFixed(0)} ms, p95 ${result.p95.toFixed(0)} ms; controller RSS ${result.rssMb} MB (heap ${result.heapMb} MB, ${process.env.DATABASE_URL ? 'store on a PostgreSQL server' : 'PGlite in-process'}), test API server RSS ${result.serverRssMb} MB`);
+  console.log(`${count} documents: one-file commit -> applied (${COMMITS} commits): p50 ${result.p50.toFixed(0)} ms, p95 ${result.p95.toFixed(0)} ms; controller RSS ${result.rssMb} MB (V8 heap used ${result.heapMb} of ${mb(process.memoryUsage().heapTotal)} MB, external ${mb(process.memoryUsage().external)} MB of which arrayBuffers ${mb(process.memoryUsage().arrayBuffers)} MB, ${(process.report.getReport() as { workers: unknown[] }).workers.length} worker threads alive; the rest is malloc arenas and the node binary; ${process.env.DATABASE_URL ? 'store on a PostgreSQL server' : 'PGlite in-process'}), test API server RSS ${result.serverRssMb} MB`);
   await sync.stop();
   if (process.env.DATABASE_URL) await store.query(`DROP SCHEMA ${schema} CASCADE`);
   await store.close();

