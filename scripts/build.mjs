@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -37,6 +37,18 @@ function copyAssets(dir) {
   }
 }
 copyAssets(src);
+// The parse worker as one CommonJS file with its dependencies (yaml), so a worker starts in tens of milliseconds
+// (src/loader/worker-script.ts). Without it the worker loads dist/loader/parse-worker.js and yaml's modules.
+try {
+  const fromTsx = createRequire(createRequire(import.meta.url).resolve('tsx'));
+  const esbuild = await import(pathToFileURL(fromTsx.resolve('esbuild')).href);
+  await esbuild.build({
+    entryPoints: [join(src, 'loader', 'parse-worker.ts')], outfile: join(dist, 'loader', 'parse-worker.cjs'),
+    bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning',
+  });
+} catch (err) {
+  console.warn(`kradle build: parse worker not bundled (${err.message}); workers will load dist/loader/parse-worker.js`);
+}
 // ajv's standalone code for every schema, so a start-up loads generated validators instead of compiling
 // schemas (src/schema/precompiled.ts). Without them the compiled CLI still works, compiling as the sources do.
 try {

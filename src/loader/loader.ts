@@ -88,8 +88,18 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
   async function parseAll(oids: string[], snapshot: Snapshot, stats: LoadStats,
     onParsed: (oid: string, file: ParsedFile) => void): Promise<ParsedFile[]> {
     const poolOptions = { mainThread: deps.parseOnMainThread, budgetMs: deps.parseBudgetMs };
-    // Workers start before the blobs are read, so they boot meanwhile.
+    // A blob the snapshot can read again at once is not kept: an error's positions read it then.
+    const readSync = snapshot.readBlobSync;
+    const read = (oid: string) => snapshot.readBlob(oid);
+    const onFile = (i: number, file: ParsedFile) => onParsed(oids[i]!, file);
     let pool = oids.length >= parallelFrom ? startParsePool(poolOptions) : undefined;
+    const objects = pool && readSync ? snapshot.sharedObjects : undefined;
+    if (pool && objects) {
+      // The workers read the blobs themselves: the main thread reads none unless a worker cannot.
+      const parsed = await pool.parse({ oids, objects, read }, onFile, (i) => sourceFromBlob(readSync!, oids[i]!));
+      stats.parsedOnWorkers = parsed.onWorkers;
+      return parsed.files;
+    }
     let bytes: Uint8Array[];
     try {
       bytes = await readAll(oids, snapshot);
@@ -99,11 +109,9 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     }
     // A big file is parsed on a worker however few files changed: the API and the event loop stay responsive.
     if (!pool && bytes.some((b) => b.byteLength >= WORKER_ONLY_BYTES)) pool = startParsePool(poolOptions);
-    // A blob the snapshot can read again at once is not kept: an error's positions read it then.
-    const read = snapshot.readBlobSync;
-    const source = (i: number) => (read ? sourceFromBlob(read, oids[i]!) : sourceOf(bytes[i]!));
+    const source = (i: number) => (readSync ? sourceFromBlob(readSync, oids[i]!) : sourceOf(bytes[i]!));
     const parsed = pool
-      ? await pool.parse(bytes, (i, file) => onParsed(oids[i]!, file), source)
+      ? await pool.parse({ oids, bytes, read }, onFile, source)
       : { files: bytes.map((b, i) => withPositions(parseBytes(b), source(i))), onWorkers: 0 };
     stats.parsedOnWorkers = parsed.onWorkers;
     return parsed.files;

@@ -1,17 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
+import type { SharedObjects } from '../source/shared-objects.ts';
 import { parseBytes, sourceOf, withPositions, type ParsedFile, type RawParsedFile } from './parse.ts';
-import type { ParseReply, ParseRequest } from './parse-worker.ts';
+import { BIG, UNREAD, WORKER_ONLY_BYTES, type FileReply, type ParseReply, type ParseRequest } from './parse-protocol.ts';
+import { parseWorkerScript } from './worker-script.ts';
 
-const WORKER_URL = new URL('./parse-worker.mjs', import.meta.url);
+export { WORKER_ONLY_BYTES };
 // ~40 ms of parsing: small enough that the main thread answers worker replies promptly.
 const BATCH = 64;
-/**
- * A file this large is parsed on a worker only, alone in its batch: parsing it on the main thread could
- * hold the API and the event loop for most of a second (a document may hold up to LIMITS.documentChars).
- */
-export const WORKER_ONLY_BYTES = 64 * 1024;
 /**
  * How long a worker may spend on one batch before it is stopped: a backstop, as the limits keep any file
  * far below it (8 MiB parses in a few seconds), with room for a machine loaded many times over.
@@ -35,21 +32,22 @@ export interface ParallelOptions {
   budgetMs?: number;
 }
 
-/** Indexes of the files of one batch; `alone` is a worker-only file. */
+/** The files of one parse, by blob id. */
+export interface ParseInput {
+  oids: string[];
+  /** Their bytes, when the caller read them already; else the workers read them from `objects`. */
+  bytes?: Uint8Array[];
+  objects?: SharedObjects;
+  /** Reads a blob on the main thread: one a worker could not read, or every one when there is no `objects`. */
+  read(oid: string): Promise<Uint8Array>;
+}
+
+/** Indexes of the files of one batch; `alone` is a worker-only file; `read`: the worker reads the blobs. */
 interface Batch {
   id: number;
   files: number[];
   alone: boolean;
-}
-
-/** A batch's blobs copied into one buffer that is transferred, not cloned; the worker decodes them. */
-function packBatch(blobs: Uint8Array[], batch: Batch): { req: ParseRequest; transfer: ArrayBuffer[] } {
-  const slice = batch.files.map((i) => blobs[i]!);
-  const bytes = new Uint8Array(slice.reduce((n, b) => n + b.byteLength, 0));
-  let at = 0;
-  for (const b of slice) (bytes.set(b, at), (at += b.byteLength));
-  const eager = batch.alone ? [0] : [];
-  return { req: { id: batch.id, bytes, lengths: slice.map((b) => b.byteLength), eager }, transfer: [bytes.buffer] };
+  read: boolean;
 }
 
 function overBudget(ms: number): RawParsedFile {
@@ -57,71 +55,128 @@ function overBudget(ms: number): RawParsedFile {
   return { docs: [], errors: [{ code: 'LIMIT_EXCEEDED', line: 1, column: 1, message }], stopped: true };
 }
 
-/** Splits files into batches: big ones alone (workers only), the others BATCH at a time. */
-function batchesOf(files: Uint8Array[]): { shared: Batch[]; workerOnly: Batch[] } {
-  const shared: Batch[] = [];
-  const workerOnly: Batch[] = [];
-  let small: number[] = [];
-  files.forEach((b, i) => {
-    if (b.byteLength >= WORKER_ONLY_BYTES) workerOnly.push({ id: shared.length + workerOnly.length, files: [i], alone: true });
-    else if (small.push(i) === BATCH) (shared.push({ id: shared.length + workerOnly.length, files: small, alone: false }), (small = []));
-  });
-  if (small.length) shared.push({ id: shared.length + workerOnly.length, files: small, alone: false });
-  return { shared, workerOnly };
-}
+/** What became of each file: not yet parsed, parsed, or its parse threw on a worker (parsed here again). */
+const PENDING = 0;
+const DONE = 1;
+const THREW = 2;
 
 /**
  * Parses many files on every core: worker threads (and the main thread, when asked) take batches from one
- * queue, so a slow worker start (loading tsx and yaml takes ~300 ms) costs nothing but its share. Big files
- * go to workers only. A worker that spends longer than the budget on a batch is stopped and replaced;
- * a big file it held gets a LIMIT_EXCEEDED error. Start the pool before reading the blobs so the workers
- * boot meanwhile. Workers live for one load: a cold load is rare, and idle threads would hold memory.
+ * queue, so a slow worker start costs nothing but its share. Workers read the blobs themselves from the
+ * repository's shared packs when they can, so the main thread neither inflates nor copies them; what they cannot
+ * read, the main thread reads and sends as bytes. Big files go to workers only, alone. A worker that spends
+ * longer than the budget on a batch is stopped and replaced; a big file it held gets a LIMIT_EXCEEDED error.
+ * Start the pool before listing the files so the workers boot meanwhile. Workers live for one parse: a cold
+ * load is rare, and idle threads would hold memory.
  */
 export function startParsePool(opts: ParallelOptions = {}) {
   const budget = opts.budgetMs ?? PARSE_BUDGET_MS;
   const mainThread = opts.mainThread === true;
-  let blobs: Uint8Array[] = [];
+  let input: ParseInput = { oids: [], read: async () => new Uint8Array() };
+  let state = new Uint8Array(0);
+  let done: ParsedFile[] = [];
   let deliver: (i: number, file: ParsedFile) => void = () => {};
-  let sourceFor: (i: number) => () => string = (i) => sourceOf(blobs[i]!);
-  const settle = (i: number, raw: RawParsedFile | null | undefined) => {
-    out[i] = raw;
-    if (raw) deliver(i, withPositions(raw, sourceFor(i)));
+  let sourceFor: (i: number) => () => string = () => () => '';
+  const settle = (i: number, raw: RawParsedFile) => {
+    state[i] = DONE;
+    const file = withPositions(raw, sourceFor(i));
+    done[i] = file;
+    deliver(i, file);
   };
   let onWorkers = 0;
-  let out: (RawParsedFile | null | undefined)[] = [];
-  let queues: { shared: Batch[]; workerOnly: Batch[] } = { shared: [], workerOnly: [] };
+  const shared: Batch[] = [];
+  const workerOnly: Batch[] = [];
+  let batchIds = 0;
+  const queue = (files: number[], alone: boolean, read: boolean) => (alone ? workerOnly : shared).push({ id: batchIds++, files, alone, read });
   let outstanding = 0;
   let alive = 0;
   let closed = false;
   let wake = () => {};
+  let failed: { err: unknown } | undefined;
   const idle = new Set<() => void>();
   const pool = new Set<Worker>();
+  const bytesOf = async (i: number) => input.bytes?.[i] ?? input.read(input.oids[i]!);
+
+  /** A batch of given bytes as one buffer that is transferred, not cloned. */
+  async function request(batch: Batch, first: boolean): Promise<{ req: ParseRequest; transfer: ArrayBuffer[] }> {
+    if (batch.read) {
+      const oids = batch.files.map((i) => input.oids[i]!);
+      return { req: { id: batch.id, oids, alone: batch.alone, ...(first ? { objects: input.objects } : {}) }, transfer: [] };
+    }
+    const slice = await Promise.all(batch.files.map(bytesOf));
+    const bytes = new Uint8Array(slice.reduce((n, b) => n + b.byteLength, 0));
+    let at = 0;
+    for (const b of slice) (bytes.set(b, at), (at += b.byteLength));
+    return { req: { id: batch.id, bytes, lengths: slice.map((b) => b.byteLength) }, transfer: [bytes.buffer] };
+  }
+
+  /** Blobs a worker could not read: read here, then sent as bytes (big ones alone). */
+  let unread: number[] = [];
+  let reading = 0;
+  function readUnread(): void {
+    if (unread.length === 0) return;
+    const files = unread;
+    unread = [];
+    reading++;
+    void (async () => {
+      const small: number[] = [];
+      for (const i of files) {
+        const b = await bytesOf(i);
+        if (b.byteLength >= WORKER_ONLY_BYTES) queue([i], true, false);
+        else small.push(i);
+      }
+      for (let k = 0; k < small.length; k += BATCH) queue(small.slice(k, k + BATCH), false, false);
+    })().catch((err: unknown) => (failed ??= { err })).finally(() => {
+      reading--;
+      for (const next of [...idle, ...idle]) (idle.delete(next), next());
+      wake();
+    });
+  }
+
   const start = (): void => {
-    const w = new Worker(WORKER_URL);
-    pool.add(w);
     alive++;
+    void parseWorkerScript().then((script) => {
+      if (closed) return void alive--;
+      spawn(new Worker(script.url, { execArgv: script.execArgv }));
+    }, () => (alive--, wake()));
+  };
+  const spawn = (w: Worker): void => {
+    pool.add(w);
     // Two batches in flight: the worker starts the next one while the main thread, busy with its
     // own batch, has not yet read the reply to the last one. The worker answers them in order.
     const inFlight: Batch[] = [];
+    let first = true;
+    let sending = Promise.resolve();
     let timer: NodeJS.Timeout | undefined;
     const arm = () => {
       clearTimeout(timer);
       timer = inFlight.length ? setTimeout(overrun, budget) : undefined;
     };
     const next = () => {
-      const batch = queues.workerOnly.shift() ?? queues.shared.shift();
+      const batch = workerOnly.shift() ?? shared.shift();
       if (batch === undefined) return void idle.add(next);
       inFlight.push(batch);
       outstanding++;
-      const { req, transfer } = packBatch(blobs, batch);
-      w.postMessage(req, transfer);
       if (inFlight.length === 1) arm();
+      const firstRead = batch.read && first;
+      if (firstRead) first = false;
+      // In order: the worker answers in the order it is asked, and a batch of bytes may wait for a read.
+      sending = sending.then(() => request(batch, firstRead)).then(({ req, transfer }) => w.postMessage(req, transfer), (err: unknown) => {
+        failed ??= { err };
+        wake();
+      });
     };
     w.on('message', (reply: ParseReply) => {
       const batch = inFlight.shift()!;
-      onWorkers += reply.files.filter(Boolean).length;
       outstanding--;
-      reply.files.forEach((f, j) => settle(batch.files[j]!, f));
+      reply.files.forEach((f: FileReply, j) => {
+        const i = batch.files[j]!;
+        if (f === UNREAD) unread.push(i);
+        else if (f === BIG) queue([i], true, true);
+        else if (f === null) state[i] = THREW;
+        else (onWorkers++, settle(i, f));
+      });
+      readUnread();
       arm();
       next();
       wake();
@@ -136,7 +191,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
       pool.delete(w);
       idle.delete(next);
       outstanding -= inFlight.length;
-      for (const b of inFlight.splice(0).reverse()) (b.alone ? queues.workerOnly : queues.shared).unshift(b);
+      for (const b of inFlight.splice(0).reverse()) (b.alone ? workerOnly : shared).unshift(b);
       wake();
     };
     const overrun = () => {
@@ -156,30 +211,48 @@ export function startParsePool(opts: ParallelOptions = {}) {
   for (let i = 0; i < count; i++) start();
   const close = () => ((closed = true), Promise.all([...pool].map((w) => w.terminate())).then(() => {}));
 
-  /** Parses `files`; `onFile` gets each as it is parsed, and the result has them all in order. */
-  /** `source(i)`, when given, is how file i finds its text again for positions (else it keeps its bytes). */
-  async function parse(files: Uint8Array[], onFile: (i: number, file: ParsedFile) => void = () => {},
+  /**
+   * Parses the files; `onFile` gets each as it is parsed, and the result has them all in order. `source(i)`,
+   * when given, is how file i finds its text again for positions (else it keeps the bytes it was given).
+   */
+  async function parse(files: ParseInput, onFile: (i: number, file: ParsedFile) => void = () => {},
     source?: (i: number) => () => string): Promise<ParallelParse> {
-    blobs = files;
-    if (source) sourceFor = source;
-    out = new Array(files.length);
-    const done: ParsedFile[] = new Array(files.length);
-    deliver = (i, file) => ((done[i] = file), onFile(i, file));
-    queues = batchesOf(files);
+    input = files;
+    const n = files.oids.length;
+    sourceFor = source ?? ((i) => sourceOf(files.bytes?.[i] ?? new Uint8Array()));
+    state = new Uint8Array(n);
+    done = new Array(n);
+    deliver = (i, file) => onFile(i, file);
+    if (files.bytes) {
+      let small: number[] = [];
+      files.bytes.forEach((b, i) => {
+        if (b.byteLength >= WORKER_ONLY_BYTES) queue([i], true, false);
+        else if (small.push(i) === BATCH) (queue(small, false, false), (small = []));
+      });
+      if (small.length) queue(small, false, false);
+    } else {
+      const read = files.objects !== undefined;
+      for (let k = 0; k < n; k += BATCH) queue(Array.from({ length: Math.min(BATCH, n - k) }, (_, j) => k + j), false, read);
+    }
     for (const next of [...idle, ...idle]) (idle.delete(next), next());
     try {
-      for (let b = mainThread ? queues.shared.shift() : undefined; b !== undefined; b = queues.shared.shift()) {
-        for (const i of b.files) settle(i, parseBytes(files[i]!));
+      for (let b = mainThread ? shared.shift() : undefined; b !== undefined; b = shared.shift()) {
+        for (const i of b.files) {
+          const bytes = await bytesOf(i);
+          if (bytes.byteLength >= WORKER_ONLY_BYTES && alive > 0) queue([i], true, false);
+          else settle(i, parseBytes(bytes));
+        }
         await yieldToEvents();
       }
-      const pending = () => queues.shared.length + queues.workerOnly.length > 0;
-      while (outstanding > 0 || (pending() && alive > 0)) await new Promise<void>((resolve) => (wake = resolve));
+      const pending = () => shared.length + workerOnly.length > 0;
+      while (!failed && (outstanding > 0 || reading > 0 || (pending() && alive > 0))) await new Promise<void>((resolve) => (wake = resolve));
+      if (failed) throw failed.err;
     } finally {
       await close();
     }
-    // A file a worker did not finish, or whose parse threw there (null), is parsed here and throws here.
-    // Positions, when an error needs them, come from parsing the blob again (kept as bytes, off the JS heap).
-    files.forEach((b, i) => out[i] ?? settle(i, parseBytes(b)));
+    // A file no worker finished, or whose parse threw there, is parsed here and throws here. Positions, when an
+    // error needs them, come from parsing the blob again (kept as bytes, off the JS heap).
+    for (let i = 0; i < n; i++) if (state[i] !== DONE) settle(i, parseBytes(await bytesOf(i)));
     return { files: done, onWorkers };
   }
 

@@ -1,6 +1,6 @@
-// Starts the parse worker: the compiled one beside this file (dist/), else the TypeScript source. Module hooks
-// registered on the main thread (`--import tsx`, or tsx's register() in bin/kradle.js) do not reach a worker
-// on Node 20, so tsx is registered here when needed.
+// The parse worker when there is no bundle of it (worker-script.ts): the compiled one beside this file (dist/),
+// else the TypeScript source. Module hooks registered on the main thread (`--import tsx`, or tsx's register() in
+// bin/kradle.js) do not reach a worker on Node 20, so tsx is registered here when needed.
 import { existsSync } from 'node:fs';
 
 const compiled = new URL('./parse-worker.js', import.meta.url);

@@ -1,40 +1,38 @@
-// A parse worker: YAML bytes in, plain values and document starts out (no Document trees), with each
-// document's spec JSON (for its content hash); for the big files a request names, also their positions.
+// A parse worker: blob ids in (it reads and inflates the blobs itself) or YAML bytes, plain values and document
+// starts out (no Document trees), with each document's spec JSON (for its content hash); for big files also their
+// positions. Started from a bundle of this file (worker-script.ts), so it must not import what it does not use.
 import { parentPort } from 'node:worker_threads';
+// The module itself, not source/index.ts: that one would bring isomorphic-git into the bundle.
+import { openSharedObjects } from '../source/shared-objects.ts';
 import { parseBytes, specJsonOf, type RawParsedFile } from './parse.ts';
+import { BIG, UNREAD, WORKER_ONLY_BYTES, type FileReply, type ParseReply, type ParseRequest } from './parse-protocol.ts';
 
 // Schema validation stays on the main thread: ajv is nearly free there, while loading the kinds and
 // compiling their schemas in every worker would cost each one more than it saves.
-function parseAhead(bytes: Uint8Array, eager: boolean): RawParsedFile {
-  const file = parseBytes(bytes, { eager });
-  for (const doc of file.docs) doc.specJson ??= specJsonOf(doc.value);
-  return file;
+function parseAhead(bytes: Uint8Array): FileReply {
+  try {
+    const file: RawParsedFile = parseBytes(bytes, { eager: bytes.byteLength >= WORKER_ONLY_BYTES });
+    for (const doc of file.docs) doc.specJson ??= specJsonOf(doc.value);
+    return file;
+  } catch {
+    return null;
+  }
 }
 
-/** A batch of files as one transferred buffer: file i is the next `lengths[i]` bytes. */
-export interface ParseRequest {
-  id: number;
-  bytes: Uint8Array;
-  lengths: number[];
-  /** Parse these files `eager` (indexes into `lengths`): see RawParsedFile. */
-  eager: number[];
-}
-
-/** `null` for a file whose parse threw: the main thread parses it again, so the error is its own. */
-export interface ParseReply {
-  id: number;
-  files: (RawParsedFile | null)[];
-}
+let read: ((oid: string) => Uint8Array | undefined) | undefined;
 
 parentPort!.on('message', (req: ParseRequest) => {
-  let at = 0;
-  const files = req.lengths.map((n, i) => {
-    const bytes = req.bytes.subarray(at, (at += n));
-    try {
-      return parseAhead(bytes, req.eager.includes(i));
-    } catch {
-      return null;
-    }
-  });
+  let files: FileReply[];
+  if ('oids' in req) {
+    if (req.objects) read = openSharedObjects(req.objects);
+    files = req.oids.map((oid) => {
+      const bytes = read?.(oid);
+      if (bytes === undefined) return UNREAD;
+      return !req.alone && bytes.byteLength >= WORKER_ONLY_BYTES ? BIG : parseAhead(bytes);
+    });
+  } else {
+    let at = 0;
+    files = req.lengths.map((n) => parseAhead(req.bytes.subarray(at, (at += n))));
+  }
   parentPort!.postMessage({ id: req.id, files } satisfies ParseReply);
 });

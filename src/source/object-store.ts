@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { KradleError } from '../errors/index.ts';
 import { corruptObjectError } from './objects.ts';
 import { openPack, type PackFile, type RawObject } from './pack-file.ts';
+import { looseObject, loosePath, type SharedObjects } from './shared-objects.ts';
 
 /**
  * Read-only access to the objects of a git directory, for the snapshot's hot path (thousands of
@@ -18,17 +19,26 @@ export interface ObjectStore {
   read(oid: string): Promise<RawObject | undefined>;
   /** The same, without waiting: for a rare read that must answer at once (an error's position). */
   readSync(oid: string): RawObject | undefined;
+  /** The packs as of the last refresh, in shared memory, for worker threads to read blobs themselves. */
+  shared(): SharedObjects;
+}
+
+/** A pack as read: its reader, and its bytes in memory that worker threads can share. */
+interface LoadedPack {
+  reader: PackFile;
+  idx: SharedArrayBuffer;
+  pack: SharedArrayBuffer;
 }
 
 export function createObjectStore(gitdir: string): ObjectStore {
   const packDir = join(gitdir, 'objects', 'pack');
-  let packs = new Map<string, PackFile | undefined>();
+  let packs = new Map<string, LoadedPack | undefined>();
 
   const fromPacks = (oid: string): RawObject | undefined => {
     for (const [name, p] of packs) {
       let hit: RawObject | undefined;
       try {
-        hit = p?.read(oid, fromPacks);
+        hit = p?.reader.read(oid, fromPacks);
       } catch (err) {
         if (err instanceof KradleError) throw err; // a REF_DELTA base in another pack, already named
         // The index lists the object but its bytes do not decode (a damaged or truncated pack, a delta
@@ -40,12 +50,10 @@ export function createObjectStore(gitdir: string): ObjectStore {
     return undefined;
   };
 
-  const loosePath = (oid: string) => join(gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
-
   async function loose(oid: string): Promise<RawObject | undefined> {
     let raw: Buffer;
     try {
-      raw = inflateSync(await readFile(loosePath(oid)));
+      raw = inflateSync(await readFile(loosePath(gitdir, oid)));
     } catch {
       return undefined;
     }
@@ -54,20 +62,10 @@ export function createObjectStore(gitdir: string): ObjectStore {
 
   function looseSync(oid: string): RawObject | undefined {
     try {
-      return looseObject(inflateSync(readFileSync(loosePath(oid))));
+      return looseObject(inflateSync(readFileSync(loosePath(gitdir, oid))));
     } catch {
       return undefined;
     }
-  }
-
-  function looseObject(raw: Buffer): RawObject | undefined {
-    const space = raw.indexOf(0x20);
-    const nul = raw.indexOf(0, space);
-    const type = raw.toString('latin1', 0, space);
-    if (type !== 'blob' && type !== 'tree' && type !== 'commit' && type !== 'tag') return undefined;
-    // A length that disagrees with the header is a damaged object: isomorphic-git's hash check reports it.
-    if (Number(raw.toString('latin1', space + 1, nul)) !== raw.length - nul - 1) return undefined;
-    return { type, data: raw.subarray(nul + 1) };
   }
 
   return {
@@ -78,7 +76,7 @@ export function createObjectStore(gitdir: string): ObjectStore {
       } catch {
         names = [];
       }
-      const next = new Map<string, PackFile | undefined>();
+      const next = new Map<string, LoadedPack | undefined>();
       for (const name of names) {
         // A pack that failed to load (being written by a fetch, say) is tried again next time.
         next.set(name, packs.get(name) ?? (await load(name)));
@@ -93,15 +91,39 @@ export function createObjectStore(gitdir: string): ObjectStore {
       if (!/^[0-9a-f]{40}$/.test(oid)) return undefined;
       return fromPacks(oid) ?? looseSync(oid);
     },
+    shared() {
+      const list: SharedObjects['packs'] = [];
+      for (const [name, p] of packs) if (p) list.push({ name, idx: p.idx, pack: p.pack });
+      return { gitdir, packs: list };
+    },
   };
 
-  async function load(idxName: string): Promise<PackFile | undefined> {
+  async function load(idxName: string): Promise<LoadedPack | undefined> {
     try {
-      const [idx, pack] = await Promise.all([readFile(join(packDir, idxName)), readFile(join(packDir, idxName.replace(/\.idx$/, '.pack')))]);
-      return openPack(idx, pack);
+      const [idx, pack] = await Promise.all([readShared(join(packDir, idxName)), readShared(join(packDir, idxName.replace(/\.idx$/, '.pack')))]);
+      const reader = openPack(Buffer.from(idx), Buffer.from(pack));
+      return reader && { reader, idx, pack };
     } catch {
       return undefined; // a pack being written or removed right now: isomorphic-git will answer
     }
+  }
+}
+
+/** A whole file in shared memory: one copy of a pack serves the main thread and every parse worker. */
+async function readShared(path: string): Promise<SharedArrayBuffer> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const out = new SharedArrayBuffer(size);
+    const view = new Uint8Array(out);
+    for (let at = 0; at < size; ) {
+      const { bytesRead } = await file.read(view, at, size - at, at);
+      if (bytesRead === 0) throw new Error(`${path}: file shorter than its size`);
+      at += bytesRead;
+    }
+    return out;
+  } finally {
+    await file.close();
   }
 }
 

@@ -12,6 +12,7 @@ const REF_DELTA = 7;
 // Resolved objects kept per pack as delta bases: git's delta chains reuse recent bases, so a bounded
 // cache resolves each object about once; the pack itself is held in memory like isomorphic-git does.
 const BASE_CACHE_BYTES = 16 * 1024 * 1024;
+const CHUNK_CAP = 1024 * 1024;
 
 /**
  * One packfile and its version-2 index, read into memory once (packs are immutable by name).
@@ -35,9 +36,17 @@ export function openPack(idx: Buffer, pack: Buffer): PackFile | undefined {
     return v & 0x80000000 ? Number(idx.readBigUInt64BE(bigAt + (v & 0x7fffffff) * 8)) : v;
   };
   // Each object's compressed data ends where the next object (by offset) starts, or at the trailer.
-  const ends = new Map<number, number>();
   const sorted = Float64Array.from({ length: count }, (_, i) => offsetOf(i)).sort();
-  sorted.forEach((o, i) => ends.set(o, i + 1 < count ? sorted[i + 1]! : pack.length - 20));
+  const endOf = (offset: number): number => {
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid]! <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < count ? sorted[lo]! : pack.length - 20;
+  };
   const cache = new Map<number, RawObject>();
   let cached = 0;
 
@@ -73,7 +82,9 @@ export function openPack(idx: Buffer, pack: Buffer): PackFile | undefined {
     let p = offset;
     let c = pack[p++]!;
     const type = (c >> 4) & 7;
-    while (c & 0x80) c = pack[p++]!; // the size is checked by inflate; we skip it
+    // The inflated size (of the object, or of its delta), to size inflate's output buffer.
+    let size = c & 0x0f;
+    for (let shift = 16; c & 0x80; shift *= 128) (c = pack[p++]!), (size += (c & 0x7f) * shift);
     let base: RawObject | undefined;
     if (type === OFS_DELTA) {
       c = pack[p++]!;
@@ -89,7 +100,9 @@ export function openPack(idx: Buffer, pack: Buffer): PackFile | undefined {
       base = find(baseOid) !== undefined ? readAt(find(baseOid)!, external) : external(baseOid);
       if (!base) throw new Error(`delta base ${baseOid} not found`);
     }
-    const body = inflateSync(pack.subarray(p, ends.get(offset)));
+    // One output chunk of about the right size: the default (16 KiB per object) is most of the cost for small
+    // objects. Capped: the size is only what the header claims.
+    const body = inflateSync(pack.subarray(p, endOf(offset)), { chunkSize: Math.min(Math.max(64, size + 1), CHUNK_CAP) });
     if (base) return remember(offset, { type: base.type, data: applyDelta(body, base.data) });
     const name = TYPES[type];
     if (!name) throw new Error(`unknown pack object type ${type} at offset ${offset}`);

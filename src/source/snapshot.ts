@@ -89,6 +89,9 @@ export async function snapshotCommit(ctx: GitContext, commit: string, dir: strin
     },
     readBlob,
     readBlobSync: blobReader(cache.store),
+    get sharedObjects() {
+      return cache.store.shared();
+    },
     changesSince(previous) {
       const p = roots.get(previous);
       if (!p || p.cache !== cache || p.base !== base) return undefined;

@@ -1,3 +1,5 @@
+import type { SharedObjects } from './shared-objects.ts';
+
 /** A file of the config repo at a revision: its path from the repo root and its Git blob id. */
 export interface SnapshotFile {
   path: string;
@@ -22,6 +24,11 @@ export interface Snapshot {
    * instead of keeping every file's bytes; it keeps the function, so the function must not hold the snapshot.
    */
   readBlobSync?: (oid: string) => Uint8Array | undefined;
+  /**
+   * Where worker threads may read this snapshot's blobs themselves (openSharedObjects), so a cold load does not
+   * inflate every blob on the main thread; a blob they cannot read there is read with readBlob.
+   */
+  readonly sharedObjects?: SharedObjects;
   /**
    * The files added or changed (`added`, as in this snapshot) and removed or changed (`removed`, as in
    * `previous`) since an earlier snapshot of the same source and path, found without listing every file;

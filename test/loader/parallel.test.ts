@@ -1,6 +1,8 @@
 import test from 'ava';
-import { readdirSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createLoader, type LoadResult } from '../../src/loader/index.ts';
+import { WORKER_ONLY_BYTES } from '../../src/loader/parse-pool.ts';
 import { fixtureRepo, FIXTURES } from './fixture-repo.ts';
 
 // Worker threads parse only large loads; parallelFrom: 1 and parseOnMainThread: false hand every file to them.
@@ -33,4 +35,48 @@ test('a file parsed on a worker is cached like any other: the next revision pars
   const second = await loader.load(await repo.snapshot());
   t.is(second.stats.parsedFiles, 0);
   t.is(second.stats.cachedFiles, first.stats.files - 1);
+});
+
+/** A Team whose description makes the file `bytes` long. */
+const team = (name: string, bytes = 0) =>
+  `apiVersion: kradle.a5c.ai/v1alpha1\nkind: Team\nmetadata:\n  name: ${name}\nspec:\n  organizationRef: acme\n  displayName: ${name}\n` +
+  `  description: "${'x'.repeat(Math.max(1, bytes - 140))}"\n  members: [alice]\n`;
+
+test('workers read the blobs of a packed repository themselves: the same state and errors, a big file among small ones parsed alone', async (t) => {
+  const repo = fixtureRepo('config-repo');
+  t.teardown(repo.remove);
+  const files: Record<string, string> = { 'orgs/acme/teams/big.yaml': team('big', WORKER_ONLY_BYTES + 1000) };
+  for (let i = 0; i < 150; i++) files[`orgs/acme/teams/t-${i}.yaml`] = team(`t-${i}`, 300 + i);
+  files['orgs/acme/teams/t-7.yaml'] += '  members: [bob]\n';
+  files['orgs/acme/teams/t-9.yaml'] += '  labels: [unclosed\n';
+  repo.commit(files, 'many teams');
+  // Deltas against each other: the workers resolve delta chains from the shared pack.
+  repo.git('repack', '-a', '-d', '-q', '-f', '--depth=20', '--window=50');
+  const snap = await repo.snapshot();
+  const parallel = await createLoader({ parallelFrom: 1 }).load(snap);
+  const serial = await createLoader({ parallelFrom: Infinity }).load(snap);
+  t.false(parallel.ok);
+  t.deepEqual(comparable(parallel), comparable(serial));
+  t.is(parallel.stats.parsedOnWorkers, new Set(snap.files.filter((f) => !f.symlink).map((f) => f.oid)).size);
+});
+
+test('a damaged packed blob fails a parallel load with the REPO_CORRUPT error a serial load gives', async (t) => {
+  const repo = fixtureRepo('config-repo');
+  t.teardown(repo.remove);
+  repo.git('gc', '-q', '--prune=now');
+  const oid = repo.git('rev-parse', 'HEAD:orgs/acme/teams/platform.yaml');
+  const packDir = join(repo.dir, '.git/objects/pack');
+  const idx = readdirSync(packDir).find((n) => n.endsWith('.idx'))!;
+  const line = repo.git('verify-pack', '-v', join(packDir, idx)).split('\n').find((l) => l.startsWith(oid))!;
+  const offset = Number(line.trim().split(/\s+/)[4]);
+  const packPath = join(packDir, idx.replace(/\.idx$/, '.pack'));
+  chmodSync(packPath, 0o644);
+  const pack = readFileSync(packPath);
+  for (let i = offset + 4; i < offset + 12; i++) pack[i] ^= 0xff;
+  writeFileSync(packPath, pack);
+  const serial = await t.throwsAsync(createLoader({ parallelFrom: Infinity }).load(await repo.snapshot()));
+  const parallel = await t.throwsAsync(createLoader({ parallelFrom: 1 }).load(await repo.snapshot()));
+  t.is((parallel as { code?: string }).code, 'REPO_CORRUPT');
+  t.is(parallel!.message, serial!.message);
+  t.true(parallel!.message.includes(oid));
 });

@@ -1,0 +1,42 @@
+import type { SharedObjects } from '../source/shared-objects.ts';
+import type { RawParsedFile } from './parse.ts';
+
+// What the parse pool (main thread) and a parse worker say to each other.
+
+/**
+ * A file this large is parsed on a worker only, alone in its batch, with its positions and spec JSON made there
+ * (`eager`): parsing it on the main thread could hold the API and the event loop for most of a second.
+ */
+export const WORKER_ONLY_BYTES = 64 * 1024;
+
+/** Files named by blob id: the worker reads them itself (`objects` comes with a worker's first such request). */
+export interface ReadRequest {
+  id: number;
+  oids: string[];
+  objects?: SharedObjects;
+  /** The batch is one file that was found too big to share a batch. */
+  alone: boolean;
+}
+
+/** Files as bytes (ones a worker could not read), in one transferred buffer: file i is the next `lengths[i]` bytes. */
+export interface BytesRequest {
+  id: number;
+  bytes: Uint8Array;
+  lengths: number[];
+}
+
+export type ParseRequest = ReadRequest | BytesRequest;
+
+/**
+ * Per file: its parse; `null` when the parse threw (the main thread parses it again, so the error is its own);
+ * UNREAD when the worker could not read the blob (the main thread reads it); BIG when it is too big to be parsed
+ * in a shared batch (it comes back alone).
+ */
+export const UNREAD = 0;
+export const BIG = 1;
+export type FileReply = RawParsedFile | null | typeof UNREAD | typeof BIG;
+
+export interface ParseReply {
+  id: number;
+  files: FileReply[];
+}
