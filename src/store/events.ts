@@ -24,21 +24,37 @@ export function createEvents({ scope, wakeups, pollMs }: EventsDeps): Events {
     return rows.map(toEvent);
   }
 
+  /**
+   * One transaction, one lock, one INSERT and one NOTIFY for the lot: a cold pass announces thousands of
+   * resources, and a transaction per event (lock, insert, notify, commit) cost it ~4 round trips each.
+   * `WITH ORDINALITY` and the ordered insert give seqs in array order.
+   */
+  async function publishMany(list: readonly NewEvent[]): Promise<StoreEvent[]> {
+    for (const e of list) if (!e.type || !e.kind || !e.name) throw new BadRequestError('an event needs a type, a kind and a name');
+    if (!list.length) return [];
+    const rows = list.map((e) => [e.org, e.type, e.kind, e.namespace ?? null, e.name, e.actor ?? null, e.payload ?? null]);
+    const inserted = await scope.write((q) =>
+      q.query<EventRow>(
+        `WITH e AS (
+           INSERT INTO events (org, type, kind, namespace, name, actor, payload)
+           SELECT x->>0, x->>1, x->>2, x->>3, x->>4, x->>5, x->6
+             FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(x, i) ORDER BY i
+           RETURNING ${EVENT_COLUMNS}),
+         n AS (SELECT pg_notify($2, max(seq)::text) FROM e)
+         SELECT e.* FROM e, n ORDER BY e.seq`,
+        [JSON.stringify(rows), scope.channel],
+      ),
+    );
+    return inserted.map(toEvent);
+  }
+
   return {
     since,
     async publish(e: NewEvent) {
-      if (!e.type || !e.kind || !e.name) throw new BadRequestError('an event needs a type, a kind and a name');
-      const [row] = await scope.write((q) =>
-        q.query<EventRow>(
-          `WITH e AS (
-             INSERT INTO events (org, type, kind, namespace, name, actor, payload)
-             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING ${EVENT_COLUMNS})
-           SELECT e.*, pg_notify($8, e.seq::text) FROM e`,
-          [e.org, e.type, e.kind, e.namespace ?? null, e.name, e.actor ?? null, JSON.stringify(e.payload ?? null), scope.channel],
-        ),
-      );
-      return toEvent(row!);
+      const [event] = await publishMany([e]);
+      return event!;
     },
+    publishMany,
     async latestSeq() {
       const [row] = await scope.read.query<{ seq: unknown }>('SELECT coalesce(max(seq), 0) AS seq FROM events');
       return Number(row?.seq ?? 0);

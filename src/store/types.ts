@@ -77,6 +77,8 @@ export interface NewEvent {
 export interface Events {
   /** Appends an event not tied to a runtime write (sync outcomes, lifecycle events). */
   publish(event: NewEvent): Promise<StoreEvent>;
+  /** Appends events in one transaction, with seqs in array order and one wake-up (a pass announcing many changes). */
+  publishMany(events: readonly NewEvent[]): Promise<StoreEvent[]>;
   /** Events with seq > afterSeq, oldest first; filtered by org when given. */
   since(afterSeq: number, opts?: { org?: string; limit?: number }): Promise<StoreEvent[]>;
   latestSeq(): Promise<number>;

@@ -81,6 +81,55 @@ for (const d of testDrivers(test)) {
     t.true(second.got.every((e) => e.org === org), 'org filter holds');
   });
 
+  test(`${d.name}: publishMany appends a batch in array order, filtered by org, and a subscriber resumes inside it`, async (t) => {
+    const store = await d.store();
+    const [org, other] = [uniqueName('org'), uniqueName('org')];
+    const start = await store.events.latestSeq();
+    const sub = collect(store, start, 4, org);
+    t.deepEqual(await store.events.publishMany([]), []);
+    const batch = await store.events.publishMany([
+      { org, type: 'ResourceCreated', kind: 'Team', namespace: `kradle-org-${org}`, name: 'b', payload: { n: 1 } },
+      { org: other, type: 'ResourceCreated', kind: 'Team', name: 'x' },
+      { org, type: 'ResourceChanged', kind: 'Team', name: 'a', actor: 'alice', payload: ['list', null] },
+      { org: null, type: 'SyncSucceeded', kind: 'SyncRun', name: '7' },
+      { org, type: 'ResourceDeleted', kind: 'Team', name: 'c' },
+      { org, type: 'SyncSucceeded', kind: 'SyncRun', name: '7', payload: { errors: [] } },
+    ]);
+    t.deepEqual(batch.map((e) => e.name), ['b', 'x', 'a', '7', 'c', '7']);
+    const seqs = batch.map((e) => e.seq);
+    t.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+    t.is(new Set(seqs).size, 6);
+    t.deepEqual(batch[0]!.payload, { n: 1 });
+    t.is(batch[0]!.namespace, `kradle-org-${org}`);
+    t.is(batch[1]!.namespace, null);
+    t.is(batch[2]!.actor, 'alice');
+    t.deepEqual(batch[2]!.payload, ['list', null]);
+    t.is(batch[3]!.org, null);
+    t.deepEqual(await store.events.since(start, { org }), batch.filter((e) => e.org === org));
+    await sub.arrived;
+    sub.close();
+    t.deepEqual(sub.got.map((e) => [e.type, e.name]), [['ResourceCreated', 'b'], ['ResourceChanged', 'a'], ['ResourceDeleted', 'c'], ['SyncSucceeded', '7']]);
+    // A subscriber that stopped in the middle of the batch gets exactly the rest of it.
+    const rest = collect(store, batch[2]!.seq, 2, org);
+    await rest.arrived;
+    rest.close();
+    t.deepEqual(rest.got.map((e) => e.seq), [batch[4]!.seq, batch[5]!.seq]);
+    await t.throwsAsync(store.events.publishMany([{ org, type: 'X', kind: 'Team', name: 'ok' }, { org, type: '', kind: 'Team', name: 'bad' }]), { message: /needs a type/ });
+    t.deepEqual(await store.events.since(batch[5]!.seq, { org }), [], 'a batch with a bad event writes none of it');
+  });
+
+  test(`${d.name}: publishMany inside a transaction rolls back with it`, async (t) => {
+    const store = await d.store();
+    const org = uniqueName('org');
+    await t.throwsAsync(store.transaction(async (tx) => {
+      await tx.events.publishMany([{ org, type: 'A', kind: 'Note', name: 'one' }, { org, type: 'B', kind: 'Note', name: 'two' }]);
+      throw new Error('boom');
+    }), { message: 'boom' });
+    t.deepEqual(await store.events.since(0, { org }), []);
+    await store.transaction((tx) => tx.events.publishMany([{ org, type: 'A', kind: 'Note', name: 'three' }]));
+    t.deepEqual((await store.events.since(0, { org })).map((e) => e.name), ['three']);
+  });
+
   test(`${d.name}: concurrent writers still deliver every event once, in seq order`, async (t) => {
     const store = await d.store();
     const org = uniqueName('org');

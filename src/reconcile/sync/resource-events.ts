@@ -1,6 +1,6 @@
 import { formatDetail, type ErrorDetail } from '../../errors/index.ts';
 import type { DesiredResource, DesiredState } from '../../loader/types.ts';
-import type { InventoryEntry, Store } from '../../store/types.ts';
+import type { InventoryEntry, NewEvent, Store } from '../../store/types.ts';
 
 /** What a finished pass tells its orgs: a loaded state, or the errors that kept a revision from loading. */
 export type PassOutcome =
@@ -88,21 +88,26 @@ export async function publishResourceEvents(store: Pick<Store, 'query' | 'events
   const runName = String(pass.run.id);
   // An org's stream brackets its share of the pass: SyncStarted (with the pass's start time), changes, outcome.
   const opened = new Set<string>();
-  const open = async (org: string | null) => {
+  // Published in one batch at the end, in this order: a cold pass announces every resource, and a transaction
+  // per event made announcing cost more than applying.
+  const out: NewEvent[] = [];
+  const publish = (e: NewEvent) => void out.push(e);
+  const open = (org: string | null) => {
     if (org === null || opened.has(org)) return;
     opened.add(org);
-    await store.events.publish({ org, type: 'SyncStarted', kind: 'SyncRun', name: runName, payload: { revision: pass.revision, startedAt: pass.run.startedAt } });
+    publish({ org, type: 'SyncStarted', kind: 'SyncRun', name: runName, payload: { revision: pass.revision, startedAt: pass.run.startedAt } });
   };
   if (!('state' in pass)) {
     const byPath = new Map([...before.values()].map((a) => [a.path, a.org]));
     const byOrg = group(pass.errors, (e) => orgOfPath(e.path, byPath));
     for (const [org, errors] of byOrg) {
-      await open(org);
-      await store.events.publish({
+      open(org);
+      publish({
         org, type: 'ValidationFailed', kind: 'SyncRun', name: runName,
         payload: { revision: pass.revision, errorCount: errors.length, errors: errors.slice(0, MAX_ERRORS).map(formatDetail) },
       });
     }
+    await store.events.publishMany(out);
     await store.query('DELETE FROM orgs_with_validation_errors');
     if (byOrg.size) {
       await store.query('INSERT INTO orgs_with_validation_errors (org, revision) SELECT jsonb_array_elements_text($1::jsonb), $2', [JSON.stringify([...byOrg.keys()]), pass.revision]);
@@ -121,8 +126,8 @@ export async function publishResourceEvents(store: Pick<Store, 'query' | 'events
     const was = before.get(r.key);
     if (was && was.hash === r.hash && was.org === r.org) continue;
     const type = was ? 'ResourceChanged' : 'ResourceCreated';
-    await open(r.org);
-    await store.events.publish({
+    open(r.org);
+    publish({
       org: r.org, type, kind: r.id.kind, namespace: r.id.namespace, name: r.id.name,
       payload: { revision, ...(was ? { previousRevision: was.revision } : {}), source: { path: r.source.path, line: r.source.line } },
     });
@@ -132,8 +137,8 @@ export async function publishResourceEvents(store: Pick<Store, 'query' | 'events
   const deleted: string[] = [];
   for (const was of before.values()) {
     if (state.resources.has(was.key)) continue;
-    await open(was.org);
-    await store.events.publish({
+    open(was.org);
+    publish({
       org: was.org, type: 'ResourceDeleted', kind: was.kind, namespace: was.namespace, name: was.name,
       payload: { revision, previousRevision: was.revision, source: { path: was.path } },
     });
@@ -144,12 +149,13 @@ export async function publishResourceEvents(store: Pick<Store, 'query' | 'events
   const failed: Map<string, InventoryEntry[]> = pass.outcome === 'Succeeded' ? new Map() : group((await store.inventory.list()).filter((e) => e.syncStatus === 'SyncFailed'), (e) => e.org);
   for (const org of new Set([...touched.keys(), ...failed.keys(), ...recovered])) {
     const errors = (failed.get(org) ?? []).map((e) => ({ code: e.reason ?? 'SyncFailed', message: e.message ?? 'the object failed to apply' }));
-    await open(org);
-    await store.events.publish({
+    open(org);
+    publish({
       org, type: errors.length ? 'SyncFailed' : 'SyncSucceeded', kind: 'SyncRun', name: runName,
       payload: { revision, outcome: errors.length ? 'Failed' : 'Succeeded', ...(touched.get(org) ?? { created: 0, changed: 0, deleted: 0 }), errorCount: errors.length, errors: errors.slice(0, MAX_ERRORS) },
     });
   }
+  await store.events.publishMany(out);
   await recordAnnounced(store, upserts, deleted);
   if (recovered.length) await store.query('DELETE FROM orgs_with_validation_errors');
   for (const a of upserts) before.set(a.key, a);
