@@ -10,7 +10,7 @@ import { createSyncPort } from './sync-port.ts';
 import { listenEarly, type StartingListener } from './early-listener.ts';
 import { openConfigRepo } from './config-source.ts';
 import { createApiApp, PLATFORM_ORG, writerPortFrom, type RouteDef, type TokenService, type WriterPort } from '../api/index.ts';
-import { createLiveDriver, createPlanOnlyDriver, healthOf, loadKubeConfig } from '../cluster/index.ts';
+import { buildCrds, createLiveDriver, createPlanOnlyDriver, healthOf, loadKubeConfig } from '../cluster/index.ts';
 import { createLoader, tenantNamespaceOf } from '../loader/index.ts';
 import { createQueuedRunRetry } from '../reconcile/agent-runs/index.ts';
 import { createRepoStorage } from '../repos/index.ts';
@@ -123,6 +123,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     driver,
     healthOf,
     logger,
+    // Built once: otherwise each pass reads every kind's schema file and hashes every CRD again (~15 ms).
+    crds: buildCrds(),
     pollIntervalMs: opts.pollIntervalMs,
     resyncIntervalMs: opts.resyncIntervalMs,
     allowEmpty: opts.allowEmpty,

@@ -1,6 +1,8 @@
 // §13: agent-domain actions reach the audit log with actor and org, queryable by the audit route.
 import test from 'ava';
 import { tenantNamespace } from '../../src/kinds/index.ts';
+import { createAgentAuditor } from '../../src/agents/audit.ts';
+import { createStore } from '../../src/store/index.ts';
 import { uniqueName } from '../support/store.ts';
 import { dispatchWorld, memoryRepo, wiredApi } from './dispatch-support.ts';
 import { doc } from './helpers.ts';
@@ -49,4 +51,30 @@ test('dispatch, retry, approvals and decisions, memory imports, external sync an
   t.true(entries.some((e: any) => e.action === 'dispatch' && e.actor === 'ada' && e.resource.name === run.metadata.name));
   const filtered = (await ada.get(`/api/orgs/${org}/audit?action=retry`)).body.items;
   t.is(filtered.length, 1);
+});
+
+test('events that audit nothing move the cursor past them, and a restarted auditor audits nothing twice', async (t) => {
+  const store = createStore({ dataDir: 'memory://' });
+  await store.migrate();
+  t.teardown(() => store.close());
+  const org = uniqueName('cur');
+  let auditor = createAgentAuditor({ store });
+  await auditor.start();
+  const noise = (i: number) => store.events.publish({ org, type: 'ResourceChanged', kind: 'Team', name: `team-${i}` });
+  await noise(1);
+  await noise(2);
+  await store.events.publish({ org, type: 'MEMORY_IMPORT_SUCCEEDED', kind: 'AgentMemoryImport', name: 'imp-1', actor: 'ada' });
+  await noise(3);
+  const last = await noise(4);
+  for (let i = 0; i < 400 && (await store.cursors.get('agent-audit')) !== last.seq; i++) await new Promise((r) => setTimeout(r, 25));
+  t.is(await store.cursors.get('agent-audit'), last.seq);
+  await auditor.stop();
+
+  auditor = createAgentAuditor({ store });
+  await auditor.start();
+  const after = await store.events.publish({ org, type: 'MEMORY_IMPORT_FAILED', kind: 'AgentMemoryImport', name: 'imp-2', actor: 'ada' });
+  for (let i = 0; i < 400 && (await store.cursors.get('agent-audit')) !== after.seq; i++) await new Promise((r) => setTimeout(r, 25));
+  await auditor.stop();
+  const entries = await store.audit.query({ org });
+  t.deepEqual(entries.map((e) => `${e.action} ${e.outcome}`).sort(), ['memory-import FAILED', 'memory-import SUCCEEDED']);
 });

@@ -142,9 +142,14 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
       const input: StatusInput = { ...r, objects: [...r.objects.values()], extra: [...r.extra.values()] };
       const status = composeStatus(input, r.stored ?? r.written, now());
       const text = canonical(status);
+      // An equal status read back (from the store, from the server) is replaced by the composed one, so a
+      // record holds one copy, not two (after a restart, 10,000 records held both).
       if (!r.stored || canonical(r.stored) !== text) saves.push(rowOf(key, r, status));
-      if (r.written && canonical(r.written) === text) counts.unchanged++;
-      else writes.push([key, r, status]);
+      else r.stored = status;
+      if (r.written && canonical(r.written) === text) {
+        counts.unchanged++;
+        r.written = status;
+      } else writes.push([key, r, status]);
     }
     try {
       await deps.store.statuses.save(saves);
