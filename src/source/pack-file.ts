@@ -78,7 +78,12 @@ export function openPack(idx: Buffer, pack: Buffer): PackFile | undefined {
 
   function readAt(offset: number, external: (oid: string) => RawObject | undefined): RawObject {
     const hit = cache.get(offset);
-    if (hit) return hit;
+    if (hit) {
+      // Least recently used goes first: a chain's base is used by every object of the chain.
+      cache.delete(offset);
+      cache.set(offset, hit);
+      return hit;
+    }
     let p = offset;
     let c = pack[p++]!;
     const type = (c >> 4) & 7;
