@@ -32,8 +32,15 @@ export function classifyFile(path: string, pf: ParsedFile, validator: SchemaVali
       if (c.ghost) unit.ghosts.push(c.ghost);
     }
   }
+  // Most files have no errors, ghosts or broken documents: one shared empty list each saves ~100 bytes a file.
+  if (unit.errors.length === 0) unit.errors = NONE;
+  if (unit.ghosts.length === 0) unit.ghosts = NONE;
+  if (unit.broken.length === 0) unit.broken = NONE;
   return unit;
 }
+
+// Frozen: a unit's lists are complete once it is made.
+const NONE = Object.freeze([]) as unknown as never[];
 
 const shared = new Map<string, string>();
 
