@@ -1,5 +1,5 @@
 // Cold load + validate of N generated documents in a real Git repo, next to a YAML-parse-only baseline;
-// then a one-file incremental reload and a diff. `node --import tsx bench/load.ts --docs 100000`.
+// then a one-file incremental reload and a diff. `node --import tsx bench/load.ts --docs 100000 [--src]`.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -10,13 +10,23 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { createLoader, type LoadResult } from '../src/loader/index.ts';
-import { diffStates } from '../src/plan/index.ts';
-import { createGitSource } from '../src/source/index.ts';
+import type { LoadResult } from '../src/loader/index.ts';
 import { createTestRepo, tempDir } from '../test/support/git-repo.ts';
+import { compiledIsFresh } from './compiled.ts';
 import { generateRepo } from './load-repo.ts';
 
-const { values } = parseArgs({ options: { docs: { type: 'string', default: '10000' }, orgs: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: { docs: { type: 'string', default: '10000' }, orgs: { type: 'string', default: '20' }, src: { type: 'boolean', default: false } },
+});
+// What a controller runs: the compiled dist/ (npm run build) when it is fresh, as bin/kradle.js does; else, or
+// with --src, the TypeScript sources (which also compile every schema at first use instead of loading the
+// build's precompiled validators).
+const compiled = !values.src && compiledIsFresh();
+const from = compiled ? '../dist' : '../src';
+const ext = compiled ? 'js' : 'ts';
+const { createLoader } = (await import(`${from}/loader/index.${ext}`)) as typeof import('../src/loader/index.ts');
+const { diffStates } = (await import(`${from}/plan/index.${ext}`)) as typeof import('../src/plan/index.ts');
+const { createGitSource } = (await import(`${from}/source/index.${ext}`)) as typeof import('../src/source/index.ts');
 const DOCS = Math.min(100_000, Math.max(10, Number(values.docs)));
 const ORGS = Math.max(1, Number(values.orgs));
 const ms = (t0: number) => `${(performance.now() - t0).toFixed(0)} ms`;
@@ -25,7 +35,7 @@ const cpuMs = (c0: NodeJS.CpuUsage) => {
   const c = process.cpuUsage(c0);
   return `${((c.user + c.system) / 1000).toFixed(0)} ms`;
 };
-console.log(`machine: load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`machine: load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; code: ${compiled ? 'dist/ (compiled)' : 'src/ (TypeScript, through tsx)'}`);
 // A full collection before reading the heap, so heap per document counts what the desired state keeps.
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -44,21 +54,23 @@ repo.git('add', '-A');
 repo.git('-c', 'gc.auto=0', 'commit', '-q', '-m', 'generated');
 repo.git('repack', '-a', '-d', '-q');
 const base = repo.head();
-const texts = paths.map((p) => readFileSync(join(dir, p), 'utf8'));
-const mb = texts.reduce((n, s) => n + s.length, 0) / 1e6;
-console.log(`generated ${DOCS} documents in ${paths.length} files (${mb.toFixed(1)} MB), git repo packed, in ${ms(t0)}`);
-
-t0 = performance.now();
-let c0 = process.cpuUsage();
-for (const text of texts) for (const d of parseAllDocuments(text, { lineCounter: new LineCounter() }) as ReturnType<typeof parseAllDocuments> & unknown[]) d.toJS();
-const baseline = performance.now() - t0;
-console.log(`baseline: YAML parse only on one core (parseAllDocuments + toJS) ${baseline.toFixed(0)} ms, cpu ${cpuMs(c0)}; ` +
+/** The baseline: the files' text parsed on this thread, read in a function so the texts are garbage after it. */
+function parseBaseline(): { mb: number; ms: number; cpu: string } {
+  const texts = paths.map((p) => readFileSync(join(dir, p), 'utf8'));
+  const start = performance.now();
+  const c = process.cpuUsage();
+  for (const text of texts) for (const d of parseAllDocuments(text, { lineCounter: new LineCounter() }) as ReturnType<typeof parseAllDocuments> & unknown[]) d.toJS();
+  return { ms: performance.now() - start, cpu: cpuMs(c), mb: texts.reduce((n, s) => n + s.length, 0) / 1e6 };
+}
+console.log(`generated ${DOCS} documents in ${paths.length} files, git repo packed, in ${ms(t0)}`);
+const { ms: baseline, cpu: baselineCpu, mb } = parseBaseline();
+console.log(`baseline: YAML parse only on one core (parseAllDocuments + toJS) of ${mb.toFixed(1)} MB: ${baseline.toFixed(0)} ms, cpu ${baselineCpu}; ` +
   `raw parse floor on ${availableParallelism()} cores ${(baseline / availableParallelism()).toFixed(0)} ms`);
 
 const heapBefore = heapMb();
 const source = createGitSource({ url: dir });
 const loader = createLoader();
-c0 = process.cpuUsage();
+let c0 = process.cpuUsage();
 t0 = performance.now();
 const snap = await source.snapshot(base);
 const snapMs = performance.now() - t0;

@@ -14,7 +14,7 @@ export interface LoaderDeps {
   readConcurrency?: number;
   /** Parse on worker threads when at least this many files are new (default 500; Infinity: never). */
   parallelFrom?: number;
-  /** True: when parsing in parallel, the main thread parses too (default: it leaves parsing to the workers). */
+  /** False: when parsing in parallel, the main thread leaves parsing to the workers (default: it takes a share). */
   parseOnMainThread?: boolean;
   /** How long a worker may parse one batch (default PARSE_BUDGET_MS). */
   parseBudgetMs?: number;
@@ -96,7 +96,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     const objects = pool && readSync ? snapshot.sharedObjects : undefined;
     if (pool && objects) {
       // The workers read the blobs themselves: the main thread reads none unless a worker cannot.
-      const parsed = await pool.parse({ oids, objects, read }, onFile, (i) => sourceFromBlob(readSync!, oids[i]!));
+      const parsed = await pool.parse({ oids, objects, read, readSync }, onFile, (i) => sourceFromBlob(readSync!, oids[i]!));
       stats.parsedOnWorkers = parsed.onWorkers;
       return parsed.files;
     }

@@ -1,14 +1,16 @@
 import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { SharedObjects } from '../source/shared-objects.ts';
 import { parseBytes, sourceOf, withPositions, type ParsedFile, type RawParsedFile } from './parse.ts';
 import { BIG, UNREAD, WORKER_ONLY_BYTES, type FileReply, type ParseReply, type ParseRequest } from './parse-protocol.ts';
-import { parseWorkerScript } from './worker-script.ts';
+import { parseWorkerScript, startWorker } from './worker-script.ts';
 
 export { WORKER_ONLY_BYTES };
 // ~40 ms of parsing: small enough that the main thread answers worker replies promptly.
 const BATCH = 64;
+// ~10 ms: how long the main thread parses before it looks at events (worker replies, API requests).
+const MAIN_SLICE = 16;
 /**
  * How long a worker may spend on one batch before it is stopped: a backstop, as the limits keep any file
  * far below it (8 MiB parses in a few seconds), with room for a machine loaded many times over.
@@ -24,8 +26,10 @@ export interface ParallelParse {
 export interface ParallelOptions {
   workers?: number;
   /**
-   * True: the main thread parses batches too. By default it leaves them to the workers (one per core) and
-   * spends its time on what they return, as it arrives.
+   * By default (true) the main thread parses batches too whenever it has nothing else to do (such as checking
+   * what the workers return), next to one worker per other core (at most 3): one worker more would only
+   * take turns with it on a core, and each thread spends ~0.4 s of CPU before it parses at full speed (JIT
+   * warm-up). False: the workers parse everything, one per core (at most 4).
    */
   mainThread?: boolean;
   /** Default PARSE_BUDGET_MS. */
@@ -40,6 +44,8 @@ export interface ParseInput {
   objects?: SharedObjects;
   /** Reads a blob on the main thread: one a worker could not read, or every one when there is no `objects`. */
   read(oid: string): Promise<Uint8Array>;
+  /** The same without waiting, when it can (bytes not to be written to): for the batches the main thread parses. */
+  readSync?(oid: string): Uint8Array | undefined;
 }
 
 /** Indexes of the files of one batch; `alone` is a worker-only file; `read`: the worker reads the blobs. */
@@ -71,7 +77,7 @@ const THREW = 2;
  */
 export function startParsePool(opts: ParallelOptions = {}) {
   const budget = opts.budgetMs ?? PARSE_BUDGET_MS;
-  const mainThread = opts.mainThread === true;
+  const mainThread = opts.mainThread !== false;
   let input: ParseInput = { oids: [], read: async () => new Uint8Array() };
   let state = new Uint8Array(0);
   let done: ParsedFile[] = [];
@@ -137,7 +143,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
     alive++;
     void parseWorkerScript().then((script) => {
       if (closed) return void alive--;
-      spawn(new Worker(script.url, { execArgv: script.execArgv }));
+      spawn(startWorker(script));
     }, () => (alive--, wake()));
   };
   const spawn = (w: Worker): void => {
@@ -236,11 +242,15 @@ export function startParsePool(opts: ParallelOptions = {}) {
     }
     for (const next of [...idle, ...idle]) (idle.delete(next), next());
     try {
+      // The main thread takes a batch whenever it has nothing else to do, and answers events (worker replies
+      // above all) every MAIN_SLICE files.
       for (let b = mainThread ? shared.shift() : undefined; b !== undefined; b = shared.shift()) {
-        for (const i of b.files) {
-          const bytes = await bytesOf(i);
+        for (let k = 0; k < b.files.length; k++) {
+          const i = b.files[k]!;
+          const bytes = input.bytes?.[i] ?? input.readSync?.(input.oids[i]!) ?? (await input.read(input.oids[i]!));
           if (bytes.byteLength >= WORKER_ONLY_BYTES && alive > 0) queue([i], true, false);
           else settle(i, parseBytes(bytes));
+          if (k % MAIN_SLICE === MAIN_SLICE - 1) await yieldToEvents();
         }
         await yieldToEvents();
       }

@@ -292,6 +292,9 @@ class Doc implements ParsedDoc {
   }
 }
 
+/** The errors of a file without any, shared (most files). */
+const NO_ERRORS: ParsedFile['errors'] = Object.freeze([]) as unknown as ParsedFile['errors'];
+
 /**
  * Gives a raw parse its positions, computed on first use by parsing `source()` again: only files
  * with errors need them, and not keeping a map per document saves memory and a cold load's time.
@@ -300,7 +303,7 @@ class Doc implements ParsedDoc {
 export function withPositions(raw: RawParsedFile, source: () => string): ParsedFile {
   const file = new FilePositions(source);
   const docs = raw.docs.map((d): ParsedDoc => new Doc(d.index, d.value, d.start, d.specJson === undefined ? {} : { specJson: d.specJson }, file, d.positions));
-  const out: ParsedFile = { docs, errors: raw.errors };
+  const out: ParsedFile = { docs, errors: raw.errors.length ? raw.errors : NO_ERRORS };
   if (raw.broken) out.broken = raw.broken;
   if (raw.stopped) out.stopped = true;
   return out;

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 /**
  * How to start a parse worker. Started under the TypeScript loader (tsx, inherited through execArgv), a worker
@@ -15,12 +16,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  */
 export interface WorkerScript {
   url: URL;
-  execArgv: string[];
+  /** Undefined: the process's own, inherited. */
+  execArgv?: string[];
 }
 
 const BUNDLED = new URL('./parse-worker.cjs', import.meta.url);
 const ENTRY = new URL('./parse-worker.ts', import.meta.url);
-const FALLBACK: WorkerScript = { url: new URL('./parse-worker.mjs', import.meta.url), execArgv: process.execArgv };
+const FALLBACK: WorkerScript = { url: new URL('./parse-worker.mjs', import.meta.url) };
 
 /** The process's flags without the module loaders (`--import tsx`): a bundle needs none. */
 function withoutLoaders(argv: readonly string[]): string[] {
@@ -38,6 +40,20 @@ let script: Promise<WorkerScript> | undefined;
 /** The worker to start, found (or bundled) once per process. */
 export function parseWorkerScript(): Promise<WorkerScript> {
   return (script ??= find());
+}
+
+/**
+ * Starts a worker. Flags given explicitly are checked, unlike inherited ones: one a worker may not take (a V8
+ * flag such as --expose-gc) fails the start, so the worker then starts with none, and so do the next ones.
+ */
+export function startWorker(s: WorkerScript): Worker {
+  try {
+    return new Worker(s.url, s.execArgv && { execArgv: s.execArgv });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV' || !s.execArgv?.length) throw err;
+    s.execArgv = [];
+    return new Worker(s.url, { execArgv: [] });
+  }
 }
 
 async function find(): Promise<WorkerScript> {

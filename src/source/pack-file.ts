@@ -13,6 +13,7 @@ const REF_DELTA = 7;
 // cache resolves each object about once; the pack itself is held in memory like isomorphic-git does.
 const BASE_CACHE_BYTES = 16 * 1024 * 1024;
 const CHUNK_CAP = 1024 * 1024;
+const IDLE_MS = 1000;
 
 /**
  * One packfile and its version-2 index, read into memory once (packs are immutable by name).
@@ -49,6 +50,10 @@ export function openPack(idx: Buffer, pack: Buffer): PackFile | undefined {
   };
   const cache = new Map<number, RawObject>();
   let cached = 0;
+  // Bases help only within a burst of reads (a load): a second after the last one they are let go, so a
+  // controller between loads does not hold up to BASE_CACHE_BYTES of blobs per pack.
+  let idle: NodeJS.Timeout | undefined;
+  const forget = () => ((idle = undefined), cache.clear(), (cached = 0));
 
   function find(oid: string): number | undefined {
     const key = Buffer.from(oid, 'hex');
@@ -78,7 +83,12 @@ export function openPack(idx: Buffer, pack: Buffer): PackFile | undefined {
 
   function readAt(offset: number, external: (oid: string) => RawObject | undefined): RawObject {
     const hit = cache.get(offset);
-    if (hit) return hit;
+    if (hit) {
+      // Least recently used goes first: a chain's base is used by every object of the chain.
+      cache.delete(offset);
+      cache.set(offset, hit);
+      return hit;
+    }
     let p = offset;
     let c = pack[p++]!;
     const type = (c >> 4) & 7;
@@ -111,6 +121,8 @@ export function openPack(idx: Buffer, pack: Buffer): PackFile | undefined {
 
   return {
     read(oid, external) {
+      if (idle) idle.refresh();
+      else idle = setTimeout(forget, IDLE_MS).unref();
       const offset = find(oid);
       return offset === undefined ? undefined : readAt(offset, external);
     },

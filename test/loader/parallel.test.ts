@@ -53,11 +53,15 @@ test('workers read the blobs of a packed repository themselves: the same state a
   // Deltas against each other: the workers resolve delta chains from the shared pack.
   repo.git('repack', '-a', '-d', '-q', '-f', '--depth=20', '--window=50');
   const snap = await repo.snapshot();
-  const parallel = await createLoader({ parallelFrom: 1 }).load(snap);
+  const parallel = await createLoader({ parallelFrom: 1, parseOnMainThread: false }).load(snap);
   const serial = await createLoader({ parallelFrom: Infinity }).load(snap);
   t.false(parallel.ok);
   t.deepEqual(comparable(parallel), comparable(serial));
   t.is(parallel.stats.parsedOnWorkers, new Set(snap.files.filter((f) => !f.symlink).map((f) => f.oid)).size);
+  // By default the main thread takes batches too (never the big file): the same again.
+  const shared = await createLoader({ parallelFrom: 1 }).load(snap);
+  t.deepEqual(comparable(shared), comparable(serial));
+  t.true(shared.stats.parsedOnWorkers! >= 1);
 });
 
 test('a damaged packed blob fails a parallel load with the REPO_CORRUPT error a serial load gives', async (t) => {
