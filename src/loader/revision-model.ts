@@ -411,22 +411,29 @@ interface ScopeMemo {
   dirKey: string;
   scoped?: Scoped;
   errors: LoadError[];
+  /** The placement under the directory before (a diff preview alternates between two revisions). */
+  before?: ScopeMemo;
 }
 
 // Candidates are reused across loads for unchanged files (see file-unit.ts), so scoping is memoized on
-// them per org directory: a reload re-scopes only what changed, or everything when an org changed.
+// them per org directory: a reload re-scopes only what changed. The placement under the directory before
+// is kept too: going back to it gives the same objects, so the desired state shares them again.
 const scopes = new WeakMap<Candidate, ScopeMemo>();
 
 function scopeMemoized(c: Candidate, dir: OrgDirectory, dirKey: string): ScopeMemo {
   let memo = scopes.get(c);
-  if (memo?.dirKey !== dirKey) {
+  if (memo?.dirKey === dirKey) return memo;
+  const last = memo && { dirKey: memo.dirKey, scoped: memo.scoped, errors: memo.errors };
+  if (memo?.before?.dirKey === dirKey) {
+    memo = { ...memo.before, before: last };
+  } else {
     const own: LoadError[] = [];
     let scoped = scopeCandidate(c, dir, own);
     // Same place as before (another org changed): keep the old object and what is memoized on it.
     const old = memo?.scoped;
     if (old && scoped && old.org === scoped.org && old.namespace === scoped.namespace && old.tenant === scoped.tenant) scoped = old;
-    memo = { dirKey, scoped, errors: own.length ? own : NO_ERRORS };
-    scopes.set(c, memo);
+    memo = { dirKey, scoped, errors: own.length ? own : NO_ERRORS, before: last };
   }
+  scopes.set(c, memo);
   return memo;
 }

@@ -68,24 +68,48 @@ function positionOfDoc(s: Scoped): { line: number; column: number } {
 const byKey = (a: DesiredResource, b: DesiredResource) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 const nameOf = (r: DesiredResource) => `${r.id.kind}\0${r.org ?? ''}\0${r.id.name}`;
 
-/** A state's resources in key order with its indexes: built once, shared by the states layered on it. */
-interface Base {
-  sorted: DesiredResource[];
-  byKey: Map<string, DesiredResource>;
-  byName: Map<string, DesiredResource>;
-  byKind: Map<string, DesiredResource[]>;
-  byOrg: Map<string, DesiredResource[]>;
+/**
+ * A state's resources in key order with its indexes: built once, shared by the states layered on it. Only the
+ * key index is built at once (every state reads it); the name, kind and org indexes when first asked for, so a
+ * base rebuilt after a large change (an org moved) costs a sort and one Map.
+ */
+class Base {
+  readonly byKey = new Map<string, DesiredResource>();
+  private names?: Map<string, DesiredResource>;
+  private kinds?: Map<string, DesiredResource[]>;
+  private orgs?: Map<string, DesiredResource[]>;
+
+  constructor(readonly sorted: DesiredResource[]) {
+    for (const r of sorted) this.byKey.set(r.key, r);
+  }
+
+  get byName(): Map<string, DesiredResource> {
+    if (!this.names) {
+      this.names = new Map();
+      for (const r of this.sorted) this.names.set(nameOf(r), r);
+    }
+    return this.names;
+  }
+
+  get byKind(): Map<string, DesiredResource[]> {
+    if (!this.kinds) {
+      this.kinds = new Map();
+      for (const r of this.sorted) push(this.kinds, r.id.kind, r);
+    }
+    return this.kinds;
+  }
+
+  get byOrg(): Map<string, DesiredResource[]> {
+    if (!this.orgs) {
+      this.orgs = new Map();
+      for (const r of this.sorted) if (r.org !== null) push(this.orgs, r.org, r);
+    }
+    return this.orgs;
+  }
 }
 
 function buildBase(sorted: DesiredResource[]): Base {
-  const base: Base = { sorted, byKey: new Map(), byName: new Map(), byKind: new Map(), byOrg: new Map() };
-  for (const r of sorted) {
-    base.byKey.set(r.key, r);
-    base.byName.set(nameOf(r), r);
-    push(base.byKind, r.id.kind, r);
-    if (r.org !== null) push(base.byOrg, r.org, r);
-  }
-  return base;
+  return new Base(sorted);
 }
 
 /** A resource replaced or added (a resource) or deleted (null), by key, relative to a base. */

@@ -7,16 +7,29 @@ import { readFileSync, statSync } from 'node:fs';
  */
 
 export interface IndexEntry {
-  oid: string;
+  readonly oid: string;
   /** Seconds (low 32 bits, as Git stores them) and nanoseconds. */
-  mtimeS: number;
-  mtimeNs: number;
-  ctimeS: number;
-  ctimeNs: number;
+  readonly mtimeS: number;
+  readonly mtimeNs: number;
+  readonly ctimeS: number;
+  readonly ctimeNs: number;
   /** Low 32 bits of the inode number and of the size. */
-  ino: number;
-  size: number;
-  mode: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mode: number;
+}
+
+/** An entry read from the index's bytes when asked: a load compares thousands and needs few fields of each. */
+class Entry implements IndexEntry {
+  constructor(private readonly buf: Buffer, private readonly at: number) {}
+  get ctimeS() { return this.buf.readUInt32BE(this.at); }
+  get ctimeNs() { return this.buf.readUInt32BE(this.at + 4); }
+  get mtimeS() { return this.buf.readUInt32BE(this.at + 8); }
+  get mtimeNs() { return this.buf.readUInt32BE(this.at + 12); }
+  get ino() { return this.buf.readUInt32BE(this.at + 20); }
+  get mode() { return this.buf.readUInt32BE(this.at + 24); }
+  get size() { return this.buf.readUInt32BE(this.at + 36); }
+  get oid() { return this.buf.toString('hex', this.at + 40, this.at + 60); }
 }
 
 export interface GitIndex {
@@ -71,29 +84,20 @@ function parseEntries(buf: Buffer): Map<string, IndexEntry> {
       const end = buf.indexOf(0, at);
       if (end < 0 || drop > prev.length) throw new Error('bad index path');
       prev = Buffer.concat([prev.subarray(0, prev.length - drop), buf.subarray(at, end)]);
+      path = prev.toString('utf8');
       at = end + 1;
     } else {
       const end = buf.indexOf(0, at);
       if (end < 0) throw new Error('bad index path');
-      prev = buf.subarray(at, end);
+      path = buf.toString('utf8', at, end);
       // Entries are padded with NULs to a multiple of 8 bytes.
       at = start + ((end - start + 8) & ~7);
     }
     if (at > buf.length) throw new Error('truncated index');
-    path = prev.toString('utf8');
     const stage = (flags >> 12) & 3;
     // Conflicted, sparse or intent-to-add entries record no blob of the file on disk.
     if (stage !== 0 || extended & (SKIP_WORKTREE | INTENT_TO_ADD)) continue;
-    entries.set(path, {
-      ctimeS: buf.readUInt32BE(start),
-      ctimeNs: buf.readUInt32BE(start + 4),
-      mtimeS: buf.readUInt32BE(start + 8),
-      mtimeNs: buf.readUInt32BE(start + 12),
-      ino: buf.readUInt32BE(start + 20),
-      mode: buf.readUInt32BE(start + 24),
-      size: buf.readUInt32BE(start + 36),
-      oid: buf.toString('hex', start + 40, start + 60),
-    });
+    entries.set(path, new Entry(buf, start));
   }
   // A split index keeps most entries in a shared file: this one alone is not the whole index.
   for (let e = at; e + 8 <= buf.length - 20; ) {

@@ -61,6 +61,7 @@ function indexOf(dir: string): GitIndex | undefined {
 function indexedOid(dir: string, l: Listed, index: GitIndex): string | undefined {
   const e = index.entries.get(l.path);
   if (!e) return undefined;
-  const st = lstatSync(join(dir, l.path), { bigint: true, throwIfNoEntry: false });
+  // Concatenated, not join()ed: dir is absolute and l.path a clean relative path, and this runs per file.
+  const st = lstatSync(`${dir}/${l.path}`, { bigint: true, throwIfNoEntry: false });
   return st && statMatches(e, st, index.writtenNs) ? e.oid : undefined;
 }
