@@ -74,6 +74,22 @@ test.serial('applying the same file again reports unchanged and makes no commit'
   t.false(json.some((o: { commit?: string }) => o.commit), 'no commit is cited for an unchanged document');
 });
 
+test.serial('an Organization is created by one commit, and applying it again is unchanged', async (t) => {
+  const org = (slug: string, displayName: string) => `apiVersion: kradle.a5c.ai/v1alpha1\nkind: Organization\nmetadata:\n  name: ${slug}\nspec:\n  slug: ${slug}\n  displayName: ${displayName}\n`;
+  const before = Number(commits());
+  const same = await kradle(['apply', '-f', '-'], org('acme', 'ACME'));
+  t.is(same.code, 0, same.stderr);
+  t.is(same.stdout.trim(), 'Organization/acme unchanged: no commit');
+  t.is(commits(), before);
+  const created = await kradle(['apply', '-f', '-'], org('beta', 'Beta'));
+  t.is(created.code, 0, created.stderr);
+  t.regex(created.stdout, /^Organization\/beta created: commit [0-9a-f]+ on main/);
+  t.is(commits(), before + 1);
+  const again = await kradle(['apply', '-f', '-'], org('beta', 'Beta'));
+  t.is(again.stdout.trim(), 'Organization/beta unchanged: no commit', again.stderr);
+  t.is(commits(), before + 1);
+});
+
 test.serial('one invalid document of a file writes nothing: exit 1 with its errors, no commit', async (t) => {
   const before = git('rev-parse', 'main');
   const file = `kind: Team\nmetadata:\n  name: writers\nspec:\n  organizationRef: acme\n  displayName: Writers\n---\nkind: RunnerPool\nmetadata:\n  name: small\nspec:\n  organizationRef: acme\n  warmReplicas: 5\n  maxReplicas: 2\n`;

@@ -85,7 +85,11 @@ async function send(client: ApiClient, doc: Doc, mode?: string, ifMatch?: string
   if (kind === 'Organization') {
     // Organizations are platform-scoped: the org route builds the document from slug and displayName.
     const spec = (doc.body.spec ?? {}) as Record<string, unknown>;
-    const { body } = await client.request<Outcome>('POST', '/api/orgs', { body: { slug: org, displayName: spec.displayName ?? org }, headers });
+    const displayName = spec.displayName ?? org;
+    // Applying again what the repo already holds is not an error, as for every other kind: it changes nothing.
+    const { organizations } = (await client.request<{ organizations: { slug: string; displayName: string }[] }>('GET', '/api/orgs')).body;
+    if (organizations.some((o) => o.slug === org && o.displayName === displayName)) return { kind, name, org, operation: 'unchanged' };
+    const { body } = await client.request<Outcome>('POST', '/api/orgs', { body: { slug: org, displayName }, headers });
     return { kind, name, org, operation: 'create', commit: body.commit, branch: body.branch, path: body.path };
   }
   const { body } = await client.request<Outcome & { resource?: { metadata?: { resourceVersion?: string } } }>('POST', apiPath`/api/orgs/${org}/resources`, { body: doc.body, query: { mode }, headers });
