@@ -28,6 +28,9 @@ export interface LiveDriver extends ClusterDriver {
   refreshDiscovery(): void;
 }
 
+/** Objects per list page (client-go's reflector uses 500). */
+const LIST_PAGE = 500;
+
 const describe = (r: ObjectRef) => `${r.apiVersion} ${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
 const refOf = (o: KubeObject): ObjectRef => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) });
 const header = (r: ObjectRef) => ({ apiVersion: r.apiVersion, kind: r.kind, metadata: { name: r.name, ...(r.namespace ? { namespace: r.namespace } : {}) } });
@@ -104,7 +107,9 @@ export function createLiveDriver(opts: LiveDriverOptions): LiveDriver {
     keepRaw(ref.apiVersion, ref.kind);
     let live: KubeObject;
     try {
-      const body = structuredClone(obj) as unknown as KubernetesObject;
+      // client-node fills in a missing metadata.namespace: a shallow copy keeps the desired object as it was
+      // (a deep one cost a cold apply a clone per object for nothing; the body is serialized, never kept).
+      const body = { ...obj, metadata: { ...obj.metadata } } as unknown as KubernetesObject;
       live = (await api.patch(body, undefined, undefined, fieldManager, o.force ?? false, PatchStrategy.ServerSideApply)) as unknown as KubeObject;
     } catch (err) {
       if (isAbsent(err)) {
@@ -124,7 +129,7 @@ export function createLiveDriver(opts: LiveDriverOptions): LiveDriver {
   async function applyStatus(ref: ObjectRef, status: Record<string, unknown>): Promise<'written' | 'absent'> {
     keepRaw(ref.apiVersion, ref.kind);
     try {
-      const body = { ...header(ref), status: structuredClone(status) } as unknown as KubernetesObject;
+      const body = { ...header(ref), status } as unknown as KubernetesObject;
       versions.note((await api.applyStatus(body, fieldManager)) as unknown as KubeObject);
       return 'written';
     } catch (err) {
@@ -147,13 +152,30 @@ export function createLiveDriver(opts: LiveDriverOptions): LiveDriver {
     return 'deleted';
   }
 
+  /**
+   * Lists in pages, as client-go's reflector does: one answer holding every object of a kind (10,000 Teams) kept
+   * the API server and this process busy for seconds, and every request behind it waited, the first commit after
+   * a cold start among them. Every page reports the resourceVersion of the first, which a watch starts from.
+   */
+  async function listPages(apiVersion: string, kind: string, o: { namespace?: string; labelSelector?: string }) {
+    const items: KubeObject[] = [];
+    let resourceVersion: string | undefined;
+    let token: string | undefined;
+    do {
+      const res = await api.list(apiVersion, kind, o.namespace, undefined, undefined, undefined, undefined, o.labelSelector, LIST_PAGE, token);
+      // Items of built-in lists carry no apiVersion/kind.
+      for (const i of res.items) items.push({ apiVersion, kind, ...i } as unknown as KubeObject);
+      resourceVersion ??= res.metadata?.resourceVersion ?? '';
+      const meta = res.metadata as { continue?: string; _continue?: string } | undefined;
+      token = meta?.continue || meta?._continue || undefined;
+    } while (token);
+    return { items, resourceVersion };
+  }
+
   async function listWithVersion(apiVersion: string, kind: string, o: { namespace?: string; labelSelector?: string }) {
     keepRaw(apiVersion, kind);
     try {
-      const res = await api.list(apiVersion, kind, o.namespace, undefined, undefined, undefined, undefined, o.labelSelector);
-      // Items of built-in lists carry no apiVersion/kind.
-      const items = res.items.map((i) => ({ apiVersion, kind, ...i }) as unknown as KubeObject);
-      return { items, resourceVersion: res.metadata?.resourceVersion ?? '' };
+      return await listPages(apiVersion, kind, o);
     } catch (err) {
       if (notServed(err) || (codeOf(err) === 404 && !(await servesKind(apiVersion, kind)))) return { items: [], resourceVersion: '' };
       throw toKradleError(err, `list ${apiVersion} ${kind}`);

@@ -100,7 +100,12 @@ export class ObjectApi extends KubernetesObjectApi {
   /** Every request of this API (discovery too) gets a deadline and honours Retry-After a bounded number of times. */
   protected override async requestPromise<T extends KubernetesObject>(ctx: RequestContext, type?: string, options?: Configuration): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const signal = AbortSignal.timeout(this.policy.timeoutMs);
+      // A timer cleared on the answer, not AbortSignal.timeout: that one fires (and builds a DOMException) for every
+      // request long after it was answered, which a cold apply of thousands of objects paid for in bulk.
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(), this.policy.timeoutMs);
+      timer.unref?.();
+      const signal = deadline.signal;
       ctx.setSignal(signal);
       try {
         return await super.requestPromise<T>(ctx, type, options);
@@ -116,6 +121,8 @@ export class ObjectApi extends KubernetesObjectApi {
         const wait = retryAfterMs(err);
         if (wait === undefined || attempt >= this.policy.maxRetries) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.min(wait, this.policy.maxRetryAfterMs)));
+      } finally {
+        clearTimeout(timer);
       }
     }
   }

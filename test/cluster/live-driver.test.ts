@@ -173,6 +173,27 @@ test('watch sees existing objects, then ADDED, MODIFIED and DELETED', (t) =>
     t.deepEqual(w.seen, [['ADDED', 'old', '0'], ['ADDED', 'a', '1'], ['MODIFIED', 'a', '2'], ['DELETED', 'a', '2']]);
   }));
 
+test('a long list is read in pages of 500, whole and filtered, and a watch started after it misses nothing', (t) =>
+  withDriver(async (d, server) => {
+    for (let i = 0; i < 1203; i++) server.put(cm(`cm-${String(i).padStart(4, '0')}`, { k: String(i) }, { half: String(i % 2) }) as never);
+    const before = server.requests.length;
+    const all = await d.list('v1', 'ConfigMap', { namespace: 'default' });
+    t.is(all.length, 1203);
+    t.is(new Set(all.map((o) => o.metadata.name)).size, 1203, 'no object twice');
+    const pages = server.requests.slice(before).filter((r) => r.method === 'GET' && /\/configmaps\?/.test(r.path));
+    t.is(pages.length, 3);
+    t.true(pages.every((r) => r.path.includes('limit=500')));
+    t.is(pages.filter((r) => r.path.includes('continue=')).length, 2);
+    const odd = await d.list('v1', 'ConfigMap', { namespace: 'default', labelSelector: 'half=1' });
+    t.deepEqual(odd.map((o) => o.metadata.name).sort(), all.filter((o) => o.metadata.labels?.half === '1').map((o) => o.metadata.name).sort());
+    const w = await watching(d);
+    t.is(w.seen.length, 1203, 'the watch starts from the listed objects');
+    await d.apply(cm('cm-new', { k: 'new' }));
+    await eventually(() => w.seen.length > 1203, 'the change after the list');
+    w.handle.stop();
+    t.deepEqual(w.seen.slice(1203), [['ADDED', 'cm-new', 'new']]);
+  }));
+
 test('a watch whose connection went silent is replaced after its server timeout, and misses nothing', (t) =>
   withDriver(async (d, server) => {
     server.faults.silenceNextWatches(1, { path: /\/configmaps$/ });

@@ -11,11 +11,15 @@ export type { HealthOf };
 interface ApplyDeps {
   driver: ClusterDriver;
   healthOf: HealthOf;
-  /** Applies in flight at once within a stage of the apply order (default 8, like Flux's SSA concurrency). */
+  /** Applies in flight at once within a stage of the apply order (default 16, like Flux's SSA concurrency). */
   concurrency?: number;
 }
 
-const DEFAULT_CONCURRENCY = 8;
+/**
+ * Bounded, as Flux bounds its server-side applies, so a cold pass never floods the API server; 16 because one
+ * apply is mostly a round trip, and at 8 the controller and a test API server both sat idle half a cold pass.
+ */
+const DEFAULT_CONCURRENCY = 16;
 
 function errorMessage(err: unknown): string {
   return sanitize(err instanceof Error ? err.message : String(err));

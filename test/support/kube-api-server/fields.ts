@@ -44,16 +44,28 @@ export function ownedLeaves(obj: JsonObject, scope: 'main' | 'status' | 'all'): 
   return out;
 }
 
-export const parsePath = (key: string): string[] => JSON.parse(key) as string[];
+/** Parsed paths by key: the same few paths recur on every object, and each apply looks them up many times. */
+const parsed = new Map<string, readonly string[]>();
+const PARSED_MAX = 10_000;
+
+export function parsePath(key: string): string[] {
+  let path = parsed.get(key);
+  if (!path) {
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(key, (path = Object.freeze(JSON.parse(key) as string[])));
+  }
+  return path as string[];
+}
 export const displayPath = (key: string): string => '.' + parsePath(key).join('.');
 
 /** Two paths overlap when one is a prefix of (or equal to) the other. */
 export function overlaps(a: string, b: string): boolean {
-  const pa = parsePath(a);
-  const pb = parsePath(b);
-  const n = Math.min(pa.length, pb.length);
-  for (let i = 0; i < n; i++) if (pa[i] !== pb[i]) return false;
-  return true;
+  // Keys are JSON arrays of strings, which have one spelling each: a path is a prefix of another when its key,
+  // without the closing bracket, starts the other's and ends there at an element boundary.
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  const end = short.length - 1;
+  if (end <= 1) return true;
+  return long.startsWith(short.slice(0, end)) && (long[end] === ']' || long[end] === ',');
 }
 
 export function getAt(obj: Json, path: string[]): Json | undefined {

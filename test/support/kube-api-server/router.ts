@@ -91,10 +91,11 @@ async function handleResource(deps: RouterDeps, t: Target, req: IncomingMessage,
       return serveWatch(store, { def: t.def, namespace: t.namespace, query: q, expired, silent }, req, res, deps.watch);
     }
     if (method === 'GET') {
-      const items = store.list(t.def, t.namespace, q.get('labelSelector'));
+      const page = store.listPage(t.def, t.namespace, q.get('labelSelector'), { limit: Number(q.get('limit') ?? 0), continue: q.get('continue') });
       // Built-in list items carry no apiVersion/kind, as with a real API server.
-      const shaped = t.def.builtin ? items.map(({ apiVersion: _a, kind: _k, ...o }) => o) : items;
-      return send(res, 200, { kind: `${t.def.kind}List`, apiVersion: groupVersion(t.def), metadata: { resourceVersion: String(store.rv) }, items: shaped });
+      const shaped = t.def.builtin ? page.items.map(({ apiVersion: _a, kind: _k, ...o }) => o) : page.items;
+      const metadata = { resourceVersion: String(page.rv), ...(page.continue ? { continue: page.continue } : {}) };
+      return send(res, 200, { kind: `${t.def.kind}List`, apiVersion: groupVersion(t.def), metadata, items: shaped });
     }
     if (method === 'POST') return send(res, 201, store.create(t.def, t.namespace, await readBody(req), opts));
     throw new ApiError(failure(405, `${method} is not supported on a collection`));

@@ -37,6 +37,16 @@ const meta = (o: JsonObject) => o.metadata as JsonObject;
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const withoutMeta = ({ metadata: _m, status: _s, ...rest }: JsonObject) => rest;
 
+function readToken(text: string): { rv: number; after: string } {
+  try {
+    const token = JSON.parse(Buffer.from(text, 'base64url').toString()) as { rv: number; after: string };
+    if (typeof token.rv === 'number' && typeof token.after === 'string') return token;
+  } catch {
+    // Reported below.
+  }
+  throw new ApiError(failure(400, 'the provided continue parameter is not valid'));
+}
+
 export class ObjectStore {
   rv = 1;
   compactedRv = 0;
@@ -101,11 +111,27 @@ export class ObjectStore {
   }
 
   list(def: ResourceDef, ns: string | undefined, labelSelector?: string | null): JsonObject[] {
+    return this.listPage(def, ns, labelSelector).items;
+  }
+
+  /**
+   * One page of a list, in key order, as an API server pages with `limit` and `continue`: the token names the
+   * last key served and the resourceVersion of the first page, which every page reports (changes made between
+   * pages reach a watch started from it).
+   */
+  listPage(def: ResourceDef, ns: string | undefined, labelSelector?: string | null, page: { limit?: number; continue?: string | null } = {}): { items: JsonObject[]; rv: number; continue?: string } {
     const matches = parseSelector(labelSelector);
-    return [...(this.byResource.get(resKey(def))?.values() ?? [])]
-      .filter((e) => !def.namespaced || !ns || meta(e.obj).namespace === ns)
-      .filter((e) => matches((meta(e.obj).labels ?? {}) as Record<string, string>))
-      .map((e) => clone(e.obj));
+    const token = page.continue ? readToken(page.continue) : undefined;
+    const chosen = [...(this.byResource.get(resKey(def))?.entries() ?? [])]
+      .filter(([key]) => !token || key > token.after)
+      .filter(([, e]) => !def.namespaced || !ns || meta(e.obj).namespace === ns)
+      .filter(([, e]) => matches((meta(e.obj).labels ?? {}) as Record<string, string>));
+    const rv = token?.rv ?? this.rv;
+    if (!page.limit || page.limit <= 0 || chosen.length <= page.limit) return { items: chosen.map(([, e]) => clone(e.obj)), rv };
+    chosen.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const served = chosen.slice(0, page.limit);
+    const next = Buffer.from(JSON.stringify({ rv, after: served[served.length - 1]![0] })).toString('base64url');
+    return { items: served.map(([, e]) => clone(e.obj)), rv, continue: next };
   }
 
   create(def: ResourceDef, ns: string | undefined, body: Json, opts: WriteOptions): JsonObject {
