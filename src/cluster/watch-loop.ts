@@ -57,7 +57,14 @@ export async function startWatch(w: WatchLoop): Promise<WatchHandle> {
   const relist = async () => {
     const { items, resourceVersion } = await w.list();
     const seen = new Set<string>();
+    let handed = 0;
     for (const o of items) {
+      // A list of 10,000 objects handed over in one go held the event loop (and a commit behind it) for a second:
+      // it yields between slices. No watch event can interleave, the watch opens after the re-list.
+      if (++handed % 500 === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (stopped) return;
+      }
       const k = keyOf(o);
       seen.add(k);
       const prev = known.get(k);
