@@ -68,7 +68,16 @@ export function createObjectStore(gitdir: string): ObjectStore {
     }
   }
 
-  return {
+  /**
+   * A refresh started by a read that found its object neither in the known packs nor loose: `git gc --auto`
+   * (which a commit starts in the background once loose objects pile up) may have packed it and removed the
+   * loose file since the snapshot began. Like git's reprepare on a miss, the pack list is read again, once for
+   * all the reads that miss together, before the slow path is taken.
+   */
+  let missRefresh: Promise<void> | undefined;
+  const refreshAfterMiss = () => (missRefresh ??= store.refresh().finally(() => (missRefresh = undefined)));
+
+  const store: ObjectStore = {
     async refresh() {
       let names: string[];
       try {
@@ -85,7 +94,10 @@ export function createObjectStore(gitdir: string): ObjectStore {
     },
     async read(oid) {
       if (!/^[0-9a-f]{40}$/.test(oid)) return undefined;
-      return fromPacks(oid) ?? (await loose(oid));
+      const found = fromPacks(oid) ?? (await loose(oid));
+      if (found) return found;
+      await refreshAfterMiss();
+      return fromPacks(oid);
     },
     readSync(oid) {
       if (!/^[0-9a-f]{40}$/.test(oid)) return undefined;
@@ -97,6 +109,7 @@ export function createObjectStore(gitdir: string): ObjectStore {
       return { gitdir, packs: list };
     },
   };
+  return store;
 
   async function load(idxName: string): Promise<LoadedPack | undefined> {
     try {

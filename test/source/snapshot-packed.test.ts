@@ -1,7 +1,8 @@
 import test from 'ava';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGitSource } from '../../src/source/index.ts';
+import { createObjectStore } from '../../src/source/object-store.ts';
 import { createTestRepo, runGit, type TestRepo } from '../support/git-repo.ts';
 
 // Similar documents, so `git repack` stores most of them as deltas (ofs-delta chains).
@@ -74,4 +75,19 @@ test('a tag snapshots its commit; an unknown commit is a NotFoundError as before
   const tagOid = repo.git('rev-parse', 'v1');
   t.deepEqual(await ourListing(source, tagOid), gitListing(repo, repo.head()));
   await t.throwsAsync(source.snapshot('0123456789012345678901234567890123456789'), { name: 'NotFoundError' });
+});
+
+test('an object packed and pruned after the pack list was read is found in the new pack (as after git gc --auto)', async (t) => {
+  const repo = seeded(t);
+  const oid = repo.git('rev-parse', 'HEAD:orgs/org-1/teams/team-1.yaml').trim();
+  const store = createObjectStore(join(repo.dir, '.git'));
+  await store.refresh();
+  t.is((await store.read(oid))?.type, 'blob', 'loose before the gc');
+  // What `git gc --auto` does behind a commit: pack everything, then delete the loose copies.
+  repo.git('repack', '-a', '-d', '-q');
+  repo.git('prune-packed');
+  t.false(existsSync(join(repo.dir, '.git', 'objects', oid.slice(0, 2), oid.slice(2))), 'the loose file is gone');
+  const obj = await store.read(oid);
+  t.is(obj?.type, 'blob');
+  t.is(obj?.data.toString(), doc(1));
 });
