@@ -12,8 +12,8 @@ import { runInNewContext } from 'node:vm';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { LoadResult } from '../src/loader/index.ts';
 import { createTestRepo, tempDir } from '../test/support/git-repo.ts';
-import { compiledIsFresh } from './compiled.ts';
-import { generateRepo } from './load-repo.ts';
+import { compiledIsFresh } from './support/compiled.ts';
+import { generateRepo } from './support/load-repo.ts';
 
 const { values } = parseArgs({
   options: { docs: { type: 'string', default: '10000' }, orgs: { type: 'string', default: '20' }, src: { type: 'boolean', default: false } },

@@ -16,7 +16,7 @@ import { createLoader, type LoadResult } from '../src/loader/index.ts';
 import { diffStates } from '../src/plan/index.ts';
 import { createGitSource } from '../src/source/index.ts';
 import { createTestRepo, tempDir } from '../test/support/git-repo.ts';
-import { generateRepo } from './load-repo.ts';
+import { generateRepo } from './support/load-repo.ts';
 
 const { values } = parseArgs({ options: { docs: { type: 'string', default: '10000,100000' }, reloads: { type: 'string', default: '200' }, one: { type: 'string' } } });
 const RELOADS = Math.max(10, Number(values.reloads));

@@ -1,4 +1,4 @@
-// `npm run bench` runs every bench/<name>.ts; `npm run bench -- load store` runs the named ones.
+// `npm run bench` runs every bench/<name>.ts; `npm run bench -- load store` runs the named ones. What they share lives in bench/support/ and bench/sync-server/.
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';

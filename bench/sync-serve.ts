@@ -11,28 +11,17 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { startServer } from '../src/server/server.ts';
+import { generatedRepo, teamDoc } from './support/generated-repo.ts';
 import { createTestRepo, tempDir } from '../test/support/git-repo.ts';
-import { orgDocs } from '../test/support/sync-harness.ts';
 
 const { values } = parseArgs({ options: { docs: { type: 'string' }, commits: { type: 'string' }, profile: { type: 'string' } } });
 const COMMITS = Number(values.commits ?? 5);
 
-function team(org: string, i: number, displayName = `Team ${i}`): string {
-  return `apiVersion: kradle.a5c.ai/v1alpha1\nkind: Team\nmetadata:\n  name: team-${i}\nspec:\n  organizationRef: ${org}\n  displayName: ${displayName}\n`;
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function one(docs: number): Promise<number> {
-  const orgs = Math.max(1, Math.round(docs / 1000));
   const repo = createTestRepo();
-  const files: Record<string, string> = {};
-  let count = 0;
-  for (let o = 0; o < orgs && count < docs; o++) {
-    const org = `org${o}`;
-    for (const [path, text] of Object.entries(orgDocs(org))) if (!path.includes('/teams/')) { files[path] = text; count++; }
-    for (let i = 0; count < Math.round((docs * (o + 1)) / orgs); i++, count++) files[`orgs/${org}/teams/team-${i}.yaml`] = team(org, i);
-  }
+  const { files, count, orgs } = generatedRepo(docs);
   repo.commit(files, 'generated');
   const stateDir = tempDir('kradle-bench-serve-');
   let t0 = performance.now();
@@ -62,7 +51,7 @@ async function one(docs: number): Promise<number> {
   }
   for (let c = 0; c < COMMITS; c++) {
     const org = `org${c % orgs}`;
-    const commit = repo.commit({ [`orgs/${org}/teams/team-${c}.yaml`]: team(org, c, `Renamed ${c}`) }, `rename ${c}`);
+    const commit = repo.commit({ [`orgs/${org}/teams/team-${c}.yaml`]: teamDoc(org, c, `Renamed ${c}`) }, `rename ${c}`);
     t0 = performance.now();
     await api('POST', '/api/sync');
     await syncedTo(commit);

@@ -15,8 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildCrds, createLiveDriver } from '../src/cluster/index.ts';
 import { createStore } from '../src/store/index.ts';
+import { generatedRepo, teamDoc } from './support/generated-repo.ts';
 import { createTestRepo } from '../test/support/git-repo.ts';
-import { createTestSync, crdsFor, orgDocs } from '../test/support/sync-harness.ts';
+import { createTestSync, crdsFor } from '../test/support/sync-harness.ts';
 import { startRemoteKubeApiServer } from './sync-server/client.ts';
 
 const { values } = parseArgs({ options: { docs: { type: 'string' }, commits: { type: 'string' }, one: { type: 'string' }, 'profile-commits': { type: 'string' } } });
@@ -24,10 +25,6 @@ const PROFILE_DIR = values['profile-commits'];
 const COMMITS = Number(values.commits ?? 20);
 
 interface Result { docs: number; coldS: number; objectsPerS: number; applied: number; p50: number; p95: number; rssMb: number; heapMb: number; serverRssMb: number }
-
-function team(org: string, i: number, displayName = `Team ${i}`): string {
-  return `apiVersion: kradle.a5c.ai/v1alpha1\nkind: Team\nmetadata:\n  name: team-${i}\n  labels:\n    tier: t${i % 5}\nspec:\n  organizationRef: ${org}\n  displayName: ${displayName}\n  description: generated for bench/sync\n`;
-}
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const mb = (bytes: number) => Math.round(bytes / 1e6);
@@ -46,14 +43,7 @@ async function one(docs: number): Promise<Result> {
 }
 
 async function measure(docs: number, kube: Awaited<ReturnType<typeof startRemoteKubeApiServer>>, repo: ReturnType<typeof createTestRepo>): Promise<Result> {
-  const orgs = Math.max(1, Math.round(docs / 1000));
-  const files: Record<string, string> = {};
-  let count = 0;
-  for (let o = 0; o < orgs && count < docs; o++) {
-    const org = `org${o}`;
-    for (const [path, text] of Object.entries(orgDocs(org))) if (!path.includes('/teams/')) { files[path] = text; count++; }
-    for (let i = 0; count < Math.round((docs * (o + 1)) / orgs); i++, count++) files[`orgs/${org}/teams/team-${i}.yaml`] = team(org, i);
-  }
+  const { files, count, orgs } = generatedRepo(docs);
   repo.commit(files, 'generated');
   // DATABASE_URL: the store on a PostgreSQL server (in a fresh schema), so the controller's RSS holds no PGlite.
   const schema = `bench_sync_${process.pid}`;
@@ -85,7 +75,7 @@ async function measure(docs: number, kube: Awaited<ReturnType<typeof startRemote
   }
   for (let c = 0; c < COMMITS; c++) {
     const org = `org${c % orgs}`;
-    repo.commit({ [`orgs/${org}/teams/team-${c}.yaml`]: team(org, c, `Renamed ${c}`) }, `rename ${c}`);
+    repo.commit({ [`orgs/${org}/teams/team-${c}.yaml`]: teamDoc(org, c, `Renamed ${c}`) }, `rename ${c}`);
     t0 = performance.now();
     await sync.trigger('webhook');
     latencies.push(performance.now() - t0);

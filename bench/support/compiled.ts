@@ -12,8 +12,8 @@ function changedSince(dir: string, since: number): boolean {
 
 export function compiledIsFresh(): boolean {
   try {
-    const { builtAt } = JSON.parse(readFileSync(new URL('../dist/BUILD.json', import.meta.url), 'utf8')) as { builtAt: number };
-    return !changedSince(new URL('../src', import.meta.url).pathname, builtAt);
+    const { builtAt } = JSON.parse(readFileSync(new URL('../../dist/BUILD.json', import.meta.url), 'utf8')) as { builtAt: number };
+    return !changedSince(new URL('../../src', import.meta.url).pathname, builtAt);
   } catch {
     return false;
   }
