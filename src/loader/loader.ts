@@ -180,7 +180,8 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     // takes those it can place already, a batch at a time (placing, duplicates, the state's resources), so less
     // is left for the main thread alone after the last parse; references are checked once, at the end.
     const early = new Map<string, FileUnit>();
-    const intoModel = model.files === 0 && removed.length === 0;
+    const filesBefore = model.files;
+    const intoModel = filesBefore === 0 && removed.length === 0;
     const appliedEarly = new Set<string>();
     let batch: FileChange[] = [];
     /** Files whose org has not come yet: taken once it has, else at the end. */
@@ -227,7 +228,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     }
     oids.forEach((oid, i) => parsedNow.set(oid, parsed[i]!));
     stats.parsedFiles = oids.length;
-    stats.cachedFiles = model.files + added.length - removed.length - oids.length;
+    stats.cachedFiles = filesBefore + added.length - removed.length - oids.length;
 
     const changes = new Map<string, FileChange>();
     const stopped = new Set<string>();

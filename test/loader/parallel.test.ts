@@ -25,6 +25,7 @@ test('parsing on worker threads gives the same desired state and the same errors
     const taken = createLoader({ parallelFrom: 1, earlyBatch: 1 });
     const early = await taken.load(snap);
     t.deepEqual(comparable(early), comparable(serial), c);
+    t.deepEqual({ ...early.stats, durationMs: 0, parsedOnWorkers: 0 }, { ...serial.stats, durationMs: 0, parsedOnWorkers: 0 }, c);
     // And the model it leaves answers the next load as a serial one does.
     const again = await taken.load(snap);
     t.deepEqual(comparable(again), comparable(serial), c);
