@@ -18,6 +18,8 @@ export interface LoaderDeps {
   parseOnMainThread?: boolean;
   /** How long a worker may parse one batch (default PARSE_BUDGET_MS). */
   parseBudgetMs?: number;
+  /** Files a cold load's model takes at once while the others are still parsed (default EARLY_BATCH). */
+  earlyBatch?: number;
 }
 
 export interface Loader {
@@ -26,6 +28,9 @@ export interface Loader {
 }
 
 const YAML_FILE = /\.ya?ml$/i;
+/** Files a cold model takes at once while the others are parsed. */
+const EARLY_BATCH = 256;
+const isOrg = (c: { def: { kind: string } }) => c.def.kind === 'Organization';
 
 /** The files a load reads, by path (a snapshot is usually sorted already: then this only checks it). */
 function yamlFiles(all: readonly SnapshotFile[]): SnapshotFile[] {
@@ -74,6 +79,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
   const validator = deps.validator ?? createSchemaValidator();
   const concurrency = deps.readConcurrency ?? 32;
   const parallelFrom = deps.parallelFrom ?? 500;
+  const earlyBatch = Math.max(1, deps.earlyBatch ?? EARLY_BATCH);
   let model = createRevisionModel();
   const retired = createRetiredUnits();
   /** Parsed blobs of the model's files, by blob id, with how many paths hold each. */
@@ -170,15 +176,59 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       else if (!blobs.has(f.oid)) wanted.set(f.oid, [...(wanted.get(f.oid) ?? []), f.path]);
     }
     const oids = [...wanted.keys()];
-    // Files are classified as workers return them, while the others are still being parsed.
+    // Files are classified as workers return them, while the others are still being parsed. A cold model also
+    // takes those it can place already, a batch at a time (placing, duplicates, the state's resources), so less
+    // is left for the main thread alone after the last parse; references are checked once, at the end.
     const early = new Map<string, FileUnit>();
+    const filesBefore = model.files;
+    const intoModel = filesBefore === 0 && removed.length === 0;
+    const appliedEarly = new Set<string>();
+    let batch: FileChange[] = [];
+    /** Files whose org has not come yet: taken once it has, else at the end. */
+    let waiting: FileChange[] = [];
+    let earlyFailed: { err: unknown } | undefined;
+    const applyBatch = (orgs: boolean) => {
+      const changes = batch;
+      batch = [];
+      if (earlyFailed) return;
+      try {
+        for (const c of changes) appliedEarly.add(c.path);
+        model.apply(changes, { check: false });
+        if (!orgs) return;
+        const still: FileChange[] = [];
+        for (const c of waiting) (model.placeable(c.unit!) ? batch : still).push(c);
+        waiting = still;
+        if (batch.length) applyBatch(false);
+      } catch (err) {
+        earlyFailed = { err };
+      }
+    };
     const parsedNow = new Map<string, ParsedFile>();
-    const parsed = await parseAll(oids, snapshot, stats, (oid, file) => {
-      for (const path of wanted.get(oid)!) early.set(path, classifyFile(path, file, validator));
-    });
+    let parsed: ParsedFile[];
+    try {
+      parsed = await parseAll(oids, snapshot, stats, (oid, file) => {
+        for (const path of wanted.get(oid)!) {
+          const unit = classifyFile(path, file, validator);
+          early.set(path, unit);
+          if (!intoModel || unit.source.stopped) continue;
+          if (!model.placeable(unit)) {
+            waiting.push({ path, unit });
+            continue;
+          }
+          // An org at once: the files that name it can be placed from then on.
+          const orgs = unit.candidates.some(isOrg);
+          if (batch.push({ path, unit }) >= earlyBatch || orgs) applyBatch(orgs);
+        }
+      });
+      if (earlyFailed) throw earlyFailed.err;
+    } catch (err) {
+      // A model that took part of a revision would answer the next load wrongly: that one starts cold.
+      if (appliedEarly.size) (model = createRevisionModel()), (known = []), (last = undefined), blobs.clear();
+      throw err;
+    }
     oids.forEach((oid, i) => parsedNow.set(oid, parsed[i]!));
     stats.parsedFiles = oids.length;
-    stats.cachedFiles = model.files + added.length - removed.length - oids.length;
+    stats.cachedFiles = filesBefore + added.length - removed.length - oids.length;
 
     const changes = new Map<string, FileChange>();
     const stopped = new Set<string>();
@@ -197,7 +247,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       hold(f.oid, unit.source);
       // A parse stopped by the time budget (a machine loaded far past its cores) is not kept: the next load tries again.
       if (unit.source.stopped) stopped.add(f.path);
-      changes.set(f.path, { path: f.path, unit });
+      if (!appliedEarly.has(f.path)) changes.set(f.path, { path: f.path, unit });
     }
     // Released after the new files took theirs: a renamed file keeps its parse.
     for (const f of removed) if (!f.symlink) release(f.oid);

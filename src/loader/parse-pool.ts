@@ -249,7 +249,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
           const i = b.files[k]!;
           const bytes = input.bytes?.[i] ?? input.readSync?.(input.oids[i]!) ?? (await input.read(input.oids[i]!));
           if (bytes.byteLength >= WORKER_ONLY_BYTES && alive > 0) queue([i], true, false);
-          else settle(i, parseBytes(bytes));
+          else settle(i, parseBytes(bytes, { specJson: true }));
           if (k % MAIN_SLICE === MAIN_SLICE - 1) await yieldToEvents();
         }
         await yieldToEvents();

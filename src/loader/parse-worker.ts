@@ -4,16 +4,14 @@
 import { parentPort } from 'node:worker_threads';
 // The module itself, not source/index.ts: that one would bring isomorphic-git into the bundle.
 import { openSharedObjects } from '../source/shared-objects.ts';
-import { parseBytes, specJsonOf, type RawParsedFile } from './parse.ts';
+import { parseBytes } from './parse.ts';
 import { BIG, UNREAD, WORKER_ONLY_BYTES, type FileReply, type ParseReply, type ParseRequest } from './parse-protocol.ts';
 
 // Schema validation stays on the main thread: ajv is nearly free there, while loading the kinds and
 // compiling their schemas in every worker would cost each one more than it saves.
 function parseAhead(bytes: Uint8Array): FileReply {
   try {
-    const file: RawParsedFile = parseBytes(bytes, { eager: bytes.byteLength >= WORKER_ONLY_BYTES });
-    for (const doc of file.docs) doc.specJson ??= specJsonOf(doc.value);
-    return file;
+    return parseBytes(bytes, { eager: bytes.byteLength >= WORKER_ONLY_BYTES, specJson: true });
   } catch {
     return null;
   }

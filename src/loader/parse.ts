@@ -148,7 +148,7 @@ function invalidUtf8At(bytes: Uint8Array): number {
 }
 
 /** Decodes and parses a file's bytes; an encoding problem is the file's only error. */
-export function parseBytes(bytes: Uint8Array, opts: { eager?: boolean } = {}): RawParsedFile {
+export function parseBytes(bytes: Uint8Array, opts: ParseOptions = {}): RawParsedFile {
   if (bytes.byteLength > LIMITS.fileBytes) return { docs: [], errors: [fileTooLarge(bytes.byteLength)] };
   const d = decodeYaml(bytes);
   return 'error' in d ? { docs: [], errors: [d.error] } : parseRaw(d.text, opts);
@@ -176,8 +176,18 @@ export function textOf(bytes: Uint8Array): string {
   return 'text' in d ? d.text : '';
 }
 
+export interface ParseOptions {
+  /** Big files on a worker: positions and spec JSON made with the parse (see RawParsedFile). */
+  eager?: boolean;
+  /**
+   * Each document's spec JSON made with the parse: a cold load parses in parallel, so making it then (while
+   * the other cores parse too) spares the serial work after the last file that building the state is.
+   */
+  specJson?: boolean;
+}
+
 /** Parses every document of a file; empty documents are skipped, documents with syntax errors dropped. */
-export function parseRaw(text: string, opts: { eager?: boolean } = {}): RawParsedFile {
+export function parseRaw(text: string, opts: ParseOptions = {}): RawParsedFile {
   const lc = new LineCounter();
   const out: RawParsedFile = { docs: [], errors: [] };
   const tooLarge = (offset: number, chars: number) => {
@@ -200,7 +210,8 @@ export function parseRaw(text: string, opts: { eager?: boolean } = {}): RawParse
     try {
       const value = doc.toJS({ maxAliasCount: 100 });
       const at = packPos(start.line, start.col);
-      out.docs.push(opts.eager ? { index, value, start: at, positions: fieldPositions(doc, lc, EAGER_POSITIONS), specJson: specJsonOf(value) } : { index, value, start: at });
+      if (opts.eager) out.docs.push({ index, value, start: at, positions: fieldPositions(doc, lc, EAGER_POSITIONS), specJson: specJsonOf(value) });
+      else out.docs.push(opts.specJson ? { index, value, start: at, specJson: specJsonOf(value) } : { index, value, start: at });
     } catch (err) {
       // yaml throws (rather than reporting) when aliases expand past maxAliasCount: a "billion laughs" file
       // is that file's error, never the whole revision's crash.
@@ -302,7 +313,9 @@ const NO_ERRORS: ParsedFile['errors'] = Object.freeze([]) as unknown as ParsedFi
  */
 export function withPositions(raw: RawParsedFile, source: () => string): ParsedFile {
   const file = new FilePositions(source);
-  const docs = raw.docs.map((d): ParsedDoc => new Doc(d.index, d.value, d.start, d.specJson === undefined ? {} : { specJson: d.specJson }, file, d.positions));
+  // One memo shape for every document (state.ts takes specJson by setting it undefined, never by delete):
+  // a deleted key turns the object into a slow dictionary of ~280 bytes.
+  const docs = raw.docs.map((d): ParsedDoc => new Doc(d.index, d.value, d.start, { specJson: d.specJson }, file, d.positions));
   const out: ParsedFile = { docs, errors: raw.errors.length ? raw.errors : NO_ERRORS };
   if (raw.broken) out.broken = raw.broken;
   if (raw.stopped) out.stopped = true;

@@ -284,6 +284,43 @@ export function createRevisionModel() {
     recheck.clear();
   }
 
+  /** Adds and removes the files of a change (see apply). */
+  function applyFiles(changes: readonly FileChange[], prepare: boolean): void {
+    let orgsMoved = false;
+    for (const { path, unit } of changes) {
+      const old = files.get(path);
+      if (old) {
+        orgsMoved ||= orgish(old);
+        removeSemantic(old);
+        fileLevel(path, old, false);
+        files.delete(path);
+      }
+      if (unit) {
+        orgsMoved ||= orgish(unit);
+        fileLevel(path, unit, true);
+        files.set(path, unit);
+      }
+    }
+    if (orgsMoved) {
+      const next = directory();
+      const key = directoryKey(next.dir);
+      const before = dir;
+      dir = next.dir;
+      dirErrors = next.errors;
+      if (key !== dirKey) (dirKey = key), replace(before, dir);
+      // Which declaration of a duplicate org is kept (and placed) may have moved.
+      for (const c of orgCandidates) if (nodes.has(c)) (removeNode(c), addNode(c));
+    }
+    for (const { unit } of changes) if (unit) addSemantic(unit);
+    if (!prepare) return;
+    for (const { unit } of changes) {
+      for (const c of unit?.candidates ?? []) {
+        const n = nodes.get(c);
+        if (n?.winner && n.scoped) toDesiredResource(n.scoped);
+      }
+    }
+  }
+
   return {
     /** The unit a path has in the model's revision. */
     unitOf: (path: string): FileUnit | undefined => files.get(path),
@@ -302,35 +339,32 @@ export function createRevisionModel() {
       return checked;
     },
 
-    /** Moves the model to a new revision: `changes` holds every file added, changed or removed. */
-    apply(changes: readonly FileChange[]): void {
+    /**
+     * Whether adding the unit now places every document as the whole revision would, whatever files come
+     * later: each names an org the model knows already or the file declares (or is an org or platform document). A document placed
+     * before its org would get an error, with positions found by parsing its file again, for nothing.
+     */
+    placeable(u: FileUnit): boolean {
+      const own = new Set<unknown>();
+      for (const c of u.candidates) if (c.def.kind === 'Organization') own.add(c.resource.spec.slug ?? c.resource.metadata.name);
+      const placed = (c: Candidate) => {
+        const ref = (c.resource.spec as { organizationRef?: unknown } | undefined)?.organizationRef;
+        return c.def.kind === 'Organization' || (c.def.kind === 'PolicyTemplate' && ref === undefined) ||
+          (typeof ref === 'string' && (dir.orgs.has(ref) || own.has(ref)));
+      };
+      return u.broken.length === 0 && u.candidates.every(placed) && u.ghosts.every(placed);
+    },
+
+    /**
+     * Moves the model to a new revision: `changes` holds every file added, changed or removed. With `check`
+     * false, part of one: references and value rules are checked (and the rest of the change settled) by the
+     * next apply, and the state's resources of the new winners are built already (a cold load does this
+     * while files are still being parsed).
+     */
+    apply(changes: readonly FileChange[], opts: { check?: boolean } = {}): void {
+      if (opts.check === false) return void applyFiles(changes, true);
       checked = 0;
-      let orgsMoved = false;
-      for (const { path, unit } of changes) {
-        const old = files.get(path);
-        if (old) {
-          orgsMoved ||= orgish(old);
-          removeSemantic(old);
-          fileLevel(path, old, false);
-          files.delete(path);
-        }
-        if (unit) {
-          orgsMoved ||= orgish(unit);
-          fileLevel(path, unit, true);
-          files.set(path, unit);
-        }
-      }
-      if (orgsMoved) {
-        const next = directory();
-        const key = directoryKey(next.dir);
-        const before = dir;
-        dir = next.dir;
-        dirErrors = next.errors;
-        if (key !== dirKey) (dirKey = key), replace(before, dir);
-        // Which declaration of a duplicate org is kept (and placed) may have moved.
-        for (const c of orgCandidates) if (nodes.has(c)) (removeNode(c), addNode(c));
-      }
-      for (const { unit } of changes) if (unit) addSemantic(unit);
+      applyFiles(changes, false);
       settle();
     },
 

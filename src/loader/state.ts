@@ -53,10 +53,11 @@ export function toDesiredResource(s: Scoped): DesiredResource {
   return r;
 }
 
-/** The spec's canonical JSON when a worker made it (big documents), taken once: it is as large as the spec. */
+/** The spec's canonical JSON when the parse made it, taken once: it is as large as the spec. */
 function specJsonOf(s: Scoped): string | undefined {
   const json = s.doc.memo.specJson as string | undefined;
-  delete s.doc.memo.specJson;
+  // Not `delete`: that would turn every memo into a slow dictionary-mode object.
+  s.doc.memo.specJson = undefined;
   return json;
 }
 

@@ -21,6 +21,14 @@ test('parsing on worker threads gives the same desired state and the same errors
     t.is(parallel.stats.parsedOnWorkers, new Set(snap.files.filter((f) => !f.symlink).map((f) => f.oid)).size, c);
     t.is(serial.stats.parsedOnWorkers, 0);
     t.deepEqual(comparable(parallel), comparable(serial), c);
+    // The model takes files as they are parsed, in whatever order they come: the same answer.
+    const taken = createLoader({ parallelFrom: 1, earlyBatch: 1 });
+    const early = await taken.load(snap);
+    t.deepEqual(comparable(early), comparable(serial), c);
+    t.deepEqual({ ...early.stats, durationMs: 0, parsedOnWorkers: 0 }, { ...serial.stats, durationMs: 0, parsedOnWorkers: 0 }, c);
+    // And the model it leaves answers the next load as a serial one does.
+    const again = await taken.load(snap);
+    t.deepEqual(comparable(again), comparable(serial), c);
   }
 });
 
