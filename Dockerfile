@@ -24,7 +24,8 @@ ENV NODE_ENV=production KRADLE_HOST=0.0.0.0
 # glibc gives each thread that allocates (libuv's pool, V8's GC and compiler threads, parse workers) an arena of
 # its own and hands little of it back: at 10,000 synced resources the arenas were 130 MB of the controller's RSS,
 # swinging by 50 MB from run to run. Two arenas, large blocks mapped and an earlier trim measured 399 MB against
-# 442-531 MB without (bench/sync), at no cost a bench could see.
+# 442-531 MB without on a loaded machine, and 465 against 496 MB on a quiet one (bench/sync), at no cost a bench
+# could see.
 ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 MALLOC_TRIM_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
