@@ -1,8 +1,8 @@
 import test from 'ava';
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { createLoader, type LoadResult } from '../../src/loader/index.ts';
 import { WORKER_ONLY_BYTES } from '../../src/loader/parse-pool.ts';
+import { damagePackedObject } from '../support/git-repo.ts';
 import { fixtureRepo, FIXTURES } from './fixture-repo.ts';
 
 // Worker threads parse only large loads; parallelFrom: 1 and parseOnMainThread: false hand every file to them.
@@ -75,17 +75,8 @@ test('workers read the blobs of a packed repository themselves: the same state a
 test('a damaged packed blob fails a parallel load with the REPO_CORRUPT error a serial load gives', async (t) => {
   const repo = fixtureRepo('config-repo');
   t.teardown(repo.remove);
-  repo.git('gc', '-q', '--prune=now');
   const oid = repo.git('rev-parse', 'HEAD:orgs/acme/teams/platform.yaml');
-  const packDir = join(repo.dir, '.git/objects/pack');
-  const idx = readdirSync(packDir).find((n) => n.endsWith('.idx'))!;
-  const line = repo.git('verify-pack', '-v', join(packDir, idx)).split('\n').find((l) => l.startsWith(oid))!;
-  const offset = Number(line.trim().split(/\s+/)[4]);
-  const packPath = join(packDir, idx.replace(/\.idx$/, '.pack'));
-  chmodSync(packPath, 0o644);
-  const pack = readFileSync(packPath);
-  for (let i = offset + 4; i < offset + 12; i++) pack[i] ^= 0xff;
-  writeFileSync(packPath, pack);
+  damagePackedObject(repo, oid);
   const serial = await t.throwsAsync(createLoader({ parallelFrom: Infinity }).load(await repo.snapshot()));
   const parallel = await t.throwsAsync(createLoader({ parallelFrom: 1 }).load(await repo.snapshot()));
   t.is((parallel as { code?: string }).code, 'REPO_CORRUPT');

@@ -4,7 +4,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { uniqueName } from '../support/store.ts';
 import { callsEveryTool, enforcesRolesAndOrgs, listsTools, servesPromptsAndResources, type Sessions } from './cases.ts';
-import { KRADLE_BIN, mcpWorld, runKradle } from './support.ts';
+import { KRADLE_BIN, runKradle } from '../support/kradle-cli.ts';
+import { mcpWorld } from './support.ts';
 
 const setup = mcpWorld(test);
 const [org, other] = [uniqueName('mcp'), uniqueName('mcpo')];
@@ -80,16 +81,16 @@ test.serial('stdio: --org beyond the token is refused per call; kradle stacks li
   const r = (await c.callTool({ name: 'kradle_list_stacks', arguments: {} })) as any;
   t.is(r.structuredContent.error.code, 'FORBIDDEN');
   const env = { KRADLE_SERVER: s.api.url, KRADLE_TOKEN: s.tokens.reader };
-  const json = await runKradle(['stacks', '--format', 'json'], env);
+  const json = await runKradle(['stacks', '--format', 'json'], { env });
   t.is(json.code, 0, json.stderr);
   const listed = JSON.parse(json.stdout);
   t.is(listed.org, org);
   t.like(listed.items.find((x: any) => x.name === 'fixer'), { ready: 'False' });
-  const text = await runKradle(['stacks', '--org', org], env);
+  const text = await runKradle(['stacks', '--org', org], { env });
   t.is(text.code, 0, text.stderr);
   t.regex(text.stdout, /^NAME\s+READY\s+NOT READY\n/);
   t.regex(text.stdout, /fixer\s+False\s+McpHealthy \(MissingMcpServer\)/);
-  const denied = await runKradle(['stacks', '--org', other], env);
+  const denied = await runKradle(['stacks', '--org', other], { env });
   t.is(denied.code, 1);
   t.regex(denied.stderr, /403 FORBIDDEN/);
 });

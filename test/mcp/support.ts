@@ -1,7 +1,5 @@
 // An API over real HTTP with the agent routes of a real dispatch world (PGlite, test Kubernetes API server) and
 // the config fakes of test/api, for the MCP tests. Never imported from src/.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { TestFn } from 'ava';
 import { agentRouteDefs, createTriggerService } from '../../src/agents/index.ts';
 import type { RouteDef } from '../../src/api/index.ts';
@@ -10,7 +8,6 @@ import { dispatchWorld } from '../agents/dispatch-support.ts';
 import { makeToken, startApi } from '../support/api-client.ts';
 import { doc, fakeConfig, fakeSecrets, fakeSync, fakeWriter } from '../support/api-fakes.ts';
 
-export const KRADLE_BIN = fileURLToPath(new URL('../../bin/kradle.js', import.meta.url));
 
 /** Conditions the controller would have written for the stack `fixer`: one failing. */
 export const FIXER_STATUS = {
@@ -49,15 +46,3 @@ export function mcpWorld(test: TestFn) {
   };
 }
 
-/** Runs `kradle ARGS` to completion; stdout, stderr and the exit code. */
-export function runKradle(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KRADLE_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}

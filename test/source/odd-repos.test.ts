@@ -8,7 +8,7 @@ import { formatCliError } from '../../src/cli/output.ts';
 import { NotFoundError } from '../../src/errors/index.ts';
 import { createLoader, type LoadResult } from '../../src/loader/index.ts';
 import { createGitSource, snapshotWorktree } from '../../src/source/index.ts';
-import { createTestRepo, runGit, tempDir, type TestRepo } from '../support/git-repo.ts';
+import { createTestRepo, damagePackedObject, runGit, tempDir, type TestRepo } from '../support/git-repo.ts';
 
 const ORG = 'apiVersion: kradle.a5c.ai/v1alpha1\nkind: Organization\nmetadata:\n  name: acme\nspec:\n  displayName: Acme\n  namespaceName: kradle-org-acme\n';
 const team = (name: string, displayName = name) =>
@@ -80,22 +80,12 @@ test('a damaged commit object is REPO_CORRUPT naming it, not "revision not found
 
 test('a damaged packed blob is REPO_CORRUPT naming the object and its pack, not a bare zlib error', async (t) => {
   const { repo, first } = seeded(t);
-  repo.git('gc', '-q', '--aggressive', '--prune=now');
   const oid = repo.git('rev-parse', `${first}:orgs/acme/teams/core.yaml`);
-  const packDir = join(repo.dir, '.git/objects/pack');
-  const idx = readdirSync(packDir).find((n) => n.endsWith('.idx'))!;
-  // verify-pack: `<oid> <type> <size> <size-in-pack> <offset>`; the blob is small, so its header is 2 bytes.
-  const line = repo.git('verify-pack', '-v', join(packDir, idx)).split('\n').find((l) => l.startsWith(oid))!;
-  const offset = Number(line.trim().split(/\s+/)[4]);
-  const packPath = join(packDir, idx.replace(/\.idx$/, '.pack'));
-  chmodSync(packPath, 0o644);
-  const pack = readFileSync(packPath);
-  for (let i = offset + 4; i < offset + 12; i++) pack[i] ^= 0xff;
-  writeFileSync(packPath, pack);
+  const { pack } = damagePackedObject(repo, oid, ['--aggressive']);
   const snapshot = await createGitSource({ url: repo.dir }).snapshot(first);
   const err = await t.throwsAsync(snapshot.readBlob(oid));
   t.is(codeOf(err), 'REPO_CORRUPT');
-  t.true(err!.message.includes(oid) && err!.message.includes(idx.replace(/\.idx$/, '.pack')), err!.message);
+  t.true(err!.message.includes(oid) && err!.message.includes(pack), err!.message);
 });
 
 test('a ref file holding garbage says so instead of "not a branch"', async (t) => {

@@ -1,6 +1,6 @@
 // Real Git repositories on disk, built with the git CLI, for tests and benches.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -93,4 +93,24 @@ export function runGitAsync(cwd: string, args: string[]): Promise<string> {
       else resolve(stdout.toString().trim());
     });
   });
+}
+
+/**
+ * Packs the repository (gc) and flips bytes inside one object's compressed data in the pack, as a damaged disk
+ * or a truncated transfer would: the index still lists the object, its bytes no longer inflate. Returns the
+ * damaged pack's file name.
+ */
+export function damagePackedObject(repo: Pick<TestRepo, 'dir' | 'git'>, oid: string, gcArgs: string[] = []): { pack: string } {
+  repo.git('gc', '-q', '--prune=now', ...gcArgs);
+  const packDir = join(repo.dir, '.git/objects/pack');
+  const idx = readdirSync(packDir).find((n) => n.endsWith('.idx'))!;
+  // verify-pack: `<oid> <type> <size> <size-in-pack> <offset>`; a small object's header is 2 bytes.
+  const line = repo.git('verify-pack', '-v', join(packDir, idx)).split('\n').find((l) => l.startsWith(oid))!;
+  const offset = Number(line.trim().split(/\s+/)[4]);
+  const packPath = join(packDir, idx.replace(/\.idx$/, '.pack'));
+  chmodSync(packPath, 0o644);
+  const pack = readFileSync(packPath);
+  for (let i = offset + 4; i < offset + 12; i++) pack[i] ^= 0xff;
+  writeFileSync(packPath, pack);
+  return { pack: idx.replace(/\.idx$/, '.pack') };
 }
