@@ -1,21 +1,9 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { fixtureRepo, FIXTURES } from '../loader/fixture-repo.ts';
+import { runKradle } from '../support/kradle-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/kradle.js', import.meta.url));
-
-function kradle(args: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const kradle = (args: string[], cwd?: string) => runKradle(args, cwd ? { cwd } : {});
 
 test('kradle validate: 0 on a valid repo (the current directory by default), 1 with every error printed', async (t) => {
   const repo = fixtureRepo('config-repo');
