@@ -1,15 +1,12 @@
 // `kradle serve` as an operator watches it: quiet polls, honest sync state in plan-only mode, one log line per
 // sync that changed something or failed. The real server (plan-only, PGlite), its HTTP API and `kradle status`.
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { createLogger } from '../../src/cli/logger.ts';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
 import { createTestRepo, tempDir, type TestRepo } from '../support/git-repo.ts';
+import { runKradle } from '../support/kradle-cli.ts';
 import { orgDocs } from '../support/sync-harness.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/kradle.js', import.meta.url));
 
 interface LogLine {
   level: number;
@@ -93,14 +90,7 @@ async function latestEventSeq(): Promise<number> {
 const runs = async () => (await api('GET', '/api/sync/runs?limit=100')).body.items as { outcome: string; revision: string }[];
 const syncLines = () => logged.filter((l) => l.msg.startsWith('sync: '));
 
-function kradleStatus(): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'status'], { env: { ...process.env, KRADLE_SERVER: server.url, KRADLE_TOKEN: token } });
-    let stdout = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.on('close', (code) => resolve({ code, stdout }));
-  });
-}
+const kradleStatus = () => runKradle(['status'], { env: { KRADLE_SERVER: server.url, KRADLE_TOKEN: token } });
 
 test.serial('polls and push webhooks that find the same revision record no run and no event, only a metric; POST /api/sync records its run', async (t) => {
   const head = repo.head();
