@@ -18,6 +18,8 @@ export function loadResultJson(r: LoadResult) {
 export const command: Command = {
   summary: 'validate the config repo at a revision: every error as path:line:column: CODE message',
   usage: USAGE,
+  // It reads the repository and prints: once it returns, only the heap's teardown is left.
+  exitsWhenDone: true,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
