@@ -56,6 +56,8 @@ function printText(r: LoadResult): void {
     console.log(`valid: ${s.revision.slice(0, 12)}: ${s.resources.size} resources in ${r.stats.files} files, orgs ${s.orgs().join(', ') || '(none)'}`);
     return;
   }
-  for (const e of r.errors) console.log(formatDetail(e));
-  console.log(`invalid: ${r.revision.slice(0, 12)}: ${r.errors.length} error${r.errors.length === 1 ? '' : 's'}`);
+  // One write: thousands of errors are as many system calls when written one line at a time.
+  const lines = r.errors.map((e) => formatDetail(e));
+  lines.push(`invalid: ${r.revision.slice(0, 12)}: ${r.errors.length} error${r.errors.length === 1 ? '' : 's'}`);
+  console.log(lines.join('\n'));
 }
