@@ -1,11 +1,15 @@
 // bench/cli: how fast `kradle` answers, as a process. Prints medians next to the figures of issues 13/14
-// (measured before the compiled CLI) and the same commands run through tsx (KRADLE_TSX=1) in this run.
+// (measured before the compiled CLI) and the same commands run through tsx (KRADLE_TSX=1) in this run, then
+// `kradle validate` of a generated 10,000-document repo against the raw parse floor of the same run.
 // `npm run build` first, so bin/kradle.js runs dist/. Run: npm run bench -- cli
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { createTestRepo, tempDir } from '../test/support/git-repo.ts';
+import { generateRepo } from './support/load-repo.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin/kradle.js');
@@ -67,6 +71,34 @@ row('kradle --help', ['--help'], '2.7 s', '0.3 s');
 row('kradle version', ['version'], '(none)', '0.3 s');
 row('kradle kinds', ['kinds'], '0.39 s', '');
 row('kradle validate (sample, 70 docs)', ['validate', '--repo', SAMPLE], '1.2 s', '0.5 s');
+
+/**
+ * `kradle validate` of bench/load's generated 10,000-document repo (packed, a working tree with its index), median of
+ * RUNS processes, against the same raw parse floor as bench/load: parseAllDocuments + toJS of every file on this
+ * thread, divided by the cores. One process is as noisy as the machine; a median of several is steadier.
+ */
+function validateAtScale(docs: number): void {
+  const dir = tempDir('kradle-bench-cli-validate-');
+  const repo = createTestRepo(dir);
+  try {
+    repo.git('config', 'gc.auto', '0');
+    const paths = generateRepo(dir, docs, 20);
+    repo.git('add', '-A');
+    repo.git('commit', '-q', '-m', 'generated');
+    repo.git('repack', '-a', '-d', '-q');
+    const texts = paths.map((p) => readFileSync(join(dir, p), 'utf8'));
+    const started = performance.now();
+    for (const text of texts) for (const d of parseAllDocuments(text, { lineCounter: new LineCounter() }) as ReturnType<typeof parseAllDocuments> & unknown[]) d.toJS();
+    const floor = (performance.now() - started) / availableParallelism();
+    const runs = Array.from({ length: RUNS }, () => timeRun([BIN, 'validate', '--repo', dir]));
+    const m = median(runs);
+    console.log(`${`kradle validate (${docs.toLocaleString('en')} docs)`.padEnd(34)} ${(m / 1000).toFixed(2).padStart(6)} s   ${(m / floor).toFixed(2)}x the raw parse floor ` +
+      `of ${(floor / 1000).toFixed(2)} s (runs ${runs.map((r) => (r / 1000).toFixed(2)).join(', ')})   issue: 2.3x   target: 1.3x`);
+  } finally {
+    repo.remove();
+  }
+}
+validateAtScale(10_000);
 
 const stateDir = mkdtempSync(join(tmpdir(), 'kradle-bench-cli-'));
 mkdirSync(stateDir, { recursive: true });

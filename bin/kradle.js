@@ -29,12 +29,18 @@ function compiledIsFresh() {
   }
 }
 
-let main;
+let cli;
 if (compiledIsFresh()) {
-  ({ main } = await import('../dist/cli/main.js'));
+  cli = await import('../dist/cli/main.js');
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  ({ main } = await import('../src/cli/main.ts'));
+  cli = await import('../src/cli/main.ts');
 }
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+process.exitCode = await cli.main(argv);
+// A command that left nothing running exits once its output is written, not after the heap's teardown.
+if (await cli.exitsWhenDone(argv)) {
+  await Promise.all([process.stdout, process.stderr].map((s) => new Promise((done) => s.write('', done))));
+  process.exit();
+}

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
-import git from 'isomorphic-git';
 import { NotFoundError } from '../errors/index.ts';
+import { resolveCommitFast } from './fast-resolve.ts';
 import { headBranchSync } from './git-dir.ts';
-import { objectError, type GitContext } from './objects.ts';
+import { isoGit, objectError, type GitContext } from './objects.ts';
 
 const HEX = /^[0-9a-f]{4,40}$/i;
 // `~N` and `^N` suffixes of git's revision syntax; a ref name may contain neither character.
@@ -14,7 +14,7 @@ type Peeled = { commit: string } | { type: string } | { missing: true };
 
 async function peel(ctx: GitContext, oid: string): Promise<Peeled> {
   try {
-    const { oid: commit } = await git.readCommit({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache });
+    const { oid: commit } = await (await isoGit()).readCommit({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache });
     return { commit };
   } catch (err) {
     const e = err as { code?: string; data?: { actual?: string } };
@@ -33,7 +33,7 @@ export async function peelToCommit(ctx: GitContext, oid: string): Promise<string
 
 async function refOid(ctx: GitContext, ref: string): Promise<string | undefined> {
   try {
-    return await git.resolveRef({ fs, gitdir: ctx.gitdir, ref });
+    return await (await isoGit()).resolveRef({ fs, gitdir: ctx.gitdir, ref });
   } catch {
     return undefined;
   }
@@ -43,7 +43,7 @@ async function expandShort(ctx: GitContext, rev: string): Promise<string | undef
   if (!HEX.test(rev)) return undefined;
   if (rev.length === 40) return rev.toLowerCase();
   try {
-    return await git.expandOid({ fs, gitdir: ctx.gitdir, oid: rev.toLowerCase(), cache: ctx.cache });
+    return await (await isoGit()).expandOid({ fs, gitdir: ctx.gitdir, oid: rev.toLowerCase(), cache: ctx.cache });
   } catch (err) {
     if ((err as { code?: string }).code === 'AmbiguousError') {
       throw new NotFoundError(`revision ${rev} is ambiguous: give more characters of the commit id`, { cause: err });
@@ -73,7 +73,7 @@ async function unusable(ctx: GitContext, name: string, oid: string, p: Peeled): 
 
 /** When nothing matched: an unborn branch (a repository without commits) and the branches there are. */
 async function nothingMatched(ctx: GitContext, rev: string, head: string | undefined): Promise<string> {
-  const branches = await git.listBranches({ fs, gitdir: ctx.gitdir }).catch(() => [] as string[]);
+  const branches = await (await isoGit()).listBranches({ fs, gitdir: ctx.gitdir }).catch(() => [] as string[]);
   let headBranch = head;
   try {
     headBranch ??= headBranchSync(ctx.gitdir);
@@ -107,7 +107,7 @@ async function walkSuffixes(ctx: GitContext, rev: string, commit: string, suffix
     for (let i = 0; i < steps; i++) {
       let parents: string[];
       try {
-        ({ commit: { parent: parents } } = await git.readCommit({ fs, gitdir: ctx.gitdir, oid: at, cache: ctx.cache }));
+        ({ commit: { parent: parents } } = await (await isoGit()).readCommit({ fs, gitdir: ctx.gitdir, oid: at, cache: ctx.cache }));
       } catch (err) {
         throw objectError('commit', at, err);
       }
@@ -130,6 +130,8 @@ export async function resolveRev(ctx: GitContext, rev: string, head?: string): P
   const m = SUFFIXES.exec(rev);
   if (m) return walkSuffixes(ctx, rev, await resolveRev(ctx, m[1]!, head), m[2]!);
   const name = rev === 'HEAD' && head !== undefined ? head : rev;
+  const fast = await resolveCommitFast(ctx, name);
+  if (fast !== undefined) return fast;
   const candidates = [
     () => refOid(ctx, name),
     () => expandShort(ctx, name),

@@ -1,5 +1,6 @@
 import type { Snapshot, SnapshotFile } from './types.ts';
-import { createObjectStore, parseTree, type ObjectStore } from './object-store.ts';
+import { objectStoreOf } from './context-store.ts';
+import { parseTree, type ObjectStore } from './object-store.ts';
 import { type GitContext, type TreeEntry, readBlobById, readTreeEntries } from './objects.ts';
 import { isReportedLink, isYamlPath, joinPath, normalizeDir } from './paths.ts';
 
@@ -30,7 +31,7 @@ const roots = new WeakMap<Snapshot, { cache: SnapshotCache; base: string; root: 
 
 function cacheOf(ctx: GitContext): SnapshotCache {
   let c = caches.get(ctx);
-  if (!c) caches.set(ctx, (c = { store: createObjectStore(ctx.gitdir), previous: new Map(), current: new Map() }));
+  if (!c) caches.set(ctx, (c = { store: objectStoreOf(ctx), previous: new Map(), current: new Map() }));
   return c;
 }
 

@@ -42,6 +42,25 @@ test('resolve finds a branch, a lightweight and an annotated tag, a full and a s
   t.is(await source.resolve(first.slice(0, 7)), first);
 });
 
+test('resolve agrees with git rev-parse for loose and packed refs, symbolic refs, remotes and a branch moved after packing', async (t) => {
+  const { repo, first } = seeded(t);
+  repo.tag('v1');
+  const second = repo.commit({ 'orgs/acme/teams/core.yaml': doc('core', 'spec: {}\n') });
+  repo.tag('v2', { annotated: true });
+  repo.git('branch', 'old', first);
+  repo.git('update-ref', 'refs/remotes/origin/main', first);
+  repo.git('symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/main');
+  repo.git('pack-refs', '--all');
+  repo.git('symbolic-ref', 'refs/heads/alias', 'refs/heads/old');
+  // A loose ref written after packing wins over the packed one, as in git.
+  repo.git('update-ref', 'refs/heads/old', second);
+  repo.git('tag', 'v3', first);
+  const source = createGitSource({ url: repo.dir });
+  for (const rev of ['HEAD', 'main', 'old', 'alias', 'v1', 'v2', 'v3', 'refs/tags/v2', 'origin/main', 'origin', 'refs/heads/alias', second]) {
+    t.is(await source.resolve(rev), runGit(repo.dir, ['rev-parse', `${rev}^{commit}`]), rev);
+  }
+});
+
 test('resolve of an unknown revision is a NotFoundError naming it', async (t) => {
   const { repo } = seeded(t);
   const source = createGitSource({ url: repo.dir });
