@@ -26,10 +26,9 @@ export interface ParallelParse {
 export interface ParallelOptions {
   workers?: number;
   /**
-   * By default (true) the main thread parses batches too whenever it has nothing else to do (such as checking
-   * what the workers return), next to one worker per other core (at most 3): one worker more would only
-   * take turns with it on a core, and each thread spends ~0.4 s of CPU before it parses at full speed (JIT
-   * warm-up). False: the workers parse everything, one per core (at most 4).
+   * By default (true) the main thread parses batches too until a worker has started, next to one worker per
+   * other core (at most 3): one worker more would only take turns with it on a core, checking what the workers
+   * return. False: the workers parse everything, one per core (at most 4).
    */
   mainThread?: boolean;
   /** Default PARSE_BUDGET_MS. */
@@ -96,6 +95,8 @@ export function startParsePool(opts: ParallelOptions = {}) {
   const queue = (files: number[], alone: boolean, read: boolean) => (alone ? workerOnly : shared).push({ id: batchIds++, files, alone, read });
   let outstanding = 0;
   let alive = 0;
+  /** Workers that started and are still running. */
+  let online = 0;
   let closed = false;
   let wake = () => {};
   let failed: { err: unknown } | undefined;
@@ -189,11 +190,13 @@ export function startParsePool(opts: ParallelOptions = {}) {
     });
     // A worker that cannot start or dies gives its batches back; the main thread parses what no worker can.
     let dead = false;
+    let started = false;
     const lost = () => {
       if (dead) return;
       dead = true;
       clearTimeout(timer);
       alive--;
+      if (started) online--;
       pool.delete(w);
       idle.delete(next);
       outstanding -= inFlight.length;
@@ -211,7 +214,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
     };
     w.once('error', lost);
     w.once('exit', lost);
-    w.once('online', () => (next(), next()));
+    w.once('online', () => ((started = true), online++, next(), next()));
   };
   const count = Math.max(1, opts.workers ?? (mainThread ? Math.min(3, availableParallelism() - 1) : Math.min(4, availableParallelism())));
   for (let i = 0; i < count; i++) start();
@@ -242,9 +245,11 @@ export function startParsePool(opts: ParallelOptions = {}) {
     }
     for (const next of [...idle, ...idle]) (idle.delete(next), next());
     try {
-      // The main thread takes a batch whenever it has nothing else to do, and answers events (worker replies
-      // above all) every MAIN_SLICE files.
-      for (let b = mainThread ? shared.shift() : undefined; b !== undefined; b = shared.shift()) {
+      // The main thread parses batches until a worker has started, and answers events (worker replies above all)
+      // every MAIN_SLICE files. Then it leaves parsing to the workers: checking what they return is the longer
+      // work (a parse is cheap on the fast path of simple-yaml.ts), and only the main thread can do it.
+      const take = () => (mainThread && online === 0 ? shared.shift() : undefined);
+      for (let b = take(); b !== undefined; b = take()) {
         for (let k = 0; k < b.files.length; k++) {
           const i = b.files[k]!;
           const bytes = input.bytes?.[i] ?? input.readSync?.(input.oids[i]!) ?? (await input.read(input.oids[i]!));
