@@ -28,6 +28,8 @@ export interface Loader {
 }
 
 const YAML_FILE = /\.ya?ml$/i;
+/** Where the conventional layout keeps an org's Organization: orgs/<org>/organization.yaml. */
+const ORG_FILE = /(^|\/)organizations?\.ya?ml$/i;
 /** Files a cold model takes at once while the others are parsed. */
 const EARLY_BATCH = 256;
 const isOrg = (c: { def: { kind: string } }) => c.def.kind === 'Organization';
@@ -175,7 +177,11 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       if (unit) reused.set(f.path, unit);
       else if (!blobs.has(f.oid)) wanted.set(f.oid, [...(wanted.get(f.oid) ?? []), f.path]);
     }
+    // Organizations first, by the conventional layout's file name: every org that arrives later makes the model
+    // look again at every document placed so far, and documents of an org not yet known wait for it.
     const oids = [...wanted.keys()];
+    const orgFiles = new Set(oids.filter((oid) => wanted.get(oid)!.some((p) => ORG_FILE.test(p))));
+    if (orgFiles.size) oids.splice(0, oids.length, ...orgFiles, ...oids.filter((oid) => !orgFiles.has(oid)));
     // Files are classified as workers return them, while the others are still being parsed. A cold model also
     // takes those it can place already, a batch at a time (placing, duplicates, the state's resources), so less
     // is left for the main thread alone after the last parse; references are checked once, at the end.

@@ -9,6 +9,8 @@ import { parseWorkerScript, startWorker } from './worker-script.ts';
 export { WORKER_ONLY_BYTES };
 // ~40 ms of parsing: small enough that the main thread answers worker replies promptly.
 const BATCH = 64;
+/** Batches a worker is given ahead of its replies. */
+const IN_FLIGHT = 4;
 // ~10 ms: how long the main thread parses before it looks at events (worker replies, API requests).
 const MAIN_SLICE = 16;
 /**
@@ -26,10 +28,9 @@ export interface ParallelParse {
 export interface ParallelOptions {
   workers?: number;
   /**
-   * By default (true) the main thread parses batches too whenever it has nothing else to do (such as checking
-   * what the workers return), next to one worker per other core (at most 3): one worker more would only
-   * take turns with it on a core, and each thread spends ~0.4 s of CPU before it parses at full speed (JIT
-   * warm-up). False: the workers parse everything, one per core (at most 4).
+   * By default (true) the main thread parses batches too whenever it would otherwise wait for the workers, next
+   * to one worker per other core (at most 3): one worker more would only take turns with it on a core, checking
+   * what the workers return. False: the workers parse everything, one per core (at most 4).
    */
   mainThread?: boolean;
   /** Default PARSE_BUDGET_MS. */
@@ -93,13 +94,19 @@ export function startParsePool(opts: ParallelOptions = {}) {
   const shared: Batch[] = [];
   const workerOnly: Batch[] = [];
   let batchIds = 0;
-  const queue = (files: number[], alone: boolean, read: boolean) => (alone ? workerOnly : shared).push({ id: batchIds++, files, alone, read });
+  const idle = new Set<() => void>();
+  /** Queues a batch, and gives it to a worker that was waiting for one. */
+  const queue = (files: number[], alone: boolean, read: boolean) => {
+    (alone ? workerOnly : shared).push({ id: batchIds++, files, alone, read });
+    for (const next of [...idle]) (idle.delete(next), next());
+  };
   let outstanding = 0;
   let alive = 0;
+  /** Worker replies so far: the main thread parses only when none came in while it looked at events. */
+  let replies = 0;
   let closed = false;
   let wake = () => {};
   let failed: { err: unknown } | undefined;
-  const idle = new Set<() => void>();
   const pool = new Set<Worker>();
   const bytesOf = async (i: number) => input.bytes?.[i] ?? input.read(input.oids[i]!);
 
@@ -134,7 +141,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
       for (let k = 0; k < small.length; k += BATCH) queue(small.slice(k, k + BATCH), false, false);
     })().catch((err: unknown) => (failed ??= { err })).finally(() => {
       reading--;
-      for (const next of [...idle, ...idle]) (idle.delete(next), next());
+      for (const next of [...idle]) (idle.delete(next), next());
       wake();
     });
   }
@@ -148,8 +155,8 @@ export function startParsePool(opts: ParallelOptions = {}) {
   };
   const spawn = (w: Worker): void => {
     pool.add(w);
-    // Two batches in flight: the worker starts the next one while the main thread, busy with its
-    // own batch, has not yet read the reply to the last one. The worker answers them in order.
+    // IN_FLIGHT batches in flight: the worker goes on parsing while the main thread, busy checking what came back,
+    // has not yet read its last replies (with two, a worker sat idle a sixth of a cold load). It answers in order.
     const inFlight: Batch[] = [];
     let first = true;
     let sending = Promise.resolve();
@@ -158,21 +165,25 @@ export function startParsePool(opts: ParallelOptions = {}) {
       clearTimeout(timer);
       timer = inFlight.length ? setTimeout(overrun, budget) : undefined;
     };
+    /** Gives the worker batches until it has IN_FLIGHT; with none left, it waits in `idle` for more. */
     const next = () => {
-      const batch = workerOnly.shift() ?? shared.shift();
-      if (batch === undefined) return void idle.add(next);
-      inFlight.push(batch);
-      outstanding++;
-      if (inFlight.length === 1) arm();
-      const firstRead = batch.read && first;
-      if (firstRead) first = false;
-      // In order: the worker answers in the order it is asked, and a batch of bytes may wait for a read.
-      sending = sending.then(() => request(batch, firstRead)).then(({ req, transfer }) => w.postMessage(req, transfer), (err: unknown) => {
-        failed ??= { err };
-        wake();
-      });
+      while (inFlight.length < IN_FLIGHT) {
+        const batch = workerOnly.shift() ?? shared.shift();
+        if (batch === undefined) return void idle.add(next);
+        inFlight.push(batch);
+        outstanding++;
+        if (inFlight.length === 1) arm();
+        const firstRead = batch.read && first;
+        if (firstRead) first = false;
+        // In order: the worker answers in the order it is asked, and a batch of bytes may wait for a read.
+        sending = sending.then(() => request(batch, firstRead)).then(({ req, transfer }) => w.postMessage(req, transfer), (err: unknown) => {
+          failed ??= { err };
+          wake();
+        });
+      }
     };
     w.on('message', (reply: ParseReply) => {
+      replies++;
       const batch = inFlight.shift()!;
       outstanding--;
       reply.files.forEach((f: FileReply, j) => {
@@ -211,7 +222,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
     };
     w.once('error', lost);
     w.once('exit', lost);
-    w.once('online', () => (next(), next()));
+    w.once('online', next);
   };
   const count = Math.max(1, opts.workers ?? (mainThread ? Math.min(3, availableParallelism() - 1) : Math.min(4, availableParallelism())));
   for (let i = 0; i < count; i++) start();
@@ -240,22 +251,28 @@ export function startParsePool(opts: ParallelOptions = {}) {
       const read = files.objects !== undefined;
       for (let k = 0; k < n; k += BATCH) queue(Array.from({ length: Math.min(BATCH, n - k) }, (_, j) => k + j), false, read);
     }
-    for (const next of [...idle, ...idle]) (idle.delete(next), next());
+    for (const next of [...idle]) (idle.delete(next), next());
     try {
-      // The main thread takes a batch whenever it has nothing else to do, and answers events (worker replies
-      // above all) every MAIN_SLICE files.
-      for (let b = mainThread ? shared.shift() : undefined; b !== undefined; b = shared.shift()) {
-        for (let k = 0; k < b.files.length; k++) {
+      // The main thread checks what the workers return, which only it can do, and parses a batch itself only when
+      // it would otherwise wait: before a worker has started, or when no reply came in while it looked at events.
+      // It answers events (worker replies above all) every MAIN_SLICE files of its own.
+      const pending = () => shared.length + workerOnly.length > 0;
+      while (!failed && (outstanding > 0 || reading > 0 || (pending() && alive > 0))) {
+        if (!mainThread || shared.length === 0) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
+        }
+        const seen = replies;
+        await yieldToEvents();
+        const b = replies === seen ? shared.shift() : undefined;
+        for (let k = 0; b !== undefined && k < b.files.length; k++) {
           const i = b.files[k]!;
           const bytes = input.bytes?.[i] ?? input.readSync?.(input.oids[i]!) ?? (await input.read(input.oids[i]!));
           if (bytes.byteLength >= WORKER_ONLY_BYTES && alive > 0) queue([i], true, false);
           else settle(i, parseBytes(bytes, { specJson: true }));
           if (k % MAIN_SLICE === MAIN_SLICE - 1) await yieldToEvents();
         }
-        await yieldToEvents();
       }
-      const pending = () => shared.length + workerOnly.length > 0;
-      while (!failed && (outstanding > 0 || reading > 0 || (pending() && alive > 0))) await new Promise<void>((resolve) => (wake = resolve));
       if (failed) throw failed.err;
     } finally {
       await close();

@@ -2,6 +2,7 @@ import { Composer, LineCounter, Parser, isMap, isPair, isScalar, isSeq, visit, t
 import type { ErrorDetail } from '../errors/index.ts';
 import { canonicalJson } from './hash.ts';
 import { documentTooLarge, fileTooLarge, LIMITS, treeErrors } from './limits.ts';
+import { parseSimpleYaml } from './simple-yaml.ts';
 
 /** A line and column packed in one number (line * 2^16 + column): a map of them stays small. */
 export type PackedPos = number;
@@ -184,10 +185,21 @@ export interface ParseOptions {
    * the other cores parse too) spares the serial work after the last file that building the state is.
    */
   specJson?: boolean;
+  /** False: always parse with yaml, never through the fast path of simple-yaml.ts (for tests comparing the two). */
+  simple?: boolean;
 }
 
 /** Parses every document of a file; empty documents are skipped, documents with syntax errors dropped. */
 export function parseRaw(text: string, opts: ParseOptions = {}): RawParsedFile {
+  // Big files keep the full parse: their positions are made with it (eager).
+  const simple = !opts.eager && opts.simple !== false ? parseSimpleYaml(text) : undefined;
+  if (simple) {
+    const docs = simple.map((d): RawDoc => {
+      const start = packPos(d.line, d.column);
+      return opts.specJson ? { index: d.index, value: d.value, start, specJson: specJsonOf(d.value) } : { index: d.index, value: d.value, start };
+    });
+    return { docs, errors: [] };
+  }
   const lc = new LineCounter();
   const out: RawParsedFile = { docs: [], errors: [] };
   const tooLarge = (offset: number, chars: number) => {
