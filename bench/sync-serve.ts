@@ -10,7 +10,8 @@ import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { writeHeapSnapshot } from 'node:v8';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { startServer } from '../src/server/server.ts';
 import { generatedRepo, teamDoc } from './support/generated-repo.ts';
@@ -24,8 +25,11 @@ const COMMITS = Number(values.commits ?? 5);
 
 const mb = (bytes: number) => Math.round(bytes / 1e6);
 const peakRss = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;
-/** RSS and where it goes: V8's heap, ArrayBuffers (PGlite's WebAssembly memory and, with --in-memory, its files). */
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+/** RSS and where it goes after a full GC (garbage is not what the server holds): V8's heap, ArrayBuffers (with --in-memory, PGlite's files). */
 function memory(): string {
+  gc();
   const m = process.memoryUsage();
   return `RSS ${mb(m.rss)} MB (peak ${mb(peakRss())} MB; V8 heap ${mb(m.heapUsed)} of ${mb(m.heapTotal)} MB, ArrayBuffers ${mb(m.arrayBuffers)} MB; PGlite ${IN_MEMORY ? 'in memory://' : 'on disk'})`;
 }

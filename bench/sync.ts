@@ -6,7 +6,7 @@
 // also holds tsx's module-hooks thread and source maps, which users do not run). Several sizes run one after the
 // other, each with fresh processes, and the larger ones are compared with the first.
 // `node --import tsx bench/sync.ts [--docs 10000,40000] [--commits 20] [--profile-commits DIR] [--heap-snapshot DIR]
-// [--node-options '--max-semi-space-size=4']`; with DATABASE_URL the store is that server. --profile-commits writes
+// [--node-options='--max-semi-space-size=4']`; with DATABASE_URL the store is that server. --profile-commits writes
 // a CPU profile of the one-file commits alone (not the cold apply) to DIR/commits-<docs>.cpuprofile, to open in
 // Chrome DevTools or summarize with bench/sync-server/top-frames.ts; --heap-snapshot writes the controller's heap,
 // after the commits, to DIR/sync-<docs>.heapsnapshot. --node-options are extra node flags for the controller.
