@@ -56,6 +56,10 @@ export async function startRemoteController(nodeOptions: string[] = []): Promise
   child.on('message', (m: { id?: number }) => {
     if (m.id !== undefined) waiting.get(m.id)?.(m as Record<string, unknown>);
   });
+  // A controller that dies (out of memory, a crash) fails what was asked of it instead of leaving the bench waiting.
+  child.on('exit', (status, signal) => {
+    for (const answer of [...waiting.values()]) answer({ error: `the controller exited (${signal ?? status})` });
+  });
   const ask = (op: string, msg: object = {}) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const id = next++;
