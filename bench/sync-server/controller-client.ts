@@ -80,12 +80,13 @@ export async function startRemoteController(nodeOptions: string[] = []): Promise
     profileStart: async () => void (await ask('profileStart')),
     profileStop: async () => String((await ask('profileStop')).profile),
     async stop(dropSchema) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const running = () => child.exitCode === null && child.signalCode === null;
+      const exited = running() ? new Promise((resolve) => child.once('exit', resolve)) : Promise.resolve();
       try {
-        await ask('stop', { dropSchema });
+        if (running()) await ask('stop', { dropSchema });
       } finally {
-        child.disconnect();
-        if (child.exitCode === null) child.kill();
+        if (child.connected) child.disconnect();
+        if (running()) child.kill();
         await exited;
       }
     },
