@@ -1,22 +1,38 @@
 // bench/sync-serve: `kradle serve` on its embedded defaults (PGlite, plan-only: no kubeconfig) over a generated
 // config repo of N documents: a one-file commit, then POST /api/sync, until GET /api/sync reports the commit as
 // synced (median and max of several commits), for each size, the larger ones as ratios of the first.
-// `node --import tsx bench/sync-serve.ts [--docs 10000,100000] [--commits 5] [--profile DIR]`; --profile writes a CPU
+// `node --import tsx bench/sync-serve.ts [--docs 10000,100000] [--commits 5] [--profile DIR] [--heap-snapshot DIR]
+// [--in-memory]`; --heap-snapshot writes the server's heap after the commits; --profile writes a CPU
 // profile of the one-file commits alone (not the start) to DIR/serve-commits-<docs>.cpuprofile (summarize it with
 // bench/sync-server/top-frames.ts).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { startServer } from '../src/server/server.ts';
 import { generatedRepo, teamDoc } from './support/generated-repo.ts';
 import { createTestRepo, tempDir } from '../test/support/git-repo.ts';
 
-const { values } = parseArgs({ options: { docs: { type: 'string' }, commits: { type: 'string' }, profile: { type: 'string' } } });
+const { values } = parseArgs({ options: { docs: { type: 'string' }, commits: { type: 'string' }, profile: { type: 'string' }, 'in-memory': { type: 'boolean' }, 'heap-snapshot': { type: 'string' } } });
+// As `kradle serve` runs by default: PGlite in a data directory on disk. --in-memory: `memory://`, where PGlite's
+// files (tables, WAL) live in this process's memory too.
+const IN_MEMORY = values['in-memory'] ?? false;
 const COMMITS = Number(values.commits ?? 5);
 
+const mb = (bytes: number) => Math.round(bytes / 1e6);
+const peakRss = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+/** RSS and where it goes after a full GC (garbage is not what the server holds): V8's heap, ArrayBuffers (with --in-memory, PGlite's files). */
+function memory(): string {
+  gc();
+  const m = process.memoryUsage();
+  return `RSS ${mb(m.rss)} MB (peak ${mb(peakRss())} MB; V8 heap ${mb(m.heapUsed)} of ${mb(m.heapTotal)} MB, ArrayBuffers ${mb(m.arrayBuffers)} MB; PGlite ${IN_MEMORY ? 'in memory://' : 'on disk'})`;
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function one(docs: number): Promise<number> {
@@ -26,7 +42,7 @@ async function one(docs: number): Promise<number> {
   const stateDir = tempDir('kradle-bench-serve-');
   let t0 = performance.now();
   const server = await startServer({
-    repo: repo.dir, port: 0, host: '127.0.0.1', stateDir, dataDir: 'memory://',
+    repo: repo.dir, port: 0, host: '127.0.0.1', stateDir, dataDir: IN_MEMORY ? 'memory://' : join(stateDir, 'data'),
     // The periodic full resync (every 10 min by default) would fire during a 100,000-document start and land on
     // a measured commit: it is a pass over everything, not the one-file sync this bench measures.
     env: { HOME: stateDir }, pollIntervalMs: 3_600_000, resyncIntervalMs: 3_600_000, logger: pino({ level: 'silent' }),
@@ -41,7 +57,7 @@ async function one(docs: number): Promise<number> {
     while ((await poll()).syncedRevision !== commit) await new Promise((r) => setTimeout(r, 5));
   };
   await syncedTo(repo.head());
-  console.log(`${count} documents: serve started and synced in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`${count} documents: serve started and synced in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${memory()}`);
   const times: number[] = [];
   const profiler = values.profile ? new Session() : undefined;
   if (profiler) {
@@ -62,9 +78,11 @@ async function one(docs: number): Promise<number> {
     writeFileSync(join(values.profile!, `serve-commits-${count}.cpuprofile`), JSON.stringify(profile));
     profiler.disconnect();
   }
-  console.log(`${count} documents: plan-only one-file commit -> reported synced: median ${median(times).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms (${COMMITS} commits; RSS ${Math.round(process.memoryUsage().rss / 1e6)} MB)`);
+  console.log(`${count} documents: plan-only one-file commit -> reported synced: median ${median(times).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms (${COMMITS} commits); ${memory()}`);
+  if (values['heap-snapshot']) writeHeapSnapshot(join(values['heap-snapshot'], `serve-${count}.heapsnapshot`));
   await server.close();
   repo.remove();
+  rmSync(stateDir, { recursive: true, force: true });
   return median(times);
 }
 

@@ -7,6 +7,7 @@ import type { ObjectRef } from '../../test/support/kube-api-server/index.ts';
 
 export interface RemoteKubeApiServer {
   kubeConfig: KubeConfig;
+  kubeConfigPath: string;
   object(ref: ObjectRef): Promise<Record<string, unknown> | undefined>;
   rss(): Promise<number>;
   stop(): Promise<void>;
@@ -37,6 +38,7 @@ export async function startRemoteKubeApiServer(): Promise<RemoteKubeApiServer> {
   kubeConfig.loadFromFile(kubeConfigPath);
   return {
     kubeConfig,
+    kubeConfigPath,
     object: async (ref) => ((await ask({ object: ref })).object as Record<string, unknown> | null) ?? undefined,
     rss: async () => Number((await ask({ rss: true })).rss),
     async stop() {

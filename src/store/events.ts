@@ -1,4 +1,5 @@
 import { BadRequestError } from '../errors/index.ts';
+import { batches } from './batches.ts';
 import { EVENT_COLUMNS, toEvent, type EventRow } from './rows.ts';
 import { createSubscriber, type Wakeups } from './subscription.ts';
 import type { Events, NewEvent, StoreEvent } from './types.ts';
@@ -25,26 +26,30 @@ export function createEvents({ scope, wakeups, pollMs }: EventsDeps): Events {
   }
 
   /**
-   * One transaction, one lock, one INSERT and one NOTIFY for the lot: a cold pass announces thousands of
-   * resources, and a transaction per event (lock, insert, notify, commit) cost it ~4 round trips each.
-   * `WITH ORDINALITY` and the ordered insert give seqs in array order.
+   * One transaction and one lock for the lot, one INSERT and NOTIFY per batch of rows (batches.ts): a cold pass
+   * announces thousands of resources, and a transaction per event (lock, insert, notify, commit) cost it ~4 round
+   * trips each. `WITH ORDINALITY` and the ordered insert give seqs in array order.
    */
   async function publishMany(list: readonly NewEvent[]): Promise<StoreEvent[]> {
     for (const e of list) if (!e.type || !e.kind || !e.name) throw new BadRequestError('an event needs a type, a kind and a name');
     if (!list.length) return [];
     const rows = list.map((e) => [e.org, e.type, e.kind, e.namespace ?? null, e.name, e.actor ?? null, e.payload ?? null]);
-    const inserted = await scope.write((q) =>
-      q.query<EventRow>(
-        `WITH e AS (
-           INSERT INTO events (org, type, kind, namespace, name, actor, payload)
-           SELECT x->>0, x->>1, x->>2, x->>3, x->>4, x->>5, x->6
-             FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(x, i) ORDER BY i
-           RETURNING ${EVENT_COLUMNS}),
-         n AS (SELECT pg_notify($2, max(seq)::text) FROM e)
-         SELECT e.* FROM e, n ORDER BY e.seq`,
-        [JSON.stringify(rows), scope.channel],
-      ),
-    );
+    const inserted = await scope.write(async (q) => {
+      const out: EventRow[] = [];
+      for (const batch of batches(rows)) {
+        out.push(...(await q.query<EventRow>(
+          `WITH e AS (
+             INSERT INTO events (org, type, kind, namespace, name, actor, payload)
+             SELECT x->>0, x->>1, x->>2, x->>3, x->>4, x->>5, x->6
+               FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(x, i) ORDER BY i
+             RETURNING ${EVENT_COLUMNS}),
+           n AS (SELECT pg_notify($2, max(seq)::text) FROM e)
+           SELECT e.* FROM e, n ORDER BY e.seq`,
+          [JSON.stringify(batch), scope.channel],
+        )));
+      }
+      return out;
+    });
     return inserted.map(toEvent);
   }
 

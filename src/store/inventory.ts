@@ -1,4 +1,5 @@
-import type { Queryable } from './driver.ts';
+import { batches, BATCH_ROWS } from './batches.ts';
+import type { Queryable, Session } from './driver.ts';
 import { iso } from './rows.ts';
 import type { Condition, Inventory, InventoryEntry } from './types.ts';
 
@@ -39,8 +40,34 @@ function toEntry(r: Row): InventoryEntry {
 
 const targetJson = (t: InventoryEntry['target']) => ({ api_version: t.apiVersion, kind: t.kind, namespace: t.namespace ?? '', name: t.name });
 
-/** What the controller applied, one row per (source resource, target object); written in one statement per call. */
-export function createInventory(q: Queryable): Inventory {
+const UPSERT = `INSERT INTO inventory (source_key, org, target_api_version, target_kind, target_namespace, target_name,
+                                revision, content_hash, sync_status, health, conditions, reason, message, updated_at)
+         SELECT x.source_key, x.org, x.api_version, x.kind, x.namespace, x.name, x.revision, x.content_hash,
+                x.sync_status, x.health, x.conditions, x.reason, x.message, now()
+         FROM jsonb_to_recordset($1::jsonb) AS x(source_key text, org text, ${TARGET}, revision text, content_hash text,
+              sync_status text, health text, conditions jsonb, reason text, message text)
+         ON CONFLICT (source_key, target_api_version, target_kind, target_namespace, target_name) DO UPDATE SET
+           org = excluded.org, revision = excluded.revision, content_hash = excluded.content_hash,
+           sync_status = excluded.sync_status, health = excluded.health, conditions = excluded.conditions,
+           reason = excluded.reason, message = excluded.message, updated_at = now()`;
+
+const REMOVE = `DELETE FROM inventory AS i USING jsonb_to_recordset($1::jsonb) AS x(${TARGET})
+         WHERE i.target_api_version = x.api_version AND i.target_kind = x.kind
+           AND i.target_namespace = x.namespace AND i.target_name = x.name`;
+
+/**
+ * One statement per batch of rows; a call of more than one batch runs in a transaction, so it is all or nothing
+ * as a single statement was.
+ */
+async function inBatches(session: Session, sql: string, rows: readonly object[]): Promise<void> {
+  if (rows.length <= BATCH_ROWS) return void (await session.query(sql, [JSON.stringify(rows)]));
+  await session.transaction(async (tx) => {
+    for (const batch of batches(rows)) await tx.query(sql, [JSON.stringify(batch)]);
+  });
+}
+
+/** What the controller applied, one row per (source resource, target object). */
+export function createInventory(q: Session): Inventory {
   return {
     async upsert(entries) {
       // Last entry wins for a repeated key: one INSERT may not touch the same row twice.
@@ -53,28 +80,11 @@ export function createInventory(q: Queryable): Inventory {
         });
       }
       if (!byKey.size) return;
-      await q.query(
-        `INSERT INTO inventory (source_key, org, target_api_version, target_kind, target_namespace, target_name,
-                                revision, content_hash, sync_status, health, conditions, reason, message, updated_at)
-         SELECT x.source_key, x.org, x.api_version, x.kind, x.namespace, x.name, x.revision, x.content_hash,
-                x.sync_status, x.health, x.conditions, x.reason, x.message, now()
-         FROM jsonb_to_recordset($1::jsonb) AS x(source_key text, org text, ${TARGET}, revision text, content_hash text,
-              sync_status text, health text, conditions jsonb, reason text, message text)
-         ON CONFLICT (source_key, target_api_version, target_kind, target_namespace, target_name) DO UPDATE SET
-           org = excluded.org, revision = excluded.revision, content_hash = excluded.content_hash,
-           sync_status = excluded.sync_status, health = excluded.health, conditions = excluded.conditions,
-           reason = excluded.reason, message = excluded.message, updated_at = now()`,
-        [JSON.stringify([...byKey.values()])],
-      );
+      await inBatches(q, UPSERT, [...byKey.values()]);
     },
     async remove(targets) {
       if (!targets.length) return;
-      await q.query(
-        `DELETE FROM inventory AS i USING jsonb_to_recordset($1::jsonb) AS x(${TARGET})
-         WHERE i.target_api_version = x.api_version AND i.target_kind = x.kind
-           AND i.target_namespace = x.namespace AND i.target_name = x.name`,
-        [JSON.stringify(targets.map(targetJson))],
-      );
+      await inBatches(q, REMOVE, targets.map(targetJson));
     },
     async list(filter = {}) {
       const params: unknown[] = [];

@@ -1,3 +1,4 @@
+import { batches } from './batches.ts';
 import { iso } from './rows.ts';
 import type { ResourceStatusRecord, ResourceStatuses } from './types.ts';
 import type { WriteScope } from './write-scope.ts';
@@ -49,27 +50,29 @@ export function createResourceStatuses(scope: WriteScope): ResourceStatuses {
         phase: r.phase, ready: r.ready, health: r.health, status: r.status, model: r.model,
       }));
       await scope.write(async (q) => {
-        await q.query(
-          `INSERT INTO resource_status (source_key, org, kind, namespace, name, revision, phase, ready, health, status, model, updated_at)
-           SELECT x.source_key, x.org, x.kind, x.namespace, x.name, x.revision, x.phase, x.ready, x.health, x.status, x.model, now()
-           FROM jsonb_to_recordset($1::jsonb) AS x(source_key text, org text, kind text, namespace text, name text, revision text,
-                phase text, ready text, health text, status jsonb, model jsonb)
-           ON CONFLICT (source_key) DO UPDATE SET org = excluded.org, revision = excluded.revision, phase = excluded.phase,
-             ready = excluded.ready, health = excluded.health, status = excluded.status, model = excluded.model, updated_at = now()`,
-          [JSON.stringify(rows)],
-        );
-        // One statement for every event, then one wake-up: a cold pass changes thousands of statuses at once.
-        await q.query(
-          `WITH e AS (
-             INSERT INTO events (org, type, kind, namespace, name, payload)
-             SELECT x.org, $2, x.kind, x.namespace, x.name,
-                    jsonb_build_object('revision', x.revision, 'phase', x.phase, 'ready', x.ready, 'health', x.health)
-             FROM jsonb_to_recordset($1::jsonb) AS x(org text, kind text, namespace text, name text, revision text,
-                  phase text, ready text, health text)
-             RETURNING seq)
-           SELECT pg_notify($3, max(seq)::text) FROM e`,
-          [JSON.stringify(rows), STATUS_CHANGED, scope.channel],
-        );
+        for (const batch of batches(rows)) {
+          await q.query(
+            `INSERT INTO resource_status (source_key, org, kind, namespace, name, revision, phase, ready, health, status, model, updated_at)
+             SELECT x.source_key, x.org, x.kind, x.namespace, x.name, x.revision, x.phase, x.ready, x.health, x.status, x.model, now()
+             FROM jsonb_to_recordset($1::jsonb) AS x(source_key text, org text, kind text, namespace text, name text, revision text,
+                  phase text, ready text, health text, status jsonb, model jsonb)
+             ON CONFLICT (source_key) DO UPDATE SET org = excluded.org, revision = excluded.revision, phase = excluded.phase,
+               ready = excluded.ready, health = excluded.health, status = excluded.status, model = excluded.model, updated_at = now()`,
+            [JSON.stringify(batch)],
+          );
+          // One statement for the batch's events, then one wake-up: a cold pass changes thousands of statuses at once.
+          await q.query(
+            `WITH e AS (
+               INSERT INTO events (org, type, kind, namespace, name, payload)
+               SELECT x.org, $2, x.kind, x.namespace, x.name,
+                      jsonb_build_object('revision', x.revision, 'phase', x.phase, 'ready', x.ready, 'health', x.health)
+               FROM jsonb_to_recordset($1::jsonb) AS x(org text, kind text, namespace text, name text, revision text,
+                    phase text, ready text, health text)
+               RETURNING seq)
+             SELECT pg_notify($3, max(seq)::text) FROM e`,
+            [JSON.stringify(batch), STATUS_CHANGED, scope.channel],
+          );
+        }
       });
     },
     async remove(sourceKeys) {

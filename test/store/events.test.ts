@@ -1,5 +1,6 @@
 import test from 'ava';
 import type { Store, StoreEvent } from '../../src/store/index.ts';
+import { BATCH_ROWS } from '../../src/store/batches.ts';
 import { pullRequest, testDrivers, uniqueName } from '../support/store.ts';
 
 /** Collects a subscription's events until `count` arrived. */
@@ -79,6 +80,22 @@ for (const d of testDrivers(test)) {
     t.deepEqual(second.got.map((e) => e.seq), all.filter((e) => e.seq > n).map((e) => e.seq));
     t.deepEqual(second.got.map((e) => e.name), ['pr-3', 'pr-4', 'pr-5', 'pr-6', 'pr-7', 'pr-8', 'pr-9']);
     t.true(second.got.every((e) => e.org === org), 'org filter holds');
+  });
+
+  test(`${d.name}: publishMany of more events than one batch of rows keeps array order, and a bad one publishes none`, async (t) => {
+    const store = await d.store();
+    const org = uniqueName('org');
+    const start = await store.events.latestSeq();
+    const list = Array.from({ length: BATCH_ROWS * 2 + 3 }, (_, i) => ({ org, type: 'ResourceCreated', kind: 'Team', name: `t${i}` }));
+    const published = await store.events.publishMany(list);
+    t.deepEqual(published.map((e) => e.name), list.map((e) => e.name));
+    const seqs = published.map((e) => e.seq);
+    t.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+    t.deepEqual((await store.events.since(start, { org, limit: 10_000 })).map((e) => e.seq), seqs);
+    // A NUL cannot be stored in jsonb: the last batch fails after two were written, and none stays.
+    const after = await store.events.latestSeq();
+    await t.throwsAsync(store.events.publishMany([...list, { org, type: 'ResourceCreated', kind: 'Team', name: 'bad', payload: { s: 'a\u0000b' } }]));
+    t.deepEqual(await store.events.since(after, { org }), []);
   });
 
   test(`${d.name}: publishMany appends a batch in array order, filtered by org, and a subscriber resumes inside it`, async (t) => {

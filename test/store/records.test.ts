@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ValidationError } from '../../src/errors/index.ts';
 import { auditDigest, type InventoryEntry } from '../../src/store/index.ts';
+import { BATCH_ROWS } from '../../src/store/batches.ts';
 import { testDrivers, uniqueName } from '../support/store.ts';
 
 const entry = (org: string, name: string, over: Partial<InventoryEntry> = {}): InventoryEntry => ({
@@ -36,6 +37,22 @@ for (const d of drivers) {
     t.is((await store.inventory.list({ sourceKey: entry(org, 'a').sourceKey })).length, 2);
     await store.inventory.remove([entry(org, 'b').target, ns]);
     t.deepEqual((await store.inventory.list({ org })).map((e) => e.target.name), ['a']);
+  });
+
+  // Bulk writes run in batches of rows (a statement per batch, so PGlite's memory stays small); a call still
+  // writes everything or nothing.
+  test(`${d.name}: an inventory write of more rows than one batch writes them all, and one bad row writes none`, async (t) => {
+    const store = await d.store();
+    const org = uniqueName('org');
+    const many = Array.from({ length: BATCH_ROWS * 2 + 5 }, (_, i) => entry(org, `n${String(i).padStart(5, '0')}`));
+    await store.inventory.upsert(many);
+    t.deepEqual((await store.inventory.list({ org })).map((e) => e.target.name), many.map((e) => e.target.name));
+    // A NUL cannot be stored in jsonb: the third batch fails after two were written.
+    const bad = many.map((e, i) => ({ ...e, revision: 'r2', message: i === BATCH_ROWS * 2 + 1 ? 'a\u0000b' : '' }));
+    await t.throwsAsync(store.inventory.upsert(bad));
+    t.true((await store.inventory.list({ org })).every((e) => e.revision === 'r1'));
+    await store.inventory.remove(many.slice(1).map((e) => e.target));
+    t.deepEqual((await store.inventory.list({ org })).map((e) => e.target.name), [many[0]!.target.name]);
   });
 
   test(`${d.name}: sync runs start, finish and list newest first`, async (t) => {
