@@ -250,7 +250,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
     view.clusterReachable = !planOnly && result.outcome !== 'Failed';
     view.message = result.outcome === 'Succeeded' ? undefined : `${result.run.errors.length} objects failed to apply or prune`;
     deps.onState?.(result.state);
-    if (leading && !stopped) drift.track(result.objects, result.live);
+    if (leading && !stopped) drift.trackRender(result.render, result.live);
   }
 
   /**
