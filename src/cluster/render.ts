@@ -91,6 +91,11 @@ export interface RenderChanges {
    */
   changed?: ReadonlySet<string>;
   since?: number;
+  /**
+   * Keys of the groups whose objects changed though their resource did not (its projection reads a document
+   * that changed): their content hash, the resource's, says nothing of the change, so they must be applied.
+   */
+  forced: ReadonlySet<string>;
   /** The key of the resource whose group holds the object of this identity (Kradle's own objects have none). */
   ownerOf(id: string): string | undefined;
 }
@@ -110,9 +115,13 @@ export function renderChanges(state: DesiredState, opts: { now?: Date; crds?: Ku
   const keys = last && !opts.full && last.crds === opts.crds ? keysThatMayDiffer(last.state, state) : undefined;
   if (!opts.cache || !last || !keys) return renderAll(state, now, opts.crds, opts.cache);
   const cache = opts.cache;
-  const todo = dependentsOf(last.state, state, keys, last.now, now);
-  for (const k of keys) todo.add(k);
+  // The keys that may differ are every change since the states' common base; a resource the loader kept (the
+  // same object) is no change since the last render.
+  const moved = [...keys].filter((k) => last.state.resources.get(k) !== state.resources.get(k));
+  const todo = dependentsOf(last.state, state, moved, last.now, now);
+  for (const k of moved) todo.add(k);
   const changed = new Set<string>();
+  const forced = new Set<string>();
   const claims = createClaims(last, changed);
   for (const key of todo) {
     const before = cache.entries.get(key);
@@ -124,6 +133,7 @@ export function renderChanges(state: DesiredState, opts: { now?: Date; crds?: Ku
       continue;
     }
     const rendered = before && before.hash === r.hash && !NATIVE_PROJECTION_KINDS.includes(r.id.kind) ? before : project(r, state, now);
+    if (movedUnder(before, rendered)) forced.add(key);
     cache.entries.set(key, rendered);
     for (const id of rendered.ids) claims.claim(id, key);
   }
@@ -135,7 +145,12 @@ export function renderChanges(state: DesiredState, opts: { now?: Date; crds?: Ku
   last.state = state;
   last.now = now;
   const since = last.version++;
-  return { groups: last.groups, version: last.version, changed, since, ownerOf: (id) => last.owner.get(id) };
+  return { groups: last.groups, version: last.version, changed, since, forced, ownerOf: (id) => last.owner.get(id) };
+}
+
+/** Whether a resource's projection changed while the resource itself did not. */
+function movedUnder(before: RenderedResource | undefined, after: RenderedResource): boolean {
+  return before !== undefined && before !== after && before.hash === after.hash && canonicalJson(before.objects) !== canonicalJson(after.objects);
 }
 
 function project(r: DesiredResource, state: DesiredState, now: Date): RenderedResource {
@@ -157,15 +172,17 @@ function renderAll(state: DesiredState, now: Date, crds: KubeObject[] | undefine
   const version = (cache?.last?.version ?? 0) + 1;
   const last: LastRender = { state, now, ...(crds ? { crds } : {}), groups, version, owner: new Map(), contested: new Map() };
   const claims = createClaims(last, new Set());
+  const forced = new Set<string>();
   for (const r of state.resources.values()) {
-    const hit = NATIVE_PROJECTION_KINDS.includes(r.id.kind) ? undefined : previous?.get(r.key);
-    const rendered = hit && hit.hash === r.hash ? hit : project(r, state, now);
+    const before = previous?.get(r.key);
+    const rendered = before && before.hash === r.hash && !NATIVE_PROJECTION_KINDS.includes(r.id.kind) ? before : project(r, state, now);
+    if (movedUnder(before, rendered)) forced.add(r.key);
     entries.set(r.key, rendered);
     for (const id of rendered.ids) claims.claim(id, r.key);
   }
   for (const [key, rendered] of entries) groups.set(key, owned(rendered, key, last.owner));
   if (cache) Object.assign(cache, { entries, last });
-  return { groups, version, ownerOf: (id) => last.owner.get(id) };
+  return { groups, version, forced, ownerOf: (id) => last.owner.get(id) };
 }
 
 /**

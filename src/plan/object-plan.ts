@@ -55,6 +55,15 @@ export interface PlanScope {
   inventoryOf(source: string): Iterable<string>;
 }
 
+export interface PlanOptions {
+  /** Re-apply everything (periodic resync). */
+  full: boolean;
+  settled?: 'Synced' | 'Planned';
+  scope?: PlanScope;
+  /** Source keys whose objects are applied whatever the inventory says: they changed under an unchanged hash. */
+  forced?: ReadonlySet<string>;
+}
+
 /**
  * Pure: what to apply and prune so the cluster matches `desired`, given what the inventory says was applied.
  * `full` re-applies everything (periodic resync); otherwise only what is new, changed or not `settled`: Synced,
@@ -63,8 +72,9 @@ export interface PlanScope {
  * every object of its kind. With a `scope` (not with `full`) only what it names is looked at: the same plan for
  * a one-file change, in time proportional to the change.
  */
-export function planObjects(desired: RenderedGroups, inventory: InventoryView, opts: { full: boolean; settled?: 'Synced' | 'Planned'; scope?: PlanScope }): ObjectPlan {
-  if (opts.scope && !opts.full) return planScope(desired, inventory, opts.settled ?? 'Synced', opts.scope);
+export function planObjects(desired: RenderedGroups, inventory: InventoryView, opts: PlanOptions): ObjectPlan {
+  const forced = opts.forced ?? new Set<string>();
+  if (opts.scope && !opts.full) return planScope(desired, inventory, opts.settled ?? 'Synced', opts.scope, forced);
   const settled = opts.settled ?? 'Synced';
   const wanted = new Set<string>();
   const apply: KubeObject[] = [];
@@ -74,7 +84,7 @@ export function planObjects(desired: RenderedGroups, inventory: InventoryView, o
     for (const obj of objects) {
       const id = keyTextOf(obj);
       wanted.add(id);
-      if (isSettled(obj, inventory.get(id), settled)) unchanged++;
+      if (!forced.has(source) && isSettled(obj, inventory.get(id), settled)) unchanged++;
       else {
         changedSources.add(source);
         apply.push(obj);
@@ -98,7 +108,7 @@ function isSettled(obj: KubeObject, entry: InventoryEntry | undefined, settled: 
 
 const prunable = (e: InventoryEntry) => e.sourceKey !== PLATFORM_SOURCE_KEY && e.syncStatus !== 'Pruned';
 
-function planScope(desired: RenderedGroups, inventory: InventoryView, settled: 'Synced' | 'Planned', scope: PlanScope): ObjectPlan {
+function planScope(desired: RenderedGroups, inventory: InventoryView, settled: 'Synced' | 'Planned', scope: PlanScope, forced: ReadonlySet<string>): ObjectPlan {
   const apply: KubeObject[] = [];
   const changedSources = new Set<string>();
   const seen = new Set<string>();
@@ -106,7 +116,7 @@ function planScope(desired: RenderedGroups, inventory: InventoryView, settled: '
     const id = keyTextOf(obj);
     if (seen.has(id)) return;
     seen.add(id);
-    if (isSettled(obj, inventory.get(id), settled)) return;
+    if (!forced.has(source) && isSettled(obj, inventory.get(id), settled)) return;
     changedSources.add(source);
     apply.push(obj);
   };
@@ -120,7 +130,7 @@ function planScope(desired: RenderedGroups, inventory: InventoryView, settled: '
     const e = inventory.get(id);
     if (e && prunable(e) && !wanted(id)) prune.push(e);
   };
-  for (const source of scope.sources) {
+  for (const source of [...scope.sources, ...forced]) {
     for (const obj of desired.get(source) ?? []) look(source, obj);
     for (const id of scope.inventoryOf(source)) judge(id);
   }

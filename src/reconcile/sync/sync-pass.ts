@@ -49,6 +49,8 @@ export interface PassMemory {
    * failed to apply or prune) is applied at its content hash. Cleared when a pass begins.
    */
   settled?: { retry: ReadonlySet<string> };
+  /** Groups the render found changed under an unchanged hash, kept until a pass has applied them. */
+  forced?: ReadonlySet<string>;
 }
 
 export function createPassMemory(store: Pick<Store, 'inventory'>): PassMemory {
@@ -164,7 +166,12 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
   const scope: PlanScope | undefined = changed && {
     sources: changed, objects: settledBefore!.retry, ownerOf: (key) => render.ownerOf(key), inventoryOf: (source) => memory.inventory.keysOf(source),
   };
-  const planned = planObjects(groups, inventory, { full: opts.full, settled: deps.driver.mode === 'plan-only' ? 'Planned' : 'Synced', ...(scope ? { scope } : {}) });
+  // Forced groups wait in memory until a pass completes: one that throws must not lose them.
+  const forced = memory.forced?.size ? new Set([...memory.forced, ...render.forced]) : render.forced;
+  memory.forced = forced;
+  const planned = planObjects(groups, inventory, {
+    full: opts.full, settled: deps.driver.mode === 'plan-only' ? 'Planned' : 'Synced', forced, ...(scope ? { scope } : {}),
+  });
   // adjust() changes no identity or hash, so it is asked only about what is applied.
   const plan = deps.adjust ? { ...planned, apply: planned.apply.map(deps.adjust) } : planned;
   const orgOf = orgLookup(state);
@@ -210,6 +217,7 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
     org: null, type: outcome === 'Succeeded' ? 'SyncSucceeded' : 'SyncFailed', kind: 'SyncRun', name: String(run.id),
     payload: { revision: commit, outcome, counts: finished.counts, errors: errors.slice(0, 50) },
   });
+  memory.forced = undefined;
   memory.settled = { retry: new Set([...applied, ...pruned].filter((c) => c.action === 'Failed').map((c) => keyText(c.key))) };
   return rendered({ outcome, revision: commit, run: finished }, applied.flatMap((c) => (c.live ? [c.live] : [])));
 }
