@@ -60,6 +60,8 @@ interface LastRender {
   groups: ObjectGroups;
   /** Counts renders: a reader of `changed` checks that it saw render `since`. */
   version: number;
+  /** Objects in all groups. */
+  count: number;
   /** Object identity -> the resource key whose projection of it wins (the greatest key, as in projectState). */
   owner: Map<string, string>;
   /** Identities more than one resource projects: every claimant. */
@@ -85,6 +87,8 @@ export interface RenderChanges {
   groups: ObjectGroups;
   /** This render's number; numbers follow each other for one cache. */
   version: number;
+  /** How many objects the groups hold in all. */
+  count: number;
   /**
    * Keys of the groups that may differ from those of render `since` (removed ones included); both undefined
    * when every group was rendered anew. The groups are the cache's own, updated in place by the next render.
@@ -139,13 +143,17 @@ export function renderChanges(state: DesiredState, opts: { now?: Date; crds?: Ku
   }
   for (const key of changed) {
     const rendered = cache.entries.get(key);
-    if (rendered) last.groups.set(key, owned(rendered, key, last.owner));
-    else last.groups.delete(key);
+    last.count -= last.groups.get(key)?.length ?? 0;
+    if (rendered) {
+      const objects = owned(rendered, key, last.owner);
+      last.groups.set(key, objects);
+      last.count += objects.length;
+    } else last.groups.delete(key);
   }
   last.state = state;
   last.now = now;
   const since = last.version++;
-  return { groups: last.groups, version: last.version, changed, since, forced, ownerOf: (id) => last.owner.get(id) };
+  return { groups: last.groups, version: last.version, count: last.count, changed, since, forced, ownerOf: (id) => last.owner.get(id) };
 }
 
 /** Whether a resource's projection changed while the resource itself did not. */
@@ -170,7 +178,7 @@ function renderAll(state: DesiredState, now: Date, crds: KubeObject[] | undefine
   const previous = cache?.entries;
   const entries = new Map<string, RenderedResource>();
   const version = (cache?.last?.version ?? 0) + 1;
-  const last: LastRender = { state, now, ...(crds ? { crds } : {}), groups, version, owner: new Map(), contested: new Map() };
+  const last: LastRender = { state, now, ...(crds ? { crds } : {}), groups, version, count: 0, owner: new Map(), contested: new Map() };
   const claims = createClaims(last, new Set());
   const forced = new Set<string>();
   for (const r of state.resources.values()) {
@@ -181,8 +189,9 @@ function renderAll(state: DesiredState, now: Date, crds: KubeObject[] | undefine
     for (const id of rendered.ids) claims.claim(id, r.key);
   }
   for (const [key, rendered] of entries) groups.set(key, owned(rendered, key, last.owner));
+  for (const objects of groups.values()) last.count += objects.length;
   if (cache) Object.assign(cache, { entries, last });
-  return { groups, version, forced, ownerOf: (id) => last.owner.get(id) };
+  return { groups, version, count: last.count, forced, ownerOf: (id) => last.owner.get(id) };
 }
 
 /**

@@ -53,6 +53,8 @@ export interface PlanScope {
   ownerOf(key: string): string | undefined;
   /** The inventory's keys of the objects a source applied. */
   inventoryOf(source: string): Iterable<string>;
+  /** How many objects `desired` holds in all. */
+  count: number;
 }
 
 export interface PlanOptions {
@@ -140,7 +142,5 @@ function planScope(desired: RenderedGroups, inventory: InventoryView, settled: '
     if (obj) look(source!, obj);
     else judge(id);
   }
-  let total = 0;
-  for (const objects of desired.values()) total += objects.length;
-  return { apply: sortForApply(apply), prune, unchanged: total - apply.length, changedSources };
+  return { apply: sortForApply(apply), prune, unchanged: scope.count - apply.length, changedSources };
 }

@@ -74,7 +74,7 @@ test('a scoped plan finds what the full plan finds when the scope names every ch
     full: false,
     scope: {
       sources: new Set([B, C]), objects: new Set([failedBefore, notPruned].map((o) => keyText(objectKey(o)))),
-      ownerOf: (key) => owner.get(key), inventoryOf: (source) => bySource.get(source) ?? [],
+      ownerOf: (key) => owner.get(key), inventoryOf: (source) => bySource.get(source) ?? [], count: 4,
     },
   });
   const names = (p: typeof full) => ({ apply: p.apply.map((o) => o.metadata.name).sort(), prune: p.prune.map((e) => e.target.name).sort(), unchanged: p.unchanged, changed: [...p.changedSources].sort() });

@@ -229,7 +229,8 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
       const known = records.get(key);
       // A resource this pass neither changed nor applied keeps the status it has: a one-file commit in a
       // 10,000-resource repo composes one status, not 10,000.
-      if (known?.cr && known.invalid === undefined && !pass.changed.has(key) && !touched.has(key)) continue;
+      // A group in the pass's scope is looked at even so: it may have lost an object to another resource.
+      if (known?.cr && known.invalid === undefined && !pass.changed.has(key) && !touched.has(key) && !pass.scope?.has(key)) continue;
       const self = selfOf(key, objs);
       if (!self) continue;
       const r = known ?? recordOf(key);

@@ -165,6 +165,7 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
   const changed = settledBefore && memory.inventory.continued ? render.changed : undefined;
   const scope: PlanScope | undefined = changed && {
     sources: changed, objects: settledBefore!.retry, ownerOf: (key) => render.ownerOf(key), inventoryOf: (source) => memory.inventory.keysOf(source),
+    count: render.count,
   };
   // Forced groups wait in memory until a pass completes: one that throws must not lose them.
   const forced = memory.forced?.size ? new Set([...memory.forced, ...render.forced]) : render.forced;
