@@ -9,5 +9,5 @@ export { groupOf, keyText, keyTextOf, objectKey, type ObjectKey } from './object
 export { countChanges, syncOf, type Change, type ChangeAction, type ChangeSet } from './change-set.ts';
 export {
   contentHashOf, planObjects, PLATFORM_SOURCE_KEY, sourceKeyOf, targetKey, targetOf,
-  type InventoryView, type ObjectPlan, type RenderedGroups,
+  type InventoryView, type ObjectPlan, type PlanOptions, type PlanScope, type RenderedGroups,
 } from './object-plan.ts';

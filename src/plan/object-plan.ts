@@ -41,13 +41,42 @@ export function targetKey(t: InventoryEntry['target']): string {
 }
 
 /**
+ * Where a plan needs to look when it follows a plan whose changes all settled: the groups that may differ since
+ * (removed ones included) and the objects that did not settle (failed to apply or prune). Every other object is
+ * known to be applied at its content hash, and every other inventory entry to be desired.
+ */
+export interface PlanScope {
+  sources: ReadonlySet<string>;
+  /** Object keys (key text) the last pass failed to apply or prune. */
+  objects: ReadonlySet<string>;
+  /** The source key whose group holds the object of this key now (Kradle's own objects need not be found). */
+  ownerOf(key: string): string | undefined;
+  /** The inventory's keys of the objects a source applied. */
+  inventoryOf(source: string): Iterable<string>;
+  /** How many objects `desired` holds in all. */
+  count: number;
+}
+
+export interface PlanOptions {
+  /** Re-apply everything (periodic resync). */
+  full: boolean;
+  settled?: 'Synced' | 'Planned';
+  scope?: PlanScope;
+  /** Source keys whose objects are applied whatever the inventory says: they changed under an unchanged hash. */
+  forced?: ReadonlySet<string>;
+}
+
+/**
  * Pure: what to apply and prune so the cluster matches `desired`, given what the inventory says was applied.
  * `full` re-applies everything (periodic resync); otherwise only what is new, changed or not `settled`: Synced,
  * or Planned for a plan-only driver (which plans an unchanged object once, not on every pass; a live driver
  * still applies what was only planned). Kradle's own objects (CRDs) are never pruned: deleting a CRD deletes
- * every object of its kind.
+ * every object of its kind. With a `scope` (not with `full`) only what it names is looked at: the same plan for
+ * a one-file change, in time proportional to the change.
  */
-export function planObjects(desired: RenderedGroups, inventory: InventoryView, opts: { full: boolean; settled?: 'Synced' | 'Planned' }): ObjectPlan {
+export function planObjects(desired: RenderedGroups, inventory: InventoryView, opts: PlanOptions): ObjectPlan {
+  const forced = opts.forced ?? new Set<string>();
+  if (opts.scope && !opts.full) return planScope(desired, inventory, opts.settled ?? 'Synced', opts.scope, forced);
   const settled = opts.settled ?? 'Synced';
   const wanted = new Set<string>();
   const apply: KubeObject[] = [];
@@ -57,17 +86,61 @@ export function planObjects(desired: RenderedGroups, inventory: InventoryView, o
     for (const obj of objects) {
       const id = keyTextOf(obj);
       wanted.add(id);
-      const entry = inventory.get(id);
-      const hash = contentHashOf(obj);
-      const same = entry !== undefined && entry.syncStatus === settled && hash !== '' && entry.contentHash === hash;
-      if (!same) changedSources.add(source);
-      if (opts.full || !same) apply.push(obj);
-      else unchanged++;
+      if (!forced.has(source) && isSettled(obj, inventory.get(id), settled)) unchanged++;
+      else {
+        changedSources.add(source);
+        apply.push(obj);
+      }
     }
   }
-  const prune: InventoryEntry[] = [];
-  for (const [id, e] of inventory) {
-    if (e.sourceKey !== PLATFORM_SOURCE_KEY && e.syncStatus !== 'Pruned' && !wanted.has(id)) prune.push(e);
+  if (opts.full) {
+    apply.length = 0;
+    for (const objects of desired.values()) apply.push(...objects);
+    unchanged = 0;
   }
+  const prune: InventoryEntry[] = [];
+  for (const [id, e] of inventory) if (prunable(e) && !wanted.has(id)) prune.push(e);
   return { apply: sortForApply(apply), prune, unchanged, changedSources };
+}
+
+function isSettled(obj: KubeObject, entry: InventoryEntry | undefined, settled: 'Synced' | 'Planned'): boolean {
+  const hash = contentHashOf(obj);
+  return entry !== undefined && entry.syncStatus === settled && hash !== '' && entry.contentHash === hash;
+}
+
+const prunable = (e: InventoryEntry) => e.sourceKey !== PLATFORM_SOURCE_KEY && e.syncStatus !== 'Pruned';
+
+function planScope(desired: RenderedGroups, inventory: InventoryView, settled: 'Synced' | 'Planned', scope: PlanScope, forced: ReadonlySet<string>): ObjectPlan {
+  const apply: KubeObject[] = [];
+  const changedSources = new Set<string>();
+  const seen = new Set<string>();
+  const look = (source: string, obj: KubeObject) => {
+    const id = keyTextOf(obj);
+    if (seen.has(id)) return;
+    seen.add(id);
+    if (!forced.has(source) && isSettled(obj, inventory.get(id), settled)) return;
+    changedSources.add(source);
+    apply.push(obj);
+  };
+  const prune: InventoryEntry[] = [];
+  const platform = new Set((desired.get(PLATFORM_SOURCE_KEY) ?? []).map(keyTextOf));
+  const wanted = (id: string) => scope.ownerOf(id) !== undefined || platform.has(id);
+  const judged = new Set<string>();
+  const judge = (id: string) => {
+    if (judged.has(id)) return;
+    judged.add(id);
+    const e = inventory.get(id);
+    if (e && prunable(e) && !wanted(id)) prune.push(e);
+  };
+  for (const source of [...scope.sources, ...forced]) {
+    for (const obj of desired.get(source) ?? []) look(source, obj);
+    for (const id of scope.inventoryOf(source)) judge(id);
+  }
+  for (const id of scope.objects) {
+    const source = scope.ownerOf(id) ?? (platform.has(id) ? PLATFORM_SOURCE_KEY : undefined);
+    const obj = source === undefined ? undefined : desired.get(source)?.find((o) => keyTextOf(o) === id);
+    if (obj) look(source!, obj);
+    else judge(id);
+  }
+  return { apply: sortForApply(apply), prune, unchanged: scope.count - apply.length, changedSources };
 }

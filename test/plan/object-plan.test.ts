@@ -49,3 +49,38 @@ test('a plan-only driver settles on Planned; a live one still applies what was o
   t.is(planObjects(desired, inventory, { full: false, settled: 'Planned' }).apply.length, 0);
   t.is(planObjects(desired, inventory, { full: false }).apply.length, 1);
 });
+
+test('a scoped plan finds what the full plan finds when the scope names every changed group and unsettled object', (t) => {
+  const A = 'Team/kradle-org-a/a';
+  const B = 'Team/kradle-org-a/b';
+  const C = 'Team/kradle-org-a/c';
+  const kept = obj('Team', 'kept', 'h1', A);
+  const edited = obj('Team', 'edited', 'h2', B);
+  const failedBefore = obj('Team', 'failed', 'h3', A);
+  const left = obj('Team', 'left', 'h4', C);
+  const notPruned = obj('Team', 'prune-failed', 'h5', A);
+  const moved = obj('Team', 'moved', 'h6', B);
+  const inventory = view([
+    entry(kept, 'Synced', A), { ...entry(edited, 'Synced', B), contentHash: 'old' }, entry(failedBefore, 'SyncFailed', A),
+    entry(left, 'Synced', C), entry(notPruned, 'Synced', A), { ...entry(moved, 'Synced', C), contentHash: 'of-c' },
+  ]);
+  // B changed, C was deleted (its object `moved` now comes from B); `failed` and `prune-failed` did not settle.
+  const desired = new Map([[A, [kept, failedBefore]], [B, [edited, moved]]]);
+  const owner = new Map([...desired].flatMap(([source, objs]) => objs.map((o) => [keyText(objectKey(o)), source] as const)));
+  const bySource = new Map<string, string[]>();
+  for (const [key, e] of inventory) bySource.set(e.sourceKey, [...(bySource.get(e.sourceKey) ?? []), key]);
+  const full = planObjects(desired, inventory, { full: false });
+  const scoped = planObjects(desired, inventory, {
+    full: false,
+    scope: {
+      sources: new Set([B, C]), objects: new Set([failedBefore, notPruned].map((o) => keyText(objectKey(o)))),
+      ownerOf: (key) => owner.get(key), inventoryOf: (source) => bySource.get(source) ?? [], count: 4,
+    },
+  });
+  const names = (p: typeof full) => ({ apply: p.apply.map((o) => o.metadata.name).sort(), prune: p.prune.map((e) => e.target.name).sort(), unchanged: p.unchanged, changed: [...p.changedSources].sort() });
+  t.deepEqual(names(scoped), names(full));
+  t.deepEqual(names(full).prune, ['left', 'prune-failed']);
+  t.deepEqual(names(full).apply, ['edited', 'failed', 'moved']);
+  const forced = planObjects(desired, inventory, { full: false, forced: new Set([A]) });
+  t.deepEqual(forced.apply.map((o) => o.metadata.name).sort(), ['edited', 'failed', 'kept', 'moved'], 'a forced group is applied whatever the inventory says');
+});

@@ -32,6 +32,11 @@ export interface AppliedPass {
   changed: ReadonlySet<string>;
   /** The org of a resource. */
   orgOf(sourceKey: string): string | null;
+  /**
+   * The only groups that may differ since the last pass the writer was told of (removed ones included), when
+   * the pass knows them: the others keep their status without being looked at.
+   */
+  scope?: ReadonlySet<string>;
 }
 
 export interface StatusWriteCounts {
@@ -97,6 +102,10 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
   const now = deps.now ?? (() => new Date());
   const records = new Map<string, ResourceRecord>();
   const dirty = new Set<string>();
+  /** Resources merged into since the last applied pass: a record of a resource no pass produced is dropped by it. */
+  const merged = new Set<string>();
+  /** Whether every record must be looked at by the next applied pass (the first, or after an invalid revision). */
+  let lookAtAll = true;
   /** Saves or writes that failed: tried again with the next flush, whether or not the resource changed. */
   const failed = new Set<string>();
   let loaded: Promise<void> | undefined;
@@ -205,18 +214,23 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
     await load();
     const changes = new Map(pass.changes.map((c) => [objectIdentity(c.ref), c]));
     const touched = new Set(pass.changes.map((c) => c.sourceKey));
-    const gone = [...records.keys()].filter((key) => !pass.groups.has(key));
+    const scope = lookAtAll || !pass.scope ? undefined : new Set([...pass.scope, ...touched, ...pass.changed, ...merged]);
+    lookAtAll = false;
+    merged.clear();
+    const gone = [...(scope ?? records.keys())].filter((key) => records.has(key) && !pass.groups.has(key));
     for (const key of gone) {
       records.delete(key);
       failed.delete(key);
     }
     if (gone.length > 0) await deps.store.statuses.remove(gone);
-    for (const [key, objs] of pass.groups) {
-      if (key === PLATFORM_SOURCE_KEY) continue;
+    for (const key of scope ?? pass.groups.keys()) {
+      const objs = pass.groups.get(key);
+      if (key === PLATFORM_SOURCE_KEY || !objs) continue;
       const known = records.get(key);
       // A resource this pass neither changed nor applied keeps the status it has: a one-file commit in a
       // 10,000-resource repo composes one status, not 10,000.
-      if (known?.cr && known.invalid === undefined && !pass.changed.has(key) && !touched.has(key)) continue;
+      // A group in the pass's scope is looked at even so: it may have lost an object to another resource.
+      if (known?.cr && known.invalid === undefined && !pass.changed.has(key) && !touched.has(key) && !pass.scope?.has(key)) continue;
       const self = selfOf(key, objs);
       if (!self) continue;
       const r = known ?? recordOf(key);
@@ -253,6 +267,7 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
     async recordInvalid(revision, errors) {
       await load();
       const message = invalidMessage(revision, errors);
+      lookAtAll = true;
       for (const [key, r] of records) {
         r.invalid = { message };
         r.lastAttemptedRevision = revision;
@@ -275,6 +290,7 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
     },
     async merge(sourceKey, change) {
       const r = recordOf(sourceKey);
+      merged.add(sourceKey);
       for (const c of change.conditions ?? []) r.extra.set(c.type, { ...c });
       for (const [k, v] of Object.entries(change.fields ?? {})) {
         if (v === null || v === undefined) delete r.fields[k];

@@ -1,5 +1,6 @@
 import type { ClusterDriver, KubeObject } from '../../cluster/types.ts';
 import { formatDetail, isKradleError, sanitize, UpstreamError, WaitingError, type ErrorDetail } from '../../errors/index.ts';
+import { parseResourceKey } from '../../kinds/index.ts';
 import type { DesiredState, LoadResult } from '../../loader/types.ts';
 import type { ConfigSource, Snapshot } from '../../source/types.ts';
 import type { Store } from '../../store/types.ts';
@@ -135,6 +136,8 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
   const driver = fenced(deps.driver, () => leading && !stopped);
   const statusWriter = deps.statusWriter ?? createStatusWriter({ driver, store: deps.store, healthOf: deps.healthOf, logger: deps.logger, now });
   const memory = createPassMemory(deps.store);
+  /** The render whose pools the runner scaler last recomputed. */
+  let scaledRender: number | undefined;
   const scaler = createRunnerScaler({
     store: deps.store, driver: { apply: (obj) => drift.applyOwn(obj) }, status: statusWriter, logger: deps.logger, canApply: () => leading && !stopped });
   const drift: DriftWatcher = createDriftWatcher({
@@ -204,7 +207,13 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
     );
     if ('state' in result && applying && leading) {
       for (const live of result.live) scaler.observe('MODIFIED', live);
-      await scaler.recompute();
+      // Job records reach the scaler through its own event stream: after a pass, only the pools it changed need
+      // a look, when the scaler saw the render before (otherwise every pool).
+      const { changed, since, version } = result.render;
+      const pools = changed && since === scaledRender ? [...changed].filter((key) => key.startsWith('RunnerPool/')) : undefined;
+      if (!pools) await scaler.recompute();
+      for (const namespace of new Set((pools ?? []).map((key) => parseResourceKey(key).namespace))) await scaler.recompute(namespace);
+      scaledRender = version;
     }
     return result;
   }
@@ -250,7 +259,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
     view.clusterReachable = !planOnly && result.outcome !== 'Failed';
     view.message = result.outcome === 'Succeeded' ? undefined : `${result.run.errors.length} objects failed to apply or prune`;
     deps.onState?.(result.state);
-    if (leading && !stopped) drift.track(result.objects, result.live);
+    if (leading && !stopped) drift.trackRender(result.render, result.live);
   }
 
   /**

@@ -18,6 +18,11 @@ export interface DriftWatcher {
    * pass's own writes as the server answered them; a held event of one of them is not drift.
    */
   track(objects: readonly KubeObject[], live?: readonly KubeObject[]): void;
+  /**
+   * track() of a render's objects by group: when it names the groups changed since the render last tracked,
+   * only those are looked at.
+   */
+  trackRender(render: TrackedRender, live?: readonly KubeObject[]): void;
   /** The pass ended (also when it failed): held events are judged against the desired objects now known. */
   releaseHeld(): void;
   /** Re-applies one tracked object; a no-op when it already matches. */
@@ -28,6 +33,14 @@ export interface DriftWatcher {
    */
   applyOwn(obj: KubeObject): Promise<ApplyOutcome>;
   stop(): void;
+}
+
+/** A render's groups, its number, and which groups changed since render `since` (see the sync pass's PassRender). */
+export interface TrackedRender {
+  groups: ReadonlyMap<string, readonly KubeObject[]>;
+  version: number;
+  changed?: ReadonlySet<string>;
+  since?: number;
 }
 
 interface DriftDeps {
@@ -64,6 +77,8 @@ type Held = Map<string, KubeObject | undefined>;
  */
 export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
   let desired = new Map<string, KubeObject>();
+  /** The render last tracked and the identities of each of its groups, to follow the next one by its changes. */
+  let tracked: { version: number; ids: Map<string, string[]> } | undefined;
   const fingerprints = new Map<string, string>();
   const watches = new Map<string, Promise<WatchHandle | undefined>>();
   /** Per object, our writes in flight and the newest event seen meanwhile. */
@@ -201,6 +216,25 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
     });
   }
 
+  function want(o: KubeObject): string {
+    const id = keyTextOf(o);
+    if (desired.get(id) !== o) {
+      desired.set(id, o);
+      ensureWatch(o.apiVersion, o.kind);
+    }
+    return id;
+  }
+
+  function judgeLive(live: readonly KubeObject[]): void {
+    const written = new Map<string, string | undefined>();
+    for (const o of live) {
+      const id = objectIdentity(o);
+      written.set(id, o.metadata.resourceVersion);
+      remember(id, o);
+    }
+    judgeHeld(written);
+  }
+
   return {
     async holdDuringPass() {
       held ??= new Map();
@@ -211,8 +245,38 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
     releaseHeld() {
       judgeHeld(new Map());
     },
+    trackRender(render, live = []) {
+      stopped = false;
+      const follows = tracked !== undefined && render.changed !== undefined && render.since === tracked.version;
+      if (!follows) {
+        const ids = new Map<string, string[]>();
+        const before = desired;
+        desired = new Map();
+        for (const [key, objects] of render.groups) {
+          ids.set(key, objects.map((o) => {
+            const id = keyTextOf(o);
+            // The same object as before needs no new look (its kind is watched already).
+            if (before.get(id) === o) desired.set(id, o);
+            else want(o);
+            return id;
+          }));
+        }
+        tracked = { version: render.version, ids };
+      } else {
+        // Removals first: an object that moved between two changed groups stays wanted.
+        for (const key of render.changed!) for (const id of tracked!.ids.get(key) ?? []) desired.delete(id);
+        for (const key of render.changed!) {
+          const objects = render.groups.get(key);
+          if (objects) tracked!.ids.set(key, objects.map(want));
+          else tracked!.ids.delete(key);
+        }
+        tracked!.version = render.version;
+      }
+      judgeLive(live);
+    },
     track(objects, live = []) {
       stopped = false;
+      tracked = undefined;
       // Incremental: a pass hands over mostly the very objects of the last one (the render keeps them), so
       // only new or replaced objects are looked at, and the map is rebuilt only when objects left it.
       for (const o of objects) {
@@ -222,13 +286,7 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
         ensureWatch(o.apiVersion, o.kind);
       }
       if (desired.size > objects.length) desired = new Map(objects.map((o) => [keyTextOf(o), o]));
-      const written = new Map<string, string | undefined>();
-      for (const o of live) {
-        const id = objectIdentity(o);
-        written.set(id, o.metadata.resourceVersion);
-        remember(id, o);
-      }
-      judgeHeld(written);
+      judgeLive(live);
     },
     async repair(identity) {
       const found = desired.get(identity);
@@ -254,6 +312,7 @@ export function createDriftWatcher(deps: DriftDeps): DriftWatcher {
       stopped = true;
       // Watches end: the next track starts over, opening one per kind again.
       desired = new Map();
+      tracked = undefined;
       for (const opening of watches.values()) void opening.then((h) => h?.stop());
       watches.clear();
     },

@@ -11,6 +11,10 @@ import type { InventoryEntry, Store } from '../../store/types.ts';
 export interface InventoryIndex {
   /** The inventory as of the start of a pass numbered `runId`. */
   view(runId: number): Promise<InventoryView>;
+  /** Whether the last view() continued from what this index wrote (false when it read the store). */
+  readonly continued: boolean;
+  /** Keys of the entries a source key applied, as held. */
+  keysOf(sourceKey: string): Iterable<string>;
   /** Writes entries that differ from the ones held (all of them with `force`) and removes targets. */
   write(entries: readonly InventoryEntry[], removed?: readonly InventoryEntry['target'][]): Promise<void>;
 }
@@ -21,16 +25,36 @@ const same = (a: InventoryEntry, b: InventoryEntry) =>
 
 export function createInventoryIndex(store: Pick<Store, 'inventory'>): InventoryIndex {
   let entries: Map<string, InventoryEntry> | undefined;
+  /** Entry keys by source key, kept with the entries so a pass finds a resource's objects without a scan. */
+  let bySource = new Map<string, Set<string>>();
   let lastRun: number | undefined;
+  let continued = false;
+
+  const index = (key: string, before: InventoryEntry | undefined, after: InventoryEntry | undefined) => {
+    if (before?.sourceKey === after?.sourceKey) return;
+    if (before) {
+      const keys = bySource.get(before.sourceKey);
+      keys?.delete(key);
+      if (keys?.size === 0) bySource.delete(before.sourceKey);
+    }
+    if (after) (bySource.get(after.sourceKey) ?? bySource.set(after.sourceKey, new Set()).get(after.sourceKey)!).add(key);
+  };
 
   return {
     async view(runId) {
-      if (!entries || lastRun === undefined || runId !== lastRun + 1) {
+      continued = !!entries && lastRun !== undefined && runId === lastRun + 1;
+      if (!continued) {
         entries = new Map((await store.inventory.list()).map((e) => [targetKey(e.target), e]));
+        bySource = new Map();
+        for (const [key, e] of entries) index(key, undefined, e);
       }
       lastRun = runId;
-      return entries;
+      return entries!;
     },
+    get continued() {
+      return continued;
+    },
+    keysOf: (sourceKey) => bySource.get(sourceKey) ?? [],
     async write(changed, removed = []) {
       const held = entries ?? new Map<string, InventoryEntry>();
       const delta = changed.filter((e) => {
@@ -38,10 +62,18 @@ export function createInventoryIndex(store: Pick<Store, 'inventory'>): Inventory
         return !before || !same(before, e);
       });
       await store.inventory.upsert(delta);
-      for (const e of delta) held.set(targetKey(e.target), e);
+      for (const e of delta) {
+        const key = targetKey(e.target);
+        index(key, held.get(key), e);
+        held.set(key, e);
+      }
       if (removed.length > 0) {
         await store.inventory.remove([...removed]);
-        for (const t of removed) held.delete(targetKey(t));
+        for (const t of removed) {
+          const key = targetKey(t);
+          index(key, held.get(key), undefined);
+          held.delete(key);
+        }
       }
       entries = held;
     },

@@ -1,4 +1,5 @@
 import { formatDetail, type ErrorDetail } from '../../errors/index.ts';
+import { keysThatMayDiffer } from '../../loader/index.ts';
 import type { DesiredResource, DesiredState } from '../../loader/types.ts';
 import type { InventoryEntry, NewEvent, Store } from '../../store/types.ts';
 
@@ -28,6 +29,8 @@ const MAX_ERRORS = 50;
 export interface AnnouncedMemory {
   rows?: Map<string, Announced>;
   lastRun?: number;
+  /** The state the rows were last brought in line with: a next state sharing its base differs only in a few keys. */
+  state?: DesiredState;
 }
 
 function announcedOf(r: DesiredResource, revision: string): Announced {
@@ -82,8 +85,10 @@ async function recordAnnounced(store: Pick<Store, 'query'>, upserts: Announced[]
  */
 export async function publishResourceEvents(store: Pick<Store, 'query' | 'events' | 'inventory'>, pass: PassOutcome, memory: AnnouncedMemory = {}): Promise<void> {
   const held = memory.rows && memory.lastRun === pass.run.id - 1 ? memory.rows : undefined;
+  const announcedState = held ? memory.state : undefined;
   // Forgotten until this pass has recorded its announcement: a pass that dies part-way announces again.
   memory.rows = undefined;
+  memory.state = undefined;
   const before = held ?? (await readAnnounced(store));
   const runName = String(pass.run.id);
   // An org's stream brackets its share of the pass: SyncStarted (with the pass's start time), changes, outcome.
@@ -112,7 +117,7 @@ export async function publishResourceEvents(store: Pick<Store, 'query' | 'events
     if (byOrg.size) {
       await store.query('INSERT INTO orgs_with_validation_errors (org, revision) SELECT jsonb_array_elements_text($1::jsonb), $2', [JSON.stringify([...byOrg.keys()]), pass.revision]);
     }
-    Object.assign(memory, { rows: before, lastRun: pass.run.id });
+    Object.assign(memory, { rows: before, lastRun: pass.run.id, state: announcedState });
     return;
   }
   const recovered = (await store.query<{ org: string }>('SELECT org FROM orgs_with_validation_errors')).map((r) => r.org);
@@ -122,7 +127,10 @@ export async function publishResourceEvents(store: Pick<Store, 'query' | 'events
   const count = (org: string | null, what: 'created' | 'changed' | 'deleted') => {
     if (org !== null) (touched.get(org) ?? touched.set(org, { created: 0, changed: 0, deleted: 0 }).get(org)!)[what]++;
   };
-  for (const r of state.resources.values()) {
+  // The keys that may differ from the rows, when the rows were brought in line with a state of the same base.
+  const keys = announcedState ? keysThatMayDiffer(announcedState, state) : undefined;
+  const present = keys ? [...keys].sort().flatMap((k) => state.resources.get(k) ?? []) : state.resources.values();
+  for (const r of present) {
     const was = before.get(r.key);
     if (was && was.hash === r.hash && was.org === r.org) continue;
     const type = was ? 'ResourceChanged' : 'ResourceCreated';
@@ -135,7 +143,8 @@ export async function publishResourceEvents(store: Pick<Store, 'query' | 'events
     upserts.push(announcedOf(r, revision));
   }
   const deleted: string[] = [];
-  for (const was of before.values()) {
+  const previous = keys ? [...keys].flatMap((k) => before.get(k) ?? []) : before.values();
+  for (const was of previous) {
     if (state.resources.has(was.key)) continue;
     open(was.org);
     publish({
@@ -160,5 +169,5 @@ export async function publishResourceEvents(store: Pick<Store, 'query' | 'events
   if (recovered.length) await store.query('DELETE FROM orgs_with_validation_errors');
   for (const a of upserts) before.set(a.key, a);
   for (const key of deleted) before.delete(key);
-  Object.assign(memory, { rows: before, lastRun: pass.run.id });
+  Object.assign(memory, { rows: before, lastRun: pass.run.id, state });
 }

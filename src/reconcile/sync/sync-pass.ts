@@ -1,10 +1,10 @@
-import { PRUNE_ANNOTATION, PRUNE_DISABLED, renderGroups, type ObjectGroups, type RenderCache } from '../../cluster/index.ts';
+import { PRUNE_ANNOTATION, PRUNE_DISABLED, renderChanges, type ObjectGroups, type RenderCache } from '../../cluster/index.ts';
 import type { ClusterDriver, KubeObject } from '../../cluster/types.ts';
 import { formatDetail, sanitize, type ErrorDetail } from '../../errors/index.ts';
 import { parseResourceKey, slugOfTenantNamespace } from '../../kinds/index.ts';
 import type { DesiredState, LoadResult } from '../../loader/types.ts';
 import type { ConfigSource, Snapshot } from '../../source/types.ts';
-import { countChanges, keyTextOf, PLATFORM_SOURCE_KEY, planObjects, sourceKeyOf, syncOf, targetOf, type Change } from '../../plan/index.ts';
+import { countChanges, keyText, keyTextOf, PLATFORM_SOURCE_KEY, planObjects, sourceKeyOf, syncOf, targetOf, type Change, type PlanScope } from '../../plan/index.ts';
 import type { InventoryEntry, Store, SyncRun } from '../../store/types.ts';
 import type { StatusWriter } from '../status/index.ts';
 import { applyObjects, pruneObjects, type HealthOf } from './apply-objects.ts';
@@ -23,7 +23,10 @@ export interface SyncPassDeps {
   allowEmpty?: boolean;
   /** Writes each custom resource's /status after the pass (only when this process applies). */
   status?: StatusWriter;
-  /** Told the revision's objects before adjust() sees any of them, so adjust() follows this revision, not the last. */
+  /**
+   * Told the objects of the revision's RunnerPools (all the runner scaler reads) before adjust() sees any object,
+   * so adjust() follows this revision, not the last.
+   */
   onRendered?: (objects: readonly KubeObject[]) => void;
   /** Last say on an object before it is applied (runner Deployments take their replicas from the scaler). */
   adjust?: (obj: KubeObject) => KubeObject;
@@ -33,22 +36,45 @@ export interface SyncPassDeps {
   applyConcurrency?: number;
 }
 
-/** What one applying process keeps between passes: the inventory in memory, the last render and announcement. */
+/**
+ * What one applying process keeps between passes: the inventory in memory, the last render and announcement,
+ * and whether the last pass completed (then the next one looks only at what its render changed).
+ */
 export interface PassMemory {
   inventory: InventoryIndex;
   render: RenderCache;
   announced: AnnouncedMemory;
+  /**
+   * Set by an applying pass that ran to its end: every object it did not list in `retry` (keys of objects it
+   * failed to apply or prune) is applied at its content hash. Cleared when a pass begins.
+   */
+  settled?: { retry: ReadonlySet<string> };
+  /** Groups the render found changed under an unchanged hash, kept until a pass has applied them. */
+  forced?: ReadonlySet<string>;
 }
 
 export function createPassMemory(store: Pick<Store, 'inventory'>): PassMemory {
   return { inventory: createInventoryIndex(store), render: { entries: new Map() }, announced: {} };
 }
 
+/**
+ * A pass's render: its groups (valid until the next pass renders), its number, and which groups changed since
+ * the render numbered `since` (both undefined: every group may have).
+ */
+export interface PassRender {
+  groups: ObjectGroups;
+  version: number;
+  changed?: ReadonlySet<string>;
+  since?: number;
+}
+
+type Rendered = { state: DesiredState; readonly objects: KubeObject[]; live: KubeObject[]; render: PassRender };
+
 export type SyncPassResult =
   | { outcome: 'ValidationFailed'; revision: string; run: SyncRun; errors: ErrorDetail[] }
-  | { outcome: SyncRun['outcome']; revision: string; run: SyncRun; state: DesiredState; objects: KubeObject[]; live: KubeObject[] }
+  | ({ outcome: SyncRun['outcome']; revision: string; run: SyncRun } & Rendered)
   /** A follower's pass: the revision was loaded to serve reads; nothing was applied or recorded, so no sync is claimed. */
-  | { outcome: 'Loaded'; revision: string; state: DesiredState; objects: KubeObject[]; live: KubeObject[] };
+  | ({ outcome: 'Loaded'; revision: string } & Rendered);
 
 /** The org a source key belongs to, read from the desired state (platform objects have none). */
 function orgLookup(state: DesiredState) {
@@ -91,6 +117,8 @@ export async function runSyncPass(deps: SyncPassDeps, commit: string, opts: { fu
     if (started && result.outcome !== 'Loaded') await publishResourceEvents(deps.store, result, deps.memory?.announced);
     return result;
   } catch (err) {
+    // What the pass wrote is no longer known: the next one reads the inventory again and looks at everything.
+    if (deps.memory) deps.memory.inventory = createInventoryIndex(deps.store);
     // A pass that throws (the store or the source failing under it) must not leave its run Running forever.
     if (started) {
       const failed = { outcome: 'Failed' as const, counts: {}, errors: [{ code: 'SYNC_ERROR', message: sanitize(err instanceof Error ? err.message : String(err)) }] };
@@ -120,15 +148,33 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
   }
   const state = loaded.state;
   const memory = deps.memory ?? createPassMemory(store);
-  const rendered = renderGroups(state, { now: deps.now(), cache: memory.render, ...(deps.crds ? { crds: deps.crds } : {}) });
-  deps.onRendered?.(flatten(rendered));
-  const groups = deps.adjust ? adjustGroups(rendered, deps.adjust) : rendered;
-  const objects = flatten(groups);
-  if (!started) return { outcome: 'Loaded', revision: commit, state, objects, live: [] };
+  const settledBefore = memory.settled;
+  memory.settled = undefined;
+  const render = renderChanges(state, { now: deps.now(), cache: memory.render, full: opts.full, ...(deps.crds ? { crds: deps.crds } : {}) });
+  const { groups } = render;
+  deps.onRendered?.(state.byKind('RunnerPool').flatMap((r) => groups.get(r.key) ?? []));
+  const pass: PassRender = { groups, version: render.version, ...(render.changed ? { changed: render.changed, since: render.since! } : {}) };
+  // Every object, flattened only when asked for: a one-file commit need not copy 40,000 references.
+  const rendered = <T extends object>(head: T, live: KubeObject[]): T & Rendered => ({ ...head, state, live, render: pass, get objects() { return flatten(groups); } });
+  if (!started) return rendered({ outcome: 'Loaded' as const, revision: commit }, []);
   const run = started;
   // Here the pass knows the revision, its desired state and what changed against the inventory.
   const inventory = await memory.inventory.view(run.id);
-  const plan = planObjects(groups, inventory, { full: opts.full, settled: deps.driver.mode === 'plan-only' ? 'Planned' : 'Synced' });
+  // Only what the render changed, and what the last pass left unsettled, needs a look when that pass completed
+  // on the inventory held here; otherwise (a cold start, a full resync, a failed pass, another leader) everything.
+  const changed = settledBefore && memory.inventory.continued ? render.changed : undefined;
+  const scope: PlanScope | undefined = changed && {
+    sources: changed, objects: settledBefore!.retry, ownerOf: (key) => render.ownerOf(key), inventoryOf: (source) => memory.inventory.keysOf(source),
+    count: render.count,
+  };
+  // Forced groups wait in memory until a pass completes: one that throws must not lose them.
+  const forced = memory.forced?.size ? new Set([...memory.forced, ...render.forced]) : render.forced;
+  memory.forced = forced;
+  const planned = planObjects(groups, inventory, {
+    full: opts.full, settled: deps.driver.mode === 'plan-only' ? 'Planned' : 'Synced', forced, ...(scope ? { scope } : {}),
+  });
+  // adjust() changes no identity or hash, so it is asked only about what is applied.
+  const plan = deps.adjust ? { ...planned, apply: planned.apply.map(deps.adjust) } : planned;
   const orgOf = orgLookup(state);
   const entryOf = (c: Change): InventoryEntry => ({
     sourceKey: c.sourceKey, org: orgOf(c.sourceKey),
@@ -154,7 +200,7 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
       },
     });
   }
-  await deps.status?.recordApplied({ revision: commit, groups, changes: applied, changed: plan.changedSources, orgOf });
+  await deps.status?.recordApplied({ revision: commit, groups, changes: applied, changed: plan.changedSources, orgOf, ...(changed ? { scope: changed } : {}) });
   const errors = [...applied, ...pruned].filter((c) => c.action === 'Failed').map((c) => ({ code: c.code ?? 'APPLY_FAILED', message: c.message }));
   const counts = countChanges(applied);
   // Objects already in place count: a pass that fails its only change leaves the rest of the revision applied.
@@ -163,7 +209,7 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
   const finished = await store.syncRuns.finish(run.id, {
     outcome,
     counts: {
-      resources: state.resources.size, objects: objects.length, skipped: plan.unchanged,
+      resources: state.resources.size, objects: plan.unchanged + plan.apply.length, skipped: plan.unchanged,
       pruned: pruned.filter((c) => c.action === 'Deleted').length, keptOnPrune: kept.length, ...counts,
     },
     errors,
@@ -172,26 +218,13 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
     org: null, type: outcome === 'Succeeded' ? 'SyncSucceeded' : 'SyncFailed', kind: 'SyncRun', name: String(run.id),
     payload: { revision: commit, outcome, counts: finished.counts, errors: errors.slice(0, 50) },
   });
-  return { outcome, revision: commit, run: finished, state, objects, live: applied.flatMap((c) => (c.live ? [c.live] : [])) };
+  memory.forced = undefined;
+  memory.settled = { retry: new Set([...applied, ...pruned].filter((c) => c.action === 'Failed').map((c) => keyText(c.key))) };
+  return rendered({ outcome, revision: commit, run: finished }, applied.flatMap((c) => (c.live ? [c.live] : [])));
 }
 
 function flatten(groups: ObjectGroups): KubeObject[] {
   const out: KubeObject[] = [];
   for (const objects of groups.values()) out.push(...objects);
-  return out;
-}
-
-/** The adjusted groups; a group adjust() left alone is the same array, so caches keyed by it still hold. */
-function adjustGroups(groups: ObjectGroups, adjust: (obj: KubeObject) => KubeObject): ObjectGroups {
-  const out: ObjectGroups = new Map();
-  for (const [key, objects] of groups) {
-    // A copy only where adjust() changed something: a pass over 10,000 groups allocates nothing for the rest.
-    let next: KubeObject[] | undefined;
-    for (let i = 0; i < objects.length; i++) {
-      const o = adjust(objects[i]!);
-      if (o !== objects[i]) (next ??= objects.slice())[i] = o;
-    }
-    out.set(key, next ?? objects);
-  }
   return out;
 }
