@@ -77,10 +77,9 @@ async function measure(docs: number, kube: RemoteKubeApiServer, controller: Remo
   // they measure a commit, not the tail of the cold apply.
   const settling = performance.now();
   for (let quiet = 0; quiet < 3 && performance.now() - settling < 300_000;) {
-    const cpu = process.cpuUsage();
+    const before = await controller.cpuMicros();
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const used = process.cpuUsage(cpu);
-    quiet = used.user + used.system < 50_000 ? quiet + 1 : 0;
+    quiet = (await controller.cpuMicros()) - before < 50_000 ? quiet + 1 : 0;
   }
   console.log(`${count} documents: the controller went quiet ${((performance.now() - settling) / 1000).toFixed(1)} s after the cold apply`);
 

@@ -34,6 +34,8 @@ export interface RemoteController {
   /** Right after a forced full GC; or, with idleMs, after that long without work and without forcing anything. */
   memory(idleMs?: number): Promise<ControllerMemory>;
   heapSnapshot(path: string): Promise<string>;
+  /** CPU time (user + system, microseconds) the controller's process has used so far. */
+  cpuMicros(): Promise<number>;
   profileStart(): Promise<void>;
   profileStop(): Promise<string>;
   stop(dropSchema?: string): Promise<void>;
@@ -77,6 +79,7 @@ export async function startRemoteController(nodeOptions: string[] = []): Promise
     runs: async (limit) => (await ask('runs', { limit })).runs as Awaited<ReturnType<RemoteController['runs']>>,
     memory: async (idleMs) => (await ask('memory', { idleMs })).memory as ControllerMemory,
     heapSnapshot: async (path) => String((await ask('heapSnapshot', { path })).path),
+    cpuMicros: async () => Number((await ask('cpu')).micros),
     profileStart: async () => void (await ask('profileStart')),
     profileStop: async () => String((await ask('profileStop')).profile),
     async stop(dropSchema) {

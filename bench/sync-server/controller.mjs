@@ -92,6 +92,10 @@ const ops = {
     if (idleMs) await new Promise((resolve) => setTimeout(resolve, idleMs));
     return { memory: memory(!idleMs) };
   },
+  async cpu() {
+    const { user, system } = process.cpuUsage();
+    return { micros: user + system };
+  },
   async heapSnapshot({ path }) {
     global.gc?.();
     return { path: writeHeapSnapshot(path) };
