@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
+import type { SchemaDirs } from '../schema/validator.ts';
 import type { SharedObjects } from '../source/shared-objects.ts';
 import { parseBytes, sourceOf, withPositions, type ParsedFile, type RawParsedFile } from './parse.ts';
 import { BIG, UNREAD, WORKER_ONLY_BYTES, type FileReply, type ParseReply, type ParseRequest } from './parse-protocol.ts';
@@ -47,6 +48,8 @@ export interface ParseInput {
   read(oid: string): Promise<Uint8Array>;
   /** The same without waiting, when it can (bytes not to be written to): for the batches the main thread parses. */
   readSync?(oid: string): Uint8Array | undefined;
+  /** Where the workers find the schemas to validate what they parse (parse-protocol.ts); none: they do not. */
+  schemas?: SchemaDirs;
 }
 
 /** Indexes of the files of one batch; `alone` is a worker-only file; `read`: the worker reads the blobs. */
@@ -154,13 +157,13 @@ export function startParsePool(opts: ParallelOptions = {}) {
   async function request(batch: Batch, first: boolean): Promise<{ req: ParseRequest; transfer: ArrayBuffer[] }> {
     if (batch.read) {
       const oids = batch.files.map((i) => input.oids[i]!);
-      return { req: { id: batch.id, oids, alone: batch.alone, ...(first ? { objects: input.objects } : {}) }, transfer: [] };
+      return { req: { id: batch.id, oids, alone: batch.alone, schemas: input.schemas, ...(first ? { objects: input.objects } : {}) }, transfer: [] };
     }
     const slice = await Promise.all(batch.files.map(bytesOf));
     const bytes = new Uint8Array(slice.reduce((n, b) => n + b.byteLength, 0));
     let at = 0;
     for (const b of slice) (bytes.set(b, at), (at += b.byteLength));
-    return { req: { id: batch.id, bytes, lengths: slice.map((b) => b.byteLength) }, transfer: [bytes.buffer] };
+    return { req: { id: batch.id, bytes, lengths: slice.map((b) => b.byteLength), schemas: input.schemas }, transfer: [bytes.buffer] };
   }
 
   /** Blobs a worker could not read: read here, then sent as bytes (big ones alone). */

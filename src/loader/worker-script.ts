@@ -122,6 +122,9 @@ async function cachedBundle(entry: string): Promise<string> {
   const out = await esbuild.build({
     entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false,
     metafile: true, absWorkingDir: root, logLevel: 'silent',
+    // A CommonJS bundle has no import.meta: the modules that find files or packages from where they lie (schema/)
+    // get the entry's own URL, which sits beside them in the sources, not the bundle's in the temp directory.
+    define: { 'import.meta.url': JSON.stringify(pathToFileURL(entry).href) },
   });
   const inputs: Inputs = Object.keys(out.metafile.inputs).map((p) => stamp(resolve(root, p)));
   mkdirSync(dirname(file), { recursive: true });
