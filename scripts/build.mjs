@@ -37,24 +37,20 @@ function copyAssets(dir) {
   }
 }
 copyAssets(src);
-// Each worker as one CommonJS file with its dependencies (yaml), so a worker starts in tens of milliseconds
-// (src/loader/worker-script.ts): the parse worker, and the working-tree comparison `kradle validate` runs beside a
-// load. Without them the parse worker loads dist/loader/parse-worker.js and yaml's modules, and the comparison
-// runs on the main thread.
+// The parse worker as one CommonJS file with its dependencies (yaml), so a worker starts in tens of milliseconds
+// (src/loader/worker-script.ts). Without it the worker loads dist/loader/parse-worker.js and yaml's modules.
 try {
   const fromTsx = createRequire(createRequire(import.meta.url).resolve('tsx'));
   const esbuild = await import(pathToFileURL(fromTsx.resolve('esbuild')).href);
-  for (const entry of ['loader/parse-worker', 'cli/worktree-changes-worker']) {
-    await esbuild.build({
-      entryPoints: [join(src, `${entry}.ts`)], outfile: join(dist, `${entry}.cjs`),
-      bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning',
-      // A CommonJS bundle has no import.meta: the modules that find files beside them (schema/) get the bundle's URL.
-      banner: { js: "var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-      define: { 'import.meta.url': '__bundleUrl' },
-    });
-  }
+  await esbuild.build({
+    entryPoints: [join(src, 'loader', 'parse-worker.ts')], outfile: join(dist, 'loader', 'parse-worker.cjs'),
+    bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning',
+    // A CommonJS bundle has no import.meta: the modules that find files beside them (schema/) get the bundle's URL.
+    banner: { js: "var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    define: { 'import.meta.url': '__bundleUrl' },
+  });
 } catch (err) {
-  console.warn(`kradle build: workers not bundled (${err.message}); the parse worker will load dist/loader/parse-worker.js`);
+  console.warn(`kradle build: parse worker not bundled (${err.message}); workers will load dist/loader/parse-worker.js`);
 }
 // ajv's standalone code for every schema, so a start-up loads generated validators instead of compiling
 // schemas (src/schema/precompiled.ts). Without them the compiled CLI still works, compiling as the sources do.

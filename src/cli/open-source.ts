@@ -7,8 +7,6 @@ import { isGitRepository } from '../source/git-dir.ts';
 import type { GitSource, Snapshot } from '../source/index.ts';
 import { snapshotWorktree } from '../source/worktree.ts';
 import { changedFromCommit } from '../source/worktree-changes.ts';
-import { bundledWorkerScript, startWorker } from '../loader/worker-script.ts';
-import type { WorktreeChangesRequest } from './worktree-changes-worker.ts';
 
 /** Flags every command that reads the config repo accepts. */
 export const SOURCE_FLAGS = {
@@ -95,27 +93,7 @@ export async function uncommittedChanges(flags: SourceFlags, committed: Snapshot
   const dir = flags.repo === undefined ? await enclosingRepository(resolvePath(cwd)) : resolvePath(cwd, flags.repo);
   // A working tree (its own or a linked one) has .git; a bare repository has no files to compare.
   if (!existsSync(join(dir, '.git'))) return [];
-  return changedOffThread({ dir, path: flags.path, committed: committed.files.map((f) => ({ path: f.path, oid: f.oid })) });
-}
-
-const WORKER = new URL(`./worktree-changes-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-
-/**
- * changedFromCommit on a worker thread (worktree-changes-worker.ts), as `kradle validate` runs it beside a load
- * whose main thread has the most to do; on this thread when no worker can be started from a bundle.
- */
-async function changedOffThread(req: WorktreeChangesRequest): Promise<string[]> {
-  const script = await bundledWorkerScript(WORKER);
-  const here = () => changedFromCommit(req.dir, req.path, req.committed);
-  if (!script) return here();
-  const answer = await new Promise<{ changed?: string[]; error?: string } | undefined>((done) => {
-    const w = startWorker(script, req);
-    w.once('message', (m: { changed?: string[]; error?: string }) => (done(m), void w.terminate()));
-    w.once('error', () => done(undefined));
-    w.once('exit', () => done(undefined));
-  });
-  // A worker that could not start or failed: the same comparison here, so its error (if any) is this thread's.
-  return answer?.changed ?? here();
+  return changedFromCommit(dir, flags.path, committed.files);
 }
 
 /** --format text|json, anything else a usage error. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
@@ -42,38 +42,17 @@ export function parseWorkerScript(): Promise<WorkerScript> {
   return (script ??= find());
 }
 
-const scripts = new Map<string, Promise<WorkerScript | undefined>>();
-
-/**
- * Another worker's script, found as the parse worker's is: `entry` (a .ts module under the sources, its .js
- * under dist/) bundled beside it as .cjs by scripts/build.mjs, else bundled on first use into the temp directory.
- * Undefined when neither can be had: the caller then does the work on its own thread.
- */
-export function bundledWorkerScript(entry: URL): Promise<WorkerScript | undefined> {
-  let found = scripts.get(entry.href);
-  if (!found) {
-    found = (async () => {
-      const bundled = new URL(entry.href.replace(/\.[jt]s$/, '.cjs'));
-      if (existsSync(bundled)) return { url: bundled, execArgv: withoutLoaders(process.execArgv) };
-      if (!entry.pathname.endsWith('.ts') || !existsSync(entry)) return undefined;
-      return { url: pathToFileURL(await cachedBundle(fileURLToPath(entry))), execArgv: withoutLoaders(process.execArgv) };
-    })().catch(() => undefined);
-    scripts.set(entry.href, found);
-  }
-  return found;
-}
-
 /**
  * Starts a worker. Flags given explicitly are checked, unlike inherited ones: one a worker may not take (a V8
  * flag such as --expose-gc) fails the start, so the worker then starts with none, and so do the next ones.
  */
-export function startWorker(s: WorkerScript, workerData?: unknown): Worker {
+export function startWorker(s: WorkerScript): Worker {
   try {
-    return new Worker(s.url, { workerData, ...(s.execArgv && { execArgv: s.execArgv }) });
+    return new Worker(s.url, s.execArgv && { execArgv: s.execArgv });
   } catch (err) {
     if ((err as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV' || !s.execArgv?.length) throw err;
     s.execArgv = [];
-    return new Worker(s.url, { workerData, execArgv: [] });
+    return new Worker(s.url, { execArgv: [] });
   }
 }
 
@@ -89,7 +68,8 @@ async function find(): Promise<WorkerScript> {
 
 /** `[path, size, mtime]` of each input, on the bundle's first line. */
 type Inputs = [string, number, number][];
-const HEADER = '// kradle worker bundle, made from: ';
+// The version tells bundles made with other options (v2: import.meta.url defined) from these.
+const HEADER = '// kradle parse-worker bundle v2, made from: ';
 
 function stamp(path: string): [string, number, number] {
   const s = statSync(path);
@@ -112,8 +92,7 @@ function fresh(file: string): boolean {
 }
 
 async function cachedBundle(entry: string): Promise<string> {
-  const name = basename(entry).replace(/\.ts$/, '');
-  const file = join(tmpdir(), 'kradle-build', `${name}-${createHash('sha256').update(entry).digest('hex').slice(0, 16)}.cjs`);
+  const file = join(tmpdir(), 'kradle-build', `parse-worker-${createHash('sha256').update(entry).digest('hex').slice(0, 16)}.cjs`);
   if (fresh(file)) return file;
   // esbuild is tsx's dependency: the sources only run under tsx, so it is there whenever this runs.
   const fromTsx = createRequire(createRequire(import.meta.url).resolve('tsx'));
