@@ -45,6 +45,9 @@ try {
   await esbuild.build({
     entryPoints: [join(src, 'loader', 'parse-worker.ts')], outfile: join(dist, 'loader', 'parse-worker.cjs'),
     bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning',
+    // A CommonJS bundle has no import.meta: the modules that find files beside them (schema/) get the bundle's URL.
+    banner: { js: "var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    define: { 'import.meta.url': '__bundleUrl' },
   });
 } catch (err) {
   console.warn(`kradle build: parse worker not bundled (${err.message}); workers will load dist/loader/parse-worker.js`);

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { BadRequestError } from '../errors/index.ts';
 // Not source/index.ts: validating files on disk must not load isomorphic-git (a fifth of `kradle validate`'s
@@ -67,6 +67,20 @@ export async function worktreeSnapshot(flags: SourceFlags, cwd = process.cwd()):
   const dir = flags.repo === undefined ? await enclosingRepository(resolvePath(cwd)) : resolvePath(cwd, flags.repo);
   if (!asked.worktree && (flags.repo === undefined || (await isGitRepository(dir)))) return undefined;
   return nonEmpty(await snapshotWorktree(dir, flags.path), flags.path, `the files of ${dir}`);
+}
+
+/**
+ * Whether the local working tree named by --repo (or the current directory) has at least about 500 files in its
+ * Git index, the size from which a load parses on workers: an index entry takes ~100 bytes, and its size is one
+ * stat, where counting the revision's files means reading its trees first. False when it cannot tell.
+ */
+export function indexedManyFiles(flags: SourceFlags, cwd = process.cwd()): boolean {
+  if (flags.repo !== undefined && REMOTE.test(flags.repo)) return false;
+  try {
+    return statSync(join(resolvePath(cwd, flags.repo ?? '.'), '.git', 'index')).size >= 48 * 1024;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { createSchemaValidator, type SchemaValidator } from '../schema/index.ts';
+import { createSchemaValidator, DEFAULT_SCHEMA_DIRS, type SchemaValidator } from '../schema/index.ts';
 import type { Snapshot, SnapshotFile } from '../source/types.ts';
 import { classifyFile, createRetiredUnits, type FileUnit } from './file-unit.ts';
 import { parseBytes, sourceFromBlob, sourceOf, withPositions, type ParsedFile } from './parse.ts';
@@ -96,6 +96,8 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
   async function parseAll(oids: string[], snapshot: Snapshot, stats: LoadStats,
     onParsed: (oid: string, file: ParsedFile) => void): Promise<ParsedFile[]> {
     const poolOptions = { mainThread: deps.parseOnMainThread, budgetMs: deps.parseBudgetMs };
+    // Workers validate too when the validator is the default one, which they can make alike.
+    const schemas = deps.validator ? undefined : DEFAULT_SCHEMA_DIRS;
     // A blob the snapshot can read again at once is not kept: an error's positions read it then.
     const readSync = snapshot.readBlobSync;
     const read = (oid: string) => snapshot.readBlob(oid);
@@ -104,7 +106,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     const objects = pool && readSync ? snapshot.sharedObjects : undefined;
     if (pool && objects) {
       // The workers read the blobs themselves: the main thread reads none unless a worker cannot.
-      const parsed = await pool.parse({ oids, objects, read, readSync }, onFile, (i) => sourceFromBlob(readSync!, oids[i]!));
+      const parsed = await pool.parse({ oids, objects, read, readSync, schemas }, onFile, (i) => sourceFromBlob(readSync!, oids[i]!));
       stats.parsedOnWorkers = parsed.onWorkers;
       return parsed.files;
     }
@@ -119,7 +121,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     if (!pool && bytes.some((b) => b.byteLength >= WORKER_ONLY_BYTES)) pool = startParsePool(poolOptions);
     const source = (i: number) => (readSync ? sourceFromBlob(readSync, oids[i]!) : sourceOf(bytes[i]!));
     const parsed = pool
-      ? await pool.parse({ oids, bytes, read }, onFile, source)
+      ? await pool.parse({ oids, bytes, read, schemas }, onFile, source)
       : { files: bytes.map((b, i) => withPositions(parseBytes(b), source(i))), onWorkers: 0 };
     stats.parsedOnWorkers = parsed.onWorkers;
     return parsed.files;

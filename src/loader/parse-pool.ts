@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
+import type { SchemaDirs } from '../schema/validator.ts';
 import type { SharedObjects } from '../source/shared-objects.ts';
 import { parseBytes, sourceOf, withPositions, type ParsedFile, type RawParsedFile } from './parse.ts';
 import { BIG, UNREAD, WORKER_ONLY_BYTES, type FileReply, type ParseReply, type ParseRequest } from './parse-protocol.ts';
@@ -47,6 +48,8 @@ export interface ParseInput {
   read(oid: string): Promise<Uint8Array>;
   /** The same without waiting, when it can (bytes not to be written to): for the batches the main thread parses. */
   readSync?(oid: string): Uint8Array | undefined;
+  /** Where the workers find the schemas to validate what they parse (parse-protocol.ts); none: they do not. */
+  schemas?: SchemaDirs;
 }
 
 /** Indexes of the files of one batch; `alone` is a worker-only file; `read`: the worker reads the blobs. */
@@ -60,6 +63,46 @@ interface Batch {
 function overBudget(ms: number): RawParsedFile {
   const message = `parsing the file took over ${ms / 1000} s and was stopped: split it into smaller files`;
   return { docs: [], errors: [{ code: 'LIMIT_EXCEEDED', line: 1, column: 1, message }], stopped: true };
+}
+
+/** Workers started ahead of a parse (prestartParseWorkers), with whether each is online yet. */
+const spares: { worker?: Worker; online: boolean }[] = [];
+
+/** Workers a pool starts by default: one per core beside the main thread, at most 3. */
+const defaultWorkers = () => Math.max(1, Math.min(3, availableParallelism() - 1));
+
+/**
+ * Starts the parse workers of the next pool now, so that they boot (~0.1-0.2 s each on a busy machine) while
+ * the caller does its serial work before the load (resolving a revision, listing its files): `kradle validate`
+ * calls it first thing. The next startParsePool takes them; until then they keep the process from nothing
+ * (unref'd), and one that dies is simply not taken.
+ */
+export function prestartParseWorkers(n = defaultWorkers()): void {
+  for (let i = spares.length; i < n; i++) {
+    const spare = { worker: undefined as Worker | undefined, online: false };
+    spares.push(spare);
+    const drop = () => {
+      const at = spares.indexOf(spare);
+      if (at !== -1) spares.splice(at, 1);
+    };
+    void parseWorkerScript().then((script) => {
+      const w = startWorker(script);
+      spare.worker = w;
+      w.unref();
+      w.once('online', () => (spare.online = true));
+      w.once('error', drop);
+      w.once('exit', drop);
+    }).catch(drop);
+  }
+}
+
+/** A started spare worker, taken out of the spares, if there is one. */
+function takeSpare(): { worker: Worker; online: boolean } | undefined {
+  const at = spares.findIndex((s) => s.worker !== undefined);
+  if (at === -1) return undefined;
+  const [spare] = spares.splice(at, 1);
+  spare!.worker!.ref();
+  return spare as { worker: Worker; online: boolean };
 }
 
 /** What became of each file: not yet parsed, parsed, or its parse threw on a worker (parsed here again). */
@@ -114,13 +157,13 @@ export function startParsePool(opts: ParallelOptions = {}) {
   async function request(batch: Batch, first: boolean): Promise<{ req: ParseRequest; transfer: ArrayBuffer[] }> {
     if (batch.read) {
       const oids = batch.files.map((i) => input.oids[i]!);
-      return { req: { id: batch.id, oids, alone: batch.alone, ...(first ? { objects: input.objects } : {}) }, transfer: [] };
+      return { req: { id: batch.id, oids, alone: batch.alone, schemas: input.schemas, ...(first ? { objects: input.objects } : {}) }, transfer: [] };
     }
     const slice = await Promise.all(batch.files.map(bytesOf));
     const bytes = new Uint8Array(slice.reduce((n, b) => n + b.byteLength, 0));
     let at = 0;
     for (const b of slice) (bytes.set(b, at), (at += b.byteLength));
-    return { req: { id: batch.id, bytes, lengths: slice.map((b) => b.byteLength) }, transfer: [bytes.buffer] };
+    return { req: { id: batch.id, bytes, lengths: slice.map((b) => b.byteLength), schemas: input.schemas }, transfer: [bytes.buffer] };
   }
 
   /** Blobs a worker could not read: read here, then sent as bytes (big ones alone). */
@@ -148,12 +191,14 @@ export function startParsePool(opts: ParallelOptions = {}) {
 
   const start = (): void => {
     alive++;
+    // After the script is found: a spare started before this pool has its worker by then.
     void parseWorkerScript().then((script) => {
       if (closed) return void alive--;
-      spawn(startWorker(script));
+      const spare = takeSpare();
+      spawn(spare?.worker ?? startWorker(script), spare?.online);
     }, () => (alive--, wake()));
   };
-  const spawn = (w: Worker): void => {
+  const spawn = (w: Worker, online = false): void => {
     pool.add(w);
     // IN_FLIGHT batches in flight: the worker goes on parsing while the main thread, busy checking what came back,
     // has not yet read its last replies (with two, a worker sat idle a sixth of a cold load). It answers in order.
@@ -222,9 +267,10 @@ export function startParsePool(opts: ParallelOptions = {}) {
     };
     w.once('error', lost);
     w.once('exit', lost);
-    w.once('online', next);
+    if (online) next();
+    else w.once('online', next);
   };
-  const count = Math.max(1, opts.workers ?? (mainThread ? Math.min(3, availableParallelism() - 1) : Math.min(4, availableParallelism())));
+  const count = Math.max(1, opts.workers ?? (mainThread ? defaultWorkers() : Math.min(4, availableParallelism())));
   for (let i = 0; i < count; i++) start();
   const close = () => ((closed = true), Promise.all([...pool].map((w) => w.terminate())).then(() => {}));
 

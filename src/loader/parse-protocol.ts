@@ -1,3 +1,4 @@
+import type { SchemaDirs } from '../schema/validator.ts';
 import type { SharedObjects } from '../source/shared-objects.ts';
 import type { RawParsedFile } from './parse.ts';
 
@@ -9,8 +10,17 @@ import type { RawParsedFile } from './parse.ts';
  */
 export const WORKER_ONLY_BYTES = 64 * 1024;
 
+/**
+ * With every request when the loader validates with the default validator: the worker then validates each
+ * document it parsed against its kind's schema and marks those that pass (RawDoc.schema), so the main thread
+ * validates only the others (which gives their errors as it always did).
+ */
+interface Validating {
+  schemas?: SchemaDirs;
+}
+
 /** Files named by blob id: the worker reads them itself (`objects` comes with a worker's first such request). */
-export interface ReadRequest {
+export interface ReadRequest extends Validating {
   id: number;
   oids: string[];
   objects?: SharedObjects;
@@ -19,7 +29,7 @@ export interface ReadRequest {
 }
 
 /** Files as bytes (ones a worker could not read), in one transferred buffer: file i is the next `lengths[i]` bytes. */
-export interface BytesRequest {
+export interface BytesRequest extends Validating {
   id: number;
   bytes: Uint8Array;
   lengths: number[];

@@ -4,23 +4,48 @@
 import { parentPort } from 'node:worker_threads';
 // The module itself, not source/index.ts: that one would bring isomorphic-git into the bundle.
 import { openSharedObjects } from '../source/shared-objects.ts';
-import { parseBytes } from './parse.ts';
+import { createSchemaValidator, type SchemaDirs, type SchemaValidator } from '../schema/validator.ts';
+import { parseBytes, type RawParsedFile } from './parse.ts';
 import { BIG, UNREAD, WORKER_ONLY_BYTES, type FileReply, type ParseReply, type ParseRequest } from './parse-protocol.ts';
 
-// Schema validation stays on the main thread: ajv is nearly free there, while loading the kinds and
-// compiling their schemas in every worker would cost each one more than it saves.
 function parseAhead(bytes: Uint8Array): FileReply {
   try {
-    return parseBytes(bytes, { eager: bytes.byteLength >= WORKER_ONLY_BYTES, specJson: true });
+    return validated(parseBytes(bytes, { eager: bytes.byteLength >= WORKER_ONLY_BYTES, specJson: true }));
   } catch {
     return null;
   }
+}
+
+// Schema validation here takes it off the main thread, the busier one in a parallel load. Only a pass is sent
+// (an empty list); a document that fails, or one this worker could not validate, is validated on the main thread,
+// which makes its errors there as before.
+let validator: SchemaValidator | undefined;
+let validatorOf: string | undefined;
+
+function useSchemas(dirs: SchemaDirs | undefined): void {
+  const key = dirs && JSON.stringify(dirs);
+  if (key === validatorOf) return;
+  validatorOf = key;
+  validator = dirs && createSchemaValidator(dirs.schemaDir, dirs.precompiledDir);
+}
+
+function validated(file: RawParsedFile): RawParsedFile {
+  if (!validator) return file;
+  for (const d of file.docs) {
+    try {
+      if (validator.validate(d.value).length === 0) d.schema = [];
+    } catch {
+      // Not this worker's to report: the main thread validates the document.
+    }
+  }
+  return file;
 }
 
 let read: ((oid: string) => Uint8Array | undefined) | undefined;
 
 parentPort!.on('message', (req: ParseRequest) => {
   let files: FileReply[];
+  useSchemas(req.schemas);
   if ('oids' in req) {
     if (req.objects) read = openSharedObjects(req.objects);
     files = req.oids.map((oid) => {

@@ -1,6 +1,6 @@
 import { Composer, LineCounter, Parser, isMap, isPair, isScalar, isSeq, visit, type Document, type Node } from 'yaml';
 import type { ErrorDetail } from '../errors/index.ts';
-import { canonicalJson } from './hash.ts';
+import { canonicalJson, headJson } from './hash.ts';
 import { documentTooLarge, fileTooLarge, LIMITS, treeErrors } from './limits.ts';
 import { parseSimpleYaml } from './simple-yaml.ts';
 
@@ -67,6 +67,10 @@ export interface RawDoc {
   start: PackedPos;
   positions?: Map<string, PackedPos>;
   specJson?: string;
+  /** headJson of the document (hash.ts), made with specJson. */
+  headJson?: string;
+  /** No issue: a parse worker found the document valid against its kind's schema (classify.ts takes it as is). */
+  schema?: [];
 }
 
 /** Positions kept per document when a parse is asked for them: shallow fields first, the rest found by ancestor. */
@@ -196,7 +200,7 @@ export function parseRaw(text: string, opts: ParseOptions = {}): RawParsedFile {
   if (simple) {
     const docs = simple.map((d): RawDoc => {
       const start = packPos(d.line, d.column);
-      return opts.specJson ? { index: d.index, value: d.value, start, specJson: specJsonOf(d.value) } : { index: d.index, value: d.value, start };
+      return opts.specJson ? { index: d.index, value: d.value, start, specJson: specJsonOf(d.value), headJson: headJsonOf(d.value) } : { index: d.index, value: d.value, start };
     });
     return { docs, errors: [] };
   }
@@ -222,8 +226,8 @@ export function parseRaw(text: string, opts: ParseOptions = {}): RawParsedFile {
     try {
       const value = doc.toJS({ maxAliasCount: 100 });
       const at = packPos(start.line, start.col);
-      if (opts.eager) out.docs.push({ index, value, start: at, positions: fieldPositions(doc, lc, EAGER_POSITIONS), specJson: specJsonOf(value) });
-      else out.docs.push(opts.specJson ? { index, value, start: at, specJson: specJsonOf(value) } : { index, value, start: at });
+      if (opts.eager) out.docs.push({ index, value, start: at, positions: fieldPositions(doc, lc, EAGER_POSITIONS), specJson: specJsonOf(value), headJson: headJsonOf(value) });
+      else out.docs.push(opts.specJson ? { index, value, start: at, specJson: specJsonOf(value), headJson: headJsonOf(value) } : { index, value, start: at });
     } catch (err) {
       // yaml throws (rather than reporting) when aliases expand past maxAliasCount: a "billion laughs" file
       // is that file's error, never the whole revision's crash.
@@ -327,7 +331,7 @@ export function withPositions(raw: RawParsedFile, source: () => string): ParsedF
   const file = new FilePositions(source);
   // One memo shape for every document (state.ts takes specJson by setting it undefined, never by delete):
   // a deleted key turns the object into a slow dictionary of ~280 bytes.
-  const docs = raw.docs.map((d): ParsedDoc => new Doc(d.index, d.value, d.start, { specJson: d.specJson }, file, d.positions));
+  const docs = raw.docs.map((d): ParsedDoc => new Doc(d.index, d.value, d.start, { specJson: d.specJson, headJson: d.headJson, schema: d.schema }, file, d.positions));
   const out: ParsedFile = { docs, errors: raw.errors.length ? raw.errors : NO_ERRORS };
   if (raw.broken) out.broken = raw.broken;
   if (raw.stopped) out.stopped = true;
@@ -338,6 +342,12 @@ export function withPositions(raw: RawParsedFile, source: () => string): ParsedF
 export function specJsonOf(value: unknown): string | undefined {
   const spec = value !== null && typeof value === 'object' ? (value as { spec?: unknown }).spec : undefined;
   return spec !== null && typeof spec === 'object' && !Array.isArray(spec) ? canonicalJson(spec) : undefined;
+}
+
+/** headJson (hash.ts) of a document whose metadata is an object: the others never reach the state. */
+function headJsonOf(value: unknown): string | undefined {
+  const meta = value !== null && typeof value === 'object' ? (value as { metadata?: unknown }).metadata : undefined;
+  return meta !== null && typeof meta === 'object' && !Array.isArray(meta) ? headJson(value as Parameters<typeof headJson>[0]) : undefined;
 }
 
 /** JSON pointer -> position of each field of a document (its key, or its item), breadth-first, at most `max`. */

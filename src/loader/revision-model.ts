@@ -47,6 +47,11 @@ const NO_ERRORS: LoadError[] = [];
 const before = (a: Candidate, b: Candidate) => a.path < b.path || (a.path === b.path && a.doc.index < b.doc.index);
 
 /** Organizations (valid, schema-invalid but placed, or failed to parse) make the org directory. */
+/** The org a document names (spec.organizationRef), which decides where it is placed; none for an Organization. */
+const orgRefOf = (c: Candidate): string | undefined => {
+  const ref = (c.resource.spec as { organizationRef?: unknown } | undefined)?.organizationRef;
+  return typeof ref === 'string' && c.def.kind !== 'Organization' ? ref : undefined;
+};
 const isOrgGhost = (g: Candidate) => g.def.kind === 'Organization' && typeof g.resource.spec?.namespaceName === 'string';
 const orgish = (u: FileUnit) =>
   u.candidates.some((c) => c.def.kind === 'Organization') || u.ghosts.some(isOrgGhost) || u.broken.some((b) => b.kind === 'Organization');
@@ -65,6 +70,12 @@ export function createRevisionModel() {
   let dirKey = directoryKey(dir);
 
   const nodes = new Map<Candidate, Node>();
+  /**
+   * Documents by the org they name: when an org's entry changes, only its documents are placed again. Without
+   * it, a layout whose orgs do not come first (loader.ts takes orgs/<org>/organization.yaml first) scanned every
+   * placed document each time an org arrived.
+   */
+  const byOrgRef = new Map<string, Set<Candidate>>();
   /** Every ghost of the revision (schema-invalid documents are rare), placed or not. */
   const ghosts = new Set<Candidate>();
   const ghostKeys = new Map<Candidate, string>();
@@ -164,6 +175,12 @@ export function createRevisionModel() {
   function addNode(c: Candidate): void {
     const n: Node = { c, winner: false, scopeErrors: NO_ERRORS, dupErrors: NO_ERRORS, checkErrors: NO_ERRORS, deps: NO_DEPS };
     nodes.set(c, n);
+    const ref = orgRefOf(c);
+    if (ref !== undefined) {
+      const named = byOrgRef.get(ref);
+      if (named) named.add(c);
+      else byOrgRef.set(ref, new Set([c]));
+    }
     if (dir.rejected.has(c)) return;
     const memo = scopeMemoized(c, dir, dirKey);
     n.scopeErrors = memo.errors;
@@ -185,6 +202,9 @@ export function createRevisionModel() {
   function removeNode(c: Candidate): void {
     const n = nodes.get(c)!;
     nodes.delete(c);
+    const ref = orgRefOf(c);
+    const named = ref === undefined ? undefined : byOrgRef.get(ref);
+    if (named?.delete(c) && named.size === 0) byOrgRef.delete(ref!);
     erring.delete(n);
     if (!n.scoped) return;
     const group = groups.get(n.key!)!;
@@ -258,11 +278,11 @@ export function createRevisionModel() {
   function replace(before: OrgDirectory, after: OrgDirectory): void {
     const { slugs, names } = movedScopes(before, after);
     const moved = (c: Candidate) => {
-      const ref = (c.resource.spec as { organizationRef?: unknown } | undefined)?.organizationRef;
-      return typeof ref === 'string' && slugs.has(ref) && c.def.kind !== 'Organization';
+      const ref = orgRefOf(c);
+      return ref !== undefined && slugs.has(ref);
     };
     const again: Candidate[] = [];
-    for (const c of nodes.keys()) if (moved(c)) again.push(c);
+    for (const slug of slugs) for (const c of byOrgRef.get(slug) ?? []) again.push(c);
     for (const c of again) (removeNode(c), addNode(c));
     for (const g of [...ghosts]) if (moved(g)) (removeGhost(g), addGhost(g));
     for (const name of names) {

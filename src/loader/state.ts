@@ -46,19 +46,21 @@ export function toDesiredResource(s: Scoped): DesiredResource {
     key: s.key ?? resourceKey(id),
     org: s.org,
     object,
-    hash: contentHash(object, specJsonOf(s)),
+    hash: contentHash(object, ...hashPartsOf(s)),
     source: { path: s.path, line, column, index: s.doc.index },
   };
   built.set(s, r);
   return r;
 }
 
-/** The spec's canonical JSON when the parse made it, taken once: it is as large as the spec. */
-function specJsonOf(s: Scoped): string | undefined {
-  const json = s.doc.memo.specJson as string | undefined;
+/** The spec's canonical JSON and the document's headJson when the parse made them, taken once: they are as large as the document. */
+function hashPartsOf(s: Scoped): [string | undefined, string | undefined] {
+  const memo = s.doc.memo;
+  const parts: [string | undefined, string | undefined] = [memo.specJson as string | undefined, memo.headJson as string | undefined];
   // Not `delete`: that would turn every memo into a slow dictionary-mode object.
-  s.doc.memo.specJson = undefined;
-  return json;
+  memo.specJson = undefined;
+  memo.headJson = undefined;
+  return parts;
 }
 
 function positionOfDoc(s: Scoped): { line: number; column: number } {

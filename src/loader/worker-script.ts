@@ -68,7 +68,8 @@ async function find(): Promise<WorkerScript> {
 
 /** `[path, size, mtime]` of each input, on the bundle's first line. */
 type Inputs = [string, number, number][];
-const HEADER = '// kradle parse-worker bundle, made from: ';
+// The version tells bundles made with other options (v2: import.meta.url defined) from these.
+const HEADER = '// kradle parse-worker bundle v2, made from: ';
 
 function stamp(path: string): [string, number, number] {
   const s = statSync(path);
@@ -100,6 +101,9 @@ async function cachedBundle(entry: string): Promise<string> {
   const out = await esbuild.build({
     entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false,
     metafile: true, absWorkingDir: root, logLevel: 'silent',
+    // A CommonJS bundle has no import.meta: the modules that find files or packages from where they lie (schema/)
+    // get the entry's own URL, which sits beside them in the sources, not the bundle's in the temp directory.
+    define: { 'import.meta.url': JSON.stringify(pathToFileURL(entry).href) },
   });
   const inputs: Inputs = Object.keys(out.metafile.inputs).map((p) => stamp(resolve(root, p)));
   mkdirSync(dirname(file), { recursive: true });

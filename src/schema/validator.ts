@@ -9,6 +9,17 @@ const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 // Where the build puts the generated validators: dist/schema/compiled/. Under src/ it does not exist.
 const PRECOMPILED_DIR = fileURLToPath(new URL('./compiled/', import.meta.url));
 
+/**
+ * Where the default validator finds the schemas and the generated validators: a parse worker given them makes
+ * the same validator (its own bundle lies elsewhere, so it cannot find them from its own location).
+ */
+export const DEFAULT_SCHEMA_DIRS: SchemaDirs = { schemaDir: SCHEMA_DIR, precompiledDir: PRECOMPILED_DIR };
+
+export interface SchemaDirs {
+  schemaDir: string;
+  precompiledDir: string | null;
+}
+
 /** A schema violation: the JSON pointer of the offending value and a readable message. */
 export interface SchemaIssue {
   pointer: string;

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readdirSync } from 'node:fs';
-import { createLoader, type LoadResult } from '../../src/loader/index.ts';
+import { createLoader, prestartParseWorkers, type LoadResult } from '../../src/loader/index.ts';
 import { WORKER_ONLY_BYTES } from '../../src/loader/parse-pool.ts';
 import { damagePackedObject } from '../support/git-repo.ts';
 import { fixtureRepo, FIXTURES } from './fixture-repo.ts';
@@ -30,6 +30,23 @@ test('parsing on worker threads gives the same desired state and the same errors
     const again = await taken.load(snap);
     t.deepEqual(comparable(again), comparable(serial), c);
   }
+});
+
+test('workers started ahead of a load parse it, with the same state as a serial load, whether they are online yet or not', async (t) => {
+  const repo = fixtureRepo('config-repo');
+  t.teardown(repo.remove);
+  const snap = await repo.snapshot();
+  prestartParseWorkers(2);
+  // Online before the load, as when a command starts them before resolving its revision.
+  await new Promise((r) => setTimeout(r, 500));
+  const parallel = await createLoader({ parallelFrom: 1, parseOnMainThread: false }).load(snap);
+  const serial = await createLoader({ parallelFrom: Infinity }).load(snap);
+  t.is(parallel.stats.parsedOnWorkers, new Set(snap.files.filter((f) => !f.symlink).map((f) => f.oid)).size);
+  t.deepEqual(comparable(parallel), comparable(serial));
+  // Taken at once: started again while the first ones still boot, then loaded without waiting.
+  prestartParseWorkers(1);
+  const again = await createLoader({ parallelFrom: 1, parseOnMainThread: false }).load(snap);
+  t.deepEqual(comparable(again), comparable(serial));
 });
 
 test('a file parsed on a worker is cached like any other: the next revision parses only what changed', async (t) => {

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { formatDetail } from '../../errors/index.ts';
-import { createLoader, type LoadResult } from '../../loader/index.ts';
+import { createLoader, prestartParseWorkers, type LoadResult } from '../../loader/index.ts';
 import type { Command } from '../main.ts';
-import { openSource, parseFormat, snapshotAt, SOURCE_FLAGS, uncommittedChanges, worktreeSnapshot } from '../open-source.ts';
+import { indexedManyFiles, openSource, parseFormat, snapshotAt, SOURCE_FLAGS, uncommittedChanges, worktreeSnapshot } from '../open-source.ts';
 
 const USAGE = `usage: kradle validate [--repo PATH|URL] [--rev REV | --worktree] [--path DIR] [--format text|json]
   validates a commit (default: HEAD); --worktree, or a --repo that is a plain directory, validates the files on disk`;
@@ -31,6 +31,8 @@ export const command: Command = {
     const format = parseFormat(values.format);
     if (values.worktree && values.rev) return console.error(`kradle validate: --worktree validates the files on disk; it takes no --rev\n${USAGE}`), 2;
     const onDisk = await worktreeSnapshot(values);
+    // A large revision is parsed on workers: started now, they boot while it is resolved and listed.
+    if (!onDisk && indexedManyFiles(values)) prestartParseWorkers();
     const source = onDisk ? undefined : await openSource(values);
     const snapshot = onDisk ?? (await snapshotAt(source!, values.rev, values.path));
     // Validating HEAD of a working tree with edits on disk passes or fails what is committed, not what the
