@@ -218,20 +218,25 @@ test('a dropped watch reconnects from its resourceVersion and misses nothing', (
     t.true(w.errors.some((e) => e instanceof UpstreamError));
   }));
 
-test('410 Gone after a drop re-lists and reports the difference', (t) =>
+test('410 Gone after a drop re-lists and reports the difference; a DELETED it infers carries the metadata, not the data', (t) =>
   withDriver(async (d, server) => {
     await d.apply(cm('stays', { k: '0' }));
-    await d.apply(cm('goes', { k: '0' }));
+    await d.apply({ ...cm('goes', { k: '0' }, { app: 'x' }), metadata: { name: 'goes', namespace: 'default', labels: { app: 'x' }, annotations: { 'kradle.a5c.ai/source': 'Team/default/goes' } } });
+    const goesVersion = (await d.get(ref('goes')))!.metadata.resourceVersion;
     const w = await watching(d);
+    const deleted: KubeObject[] = [];
+    const other = await d.watch('v1', 'ConfigMap', { namespace: 'default' }, (type, o) => void (type === 'DELETED' && deleted.push(o)));
     server.faults.failNext(1, { method: 'GET', path: /\/configmaps$/ });
     server.faults.dropWatches();
     await d.apply(cm('stays', { k: '1' }));
     await d.delete(ref('goes'));
     await d.apply(cm('new', { k: '1' }));
     server.compactHistory();
-    await eventually(() => w.seen.length >= 5, 'the difference after a re-list');
+    await eventually(() => w.seen.length >= 5 && deleted.length >= 1, 'the difference after a re-list');
     w.handle.stop();
-    t.deepEqual(w.seen.slice(2).sort(), [['ADDED', 'new', '1'], ['DELETED', 'goes', '0'], ['MODIFIED', 'stays', '1']]);
+    other.stop();
+    t.deepEqual(w.seen.slice(2).sort(), [['ADDED', 'new', '1'], ['DELETED', 'goes', 'undefined'], ['MODIFIED', 'stays', '1']]);
+    t.deepEqual(deleted, [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'goes', namespace: 'default', resourceVersion: goesVersion, labels: { app: 'x' }, annotations: { 'kradle.a5c.ai/source': 'Team/default/goes' } } }]);
   }));
 
 test('loadKubeConfig: explicit path, KUBECONFIG, none found, in-cluster service account', async (t) => {
