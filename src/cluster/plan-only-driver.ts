@@ -1,6 +1,7 @@
 import { labelMatcher } from '../store/label-selector.ts';
 import { objectIdentity, objectRef, sortForApply } from './apply-order.ts';
 import type { ApplyOutcome, ClusterDriver, KubeObject, ObjectRef, WatchHandle } from './types.ts';
+import { flatString } from './flat-string.ts';
 
 /** Condition reason and message a reconciler reports when it runs without a cluster. */
 export const PLAN_ONLY_REASON = 'PlanOnly';
@@ -22,16 +23,6 @@ export interface PlanOnlyDriver extends ClusterDriver {
  * each object as a JS object graph was ~2.3 KB (45 MB at 20,000 objects with their statuses), its text a
  * fraction of that, and every read already handed out a fresh copy.
  */
-/**
- * The string flattened, for a string held long: V8 builds JSON.stringify's answer and a template literal as a
- * rope of parts (a template literal's parts may be slices of a whole parsed document, which they keep alive);
- * reading a character makes it one flat copy and lets the parts go.
- */
-function flat(s: string): string {
-  s.charCodeAt(0);
-  return s;
-}
-
 export function createPlanOnlyDriver(): PlanOnlyDriver {
   const records = new Map<string, string>();
   const statuses = new Map<string, string>();
@@ -41,11 +32,11 @@ export function createPlanOnlyDriver(): PlanOnlyDriver {
   return {
     mode: 'plan-only',
     async apply(obj): Promise<ApplyOutcome> {
-      records.set(flat(objectIdentity(obj)), flat(JSON.stringify(obj)));
+      records.set(flatString(objectIdentity(obj)), flatString(JSON.stringify(obj)));
       return { ref: objectRef(obj), action: 'planned' };
     },
     async applyStatus(ref, status) {
-      statuses.set(flat(objectIdentity(ref)), flat(JSON.stringify(status)));
+      statuses.set(flatString(objectIdentity(ref)), flatString(JSON.stringify(status)));
       return 'planned';
     },
     async delete(ref: ObjectRef) {

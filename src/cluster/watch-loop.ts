@@ -3,6 +3,7 @@
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { codeOf } from './kube-errors.ts';
 import type { KubeObject, WatchEventType, WatchHandle } from './types.ts';
+import { flatString } from './flat-string.ts';
 
 /**
  * Each watch asks the server to end it after minSeconds to maxSeconds (spread, as client-go's reflector
@@ -43,17 +44,7 @@ interface Known {
 function lastKnown(o: KubeObject): Known {
   const { name, namespace, resourceVersion, labels, annotations } = o.metadata;
   const metadata = { name, namespace, resourceVersion, labels, annotations };
-  return { resourceVersion: resourceVersion && flat(resourceVersion), deleted: flat(JSON.stringify({ apiVersion: o.apiVersion, kind: o.kind, metadata })) };
-}
-
-/**
- * The string flattened, for a string held long: a string parsed from a list answer may be a slice that keeps the
- * whole answer alive, and a template literal or JSON.stringify's answer a rope of such parts; reading a character
- * of a rope makes it one flat copy and lets the parts go.
- */
-function flat(s: string): string {
-  s.charCodeAt(0);
-  return s;
+  return { resourceVersion: resourceVersion && flatString(resourceVersion), deleted: flatString(JSON.stringify({ apiVersion: o.apiVersion, kind: o.kind, metadata })) };
 }
 
 /**
@@ -62,7 +53,7 @@ function flat(s: string): string {
  */
 export async function startWatch(w: WatchLoop): Promise<WatchHandle> {
   const known = new Map<string, Known>();
-  const keyOf = (o: KubeObject) => flat(`${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+  const keyOf = (o: KubeObject) => flatString(`${o.metadata.namespace ?? ''}/${o.metadata.name}`);
   let rv = '';
   let stopped = false;
   let relistNeeded = true;
