@@ -8,8 +8,8 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { createTestRepo, tempDir } from '../test/support/git-repo.ts';
-import { generateRepo } from './support/load-repo.ts';
+import { tempDir } from '../test/support/git-repo.ts';
+import { packedGeneratedRepo } from './support/load-repo.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin/kradle.js');
@@ -79,13 +79,8 @@ row('kradle validate (sample, 70 docs)', ['validate', '--repo', SAMPLE], '1.2 s'
  */
 function validateAtScale(docs: number): void {
   const dir = tempDir('kradle-bench-cli-validate-');
-  const repo = createTestRepo(dir);
+  const { repo, paths } = packedGeneratedRepo(dir, docs, 20);
   try {
-    repo.git('config', 'gc.auto', '0');
-    const paths = generateRepo(dir, docs, 20);
-    repo.git('add', '-A');
-    repo.git('commit', '-q', '-m', 'generated');
-    repo.git('repack', '-a', '-d', '-q');
     const texts = paths.map((p) => readFileSync(join(dir, p), 'utf8'));
     const started = performance.now();
     for (const text of texts) for (const d of parseAllDocuments(text, { lineCounter: new LineCounter() }) as ReturnType<typeof parseAllDocuments> & unknown[]) d.toJS();

@@ -13,9 +13,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { LoadResult } from '../src/loader/index.ts';
-import { createTestRepo, tempDir } from '../test/support/git-repo.ts';
+import { tempDir } from '../test/support/git-repo.ts';
 import { compiledIsFresh } from './support/compiled.ts';
-import { generateRepo } from './support/load-repo.ts';
+import { packedGeneratedRepo } from './support/load-repo.ts';
 
 const { values } = parseArgs({
   options: { docs: { type: 'string', default: '10000' }, orgs: { type: 'string', default: '20' }, src: { type: 'boolean', default: false } },
@@ -49,13 +49,8 @@ function check(r: LoadResult): LoadResult & { ok: true } {
 }
 
 const dir = tempDir('kradle-bench-load-');
-const repo = createTestRepo(dir);
-repo.git('config', 'gc.auto', '0');
 let t0 = performance.now();
-const paths = generateRepo(dir, DOCS, ORGS);
-repo.git('add', '-A');
-repo.git('-c', 'gc.auto=0', 'commit', '-q', '-m', 'generated');
-repo.git('repack', '-a', '-d', '-q');
+const { repo, paths } = packedGeneratedRepo(dir, DOCS, ORGS);
 const base = repo.head();
 /** The baseline: the files' text parsed on this thread, read in a function so the texts are garbage after it. */
 function parseBaseline(): { mb: number; ms: number; cpu: string; simple: number } {

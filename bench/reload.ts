@@ -15,8 +15,8 @@ import { runInNewContext } from 'node:vm';
 import { createLoader, type LoadResult } from '../src/loader/index.ts';
 import { diffStates } from '../src/plan/index.ts';
 import { createGitSource } from '../src/source/index.ts';
-import { createTestRepo, tempDir } from '../test/support/git-repo.ts';
-import { generateRepo } from './support/load-repo.ts';
+import { tempDir } from '../test/support/git-repo.ts';
+import { packedGeneratedRepo } from './support/load-repo.ts';
 
 const { values } = parseArgs({ options: { docs: { type: 'string', default: '10000,100000' }, reloads: { type: 'string', default: '200' }, one: { type: 'string' } } });
 const RELOADS = Math.max(10, Number(values.reloads));
@@ -38,13 +38,8 @@ async function measure(docs: number): Promise<Figures> {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const dir = tempDir('kradle-bench-reload-');
-  const repo = createTestRepo(dir);
+  const { repo, paths } = packedGeneratedRepo(dir, docs, 20);
   try {
-    repo.git('config', 'gc.auto', '0');
-    const paths = generateRepo(dir, docs, 20);
-    repo.git('add', '-A');
-    repo.git('-c', 'gc.auto=0', 'commit', '-q', '-m', 'generated');
-    repo.git('repack', '-a', '-d', '-q');
     const base = repo.head();
     const changed = paths.find((p) => p.includes('/repositories/'))!;
     const text = readFileSync(join(dir, changed), 'utf8');

@@ -1,6 +1,7 @@
 // The generated config repo of bench/load: orgs with repositories, agent stacks and trigger rules that name each other.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createTestRepo, type TestRepo } from '../../test/support/git-repo.ts';
 
 const PAD = Array.from({ length: 12 }, (_, i) => `      line ${i}: the quick brown fox jumps over the lazy dog`).join('\n');
 
@@ -38,3 +39,14 @@ export function generateRepo(dir: string, DOCS: number, ORGS: number): string[] 
   return paths;
 }
 
+
+/** A Git repository in `dir` holding the generated repo in one commit, packed as a clone would have it. */
+export function packedGeneratedRepo(dir: string, docs: number, orgs: number): { repo: TestRepo; paths: string[] } {
+  const repo = createTestRepo(dir);
+  repo.git('config', 'gc.auto', '0');
+  const paths = generateRepo(dir, docs, orgs);
+  repo.git('add', '-A');
+  repo.git('commit', '-q', '-m', 'generated');
+  repo.git('repack', '-a', '-d', '-q');
+  return { repo, paths };
+}

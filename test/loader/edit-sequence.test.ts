@@ -6,22 +6,9 @@ import { createLoader, type DesiredState, type LoadResult } from '../../src/load
 import { diffStates } from '../../src/plan/index.ts';
 import { createGitSource } from '../../src/source/index.ts';
 import { createTestRepo, tempDir } from '../support/git-repo.ts';
+import { seededRandom as rng, type SeededRandom } from '../support/seeded-random.ts';
 
-/** mulberry32: a small seeded generator, so a failing sequence can be replayed. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { next, int, pick: <T>(xs: readonly T[]): T => xs[int(xs.length)]! };
-}
-
-type Rng = ReturnType<typeof rng>;
+type Rng = SeededRandom;
 
 const ORGS = ['acme', 'globex', 'initech'];
 const NAMES = ['a', 'b', 'c'];

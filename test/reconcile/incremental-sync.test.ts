@@ -8,6 +8,7 @@ import type { Store } from '../../src/store/types.ts';
 import { createTestRepo } from '../support/git-repo.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
 import { createTestSync, crdsFor, liveDriverFor } from '../support/sync-harness.ts';
+import { seededRandom as random } from '../support/seeded-random.ts';
 
 const CRDS = crdsFor(
   ['Organization', 'OrgNamespaceBinding', 'Team', 'AgentServiceAccount', 'RunnerPool', 'AgentRoleBinding', 'AgentSecretGrant', 'PolicyTemplate', 'PolicyBinding', 'PolicyExceptionRequest'],
@@ -21,19 +22,6 @@ const KINDS: [string, string][] = [
   ['v1', 'Namespace'], ['v1', 'ServiceAccount'], ['apps/v1', 'Deployment'],
   ['rbac.authorization.k8s.io/v1', 'Role'], ['rbac.authorization.k8s.io/v1', 'RoleBinding'], ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'],
 ];
-
-/** A small seeded generator, so a failing run can be replayed from the seed it prints. */
-function random(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]! };
-}
 
 const doc = (kind: string, name: string, spec: Record<string, unknown>, namespace?: string) =>
   JSON.stringify({ apiVersion: GROUP, kind, metadata: { name, ...(namespace ? { namespace } : {}) }, spec });
