@@ -88,6 +88,28 @@ test.serial('a new org is applied, a removed team is pruned, a bad commit applie
   await sync.stop();
 });
 
+test.serial('an object another resource takes over keeps one inventory row, under its new owner', async (t) => {
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  repo.commit(orgDocs('iota'), 'add iota');
+  const sync = track(t, createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(server), crds: CRDS }));
+  await sync.start();
+  await sync.trigger('test');
+  const owners = async () =>
+    (await store.inventory.list()).filter((e) => e.target.kind === 'OrgNamespaceBinding' && e.target.name === 'iota').map((e) => e.sourceKey);
+  t.deepEqual(await owners(), ['Organization/kradle-system/iota'], 'the Organization records its binding');
+
+  const binding = { apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'OrgNamespaceBinding', metadata: { name: 'iota' }, spec: { organizationRef: 'iota', namespace: 'kradle-org-iota' } };
+  repo.commit({ 'orgs/iota/orgnamespacebinding.yaml': JSON.stringify(binding) }, 'declare the binding');
+  await sync.trigger('test');
+  t.deepEqual(await owners(), ['OrgNamespaceBinding/kradle-system/iota'], 'the declared binding takes the object over');
+
+  repo.commit({ 'orgs/iota/orgnamespacebinding.yaml': null }, 'undeclare it');
+  await sync.trigger('test');
+  t.deepEqual(await owners(), ['Organization/kradle-system/iota'], 'and gives it back');
+  t.truthy(server.object({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'OrgNamespaceBinding', namespace: 'kradle-system', name: 'iota' }));
+});
+
 test.serial('a hand edit is reverted and a hand-deleted object comes back', async (t) => {
   const store = await pglite!.store();
   const repo = createTestRepo();

@@ -61,6 +61,14 @@ export function createInventoryIndex(store: Pick<Store, 'inventory'>): Inventory
         const before = held.get(targetKey(e.target));
         return !before || !same(before, e);
       });
+      // A row is keyed by its source key too: an object that another resource now produces (a declared
+      // OrgNamespaceBinding taking over the one its Organization made) would otherwise keep its old row beside
+      // the new, and a process reading the store could take the stale one.
+      const owners = delta.flatMap((e) => {
+        const before = held.get(targetKey(e.target));
+        return before && before.sourceKey !== e.sourceKey ? [before.target] : [];
+      });
+      if (owners.length > 0) await store.inventory.remove(owners);
       await store.inventory.upsert(delta);
       for (const e of delta) {
         const key = targetKey(e.target);
