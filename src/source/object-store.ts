@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { open, readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { KradleError } from '../errors/index.ts';
@@ -81,7 +81,7 @@ export function createObjectStore(gitdir: string): ObjectStore {
     async refresh() {
       let names: string[];
       try {
-        names = (await readdir(packDir)).filter((n) => n.endsWith('.idx')).sort();
+        names = readdirSync(packDir).filter((n) => n.endsWith('.idx')).sort();
       } catch {
         names = [];
       }

@@ -4,8 +4,9 @@ import { parseTree, type ObjectStore } from './object-store.ts';
 import { type GitContext, type TreeEntry, readBlobById, readTreeEntries } from './objects.ts';
 import { isReportedLink, isYamlPath, joinPath, normalizeDir } from './paths.ts';
 
-/** The YAML files directly in one tree and its subtrees, each listed once per tree id and path. */
+/** The YAML files directly in one tree and its subtrees. A tree id's listing never changes. */
 interface Listing {
+  oid: string;
   files: SnapshotFile[];
   /** The entry name of each file (flat strings, cheap to compare; paths are built by concatenation). */
   names: string[];
@@ -15,14 +16,14 @@ interface Listing {
 }
 
 /**
- * What a source keeps between snapshots: the object reader and, by tree id and path, the listing of each
- * tree. A tree id's listing never changes, so a new commit re-reads only the trees on changed paths, and two
- * snapshots compare by walking only the trees that differ. Listings not used by the last two are dropped.
+ * What a source keeps between snapshots: the object reader and the root listings of the last two snapshots
+ * (by the directory they list). A new commit re-reads only the trees whose ids changed, found by walking down
+ * those roots along the same paths, so a one-file commit costs the depth of its path, not the count of the
+ * repo's directories; what neither root reaches any more is left to the collector.
  */
 interface SnapshotCache {
   store: ObjectStore;
-  previous: Map<string, Listing>;
-  current: Map<string, Listing>;
+  recent: { base: string; root: Listing }[];
 }
 
 const caches = new WeakMap<GitContext, SnapshotCache>();
@@ -31,7 +32,7 @@ const roots = new WeakMap<Snapshot, { cache: SnapshotCache; base: string; root: 
 
 function cacheOf(ctx: GitContext): SnapshotCache {
   let c = caches.get(ctx);
-  if (!c) caches.set(ctx, (c = { store: objectStoreOf(ctx), previous: new Map(), current: new Map() }));
+  if (!c) caches.set(ctx, (c = { store: objectStoreOf(ctx), recent: [] }));
   return c;
 }
 
@@ -54,6 +55,11 @@ function compare(a: Listing | undefined, b: Listing | undefined, added: Snapshot
   let i = 0;
   let j = 0;
   while (i < a.files.length || j < b.files.length) {
+    // A file the newer listing took over from the older one is the same object: no strings to compare.
+    if (a.files[i] !== undefined && a.files[i] === b.files[j]) {
+      i++, j++;
+      continue;
+    }
     const x = a.names[i];
     const y = b.names[j];
     if (x !== undefined && x === y) {
@@ -71,12 +77,11 @@ function compare(a: Listing | undefined, b: Listing | undefined, added: Snapshot
 export async function snapshotCommit(ctx: GitContext, commit: string, dir: string): Promise<Snapshot> {
   const cache = cacheOf(ctx);
   await cache.store.refresh();
-  const used = new Map<string, Listing>();
   const base = normalizeDir(dir);
   const tree = await subtree(ctx, cache, commit, base);
-  const root = tree === undefined ? undefined : await listYaml(ctx, cache, used, tree, base);
-  cache.previous = cache.current;
-  cache.current = used;
+  const earlier = cache.recent.filter((r) => r.base === base).map((r) => r.root);
+  const root = tree === undefined ? undefined : await listYaml(ctx, cache, tree, base, earlier);
+  if (root) cache.recent = [{ base, root }, ...cache.recent.filter((r) => r.root !== root)].slice(0, 2);
   const readBlob = async (oid: string): Promise<Uint8Array> => {
     const obj = await cache.store.read(oid);
     // A copy: the reader's delta-base cache holds the original, and a caller may write to its bytes.
@@ -121,7 +126,7 @@ function blobReader(store: ObjectStore): (oid: string) => Uint8Array | undefined
 async function readTree(ctx: GitContext, cache: SnapshotCache, oid: string): Promise<{ oid: string; tree: TreeEntry[] }> {
   let id = oid;
   for (let depth = 0; depth < 8; depth++) {
-    const obj = await cache.store.read(id);
+    const obj = cache.store.readSync(id) ?? (await cache.store.read(id));
     if (!obj) break;
     if (obj.type === 'tree') return { oid: id, tree: parseTree(obj.data) };
     const text = obj.data.toString('latin1', 0, Math.min(obj.data.length, 200));
@@ -142,41 +147,40 @@ async function subtree(ctx: GitContext, cache: SnapshotCache, commit: string, di
   return oid;
 }
 
-/** The listing of a tree, from the cache when this tree was listed at this path before. */
-async function listYaml(ctx: GitContext, cache: SnapshotCache, used: Map<string, Listing>, treeOid: string, prefix: string): Promise<Listing> {
-  const key = `${prefix}\0${treeOid}`;
-  const hit = used.get(key) ?? cache.current.get(key) ?? cache.previous.get(key);
-  if (hit) {
-    used.set(key, hit);
-    // Its subtrees are used too: they stay cached, and the same objects, for the next snapshot.
-    markUsed(hit, used);
-    return hit;
-  }
+/**
+ * The listing of a tree: an earlier listing at the same path when the tree is the same, else read, with each
+ * unchanged file and subtree taken from the earlier listings (so comparing them later is a pointer check).
+ */
+async function listYaml(ctx: GitContext, cache: SnapshotCache, treeOid: string, prefix: string, earlier: Listing[]): Promise<Listing> {
+  const same = earlier.find((l) => l.oid === treeOid);
+  if (same) return same;
   const { tree } = await readTree(ctx, cache, treeOid);
-  const listing: Listing = { files: [], names: [], dirs: new Map() };
+  const listing: Listing = { oid: treeOid, files: [], names: [], dirs: new Map() };
+  const before = earlier[0];
+  let k = 0;
+  /** The earlier listing's file of this name and blob, found by walking it in step (both are in tree order). */
+  const reuse = (name: string, oid: string, symlink: boolean): SnapshotFile | undefined => {
+    if (!before) return undefined;
+    while (k < before.names.length && before.names[k]! < name) k++;
+    const f = before.names[k] === name ? before.files[k]! : undefined;
+    return f && f.oid === oid && !!f.symlink === symlink ? f : undefined;
+  };
   const subtrees: Promise<void>[] = [];
   for (const e of tree) {
-    const path = joinPath(prefix, e.path);
-    if (e.type === 'tree') subtrees.push(listYaml(ctx, cache, used, e.oid, path).then((l) => void listing.dirs.set(e.path, l)));
-    else if (e.type !== 'blob') continue;
-    else if (e.mode === '120000') {
-      if (isReportedLink(path)) (listing.files.push({ path, oid: e.oid, symlink: true }), listing.names.push(e.path));
-    } else if (isYamlPath(path)) (listing.files.push({ path, oid: e.oid }), listing.names.push(e.path));
+    if (e.type === 'tree') {
+      const below = earlier.flatMap((l) => l.dirs.get(e.path) ?? []);
+      subtrees.push(listYaml(ctx, cache, e.oid, joinPath(prefix, e.path), below).then((l) => void listing.dirs.set(e.path, l)));
+    } else if (e.type !== 'blob') continue;
+    else {
+      const symlink = e.mode === '120000';
+      const kept = reuse(e.path, e.oid, symlink);
+      if (kept) (listing.files.push(kept), listing.names.push(before!.names[k]!));
+      else {
+        const path = joinPath(prefix, e.path);
+        if (symlink ? isReportedLink(path) : isYamlPath(path)) (listing.files.push(symlink ? { path, oid: e.oid, symlink } : { path, oid: e.oid }), listing.names.push(e.path));
+      }
+    }
   }
   await Promise.all(subtrees);
-  keys.set(listing, key);
-  used.set(key, listing);
   return listing;
-}
-
-/** Each listing's cache key, to keep the subtrees of a listing reused whole. */
-const keys = new WeakMap<Listing, string>();
-
-function markUsed(l: Listing, used: Map<string, Listing>): void {
-  for (const d of l.dirs.values()) {
-    const k = keys.get(d)!;
-    if (used.has(k)) continue;
-    used.set(k, d);
-    markUsed(d, used);
-  }
 }
