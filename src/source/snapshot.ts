@@ -3,17 +3,7 @@ import { objectStoreOf } from './context-store.ts';
 import { parseTree, type ObjectStore } from './object-store.ts';
 import { type GitContext, type TreeEntry, readBlobById, readTreeEntries } from './objects.ts';
 import { isReportedLink, isYamlPath, joinPath, normalizeDir } from './paths.ts';
-
-/** The YAML files directly in one tree and its subtrees. A tree id's listing never changes. */
-interface Listing {
-  oid: string;
-  files: SnapshotFile[];
-  /** The entry name of each file (flat strings, cheap to compare; paths are built by concatenation). */
-  names: string[];
-  dirs: Map<string, Listing>;
-  /** Every file below, flattened on first use. */
-  all?: SnapshotFile[];
-}
+import { listTree, type Listing } from './tree-listing.ts';
 
 /**
  * What a source keeps between snapshots: the object reader and the root listings of the last two snapshots
@@ -124,11 +114,17 @@ function blobReader(store: ObjectStore): (oid: string) => Uint8Array | undefined
 
 /** A tree's entries through the fast reader, else isomorphic-git (which peels commits and tags itself). */
 async function readTree(ctx: GitContext, cache: SnapshotCache, oid: string): Promise<{ oid: string; tree: TreeEntry[] }> {
+  const { oid: id, bytes, tree } = await readTreeObject(ctx, cache, oid);
+  return { oid: id, tree: tree ?? parseTree(bytes!) };
+}
+
+/** A tree object's bytes through the fast reader, else its entries through isomorphic-git. */
+async function readTreeObject(ctx: GitContext, cache: SnapshotCache, oid: string): Promise<{ oid: string; bytes?: Buffer; tree?: TreeEntry[] }> {
   let id = oid;
   for (let depth = 0; depth < 8; depth++) {
     const obj = cache.store.readSync(id) ?? (await cache.store.read(id));
     if (!obj) break;
-    if (obj.type === 'tree') return { oid: id, tree: parseTree(obj.data) };
+    if (obj.type === 'tree') return { oid: id, bytes: obj.data };
     const text = obj.data.toString('latin1', 0, Math.min(obj.data.length, 200));
     const next = obj.type === 'commit' ? /^tree ([0-9a-f]{40})/.exec(text) : obj.type === 'tag' ? /^object ([0-9a-f]{40})/.exec(text) : null;
     if (!next) break;
@@ -148,38 +144,25 @@ async function subtree(ctx: GitContext, cache: SnapshotCache, commit: string, di
 }
 
 /**
- * The listing of a tree: an earlier listing at the same path when the tree is the same, else read, with each
- * unchanged file and subtree taken from the earlier listings (so comparing them later is a pointer check).
+ * The listing of a tree: an earlier listing at the same path when the tree is the same, else read, spliced
+ * against the most recent earlier listing at that path (see listTree).
  */
 async function listYaml(ctx: GitContext, cache: SnapshotCache, treeOid: string, prefix: string, earlier: Listing[]): Promise<Listing> {
   const same = earlier.find((l) => l.oid === treeOid);
   if (same) return same;
-  const { tree } = await readTree(ctx, cache, treeOid);
+  const subtree = (name: string, oid: string) => listYaml(ctx, cache, oid, joinPath(prefix, name), earlier.flatMap((l) => l.dirs.get(name) ?? []));
+  const { bytes, tree } = await readTreeObject(ctx, cache, treeOid);
+  if (bytes) return listTree(treeOid, bytes, prefix, subtree, earlier[0]);
+  // Read through isomorphic-git: no bytes to splice against later.
   const listing: Listing = { oid: treeOid, files: [], names: [], dirs: new Map() };
-  const before = earlier[0];
-  let k = 0;
-  /** The earlier listing's file of this name and blob, found by walking it in step (both are in tree order). */
-  const reuse = (name: string, oid: string, symlink: boolean): SnapshotFile | undefined => {
-    if (!before) return undefined;
-    while (k < before.names.length && before.names[k]! < name) k++;
-    const f = before.names[k] === name ? before.files[k]! : undefined;
-    return f && f.oid === oid && !!f.symlink === symlink ? f : undefined;
-  };
   const subtrees: Promise<void>[] = [];
-  for (const e of tree) {
-    if (e.type === 'tree') {
-      const below = earlier.flatMap((l) => l.dirs.get(e.path) ?? []);
-      subtrees.push(listYaml(ctx, cache, e.oid, joinPath(prefix, e.path), below).then((l) => void listing.dirs.set(e.path, l)));
-    } else if (e.type !== 'blob') continue;
-    else {
-      const symlink = e.mode === '120000';
-      const kept = reuse(e.path, e.oid, symlink);
-      if (kept) (listing.files.push(kept), listing.names.push(before!.names[k]!));
-      else {
-        const path = joinPath(prefix, e.path);
-        if (symlink ? isReportedLink(path) : isYamlPath(path)) (listing.files.push(symlink ? { path, oid: e.oid, symlink } : { path, oid: e.oid }), listing.names.push(e.path));
-      }
-    }
+  for (const e of tree!) {
+    const path = joinPath(prefix, e.path);
+    if (e.type === 'tree') subtrees.push(subtree(e.path, e.oid).then((l) => void listing.dirs.set(e.path, l)));
+    else if (e.type !== 'blob') continue;
+    else if (e.mode === '120000') {
+      if (isReportedLink(path)) (listing.files.push({ path, oid: e.oid, symlink: true }), listing.names.push(e.path));
+    } else if (isYamlPath(path)) (listing.files.push({ path, oid: e.oid }), listing.names.push(e.path));
   }
   await Promise.all(subtrees);
   return listing;

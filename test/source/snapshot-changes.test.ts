@@ -22,9 +22,15 @@ function expectedChanges(a: Snapshot, b: Snapshot): { added: string[]; removed: 
   return { added: [...now].filter((k) => !was.has(k)).sort(), removed: [...was].filter((k) => !now.has(k)).sort() };
 }
 
+/**
+ * A path in `big/`, a directory of hundreds of entries (tens of kilobytes of tree object): a change there is
+ * spliced into the earlier listing, at its start, middle or end, with subdirectories among the files.
+ */
+const bigPath = (r: SeededRandom) => (r.int(8) === 0 ? `big/sub${r.int(4)}/${r.pick(NAMES)}` : `big/f${String(r.int(400)).padStart(3, '0')}.${r.pick(['yaml', 'yml', 'md'])}`);
+
 /** One change to the working tree: write, edit, delete, rename, copy, a symlink, or a whole directory gone. */
 function change(r: SeededRandom, dir: string, present: Set<string>, n: number): void {
-  const path = `${r.pick(DIRS)}/${r.pick(NAMES)}`;
+  const path = r.int(2) ? bigPath(r) : `${r.pick(DIRS)}/${r.pick(NAMES)}`;
   const some = () => r.pick([...present]);
   const put = (p: string, text: string) => {
     rmSync(join(dir, p), { force: true });
@@ -47,7 +53,7 @@ function change(r: SeededRandom, dir: string, present: Set<string>, n: number): 
     else (rmSync(join(dir, victim), { force: true }), present.delete(victim));
     return;
   }
-  const gone = r.pick(DIRS);
+  const gone = r.int(3) ? r.pick(DIRS) : `big/sub${r.int(4)}`;
   rmSync(join(dir, gone), { recursive: true, force: true });
   for (const p of [...present]) if (p.startsWith(`${gone}/`)) present.delete(p);
 }
@@ -58,9 +64,11 @@ test('snapshots of a commit sequence list what a fresh source lists, and changes
   const r = seededRandom(seed);
   const repo = createTestRepo();
   t.teardown(() => repo.remove());
-  repo.commit({ 'orgs/acme/a.yaml': 'kind: Thing\n' }, 'start');
+  const start: Record<string, string> = { 'orgs/acme/a.yaml': 'kind: Thing\n' };
+  for (let i = 0; i < 400; i += 2) start[`big/f${String(i).padStart(3, '0')}.yaml`] = `kind: Thing\nmetadata:\n  name: f${i}\n`;
+  repo.commit(start, 'start');
   const source = createGitSource({ url: repo.dir });
-  const present = new Set(['orgs/acme/a.yaml']);
+  const present = new Set(Object.keys(start));
   const history: Snapshot[] = [];
   for (let n = 0; n < 40; n++) {
     for (let i = r.int(3) + 1; i > 0; i--) change(r, repo.dir, present, n);
