@@ -78,7 +78,7 @@ test('kradle validate: a --path or --rev that selects no YAML file is exit 2, ne
   t.teardown(repo.remove);
   const typo = await kradle(['validate', '--path', 'orgz'], repo.dir);
   t.is(typo.code, 2);
-  t.regex(typo.stderr, /--path orgz selects no YAML file in revision/);
+  t.is(typo.stderr, `kradle: BAD_REQUEST: --path orgz selects no YAML file in revision main (${repo.head().slice(0, 12)})\n  EMPTY_SELECTION no *.yaml or *.yml file\n`);
   t.is(typo.stdout, '');
   // A revision that exists but holds no YAML file (an empty branch) is as wrong as a mistyped path.
   repo.git('checkout', '-q', '--orphan', 'empty');
