@@ -122,9 +122,9 @@ let taskIds = 0;
 
 /**
  * The YAML files of the working tree at `dir` (below `path`) that differ from `committed`, as changedFromCommit
- * (source/worktree-changes.ts) finds them, found on a parse worker once it has no parse batch left: the last
- * batches leave the workers idle while the main thread finishes the load alone, and this way the stat of every
- * file costs the main thread nothing. `here` finds them on this thread instead: at once when no parse worker is
+ * (source/worktree-changes.ts) finds them, found on a parse worker once no parse batch is left to give it (it
+ * starts after the batches it holds): the main thread finishes the load alone after the last parse, and this way the
+ * stat of every file costs it nothing. `here` finds them on this thread instead: at once when no parse worker is
  * running or starting, else when none took the task before the last pool closed or `until` settled (a load that
  * parsed on this thread only), or when its worker failed.
  */
@@ -194,6 +194,8 @@ export function startParsePool(opts: ParallelOptions = {}) {
   let wake = () => {};
   let failed: { err: unknown } | undefined;
   const pool = new Set<Worker>();
+  /** Each worker's `next`: when this thread takes the last batch, every worker is offered the waiting task. */
+  const asks = new Set<() => void>();
   /** Workers running an idle task: close() leaves them to end it. */
   const tasked = new Set<Worker>();
   runningPools++;
@@ -263,17 +265,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
       waitingWorkers.delete(next);
       while (inFlight.length < IN_FLIGHT) {
         const batch = workerOnly.shift() ?? shared.shift();
-        if (batch === undefined) {
-          // Done with its batches: it takes a task, if one waits, and goes on waiting for batches too.
-          if (inFlight.length === 0 && task === undefined && !closed && idleTasks.length) {
-            task = idleTasks.shift()!;
-            tasked.add(w);
-            w.postMessage(task.task);
-          }
-          idle.add(next);
-          if (task === undefined) waitingWorkers.add(next);
-          return;
-        }
+        if (batch === undefined) break;
         inFlight.push(batch);
         outstanding++;
         if (inFlight.length === 1) arm();
@@ -285,7 +277,19 @@ export function startParsePool(opts: ParallelOptions = {}) {
           wake();
         });
       }
+      if (shared.length + workerOnly.length > 0) return; // its next reply asks for more
+      // No batch left to give: it takes a task, if one waits, behind the batches it holds (so it starts on it after
+      // its last one, not once this thread, busy with what came back, has read that reply), and goes on taking
+      // batches too (a file sent back to be parsed alone).
+      if (task === undefined && !closed && idleTasks.length) {
+        const t = (task = idleTasks.shift()!);
+        tasked.add(w);
+        sending = sending.then(() => w.postMessage(t.task));
+      }
+      idle.add(next);
+      if (task === undefined) waitingWorkers.add(next);
     };
+    asks.add(next);
     w.on('message', (reply: ParseReply | ChangesReply) => {
       if ('task' in reply) {
         const t = task!;
@@ -320,6 +324,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
       clearTimeout(timer);
       alive--;
       pool.delete(w);
+      asks.delete(next);
       idle.delete(next);
       waitingWorkers.delete(next);
       tasked.delete(w);
@@ -393,6 +398,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
         const seen = replies;
         await yieldToEvents();
         const b = replies === seen ? shared.shift() : undefined;
+        if (b && shared.length + workerOnly.length === 0) for (const ask of [...asks]) ask();
         for (let k = 0; b !== undefined && k < b.files.length; k++) {
           const i = b.files[k]!;
           const bytes = input.bytes?.[i] ?? input.readSync?.(input.oids[i]!) ?? (await input.read(input.oids[i]!));
