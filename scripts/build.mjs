@@ -2,9 +2,9 @@
 // transpiling. Never fails an install: without TypeScript (npm ci --omit=dev) or on a compile error, dist/ is
 // removed and bin/kradle.js runs the sources through tsx instead.
 import { spawnSync } from 'node:child_process';
-import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -51,6 +51,45 @@ try {
   });
 } catch (err) {
   console.warn(`kradle build: parse worker not bundled (${err.message}); workers will load dist/loader/parse-worker.js`);
+}
+// `kradle validate` as one ES module with its dependencies (yaml, ajv, isomorphic-git), in place of its compiled
+// module: Node 20 loads ~160 modules one by one in ~0.1 s, a CI job's whole budget for start-up; one file loads in
+// a third of that. A module that finds files from where it lies (schemas/, the worker bundle, compiled validators)
+// gets its own compiled file's URL, made from the bundle's, so dist/ still moves as a whole. Without it the
+// compiled modules load one by one, as every other command's do.
+try {
+  const fromTsx = createRequire(createRequire(import.meta.url).resolve('tsx'));
+  const esbuild = await import(pathToFileURL(fromTsx.resolve('esbuild')).href);
+  const outfile = join(dist, 'cli', 'commands', 'validate.js');
+  const ownUrl = {
+    name: 'own-module-url',
+    setup(b) {
+      // errors/ stays the compiled module main.js loads too: one class per error, or instanceof fails between
+      // the bundle's copy and cli/output's (an error would print without its code and details).
+      b.onResolve({ filter: /errors\/index\.ts$/ }, (args) => {
+        const target = join(args.resolveDir, args.path);
+        if (target !== join(src, 'errors', 'index.ts')) return undefined;
+        return { path: relative(dirname(outfile), join(dist, 'errors', 'index.js')).split(sep).join('/'), external: true };
+      });
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (!args.path.startsWith(src)) return undefined;
+        const text = readFileSync(args.path, 'utf8');
+        const compiled = join(dist, relative(src, args.path)).replace(/\.ts$/, '.js');
+        const rel = relative(dirname(outfile), compiled).split(sep).join('/');
+        // The expression, not a string that names it (worker-script.ts defines it for a bundle of its own).
+        const contents = text.replace(/(?<!['"`])\bimport\.meta\.url\b/g, `new URL(${JSON.stringify(rel)}, import.meta.url).href`);
+        return { contents, loader: 'ts' };
+      });
+    },
+  };
+  await esbuild.build({
+    entryPoints: [join(src, 'cli', 'commands', 'validate.ts')], outfile, allowOverwrite: true,
+    bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning', plugins: [ownUrl],
+    // CommonJS dependencies (ajv) require Node's modules: an ES module has no `require` of its own.
+    banner: { js: "import { createRequire as __kradleRequire } from 'node:module'; const require = __kradleRequire(import.meta.url);" },
+  });
+} catch (err) {
+  console.warn(`kradle build: validate not bundled (${err.message}); it loads its compiled modules one by one`);
 }
 // ajv's standalone code for every schema, so a start-up loads generated validators instead of compiling
 // schemas (src/schema/precompiled.ts). Without them the compiled CLI still works, compiling as the sources do.

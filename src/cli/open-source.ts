@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { BadRequestError } from '../errors/index.ts';
+import { changesOnIdleParseWorker } from '../loader/index.ts';
 // Not source/index.ts: validating files on disk must not load isomorphic-git (a fifth of `kradle validate`'s
 // start-up); openSource imports the Git source when it needs one.
 import { isGitRepository } from '../source/git-dir.ts';
@@ -87,13 +88,15 @@ export function indexedManyFiles(flags: SourceFlags, cwd = process.cwd()): boole
  * The YAML files below --path that differ between a commit's snapshot and the working tree it was read from
  * (edited, added or deleted, committed or not): what a validation of the commit did not see. Empty for a
  * remote or bare repository. Like `git status`, it hashes only the files whose stat differs from the index.
+ * Given the `load` of the snapshot, it runs on one of that load's parse workers once the parse leaves it idle.
  */
-export async function uncommittedChanges(flags: SourceFlags, committed: Snapshot, cwd = process.cwd()): Promise<string[]> {
+export async function uncommittedChanges(flags: SourceFlags, committed: Snapshot, load?: Promise<unknown>, cwd = process.cwd()): Promise<string[]> {
   if (flags.repo !== undefined && REMOTE.test(flags.repo)) return [];
   const dir = flags.repo === undefined ? await enclosingRepository(resolvePath(cwd)) : resolvePath(cwd, flags.repo);
   // A working tree (its own or a linked one) has .git; a bare repository has no files to compare.
   if (!existsSync(join(dir, '.git'))) return [];
-  return changedFromCommit(dir, flags.path, committed.files);
+  const here = () => changedFromCommit(dir, flags.path, committed.files);
+  return load ? changesOnIdleParseWorker(dir, flags.path, committed.files, load, here) : here();
 }
 
 /** --format text|json, anything else a usage error. */

@@ -2,7 +2,7 @@
 // It must not read Git or the filesystem itself (a Snapshot gives it blobs) nor touch the store or the cluster.
 export * from './types.ts';
 export { createLoader, type Loader, type LoaderDeps } from './loader.ts';
-export { prestartParseWorkers } from './parse-pool.ts';
+export { changesOnIdleParseWorker, prestartParseWorkers } from './parse-pool.ts';
 export { LOAD_ERROR_CODES, type LoadError, type LoadErrorCode } from './errors.ts';
 export { LIMITS, valueOverLimits } from './limits.ts';
 export { REFERENCES, referencesOf, type ReferenceRule } from './references.ts';

@@ -3,8 +3,11 @@ import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import type { SchemaDirs } from '../schema/validator.ts';
 import type { SharedObjects } from '../source/shared-objects.ts';
+import type { SnapshotFile } from '../source/types.ts';
 import { parseBytes, sourceOf, withPositions, type ParsedFile, type RawParsedFile } from './parse.ts';
-import { BIG, UNREAD, WORKER_ONLY_BYTES, type FileReply, type ParseReply, type ParseRequest } from './parse-protocol.ts';
+import {
+  BIG, packFiles, UNREAD, WORKER_ONLY_BYTES, type ChangesReply, type ChangesTask, type FileReply, type ParseReply, type ParseRequest,
+} from './parse-protocol.ts';
 import { parseWorkerScript, startWorker } from './worker-script.ts';
 
 export { WORKER_ONLY_BYTES };
@@ -105,6 +108,46 @@ function takeSpare(): { worker: Worker; online: boolean } | undefined {
   return spare as { worker: Worker; online: boolean };
 }
 
+/** A task waiting for a worker with no batch left, and how it ends: with the worker's answer or run here. */
+interface IdleTask {
+  task: ChangesTask;
+  done(changed: string[]): void;
+  runHere(): void;
+}
+const idleTasks: IdleTask[] = [];
+/** Workers of running pools that wait for work: a task offered now goes to the first that looks. */
+const waitingWorkers = new Set<() => void>();
+let runningPools = 0;
+let taskIds = 0;
+
+/**
+ * The YAML files of the working tree at `dir` (below `path`) that differ from `committed`, as changedFromCommit
+ * (source/worktree-changes.ts) finds them, found on a parse worker once no parse batch is left to give it (it
+ * starts after the batches it holds): the main thread finishes the load alone after the last parse, and this way the
+ * stat of every file costs it nothing. `here` finds them on this thread instead: at once when no parse worker is
+ * running or starting, else when none took the task before the last pool closed or `until` settled (a load that
+ * parsed on this thread only), or when its worker failed.
+ */
+export function changesOnIdleParseWorker(dir: string, path: string | undefined, committed: readonly SnapshotFile[],
+  until: Promise<unknown>, here: () => Promise<string[]>): Promise<string[]> {
+  if (runningPools === 0 && spares.length === 0) return here();
+  return new Promise<string[]>((resolve, reject) => {
+    let settled = false;
+    const entry: IdleTask = {
+      task: { task: taskIds++, dir, ...(path === undefined ? {} : { path }), committed: packFiles(committed) },
+      done: (changed) => void (settled || ((settled = true), resolve(changed))),
+      runHere: () => void (settled || ((settled = true), here().then(resolve, reject))),
+    };
+    idleTasks.push(entry);
+    for (const look of [...waitingWorkers]) look();
+    const untaken = () => {
+      const at = idleTasks.indexOf(entry);
+      if (at !== -1) (idleTasks.splice(at, 1), entry.runHere());
+    };
+    until.then(untaken, untaken);
+  });
+}
+
 /** What became of each file: not yet parsed, parsed, or its parse threw on a worker (parsed here again). */
 const PENDING = 0;
 const DONE = 1;
@@ -151,6 +194,11 @@ export function startParsePool(opts: ParallelOptions = {}) {
   let wake = () => {};
   let failed: { err: unknown } | undefined;
   const pool = new Set<Worker>();
+  /** Each worker's `next`: when this thread takes the last batch, every worker is offered the waiting task. */
+  const asks = new Set<() => void>();
+  /** Workers running an idle task: close() leaves them to end it. */
+  const tasked = new Set<Worker>();
+  runningPools++;
   const bytesOf = async (i: number) => input.bytes?.[i] ?? input.read(input.oids[i]!);
 
   /** A batch of given bytes as one buffer that is transferred, not cloned. */
@@ -204,6 +252,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
     // has not yet read its last replies (with two, a worker sat idle a sixth of a cold load). It answers in order.
     const inFlight: Batch[] = [];
     let first = true;
+    let task: IdleTask | undefined;
     let sending = Promise.resolve();
     let timer: NodeJS.Timeout | undefined;
     const arm = () => {
@@ -212,9 +261,11 @@ export function startParsePool(opts: ParallelOptions = {}) {
     };
     /** Gives the worker batches until it has IN_FLIGHT; with none left, it waits in `idle` for more. */
     const next = () => {
+      idle.delete(next);
+      waitingWorkers.delete(next);
       while (inFlight.length < IN_FLIGHT) {
         const batch = workerOnly.shift() ?? shared.shift();
-        if (batch === undefined) return void idle.add(next);
+        if (batch === undefined) break;
         inFlight.push(batch);
         outstanding++;
         if (inFlight.length === 1) arm();
@@ -226,8 +277,30 @@ export function startParsePool(opts: ParallelOptions = {}) {
           wake();
         });
       }
+      if (shared.length + workerOnly.length > 0) return; // its next reply asks for more
+      // No batch left to give: it takes a task, if one waits, behind the batches it holds (so it starts on it after
+      // its last one, not once this thread, busy with what came back, has read that reply), and goes on taking
+      // batches too (a file sent back to be parsed alone).
+      if (task === undefined && !closed && idleTasks.length) {
+        const t = (task = idleTasks.shift()!);
+        tasked.add(w);
+        sending = sending.then(() => w.postMessage(t.task));
+      }
+      idle.add(next);
+      if (task === undefined) waitingWorkers.add(next);
     };
-    w.on('message', (reply: ParseReply) => {
+    asks.add(next);
+    w.on('message', (reply: ParseReply | ChangesReply) => {
+      if ('task' in reply) {
+        const t = task!;
+        task = undefined;
+        tasked.delete(w);
+        if (reply.changed) t.done(reply.changed);
+        else t.runHere();
+        if (closed) void w.terminate();
+        else next();
+        return;
+      }
       replies++;
       const batch = inFlight.shift()!;
       outstanding--;
@@ -251,7 +324,12 @@ export function startParsePool(opts: ParallelOptions = {}) {
       clearTimeout(timer);
       alive--;
       pool.delete(w);
+      asks.delete(next);
       idle.delete(next);
+      waitingWorkers.delete(next);
+      tasked.delete(w);
+      task?.runHere();
+      task = undefined;
       outstanding -= inFlight.length;
       for (const b of inFlight.splice(0).reverse()) (b.alone ? workerOnly : shared).unshift(b);
       wake();
@@ -272,7 +350,16 @@ export function startParsePool(opts: ParallelOptions = {}) {
   };
   const count = Math.max(1, opts.workers ?? (mainThread ? defaultWorkers() : Math.min(4, availableParallelism())));
   for (let i = 0; i < count; i++) start();
-  const close = () => ((closed = true), Promise.all([...pool].map((w) => w.terminate())).then(() => {}));
+  const close = () => {
+    if (!closed) {
+      closed = true;
+      for (const look of idle) waitingWorkers.delete(look);
+      // No pool left to take them: the tasks run here, now rather than when their `until` settles.
+      if (--runningPools === 0) for (const t of idleTasks.splice(0)) t.runHere();
+    }
+    // A worker busy with a task ends once it answers; the load does not wait for it.
+    return Promise.all([...pool].filter((w) => !tasked.has(w)).map((w) => w.terminate())).then(() => {});
+  };
 
   /**
    * Parses the files; `onFile` gets each as it is parsed, and the result has them all in order. `source(i)`,
@@ -311,6 +398,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
         const seen = replies;
         await yieldToEvents();
         const b = replies === seen ? shared.shift() : undefined;
+        if (b && shared.length + workerOnly.length === 0) for (const ask of [...asks]) ask();
         for (let k = 0; b !== undefined && k < b.files.length; k++) {
           const i = b.files[k]!;
           const bytes = input.bytes?.[i] ?? input.readSync?.(input.oids[i]!) ?? (await input.read(input.oids[i]!));

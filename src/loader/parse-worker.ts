@@ -4,9 +4,10 @@
 import { parentPort } from 'node:worker_threads';
 // The module itself, not source/index.ts: that one would bring isomorphic-git into the bundle.
 import { openSharedObjects } from '../source/shared-objects.ts';
+import { changedFromCommit } from '../source/worktree-changes.ts';
 import { createSchemaValidator, type SchemaDirs, type SchemaValidator } from '../schema/validator.ts';
 import { parseBytes, type RawParsedFile } from './parse.ts';
-import { BIG, UNREAD, WORKER_ONLY_BYTES, type FileReply, type ParseReply, type ParseRequest } from './parse-protocol.ts';
+import { BIG, unpackFiles, UNREAD, WORKER_ONLY_BYTES, type ChangesReply, type FileReply, type ParseReply, type WorkerRequest } from './parse-protocol.ts';
 
 function parseAhead(bytes: Uint8Array): FileReply {
   try {
@@ -43,7 +44,15 @@ function validated(file: RawParsedFile): RawParsedFile {
 
 let read: ((oid: string) => Uint8Array | undefined) | undefined;
 
-parentPort!.on('message', (req: ParseRequest) => {
+parentPort!.on('message', (req: WorkerRequest) => {
+  if ('task' in req) {
+    // Asynchronous (it reads files): a batch that comes meanwhile is answered on its own, in its order.
+    void changedFromCommit(req.dir, req.path, unpackFiles(req.committed)).then(
+      (changed) => parentPort!.postMessage({ task: req.task, changed } satisfies ChangesReply),
+      (err: unknown) => parentPort!.postMessage({ task: req.task, error: String(err) } satisfies ChangesReply),
+    );
+    return;
+  }
   let files: FileReply[];
   useSchemas(req.schemas);
   if ('oids' in req) {

@@ -60,6 +60,14 @@ export function checkReferences(s: Scoped, ctx: RefContext, errors: LoadError[])
 // still be caught).
 const found = new WeakMap<Scoped, FoundRef[]>();
 
+/**
+ * Finds a placed document's references ahead of its check: a cold load does it as files are parsed, so the check
+ * of every document after the last parse (the main thread alone) only looks them up.
+ */
+export function prepareReferences(s: Scoped): void {
+  refsOf(s);
+}
+
 function refsOf(s: Scoped): FoundRef[] {
   let refs = found.get(s);
   if (!refs) {

@@ -3,7 +3,7 @@ import { resourceKey } from '../kinds/index.ts';
 import type { Candidate } from './classify.ts';
 import { sortErrors, type LoadError } from './errors.ts';
 import type { FileUnit } from './file-unit.ts';
-import { checkReferences, lookupKey, scopeDepKey, type RefContext } from './resolve-refs.ts';
+import { checkReferences, lookupKey, prepareReferences, scopeDepKey, type RefContext } from './resolve-refs.ts';
 import { checkRules } from './rules.ts';
 import { collectOrgs, errorAt, scopeCandidate, where, type OrgDirectory, type Scoped } from './scope.ts';
 import { createDesiredState, nextDesiredState, toDesiredResource, type StateDelta } from './state.ts';
@@ -336,7 +336,7 @@ export function createRevisionModel() {
     for (const { unit } of changes) {
       for (const c of unit?.candidates ?? []) {
         const n = nodes.get(c);
-        if (n?.winner && n.scoped) toDesiredResource(n.scoped);
+        if (n?.winner && n.scoped) (toDesiredResource(n.scoped), prepareReferences(n.scoped));
       }
     }
   }
@@ -378,7 +378,7 @@ export function createRevisionModel() {
     /**
      * Moves the model to a new revision: `changes` holds every file added, changed or removed. With `check`
      * false, part of one: references and value rules are checked (and the rest of the change settled) by the
-     * next apply, and the state's resources of the new winners are built already (a cold load does this
+     * next apply, and the state's resources of the new winners are built and their references found already (a cold load does this
      * while files are still being parsed).
      */
     apply(changes: readonly FileChange[], opts: { check?: boolean } = {}): void {

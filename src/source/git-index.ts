@@ -127,10 +127,16 @@ export interface FileStat {
  */
 export function statMatches(e: IndexEntry, st: FileStat, writtenNs: bigint): boolean {
   const mtime = BigInt(e.mtimeS) * NS + BigInt(e.mtimeNs);
-  return mtime < writtenNs
-    && ((e.mode & 0o170000) === 0o120000) === st.isSymbolicLink()
-    && Number(st.size & LOW32) === e.size
-    && Number(st.ino & LOW32) === e.ino
-    && Number((st.mtimeNs / NS) & LOW32) === e.mtimeS && Number(st.mtimeNs % NS) === e.mtimeNs
-    && Number((st.ctimeNs / NS) & LOW32) === e.ctimeS && Number(st.ctimeNs % NS) === e.ctimeNs;
+  if (mtime >= writtenNs || ((e.mode & 0o170000) === 0o120000) !== st.isSymbolicLink()) return false;
+  // Whole times compared as they are, where their low 32 bits of seconds are what the entry holds: a time before
+  // 1970 or after 2106 (seconds that do not fit) then does not match, and the file is hashed, which is always right.
+  // Per file this is two BigInt products where taking each time apart was eight BigInt operations.
+  if (st.mtimeNs !== mtime || st.ctimeNs !== BigInt(e.ctimeS) * NS + BigInt(e.ctimeNs)) return false;
+  return low32(st.size) === e.size && low32(st.ino) === e.ino;
+}
+
+/** The low 32 bits, as Git stores sizes and inode numbers; exact as a Number up to 2^53, else from the BigInt. */
+function low32(n: bigint): number {
+  const x = Number(n);
+  return Number.isSafeInteger(x) ? x % 4294967296 : Number(n & LOW32);
 }

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
 import { fixtureRepo, FIXTURES } from '../loader/fixture-repo.ts';
 import { runKradle } from '../support/kradle-cli.ts';
 
@@ -77,7 +78,7 @@ test('kradle validate: a --path or --rev that selects no YAML file is exit 2, ne
   t.teardown(repo.remove);
   const typo = await kradle(['validate', '--path', 'orgz'], repo.dir);
   t.is(typo.code, 2);
-  t.regex(typo.stderr, /--path orgz selects no YAML file in revision/);
+  t.is(typo.stderr, `kradle: BAD_REQUEST: --path orgz selects no YAML file in revision main (${repo.head().slice(0, 12)})\n  EMPTY_SELECTION no *.yaml or *.yml file\n`);
   t.is(typo.stdout, '');
   // A revision that exists but holds no YAML file (an empty branch) is as wrong as a mistyped path.
   repo.git('checkout', '-q', '--orphan', 'empty');
@@ -109,6 +110,26 @@ test('kradle validate of a plain directory, and --worktree, read the files on di
   t.regex(disk.stdout, /runnerpools\/default\.yaml:\d+:\d+: YAML_SYNTAX/);
   repo.git('checkout', '--', pool);
   t.is((await kradle(['validate'], repo.dir)).stderr, '', 'a clean working tree: nothing left out, no note');
+});
+
+test('kradle validate of a large repository (parsed on workers, the working tree compared on one) names each uncommitted change', async (t) => {
+  const repo = fixtureRepo('config-repo');
+  t.teardown(repo.remove);
+  const many: Record<string, string> = {};
+  for (let i = 0; i < 700; i++) many[`orgs/acme/extra/x-${i}.yaml`] = `# ${i}\n`;
+  repo.commit(many);
+  const edited = 'orgs/acme/extra/x-1.yaml';
+  const sameSize = 'orgs/acme/extra/x-5.yaml';
+  const { mtime } = statSync(join(repo.dir, sameSize));
+  repo.write({ [edited]: '# one\n', [sameSize]: '# 6\n', 'orgs/acme/extra/new.yaml': '# new\n', 'orgs/acme/extra/x-2.yaml': null });
+  utimesSync(join(repo.dir, sameSize), mtime, mtime);
+  const ran = await kradle(['validate'], repo.dir);
+  t.is(ran.code, 0, ran.stdout);
+  const listed = ['orgs/acme/extra/new.yaml', edited, 'orgs/acme/extra/x-2.yaml', sameSize].join(', ');
+  t.is(ran.stderr.trim(), `note: validated commit ${repo.head()} (main); 4 uncommitted YAML changes were not included (${listed}): commit them, or validate the files on disk with kradle validate --worktree`);
+  repo.git('checkout', '--', '.');
+  repo.write({ 'orgs/acme/extra/new.yaml': null });
+  t.is((await kradle(['validate'], repo.dir)).stderr, '', 'clean again: no note');
 });
 
 test('kradle diff with an invalid BASE exits 1 with its errors instead of showing every resource as created', async (t) => {

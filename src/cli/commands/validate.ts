@@ -37,10 +37,12 @@ export const command: Command = {
     const snapshot = onDisk ?? (await snapshotAt(source!, values.rev, values.path));
     // Validating HEAD of a working tree with edits on disk passes or fails what is committed, not what the
     // author sees: say so, and how to validate the files instead.
-    // The comparison reads every YAML file on disk: it runs while the load's workers parse, not after them.
+    // The comparison stats every YAML file on disk: it runs beside the load, on a parse worker once the parse
+    // leaves one idle (the main thread finishes the load alone then), else on this thread meanwhile.
+    const load = createLoader().load(snapshot);
     const [unseen, result] = await Promise.all([
-      onDisk || values.rev !== undefined ? [] : uncommittedChanges(values, snapshot),
-      createLoader().load(snapshot),
+      onDisk || values.rev !== undefined ? [] : uncommittedChanges(values, snapshot, load),
+      load,
     ]);
     if (format === 'json') console.log(JSON.stringify({ ...loadResultJson(result), ...(unseen.length ? { uncommitted: unseen } : {}) }, null, 2));
     else printText(result);
