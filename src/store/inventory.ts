@@ -38,6 +38,7 @@ function toEntry(r: Row): InventoryEntry {
   };
 }
 
+type UpsertRow = ReturnType<typeof targetJson> & { source_key: string; [column: string]: unknown };
 const targetJson = (t: InventoryEntry['target']) => ({ api_version: t.apiVersion, kind: t.kind, namespace: t.namespace ?? '', name: t.name });
 
 const UPSERT = `INSERT INTO inventory (source_key, org, target_api_version, target_kind, target_namespace, target_name,
@@ -55,6 +56,11 @@ const REMOVE = `DELETE FROM inventory AS i USING jsonb_to_recordset($1::jsonb) A
          WHERE i.target_api_version = x.api_version AND i.target_kind = x.kind
            AND i.target_namespace = x.namespace AND i.target_name = x.name`;
 
+/** Rows of another source key for an object a write gives a row: an object has one owner at a time. */
+const DROP_OTHER_OWNERS = `DELETE FROM inventory AS i USING jsonb_to_recordset($1::jsonb) AS x(source_key text, ${TARGET})
+         WHERE i.target_api_version = x.api_version AND i.target_kind = x.kind
+           AND i.target_namespace = x.namespace AND i.target_name = x.name AND i.source_key <> x.source_key`;
+
 /**
  * One statement per batch of rows; a call of more than one batch runs in a transaction, so it is all or nothing
  * as a single statement was.
@@ -66,21 +72,40 @@ async function inBatches(session: Session, sql: string, rows: readonly object[])
   });
 }
 
+/** Rows to upsert; the last entry wins for a repeated key, as one INSERT may not touch the same row twice. */
+function upsertRows(entries: readonly InventoryEntry[]): UpsertRow[] {
+  const byKey = new Map<string, UpsertRow>();
+  for (const e of entries) {
+    const t = targetJson(e.target);
+    byKey.set(JSON.stringify([e.sourceKey, t]), {
+      ...t, source_key: e.sourceKey, org: e.org, revision: e.revision, content_hash: e.contentHash,
+      sync_status: e.syncStatus, health: e.health, conditions: e.conditions ?? [], reason: e.reason ?? '', message: e.message ?? '',
+    });
+  }
+  return [...byKey.values()];
+}
+
 /** What the controller applied, one row per (source resource, target object). */
 export function createInventory(q: Session): Inventory {
   return {
     async upsert(entries) {
-      // Last entry wins for a repeated key: one INSERT may not touch the same row twice.
-      const byKey = new Map<string, object>();
-      for (const e of entries) {
-        const t = targetJson(e.target);
-        byKey.set(JSON.stringify([e.sourceKey, t]), {
-          ...t, source_key: e.sourceKey, org: e.org, revision: e.revision, content_hash: e.contentHash,
-          sync_status: e.syncStatus, health: e.health, conditions: e.conditions ?? [], reason: e.reason ?? '', message: e.message ?? '',
-        });
-      }
-      if (!byKey.size) return;
-      await inBatches(q, UPSERT, [...byKey.values()]);
+      const rows = upsertRows(entries);
+      if (rows.length) await inBatches(q, UPSERT, rows);
+    },
+    async write(entries, removed = []) {
+      const rows = upsertRows(entries);
+      if (!rows.length && !removed.length) return;
+      // One transaction: a crash between dropping an object's old owner and writing its new row would leave the
+      // object applied but in no row, so no pass would prune it.
+      await q.transaction(async (tx) => {
+        for (const batch of batches(rows)) {
+          // Only the keys: the statement need not parse every row's conditions and message twice.
+          const owners = batch.map(({ source_key, api_version, kind, namespace, name }) => ({ source_key, api_version, kind, namespace, name }));
+          await tx.query(DROP_OTHER_OWNERS, [JSON.stringify(owners)]);
+          await tx.query(UPSERT, [JSON.stringify(batch)]);
+        }
+        for (const batch of batches(removed)) await tx.query(REMOVE, [JSON.stringify(batch.map(targetJson))]);
+      });
     },
     async remove(targets) {
       if (!targets.length) return;

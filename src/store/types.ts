@@ -129,6 +129,11 @@ export interface Inventory {
   /** Inserts or replaces entries by (sourceKey, target). */
   upsert(entries: InventoryEntry[]): Promise<void>;
   remove(targets: InventoryEntry['target'][]): Promise<void>;
+  /**
+   * In one transaction: upserts entries, each as its object's one row (a row another source key held for the
+   * same object is dropped: the object changed owner), then removes `removed` targets.
+   */
+  write(entries: readonly InventoryEntry[], removed?: readonly InventoryEntry['target'][]): Promise<void>;
   list(filter?: { org?: string; sourceKey?: string }): Promise<InventoryEntry[]>;
   /** Changes whenever an org's entries do (count and newest write): a reader caches what it derives until then. */
   version(org: string): Promise<string>;
