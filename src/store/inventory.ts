@@ -38,7 +38,6 @@ function toEntry(r: Row): InventoryEntry {
   };
 }
 
-type UpsertRow = ReturnType<typeof targetJson> & { source_key: string; [column: string]: unknown };
 const targetJson = (t: InventoryEntry['target']) => ({ api_version: t.apiVersion, kind: t.kind, namespace: t.namespace ?? '', name: t.name });
 
 const UPSERT = `INSERT INTO inventory (source_key, org, target_api_version, target_kind, target_namespace, target_name,
@@ -56,11 +55,6 @@ const REMOVE = `DELETE FROM inventory AS i USING jsonb_to_recordset($1::jsonb) A
          WHERE i.target_api_version = x.api_version AND i.target_kind = x.kind
            AND i.target_namespace = x.namespace AND i.target_name = x.name`;
 
-/** Rows of another source key for an object a write gives a row: an object has one owner at a time. */
-const DROP_OTHER_OWNERS = `DELETE FROM inventory AS i USING jsonb_to_recordset($1::jsonb) AS x(source_key text, ${TARGET})
-         WHERE i.target_api_version = x.api_version AND i.target_kind = x.kind
-           AND i.target_namespace = x.namespace AND i.target_name = x.name AND i.source_key <> x.source_key`;
-
 /**
  * One statement per batch of rows; a call of more than one batch runs in a transaction, so it is all or nothing
  * as a single statement was.
@@ -73,8 +67,8 @@ async function inBatches(session: Session, sql: string, rows: readonly object[])
 }
 
 /** Rows to upsert; the last entry wins for a repeated key, as one INSERT may not touch the same row twice. */
-function upsertRows(entries: readonly InventoryEntry[]): UpsertRow[] {
-  const byKey = new Map<string, UpsertRow>();
+function upsertRows(entries: readonly InventoryEntry[]): object[] {
+  const byKey = new Map<string, object>();
   for (const e of entries) {
     const t = targetJson(e.target);
     byKey.set(JSON.stringify([e.sourceKey, t]), {
@@ -92,19 +86,20 @@ export function createInventory(q: Session): Inventory {
       const rows = upsertRows(entries);
       if (rows.length) await inBatches(q, UPSERT, rows);
     },
-    async write(entries, removed = []) {
+    async write(entries, { takenOver = [], removed = [] } = {}) {
       const rows = upsertRows(entries);
-      if (!rows.length && !removed.length) return;
-      // One transaction: a crash between dropping an object's old owner and writing its new row would leave the
-      // object applied but in no row, so no pass would prune it.
+      const statements = [
+        ...[...batches(takenOver)].map((b) => [REMOVE, b.map(targetJson)] as const),
+        ...[...batches(rows)].map((b) => [UPSERT, b] as const),
+        ...[...batches(removed)].map((b) => [REMOVE, b.map(targetJson)] as const),
+      ];
+      if (statements.length === 0) return;
+      // One statement is all or nothing by itself. More run in one transaction: a crash between dropping the row of
+      // an object taken over and writing its new owner's would leave the object applied but in no row, so no pass
+      // would prune it.
+      if (statements.length === 1) return void (await q.query(statements[0]![0], [JSON.stringify(statements[0]![1])]));
       await q.transaction(async (tx) => {
-        for (const batch of batches(rows)) {
-          // Only the keys: the statement need not parse every row's conditions and message twice.
-          const owners = batch.map(({ source_key, api_version, kind, namespace, name }) => ({ source_key, api_version, kind, namespace, name }));
-          await tx.query(DROP_OTHER_OWNERS, [JSON.stringify(owners)]);
-          await tx.query(UPSERT, [JSON.stringify(batch)]);
-        }
-        for (const batch of batches(removed)) await tx.query(REMOVE, [JSON.stringify(batch.map(targetJson))]);
+        for (const [sql, batch] of statements) await tx.query(sql, [JSON.stringify(batch)]);
       });
     },
     async remove(targets) {

@@ -130,10 +130,10 @@ export interface Inventory {
   upsert(entries: InventoryEntry[]): Promise<void>;
   remove(targets: InventoryEntry['target'][]): Promise<void>;
   /**
-   * In one transaction: upserts entries, each as its object's one row (a row another source key held for the
-   * same object is dropped: the object changed owner), then removes `removed` targets.
+   * In one transaction: drops every row of the `takenOver` targets (objects whose owner changed: the new owner's
+   * entry is among `entries`), upserts `entries`, then removes the `removed` targets.
    */
-  write(entries: readonly InventoryEntry[], removed?: readonly InventoryEntry['target'][]): Promise<void>;
+  write(entries: readonly InventoryEntry[], opts?: { takenOver?: readonly InventoryEntry['target'][]; removed?: readonly InventoryEntry['target'][] }): Promise<void>;
   list(filter?: { org?: string; sourceKey?: string }): Promise<InventoryEntry[]>;
   /** Changes whenever an org's entries do (count and newest write): a reader caches what it derives until then. */
   version(org: string): Promise<string>;

@@ -65,12 +65,12 @@ for (const d of drivers) {
     const rows = async () => (await store.inventory.list({ org })).map((e) => `${e.target.name}:${e.sourceKey}:${e.revision}`).sort();
     const before = await rows();
     const taken = { ...a, sourceKey: `OrgNamespaceBinding/kradle-system/${org}`, revision: 'r2' };
-    // A NUL cannot be stored in jsonb: the upsert fails after the old owner's row was dropped.
-    await t.throwsAsync(store.inventory.write([{ ...taken, message: 'a\u0000b' }], [c.target]));
+    // A NUL cannot be stored in jsonb: the upsert fails after the old owner's row was dropped, in the same call.
+    await t.throwsAsync(store.inventory.write([{ ...taken, message: 'a\u0000b' }], { takenOver: [a.target], removed: [c.target] }));
     t.deepEqual(await rows(), before, 'a failed write drops no owner and removes nothing');
-    await store.inventory.write([taken, { ...b, revision: 'r2' }], [c.target]);
+    await store.inventory.write([taken, { ...b, revision: 'r2' }], { takenOver: [a.target], removed: [c.target] });
     t.deepEqual(await rows(), [`a:${taken.sourceKey}:r2`, `b:${b.sourceKey}:r2`], 'one row for the object, under its new owner');
-    await store.inventory.write([a]);
+    await store.inventory.write([a], { takenOver: [a.target] });
     t.deepEqual(await rows(), [`a:${a.sourceKey}:r1`, `b:${b.sourceKey}:r2`], 'and back');
   });
 

@@ -64,7 +64,11 @@ export function createInventoryIndex(store: Pick<Store, 'inventory'>): Inventory
       // A row is keyed by its source key too: an object that another resource now produces (a declared
       // OrgNamespaceBinding taking over the one its Organization made) must not keep its old row beside the new,
       // for a process reading the store to take the stale one. The store drops it in the transaction of the write.
-      await store.inventory.write(delta, removed);
+      const takenOver = delta.flatMap((e) => {
+        const before = held.get(targetKey(e.target));
+        return before && before.sourceKey !== e.sourceKey ? [before.target] : [];
+      });
+      await store.inventory.write(delta, { takenOver, removed });
       for (const e of delta) {
         const key = targetKey(e.target);
         index(key, held.get(key), e);
