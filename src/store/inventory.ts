@@ -66,21 +66,41 @@ async function inBatches(session: Session, sql: string, rows: readonly object[])
   });
 }
 
+/** Rows to upsert; the last entry wins for a repeated key, as one INSERT may not touch the same row twice. */
+function upsertRows(entries: readonly InventoryEntry[]): object[] {
+  const byKey = new Map<string, object>();
+  for (const e of entries) {
+    const t = targetJson(e.target);
+    byKey.set(JSON.stringify([e.sourceKey, t]), {
+      ...t, source_key: e.sourceKey, org: e.org, revision: e.revision, content_hash: e.contentHash,
+      sync_status: e.syncStatus, health: e.health, conditions: e.conditions ?? [], reason: e.reason ?? '', message: e.message ?? '',
+    });
+  }
+  return [...byKey.values()];
+}
+
 /** What the controller applied, one row per (source resource, target object). */
 export function createInventory(q: Session): Inventory {
   return {
     async upsert(entries) {
-      // Last entry wins for a repeated key: one INSERT may not touch the same row twice.
-      const byKey = new Map<string, object>();
-      for (const e of entries) {
-        const t = targetJson(e.target);
-        byKey.set(JSON.stringify([e.sourceKey, t]), {
-          ...t, source_key: e.sourceKey, org: e.org, revision: e.revision, content_hash: e.contentHash,
-          sync_status: e.syncStatus, health: e.health, conditions: e.conditions ?? [], reason: e.reason ?? '', message: e.message ?? '',
-        });
-      }
-      if (!byKey.size) return;
-      await inBatches(q, UPSERT, [...byKey.values()]);
+      const rows = upsertRows(entries);
+      if (rows.length) await inBatches(q, UPSERT, rows);
+    },
+    async write(entries, { takenOver = [], removed = [] } = {}) {
+      const rows = upsertRows(entries);
+      const statements = [
+        ...[...batches(takenOver)].map((b) => [REMOVE, b.map(targetJson)] as const),
+        ...[...batches(rows)].map((b) => [UPSERT, b] as const),
+        ...[...batches(removed)].map((b) => [REMOVE, b.map(targetJson)] as const),
+      ];
+      if (statements.length === 0) return;
+      // One statement is all or nothing by itself. More run in one transaction: a crash between dropping the row of
+      // an object taken over and writing its new owner's would leave the object applied but in no row, so no pass
+      // would prune it.
+      if (statements.length === 1) return void (await q.query(statements[0]![0], [JSON.stringify(statements[0]![1])]));
+      await q.transaction(async (tx) => {
+        for (const [sql, batch] of statements) await tx.query(sql, [JSON.stringify(batch)]);
+      });
     },
     async remove(targets) {
       if (!targets.length) return;

@@ -129,6 +129,11 @@ export interface Inventory {
   /** Inserts or replaces entries by (sourceKey, target). */
   upsert(entries: InventoryEntry[]): Promise<void>;
   remove(targets: InventoryEntry['target'][]): Promise<void>;
+  /**
+   * In one transaction: drops every row of the `takenOver` targets (objects whose owner changed: the new owner's
+   * entry is among `entries`), upserts `entries`, then removes the `removed` targets.
+   */
+  write(entries: readonly InventoryEntry[], opts?: { takenOver?: readonly InventoryEntry['target'][]; removed?: readonly InventoryEntry['target'][] }): Promise<void>;
   list(filter?: { org?: string; sourceKey?: string }): Promise<InventoryEntry[]>;
   /** Changes whenever an org's entries do (count and newest write): a reader caches what it derives until then. */
   version(org: string): Promise<string>;

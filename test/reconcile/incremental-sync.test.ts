@@ -56,31 +56,32 @@ type Op = (files: Record<string, string>) => { change: Record<string, string | n
 function ops(rnd: ReturnType<typeof random>): Op[] {
   const teams = (files: Record<string, string>) => Object.keys(files).filter((p) => p.includes('/teams/'));
   let serial = 0;
+  const addTeam: Op = () => {
+    const org = rnd.pick(ORGS);
+    const name = `n${serial++}`;
+    return { change: { [`orgs/${org}/teams/${name}.yaml`]: doc('Team', name, { organizationRef: org, displayName: name }) }, what: `add team ${org}/${name}` };
+  };
+  // Deletes and moves can take every team (about 4 seeds in 10,000): an op on a team then adds one instead.
+  const onTeam = (op: (files: Record<string, string>, path: string) => ReturnType<Op>): Op => (files) => {
+    const all = teams(files);
+    return all.length > 0 ? op(files, rnd.pick(all)) : addTeam(files);
+  };
   return [
-    (files) => {
-      const path = rnd.pick(teams(files));
+    onTeam((files, path) => {
       const o = JSON.parse(files[path]!);
       o.spec.displayName = `edited ${serial++}`;
       return { change: { [path]: JSON.stringify(o) }, what: `edit ${path}` };
-    },
-    () => {
-      const org = rnd.pick(ORGS);
-      const name = `n${serial++}`;
-      return { change: { [`orgs/${org}/teams/${name}.yaml`]: doc('Team', name, { organizationRef: org, displayName: name }) }, what: `add team ${org}/${name}` };
-    },
-    (files) => {
-      const path = rnd.pick(teams(files));
-      return { change: { [path]: null }, what: `delete ${path}` };
-    },
-    (files) => {
-      const path = rnd.pick(teams(files));
+    }),
+    addTeam,
+    onTeam((_files, path) => ({ change: { [path]: null }, what: `delete ${path}` })),
+    onTeam((files, path) => {
       const o = JSON.parse(files[path]!);
       const to = ORGS.find((org) => org !== o.spec.organizationRef)!;
       o.spec.organizationRef = to;
       const target = `orgs/${to}/teams/${o.metadata.name}.yaml`;
       if (files[target]) return { change: { [path]: null }, what: `delete ${path} (its name is taken in ${to})` };
       return { change: { [path]: null, [target]: JSON.stringify(o) }, what: `move ${path} to ${to}` };
-    },
+    }),
     // Read by the role binding, the grant and the pool; two service accounts of one name are one object.
     () => {
       const org = rnd.pick(ORGS);

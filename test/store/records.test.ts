@@ -55,6 +55,25 @@ for (const d of drivers) {
     t.deepEqual((await store.inventory.list({ org })).map((e) => e.target.name), [many[0]!.target.name]);
   });
 
+  // An object another resource takes over (a declared OrgNamespaceBinding replacing its Organization's) moves to
+  // its new owner's row; a crash between dropping the old row and writing the new must leave the object in a row.
+  test(`${d.name}: an inventory write moves an object to its new owner in one transaction with its removals`, async (t) => {
+    const store = await d.store();
+    const org = uniqueName('org');
+    const [a, b, c] = [entry(org, 'a'), entry(org, 'b'), entry(org, 'c')];
+    await store.inventory.upsert([a, b, c]);
+    const rows = async () => (await store.inventory.list({ org })).map((e) => `${e.target.name}:${e.sourceKey}:${e.revision}`).sort();
+    const before = await rows();
+    const taken = { ...a, sourceKey: `OrgNamespaceBinding/kradle-system/${org}`, revision: 'r2' };
+    // A NUL cannot be stored in jsonb: the upsert fails after the old owner's row was dropped, in the same call.
+    await t.throwsAsync(store.inventory.write([{ ...taken, message: 'a\u0000b' }], { takenOver: [a.target], removed: [c.target] }));
+    t.deepEqual(await rows(), before, 'a failed write drops no owner and removes nothing');
+    await store.inventory.write([taken, { ...b, revision: 'r2' }], { takenOver: [a.target], removed: [c.target] });
+    t.deepEqual(await rows(), [`a:${taken.sourceKey}:r2`, `b:${b.sourceKey}:r2`], 'one row for the object, under its new owner');
+    await store.inventory.write([a], { takenOver: [a.target] });
+    t.deepEqual(await rows(), [`a:${a.sourceKey}:r1`, `b:${b.sourceKey}:r2`], 'and back');
+  });
+
   test(`${d.name}: sync runs start, finish and list newest first`, async (t) => {
     const store = await d.store();
     const rev = uniqueName('rev');

@@ -62,26 +62,22 @@ export function createInventoryIndex(store: Pick<Store, 'inventory'>): Inventory
         return !before || !same(before, e);
       });
       // A row is keyed by its source key too: an object that another resource now produces (a declared
-      // OrgNamespaceBinding taking over the one its Organization made) would otherwise keep its old row beside
-      // the new, and a process reading the store could take the stale one.
-      const owners = delta.flatMap((e) => {
+      // OrgNamespaceBinding taking over the one its Organization made) must not keep its old row beside the new,
+      // for a process reading the store to take the stale one. The store drops it in the transaction of the write.
+      const takenOver = delta.flatMap((e) => {
         const before = held.get(targetKey(e.target));
         return before && before.sourceKey !== e.sourceKey ? [before.target] : [];
       });
-      if (owners.length > 0) await store.inventory.remove(owners);
-      await store.inventory.upsert(delta);
+      await store.inventory.write(delta, { takenOver, removed });
       for (const e of delta) {
         const key = targetKey(e.target);
         index(key, held.get(key), e);
         held.set(key, e);
       }
-      if (removed.length > 0) {
-        await store.inventory.remove([...removed]);
-        for (const t of removed) {
-          const key = targetKey(t);
-          index(key, held.get(key), undefined);
-          held.delete(key);
-        }
+      for (const t of removed) {
+        const key = targetKey(t);
+        index(key, held.get(key), undefined);
+        held.delete(key);
       }
       entries = held;
     },
