@@ -102,21 +102,28 @@ export async function listTree(oid: string, bytes: Buffer, prefix: string, subtr
     reusable.set(before.names[oldFileCursor]!, before.files[oldFileCursor]!);
     oldFileCursor++;
   }
-  for (let f = 0; f < fromFile; f++) (listing.files.push(before.files[f]!), listing.names.push(before.names[f]!), fileEntry.push(old.fileEntry[f]!));
-  for (let s = 0; s < i; s++) starts.push(old.starts[s]!);
   for (const [name, dir] of before.dirs) listing.dirs.set(name, dir);
   for (let s = i; s < m; s++) {
     const e = entryAt(before.oid, old.bytes, old.starts[s]!);
     if (e.kind === 'dir') listing.dirs.delete(e.name);
   }
+  // The middle's entries into the (empty) arrays, then the shared head and tail around them: copied whole
+  // (native slices), only the tail's offsets moved by the bytes and entries the middle added or removed.
   middle.forEach((e, k) => take(e, i + k));
+  const tail = before.files.length - oldFileCursor;
+  listing.files = before.files.slice(0, fromFile).concat(listing.files, before.files.slice(oldFileCursor));
+  listing.names = before.names.slice(0, fromFile).concat(listing.names, before.names.slice(oldFileCursor));
+  const entryIndex = new Int32Array(fromFile + fileEntry.length + tail);
+  entryIndex.set(old.fileEntry.subarray(0, fromFile));
+  entryIndex.set(fileEntry, fromFile);
   const shift = i + middle.length - m;
-  for (let f = oldFileCursor; f < before.files.length; f++) {
-    listing.files.push(before.files[f]!), listing.names.push(before.names[f]!), fileEntry.push(old.fileEntry[f]! + shift);
-  }
-  for (let s = m; s <= oldEntries; s++) starts.push(old.starts[s]! + delta);
+  for (let f = 0, at = fromFile + fileEntry.length; f < tail; f++) entryIndex[at + f] = old.fileEntry[oldFileCursor + f]! + shift;
+  const offsets = new Int32Array(i + middle.length + oldEntries - m + 1);
+  offsets.set(old.starts.subarray(0, i));
+  offsets.set(starts, i);
+  for (let s = m, at = i + middle.length; s <= oldEntries; s++) offsets[at + s - m] = old.starts[s]! + delta;
   await Promise.all(subtrees);
-  listing.raw = { bytes, starts: Int32Array.from(starts), fileEntry: Int32Array.from(fileEntry) };
+  listing.raw = { bytes, starts: offsets, fileEntry: entryIndex };
   return listing;
 }
 
