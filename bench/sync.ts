@@ -64,13 +64,16 @@ function describe(m: ControllerMemory): string {
 async function measure(docs: number, kube: RemoteKubeApiServer, controller: RemoteController, repo: ReturnType<typeof createTestRepo>): Promise<Result> {
   const { files, count, orgs } = generatedRepo(docs);
   repo.commit(files, 'generated');
+  const cpuBefore = await controller.cpuMicros();
   // start() and trigger() may make two passes; the first applies everything, the second finds nothing to do.
   const coldMs = (await controller.start({ repoDir: repo.dir, kubeConfigPath: kube.kubeConfigPath, databaseUrl: process.env.DATABASE_URL, schema: schema() })) +
     (await controller.trigger('bench'));
+  const coldCpuMs = ((await controller.cpuMicros()) - cpuBefore) / 1000;
   const runs = await controller.runs(10);
   const applied = runs.reduce((n, r) => n + Number(r.counts.applied ?? 0), 0);
   for (const r of runs) if (r.errors.length) console.log(`run ${r.id} ${r.outcome}: ${r.errors.length} errors, first: ${r.errors[0]!.code} ${r.errors[0]!.message}`);
-  console.log(`${count} documents in ${orgs} orgs: cold full apply ${(coldMs / 1000).toFixed(1)} s, ${applied} objects applied, ${(applied / (coldMs / 1000)).toFixed(0)} objects/s (outcomes ${runs.map((r) => r.outcome).join(', ')})`);
+  console.log(`${count} documents in ${orgs} orgs: cold full apply ${(coldMs / 1000).toFixed(1)} s, ${applied} objects applied, ${(applied / (coldMs / 1000)).toFixed(0)} objects/s (outcomes ${runs.map((r) => r.outcome).join(', ')}); ` +
+    `the controller's process used ${(coldCpuMs / 1000).toFixed(1)} s of CPU, ${((coldCpuMs * 1000) / Math.max(1, applied)).toFixed(0)} µs per object`);
 
   // The cold pass leaves watch events in flight (one per object applied and per status written, parsed by
   // client-node), for minutes at 40,000: the commits are measured once the controller has gone quiet, so that
