@@ -2,8 +2,8 @@ import type { Snapshot, SnapshotFile } from './types.ts';
 import { objectStoreOf } from './context-store.ts';
 import { parseTree, type ObjectStore } from './object-store.ts';
 import { type GitContext, type TreeEntry, readBlobById, readTreeEntries } from './objects.ts';
-import { isReportedLink, isYamlPath, joinPath, normalizeDir } from './paths.ts';
-import { listTree, type Listing } from './tree-listing.ts';
+import { joinPath, normalizeDir } from './paths.ts';
+import { listEntries, listTree, type Listing } from './tree-listing.ts';
 
 /**
  * What a source keeps between snapshots: the object reader and the root listings of the last two snapshots
@@ -152,18 +152,5 @@ async function listYaml(ctx: GitContext, cache: SnapshotCache, treeOid: string, 
   if (same) return same;
   const subtree = (name: string, oid: string) => listYaml(ctx, cache, oid, joinPath(prefix, name), earlier.flatMap((l) => l.dirs.get(name) ?? []));
   const { bytes, tree } = await readTreeObject(ctx, cache, treeOid);
-  if (bytes) return listTree(treeOid, bytes, prefix, subtree, earlier[0]);
-  // Read through isomorphic-git: no bytes to splice against later.
-  const listing: Listing = { oid: treeOid, files: [], names: [], dirs: new Map() };
-  const subtrees: Promise<void>[] = [];
-  for (const e of tree!) {
-    const path = joinPath(prefix, e.path);
-    if (e.type === 'tree') subtrees.push(subtree(e.path, e.oid).then((l) => void listing.dirs.set(e.path, l)));
-    else if (e.type !== 'blob') continue;
-    else if (e.mode === '120000') {
-      if (isReportedLink(path)) (listing.files.push({ path, oid: e.oid, symlink: true }), listing.names.push(e.path));
-    } else if (isYamlPath(path)) (listing.files.push({ path, oid: e.oid }), listing.names.push(e.path));
-  }
-  await Promise.all(subtrees);
-  return listing;
+  return bytes ? listTree(treeOid, bytes, prefix, subtree, earlier[0]) : listEntries(treeOid, tree!, prefix, subtree);
 }

@@ -1,4 +1,4 @@
-import { corruptObjectError } from './objects.ts';
+import { corruptObjectError, type TreeEntry } from './objects.ts';
 import { isReportedLink, isYamlPath, joinPath } from './paths.ts';
 import type { SnapshotFile } from './types.ts';
 
@@ -38,6 +38,23 @@ function fileOf(e: Entry, prefix: string): SnapshotFile | undefined {
   const path = joinPath(prefix, e.name);
   if (e.kind === 'link') return isReportedLink(path) ? { path, oid: e.oid, symlink: true } : undefined;
   return e.kind === 'file' && isYamlPath(path) ? { path, oid: e.oid } : undefined;
+}
+
+/**
+ * The listing of a tree from entries isomorphic-git read (no bytes, so a later tree at this path is read whole):
+ * the same files as listTree keeps.
+ */
+export async function listEntries(oid: string, tree: readonly TreeEntry[], prefix: string, subtree: ListSubtree): Promise<Listing> {
+  const listing: Listing = { oid, files: [], names: [], dirs: new Map() };
+  const subtrees: Promise<void>[] = [];
+  tree.forEach((t, start) => {
+    const kind = t.type === 'tree' ? 'dir' : t.type === 'commit' ? 'other' : t.mode === '120000' ? 'link' : 'file';
+    if (kind === 'dir') return void subtrees.push(subtree(t.path, t.oid).then((l) => void listing.dirs.set(t.path, l)));
+    const file = fileOf({ name: t.path, oid: t.oid, kind, start }, prefix);
+    if (file) (listing.files.push(file), listing.names.push(t.path));
+  });
+  await Promise.all(subtrees);
+  return listing;
 }
 
 /** Lists subtree `name` (id `oid`) below `prefix`; the caller's reader, so this module stays free of I/O. */
