@@ -3,13 +3,13 @@
 // `kradle validate` of a generated 10,000-document repo against the raw parse floor of the same run.
 // `npm run build` first, so bin/kradle.js runs dist/. Run: npm run bench -- cli
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LineCounter, parseAllDocuments } from 'yaml';
 import { tempDir } from '../test/support/git-repo.ts';
 import { packedGeneratedRepo } from './support/load-repo.ts';
+import { formatRuns, validateAgainstFloor } from './support/parse-floor.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin/kradle.js');
@@ -74,21 +74,16 @@ row('kradle validate (sample, 70 docs)', ['validate', '--repo', SAMPLE], '1.2 s'
 
 /**
  * `kradle validate` of bench/load's generated 10,000-document repo (packed, a working tree with its index), median of
- * RUNS processes, against the same raw parse floor as bench/load: parseAllDocuments + toJS of every file on this
- * thread, divided by the cores. One process is as noisy as the machine; a median of several is steadier.
+ * RUNS processes, each right after a run of the raw parse floor that bench/load uses too (bench/support/parse-floor.ts).
  */
 function validateAtScale(docs: number): void {
   const dir = tempDir('kradle-bench-cli-validate-');
   const { repo, paths } = packedGeneratedRepo(dir, docs, 20);
   try {
-    const texts = paths.map((p) => readFileSync(join(dir, p), 'utf8'));
-    const started = performance.now();
-    for (const text of texts) for (const d of parseAllDocuments(text, { lineCounter: new LineCounter() }) as ReturnType<typeof parseAllDocuments> & unknown[]) d.toJS();
-    const floor = (performance.now() - started) / availableParallelism();
-    const runs = Array.from({ length: RUNS }, () => timeRun([BIN, 'validate', '--repo', dir]));
-    const m = median(runs);
-    console.log(`${`kradle validate (${docs.toLocaleString('en')} docs)`.padEnd(34)} ${(m / 1000).toFixed(2).padStart(6)} s   ${(m / floor).toFixed(2)}x the raw parse floor ` +
-      `of ${(floor / 1000).toFixed(2)} s (runs ${runs.map((r) => (r / 1000).toFixed(2)).join(', ')})   issue: 2.3x   target: 1.3x`);
+    const v = validateAgainstFloor(dir, paths, RUNS);
+    console.log(`${`kradle validate (${docs.toLocaleString('en')} docs)`.padEnd(34)} ${(v.validate / 1000).toFixed(2).padStart(6)} s   ` +
+      `${(v.validate / v.floor).toFixed(2)}x the raw parse floor of ${(v.floor / 1000).toFixed(2)} s (validate runs ${formatRuns(v.validateRuns)}; ` +
+      `one-core parse runs ${formatRuns(v.floorRuns)})   issue: 2.3x   target: 1.3x`);
   } finally {
     repo.remove();
   }

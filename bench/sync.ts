@@ -8,7 +8,8 @@
 // `node --import tsx bench/sync.ts [--docs 10000,40000] [--commits 20] [--profile-commits DIR] [--heap-snapshot DIR]
 // [--node-options='--max-semi-space-size=4']`; with DATABASE_URL the store is that server. --profile-commits writes
 // a CPU profile of the one-file commits alone (not the cold apply) to DIR/commits-<docs>.cpuprofile, to open in
-// Chrome DevTools or summarize with bench/sync-server/top-frames.ts; --heap-snapshot writes the controller's heap,
+// Chrome DevTools or summarize with bench/sync-server/top-frames.ts; --profile-cold DIR does the same for the cold
+// apply (DIR/cold-<docs>.cpuprofile); --heap-snapshot writes the controller's heap,
 // after the commits, to DIR/sync-<docs>.heapsnapshot. --node-options are extra node flags for the controller.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,9 +21,10 @@ import { startRemoteController, type ControllerMemory, type RemoteController } f
 import { startRemoteKubeApiServer, type RemoteKubeApiServer } from './sync-server/client.ts';
 
 const { values } = parseArgs({
-  options: { docs: { type: 'string' }, commits: { type: 'string' }, 'profile-commits': { type: 'string' }, 'heap-snapshot': { type: 'string' }, 'node-options': { type: 'string' } },
+  options: { docs: { type: 'string' }, commits: { type: 'string' }, 'profile-commits': { type: 'string' }, 'profile-cold': { type: 'string' }, 'heap-snapshot': { type: 'string' }, 'node-options': { type: 'string' } },
 });
 const PROFILE_DIR = values['profile-commits'];
+const COLD_PROFILE_DIR = values['profile-cold'];
 const SNAPSHOT_DIR = values['heap-snapshot'];
 const NODE_OPTIONS = values['node-options']?.split(/\s+/).filter(Boolean) ?? [];
 const COMMITS = Number(values.commits ?? 20);
@@ -65,15 +67,20 @@ async function measure(docs: number, kube: RemoteKubeApiServer, controller: Remo
   const { files, count, orgs } = generatedRepo(docs);
   repo.commit(files, 'generated');
   const cpuBefore = await controller.cpuMicros();
+  await controller.heapPeak();
+  if (COLD_PROFILE_DIR) await controller.profileStart();
   // start() and trigger() may make two passes; the first applies everything, the second finds nothing to do.
   const coldMs = (await controller.start({ repoDir: repo.dir, kubeConfigPath: kube.kubeConfigPath, databaseUrl: process.env.DATABASE_URL, schema: schema() })) +
     (await controller.trigger('bench'));
   const coldCpuMs = ((await controller.cpuMicros()) - cpuBefore) / 1000;
+  const coldHeap = await controller.heapPeak();
+  if (COLD_PROFILE_DIR) writeFileSync(join(COLD_PROFILE_DIR, `cold-${count}.cpuprofile`), await controller.profileStop());
   const runs = await controller.runs(10);
   const applied = runs.reduce((n, r) => n + Number(r.counts.applied ?? 0), 0);
   for (const r of runs) if (r.errors.length) console.log(`run ${r.id} ${r.outcome}: ${r.errors.length} errors, first: ${r.errors[0]!.code} ${r.errors[0]!.message}`);
   console.log(`${count} documents in ${orgs} orgs: cold full apply ${(coldMs / 1000).toFixed(1)} s, ${applied} objects applied, ${(applied / (coldMs / 1000)).toFixed(0)} objects/s (outcomes ${runs.map((r) => r.outcome).join(', ')}); ` +
-    `the controller's process used ${(coldCpuMs / 1000).toFixed(1)} s of CPU, ${((coldCpuMs * 1000) / Math.max(1, applied)).toFixed(0)} µs per object`);
+    `the controller's process used ${(coldCpuMs / 1000).toFixed(1)} s of CPU, ${((coldCpuMs * 1000) / Math.max(1, applied)).toFixed(0)} µs per object; ` +
+    `its V8 heap peaked at ${mb(coldHeap.used)} MB used, ${mb(coldHeap.committed)} MB in pages`);
 
   // The cold pass leaves watch events in flight (one per object applied and per status written, parsed by
   // client-node), for minutes at 40,000: the commits are measured once the controller has gone quiet, so that
@@ -109,7 +116,7 @@ async function measure(docs: number, kube: RemoteKubeApiServer, controller: Remo
   console.log(`${count} documents: one-file commit -> applied (${COMMITS} commits): p50 ${result.p50.toFixed(0)} ms, p95 ${result.p95.toFixed(0)} ms; ` +
     `controller RSS ${result.rssMb} MB (${controller.code === 'dist' ? 'compiled dist/, as kradle runs' : 'src/ through tsx: dist/ missing or stale'}${NODE_OPTIONS.length ? ` with ${NODE_OPTIONS.join(' ')}` : ''}; ` +
     `${process.env.DATABASE_URL ? 'store on a PostgreSQL server' : 'PGlite in-process'}), right after the commits and a forced GC: ${describe(memory)}; ` +
-    `after ${IDLE_MS / 1000} s idle (V8's memory reducer ran, nothing forced): RSS ${mb(idle.rss)} MB, ${describe(idle)}; peak RSS ${mb(idle.peakRss)} MB; test API server RSS ${result.serverRssMb} MB`);
+    `after ${IDLE_MS / 1000} s idle (nothing forced; V8 ran ${idle.gcs.minor} minor and ${idle.gcs.major} major collections): RSS ${mb(idle.rss)} MB, ${describe(idle)}; peak RSS ${mb(idle.peakRss)} MB; test API server RSS ${result.serverRssMb} MB`);
   return result;
 }
 

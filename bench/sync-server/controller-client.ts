@@ -22,6 +22,8 @@ export interface ControllerMemory {
   peakRss: number;
   /** Resident memory of glibc's main arena (the brk heap), part of otherAnon. */
   mainArena: number;
+  /** The collections V8 ran during an idle wait (none counted for a forced reading). */
+  gcs: { minor: number; major: number };
 }
 
 export interface RemoteController {
@@ -34,6 +36,8 @@ export interface RemoteController {
   /** Right after a forced full GC; or, with idleMs, after that long without work and without forcing anything. */
   memory(idleMs?: number): Promise<ControllerMemory>;
   heapSnapshot(path: string): Promise<string>;
+  /** The highest V8 heap, used and committed, since the last call (sampled every 50 ms), in bytes. */
+  heapPeak(): Promise<{ used: number; committed: number }>;
   /** CPU time (user + system, microseconds) the controller's process has used so far. */
   cpuMicros(): Promise<number>;
   profileStart(): Promise<void>;
@@ -79,6 +83,7 @@ export async function startRemoteController(nodeOptions: string[] = []): Promise
     runs: async (limit) => (await ask('runs', { limit })).runs as Awaited<ReturnType<RemoteController['runs']>>,
     memory: async (idleMs) => (await ask('memory', { idleMs })).memory as ControllerMemory,
     heapSnapshot: async (path) => String((await ask('heapSnapshot', { path })).path),
+    heapPeak: async () => (await ask('heapPeak')).peak as { used: number; committed: number },
     cpuMicros: async () => Number((await ask('cpu')).micros),
     profileStart: async () => void (await ask('profileStart')),
     profileStop: async () => String((await ask('profileStop')).profile),

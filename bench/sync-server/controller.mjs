@@ -7,7 +7,8 @@
 // messages with {id, ...} (see bench/sync-server/controller-client.ts).
 import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 
 const from = process.argv[2] === 'src' ? ['../../src', 'ts'] : ['../../dist', 'js'];
 const load = (path) => import(new URL(`${from[0]}/${path}.${from[1]}`, import.meta.url).href);
@@ -55,6 +56,13 @@ function mainArena() {
   return at < 0 ? 0 : Number(/Rss:\s+(\d+)/.exec(smaps.slice(at))[1]) * 1024;
 }
 
+/** The highest V8 heap (used, and committed in pages) seen since the last `heapPeak`, sampled every 50 ms. */
+let peak = { used: 0, committed: 0 };
+setInterval(() => {
+  const h = getHeapStatistics();
+  peak = { used: Math.max(peak.used, h.used_heap_size), committed: Math.max(peak.committed, h.total_physical_size) };
+}, 50).unref();
+
 const ops = {
   async start({ repoDir, kubeConfigPath, databaseUrl, schema }) {
     store = databaseUrl ? createStore({ databaseUrl, schema }) : createStore({ dataDir: 'memory://' });
@@ -88,9 +96,27 @@ const ops = {
   runs: async ({ limit }) => ({ runs: await store.syncRuns.list({ limit }) }),
   // Forced: a full GC first (as the figures of earlier sessions). Otherwise after idleMs without work, as the
   // controller sits between commits, when V8's memory reducer has had time to compact and release pages.
+  // The collections V8 ran while idle say whether the controller was idle to V8: its memory reducer only starts
+  // once allocation is low.
   async memory({ idleMs }) {
-    if (idleMs) await new Promise((resolve) => setTimeout(resolve, idleMs));
-    return { memory: memory(!idleMs) };
+    const gcs = { minor: 0, major: 0 };
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) gcs.minor++;
+        else if (e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR || e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL) gcs.major++;
+      }
+    });
+    if (idleMs) {
+      observer.observe({ entryTypes: ['gc'] });
+      await new Promise((resolve) => setTimeout(resolve, idleMs));
+      observer.disconnect();
+    }
+    return { memory: { ...memory(!idleMs), gcs } };
+  },
+  async heapPeak() {
+    const seen = peak;
+    peak = { used: 0, committed: 0 };
+    return { peak: seen };
   },
   async cpu() {
     const { user, system } = process.cpuUsage();

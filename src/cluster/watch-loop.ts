@@ -4,6 +4,7 @@ import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { codeOf } from './kube-errors.ts';
 import type { KubeObject, WatchEventType, WatchHandle } from './types.ts';
 import { flatString } from './flat-string.ts';
+import { withoutManagedFields } from './object-api.ts';
 
 /**
  * Each watch asks the server to end it after minSeconds to maxSeconds (spread, as client-go's reflector
@@ -101,6 +102,7 @@ export async function startWatch(w: WatchLoop): Promise<WatchHandle> {
     healthy = true;
     delay = w.backoff.initialMs;
     if (type === 'BOOKMARK') return;
+    withoutManagedFields(obj);
     if (type === 'DELETED') known.delete(keyOf(obj));
     else known.set(keyOf(obj), lastKnown(obj));
     w.onEvent(type as WatchEventType, obj);
