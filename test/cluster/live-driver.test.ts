@@ -278,3 +278,20 @@ test('kept-alive connections the server closed while the process was busy are dr
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
     for (const n of names) t.is((await d.apply(cm(n, { k: '2' }))).action, 'configured', n);
   }));
+
+test('objects the server answers with reach Kradle without metadata.managedFields: applies, gets, lists and watch events', (t) =>
+  withDriver(async (d, server) => {
+    const seen: KubeObject[] = [];
+    const handle = await d.watch('v1', 'ConfigMap', { namespace: 'default' }, (_type, o) => void seen.push(o));
+    const applied = await d.apply(cm('mf', { k: '1' }));
+    // The server keeps field ownership; the driver drops it from what it hands over.
+    t.truthy((server.object(ref('mf'))?.metadata as { managedFields?: unknown } | undefined)?.managedFields, 'the test server records managedFields');
+    const got = await d.get(ref('mf'));
+    const listed = await d.list('v1', 'ConfigMap', { namespace: 'default' });
+    await eventually(() => seen.some((o) => o.metadata.name === 'mf'), 'the watch event');
+    handle.stop();
+    for (const [what, o] of [['apply', applied.live], ['get', got], ['list', listed[0]], ['watch', seen.find((x) => x.metadata.name === 'mf')]] as const) {
+      t.is(o?.metadata.name, 'mf', what);
+      t.false('managedFields' in (o?.metadata ?? {}), `${what} answer still carries managedFields`);
+    }
+  }));
