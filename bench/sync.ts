@@ -60,7 +60,7 @@ function describe(m: ControllerMemory): string {
   const s = (name: string) => m.spaces[name] ?? { committed: 0, used: 0 };
   const young = s('new_space').committed + s('new_large_object_space').committed;
   return `V8 heap ${mb(m.v8Committed)} MB in pages (${mb(m.heapUsed)} MB used; old space ${mb(s('old_space').committed)}, young generation ${mb(young)}, code ${mb(s('code_space').committed)}, large objects ${mb(s('large_object_space').committed)}), ` +
-    `other anonymous memory ${mb(m.otherAnon)} MB (glibc malloc arenas, of which the main one ${mb(m.mainArena)} MB, thread stacks; external ${mb(m.external)} MB of it), mapped files ${mb(m.files)} MB (node binary, libraries), ${m.workers} worker threads alive`;
+    `other anonymous memory ${mb(m.otherAnon)} MB (V8 pages its spaces no longer count, glibc malloc arenas, of which the main one ${mb(m.mainArena)} MB, thread stacks; external ${mb(m.external)} MB of it), mapped files ${mb(m.files)} MB (node binary, libraries), ${m.workers} worker threads alive`;
 }
 
 async function measure(docs: number, kube: RemoteKubeApiServer, controller: RemoteController, repo: ReturnType<typeof createTestRepo>): Promise<Result> {
@@ -115,7 +115,7 @@ async function measure(docs: number, kube: RemoteKubeApiServer, controller: Remo
   };
   console.log(`${count} documents: one-file commit -> applied (${COMMITS} commits): p50 ${result.p50.toFixed(0)} ms, p95 ${result.p95.toFixed(0)} ms; ` +
     `controller RSS ${result.rssMb} MB (${controller.code === 'dist' ? 'compiled dist/, as kradle runs' : 'src/ through tsx: dist/ missing or stale'}${NODE_OPTIONS.length ? ` with ${NODE_OPTIONS.join(' ')}` : ''}; ` +
-    `${process.env.DATABASE_URL ? 'store on a PostgreSQL server' : 'PGlite in-process'}), right after the commits and a forced GC: ${describe(memory)}; ` +
+    `${process.env.DATABASE_URL ? 'store on a PostgreSQL server' : 'PGlite in-process'}), after the commits and a forced GC (RSS ${mb(memory.atGc ?? 0)} MB at the GC, settled ${memory.settledMs} ms later as V8 handed back the freed pages): ${describe(memory)}; ` +
     `after ${IDLE_MS / 1000} s idle (nothing forced; V8 ran ${idle.gcs.minor} minor and ${idle.gcs.major} major collections): RSS ${mb(idle.rss)} MB, ${describe(idle)}; peak RSS ${mb(idle.peakRss)} MB; test API server RSS ${result.serverRssMb} MB`);
   return result;
 }

@@ -24,6 +24,9 @@ export interface ControllerMemory {
   mainArena: number;
   /** The collections V8 ran during an idle wait (none counted for a forced reading). */
   gcs: { minor: number; major: number };
+  /** A forced reading: the RSS right after the GC, and how long it took to stop falling (ms). */
+  atGc?: number;
+  settledMs?: number;
 }
 
 export interface RemoteController {
@@ -33,7 +36,7 @@ export interface RemoteController {
   /** One sync pass; resolves with its duration in ms. */
   trigger(reason: string): Promise<number>;
   runs(limit: number): Promise<Array<{ id: number; outcome: string; counts: Record<string, unknown>; errors: Array<{ code: string; message: string }> }>>;
-  /** Right after a forced full GC; or, with idleMs, after that long without work and without forcing anything. */
+  /** After a forced full GC, once the RSS stopped falling; or, with idleMs, after that long without work and without forcing anything. */
   memory(idleMs?: number): Promise<ControllerMemory>;
   heapSnapshot(path: string): Promise<string>;
   /** The highest V8 heap, used and committed, since the last call (sampled every 50 ms), in bytes. */
