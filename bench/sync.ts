@@ -11,7 +11,7 @@
 // Chrome DevTools or summarize with bench/sync-server/top-frames.ts; --profile-cold DIR does the same for the cold
 // apply (DIR/cold-<docs>.cpuprofile); --heap-snapshot writes the controller's heap,
 // after the commits, to DIR/sync-<docs>.heapsnapshot. --node-options are extra node flags for the controller.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -32,6 +32,27 @@ const COMMITS = Number(values.commits ?? 20);
 const IDLE_MS = 30_000;
 
 interface Result { docs: number; coldS: number; objectsPerS: number; applied: number; p50: number; p95: number; rssMb: number; heapMb: number; serverRssMb: number }
+
+/**
+ * CPU (ms) used so far by this machine's PostgreSQL server processes, from /proc (backends that exited are not
+ * counted); undefined when none is visible. With DATABASE_URL on this machine, it tells the store's share of a pass.
+ */
+function databaseCpuMs(): number | undefined {
+  let ticks = 0;
+  let seen = false;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+      seen = true;
+    } catch {
+      // The process ended while listed.
+    }
+  }
+  return seen ? ticks * 10 : undefined;
+}
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const mb = (bytes: number) => Math.round(bytes / 1e6);
@@ -67,12 +88,16 @@ async function measure(docs: number, kube: RemoteKubeApiServer, controller: Remo
   const { files, count, orgs } = generatedRepo(docs);
   repo.commit(files, 'generated');
   const cpuBefore = await controller.cpuMicros();
+  const kubeCpuBefore = await kube.cpuMicros();
+  const dbCpuBefore = databaseCpuMs();
   await controller.heapPeak();
   if (COLD_PROFILE_DIR) await controller.profileStart();
   // start() and trigger() may make two passes; the first applies everything, the second finds nothing to do.
   const coldMs = (await controller.start({ repoDir: repo.dir, kubeConfigPath: kube.kubeConfigPath, databaseUrl: process.env.DATABASE_URL, schema: schema() })) +
     (await controller.trigger('bench'));
   const coldCpuMs = ((await controller.cpuMicros()) - cpuBefore) / 1000;
+  const kubeCpuMs = ((await kube.cpuMicros()) - kubeCpuBefore) / 1000;
+  const dbCpuMs = dbCpuBefore === undefined ? undefined : databaseCpuMs()! - dbCpuBefore;
   const coldHeap = await controller.heapPeak();
   if (COLD_PROFILE_DIR) writeFileSync(join(COLD_PROFILE_DIR, `cold-${count}.cpuprofile`), await controller.profileStop());
   const runs = await controller.runs(10);
@@ -80,7 +105,9 @@ async function measure(docs: number, kube: RemoteKubeApiServer, controller: Remo
   for (const r of runs) if (r.errors.length) console.log(`run ${r.id} ${r.outcome}: ${r.errors.length} errors, first: ${r.errors[0]!.code} ${r.errors[0]!.message}`);
   console.log(`${count} documents in ${orgs} orgs: cold full apply ${(coldMs / 1000).toFixed(1)} s, ${applied} objects applied, ${(applied / (coldMs / 1000)).toFixed(0)} objects/s (outcomes ${runs.map((r) => r.outcome).join(', ')}); ` +
     `the controller's process used ${(coldCpuMs / 1000).toFixed(1)} s of CPU, ${((coldCpuMs * 1000) / Math.max(1, applied)).toFixed(0)} µs per object; ` +
-    `its V8 heap peaked at ${mb(coldHeap.used)} MB used, ${mb(coldHeap.committed)} MB in pages`);
+    `its V8 heap peaked at ${mb(coldHeap.used)} MB used, ${mb(coldHeap.committed)} MB in pages; ` +
+    `the test API server used ${((kubeCpuMs * 1000) / Math.max(1, applied)).toFixed(0)} µs per object` +
+    `${dbCpuMs === undefined ? '' : `, PostgreSQL's processes ${((dbCpuMs * 1000) / Math.max(1, applied)).toFixed(0)} µs`} (${cpus().length} cores gave ${((cpus().length * coldMs * 1000) / Math.max(1, applied)).toFixed(0)} µs of CPU per object)`);
 
   // The cold pass leaves watch events in flight (one per object applied and per status written, parsed by
   // client-node), for minutes at 40,000: the commits are measured once the controller has gone quiet, so that

@@ -10,6 +10,8 @@ export interface RemoteKubeApiServer {
   kubeConfigPath: string;
   object(ref: ObjectRef): Promise<Record<string, unknown> | undefined>;
   rss(): Promise<number>;
+  /** CPU time (user + system, microseconds) the server's process has used so far. */
+  cpuMicros(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function startRemoteKubeApiServer(): Promise<RemoteKubeApiServer> {
     kubeConfigPath,
     object: async (ref) => ((await ask({ object: ref })).object as Record<string, unknown> | null) ?? undefined,
     rss: async () => Number((await ask({ rss: true })).rss),
+    cpuMicros: async () => Number((await ask({ cpu: true })).micros),
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.send({ id: next++, stop: true });
