@@ -451,3 +451,25 @@ test.serial('plan-only mode records the same objects the live driver applies', a
   await sync.stop();
   await live.stop();
 });
+
+test.serial('a pass announcing more resources than one statement holds records every one, and a later removal of them all', async (t) => {
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  const teamFile = (i: number) => `orgs/many/teams/t-${i}.yaml`;
+  const teams = Object.fromEntries(Array.from({ length: 1_050 }, (_, i) => [teamFile(i),
+    `apiVersion: kradle.a5c.ai/v1alpha1\nkind: Team\nmetadata: {name: t-${i}}\nspec: {organizationRef: many, displayName: T ${i}}\n`]));
+  repo.commit({ ...orgDocs('many'), ...teams }, 'add many teams');
+  const announcedTeams = async () => (await store.query<{ n: number }>("SELECT count(*)::int AS n FROM announced_resources WHERE kind = 'Team'"))[0]!.n;
+  const sync = track(t, createTestSync({ repoDir: repo.dir, store, driver: createPlanOnlyDriver(), crds: CRDS }));
+  await sync.start();
+  await sync.trigger('test');
+  t.is(await announcedTeams(), 1_051, 'every team recorded as announced (the org has one of its own)');
+  const created = (await store.events.since(0, { org: 'many', limit: 100_000 })).filter((e) => e.type === 'ResourceCreated' && e.kind === 'Team');
+  t.is(created.length, 1_051);
+
+  repo.commit(Object.fromEntries(Object.keys(teams).map((path) => [path, null])), 'remove them');
+  await sync.trigger('test');
+  t.is(await announcedTeams(), 1, 'every removed team left the announcement');
+  const deleted = (await store.events.since(0, { org: 'many', limit: 100_000 })).filter((e) => e.type === 'ResourceDeleted' && e.kind === 'Team');
+  t.is(deleted.length, 1_050);
+});

@@ -1,6 +1,7 @@
 import { formatDetail, type ErrorDetail } from '../../errors/index.ts';
 import { keysThatMayDiffer } from '../../loader/index.ts';
 import type { DesiredResource, DesiredState } from '../../loader/types.ts';
+import { batches } from '../../store/batches.ts';
 import type { InventoryEntry, NewEvent, Store } from '../../store/types.ts';
 
 /** What a finished pass tells its orgs: a loaded state, or the errors that kept a revision from loading. */
@@ -59,19 +60,25 @@ async function readAnnounced(store: Pick<Store, 'query'>): Promise<Map<string, A
   return new Map(rows.map((r) => [r.key, r]));
 }
 
-async function recordAnnounced(store: Pick<Store, 'query'>, upserts: Announced[], deleted: string[]): Promise<void> {
-  if (upserts.length) {
-    await store.query(
-      `INSERT INTO announced_resources (key, org, kind, namespace, name, hash, revision, path)
+const UPSERT_ANNOUNCED = `INSERT INTO announced_resources (key, org, kind, namespace, name, hash, revision, path)
        SELECT key, org, kind, namespace, name, hash, revision, path
          FROM jsonb_to_recordset($1::jsonb) AS x(key text, org text, kind text, namespace text, name text, hash text, revision text, path text)
-       ON CONFLICT (key) DO UPDATE SET org = EXCLUDED.org, hash = EXCLUDED.hash, revision = EXCLUDED.revision, path = EXCLUDED.path`,
-      [JSON.stringify(upserts)],
-    );
+       ON CONFLICT (key) DO UPDATE SET org = EXCLUDED.org, hash = EXCLUDED.hash, revision = EXCLUDED.revision, path = EXCLUDED.path`;
+const DELETE_ANNOUNCED = 'DELETE FROM announced_resources WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb))';
+
+/**
+ * In statements of at most BATCH_ROWS rows, as every bulk write (a cold pass announces every resource, and one
+ * statement of 10,000 rows grows PGlite's memory for good); more than one statement runs in one transaction.
+ */
+async function recordAnnounced(store: Pick<Store, 'query' | 'transaction'>, upserts: Announced[], deleted: string[]): Promise<void> {
+  const statements = [...[...batches(upserts)].map((b) => [UPSERT_ANNOUNCED, b] as const), ...[...batches(deleted)].map((b) => [DELETE_ANNOUNCED, b] as const)];
+  if (statements.length <= 1) {
+    for (const [sql, batch] of statements) await store.query(sql, [JSON.stringify(batch)]);
+    return;
   }
-  if (deleted.length) {
-    await store.query('DELETE FROM announced_resources WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb))', [JSON.stringify(deleted)]);
-  }
+  await store.transaction(async (tx) => {
+    for (const [sql, batch] of statements) await tx.query(sql, [JSON.stringify(batch)]);
+  });
 }
 
 /**
@@ -83,7 +90,7 @@ async function recordAnnounced(store: Pick<Store, 'query'>, upserts: Announced[]
  * The diff is against the resources the last announcement recorded, updated only after its events are
  * published: a pass that dies in between announces again (at least once), never skips a change.
  */
-export async function publishResourceEvents(store: Pick<Store, 'query' | 'events' | 'inventory'>, pass: PassOutcome, memory: AnnouncedMemory = {}): Promise<void> {
+export async function publishResourceEvents(store: Pick<Store, 'query' | 'events' | 'inventory' | 'transaction'>, pass: PassOutcome, memory: AnnouncedMemory = {}): Promise<void> {
   const held = memory.rows && memory.lastRun === pass.run.id - 1 ? memory.rows : undefined;
   const announcedState = held ? memory.state : undefined;
   // Forgotten until this pass has recorded its announcement: a pass that dies part-way announces again.
