@@ -111,6 +111,7 @@ export function createInventory(q: Session): Inventory {
       const where: string[] = [];
       if (filter.org !== undefined) where.push(`org = $${params.push(filter.org)}`);
       if (filter.sourceKey !== undefined) where.push(`source_key = $${params.push(filter.sourceKey)}`);
+      if (filter.syncStatus !== undefined) where.push(`sync_status = $${params.push(filter.syncStatus)}`);
       const rows = await q.query<Row>(
         `SELECT * FROM inventory ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY source_key, target_api_version, target_kind, target_namespace, target_name`,

@@ -134,7 +134,8 @@ export interface Inventory {
    * entry is among `entries`), upserts `entries`, then removes the `removed` targets.
    */
   write(entries: readonly InventoryEntry[], opts?: { takenOver?: readonly InventoryEntry['target'][]; removed?: readonly InventoryEntry['target'][] }): Promise<void>;
-  list(filter?: { org?: string; sourceKey?: string }): Promise<InventoryEntry[]>;
+  /** `syncStatus: 'SyncFailed'` reads only the failed entries (an index holds them apart). */
+  list(filter?: { org?: string; sourceKey?: string; syncStatus?: InventoryEntry['syncStatus'] }): Promise<InventoryEntry[]>;
   /** Changes whenever an org's entries do (count and newest write): a reader caches what it derives until then. */
   version(org: string): Promise<string>;
 }

@@ -35,7 +35,10 @@ for (const d of drivers) {
     t.is(a.health, 'Degraded');
     t.is(listed.find((e) => e.target.kind === 'Namespace')!.target.namespace, null);
     t.is((await store.inventory.list({ sourceKey: entry(org, 'a').sourceKey })).length, 2);
+    await store.inventory.upsert([entry(org, 'b', { syncStatus: 'SyncFailed', reason: 'ApplyFailed' })]);
+    t.deepEqual((await store.inventory.list({ org, syncStatus: 'SyncFailed' })).map((e) => [e.target.name, e.reason]), [['b', 'ApplyFailed']]);
     await store.inventory.remove([entry(org, 'b').target, ns]);
+    t.deepEqual(await store.inventory.list({ org, syncStatus: 'SyncFailed' }), []);
     t.deepEqual((await store.inventory.list({ org })).map((e) => e.target.name), ['a']);
   });
 
