@@ -10,13 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from '../test/support/git-repo.ts';
 import { packedGeneratedRepo } from './support/load-repo.ts';
 import { formatRuns, validateAgainstFloor } from './support/parse-floor.ts';
+import { median } from './support/median.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin/kradle.js');
 const SAMPLE = join(ROOT, 'fixtures/config-repo');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function timeRun(args: string[], env: Record<string, string> = {}): number {
   const started = performance.now();

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { cpus, loadavg } from 'node:os';
 import { CONSOLE_FILES } from '../src/console/index.ts';
 import { launchChromium, startConsoleWorld } from '../test/console/harness.ts';
+import { median } from './support/median.ts';
 
 const N = Number(process.env.BENCH_CONSOLE_RESOURCES ?? 10_000);
 
@@ -76,7 +77,6 @@ const searchStart = Date.now();
 await page.getByLabel('search').fill(last);
 await page.locator(`[data-resource="Team/${last}"]`).waitFor({ timeout: 60_000 });
 const search = Date.now() - searchStart;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`resource-index API, page of 100 of ${N} (search): median ${median(apiTimes).toFixed(0)} ms`);
 console.log(`org page over ${N} resources, reload to first row rendered in Chromium: median ${median(loads)} ms (runs: ${loads.join(', ')} ms)`);
 console.log(`server-side search typed -> matching row shown: ${search} ms`);

@@ -14,6 +14,7 @@ import { tempDir } from '../test/support/git-repo.ts';
 import { compiledIsFresh } from './support/compiled.ts';
 import { packedGeneratedRepo } from './support/load-repo.ts';
 import { formatRuns, validateAgainstFloor } from './support/parse-floor.ts';
+import { median } from './support/median.ts';
 
 const { values } = parseArgs({
   options: { docs: { type: 'string', default: '10000' }, orgs: { type: 'string', default: '20' }, src: { type: 'boolean', default: false } },
@@ -107,7 +108,6 @@ for (let i = 0; i < 20; i++) {
   const u = process.cpuUsage(c);
   cpus.push((u.user + u.system) / 1000);
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 times.sort((a, b) => a - b);
 console.log(`1-file reload, 20 more (head/base alternating): median ${median(times).toFixed(1)} ms (cpu ${median(cpus).toFixed(1)} ms), ` +
   `min ${times[0]!.toFixed(1)} ms, max ${times.at(-1)!.toFixed(1)} ms (target at 100,000 documents: under 50 ms and within 1.5x of the same reload at 10,000)`);

@@ -16,6 +16,7 @@ import { pino } from 'pino';
 import { startServer } from '../src/server/server.ts';
 import { generatedRepo, teamDoc } from './support/generated-repo.ts';
 import { createTestRepo, tempDir } from '../test/support/git-repo.ts';
+import { median } from './support/median.ts';
 
 const { values } = parseArgs({ options: { docs: { type: 'string' }, commits: { type: 'string' }, profile: { type: 'string' }, 'in-memory': { type: 'boolean' }, 'heap-snapshot': { type: 'string' } } });
 // As `kradle serve` runs by default: PGlite in a data directory on disk. --in-memory: `memory://`, where PGlite's
@@ -33,7 +34,6 @@ function memory(): string {
   const m = process.memoryUsage();
   return `RSS ${mb(m.rss)} MB (peak ${mb(peakRss())} MB; V8 heap ${mb(m.heapUsed)} of ${mb(m.heapTotal)} MB, ArrayBuffers ${mb(m.arrayBuffers)} MB; PGlite ${IN_MEMORY ? 'in memory://' : 'on disk'})`;
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function one(docs: number): Promise<number> {
   const repo = createTestRepo();

@@ -19,6 +19,7 @@ import { generatedRepo, teamDoc } from './support/generated-repo.ts';
 import { createTestRepo } from '../test/support/git-repo.ts';
 import { startRemoteController, type ControllerMemory, type RemoteController } from './sync-server/controller-client.ts';
 import { startRemoteKubeApiServer, type RemoteKubeApiServer } from './sync-server/client.ts';
+import { median } from './support/median.ts';
 
 const { values } = parseArgs({
   options: { docs: { type: 'string' }, commits: { type: 'string' }, 'profile-commits': { type: 'string' }, 'profile-cold': { type: 'string' }, 'heap-snapshot': { type: 'string' }, 'node-options': { type: 'string' }, rounds: { type: 'string' } },
@@ -154,11 +155,6 @@ console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}),
 // x0.76-1.11 between runs on this shared machine while the controller's CPU per object did not.
 const results: Result[] = [];
 for (let round = 0; round < ROUNDS; round++) for (const docs of sizes) results.push(await one(docs));
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const bySize = sizes.map((_, k) => {
   const of = results.filter((_r, i) => i % sizes.length === k);
   return { docs: of[0]!.docs, objectsPerS: median(of.map((r) => r.objectsPerS)), p50: median(of.map((r) => r.p50)), rssMb: median(of.map((r) => r.rssMb)), runs: of };

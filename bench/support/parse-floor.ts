@@ -5,10 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { median } from './median.ts';
 
 const CHILD = fileURLToPath(new URL('./parse-floor-child.ts', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/kradle.js', import.meta.url));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 function oneCoreParseMs(dir: string, paths: string[]): number {
   const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, dir], { input: paths.join('\n'), encoding: 'utf8' });

@@ -22,7 +22,7 @@ let controller;
 let leadership;
 let profiler;
 
-/** Where the RSS goes, from /proc/self/smaps: V8's heap, other anonymous memory (glibc's malloc arenas above all, thread stacks), mapped files (the node binary, libraries). */
+/** Where the RSS goes, from /proc/self/smaps: V8's heap, other anonymous memory (V8 pages its spaces no longer count, glibc's malloc arenas, thread stacks), mapped files (the node binary, libraries). */
 function memory() {
   const mu = process.memoryUsage();
   let anon = 0;
@@ -93,11 +93,24 @@ const ops = {
     return { ms: performance.now() - t0 };
   },
   runs: async ({ limit }) => ({ runs: await store.syncRuns.list({ limit }) }),
-  // Forced: a full GC first (as the figures of earlier sessions). Otherwise after idleMs without work, as the
-  // controller sits between commits, when V8's memory reducer may have compacted and released pages.
-  // The collections V8 ran while idle say whether the controller was idle to V8: its memory reducer only starts
-  // once allocation is low.
+  // Forced (no idleMs): a full GC first, then the reading once the RSS has stopped falling. The pages a forced GC
+  // frees are handed back by V8's background unmapper a moment later: read right after gc(), they were still
+  // resident (1,254 V8 pages, 308 MB, against 245 MB committed) and the RSS swung by 100 MB from run to run.
+  // Otherwise after idleMs without work, as the controller sits between commits, with the collections V8 ran
+  // meanwhile: none means its memory reducer did not start (it waits for allocation to be low).
   async memory({ idleMs }) {
+    if (!idleMs) {
+      global.gc?.();
+      const atGc = process.memoryUsage.rss();
+      const since = performance.now();
+      for (let last = atGc; performance.now() - since < 3_000;) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const now = process.memoryUsage.rss();
+        if (last - now < 1e6) break;
+        last = now;
+      }
+      return { memory: { ...memory(), gcs: { minor: 0, major: 0 }, atGc, settledMs: Math.round(performance.now() - since) } };
+    }
     const gcs = { minor: 0, major: 0 };
     const observer = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
@@ -105,25 +118,10 @@ const ops = {
         else if (e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR || e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL) gcs.major++;
       }
     });
-    if (idleMs) {
-      observer.observe({ entryTypes: ['gc'] });
-      await new Promise((resolve) => setTimeout(resolve, idleMs));
-      observer.disconnect();
-    }
-    if (idleMs) return { memory: { ...memory(), gcs } };
-    // The pages a forced GC frees are handed back by V8's background unmapper a moment later: read right after
-    // gc(), they were still resident (1,254 V8 pages, 308 MB, against 245 MB committed) and the RSS swung by
-    // 100 MB from run to run. Read once the RSS has stopped falling (at most 3 s).
-    global.gc?.();
-    const atGc = process.memoryUsage.rss();
-    const since = performance.now();
-    for (let last = atGc; performance.now() - since < 3_000;) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const now = process.memoryUsage.rss();
-      if (last - now < 1e6) break;
-      last = now;
-    }
-    return { memory: { ...memory(), gcs, atGc, settledMs: Math.round(performance.now() - since) } };
+    observer.observe({ entryTypes: ['gc'] });
+    await new Promise((resolve) => setTimeout(resolve, idleMs));
+    observer.disconnect();
+    return { memory: { ...memory(), gcs } };
   },
   async heapPeak() {
     const seen = peak;
