@@ -10,8 +10,8 @@ export interface SseClientOptions {
   org?: string;
   /** False: events go without an `event:` line, so EventSource.onmessage receives them all (`data.type` says which). */
   named: boolean;
-  /** Resume after this seq (Last-Event-ID); undefined starts at the newest event. */
-  lastEventId?: number;
+  /** Send what comes after this seq: the client's Last-Event-ID, or the newest event when the stream was answered. */
+  lastEventId: number;
   bufferLimit: number;
   heartbeatMs: number;
   log: Logger;
@@ -33,7 +33,7 @@ export function formatEvent(e: StoreEvent, named = true): string {
 export function createSseClient(opts: SseClientOptions): HubClient & { start(): Promise<void>; close(reason: string): void } {
   const { res, org, bufferLimit, log } = opts;
   const queue: StoreEvent[] = [];
-  let lastSent = opts.lastEventId ?? -1;
+  let lastSent = opts.lastEventId;
   let catchingUp = true;
   let waitingDrain = false;
   let closed = false;
@@ -85,14 +85,11 @@ export function createSseClient(opts: SseClientOptions): HubClient & { start(): 
       flush();
     },
     async start() {
-      if (lastSent < 0) lastSent = await opts.events.latestSeq();
-      else {
-        for (;;) {
-          const page = await opts.events.since(lastSent, { org, limit: HISTORY_PAGE });
-          for (const e of page) if (!closed && e.seq > lastSent) write(e);
-          if (closed || page.length < HISTORY_PAGE) break;
-          await drained();
-        }
+      for (;;) {
+        const page = await opts.events.since(lastSent, { org, limit: HISTORY_PAGE });
+        for (const e of page) if (!closed && e.seq > lastSent) write(e);
+        if (closed || page.length < HISTORY_PAGE) break;
+        await drained();
       }
       catchingUp = false;
       flush();
