@@ -7,5 +7,5 @@ export { LOAD_ERROR_CODES, type LoadError, type LoadErrorCode } from './errors.t
 export { LIMITS, valueOverLimits } from './limits.ts';
 export { REFERENCES, referencesOf, type ReferenceRule } from './references.ts';
 export { canonicalJson, contentHash, hashedView } from './hash.ts';
-export { createDesiredState, keysThatMayDiffer } from './state.ts';
+export { createDesiredState, keysThatMayDiffer, summaryOf } from './state.ts';
 export { orgNamespaceName, tenantNamespaceOf } from './tenant-namespace.ts';

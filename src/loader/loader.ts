@@ -5,7 +5,7 @@ import { classifyFile, createRetiredUnits, type FileUnit } from './file-unit.ts'
 import { parseBytes, sourceFromBlob, sourceOf, withPositions, type ParsedFile } from './parse.ts';
 import { startParsePool, WORKER_ONLY_BYTES } from './parse-pool.ts';
 import { createRevisionModel, type FileChange } from './revision-model.ts';
-import type { LoadResult, LoadStats } from './types.ts';
+import type { CheckResult, LoadResult, LoadStats } from './types.ts';
 
 export interface LoaderDeps {
   /** Defaults to the schemas/ of this package, compiled once per kind. */
@@ -25,6 +25,12 @@ export interface LoaderDeps {
 export interface Loader {
   /** Loads a whole revision: a desired state, or every error and no state. */
   load(snapshot: Snapshot): Promise<LoadResult>;
+  /**
+   * Checks a whole revision as load does, with the same errors, but builds no desired state: no resource is
+   * normalized or hashed, which is most of what a load does per document besides parsing and checking.
+   * A later load on the same loader builds what it needs.
+   */
+  check(snapshot: Snapshot): Promise<CheckResult>;
 }
 
 const YAML_FILE = /\.ya?ml$/i;
@@ -93,7 +99,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
   let retry = new Set<string>();
 
   /** Parses `oids`; `onParsed` gets each new file as a worker returns it, to start on it meanwhile. */
-  async function parseAll(oids: string[], snapshot: Snapshot, stats: LoadStats,
+  async function parseAll(oids: string[], snapshot: Snapshot, stats: LoadStats, hashParts: boolean,
     onParsed: (oid: string, file: ParsedFile) => void): Promise<ParsedFile[]> {
     const poolOptions = { mainThread: deps.parseOnMainThread, budgetMs: deps.parseBudgetMs };
     // Workers validate too when the validator is the default one, which they can make alike.
@@ -106,7 +112,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     const objects = pool && readSync ? snapshot.sharedObjects : undefined;
     if (pool && objects) {
       // The workers read the blobs themselves: the main thread reads none unless a worker cannot.
-      const parsed = await pool.parse({ oids, objects, read, readSync, schemas }, onFile, (i) => sourceFromBlob(readSync!, oids[i]!));
+      const parsed = await pool.parse({ oids, objects, read, readSync, schemas, hashParts }, onFile, (i) => sourceFromBlob(readSync!, oids[i]!));
       stats.parsedOnWorkers = parsed.onWorkers;
       return parsed.files;
     }
@@ -121,7 +127,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     if (!pool && bytes.some((b) => b.byteLength >= WORKER_ONLY_BYTES)) pool = startParsePool(poolOptions);
     const source = (i: number) => (readSync ? sourceFromBlob(readSync, oids[i]!) : sourceOf(bytes[i]!));
     const parsed = pool
-      ? await pool.parse({ oids, bytes, read, schemas }, onFile, source)
+      ? await pool.parse({ oids, bytes, read, schemas, hashParts }, onFile, source)
       : { files: bytes.map((b, i) => withPositions(parseBytes(b), source(i))), onWorkers: 0 };
     stats.parsedOnWorkers = parsed.onWorkers;
     return parsed.files;
@@ -166,7 +172,10 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     return { ...diff, files };
   }
 
-  async function load(snapshot: Snapshot): Promise<LoadResult> {
+  /** Moves the model to the snapshot's revision; `build`: the desired state is wanted (see Loader.check). */
+  async function load(snapshot: Snapshot, build: true): Promise<LoadResult>;
+  async function load(snapshot: Snapshot, build: false): Promise<CheckResult>;
+  async function load(snapshot: Snapshot, build: boolean): Promise<LoadResult | CheckResult> {
     const started = performance.now();
     const stats: LoadStats = { files: 0, documents: 0, parsedFiles: 0, cachedFiles: 0, durationMs: 0 };
     const { added, removed, files } = changesFrom(snapshot);
@@ -201,7 +210,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
       if (earlyFailed) return;
       try {
         for (const c of changes) appliedEarly.add(c.path);
-        model.apply(changes, { check: false });
+        model.apply(changes, { check: false, build });
         if (!orgs) return;
         const still: FileChange[] = [];
         for (const c of waiting) (model.placeable(c.unit!) ? batch : still).push(c);
@@ -214,7 +223,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     const parsedNow = new Map<string, ParsedFile>();
     let parsed: ParsedFile[];
     try {
-      parsed = await parseAll(oids, snapshot, stats, (oid, file) => {
+      parsed = await parseAll(oids, snapshot, stats, build, (oid, file) => {
         for (const path of wanted.get(oid)!) {
           const unit = classifyFile(path, file, validator);
           early.set(path, unit);
@@ -276,16 +285,19 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     const errors = model.errors();
     const finish = () => ((stats.durationMs = performance.now() - started), stats);
     if (errors) return { ok: false, revision: snapshot.revision, errors, stats: finish() };
+    if (!build) return { ok: true, ...model.summary(snapshot.revision), stats: finish() };
     return { ok: true, state: model.state(snapshot.revision), stats: finish() };
   }
 
   // One load at a time: each moves the model from the revision before it.
   let tail: Promise<unknown> = Promise.resolve();
+  const queued = <T>(run: () => Promise<T>): Promise<T> => {
+    const next = tail.then(run);
+    tail = next.catch(() => {});
+    return next;
+  };
   return {
-    load(snapshot) {
-      const run = tail.then(() => load(snapshot));
-      tail = run.catch(() => {});
-      return run;
-    },
+    load: (snapshot) => queued(() => load(snapshot, true)),
+    check: (snapshot) => queued(() => load(snapshot, false)),
   };
 }

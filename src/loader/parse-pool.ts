@@ -14,7 +14,7 @@ export { WORKER_ONLY_BYTES };
 // ~40 ms of parsing: small enough that the main thread answers worker replies promptly.
 const BATCH = 64;
 /** Batches a worker is given ahead of its replies. */
-const IN_FLIGHT = 4;
+const IN_FLIGHT = 12;
 // ~10 ms: how long the main thread parses before it looks at events (worker replies, API requests).
 const MAIN_SLICE = 16;
 /**
@@ -53,6 +53,8 @@ export interface ParseInput {
   readSync?(oid: string): Uint8Array | undefined;
   /** Where the workers find the schemas to validate what they parse (parse-protocol.ts); none: they do not. */
   schemas?: SchemaDirs;
+  /** False: the parse makes no spec JSON and headJson (parse.ts) for content hashes, as none will be made. */
+  hashParts?: boolean;
 }
 
 /** Indexes of the files of one batch; `alone` is a worker-only file; `read`: the worker reads the blobs. */
@@ -200,18 +202,20 @@ export function startParsePool(opts: ParallelOptions = {}) {
   const tasked = new Set<Worker>();
   runningPools++;
   const bytesOf = async (i: number) => input.bytes?.[i] ?? input.read(input.oids[i]!);
+  const specJson = () => input.hashParts !== false;
+  const validating = () => ({ schemas: input.schemas, specJson: specJson() });
 
   /** A batch of given bytes as one buffer that is transferred, not cloned. */
   async function request(batch: Batch, first: boolean): Promise<{ req: ParseRequest; transfer: ArrayBuffer[] }> {
     if (batch.read) {
       const oids = batch.files.map((i) => input.oids[i]!);
-      return { req: { id: batch.id, oids, alone: batch.alone, schemas: input.schemas, ...(first ? { objects: input.objects } : {}) }, transfer: [] };
+      return { req: { id: batch.id, oids, alone: batch.alone, ...validating(), ...(first ? { objects: input.objects } : {}) }, transfer: [] };
     }
     const slice = await Promise.all(batch.files.map(bytesOf));
     const bytes = new Uint8Array(slice.reduce((n, b) => n + b.byteLength, 0));
     let at = 0;
     for (const b of slice) (bytes.set(b, at), (at += b.byteLength));
-    return { req: { id: batch.id, bytes, lengths: slice.map((b) => b.byteLength), schemas: input.schemas }, transfer: [bytes.buffer] };
+    return { req: { id: batch.id, bytes, lengths: slice.map((b) => b.byteLength), ...validating() }, transfer: [bytes.buffer] };
   }
 
   /** Blobs a worker could not read: read here, then sent as bytes (big ones alone). */
@@ -403,7 +407,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
           const i = b.files[k]!;
           const bytes = input.bytes?.[i] ?? input.readSync?.(input.oids[i]!) ?? (await input.read(input.oids[i]!));
           if (bytes.byteLength >= WORKER_ONLY_BYTES && alive > 0) queue([i], true, false);
-          else settle(i, parseBytes(bytes, { specJson: true }));
+          else settle(i, parseBytes(bytes, { specJson: specJson() }));
           if (k % MAIN_SLICE === MAIN_SLICE - 1) await yieldToEvents();
         }
       }

@@ -18,6 +18,8 @@ export const WORKER_ONLY_BYTES = 64 * 1024;
  */
 interface Validating {
   schemas?: SchemaDirs;
+  /** Whether to make each document's spec JSON and headJson (ParseOptions.specJson). */
+  specJson: boolean;
 }
 
 /** Files named by blob id: the worker reads them itself (`objects` comes with a worker's first such request). */

@@ -9,9 +9,9 @@ import { createSchemaValidator, type SchemaDirs, type SchemaValidator } from '..
 import { parseBytes, type RawParsedFile } from './parse.ts';
 import { BIG, unpackFiles, UNREAD, WORKER_ONLY_BYTES, type ChangesReply, type FileReply, type ParseReply, type WorkerRequest } from './parse-protocol.ts';
 
-function parseAhead(bytes: Uint8Array): FileReply {
+function parseAhead(bytes: Uint8Array, specJson: boolean): FileReply {
   try {
-    return validated(parseBytes(bytes, { eager: bytes.byteLength >= WORKER_ONLY_BYTES, specJson: true }));
+    return validated(parseBytes(bytes, { eager: bytes.byteLength >= WORKER_ONLY_BYTES, specJson }));
   } catch {
     return null;
   }
@@ -60,11 +60,11 @@ parentPort!.on('message', (req: WorkerRequest) => {
     files = req.oids.map((oid) => {
       const bytes = read?.(oid);
       if (bytes === undefined) return UNREAD;
-      return !req.alone && bytes.byteLength >= WORKER_ONLY_BYTES ? BIG : parseAhead(bytes);
+      return !req.alone && bytes.byteLength >= WORKER_ONLY_BYTES ? BIG : parseAhead(bytes, req.specJson);
     });
   } else {
     let at = 0;
-    files = req.lengths.map((n) => parseAhead(req.bytes.subarray(at, (at += n))));
+    files = req.lengths.map((n) => parseAhead(req.bytes.subarray(at, (at += n)), req.specJson));
   }
   parentPort!.postMessage({ id: req.id, files } satisfies ParseReply);
 });

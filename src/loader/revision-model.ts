@@ -7,7 +7,7 @@ import { checkReferences, lookupKey, prepareReferences, scopeDepKey, type RefCon
 import { checkRules } from './rules.ts';
 import { collectOrgs, errorAt, scopeCandidate, where, type OrgDirectory, type Scoped } from './scope.ts';
 import { createDesiredState, nextDesiredState, toDesiredResource, type StateDelta } from './state.ts';
-import type { DesiredResource, DesiredState } from './types.ts';
+import type { DesiredResource, DesiredState, RevisionSummary } from './types.ts';
 
 /**
  * The checks that need the whole revision (org scoping, duplicates, references, value rules), kept up to date
@@ -304,8 +304,11 @@ export function createRevisionModel() {
     recheck.clear();
   }
 
-  /** Adds and removes the files of a change (see apply). */
-  function applyFiles(changes: readonly FileChange[], prepare: boolean): void {
+  /**
+   * Adds and removes the files of a change (see apply). `prepare`: finds the references of the new winners, and
+   * with `build` their state's resources too, ahead of the check.
+   */
+  function applyFiles(changes: readonly FileChange[], prepare: boolean, build: boolean): void {
     let orgsMoved = false;
     for (const { path, unit } of changes) {
       const old = files.get(path);
@@ -336,7 +339,9 @@ export function createRevisionModel() {
     for (const { unit } of changes) {
       for (const c of unit?.candidates ?? []) {
         const n = nodes.get(c);
-        if (n?.winner && n.scoped) (toDesiredResource(n.scoped), prepareReferences(n.scoped));
+        if (!n?.winner || !n.scoped) continue;
+        if (build) toDesiredResource(n.scoped);
+        prepareReferences(n.scoped);
       }
     }
   }
@@ -378,14 +383,28 @@ export function createRevisionModel() {
     /**
      * Moves the model to a new revision: `changes` holds every file added, changed or removed. With `check`
      * false, part of one: references and value rules are checked (and the rest of the change settled) by the
-     * next apply, and the state's resources of the new winners are built and their references found already (a cold load does this
-     * while files are still being parsed).
+     * next apply, and the references of the new winners are found already, and unless `build` is false their
+     * state's resources built (a cold load does this while files are still being parsed).
      */
-    apply(changes: readonly FileChange[], opts: { check?: boolean } = {}): void {
-      if (opts.check === false) return void applyFiles(changes, true);
+    apply(changes: readonly FileChange[], opts: { check?: boolean; build?: boolean } = {}): void {
+      if (opts.check === false) return void applyFiles(changes, true, opts.build !== false);
       checked = 0;
-      applyFiles(changes, false);
+      applyFiles(changes, false, false);
       settle();
+    },
+
+    /** What the (valid) revision holds, counted from its winners: what state() would hold, none of it built. */
+    summary(revision: string): RevisionSummary {
+      const counts = new Map<string, number>();
+      const orgs: string[] = [];
+      for (const g of groups.values()) {
+        const s = g[0]!.scoped!;
+        counts.set(s.def.kind, (counts.get(s.def.kind) ?? 0) + 1);
+        if (s.def.kind === 'Organization' && s.org !== null) orgs.push(s.org);
+      }
+      const kinds: Record<string, number> = {};
+      for (const k of [...counts.keys()].sort()) kinds[k] = counts.get(k)!;
+      return { revision, resources: groups.size, kinds, orgs: orgs.sort() };
     },
 
     /** Every error of the revision in causal order, or undefined when it is valid. */

@@ -1,7 +1,7 @@
 import { NAMESPACE_LABEL, ORG_LABEL, resourceKey, type Resource } from '../kinds/index.ts';
 import { contentHash } from './hash.ts';
 import type { Scoped } from './scope.ts';
-import type { DesiredResource, DesiredState } from './types.ts';
+import type { DesiredResource, DesiredState, RevisionSummary } from './types.ts';
 
 /**
  * The document as desired state: namespace resolved, the org and tenant-namespace labels of the original
@@ -290,4 +290,11 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const list = m.get(k);
   if (list) list.push(v);
   else m.set(k, [v]);
+}
+
+/** The summary Loader.check gives, of a state a load built. */
+export function summaryOf(state: DesiredState): RevisionSummary {
+  const kinds: Record<string, number> = {};
+  for (const k of [...new Set([...state.resources.values()].map((r) => r.id.kind))].sort()) kinds[k] = state.byKind(k).length;
+  return { revision: state.revision, resources: state.resources.size, kinds, orgs: [...state.orgs()] };
 }

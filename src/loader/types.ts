@@ -38,6 +38,21 @@ export type LoadResult =
   | { ok: true; state: DesiredState; stats: LoadStats }
   | { ok: false; revision: string; errors: ErrorDetail[]; stats: LoadStats };
 
+/** What a valid revision holds, counted without building its desired state (Loader.check). */
+export interface RevisionSummary {
+  revision: string;
+  resources: number;
+  /** Resources by kind, kinds in name order. */
+  kinds: Record<string, number>;
+  /** Org slugs declared by Organization documents, sorted. */
+  orgs: string[];
+}
+
+/** A load that checks a revision only: the same errors as LoadResult, a summary in place of the state. */
+export type CheckResult =
+  | ({ ok: true; stats: LoadStats } & RevisionSummary)
+  | { ok: false; revision: string; errors: ErrorDetail[]; stats: LoadStats };
+
 export interface LoadStats {
   files: number;
   documents: number;

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readdirSync } from 'node:fs';
-import { createLoader, prestartParseWorkers, type LoadResult } from '../../src/loader/index.ts';
+import { createLoader, prestartParseWorkers, summaryOf, type CheckResult, type LoadResult } from '../../src/loader/index.ts';
 import { WORKER_ONLY_BYTES } from '../../src/loader/parse-pool.ts';
 import { damagePackedObject } from '../support/git-repo.ts';
 import { fixtureRepo, FIXTURES } from './fixture-repo.ts';
@@ -30,6 +30,29 @@ test('parsing on worker threads gives the same desired state and the same errors
     const again = await taken.load(snap);
     t.deepEqual(comparable(again), comparable(serial), c);
   }
+});
+
+test('check gives the errors a load gives, and a summary of the state it would build; a load after it on the same loader builds that state', async (t) => {
+  const summary = (r: LoadResult | CheckResult) => {
+    if (!r.ok) return { ok: false, errors: r.errors };
+    const s = 'state' in r ? summaryOf(r.state) : { revision: r.revision, resources: r.resources, kinds: r.kinds, orgs: r.orgs };
+    return { ok: true, ...s };
+  };
+  for (const c of cases) {
+    const repo = fixtureRepo(c);
+    t.teardown(repo.remove);
+    const snap = await repo.snapshot();
+    const serial = await createLoader({ parallelFrom: Infinity }).load(snap);
+    // On workers (which then make no hash parts) and on this thread alone.
+    for (const deps of [{ parallelFrom: 1, earlyBatch: 1 }, { parallelFrom: Infinity }]) {
+      const loader = createLoader(deps);
+      const checked = await loader.check(snap);
+      t.deepEqual(summary(checked), summary(serial), c);
+      t.deepEqual(comparable(await loader.load(snap)), comparable(serial), c);
+    }
+  }
+  // The fixtures hold both outcomes.
+  t.true(cases.length > 1);
 });
 
 test('workers started ahead of a load parse it, with the same state as a serial load, whether they are online yet or not', async (t) => {

@@ -1,18 +1,17 @@
 import { parseArgs } from 'node:util';
 import { formatDetail } from '../../errors/index.ts';
-import { createLoader, prestartParseWorkers, type LoadResult } from '../../loader/index.ts';
+import { createLoader, prestartParseWorkers, summaryOf, type CheckResult, type LoadResult } from '../../loader/index.ts';
 import type { Command } from '../main.ts';
 import { indexedManyFiles, openSource, parseFormat, snapshotAt, SOURCE_FLAGS, uncommittedChanges, worktreeSnapshot } from '../open-source.ts';
 
 const USAGE = `usage: kradle validate [--repo PATH|URL] [--rev REV | --worktree] [--path DIR] [--format text|json]
   validates a commit (default: HEAD); --worktree, or a --repo that is a plain directory, validates the files on disk`;
 
-/** The JSON form of a load result, shared with `kradle diff`. */
-export function loadResultJson(r: LoadResult) {
+/** The JSON form of a load or check result, shared with `kradle diff`. */
+export function loadResultJson(r: LoadResult | CheckResult) {
   if (!r.ok) return { valid: false, revision: r.revision, errors: r.errors, stats: r.stats };
-  const kinds: Record<string, number> = {};
-  for (const res of r.state.resources.values()) kinds[res.id.kind] = (kinds[res.id.kind] ?? 0) + 1;
-  return { valid: true, revision: r.state.revision, resources: r.state.resources.size, orgs: r.state.orgs(), kinds, errors: [], stats: r.stats };
+  const s = 'state' in r ? summaryOf(r.state) : r;
+  return { valid: true, revision: s.revision, resources: s.resources, orgs: s.orgs, kinds: s.kinds, errors: [], stats: r.stats };
 }
 
 export const command: Command = {
@@ -39,7 +38,8 @@ export const command: Command = {
     // author sees: say so, and how to validate the files instead.
     // The comparison stats every YAML file on disk: it runs beside the load, on a parse worker once the parse
     // leaves one idle (the main thread finishes the load alone then), else on this thread meanwhile.
-    const load = createLoader().load(snapshot);
+    // Validation needs no desired state: check builds none, and hashes nothing.
+    const load = createLoader().check(snapshot);
     const [unseen, result] = await Promise.all([
       onDisk || values.rev !== undefined ? [] : uncommittedChanges(values, snapshot, load),
       load,
@@ -54,10 +54,9 @@ export const command: Command = {
   },
 };
 
-function printText(r: LoadResult): void {
+function printText(r: CheckResult): void {
   if (r.ok) {
-    const s = r.state;
-    console.log(`valid: ${s.revision.slice(0, 12)}: ${s.resources.size} resources in ${r.stats.files} files, orgs ${s.orgs().join(', ') || '(none)'}`);
+    console.log(`valid: ${r.revision.slice(0, 12)}: ${r.resources} resources in ${r.stats.files} files, orgs ${r.orgs.join(', ') || '(none)'}`);
     return;
   }
   // One write: thousands of errors are as many system calls when written one line at a time.
