@@ -81,7 +81,8 @@ export function openPack(idx: Buffer, pack: Buffer): PackFile | undefined {
     return obj;
   }
 
-  function readAt(offset: number, external: (oid: string) => RawObject | undefined): RawObject {
+  /** The object at `offset`; kept in the cache when it is read as a delta `base` (only bases are read again). */
+  function readAt(offset: number, external: (oid: string) => RawObject | undefined, base = false): RawObject {
     const hit = cache.get(offset);
     if (hit) {
       // Least recently used goes first: a chain's base is used by every object of the chain.
@@ -95,7 +96,7 @@ export function openPack(idx: Buffer, pack: Buffer): PackFile | undefined {
     // The inflated size (of the object, or of its delta), to size inflate's output buffer.
     let size = c & 0x0f;
     for (let shift = 16; c & 0x80; shift *= 128) (c = pack[p++]!), (size += (c & 0x7f) * shift);
-    let base: RawObject | undefined;
+    let from: RawObject | undefined;
     if (type === OFS_DELTA) {
       c = pack[p++]!;
       let back = c & 0x7f;
@@ -103,20 +104,21 @@ export function openPack(idx: Buffer, pack: Buffer): PackFile | undefined {
         c = pack[p++]!;
         back = (back + 1) * 128 + (c & 0x7f);
       }
-      base = readAt(offset - back, external);
+      from = readAt(offset - back, external, true);
     } else if (type === REF_DELTA) {
       const baseOid = pack.toString('hex', p, p + 20);
       p += 20;
-      base = find(baseOid) !== undefined ? readAt(find(baseOid)!, external) : external(baseOid);
-      if (!base) throw new Error(`delta base ${baseOid} not found`);
+      const at = find(baseOid);
+      from = at !== undefined ? readAt(at, external, true) : external(baseOid);
+      if (!from) throw new Error(`delta base ${baseOid} not found`);
     }
     // One output chunk of about the right size: the default (16 KiB per object) is most of the cost for small
     // objects. Capped: the size is only what the header claims.
     const body = inflateSync(pack.subarray(p, endOf(offset)), { chunkSize: Math.min(Math.max(64, size + 1), CHUNK_CAP) });
-    if (base) return remember(offset, { type: base.type, data: applyDelta(body, base.data) });
-    const name = TYPES[type];
+    const name = from ? from.type : TYPES[type];
     if (!name) throw new Error(`unknown pack object type ${type} at offset ${offset}`);
-    return remember(offset, { type: name, data: body });
+    const obj = { type: name, data: from ? applyDelta(body, from.data) : body };
+    return base ? remember(offset, obj) : obj;
   }
 
   return {
