@@ -34,7 +34,7 @@ function validated(file: RawParsedFile): RawParsedFile {
   if (!validator) return file;
   for (const d of file.docs) {
     try {
-      if (validator.validate(d.value).length === 0) d.schema = [];
+      if (validator.validate(d.value).length === 0) d.valid = true;
     } catch {
       // Not this worker's to report: the main thread validates the document.
     }

@@ -69,8 +69,8 @@ export interface RawDoc {
   specJson?: string;
   /** headJson of the document (hash.ts), made with specJson. */
   headJson?: string;
-  /** No issue: a parse worker found the document valid against its kind's schema (classify.ts takes it as is). */
-  schema?: [];
+  /** True: a parse worker found the document valid against its kind's schema (classify.ts takes it as is). */
+  valid?: true;
 }
 
 /** Positions kept per document when a parse is asked for them: shallow fields first, the rest found by ancestor. */
@@ -319,6 +319,9 @@ class Doc implements ParsedDoc {
   }
 }
 
+/** The schema issues of a document a worker found valid, shared: a flag crosses threads, not a list per document. */
+const NO_ISSUES = Object.freeze([]);
+
 /** The errors of a file without any, shared (most files). */
 const NO_ERRORS: ParsedFile['errors'] = Object.freeze([]) as unknown as ParsedFile['errors'];
 
@@ -331,7 +334,7 @@ export function withPositions(raw: RawParsedFile, source: () => string): ParsedF
   const file = new FilePositions(source);
   // One memo shape for every document (state.ts takes specJson by setting it undefined, never by delete):
   // a deleted key turns the object into a slow dictionary of ~280 bytes.
-  const docs = raw.docs.map((d): ParsedDoc => new Doc(d.index, d.value, d.start, { specJson: d.specJson, headJson: d.headJson, schema: d.schema }, file, d.positions));
+  const docs = raw.docs.map((d): ParsedDoc => new Doc(d.index, d.value, d.start, { specJson: d.specJson, headJson: d.headJson, schema: d.valid && NO_ISSUES }, file, d.positions));
   const out: ParsedFile = { docs, errors: raw.errors.length ? raw.errors : NO_ERRORS };
   if (raw.broken) out.broken = raw.broken;
   if (raw.stopped) out.stopped = true;
