@@ -44,7 +44,8 @@ const isRemote = (url: string) => /^https?:\/\//i.test(url);
  */
 export async function openConfigRepo(opts: ConfigRepoOptions): Promise<OpenedConfigRepo> {
   const validate = async (snapshot: Parameters<Loader['load']>[0]) => {
-    const result = await opts.writeLoader.load(snapshot);
+    // Errors are all a write needs: check builds no desired state.
+    const result = await opts.writeLoader.check(snapshot);
     return result.ok ? [] : result.errors;
   };
   if (isRemote(opts.repo)) {
