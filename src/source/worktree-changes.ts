@@ -62,6 +62,6 @@ function indexedOid(dir: string, l: Listed, index: GitIndex): string | undefined
   const e = index.entries.get(l.path);
   if (!e) return undefined;
   // Concatenated, not join()ed: dir is absolute and l.path a clean relative path, and this runs per file.
-  const st = lstatSync(`${dir}/${l.path}`, { bigint: true, throwIfNoEntry: false });
-  return st && statMatches(e, st, index.writtenNs) ? e.oid : undefined;
+  const st = lstatSync(`${dir}/${l.path}`, { throwIfNoEntry: false });
+  return st && statMatches(e, st, index.writtenMs) ? e.oid : undefined;
 }
