@@ -85,6 +85,9 @@ try {
   await esbuild.build({
     entryPoints: [join(src, 'cli', 'commands', 'validate.ts')], outfile, allowOverwrite: true,
     bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning', plugins: [ownUrl],
+    // isomorphic-git (with pako) is half of the bundle, and a local repository is read without it (source/objects.ts
+    // imports it only for what the packs and loose objects do not answer): loaded from node_modules when needed.
+    external: ['isomorphic-git', 'isomorphic-git/*'],
     // CommonJS dependencies (ajv) require Node's modules: an ES module has no `require` of its own.
     banner: { js: "import { createRequire as __kradleRequire } from 'node:module'; const require = __kradleRequire(import.meta.url);" },
   });

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
 import { UpstreamError, sanitize } from '../errors/index.ts';
+import { isoGit } from './objects.ts';
 import type { RemoteAuth } from './remote-url.ts';
 
 export interface FetchTarget {
@@ -52,6 +51,8 @@ export function fetchError(target: FetchTarget, err: unknown): UpstreamError {
 /** One single-branch shallow fetch; the caller writes local refs from the result. */
 export async function fetchOnce(target: FetchTarget, req: FetchOnce): Promise<FetchedRef> {
   try {
+    const git = await isoGit();
+    const { default: http } = await import('isomorphic-git/http/node');
     const res = await git.fetch({
       fs, http, gitdir: target.gitdir, cache: target.cache, url: target.url,
       ref: req.ref, singleBranch: true, depth: req.depth, relative: req.relative ?? false, tags: false,
@@ -70,10 +71,11 @@ export async function fetchOnce(target: FetchTarget, req: FetchOnce): Promise<Fe
 
 /** A bare cache repository with an `origin` remote (isomorphic-git needs its refspec to store remote refs). */
 export async function initCache(gitdir: string, url: string): Promise<void> {
+  const git = await isoGit();
   await git.init({ fs, dir: gitdir, gitdir, bare: true, defaultBranch: 'main' });
   await git.addRemote({ fs, gitdir, remote: 'origin', url, force: true });
 }
 
 export async function writeLocalRef(target: FetchTarget, fullRef: string, oid: string): Promise<void> {
-  await git.writeRef({ fs, gitdir: target.gitdir, ref: fullRef, value: oid, force: true });
+  await (await isoGit()).writeRef({ fs, gitdir: target.gitdir, ref: fullRef, value: oid, force: true });
 }
