@@ -45,6 +45,31 @@ function suite(d: TestDriver) {
     await api.close();
   });
 
+  test(`${d.name}: a stream without Last-Event-ID starts where it answered: an event written right after the answer is sent`, async (t) => {
+    const store = await d.store();
+    // The newest event is told only once the test has written one (or after 300 ms): a stream that fixed its start
+    // after answering would count that event as already seen and never send it. One that fixes it before answering
+    // waits the 300 ms, answers, and then sees the event arrive.
+    let wrote = () => {};
+    const written = new Promise<void>((resolve) => (wrote = resolve));
+    const events = Object.create(store.events, {
+      latestSeq: { value: async () => (await Promise.race([written, new Promise((r) => setTimeout(r, 300))]), store.events.latestSeq()) },
+    }) as typeof store.events;
+    const api = await startApi({ store: Object.create(store, { events: { value: events } }), config: fakeConfig([]), sync: fakeSync() });
+    t.teardown(() => api.close());
+    const token = await makeToken(api.app, 'sse-r', 'reader');
+    const s = await openSse(api.url, '/api/orgs/sse-r/events', token);
+    t.teardown(s.close);
+    t.is(s.status, 200);
+    const [seq] = await publish('sse-r', 1);
+    wrote();
+    // A skipped event would leave take() waiting: the stream is closed after 20 s, and take() then ends empty.
+    const timer = setTimeout(s.close, 20_000);
+    const got = await s.take(1);
+    clearTimeout(timer);
+    t.deepEqual(got.map((m) => m.id), [String(seq)]);
+  });
+
   test(`${d.name}: the agent stream path of spec §2.1 #38 serves the same org stream and resumes the same way`, async (t) => {
     const api = await start();
     const token = await makeToken(api.app, 'sse-i', 'reader');
