@@ -99,7 +99,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
   let retry = new Set<string>();
 
   /** Parses `oids`; `onParsed` gets each new file as a worker returns it, to start on it meanwhile. */
-  async function parseAll(oids: string[], snapshot: Snapshot, stats: LoadStats, hashParts: boolean,
+  async function parseAll(oids: string[], snapshot: Snapshot, stats: LoadStats, specJson: boolean,
     onParsed: (oid: string, file: ParsedFile) => void): Promise<ParsedFile[]> {
     const poolOptions = { mainThread: deps.parseOnMainThread, budgetMs: deps.parseBudgetMs };
     // Workers validate too when the validator is the default one, which they can make alike.
@@ -112,7 +112,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     const objects = pool && readSync ? snapshot.sharedObjects : undefined;
     if (pool && objects) {
       // The workers read the blobs themselves: the main thread reads none unless a worker cannot.
-      const parsed = await pool.parse({ oids, objects, read, readSync, schemas, hashParts }, onFile, (i) => sourceFromBlob(readSync!, oids[i]!));
+      const parsed = await pool.parse({ oids, objects, read, readSync, schemas, specJson }, onFile, (i) => sourceFromBlob(readSync!, oids[i]!));
       stats.parsedOnWorkers = parsed.onWorkers;
       return parsed.files;
     }
@@ -127,7 +127,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     if (!pool && bytes.some((b) => b.byteLength >= WORKER_ONLY_BYTES)) pool = startParsePool(poolOptions);
     const source = (i: number) => (readSync ? sourceFromBlob(readSync, oids[i]!) : sourceOf(bytes[i]!));
     const parsed = pool
-      ? await pool.parse({ oids, bytes, read, schemas, hashParts }, onFile, source)
+      ? await pool.parse({ oids, bytes, read, schemas, specJson }, onFile, source)
       : { files: bytes.map((b, i) => withPositions(parseBytes(b), source(i))), onWorkers: 0 };
     stats.parsedOnWorkers = parsed.onWorkers;
     return parsed.files;

@@ -53,8 +53,8 @@ export interface ParseInput {
   readSync?(oid: string): Uint8Array | undefined;
   /** Where the workers find the schemas to validate what they parse (parse-protocol.ts); none: they do not. */
   schemas?: SchemaDirs;
-  /** False: the parse makes no spec JSON and headJson (parse.ts) for content hashes, as none will be made. */
-  hashParts?: boolean;
+  /** False: the parse makes no spec JSON and headJson (ParseOptions.specJson), as no content hash will be made. */
+  specJson?: boolean;
 }
 
 /** Indexes of the files of one batch; `alone` is a worker-only file; `read`: the worker reads the blobs. */
@@ -202,7 +202,7 @@ export function startParsePool(opts: ParallelOptions = {}) {
   const tasked = new Set<Worker>();
   runningPools++;
   const bytesOf = async (i: number) => input.bytes?.[i] ?? input.read(input.oids[i]!);
-  const specJson = () => input.hashParts !== false;
+  const specJson = () => input.specJson !== false;
   const validating = () => ({ schemas: input.schemas, specJson: specJson() });
 
   /** A batch of given bytes as one buffer that is transferred, not cloned. */
