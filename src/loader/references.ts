@@ -106,22 +106,51 @@ export interface FoundRef {
   value: unknown;
 }
 
+/** One segment of a field path: its key, whether it is a list, and its pointer when no list comes before it. */
+interface Step {
+  key: string;
+  list: boolean;
+  pointer: string;
+}
+
+// A rule's path is split once: findRefs runs for every document of its kind on every cold load.
+const STEPS = new Map<string, Step[]>();
+
+function stepsOf(field: string): Step[] {
+  let steps = STEPS.get(field);
+  if (!steps) {
+    let pointer = '/spec';
+    steps = field.split('.').map((segment) => {
+      const list = segment.endsWith('[]');
+      const key = list ? segment.slice(0, -2) : segment;
+      pointer = `${pointer}/${key}`;
+      return { key, list, pointer };
+    });
+    STEPS.set(field, steps);
+  }
+  return steps;
+}
+
 /** Every value a rule's field path reaches in a spec (lists expanded). */
 export function findRefs(spec: Record<string, unknown>, field: string): FoundRef[] {
-  let found: FoundRef[] = [{ pointer: '/spec', value: spec }];
-  for (const segment of field.split('.')) {
-    const isList = segment.endsWith('[]');
-    const key = isList ? segment.slice(0, -2) : segment;
-    const next: FoundRef[] = [];
-    for (const f of found) {
-      if (f.value === null || typeof f.value !== 'object' || Array.isArray(f.value)) continue;
-      const v = (f.value as Record<string, unknown>)[key];
-      if (v === undefined || v === null) continue;
-      const pointer = `${f.pointer}/${key}`;
-      if (isList && Array.isArray(v)) v.forEach((item, i) => next.push({ pointer: `${pointer}/${i}`, value: item }));
-      else next.push({ pointer, value: v });
+  const out: FoundRef[] = [];
+  walk(spec, undefined, stepsOf(field), 0, out);
+  return out;
+}
+
+/** `pointer`: where `value` is, once a list index is part of it (before that, each step knows its own). */
+function walk(value: unknown, pointer: string | undefined, steps: Step[], i: number, out: FoundRef[]): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  const step = steps[i]!;
+  const v = (value as Record<string, unknown>)[step.key];
+  if (v === undefined || v === null) return;
+  const at = pointer === undefined ? step.pointer : `${pointer}/${step.key}`;
+  const last = i === steps.length - 1;
+  if (step.list && Array.isArray(v)) {
+    for (let j = 0; j < v.length; j++) {
+      if (last) out.push({ pointer: `${at}/${j}`, value: v[j] });
+      else walk(v[j], `${at}/${j}`, steps, i + 1, out);
     }
-    found = next;
-  }
-  return found;
+  } else if (last) out.push({ pointer: at, value: v });
+  else walk(v, pointer === undefined ? undefined : at, steps, i + 1, out);
 }

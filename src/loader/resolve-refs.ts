@@ -71,7 +71,10 @@ export function prepareReferences(s: Scoped): void {
 function refsOf(s: Scoped): FoundRef[] {
   let refs = found.get(s);
   if (!refs) {
-    refs = referencesOf(s.def.kind).flatMap((rule) => findRefs(s.resource.spec, rule.field).map((f) => ({ rule, ...f, keys: keysOf(s, rule, f.value) })));
+    refs = [];
+    for (const rule of referencesOf(s.def.kind)) {
+      for (const { pointer, value } of findRefs(s.resource.spec, rule.field)) refs.push({ rule, pointer, value, keys: keysOf(s, rule, value) });
+    }
     found.set(s, refs);
   }
   return refs;
@@ -83,7 +86,12 @@ function keysOf(s: Scoped, rule: ReferenceRule, value: unknown): string[] | unde
   if (!ref || ref.org !== undefined || ref.namespace !== undefined || rule.target === 'cluster') return undefined;
   const kinds = targetKinds(rule, ref);
   if (typeof kinds === 'string') return undefined;
-  return kinds.flatMap((kind) => [lookupKey(kind, s.org, ref.name), ...(kind === 'PolicyTemplate' ? [lookupKey(kind, null, ref.name)] : [])]);
+  const keys: string[] = [];
+  for (const kind of kinds) {
+    keys.push(lookupKey(kind, s.org, ref.name));
+    if (kind === 'PolicyTemplate') keys.push(lookupKey(kind, null, ref.name));
+  }
+  return keys;
 }
 
 function parseRef(value: unknown): ParsedRef | undefined {

@@ -90,15 +90,22 @@ export function createRevisionModel() {
   const erring = new Set<Node>();
 
   /** In the current change: lookup keys touched, with their answer before it. */
-  const touched = new Map<string, string>();
+  const touched = new Map<string, string | boolean>();
   const recheck = new Set<Node>();
   /** Resource keys whose winner may differ from the last state made. */
   const changedKeys = new Set<string>();
   let lastState: DesiredState | undefined;
   let checked = 0;
 
-  const answer = (k: string) => `${(providers.get(k) ?? 0) > 0 ? 1 : 0}${broken.get(k)?.[0] ?? ''}`;
-  const touch = (k: string) => void (touched.has(k) || touched.set(k, answer(k)));
+  /** What a reference check reads of a key: whether it has a provider, and the first broken file declaring it. */
+  const answer = (k: string): string | boolean => {
+    const has = (providers.get(k) ?? 0) > 0;
+    const brokenIn = broken.get(k)?.[0];
+    return brokenIn === undefined ? has : `${has ? 1 : 0}${brokenIn}`;
+  };
+  // A key nothing refers to yet needs no answer kept: referrers are added only by settle's checks, after it has
+  // compared the answers. A cold load touches every key of the revision and none has referrers.
+  const touch = (k: string) => void (touched.has(k) || !referrers.has(k) || touched.set(k, answer(k)));
   const addProvider = (k: string, by: number) => {
     touch(k);
     const n = (providers.get(k) ?? 0) + by;
