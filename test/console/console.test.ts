@@ -88,6 +88,23 @@ test.serial('sign in with a token, the cookie is HttpOnly and not the token; sig
   await page.context().close();
 });
 
+test.serial('a refused call shows its code and message: a bad token at sign-in, another org, a resource that does not exist', async (t) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  t.teardown(() => context.close());
+  await page.goto(world.server.url + '/');
+  await page.getByPlaceholder('krd_…').fill('krd_0000000000000000_not-a-token');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  t.regex(await page.getByRole('alert').innerText(), /^UNAUTHORIZED: \S/);
+  await page.getByPlaceholder('krd_…').fill(await token('acme', 'reader', 'uma'));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('who').waitFor();
+  await page.goto(world.server.url + '/#/org/globex');
+  t.regex(await page.getByRole('alert').innerText(), /^FORBIDDEN: \S/);
+  await page.goto(world.server.url + '/#/org/acme/r/Team/no-such-team');
+  t.regex(await page.getByRole('alert').innerText(), /^NOT_FOUND: .*no-such-team/);
+});
+
 test.serial('a commit pushed to the config repo appears on the org page without a reload; a broken one shows its error with file and line', async (t) => {
   const page = await signedIn('acme', 'reader', 'rita');
   await page.goto(world.server.url + '/#/org/acme');

@@ -19,9 +19,12 @@ export function ErrorList({ errors, title = 'Errors' }) {
   return html`<div class="errors" role="alert"><strong>${title}</strong><ul>${errors.map((e) => html`<li>${typeof e === 'string' ? e : formatDetail(e)}</li>`)}</ul></div>`;
 }
 
+/** A failed call: its code and message always (most answers carry no details: a 401, 403 or 404), then each detail. */
 export function Failure({ error }) {
   if (!error) return null;
-  return html`<${ErrorList} title=${`${error.code}: ${error.message}`} errors=${error.details} />`;
+  const title = `${error.code ?? 'ERROR'}: ${error.message}`;
+  if (!error.details?.length) return html`<div class="errors" role="alert"><strong>${title}</strong></div>`;
+  return html`<${ErrorList} title=${title} errors=${error.details} />`;
 }
 
 /**
