@@ -274,3 +274,30 @@ test.serial('an edit as YAML is a commit with If-Match; a conflict shows the cur
   t.regex(await page.locator('pre').last().innerText(), /Changed Elsewhere/);
   await page.context().close();
 });
+
+test.serial('the live stream comes back after the server restarts, through the 503s of its start-up', async (t) => {
+  const page = await signedIn('acme', 'reader', 'remy');
+  t.teardown(() => page.context().close());
+  await page.goto(world.server.url + '/#/org/acme');
+  await page.locator('[data-live=true]').waitFor();
+  // A starting server answers every route 503 until it is ready: hold that phase until the console has met it
+  // both on the stream and on its session check.
+  let starting = true;
+  let sessionChecked: () => void;
+  const checked = new Promise<void>((resolve) => (sessionChecked = resolve));
+  await page.route(/\/api\/(events|session)(\?|$)/, (route) => {
+    if (!starting) return route.continue();
+    if (route.request().url().includes('/api/session')) sessionChecked();
+    return route.fulfill({ status: 503, headers: { 'retry-after': '1' }, contentType: 'application/json', body: JSON.stringify({ error: { code: 'STARTING', message: 'kradle is starting', details: [] } }) });
+  });
+  await world.restart();
+  await page.locator('[data-live=false]').waitFor();
+  await checked;
+  starting = false;
+  await page.locator('[data-live=true]').waitFor({ timeout: 30_000 });
+  t.regex(await page.getByTestId('who').innerText(), /remy/, 'still signed in');
+  world.work.commit({ 'orgs/acme/teams/after-restart.yaml': team('acme', 'after-restart') }, 'a team after the restart');
+  await world.push();
+  await page.locator('[data-resource="Team/after-restart"]').waitFor({ timeout: 30_000 });
+  t.pass();
+});

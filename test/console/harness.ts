@@ -28,6 +28,8 @@ export interface ConsoleWorld {
   work: TestRepo;
   /** Pushes, then tells the server as a forge's push webhook would (POST /api/sync): no waiting for a poll. */
   push(): Promise<void>;
+  /** Stops the server and starts it again on the same port and state (`server` is then the new one). */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,13 +40,16 @@ export async function startConsoleWorld(files: Record<string, string>, opts: { c
   const bare = join(root, 'config.git');
   runGit(root, ['clone', '-q', '--bare', work.dir, bare]);
   work.git('remote', 'add', 'origin', bare);
-  const server = await startServer({
+  const options = {
     repo: bare, ref: 'main', port: 0, host: '127.0.0.1', stateDir: join(root, 'state'), dataDir: join(root, 'state', 'data'),
     env: {}, pollIntervalMs: 3_600_000, logger: pino({ level: process.env.API_TEST_LOG ?? 'silent' }), corsOrigins: opts.corsOrigins,
-  });
+  };
+  let server = await startServer(options);
   const platform = (await server.tokens.create({ org: '*', role: 'admin', subject: 'forge' })).token;
   return {
-    server,
+    get server() {
+      return server;
+    },
     work,
     async push() {
       // The server commits too (writes through the API): replay ours on top, as an operator would.
@@ -52,6 +57,11 @@ export async function startConsoleWorld(files: Record<string, string>, opts: { c
       work.git('push', '-q', 'origin', 'main');
       const res = await fetch(`${server.url}/api/sync`, { method: 'POST', headers: { authorization: `Bearer ${platform}` } });
       if (res.status !== 202) throw new Error(`POST /api/sync answered ${res.status}`);
+    },
+    async restart() {
+      const port = Number(new URL(server.url).port);
+      await server.close();
+      server = await startServer({ ...options, port });
     },
     async close() {
       await server.close();

@@ -77,13 +77,15 @@ function App() {
   useEffect(() => {
     if (!me) return stopLive();
     setCsrf(me.csrfToken);
-    // When the stream gives up, the session may have ended (revoked, expired): then the page signs out.
+    // When the stream gives up, the session may have ended (revoked, expired): then the page signs out. Any
+    // other failure (a server restarting answers 503 until it is ready, or is not reachable at all) is retried.
     startLive(async () => {
       try {
         await call('session');
         return true;
       } catch (err) {
-        if (err instanceof ApiError && err.status === 401) setMe(undefined);
+        if (!(err instanceof ApiError && err.status === 401)) return true;
+        setMe(undefined);
         return false;
       }
     });
