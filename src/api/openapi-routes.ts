@@ -69,7 +69,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     }),
   },
   'GET /api/orgs/:org/resources/:kind/:name/tree': { response: obj({ resource: ref('Resource'), objects: { type: 'array', items: { type: 'object' } }, events: { type: 'array', items: ref('Event') } }) },
-  'GET /api/orgs/:org/audit': { query: [['action', 'only this action', str], ['since', 'ISO time', str], ['until', 'ISO time', str], ['limit', 'page size', int], ['offset', 'skip this many', int]] },
+  'GET /api/orgs/:org/audit': { query: [['action', 'only this action', str], ['since', 'ISO time', str], ['until', 'ISO time', str], ['limit', 'page size', int], ['offset', 'skip this many', int], ['order', '`desc`: newest first (default `asc`, oldest first)', { enum: ['asc', 'desc'] }]] },
   'GET /api/orgs/:org/resources': {
     query: [['kind', 'a kind or its plural; without it every config resource', str], ['labelSelector', 'Kubernetes label selector', str], ...paging!],
     response: list(ref('Resource')),

@@ -53,7 +53,7 @@ export function createAuditLog(q: Queryable): AuditLog {
       const limit = `LIMIT $${params.push(Math.max(1, Math.min(f.limit ?? 100, 10_000)))}`;
       const offset = `OFFSET $${params.push(Math.max(0, f.offset ?? 0))}`;
       const rows = await q.query<Row>(
-        `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${limit} ${offset}`,
+        `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${f.order === 'desc' ? 'DESC' : 'ASC'} ${limit} ${offset}`,
         params,
       );
       return rows.map(toEntry);

@@ -207,7 +207,8 @@ export interface AuditEntry {
 
 export interface AuditLog {
   append(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<AuditEntry>;
-  query(filter?: { org?: string; action?: string; since?: string; until?: string; limit?: number; offset?: number }): Promise<AuditEntry[]>;
+  /** Oldest first, unless `order` is `desc`. */
+  query(filter?: { org?: string; action?: string; since?: string; until?: string; limit?: number; offset?: number; order?: 'asc' | 'desc' }): Promise<AuditEntry[]>;
 }
 
 export interface LeaderLease {

@@ -275,6 +275,21 @@ test.serial('an edit as YAML is a commit with If-Match; a conflict shows the cur
   await page.context().close();
 });
 
+test.serial('the audit page shows the newest entries first, and follows new ones', async (t) => {
+  const writer = await token('acme', 'writer', 'audra');
+  const write = (name: string) => apiPost('/api/orgs/acme/resources', writer, { apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Team', metadata: { name }, spec: { organizationRef: 'acme', displayName: name } });
+  t.is((await write('audit-first')).status, 201);
+  t.is((await write('audit-second')).status, 201);
+  const page = await signedIn('acme', 'reader', 'aude');
+  t.teardown(() => page.context().close());
+  await page.goto(world.server.url + '/#/audit/acme');
+  const first = page.locator('tbody tr').first();
+  await first.getByText('Team/audit-second').waitFor();
+  t.is((await write('audit-third')).status, 201);
+  await first.getByText('Team/audit-third').waitFor({ timeout: 30_000 });
+  t.is((await pageFetch(page, '/api/orgs/acme/audit?order=sideways')).status, 400);
+});
+
 test.serial('the live stream comes back after the server restarts, through the 503s of its start-up', async (t) => {
   const page = await signedIn('acme', 'reader', 'remy');
   t.teardown(() => page.context().close());

@@ -1,4 +1,4 @@
-import { ConflictError, ValidationError, WaitingError } from '../../errors/index.ts';
+import { BadRequestError, ConflictError, ValidationError, WaitingError } from '../../errors/index.ts';
 import { API_VERSION, DNS1123_LABEL, PLATFORM_NAMESPACE, resourceKey, tenantNamespace } from '../../kinds/index.ts';
 import { createSchemaValidator } from '../../schema/index.ts';
 import { canActOn } from '../auth/authorize.ts';
@@ -96,9 +96,12 @@ export function orgRoutes(deps: ApiDeps, svc: ResourceService): RouteDef[] {
     },
     {
       method: 'GET', path: '/api/orgs/:org/audit', auth: 'org-read',
-      summary: 'Audit log of the org (spec §13: action, since, until, limit, offset)',
+      summary: 'Audit log of the org (spec §13: action, since, until, limit, offset), oldest first unless order=desc',
       async handler(ctx) {
-        const filter = { action: queryString(ctx, 'action'), since: timeQuery(ctx, 'since'), until: timeQuery(ctx, 'until'), limit: intQuery(ctx, 'limit', 1), offset: intQuery(ctx, 'offset', 0) };
+        const order = queryString(ctx, 'order');
+        if (order !== undefined && order !== 'asc' && order !== 'desc') throw new BadRequestError('order must be asc or desc');
+        const sort = order as 'asc' | 'desc' | undefined;
+        const filter = { action: queryString(ctx, 'action'), since: timeQuery(ctx, 'since'), until: timeQuery(ctx, 'until'), limit: intQuery(ctx, 'limit', 1), offset: intQuery(ctx, 'offset', 0), order: sort };
         ctx.body = { items: await store.audit.query({ org: ctx.params.org!, ...filter }) };
       },
     },

@@ -3,7 +3,7 @@ import { Failure, html, useLiveData, when } from '../ui.js';
 
 /** The org's audit log, newest first. */
 export function AuditPage({ org }) {
-  const { data, error } = useLiveData(async () => (await call('audit', { params: { org }, query: { limit: 200 } })).data.items, (e) => e.org === org, [org]);
+  const { data, error } = useLiveData(async () => (await call('audit', { params: { org }, query: { limit: 200, order: 'desc' } })).data.items, (e) => e.org === org, [org]);
   if (error && !data) return html`<main><${Failure} error=${error} /></main>`;
   if (!data) return html`<main>Loading…</main>`;
   return html`<main><h1>Audit log of ${org}</h1><table><thead><tr><th>when</th><th>actor</th><th>action</th><th>resource</th></tr></thead><tbody>
