@@ -1,5 +1,6 @@
 import git from 'isomorphic-git';
 import { ConflictError } from '../errors/index.ts';
+import { commitIdent } from './git-ident.ts';
 import type { GitContext } from './git-tree.ts';
 
 export const MERGE_METHODS = ['merge', 'squash'] as const;
@@ -44,7 +45,7 @@ function conflictOf(data: MergeErrorData): ConflictError {
  * the target is a ConflictError, and nothing is written that a ref points to.
  */
 export async function mergeCommit(ctx: GitContext, input: MergeCommitInput): Promise<MergeCommitResult> {
-  const who = { ...input.author, timestamp: Math.floor(Date.now() / 1000), timezoneOffset: 0 };
+  const who = commitIdent(input.author);
   const message = input.message.endsWith('\n') ? input.message : `${input.message}\n`;
   let result: Awaited<ReturnType<typeof git.merge>>;
   try {

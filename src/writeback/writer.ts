@@ -3,6 +3,7 @@ import { atomicFs } from './atomic-fs.ts';
 import git from 'isomorphic-git';
 import { BadRequestError, ConflictError, ValidationError } from '../errors/index.ts';
 import type { Snapshot } from '../source/types.ts';
+import { commitIdent } from './git-ident.ts';
 import { createTreeLister, rewriteTree, type GitContext } from './git-tree.ts';
 import { conventionalPath, type ResourceIdentity } from './identity.ts';
 import { createLocator } from './locator.ts';
@@ -89,7 +90,7 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
     const blobs = new Map<string, string | null>();
     for (const [path, text] of changes) blobs.set(path, text === null ? null : await git.writeBlob({ ...ctx, blob: new TextEncoder().encode(text) }));
     const tree = await rewriteTree(ctx, baseTree, blobs);
-    const who = { name: req.actor.name, email: req.actor.email, timestamp: Math.floor(Date.now() / 1000), timezoneOffset: 0 };
+    const who = commitIdent(req.actor);
     // The commit object exists before validation so the snapshot carries its real revision; an
     // unreferenced object is all a rejected write leaves behind.
     const commit = await git.writeCommit({ ...ctx, commit: { message: `${message.trimEnd()}\n`, tree, parent: tip ? [tip] : [], author: who, committer: who } });
@@ -184,5 +185,6 @@ function defaultMessage(req: Batch, edits: readonly FileEdit[]): string {
   });
   const subject = lines.length === 1 ? lines[0]! : `Write ${lines.length} resources`;
   const body = lines.length === 1 ? '' : `${lines.join('\n')}\n\n`;
-  return `${subject}\n\n${body}Written by Kradle for ${req.actor.name} <${req.actor.email}>.`;
+  const who = commitIdent(req.actor);
+  return `${subject}\n\n${body}Written by Kradle for ${who.name} <${who.email}>.`;
 }

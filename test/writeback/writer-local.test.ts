@@ -124,3 +124,17 @@ test('pull-request mode commits onto kradle/write/<id> and leaves the tracked br
   const random = await writer.write({ edit: { op: 'upsert', resource: team('platform', 'Other') }, actor: ACTOR, mode: 'pull-request' });
   t.regex(random.branch, /^kradle\/write\/[0-9a-f]{8}$/);
 });
+
+test('an actor whose name holds <, > or a newline is written as git writes it: the commit passes git fsck and later writes still read it', async (t) => {
+  const { fx, writer } = setup(t);
+  const evil = { name: 'Evil <x@y> z', email: 'evil-x-y-z@users.kradle.invalid' };
+  const first = await writer.write({ edit: { op: 'upsert', resource: team('one', 'One') }, actor: evil });
+  t.is(fx.git('log', '-1', '--format=%an|%ae', first.commit), 'Evil x@y z|evil-x-y-z@users.kradle.invalid');
+  const second = await writer.write({ edit: { op: 'upsert', resource: team('two', 'Two') }, actor: { name: 'line1\nline2', email: '<a@b>\n' } });
+  t.is(fx.git('log', '-1', '--format=%an|%ae|%cn|%ce', second.commit), 'line1line2|a@b|line1line2|a@b');
+  t.true(fx.git('log', '-1', '--format=%b', second.commit).endsWith('Written by Kradle for line1line2 <a@b>.'));
+  const third = await writer.write({ edit: { op: 'upsert', resource: team('three', 'Three') }, actor: { name: ' <> ', email: 'who@x.example' } });
+  t.is(fx.git('log', '-1', '--format=%an|%ae', third.commit), 'who@x.example|who@x.example');
+  fx.git('fsck', '--full', '--strict');
+  t.is(count(fx), 4);
+});

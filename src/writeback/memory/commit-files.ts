@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { ConflictError, NotFoundError } from '../../errors/index.ts';
 import { atomicFs } from '../atomic-fs.ts';
+import { commitIdent } from '../git-ident.ts';
 import { rewriteTree } from '../git-tree.ts';
 import { compareAndSwapRef, readRef } from '../ref-cas.ts';
 
@@ -55,7 +56,7 @@ export async function commitMemoryFiles(input: MemoryCommitInput): Promise<Memor
     const { commit: parentCommit } = await git.readCommit({ ...ctx, oid: parent });
     const tree = await rewriteTree(ctx, parentCommit.tree, blobs);
     if (tree === parentCommit.tree && tip) return { commit: tip, baseCommit, parent, changed: false };
-    const who = { name: input.author.name, email: input.author.email, timestamp: input.author.timestamp ?? Math.floor(Date.now() / 1000), timezoneOffset: 0 };
+    const who = commitIdent(input.author);
     const commit = await git.writeCommit({
       ...ctx,
       commit: { message: input.message.endsWith('\n') ? input.message : `${input.message}\n`, tree, parent: [parent], author: who, committer: who },
