@@ -34,6 +34,11 @@ class Entry implements IndexEntry {
 
 export interface GitIndex {
   entries: Map<string, IndexEntry>;
+  /**
+   * Paths marked skip-worktree (outside a sparse checkout's cone, or `git update-index --skip-worktree`): git
+   * leaves them off the disk on purpose, and `git status` does not call them deleted.
+   */
+  skipWorktree: Set<string>;
   /** When the index was written (ms since the epoch, as lstat gives mtimeMs): an entry modified at or after it may be racily clean. */
   writtenMs: number;
 }
@@ -55,18 +60,19 @@ export function readGitIndex(file: string): GitIndex | undefined {
     return undefined;
   }
   try {
-    return { entries: parseEntries(buf), writtenMs };
+    return { ...parseEntries(buf), writtenMs };
   } catch {
     return undefined;
   }
 }
 
-function parseEntries(buf: Buffer): Map<string, IndexEntry> {
+function parseEntries(buf: Buffer): Pick<GitIndex, 'entries' | 'skipWorktree'> {
   if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'DIRC') throw new Error('not an index');
   const version = buf.readUInt32BE(4);
   if (version < 2 || version > 4) throw new Error(`index version ${version}`);
   const count = buf.readUInt32BE(8);
   const entries = new Map<string, IndexEntry>();
+  const skipWorktree = new Set<string>();
   let at = 12;
   let prev: Buffer = Buffer.alloc(0);
   for (let i = 0; i < count; i++) {
@@ -95,6 +101,7 @@ function parseEntries(buf: Buffer): Map<string, IndexEntry> {
     }
     if (at > buf.length) throw new Error('truncated index');
     const stage = (flags >> 12) & 3;
+    if (stage === 0 && extended & SKIP_WORKTREE) skipWorktree.add(path);
     // Conflicted, sparse or intent-to-add entries record no blob of the file on disk.
     if (stage !== 0 || extended & (SKIP_WORKTREE | INTENT_TO_ADD)) continue;
     entries.set(path, new Entry(buf, start));
@@ -105,7 +112,7 @@ function parseEntries(buf: Buffer): Map<string, IndexEntry> {
     if (sig === 'link') throw new Error('split index');
     e += 8 + buf.readUInt32BE(e + 4);
   }
-  return entries;
+  return { entries, skipWorktree };
 }
 
 /** The lstat data Git compares, as plain numbers: a stat of BigInts costs a dozen allocations, and a load makes thousands. */

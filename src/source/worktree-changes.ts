@@ -43,7 +43,8 @@ export async function changedFromCommit(dir: string, path: string | undefined, c
     });
   }
   const onDisk = new Set(listed.flatMap((l) => (gone.has(l.path) ? [] : [l.path])));
-  for (const f of committed) if (!onDisk.has(f.path)) changed.push(f.path);
+  // A file a sparse checkout leaves off the disk is not deleted: git status says nothing of it.
+  for (const f of committed) if (!onDisk.has(f.path) && !index?.skipWorktree.has(f.path)) changed.push(f.path);
   return changed.sort();
 }
 

@@ -74,3 +74,18 @@ test('changedFromCommit reads a linked worktree against its own index', async (t
   t.deepEqual(await changed(repo, linked), ['orgs/acme/teams/core.yml']);
   t.deepEqual(await changed(repo), [], 'the main working tree is untouched');
 });
+
+test('changedFromCommit does not call the files a sparse checkout leaves off the disk deleted, as git status does not', async (t) => {
+  const repo = createTestRepo();
+  t.teardown(() => repo.remove());
+  repo.commit(seed);
+  repo.git('sparse-checkout', 'set', 'orgs/acme/teams');
+  t.deepEqual(gitStatus(repo), []);
+  t.deepEqual(await changed(repo), []);
+  // A file skipped by hand (git update-index --skip-worktree) and removed is not deleted either; a real deletion still is.
+  repo.git('sparse-checkout', 'disable');
+  repo.git('update-index', '--skip-worktree', 'other/x.yaml');
+  repo.write({ 'other/x.yaml': null, 'orgs/acme/teams/web.yml': null });
+  t.is(repo.git('status', '--porcelain=v1', '-uall'), 'D orgs/acme/teams/web.yml'); // trimmed: ' D ...'
+  t.deepEqual(await changed(repo), ['orgs/acme/teams/web.yml']);
+});
