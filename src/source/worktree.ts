@@ -25,8 +25,11 @@ export async function listYaml(root: string, rel: string): Promise<Listed[]> {
   const out: Listed[] = [];
   const subdirs: Promise<Listed[]>[] = [];
   for (const e of entries) {
+    // Whatever they are: node_modules is often a symbolic link (a shared install, a linked worktree's), which
+    // is no document of the config repo to refuse (SYMLINK_NOT_SUPPORTED) or to call uncommitted.
+    if (SKIPPED_DIRS.has(e.name)) continue;
     const path = joinPath(rel, e.name);
-    if (e.isDirectory() && !SKIPPED_DIRS.has(e.name)) subdirs.push(listYaml(root, path));
+    if (e.isDirectory()) subdirs.push(listYaml(root, path));
     else if (e.isSymbolicLink() ? isReportedLink(e.name) : e.isFile() && isYamlPath(e.name)) out.push({ path, link: e.isSymbolicLink() });
   }
   for (const list of await Promise.all(subdirs)) out.push(...list);

@@ -1,8 +1,9 @@
 import test from 'ava';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGitSource, createWorktreeWatcher, snapshotWorktree, type Snapshot } from '../../src/source/index.ts';
-import { createTestRepo } from '../support/git-repo.ts';
+import { changedFromCommit } from '../../src/source/worktree-changes.ts';
+import { createTestRepo, tempDir } from '../support/git-repo.ts';
 
 const seed = {
   'orgs/acme/organization.yaml': 'kind: Organization\n',
@@ -65,4 +66,19 @@ test('the watcher delivers a snapshot with an uncommitted edit', async (t) => {
   t.is(core.oid, repo.git('hash-object', 'orgs/acme/teams/core.yml'));
   t.is(Buffer.from(await snap.readBlob(core.oid)).toString(), 'kind: Team\nspec: {}\n');
   t.is(repo.git('status', '--porcelain'), 'M orgs/acme/teams/core.yml');
+});
+
+test('a node_modules that is a symbolic link is skipped like a real one: no SYMLINK_NOT_SUPPORTED, no uncommitted change', async (t) => {
+  const repo = createTestRepo();
+  t.teardown(() => repo.remove());
+  const commit = repo.commit({ ...seed, '.gitignore': 'node_modules\n' });
+  const shared = tempDir();
+  t.teardown(() => rmSync(shared, { recursive: true, force: true }));
+  writeFileSync(join(shared, 'x.yaml'), 'no: 1\n');
+  symlinkSync(shared, join(repo.dir, 'node_modules'));
+  symlinkSync(shared, join(repo.dir, 'orgs/node_modules'));
+  const fromDisk = await snapshotWorktree(repo.dir);
+  const fromGit = await createGitSource({ url: repo.dir }).snapshot(commit);
+  t.deepEqual(fromDisk.files, fromGit.files);
+  t.deepEqual(await changedFromCommit(repo.dir, undefined, fromGit.files), []);
 });
