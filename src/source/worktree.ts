@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError } from '../errors/index.ts';
@@ -13,8 +14,17 @@ export interface Listed {
   link: boolean;
 }
 
-/** YAML files below `rel` (repo-relative paths), skipping .git/ and node_modules/. */
+/**
+ * YAML files below `rel` (repo-relative paths), skipping .git/ and node_modules/. In a Git working tree, a
+ * directory holding a `.git` of its own is another repository (a submodule, a clone inside): its files are not
+ * this repository's, which records a submodule as one commit id and loads nothing of it, so they are skipped.
+ * A plain directory keeps them, as its import copies them.
+ */
 export async function listYaml(root: string, rel: string): Promise<Listed[]> {
+  return walk(root, rel, existsSync(join(root, '.git')));
+}
+
+async function walk(root: string, rel: string, skipRepos: boolean): Promise<Listed[]> {
   let entries;
   try {
     entries = await readdir(join(root, rel), { withFileTypes: true });
@@ -22,6 +32,7 @@ export async function listYaml(root: string, rel: string): Promise<Listed[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
     throw err;
   }
+  if (skipRepos && rel !== '' && entries.some((e) => e.name === '.git')) return [];
   const out: Listed[] = [];
   const subdirs: Promise<Listed[]>[] = [];
   for (const e of entries) {
@@ -29,7 +40,7 @@ export async function listYaml(root: string, rel: string): Promise<Listed[]> {
     // is no document of the config repo to refuse (SYMLINK_NOT_SUPPORTED) or to call uncommitted.
     if (SKIPPED_DIRS.has(e.name)) continue;
     const path = joinPath(rel, e.name);
-    if (e.isDirectory()) subdirs.push(listYaml(root, path));
+    if (e.isDirectory()) subdirs.push(walk(root, path, skipRepos));
     else if (e.isSymbolicLink() ? isReportedLink(e.name) : e.isFile() && isYamlPath(e.name)) out.push({ path, link: e.isSymbolicLink() });
   }
   for (const list of await Promise.all(subdirs)) out.push(...list);

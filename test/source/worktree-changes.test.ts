@@ -1,7 +1,7 @@
 import test from 'ava';
 import { rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createGitSource } from '../../src/source/index.ts';
+import { createGitSource, snapshotWorktree } from '../../src/source/index.ts';
 import { changedFromCommit } from '../../src/source/worktree-changes.ts';
 import { createTestRepo, tempDir, type TestRepo } from '../support/git-repo.ts';
 
@@ -88,4 +88,21 @@ test('changedFromCommit does not call the files a sparse checkout leaves off the
   repo.write({ 'other/x.yaml': null, 'orgs/acme/teams/web.yml': null });
   t.is(repo.git('status', '--porcelain=v1', '-uall'), 'D orgs/acme/teams/web.yml'); // trimmed: ' D ...'
   t.deepEqual(await changed(repo), ['orgs/acme/teams/web.yml']);
+});
+
+test('the files of a submodule, or of a repository cloned inside the working tree, are not uncommitted changes, as in git status', async (t) => {
+  const other = createTestRepo();
+  t.teardown(() => other.remove());
+  other.commit({ 'orgs/acme/organization.yaml': 'kind: Organization\n', 'teams/x.yaml': 'kind: Team\n' });
+  const repo = createTestRepo();
+  t.teardown(() => repo.remove());
+  repo.commit(seed);
+  repo.git('-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', other.dir, 'orgs/vendor');
+  repo.git('commit', '-q', '-m', 'submodule');
+  repo.git('clone', '-q', other.dir, 'orgs/acme/nested');
+  t.deepEqual(gitStatus(repo), []);
+  t.deepEqual(await changed(repo), []);
+  // --worktree reads what the commit holds: the submodule is one commit id there, with no files of its own.
+  const fromDisk = await snapshotWorktree(repo.dir);
+  t.deepEqual(fromDisk.files, (await createGitSource({ url: repo.dir }).snapshot(repo.head())).files);
 });
