@@ -212,7 +212,14 @@ export function parseRaw(text: string, opts: ParseOptions = {}): RawParsedFile {
   };
   eachDocument(text, lc, (doc, index) => {
     const limits = doc.contents ? treeErrors(doc, lc) : [];
+    let tooDeep = limits.length > 0;
     for (const e of doc.errors) {
+      // The parser reports a stack overflow at each level it unwinds through: dozens of errors at successive
+      // columns for one cause. One says it, and none when the depth limit (checked without recursion) does.
+      if (e.message.startsWith(STACK_OVERFLOW)) {
+        if (tooDeep) continue;
+        tooDeep = true;
+      }
       const at = lc.linePos(e.pos[0]);
       out.errors.push({ code: 'YAML_SYNTAX', message: firstLine(e.message), line: at.line, column: at.col });
     }
@@ -388,10 +395,12 @@ function collectAll(text: string): Map<number, Map<string, PackedPos>> {
   return out;
 }
 
+const STACK_OVERFLOW = 'Maximum call stack size exceeded';
+
 function firstLine(message: string): string {
   const line = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
   // The parser and toJS recurse per level: a bare RangeError would not tell the author what to change.
-  return line === 'Maximum call stack size exceeded' ? `the document nests too deeply to load (${line})` : line;
+  return line === STACK_OVERFLOW ? `the document nests too deeply to load (${line})` : line;
 }
 
 /** The position of a pointer, or of its nearest recorded ancestor (a missing field points at its parent). */

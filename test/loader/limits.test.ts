@@ -52,3 +52,14 @@ test('duplicate keys are a YAML_SYNTAX error at the second key, in block and flo
   t.deepEqual(errorsOf(r), ['orgs/acme/teams/dup.yaml:8:3 YAML_SYNTAX', 'orgs/acme/teams/dup.yaml:9:19 YAML_SYNTAX']);
   t.regex(messagesOf(r), /Map keys must be unique: \/spec\/displayName is written twice/);
 });
+
+test('nesting thousands of levels deep (deep enough to overflow the parser\'s stack) is one LIMIT_EXCEEDED, not an error per level', async (t) => {
+  const repo = fixtureRepo('config-repo');
+  t.teardown(repo.remove);
+  for (const n of [1_000, 5_000]) {
+    repo.commit({ 'orgs/acme/teams/deep.yaml': `${head('deep')}  x: ${'['.repeat(n)}${']'.repeat(n)}\n` });
+    const r = await createLoader().load(await repo.snapshot());
+    t.deepEqual(errorsOf(r), ['orgs/acme/teams/deep.yaml:8:104 LIMIT_EXCEEDED'], `${n} levels`);
+    t.regex(messagesOf(r), /^\/spec\/x(\/0)+ nests deeper than 100 levels$/);
+  }
+});
