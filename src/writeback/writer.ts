@@ -39,9 +39,28 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
   const worktrees = target ? undefined : createWorktreeGuard(ctx.fs, ctx.gitdir);
 
   async function tipOf(): Promise<string | null> {
-    if (!target) return readRef(ctx.fs, ctx.gitdir, `refs/heads/${opts.branch}`);
+    if (!target) {
+      const tip = await readRef(ctx.fs, ctx.gitdir, `refs/heads/${opts.branch}`);
+      if (tip === null) await refuseUnlessEmpty();
+      return tip;
+    }
     await ensureRepo(ctx, target);
     return fetchBranch(ctx, target, opts.branch);
+  }
+
+  /**
+   * The tracked ref names no branch: a tag or commit id given as --ref, or a detached HEAD ('HEAD'). A commit
+   * there would start an orphan branch of that name (refs/heads/v1 beside tag v1, or refs/heads/HEAD) holding
+   * nothing but the written file, which the sync never reads. Only a repository without commits gets its first
+   * branch from a write.
+   */
+  async function refuseUnlessEmpty(): Promise<void> {
+    const refs = { fs: ctx.fs, gitdir: ctx.gitdir };
+    if (opts.branch !== 'HEAD' && (await git.listBranches(refs)).length === 0 && (await git.listTags(refs)).length === 0) return;
+    const what = opts.branch === 'HEAD' ? 'a detached HEAD' : `${opts.branch}, which is not a branch of the config repo`;
+    throw new ConflictError(`the config repo is served at ${what}: writes are commits on a branch (serve one, e.g. --ref main)`, {
+      details: [{ code: 'NOT_A_BRANCH', message: `no branch ${opts.branch} to commit on`, field: 'ref' }],
+    });
   }
 
   async function treeOf(commit: string | null): Promise<string | undefined> {

@@ -1,7 +1,9 @@
 import test from 'ava';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createConfigWriter } from '../../src/writeback/index.ts';
 import { isKradleError } from '../../src/errors/index.ts';
-import { runGit } from '../support/git-repo.ts';
+import { createBareClone, runGit, tempDir } from '../support/git-repo.ts';
 import { ACTOR, POOLS_FILE, TEAM_FILE, createFixture, pool, simpleValidate, team, type Fixture } from './helpers.ts';
 
 function setup(t: { teardown(fn: () => void): void }, validate = simpleValidate) {
@@ -137,4 +139,25 @@ test('an actor whose name holds <, > or a newline is written as git writes it: t
   t.is(fx.git('log', '-1', '--format=%an|%ae', third.commit), 'who@x.example|who@x.example');
   fx.git('fsck', '--full', '--strict');
   t.is(count(fx), 4);
+});
+
+test('a tracked ref that is no branch (a tag, a detached HEAD) is a 409: no orphan branch of that name is started', async (t) => {
+  const fx = createFixture();
+  t.teardown(() => fx.remove());
+  fx.git('tag', '-a', '-m', 'release', 'v1', 'main');
+  const refsBefore = fx.git('for-each-ref', '--format=%(refname) %(objectname)');
+  for (const branch of ['v1', 'HEAD']) {
+    const writer = createConfigWriter({ gitdir: fx.gitdir, branch, validate: simpleValidate });
+    const err = await t.throwsAsync(writer.write({ edit: { op: 'upsert', resource: team('data', 'Data') }, actor: ACTOR }));
+    t.true(isKradleError(err) && err.status === 409, branch);
+    t.regex(err!.message, /not a branch|detached HEAD/);
+  }
+  t.is(fx.git('for-each-ref', '--format=%(refname) %(objectname)'), refsBefore);
+  // A repository without any commit still gets its first one from a write.
+  const empty = createBareClone(fx.gitdir, join(tempDir(), 'empty.git'));
+  t.teardown(() => rmSync(dirname(empty), { recursive: true, force: true }));
+  runGit(empty, ['update-ref', '-d', 'refs/heads/main']);
+  runGit(empty, ['tag', '-d', 'v1']);
+  const first = await createConfigWriter({ gitdir: empty, branch: 'main', validate: simpleValidate }).write({ edit: { op: 'upsert', resource: team('data', 'Data') }, actor: ACTOR });
+  t.is(runGit(empty, ['ls-tree', '-r', '--name-only', first.commit]), 'orgs/acme/teams/data.yaml');
 });
