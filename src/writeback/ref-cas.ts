@@ -60,13 +60,32 @@ async function takeLock(fs: WriterFs, lock: string, content: string): Promise<bo
   return false;
 }
 
+/** Who moved a ref and why, for its reflog: `commit: <subject>`, as git writes it. */
+export interface ReflogEntry {
+  name: string;
+  email: string;
+  message: string;
+}
+
+/**
+ * Appends the move to the ref's reflog when it has one (a branch of a non-bare repository, where git keeps them
+ * by default): without it, `git reflog` and `main@{1}` skip Kradle's commits, and the next entry git writes
+ * starts from a commit no earlier entry led to. A ref without a log gets none, as git does for a bare repository.
+ */
+async function appendReflog(fs: WriterFs, gitdir: string, ref: string, from: string | null, to: string, entry: ReflogEntry): Promise<void> {
+  const log = join(gitdir, 'logs', ref);
+  if (!(await fs.promises.stat(log).then((s) => s.isFile(), () => false))) return;
+  const message = entry.message.split('\n')[0]!.trim();
+  await fs.promises.appendFile(log, `${from ?? '0'.repeat(40)} ${to} ${entry.name} <${entry.email}> ${Math.floor(Date.now() / 1000)} +0000\t${message}\n`);
+}
+
 /**
  * Points `ref` at `next` only if it still points at `expected` (null: only if it does not exist).
  * Uses git's own `<ref>.lock` protocol, so it is safe against the git CLI and other processes too.
  * Returns false when the ref moved: the caller redoes its work. A lock that stays taken by a live writer is a
  * WaitingError (503, retry); one left by a dead writer is cleared.
  */
-export async function compareAndSwapRef(fs: WriterFs, gitdir: string, ref: string, expected: string | null, next: string): Promise<boolean> {
+export async function compareAndSwapRef(fs: WriterFs, gitdir: string, ref: string, expected: string | null, next: string, log?: ReflogEntry): Promise<boolean> {
   const file = join(gitdir, ref);
   const lock = `${file}.lock`;
   await fs.promises.mkdir(dirname(file), { recursive: true });
@@ -79,6 +98,8 @@ export async function compareAndSwapRef(fs: WriterFs, gitdir: string, ref: strin
       await fs.promises.unlink(lock);
       return false;
     }
+    // Under the lock, before the move, as git does: a reader of the log never sees a move it does not list.
+    if (log) await appendReflog(fs, gitdir, ref, expected, next, log);
     await fs.promises.rename(lock, file);
     return true;
   } catch (err) {

@@ -8,7 +8,7 @@ import { createTreeLister, rewriteTree, type GitContext } from './git-tree.ts';
 import { conventionalPath, type ResourceIdentity } from './identity.ts';
 import { createLocator } from './locator.ts';
 import { withGitdirLock } from './mutex.ts';
-import { compareAndSwapRef, readRef } from './ref-cas.ts';
+import { compareAndSwapRef, readRef, type ReflogEntry } from './ref-cas.ts';
 import { ensureRepo, fetchBranch, pushCommit, remoteTarget } from './remote.ts';
 import { createHints } from './hints.ts';
 import { createWorktreeGuard } from './worktree-guard.ts';
@@ -137,10 +137,10 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
     return { changes, results };
   }
 
-  async function publish(ref: string, expected: string | null, commit: string, branch: string, written: readonly string[]): Promise<boolean> {
+  async function publish(ref: string, expected: string | null, commit: string, branch: string, written: readonly string[], log: ReflogEntry): Promise<boolean> {
     if (target) return (await pushCommit(ctx, target, commit, branch)) === 'pushed';
     const tree = await worktrees?.check(ref, written);
-    const moved = await compareAndSwapRef(ctx.fs, ctx.gitdir, `refs/heads/${ref}`, expected, commit);
+    const moved = await compareAndSwapRef(ctx.fs, ctx.gitdir, `refs/heads/${ref}`, expected, commit, log);
     if (moved && tree) await worktrees!.follow(tree, ref);
     return moved;
   }
@@ -155,8 +155,10 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
     const items = results.map((r) => ({ path: r.path, created: r.created, changed: !r.unchanged }));
     if (changes.size === 0) return { done: { branch: opts.branch, commit: tip!, changed: false, items, edits: results } };
     const branch = prBranch ?? opts.branch;
-    const commit = await commitChanges(req, tip, changes, req.message ?? defaultMessage(req, results));
-    if (await publish(branch, prBranch ? null : tip, commit, branch, [...changes.keys()])) {
+    const message = req.message ?? defaultMessage(req, results);
+    const commit = await commitChanges(req, tip, changes, message);
+    const log = { ...commitIdent(req.actor), message: `commit: ${message}` };
+    if (await publish(branch, prBranch ? null : tip, commit, branch, [...changes.keys()], log)) {
       if (!prBranch) hints.remember(commit, tip, req.edits.map(editIdentity));
       return { done: { branch, commit, changed: true, items, edits: results } };
     }

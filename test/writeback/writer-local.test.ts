@@ -161,3 +161,19 @@ test('a tracked ref that is no branch (a tag, a detached HEAD) is a 409: no orph
   const first = await createConfigWriter({ gitdir: empty, branch: 'main', validate: simpleValidate }).write({ edit: { op: 'upsert', resource: team('data', 'Data') }, actor: ACTOR });
   t.is(runGit(empty, ['ls-tree', '-r', '--name-only', first.commit]), 'orgs/acme/teams/data.yaml');
 });
+
+test('a branch with a reflog (as in a non-bare repository) gets an entry for each commit, so main@{1} is the commit before', async (t) => {
+  const { fx, writer } = setup(t);
+  // A move by the git CLI that starts the branch's reflog.
+  const before = fx.git('commit-tree', '-p', 'main', '-m', 'by git', 'main^{tree}');
+  fx.git('update-ref', '--create-reflog', '-m', 'by git', 'refs/heads/main', before);
+  const res = await writer.write({ edit: { op: 'upsert', resource: team('data', 'Data') }, actor: ACTOR });
+  t.is(fx.git('rev-parse', 'main@{0}'), res.commit);
+  t.is(fx.git('rev-parse', 'main@{1}'), before);
+  t.is(fx.git('reflog', 'show', '-1', '--format=%gs|%gn <%ge>', 'main'), 'commit: Create Team acme/data|Ada Writer <ada@acme.example>');
+  // A pull-request branch has no reflog (none is created), and the tracked one gets nothing for it.
+  await writer.write({ edit: { op: 'upsert', resource: team('web', 'Web') }, actor: ACTOR, mode: 'pull-request' });
+  t.is(fx.git('reflog', 'show', '--format=%H', 'main').split('\n').length, 2);
+  t.is(fx.git('rev-parse', 'main@{0}'), res.commit);
+  fx.git('fsck', '--full', '--strict');
+});
