@@ -108,8 +108,10 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
 
   async function writeConfig(org: string, doc: Resource | undefined, def: KindDefinition, name: string, opts: WriteOptions) {
     if (!deps.writer) throw new WaitingError('write-back to the config repo is not configured on this server');
+    // The loaded state may not hold a commit that was just written (the sync picks it up a moment later):
+    // whether a deleted resource exists is the writer's to say, from the branch tip, else a create followed
+    // at once by a delete is a 404.
     const existed = Boolean(desired(org, def, name));
-    if (!doc && !existed) throw new NotFoundError(`${def.kind} ${name} not found in org ${org}`);
     try {
       const out = await deps.writer.write({
         operation: doc ? 'apply' : 'delete',

@@ -60,3 +60,23 @@ test('concurrent writes of different resources all land as commits; pull-request
   await api.close();
   repo.remove();
 });
+
+test('a delete is decided at the branch tip: a resource committed but not yet loaded is deleted, an absent one is a 404', async (t) => {
+  // The fake config never loads a commit, as the live one has not yet when a delete follows its create at once.
+  const { repo, api, c } = await setup();
+  const created = await c.post('/api/orgs/acme/repositories', { metadata: { name: 'fresh' }, spec: { visibility: 'private' } });
+  t.is(created.status, 201);
+  const deleted = await c.del('/api/orgs/acme/repositories/fresh');
+  t.is(deleted.status, 200, JSON.stringify(deleted.body));
+  t.is(deleted.body.commit, repo.git('rev-parse', 'main'));
+  t.false(repo.git('ls-tree', '-r', '--name-only', 'main').includes('fresh.yaml'));
+  const seeded = await c.del('/api/orgs/acme/resources/Repository/web');
+  t.is(seeded.status, 200, JSON.stringify(seeded.body));
+  const tip = repo.git('rev-parse', 'main');
+  const absent = await c.del('/api/orgs/acme/resources/Repository/never');
+  t.is(absent.status, 404);
+  t.is(absent.body.error.code, 'NOT_FOUND');
+  t.is(repo.git('rev-parse', 'main'), tip, 'no commit');
+  await api.close();
+  repo.remove();
+});

@@ -1,5 +1,5 @@
 // In-memory fakes of the API's ports (config, sync, writer, secrets) for test/api. Never imported from src/.
-import { ConflictError, type ErrorDetail } from '../../src/errors/index.ts';
+import { ConflictError, NotFoundError, type ErrorDetail } from '../../src/errors/index.ts';
 import { API_VERSION, PLATFORM_NAMESPACE, resourceKey, tenantNamespace, type Resource } from '../../src/kinds/index.ts';
 import type { DesiredResource, DesiredState } from '../../src/loader/types.ts';
 import type { ConfigPort, ConfigWriteManyRequest, ConfigWriteRequest, SecretsPort, SyncPort, SyncStatus, WriterPort } from '../../src/api/index.ts';
@@ -62,6 +62,8 @@ export function fakeWriter(config: ReturnType<typeof fakeConfig>) {
       const path = `orgs/${req.org}/${req.kind.toLowerCase()}s/${req.name}.yaml`;
       if (req.mode === 'pull-request') return { commit: 'pr-commit', branch: 'kradle/write/x', path };
       const others = config.docs().filter((d) => !(d.kind === req.kind && d.metadata.name === req.name && (d.spec.organizationRef ?? d.metadata.name) === req.org));
+      // As the real writer: a delete of a document the branch does not hold is a 404.
+      if (!req.resource && others.length === config.docs().length) throw new NotFoundError(`${req.kind} ${req.name} not found in org ${req.org}`);
       const revision = config.set(req.resource ? [...others, req.resource] : others);
       return { commit: revision, branch: 'main', path };
     },
