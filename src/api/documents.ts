@@ -11,6 +11,7 @@ import { valueOverLimits } from '../loader/index.ts';
 import { createSchemaValidator } from '../schema/index.ts';
 
 const validator = createSchemaValidator();
+const TOP_LEVEL_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
 
 /** Where a kind is read and written, for errors that send the caller to the right route. */
 export function routeFor(org: string, def: KindDefinition): string {
@@ -49,6 +50,11 @@ export function normalizeDocument(org: string, body: Record<string, unknown>, ex
   const over = valueOverLimits(body);
   if (over) throw new ValidationError(over.message, { details: [{ code: 'LIMIT_EXCEEDED', message: over.message, field: over.pointer }] });
   const details: ErrorDetail[] = [];
+  // The document is rebuilt from these fields below, so another one would be dropped without a word; the
+  // loader refuses it in the config repo (the schemas allow no other top-level field), and so does the API.
+  for (const field of Object.keys(body)) {
+    if (!TOP_LEVEL_FIELDS.has(field)) details.push({ code: 'SCHEMA', message: `unknown top-level field ${JSON.stringify(field)} (a document has ${[...TOP_LEVEL_FIELDS].join(', ')})`, field });
+  }
   // Spread below, a string or a list would turn into numbered keys and fail (or pass) for the wrong reason.
   for (const field of ['metadata', 'spec', 'status'] as const) {
     const v = body[field];

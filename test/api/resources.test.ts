@@ -96,6 +96,13 @@ function suite(d: TestDriver) {
     t.is(other.status, 422);
     t.is(other.body.error.details[0].code, 'ORG_MISMATCH');
     t.is((await c.post(`/api/orgs/${org}/resources`, { kind: 'Gizmo', metadata: { name: 'x' }, spec: {} })).status, 400);
+    // A misplaced field (labels beside metadata) is refused, as the loader refuses it, not dropped.
+    const stray = await c.post(`/api/orgs/${org}/resources`, { kind: 'Repository', metadata: { name: 'x' }, labels: { tier: 'gold' }, spec: { visibility: 'public' } });
+    t.is(stray.status, 422);
+    t.like(stray.body.error.details[0], { code: 'SCHEMA', field: 'labels' });
+    const strayRuntime = await c.post(`/api/orgs/${org}/resources`, { kind: 'Issue', metadata: { name: 'i' }, spec: { title: 't' }, sepc: { title: 'u' } });
+    t.is(strayRuntime.status, 422);
+    t.like(strayRuntime.body.error.details[0], { code: 'SCHEMA', field: 'sepc' });
     const wrong = await c.get(`/api/orgs/${org}/runtime-resources/repositories`);
     t.is(wrong.status, 400);
     t.regex(wrong.body.error.message, /config kind.*\/api\/orgs\/.*\/resources/);
