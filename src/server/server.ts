@@ -116,6 +116,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const loader = createLoader();
   let onState: (s: Parameters<NonNullable<Parameters<typeof createSyncController>[0]['onState']>>[0]) => void = () => {};
   let metrics: ReturnType<typeof createApiApp>['metrics'] | undefined;
+  let afterPass = () => {};
   const controller = createSyncController({
     source: repo.source,
     load: (s) => loader.load(s),
@@ -132,12 +133,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     onPass: (outcome, seconds) => {
       metrics?.recordSync(outcome, seconds);
       metrics?.resourcesChanged(store);
+      // A refused revision produces no new state (no onState): without this, GET /api/sync kept the run before it.
+      afterPass();
     },
     onFetch: (outcome) => metrics?.recordGitFetch(outcome),
     onUnchanged: () => metrics?.recordUnchangedFetch(),
   });
   desired = controller.current;
   const sync = createSyncPort({ controller, source: repo.source, loader: createLoader(), store });
+  // A store that does not answer must not become an unhandled rejection: the next pass reads the run again.
+  afterPass = () => void sync.refreshLastRun().catch(() => undefined);
   // Secrets, KServe lookups and agent Jobs live in the namespace the org's document names.
   const namespaceOf = (org: string) => tenantNamespaceOf(controller.current(), org);
   const secrets = createKubeSecretsPort(driver, namespaceOf);
