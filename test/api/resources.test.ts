@@ -51,6 +51,10 @@ function suite(d: TestDriver) {
     const etag = got.headers.get('etag')!;
     t.regex(etag, /^"rev-1\+/);
     t.is((await c.get(`/api/orgs/${org}/resources/Repository/repo-a`, { 'if-none-match': etag })).status, 304);
+    // If-None-Match compares weakly and may list several ETags (RFC 9110 13.1.2), as caches and proxies send it.
+    t.is((await c.get(`/api/orgs/${org}/resources/Repository/repo-a`, { 'if-none-match': `W/${etag}` })).status, 304);
+    t.is((await c.get(`/api/orgs/${org}/resources/Repository/repo-a`, { 'if-none-match': `"other", ${etag}` })).status, 304);
+    t.is((await c.get(`/api/orgs/${org}/resources/Repository/repo-a`, { 'if-none-match': '"other"' })).status, 200);
     const nf = await c.get(`/api/orgs/${org}/resources/Repository/nope`);
     t.is(nf.status, 404);
     t.is(nf.body.error.code, 'NOT_FOUND');

@@ -54,11 +54,9 @@ export function resourceRoutes(svc: ResourceService): RouteDef[] {
       async handler(ctx) {
         const { resource, etag } = await svc.get(ctx.params.org!, ctx.params.kind!, ctx.params.name!);
         ctx.set('ETag', etag);
-        if (ctx.get('if-none-match') === etag) {
-          ctx.status = 304;
-          return;
-        }
         ctx.body = resource;
+        // Koa's freshness check compares as RFC 9110 says: a weak W/ copy or a list holding the ETag matches too.
+        if (ctx.fresh) ctx.status = 304;
       },
     },
     {
