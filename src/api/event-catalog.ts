@@ -55,7 +55,7 @@ export const EVENT_TYPES: readonly EventTypeDoc[] = [
   },
   {
     type: 'ResourceStatusChanged', org: 'own-or-platform',
-    description: 'The persisted status of a config resource changed (kind, namespace, name of the event), in the same transaction as the status.',
+    description: 'The persisted status of a config resource changed (kind, namespace, name of the event), in the same transaction as the status: as a pass applies its objects or between passes (health, readiness), so not bracketed by a pass\'s SyncStarted.',
     payload: { type: 'object', required: ['phase'], properties: { revision, phase: str, ready: { enum: ['True', 'False', 'Unknown'] }, health: { type: 'string', description: 'worst health of its objects' } } },
   },
   {
