@@ -23,6 +23,9 @@ export function routeFor(org: string, def: KindDefinition): string {
 /** Resolves a kind from a URL or body; 400 naming the kind when it is unknown. */
 export function kindOf(name: unknown): KindDefinition {
   const def = typeof name === 'string' ? resolveKind(name) : undefined;
+  if (name === undefined || name === '') {
+    throw new BadRequestError('the resource names no kind: give kind (`kradle kinds` lists them)', { details: [{ code: 'REQUIRED', message: 'kind is required', field: 'kind' }] });
+  }
   if (!def) throw new BadRequestError(`unknown kind ${JSON.stringify(name)}`, { details: [{ code: 'UNKNOWN_KIND', message: `unknown kind ${String(name)}`, field: 'kind' }] });
   return def;
 }

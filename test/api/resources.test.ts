@@ -100,6 +100,11 @@ function suite(d: TestDriver) {
     t.is(other.status, 422);
     t.is(other.body.error.details[0].code, 'ORG_MISMATCH');
     t.is((await c.post(`/api/orgs/${org}/resources`, { kind: 'Gizmo', metadata: { name: 'x' }, spec: {} })).status, 400);
+    // An empty body names no kind: the answer says what to give, not "unknown kind undefined".
+    const kindless = await c.post(`/api/orgs/${org}/resources`, {});
+    t.is(kindless.status, 400);
+    t.like(kindless.body.error.details[0], { code: 'REQUIRED', field: 'kind' });
+    t.notRegex(kindless.body.error.message, /undefined/);
     // A misplaced field (labels beside metadata) is refused, as the loader refuses it, not dropped.
     const stray = await c.post(`/api/orgs/${org}/resources`, { kind: 'Repository', metadata: { name: 'x' }, labels: { tier: 'gold' }, spec: { visibility: 'public' } });
     t.is(stray.status, 422);
