@@ -95,7 +95,11 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /api/orgs/:org/snapshot': { response: obj({ revision: str, config: { type: 'array', items: ref('Resource') }, runtime: { type: 'array', items: ref('Resource') } }) },
   'POST /api/orgs/:org/snapshot': { body: obj({ config: { type: 'array', items: ref('Resource') }, runtime: { type: 'array', items: ref('Resource') } }), ok: 201 },
   'GET /api/sync': { response: ref('SyncStatus') },
-  'POST /api/sync': { query: [['wait', 'seconds (up to 600) to wait for the pass: 200 with completed and the outcome when it ends in time, else 202', int]], ok: 202, response: obj({ triggered: { type: 'boolean' } }) },
+  'POST /api/sync': { query: [['wait', 'seconds (up to 600) to wait for the pass: 200 with completed and the outcome when it ends in time, else 202', int]], ok: 202, response: obj({
+    triggered: { type: 'boolean' }, completed: { type: 'boolean', description: 'whether the pass ended within ?wait' },
+    state: { type: 'string', description: 'the sync state after the pass, as GET /api/sync says it' }, syncedRevision: str,
+    lastRun: obj({ id: int, outcome: str, revision: str }),
+  }) },
   'POST /api/tokens': {
     body: obj({ org: str, role: { enum: ['admin', 'writer', 'reader'] }, subject: str, ttl: { type: 'string', description: '30d, 12h, 90m, 3600s' }, expiresAt: { type: 'string', format: 'date-time' } }, ['org', 'role']),
     ok: 201, response: obj({ token: { type: 'string', description: 'the token, shown this once' }, ...TOKEN_INFO }),

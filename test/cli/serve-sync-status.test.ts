@@ -169,3 +169,20 @@ test.serial('one info line per sync that changed something, with its counts; non
   // The explicit sync of the first test changed nothing: it left no line.
   t.is(syncLines().length, 3, 'first sync, invalid revision, fix: nothing else');
 });
+
+test.serial('kradle sync exits 1 when the pass it asked for failed, and 0 once the revision syncs', async (t) => {
+  const env = { KRADLE_SERVER: server.url, KRADLE_TOKEN: token };
+  const good = repo.head();
+  const bad = repo.commit({ 'orgs/acme/teams/broken.yaml': 'kind: Team\nmetadata: [unclosed\n' }, 'break again');
+  const refused = await runKradle(['sync'], { env });
+  t.is(refused.code, 1, refused.stderr);
+  t.regex(refused.stdout, new RegExp(`^state: +ValidationFailed \\(revision ${bad.slice(0, 12)} is invalid`, 'm'));
+  t.regex(refused.stdout, new RegExp(`^synced revision: +${good}$`, 'm'), 'the status is printed all the same');
+  const json = await runKradle(['sync', '--format', 'json'], { env });
+  t.is(json.code, 1);
+  t.is(JSON.parse(json.stdout).sync.state, 'ValidationFailed');
+  const fixed = repo.commit({ 'orgs/acme/teams/broken.yaml': null }, 'fix again');
+  const synced = await runKradle(['sync'], { env });
+  t.is(synced.code, 0, synced.stderr);
+  t.regex(synced.stdout, new RegExp(`^state: +Idle\\nsynced revision: +${fixed}$`, 'm'));
+});
