@@ -186,3 +186,14 @@ test.serial('kradle sync exits 1 when the pass it asked for failed, and 0 once t
   t.is(synced.code, 0, synced.stderr);
   t.regex(synced.stdout, new RegExp(`^state: +Idle\\nsynced revision: +${fixed}$`, 'm'));
 });
+
+test.serial('kradle status --org prints each error of an invalid revision once', async (t) => {
+  const bad = repo.commit({ 'orgs/acme/teams/broken.yaml': 'kind: Team\nmetadata: [unclosed\n' }, 'break once more');
+  await until('the invalid revision', () => api('GET', '/api/sync'), (r) => r.body.lastAttemptedRevision === bad);
+  const status = await runKradle(['status', '--org', 'acme'], { env: { KRADLE_SERVER: server.url, KRADLE_TOKEN: token } });
+  t.is(status.code, 0, status.stderr);
+  const errors = status.stdout.split('\nerrors:\n')[1]?.trimEnd().split('\n') ?? [];
+  t.true(errors.length > 0, status.stdout);
+  t.true(errors.every((e) => /^ {2}orgs\/acme\/teams\/broken\.yaml:\d+:\d+: YAML_SYNTAX /.test(e)), status.stdout);
+  t.is(new Set(errors).size, errors.length, `no error printed twice:\n${status.stdout}`);
+});

@@ -62,8 +62,9 @@ function summaryLines(s: SummaryView): string[] {
     `  sync:            ${counts(s.objects.bySyncStatus)}`,
     `  health:          ${counts(s.objects.byHealth)}`,
   ];
-  const errors = [...s.configErrors, ...(s.lastSyncRun?.errors ?? [])];
-  if (errors.length) lines.push('errors:', ...errors.map((e) => `  ${describeDetail(e)}`));
+  // A run refused for the config's errors holds those same errors: each is printed once.
+  const errors = [...new Set([...s.configErrors, ...(s.lastSyncRun?.errors ?? [])].map((e) => describeDetail(e)))];
+  if (errors.length) lines.push('errors:', ...errors.map((e) => `  ${e}`));
   return lines;
 }
 
