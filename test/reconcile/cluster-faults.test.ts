@@ -280,6 +280,8 @@ test.serial('two controllers on one store: only the leader applies and records r
   t.is(second.status().lastOutcome, 'Loaded', 'the follower claims no sync it did not do');
   t.is(first.status().lastOutcome, 'PartiallyApplied');
   t.is(second.status().syncedRevision, revision, 'the follower reports the revision the leader applied');
+  t.is(first.status().state, 'Failed');
+  t.like(second.status(), { state: 'Failed', message: first.status().message }, 'the follower reports the leader\'s failure, not Idle');
   t.is((await store.syncRuns.lastGood())?.outcome, 'PartiallyApplied');
 
   await first.stop();
@@ -288,4 +290,5 @@ test.serial('two controllers on one store: only the leader applies and records r
   t.true(second.status().leader);
   t.is(displayName(), 'Platform Team', 'the new leader converges');
   t.is((await runsOf(revision)).at(-1)?.outcome, 'Succeeded');
+  t.is(second.status().state, 'Idle');
 });

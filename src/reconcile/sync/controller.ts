@@ -181,7 +181,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       const result = await pass(fetched.commit, full);
       if (full && leading) fullDue = false;
       record(result);
-      if (result.outcome === 'Loaded') view.syncedRevision = (await deps.store.syncRuns.lastGood())?.revision;
+      if (result.outcome === 'Loaded') await followLeader(result.revision);
       if (!('state' in result) && !current) await adoptLastGood(result);
       settled = { revision: result.revision, outcome: result.outcome, applied: leading, state: view.state, message: view.message };
       logPass(result);
@@ -194,6 +194,20 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
     } finally {
       drift.releaseHeld();
       for (const resolve of started) resolve();
+    }
+  }
+
+  /**
+   * A follower applied nothing: its synced revision is the leader's last good one, and its state the leader's
+   * outcome of the revision both loaded, so a replica behind the same load balancer does not say Idle while the
+   * leader's apply of that revision failed.
+   */
+  async function followLeader(revision: string): Promise<void> {
+    const [good, latest] = await Promise.all([deps.store.syncRuns.lastGood(), deps.store.syncRuns.latest()]);
+    view.syncedRevision = good?.revision;
+    if (latest?.revision === revision && (latest.outcome === 'PartiallyApplied' || latest.outcome === 'Failed')) {
+      view.state = 'Failed';
+      view.message = `${latest.errors.length} objects failed to apply or prune`;
     }
   }
 
