@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { BadRequestError, ConflictError, NotFoundError, ValidationError, WaitingError } from '../errors/index.ts';
 import { tenantNamespace, type KindDefinition, type Resource } from '../kinds/index.ts';
 import type { DesiredResource } from '../loader/types.ts';
-import type { ListPage } from '../store/types.ts';
+import type { InventoryEntry, ListPage } from '../store/types.ts';
 import type { ApiDeps } from './deps.ts';
 import { kindOf, normalizeDocument } from './documents.ts';
 import { tenantNamespaceOf } from '../loader/tenant-namespace.ts';
@@ -38,6 +38,23 @@ export interface ListQuery {
 }
 
 const MAX_LIMIT = 1000;
+
+interface ModelObject {
+  apiVersion: string;
+  kind: string;
+  namespace?: string | null;
+  name: string;
+  /** Synced, SyncFailed, Planned, or Missing (deleted from the cluster, not yet brought back). */
+  sync?: string;
+  health?: InventoryEntry['health'];
+}
+
+const objectKeyOf = (o: Pick<ModelObject, 'apiVersion' | 'kind' | 'namespace' | 'name'>) => `${o.apiVersion}/${o.kind}/${o.namespace ?? ''}/${o.name}`;
+
+/** The objects of a saved status model (composeStatus: `{apiVersion, kind, namespace?, name, sync, health}`). */
+function modelObjectsOf(status: Record<string, unknown> | undefined): ModelObject[] {
+  return Array.isArray(status?.objects) ? (status.objects as ModelObject[]) : [];
+}
 
 /**
  * The config revision of an If-Match value (the part of our ETag before '+'). A header that names no
@@ -94,12 +111,18 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
     }
     const d = desired(org, def, name);
     if (!d) throw new NotFoundError(`${def.kind} ${name} not found in org ${org}`);
-    // The persisted status model, the same on every replica; objects as the inventory recorded them.
+    // The persisted status model, the same on every replica; objects as the inventory recorded them, with the sync
+    // and health the model has seen since: the inventory is written by passes only, the model also follows watch
+    // events (a hand-deleted object is Missing until self-heal brings it back, a rollout that ended is Healthy).
     const [saved, entries] = await Promise.all([store.statuses.get(d.key), store.inventory.list({ sourceKey: d.key })]);
+    const seen = new Map(modelObjectsOf(saved?.status).map((o) => [objectKeyOf(o), o]));
     const status = {
       ...saved?.status,
       revision: config.current()?.revision,
-      objects: entries.map((e) => ({ target: e.target, syncStatus: e.syncStatus, health: e.health, revision: e.revision })),
+      objects: entries.map((e) => {
+        const o = seen.get(objectKeyOf(e.target));
+        return { target: e.target, syncStatus: o?.sync ?? e.syncStatus, health: o?.health ?? e.health, revision: e.revision };
+      }),
     };
     // The revision before '+' is what If-Match sends to the writer; the digest makes status changes visible to caches.
     const digest = createHash('sha256').update(JSON.stringify(status)).digest('hex').slice(0, 12);

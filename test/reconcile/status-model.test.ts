@@ -21,6 +21,15 @@ test.after.always(async () => {
 });
 
 interface Cond { type: string; status: string; reason: string; lastTransitionTime: string }
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface ObjectView { target: { kind: string; name: string }; syncStatus: string; health: string }
 
 /** A replica: its own sync controller and API on a store of the shared database. */
 async function replica(t: ExecutionContext, repoDir: string, store: Store, org: string) {
@@ -32,7 +41,8 @@ async function replica(t: ExecutionContext, repoDir: string, store: Store, org: 
   });
   const c = client(api.url, await makeToken(api.app, org, 'reader'));
   const team = async () => (await c.get(`/api/orgs/${org}/resources/Team/platform`)).body.status as { phase?: string; conditions?: Cond[]; lastAppliedRevision?: string };
-  return { sync, team };
+  const identity = async () => (await c.get(`/api/orgs/${org}/resources/AgentServiceAccount/runner`)).body.status as { phase?: string; conditions?: Cond[]; objects?: ObjectView[] };
+  return { sync, team, identity };
 }
 
 for (const d of testDrivers(test)) suite(d);
@@ -86,5 +96,29 @@ function suite(d: TestDriver) {
     t.is(stored?.revision, renamed);
     t.deepEqual((kube.object({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Team', namespace: `kradle-org-${org}`, name: 'platform' })?.status as { conditions?: Cond[] }).conditions, after.conditions,
       'the custom resource carries the stored status');
+  });
+
+  test.serial(`${d.name}: a resource read shows an object deleted by hand as Missing until self-heal brings it back, as its conditions say`, async (t) => {
+    const org = uniqueName('heal');
+    const repo = createTestRepo();
+    repo.commit(orgDocs(org), 'add org');
+    const replicaOf = await replica(t, repo.dir, await d.store(), org);
+    await replicaOf.sync.start();
+    await replicaOf.sync.trigger('test');
+    const sa = { apiVersion: 'v1', kind: 'ServiceAccount', namespace: `kradle-org-${org}`, name: 'runner' };
+    const saView = async () => (await replicaOf.identity()).objects?.find((o) => o.target.kind === 'ServiceAccount');
+    t.like(await saView(), { syncStatus: 'Synced', health: 'Healthy' });
+
+    // Self-heal cannot bring it back while the API server refuses the apply.
+    kube.faults.failNext(1000, { status: 503, method: 'PATCH', path: `/api/v1/namespaces/kradle-org-${org}/serviceaccounts/runner` });
+    t.teardown(() => kube.faults.clear());
+    kube.remove(sa);
+    await until(async () => (await replicaOf.identity()).conditions?.find((c) => c.type === 'Ready')?.reason === 'ObjectMissing', 'the conditions to say the object is missing');
+    t.like(await saView(), { syncStatus: 'Missing', health: 'Missing' }, 'the object list agrees with the conditions');
+
+    kube.faults.clear();
+    await until(() => kube.object(sa) !== undefined, 'self-heal recreating the object');
+    await until(async () => (await saView())?.syncStatus === 'Synced', 'the object shown Synced again');
+    t.like(await saView(), { syncStatus: 'Synced', health: 'Healthy' });
   });
 }
