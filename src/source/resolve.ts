@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { NotFoundError } from '../errors/index.ts';
+import { BadRequestError, NotFoundError } from '../errors/index.ts';
 import { resolveCommitFast } from './fast-resolve.ts';
 import { headBranchSync } from './git-dir.ts';
 import { isoGit, objectError, type GitContext } from './objects.ts';
+import { refNameProblem } from './ref-format.ts';
 
 const HEX = /^[0-9a-f]{4,40}$/i;
 // `~N` and `^N` suffixes of git's revision syntax; a ref name may contain neither character.
@@ -121,6 +122,12 @@ async function walkSuffixes(ctx: GitContext, rev: string, commit: string, suffix
   return at;
 }
 
+/** A revision git would refuse: a bad request, not "not found" (nor a file outside the refs read as one). */
+function invalid(rev: string, why: string): BadRequestError {
+  const message = `revision ${JSON.stringify(rev)} is not a valid revision (${why}): give a branch, tag, full ref name, HEAD or commit id, optionally followed by ~N or ^N`;
+  return new BadRequestError(message, { details: [{ code: 'INVALID_REVISION', message: `invalid revision ${JSON.stringify(rev)}: ${why}`, field: 'ref' }] });
+}
+
 /**
  * Resolves a branch, tag (lightweight or annotated), full ref name, HEAD, or a full or short commit
  * id to a full commit id, optionally followed by `~N`/`^N`. Names win over hex-looking ids, as in
@@ -128,6 +135,9 @@ async function walkSuffixes(ctx: GitContext, rev: string, commit: string, suffix
  */
 export async function resolveRev(ctx: GitContext, rev: string, head?: string): Promise<string> {
   const m = SUFFIXES.exec(rev);
+  // Every revision a user or a request names is resolved here: its name is checked before any file is read.
+  const problem = refNameProblem(m ? m[1]! : rev);
+  if (problem !== undefined) throw invalid(rev, problem);
   if (m) return walkSuffixes(ctx, rev, await resolveRev(ctx, m[1]!, head), m[2]!);
   const name = rev === 'HEAD' && head !== undefined ? head : rev;
   const fast = await resolveCommitFast(ctx, name);

@@ -51,6 +51,11 @@ test('kradle validate --rev and --format json; exit 2 on a usage or fetch error'
   t.is(missing.code, 2);
   t.regex(missing.stderr, /^kradle: /);
   t.is((await kradle(['validate', '--repo', repo.dir, '--rev', 'no-such-branch'])).code, 2);
+  // `..` is joined onto the git directory: refs/heads/../../HEAD would read HEAD and validate it.
+  const escape = await kradle(['validate', '--repo', repo.dir, '--rev', 'refs/heads/../../HEAD']);
+  t.is(escape.code, 2);
+  t.is(escape.stdout, '');
+  t.regex(escape.stderr, /^kradle: BAD_REQUEST: revision "refs\/heads\/\.\.\/\.\.\/HEAD" is not a valid revision \(it holds "\.\."\)/);
 });
 
 test('kradle diff BASE HEAD: the field diff; HEAD errors exit 1', async (t) => {

@@ -81,6 +81,11 @@ test.serial('a preview validates and plans a branch without applying it', async 
   t.deepEqual(changed.changes.map((c: any) => c.pointer), ['/spec/maxReplicas']);
   t.true(changed.objects.some((o: any) => o.kind === 'Deployment'));
   t.not((await api('GET', '/api/sync')).body.syncedRevision, head, 'a preview applies nothing');
+  // A revision git would refuse is a 400, not a file of the git directory read as a ref (HEAD, here).
+  const escape = await api('POST', '/api/previews', { base: 'main', head: 'refs/heads/../../HEAD' });
+  t.is(escape.status, 400, JSON.stringify(escape.body));
+  t.is(escape.body.error.code, 'BAD_REQUEST');
+  t.is(escape.body.error.details[0].code, 'INVALID_REVISION');
 });
 
 test.serial('agent routes are served with the API envelope', async (t) => {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createGitSource } from '../../src/source/index.ts';
-import { NotFoundError } from '../../src/errors/index.ts';
+import { BadRequestError, NotFoundError } from '../../src/errors/index.ts';
 import { createBareClone, createTestRepo, renameAndCommit, runGit, type TestRepo } from '../support/git-repo.ts';
 
 const doc = (name: string, extra = '') => `apiVersion: kradle.a5c.ai/v1alpha1\nkind: Team\nmetadata:\n  name: ${name}\n${extra}`;
@@ -68,6 +68,20 @@ test('resolve of an unknown revision is a NotFoundError naming it', async (t) =>
     const err = await t.throwsAsync(source.resolve(rev), { instanceOf: NotFoundError });
     t.true(err!.message.includes(rev), err!.message);
   }
+});
+
+test('resolve refuses a revision git would refuse, before reading any file: `..` must not lead out of refs/', async (t) => {
+  const { repo, first } = seeded(t);
+  repo.tag('v1');
+  const source = createGitSource({ url: repo.dir });
+  // Names git check-ref-format refuses (and revision syntax Kradle does not read); `..` would reach files outside refs/.
+  for (const rev of ['refs/heads/../../HEAD', 'refs/heads/../HEAD~0', '../.git/HEAD', 'refs/tags/.v1', 'main.lock', 'refs//heads/main', '/refs/heads/main', 'main/', 'main.', 'ma in', 'ma\tin', 'main@{0}', 'main:x', 'ma*n', 'ma?n', 'ma[n', 'ma\\n', 'HEAD^{}', '@', '']) {
+    const err = await t.throwsAsync(source.resolve(rev), { instanceOf: BadRequestError }, JSON.stringify(rev));
+    t.is(err?.details[0]?.code, 'INVALID_REVISION', rev);
+    t.true(err!.message.includes(JSON.stringify(rev)), err!.message);
+  }
+  // The revision syntax Kradle reads stays: ~N and ^N after a name that git could hold.
+  for (const rev of ['main', 'main~0', 'main^0', 'v1', 'refs/tags/v1', 'HEAD~0^0', first.slice(0, 7)]) t.is(await source.resolve(rev), first, rev);
 });
 
 test('a path that holds no repository is a NotFoundError', (t) => {
