@@ -1,4 +1,4 @@
-import { formatDetail, isKradleError, sanitize } from '../errors/index.ts';
+import { formatDetail, isKradleError, sanitize, type ErrorDetail } from '../errors/index.ts';
 
 /** One readable block for an error that ends a command: message, then each positioned detail. */
 export function formatCliError(err: unknown): string {
@@ -7,4 +7,14 @@ export function formatCliError(err: unknown): string {
     return [`kradle: ${err.code}: ${sanitize(err.message)}`, ...err.details.map((d) => `  ${formatDetail(d)}`)].join('\n');
   }
   return `kradle: ${sanitize(err instanceof Error ? err.message : String(err))}`;
+}
+
+/**
+ * The same error as one JSON object, for `--format json`: the API's error envelope, so a script reads a failed
+ * command as it reads a refused request. An error of the option parser is a usage error, as a bad --format is.
+ */
+export function cliErrorJson(err: unknown): { error: { code: string; message: string; details: ErrorDetail[] } } {
+  if (isKradleError(err)) return { error: { code: err.code, message: sanitize(err.message), details: err.details } };
+  const usage = String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
+  return { error: { code: usage ? 'BAD_REQUEST' : 'INTERNAL', message: sanitize(err instanceof Error ? err.message : String(err)), details: [] } };
 }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { readFileSync, statSync, utimesSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureRepo, FIXTURES } from '../loader/fixture-repo.ts';
 import { runKradle } from '../support/kradle-cli.ts';
@@ -56,6 +56,32 @@ test('kradle validate --rev and --format json; exit 2 on a usage or fetch error'
   t.is(escape.code, 2);
   t.is(escape.stdout, '');
   t.regex(escape.stderr, /^kradle: BAD_REQUEST: revision "refs\/heads\/\.\.\/\.\.\/HEAD" is not a valid revision \(it holds "\.\."\)/);
+});
+
+test('--format json: a failure before validating (bad revision, damaged repo, bad flag) is one JSON error object on stdout, exit 2', async (t) => {
+  const repo = fixtureRepo('config-repo');
+  t.teardown(repo.remove);
+  const json = async (args: string[], code: string) => {
+    const out = await kradle(args);
+    t.is(out.code, 2, out.stderr);
+    const body = JSON.parse(out.stdout);
+    t.deepEqual(Object.keys(body), ['error'], out.stdout);
+    t.is(body.error.code, code, out.stdout);
+    t.regex(out.stderr, /^kradle: /, 'the message stays on stderr for a reader');
+    return body.error;
+  };
+  const rev = await json(['validate', '--repo', repo.dir, '--rev', 'no-such-branch', '--format', 'json'], 'NOT_FOUND');
+  t.deepEqual(rev.details.map((d: { code: string }) => d.code), ['REVISION_NOT_FOUND']);
+  await json(['diff', 'main', 'no-such-branch', '--repo', repo.dir, '--format=json'], 'NOT_FOUND');
+  await json(['preview', '--base', 'main', '--head', 'no-such-branch', '--repo', repo.dir, '--format', 'json'], 'NOT_FOUND');
+  await json(['validate', '--repo', repo.dir, '--no-such-flag', '--format', 'json'], 'BAD_REQUEST');
+  const file = join(repo.dir, '.git/objects', repo.first.slice(0, 2), repo.first.slice(2));
+  chmodSync(file, 0o644);
+  writeFileSync(file, readFileSync(file).subarray(0, 10));
+  const corrupt = await json(['validate', '--repo', repo.dir, '--format', 'json'], 'REPO_CORRUPT');
+  t.true(corrupt.message.includes(repo.first), corrupt.message);
+  // Text stays text: nothing on stdout.
+  t.is((await kradle(['validate', '--repo', repo.dir])).stdout, '');
 });
 
 test('kradle diff BASE HEAD: the field diff; HEAD errors exit 1', async (t) => {
