@@ -39,6 +39,8 @@ export interface GitIndex {
    * leaves them off the disk on purpose, and `git status` does not call them deleted.
    */
   skipWorktree: Set<string>;
+  /** Paths the index holds with no blob of the file on disk (conflicted, intent-to-add): tracked all the same. */
+  blobless: Set<string>;
   /** When the index was written (ms since the epoch, as lstat gives mtimeMs): an entry modified at or after it may be racily clean. */
   writtenMs: number;
 }
@@ -66,13 +68,14 @@ export function readGitIndex(file: string): GitIndex | undefined {
   }
 }
 
-function parseEntries(buf: Buffer): Pick<GitIndex, 'entries' | 'skipWorktree'> {
+function parseEntries(buf: Buffer): Pick<GitIndex, 'entries' | 'skipWorktree' | 'blobless'> {
   if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'DIRC') throw new Error('not an index');
   const version = buf.readUInt32BE(4);
   if (version < 2 || version > 4) throw new Error(`index version ${version}`);
   const count = buf.readUInt32BE(8);
   const entries = new Map<string, IndexEntry>();
   const skipWorktree = new Set<string>();
+  const blobless = new Set<string>();
   let at = 12;
   let prev: Buffer = Buffer.alloc(0);
   for (let i = 0; i < count; i++) {
@@ -103,7 +106,10 @@ function parseEntries(buf: Buffer): Pick<GitIndex, 'entries' | 'skipWorktree'> {
     const stage = (flags >> 12) & 3;
     if (stage === 0 && extended & SKIP_WORKTREE) skipWorktree.add(path);
     // Conflicted, sparse or intent-to-add entries record no blob of the file on disk.
-    if (stage !== 0 || extended & (SKIP_WORKTREE | INTENT_TO_ADD)) continue;
+    if (stage !== 0 || extended & (SKIP_WORKTREE | INTENT_TO_ADD)) {
+      if (!skipWorktree.has(path)) blobless.add(path);
+      continue;
+    }
     entries.set(path, new Entry(buf, start));
   }
   // A split index keeps most entries in a shared file: this one alone is not the whole index.
@@ -112,7 +118,12 @@ function parseEntries(buf: Buffer): Pick<GitIndex, 'entries' | 'skipWorktree'> {
     if (sig === 'link') throw new Error('split index');
     e += 8 + buf.readUInt32BE(e + 4);
   }
-  return { entries, skipWorktree };
+  return { entries, skipWorktree, blobless };
+}
+
+/** Whether git tracks the path: the index holds it, with or without a blob of the file on disk. */
+export function isTracked(index: GitIndex, path: string): boolean {
+  return index.entries.has(path) || index.skipWorktree.has(path) || index.blobless.has(path);
 }
 
 /** The lstat data Git compares, as plain numbers: a stat of BigInts costs a dozen allocations, and a load makes thousands. */

@@ -1,11 +1,9 @@
 import { lstatSync } from 'node:fs';
-import { join } from 'node:path';
 import { gitBlobId } from './blob-id.ts';
-import { locateGitDir } from './git-dir.ts';
-import { readGitIndex, statMatches, type GitIndex } from './git-index.ts';
+import { statMatches, type GitIndex } from './git-index.ts';
 import { normalizeDir } from './paths.ts';
 import type { SnapshotFile } from './types.ts';
-import { listYaml, readListed, type Listed } from './worktree.ts';
+import { listYaml, readListed, worktreeGit, type Listed } from './worktree.ts';
 
 const STAT_BATCH = 512;
 const READ_BATCH = 64;
@@ -17,8 +15,9 @@ const READ_BATCH = 64;
  * when the index is missing or unreadable.
  */
 export async function changedFromCommit(dir: string, path: string | undefined, committed: readonly SnapshotFile[]): Promise<string[]> {
-  const listed = await listYaml(dir, normalizeDir(path));
-  const index = indexOf(dir);
+  const git = worktreeGit(dir);
+  const listed = await listYaml(dir, normalizeDir(path), git);
+  const index = git?.index;
   const atCommit = new Map(committed.map((f) => [f.path, f.oid]));
   const changed: string[] = [];
   const unknown: Listed[] = [];
@@ -46,16 +45,6 @@ export async function changedFromCommit(dir: string, path: string | undefined, c
   // A file a sparse checkout leaves off the disk is not deleted: git status says nothing of it.
   for (const f of committed) if (!onDisk.has(f.path) && !index?.skipWorktree.has(f.path)) changed.push(f.path);
   return changed.sort();
-}
-
-function indexOf(dir: string): GitIndex | undefined {
-  try {
-    const { gitdir, worktreeDir } = locateGitDir(dir);
-    // A linked worktree has its own index in its own git directory.
-    return readGitIndex(join(worktreeDir ?? gitdir, 'index'));
-  } catch {
-    return undefined;
-  }
 }
 
 /** The blob the index says the file holds, when its stat says it still does. */

@@ -3,6 +3,9 @@ import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError } from '../errors/index.ts';
 import { gitBlobId, worktreeRevision } from './blob-id.ts';
+import { locateGitDir } from './git-dir.ts';
+import { readGitIndex } from './git-index.ts';
+import { withoutIgnored, type WorktreeGit } from './ignored.ts';
 import { isReportedLink, isYamlPath, joinPath, normalizeDir } from './paths.ts';
 import type { Snapshot, SnapshotFile } from './types.ts';
 
@@ -14,14 +17,29 @@ export interface Listed {
   link: boolean;
 }
 
+/** The git directory and index of the working tree at `root`; undefined for a plain directory (or an unreadable .git). */
+export function worktreeGit(root: string): WorktreeGit | undefined {
+  if (!existsSync(join(root, '.git'))) return undefined;
+  try {
+    const { gitdir, worktreeDir } = locateGitDir(root);
+    // A linked worktree has its own index in its own git directory.
+    const indexFile = join(worktreeDir ?? gitdir, 'index');
+    return { gitdir, indexFile, index: readGitIndex(indexFile) };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * YAML files below `rel` (repo-relative paths), skipping .git/ and node_modules/. In a Git working tree, a
  * directory holding a `.git` of its own is another repository (a submodule, a clone inside): its files are not
  * this repository's, which records a submodule as one commit id and loads nothing of it, so they are skipped.
- * A plain directory keeps them, as its import copies them.
+ * There, too, an untracked file git ignores is no file of the config repo. A plain directory keeps them all, as
+ * its import copies them.
  */
-export async function listYaml(root: string, rel: string): Promise<Listed[]> {
-  return walk(root, rel, existsSync(join(root, '.git')));
+export async function listYaml(root: string, rel: string, git = worktreeGit(root)): Promise<Listed[]> {
+  const listed = await walk(root, rel, existsSync(join(root, '.git')));
+  return git ? withoutIgnored(root, git, listed) : listed;
 }
 
 async function walk(root: string, rel: string, skipRepos: boolean): Promise<Listed[]> {

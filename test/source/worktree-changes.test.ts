@@ -1,5 +1,5 @@
 import test from 'ava';
-import { rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGitSource, snapshotWorktree } from '../../src/source/index.ts';
 import { changedFromCommit } from '../../src/source/worktree-changes.ts';
@@ -105,4 +105,27 @@ test('the files of a submodule, or of a repository cloned inside the working tre
   // --worktree reads what the commit holds: the submodule is one commit id there, with no files of its own.
   const fromDisk = await snapshotWorktree(repo.dir);
   t.deepEqual(fromDisk.files, (await createGitSource({ url: repo.dir }).snapshot(repo.head())).files);
+});
+
+test('untracked files git ignores (.gitignore at any depth, .git/info/exclude) are neither uncommitted changes nor read from disk; a tracked one is both', async (t) => {
+  const repo = createTestRepo();
+  t.teardown(() => repo.remove());
+  repo.commit({ ...seed, '.gitignore': 'generated/\n*.local.yaml\n!keep.local.yaml\n', 'orgs/acme/.gitignore': 'scratch/\n/top.yml\n' });
+  // Tracked although ignored: git keeps tracking it, and so does Kradle.
+  repo.write({ 'orgs/acme/teams/forced.local.yaml': 'kind: Team\n' });
+  repo.git('add', '-f', 'orgs/acme/teams/forced.local.yaml');
+  repo.git('commit', '-q', '-m', 'forced');
+  appendFileSync(join(repo.dir, '.git/info/exclude'), 'excluded.yaml\n');
+  const untracked = ['generated/a.yaml', 'generated/deep/b.yml', 'orgs/acme/x.local.yaml', 'orgs/acme/keep.local.yaml', 'orgs/acme/scratch/s.yaml', 'orgs/acme/top.yml', 'orgs/acme/teams/top.yml', 'excluded.yaml', 'orgs/acme/new.yaml'];
+  repo.write(Object.fromEntries(untracked.map((p) => [p, 'kind: Team\n'])));
+  repo.write({ 'orgs/acme/teams/forced.local.yaml': 'kind: Team\nmetadata: {}\n' });
+  repo.git('add', 'orgs/acme/teams/forced.local.yaml'); // staged: the oracle's first line then has no leading space to lose
+  const expected = ['orgs/acme/keep.local.yaml', 'orgs/acme/new.yaml', 'orgs/acme/teams/forced.local.yaml', 'orgs/acme/teams/top.yml'];
+  t.deepEqual(gitStatus(repo), expected);
+  t.deepEqual(await changed(repo), expected);
+  const onDisk = (await snapshotWorktree(repo.dir)).files.map((f) => f.path);
+  t.deepEqual(onDisk.filter((p) => !(p in seed)), expected, '--worktree reads what git would add');
+  // Without an index nothing is tracked: the rules apply to every file, as to a fresh clone's untracked files.
+  rmSync(join(repo.dir, '.git/index'));
+  t.false((await snapshotWorktree(repo.dir)).files.some((f) => f.path.startsWith('generated/')));
 });
