@@ -1,16 +1,25 @@
 import { promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
 import git from 'isomorphic-git';
+import { readListed, SKIPPED_DIRS } from './worktree.ts';
 
 type TreeEntry = { mode: string; path: string; oid: string; type: 'blob' | 'tree' };
 
-/** Writes the files below dir (no .git) as blobs and trees; returns the tree id, or undefined when empty. */
+/**
+ * Writes the files below dir as blobs and trees, as `git add` would; returns the tree id, or undefined when
+ * empty. It skips what reading the directory skips (.git, node_modules), and keeps a symbolic link as one (its
+ * target as the blob): the loader then refuses it (SYMLINK_NOT_SUPPORTED) as kradle validate of the directory
+ * does, where leaving it out would drop its documents, or a linked directory's, without a word.
+ */
 async function writeDirTree(gitdir: string, dir: string): Promise<string | undefined> {
   const entries: TreeEntry[] = [];
   for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
-    if (entry.name === '.git') continue;
+    if (SKIPPED_DIRS.has(entry.name)) continue;
     const full = join(dir, entry.name);
-    if (entry.isDirectory()) {
+    if (entry.isSymbolicLink()) {
+      const oid = await git.writeBlob({ fs, gitdir, blob: await readListed(dir, { path: entry.name, link: true }) });
+      entries.push({ mode: '120000', path: entry.name, oid, type: 'blob' });
+    } else if (entry.isDirectory()) {
       const oid = await writeDirTree(gitdir, full);
       if (oid) entries.push({ mode: '040000', path: entry.name, oid, type: 'tree' });
     } else if (entry.isFile()) {

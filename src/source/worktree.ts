@@ -9,7 +9,8 @@ import { withoutIgnored, type WorktreeGit } from './ignored.ts';
 import { isReportedLink, isYamlPath, joinPath, normalizeDir } from './paths.ts';
 import type { Snapshot, SnapshotFile } from './types.ts';
 
-const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
+/** Never files of the config repo, whatever they are: a directory read as it is on disk, and its import, skip them. */
+export const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
 const READ_BATCH = 64;
 
 export interface Listed {

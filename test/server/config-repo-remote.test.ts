@@ -1,8 +1,9 @@
 import test from 'ava';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { runGit, tempDir } from '../support/git-repo.ts';
+import { runKradle } from '../support/kradle-cli.ts';
 import { orgDocs } from '../support/sync-harness.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 
@@ -70,6 +71,31 @@ test.serial('a plain directory becomes a bare repository that the git CLI clones
   await syncedWithoutAsking(s, pushed);
   const got = await api(s, 'GET', '/api/orgs/acme/resources/Team/pushed');
   t.is(got.status, 200, JSON.stringify(got.body));
+});
+
+test.serial('a symbolic link of a plain directory is imported as git commits one, and refused as kradle validate of the directory refuses it', async (t) => {
+  const dir = plainDir(orgDocs('acme'));
+  symlinkSync('platform.yaml', join(dir, 'orgs/acme/teams/alias.yaml'));
+  symlinkSync('teams', join(dir, 'orgs/acme/linked'));
+  // Skipped by both, whatever it is (a shared install is often a link).
+  symlinkSync(tempDir(), join(dir, 'node_modules'));
+  const errorsOf = (errors: { code: string; path?: string }[]) => errors.map((e) => `${e.path} ${e.code}`).sort();
+  const validated = await runKradle(['validate', '--repo', dir, '--format', 'json']);
+  t.is(validated.code, 1, validated.stderr);
+  const expected = ['orgs/acme/linked SYMLINK_NOT_SUPPORTED', 'orgs/acme/teams/alias.yaml SYMLINK_NOT_SUPPORTED'];
+  t.deepEqual(errorsOf(JSON.parse(validated.stdout).errors), expected);
+
+  const s = await start(dir);
+  t.teardown(() => s.server.close());
+  const bare = cloneCommandOf(s).split(' ')[2]!;
+  t.deepEqual(runGit(bare, ['ls-tree', '-r', '--format=%(objectmode) %(path)', 'main']).split('\n').filter((l) => l.startsWith('120000')), ['120000 orgs/acme/linked', '120000 orgs/acme/teams/alias.yaml']);
+  let sync: any;
+  for (const started = Date.now(); Date.now() - started < 60_000 && sync?.state !== 'ValidationFailed'; ) {
+    sync = (await api(s, 'GET', '/api/sync')).body;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  t.is(sync.state, 'ValidationFailed', JSON.stringify(sync));
+  t.deepEqual(errorsOf((await api(s, 'GET', '/api/orgs/acme/summary')).body.configErrors), expected);
 });
 
 test.serial('an API write followed by an operator commit and push loses nothing', async (t) => {
