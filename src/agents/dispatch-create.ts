@@ -9,6 +9,7 @@ import { resolveTransport, reviewDispatch } from './permission-review.ts';
 import { desiredSpec, randomName, refName, runtimeDoc } from './refs.ts';
 import { mutateStatus } from './status.ts';
 import { closeAttempt, closeSession } from './dispatch-session.ts';
+import { dispatchDefaults } from './dispatch-defaults.ts';
 import { gateOf } from './action-gate.ts';
 import { credentialsDigest, grantedCredentials } from './run-context.ts';
 import type { DesiredState } from '../loader/types.ts';
@@ -29,10 +30,10 @@ export interface DispatchRequest {
   estimatedTokens?: { input: number; output: number };
 }
 
-function checkRequest(req: DispatchRequest): void {
+function checkRequest(req: DispatchRequest, unresolved: string[] = []): void {
   const missing = (['stack', 'repository', 'taskKind', 'requestedBy'] as const).filter((f) => !refName(req[f]));
   if (!Array.isArray(req.sourceRefs) || !req.sourceRefs.length) missing.push('sourceRefs' as never);
-  if (missing.length) throw new BadRequestError(`dispatch needs ${missing.join(', ')}`);
+  if (missing.length) throw new BadRequestError(`dispatch needs ${missing.join(', ')}${unresolved.length ? `: ${unresolved.join('; ')}` : ''}`);
   if (req.attemptNumber !== undefined && (!Number.isInteger(req.attemptNumber) || req.attemptNumber < 1)) throw new BadRequestError('attemptNumber must be a positive integer');
   if (req.commit !== undefined && (typeof req.commit !== 'string' || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(req.commit))) throw new BadRequestError('commit must be a full commit id (40 or 64 hex digits)');
 }
@@ -65,10 +66,13 @@ async function budgetFor(ctx: Ctx, org: string, stack: Record<string, unknown>, 
 }
 
 /** Creates the run (Pending) and moves it through review, budget and approval: Failed, AwaitingApproval or Queued. */
-export async function createRun(ctx: Ctx, org: string, req: DispatchRequest, name = randomName('run', ctx.random)): Promise<StoredResource> {
-  checkRequest(req);
+export async function createRun(ctx: Ctx, org: string, given: DispatchRequest, name = randomName('run', ctx.random)): Promise<StoredResource> {
   const state = stateOf(ctx);
   if (!state.get('Organization', org, org)) throw new NotFoundError(`organization ${org} not found`);
+  // A request naming only its stack gets the repository and ref there is one answer for (§5.1 `{stackRef}`).
+  const { unresolved, ...defaults } = dispatchDefaults(state, org, given);
+  const req = { ...given, ...defaults };
+  checkRequest(req, unresolved);
   const stackName = refName(req.stack)!;
   const stack = state.get('AgentStack', org, stackName);
   const now = ctx.clock.now().toISOString();

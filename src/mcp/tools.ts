@@ -92,7 +92,11 @@ export const TOOLS: ToolDef[] = [
   },
   {
     name: 'kradle_dispatch_agent', description: 'Dispatch an agent run of a stack (an AgentDispatchRun).',
-    inputSchema: schema({ stackRef: str('AgentStack name'), repository: str('Repository name'), ref: str('git ref, e.g. refs/heads/main'), taskKind: str('task kind (manual)'), org: ORG }, ['stackRef']),
+    inputSchema: schema({
+      stackRef: str('AgentStack name'),
+      repository: str("Repository name; defaults to the only Repository the stack's workspace policy allows, else the org's only Repository"),
+      ref: str("git ref, e.g. refs/heads/main; defaults to the Repository's default branch"), taskKind: str('task kind (manual)'), org: ORG,
+    }, ['stackRef']),
     run: (c, a) => body(c.api, 'POST', apiPath`/api/orgs/${c.org(a)}/agents/dispatch`, { body: { stack: a.stackRef, repository: a.repository, ref: a.ref, taskKind: a.taskKind ?? 'manual' } }),
   },
   {

@@ -6,6 +6,7 @@ import { errorMiddleware } from '../../src/api/error-middleware.ts';
 import { tenantNamespace } from '../../src/kinds/index.ts';
 import { uniqueName } from '../support/store.ts';
 import { dispatchWorld, request } from './dispatch-support.ts';
+import { doc } from './helpers.ts';
 
 const world = dispatchWorld(test);
 
@@ -106,6 +107,56 @@ test('CLI: kradle dispatch posts to the API with flags and prints the run', asyn
   }
   t.regex(lines[0]!, /^run-[0-9a-f]{12} Running$/);
   t.is(await command.run(['--org', org]), 2);
+});
+
+test('HTTP and CLI: a dispatch naming only its stack takes the one Repository it can mean and its default branch, else a 400 naming what to pass', async (t) => {
+  const org = uniqueName('rd');
+  const stack = (name: string, extra: Record<string, unknown> = {}) => doc('AgentStack', name, { organizationRef: org, baseAgent: 'claude-code', model: 'claude-sonnet', adapter: 'mux', runtimeIdentity: 'fixer-bot', providerConfig: 'anthropic', ...extra });
+  const w = await world({ [org]: { extra: [
+    doc('Repository', 'web', { organizationRef: org, visibility: 'private', defaultBranch: 'develop' }),
+    doc('Repository', 'docs', { organizationRef: org, visibility: 'private' }),
+    doc('KradleWorkspacePolicy', 'only-web', { organizationRef: org, mode: 'worktree', retentionPolicy: { ttlSeconds: 600 }, allowedRepositories: ['web'] }),
+    doc('KradleWorkspacePolicy', 'api-or-docs', { organizationRef: org, mode: 'worktree', retentionPolicy: { ttlSeconds: 600 }, allowedRepositories: ['api', 'docs'] }),
+    stack('web-only', { workspacePolicy: 'only-web' }), stack('two-repos', { workspacePolicy: 'api-or-docs' }),
+  ] } });
+  const http = await serve(w);
+  t.teardown(http.close);
+  const dispatch = (body: Record<string, unknown>) => http.call('POST', `/api/orgs/${org}/agents/dispatch`, `writer:alice:${org}`, body);
+  const ambiguous = await dispatch({ stack: 'fixer' });
+  t.is(ambiguous.status, 400);
+  t.is(ambiguous.body.error.message, `dispatch needs repository, sourceRefs: org ${org} declares 3 repositories (api, docs, web): pass repository`);
+  const policy = await dispatch({ stack: 'two-repos' });
+  t.is(policy.status, 400);
+  t.regex(policy.body.error.message, /the workspace policy api-or-docs of stack two-repos allows 2 repositories \(api, docs\): pass repository$/);
+  const undeclared = await dispatch({ stack: 'fixer', repository: 'ghost' });
+  t.is(undeclared.status, 400);
+  t.is(undeclared.body.error.message, `dispatch needs sourceRefs: Repository ghost is not declared in org ${org}, so it has no default branch: pass ref`);
+  t.is((await w.store.resources.list('AgentDispatchRun', { namespace: tenantNamespace(org) })).items.length, 0, 'no run for a refused request');
+
+  const byPolicy = await dispatch({ stack: 'web-only' });
+  t.is(byPolicy.status, 201, JSON.stringify(byPolicy.body));
+  t.like(byPolicy.body.spec, { repository: 'web', sourceRefs: ['refs/heads/develop'] });
+  const noBranch = await dispatch({ stack: 'fixer', repository: 'docs' });
+  t.is(noBranch.status, 201, JSON.stringify(noBranch.body));
+  t.like(noBranch.body.spec, { repository: 'docs', sourceRefs: ['refs/heads/main'] });
+  const given = await dispatch({ stack: 'fixer', repository: 'web', ref: 'refs/heads/fix' });
+  t.like(given.body.spec, { repository: 'web', sourceRefs: ['refs/heads/fix'] });
+
+  // kradle dispatch sends what it is given and the API fills in the rest, the same way.
+  const { command } = await import('../../src/cli/commands/dispatch.ts');
+  const out: string[] = [];
+  const [log, error] = [console.log, console.error];
+  console.log = (s: string) => void out.push(s);
+  console.error = (s: string) => void out.push(s);
+  try {
+    t.is(await command.run(['--org', org, '--stack', 'web-only', '--server', http.base, '--token', `writer:alice:${org}`]), 0);
+    t.is(await command.run(['--org', org, '--stack', 'fixer', '--server', http.base, '--token', `writer:alice:${org}`]), 1);
+  } finally {
+    [console.log, console.error] = [log, error];
+  }
+  t.regex(out[0]!, /^run-[0-9a-f]{12} \S+$/);
+  t.like((await w.dispatch.get(org, out[0]!.split(' ')[0]!)).spec, { repository: 'web', sourceRefs: ['refs/heads/develop'] });
+  t.regex(out[1]!, /400 BAD_REQUEST dispatch needs repository, sourceRefs: .* 3 repositories \(api, docs, web\): pass repository$/);
 });
 
 test('HTTP: agent routes read bodies like every API route: 413 over 1 MiB, 415 for text/plain, 400 for deep nesting', async (t) => {

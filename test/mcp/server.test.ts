@@ -94,3 +94,12 @@ test.serial('stdio: --org beyond the token is refused per call; kradle stacks li
   t.is(denied.code, 1);
   t.regex(denied.stderr, /403 FORBIDDEN/);
 });
+
+test.serial("kradle_dispatch_agent with the spec's input {stackRef} alone dispatches on the org's only Repository at its default branch", async (t) => {
+  const s = await world;
+  const c = await http(s.api.url, s.tokens.writer);
+  t.teardown(() => c.close());
+  const r = (await c.callTool({ name: 'kradle_dispatch_agent', arguments: { stackRef: 'fixer' } })) as any;
+  t.falsy(r.isError, r.content[0]?.text);
+  t.like(r.structuredContent, { kind: 'AgentDispatchRun', spec: { agentStack: 'fixer', repository: 'api', sourceRefs: ['refs/heads/main'] }, status: { stackRef: 'fixer' } });
+});
