@@ -119,6 +119,10 @@ function suite(d: TestDriver) {
     t.deepEqual(exported.body.config.map((r: any) => r.metadata.name), ['platform']);
     t.deepEqual(exported.body.runtime.map((r: any) => `${r.kind}/${r.metadata.name}`), ['Issue/snap-1']);
     t.is((await client(api.url, await makeToken(api.app, 'other', 'admin')).get('/api/orgs/acme/snapshot')).status, 403);
+    // An org the revision does not declare is not an empty snapshot, even to a platform token.
+    const nowhere = await client(api.url, await makeToken(api.app, '*', 'reader')).get('/api/orgs/nowhere/snapshot');
+    t.is(nowhere.status, 404);
+    t.is(nowhere.body.error.code, 'NOT_FOUND');
     await api.close();
   });
 

@@ -103,3 +103,19 @@ test.serial("kradle_dispatch_agent with the spec's input {stackRef} alone dispat
   t.falsy(r.isError, r.content[0]?.text);
   t.like(r.structuredContent, { kind: 'AgentDispatchRun', spec: { agentStack: 'fixer', repository: 'api', sourceRefs: ['refs/heads/main'] }, status: { stackRef: 'fixer' } });
 });
+
+test.serial('a platform token asking for an org that does not exist gets NOT_FOUND from kradle_snapshot and kradle_search, as from kradle_troubleshoot', async (t) => {
+  const s = await world;
+  const c = await http(s.api.url, s.tokens.platform);
+  t.teardown(() => c.close());
+  for (const [name, args] of [['kradle_snapshot', { org: 'nosuch' }], ['kradle_search', { query: 'fixer', org: 'nosuch' }]] as const) {
+    const r = (await c.callTool({ name, arguments: args })) as any;
+    t.true(r.isError, `${name}: ${r.content[0]?.text}`);
+    t.is(r.structuredContent?.error?.code, 'NOT_FOUND', name);
+    t.regex(r.content[0].text, /^NOT_FOUND: organization nosuch not found/);
+  }
+  await t.throwsAsync(c.getPrompt({ name: 'kradle_troubleshoot', arguments: { org: 'nosuch' } }), { message: /NOT_FOUND/ });
+  const snap = (await c.callTool({ name: 'kradle_snapshot', arguments: { org } })) as any;
+  t.falsy(snap.isError, snap.content[0]?.text);
+  t.true(snap.structuredContent.config.some((d: any) => d.kind === 'AgentStack' && d.metadata.name === 'fixer'));
+});
