@@ -130,6 +130,60 @@ test.serial('a commit pushed to the config repo appears on the org page without 
   await page.context().close();
 });
 
+test.serial("the org page's filters are in the URL: a reload or a shared link restores them, back and forward step through them", async (t) => {
+  const page = await signedIn('acme', 'reader', 'fran');
+  t.teardown(() => page.context().close());
+  await page.goto(world.server.url + '/#/org/acme');
+  await page.locator('[data-resource="AgentServiceAccount/runner"]').waitFor();
+  const [kind, search, status] = [page.getByLabel('kind'), page.getByLabel('search'), page.getByLabel('status')];
+  const rows = () => page.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-resource')));
+  const hash = () => page.evaluate(() => location.hash);
+  const shows = async (filters: { kind: string; q: string; status: string }, resources?: (string | null)[]) => {
+    // No named function inside: tsx compiles one into a __name() call, which the page does not have.
+    await page.waitForFunction((f) => [['kind', f.kind], ['search', f.q], ['status', f.status]]
+      .every(([label, want]) => (document.querySelector(`[aria-label="${label}"]`) as HTMLInputElement | null)?.value === want), filters);
+    if (resources) await page.waitForFunction((want) => JSON.stringify([...document.querySelectorAll('tbody tr')].map((tr) => tr.getAttribute('data-resource'))) === JSON.stringify(want), resources);
+  };
+
+  await kind.selectOption('Team');
+  await page.waitForFunction(() => location.hash === '#/org/acme?kind=Team');
+  await page.locator('[data-resource="AgentServiceAccount/runner"]').waitFor({ state: 'detached' });
+  await search.fill('plat');
+  await page.waitForFunction(() => location.hash === '#/org/acme?kind=Team&q=plat');
+  await shows({ kind: 'Team', q: 'plat', status: '' }, ['Team/platform']);
+  const picked = await status.locator('option').nth(1).getAttribute('value');
+  await status.selectOption(picked!);
+  await page.waitForFunction((s) => location.hash === `#/org/acme?kind=Team&q=plat&status=${s}`, picked);
+  const filtered = await rows();
+
+  await page.reload();
+  await shows({ kind: 'Team', q: 'plat', status: picked! }, filtered);
+  t.is(await hash(), `#/org/acme?kind=Team&q=plat&status=${picked}`);
+
+  // Back and forward step through the filters chosen, and the list follows.
+  await page.goBack();
+  await shows({ kind: 'Team', q: 'plat', status: '' }, ['Team/platform']);
+  await page.goBack();
+  await shows({ kind: 'Team', q: '', status: '' });
+  t.false((await rows()).some((r) => !r!.startsWith('Team/')));
+  await page.goForward();
+  await shows({ kind: 'Team', q: 'plat', status: '' }, ['Team/platform']);
+
+  // Into a resource and back: the list is where it was.
+  await page.getByRole('link', { name: 'platform' }).click();
+  await page.waitForFunction(() => location.hash === '#/org/acme/r/Team/platform');
+  await page.goBack();
+  await shows({ kind: 'Team', q: 'plat', status: '' }, ['Team/platform']);
+
+  // A link someone shares opens with its filters.
+  const shared = await page.context().newPage();
+  await shared.goto(`${world.server.url}/#/org/acme?kind=AgentServiceAccount&q=run`);
+  await shared.locator('[data-resource="AgentServiceAccount/runner"]').waitFor();
+  t.is(await shared.getByLabel('kind').inputValue(), 'AgentServiceAccount');
+  t.is(await shared.getByLabel('search').inputValue(), 'run');
+  t.deepEqual(await shared.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-resource'))), ['AgentServiceAccount/runner']);
+});
+
 test.serial('an approval is decided with the button; a reader sees no button and gets 403 if it tries', async (t) => {
   const writer = await token('acme', 'writer', 'wes');
   for (const name of ['ap-one', 'ap-two']) {

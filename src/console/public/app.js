@@ -3,6 +3,7 @@ import { useEffect, useState } from '/console/vendor/hooks.mjs';
 import { ApiError, call, setCsrf } from './api.js';
 import { onConnection, startLive, stopLive } from './live.js';
 import { html, Failure } from './ui.js';
+import { useRoute } from './route.js';
 import { OrgsPage } from './pages/orgs.js';
 import { OrgPage } from './pages/org.js';
 import { ResourcePage } from './pages/resource.js';
@@ -12,21 +13,6 @@ import { RunsPage } from './pages/runs.js';
 import { ImportsPage } from './pages/imports.js';
 import { AuditPage } from './pages/audit.js';
 import { EventsPage } from './pages/events.js';
-
-/** Hash routes: `#/org/acme?kind=Team` -> ['org', 'acme'] and the query. No server round trip, no history API. */
-function useRoute() {
-  const read = () => {
-    const [path, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
-    return { parts: path.split('/').filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(query) };
-  };
-  const [route, setRoute] = useState(read);
-  useEffect(() => {
-    const on = () => setRoute(read());
-    addEventListener('hashchange', on);
-    return () => removeEventListener('hashchange', on);
-  }, []);
-  return route;
-}
 
 function SignIn({ onSignedIn }) {
   const [token, setToken] = useState('');
