@@ -55,8 +55,7 @@ export function resourceRoutes(svc: ResourceService): RouteDef[] {
         const { resource, etag } = await svc.get(ctx.params.org!, ctx.params.kind!, ctx.params.name!);
         ctx.set('ETag', etag);
         ctx.body = resource;
-        // Koa's freshness check compares as RFC 9110 says: a weak W/ copy or a list holding the ETag matches too.
-        if (ctx.fresh) ctx.status = 304;
+        if (notModified(ctx.get('If-None-Match'), etag)) ctx.status = 304;
       },
     },
     {
@@ -120,4 +119,15 @@ export function kindCollection(svc: ResourceService, kind: string, base: string,
     });
   }
   return routes;
+}
+
+/**
+ * If-None-Match as RFC 9110 13.1.2 compares it: weakly (a W/ copy matches), any of a list, or `*`. Not Koa's
+ * ctx.fresh: that answers stale whenever the request says Cache-Control: no-cache, which fetch() adds to every
+ * request carrying If-None-Match, so no browser or Node client would ever get its 304.
+ */
+function notModified(header: string, etag: string): boolean {
+  if (!header) return false;
+  const opaque = (t: string) => t.trim().replace(/^W\//, '');
+  return header.trim() === '*' || header.split(',').some((t) => opaque(t) === opaque(etag));
 }
