@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { KradleError, sanitize, type ErrorDetail } from '../errors/index.ts';
+import { BadRequestError, KradleError, sanitize, type ErrorDetail } from '../errors/index.ts';
+import { printErrorJson } from './output.ts';
 
 /** Where `kradle serve` listens by default; remote commands talk to it unless told otherwise. */
 export const DEFAULT_SERVER = 'http://127.0.0.1:3080';
@@ -31,8 +32,8 @@ export class ServerUnreachableError extends KradleError {
   }
 }
 
-/** A bad command line: printed with the command's usage, exit 2. */
-export class UsageError extends Error {}
+/** A bad command line: printed with the command's usage, exit 2; a `BAD_REQUEST` in the JSON error envelope. */
+export class UsageError extends BadRequestError {}
 
 export interface ApiResponse<T> {
   status: number;
@@ -147,11 +148,20 @@ export function reportError(name: string, err: unknown, usage?: string): number 
   return exitCodeOf(err);
 }
 
+/**
+ * Ends command `name` run with `argv` on a failure: the message on stderr, and with `--format json` the error
+ * envelope on stdout; returns the exit code.
+ */
+export function failCommand(name: string, argv: string[], err: unknown, usage?: string): number {
+  printErrorJson(argv, err);
+  return reportError(name, err, usage);
+}
+
 /** Runs a command body, turning every failure into a printed message and its exit code. */
-export async function runRemote(name: string, usage: string, body: () => Promise<number>): Promise<number> {
+export async function runRemote(name: string, usage: string, argv: string[], body: () => Promise<number>): Promise<number> {
   try {
     return await body();
   } catch (err) {
-    return reportError(name, err, usage);
+    return failCommand(name, argv, err, usage);
   }
 }

@@ -50,13 +50,6 @@ function asksHelp(argv: string[]): boolean {
   return (end === -1 ? argv : argv.slice(0, end)).some((a) => HELP_FLAGS.has(a));
 }
 
-/** `--format json` before any `--`: a failure the command did not print itself is then JSON on stdout as well. */
-function asksJson(argv: string[]): boolean {
-  const end = argv.indexOf('--');
-  const args = end === -1 ? argv : argv.slice(0, end);
-  return args.some((a, i) => a === '--format=json' || (a === '--format' && args[i + 1] === 'json'));
-}
-
 async function help(name: string | undefined): Promise<number> {
   if (!name) {
     console.log(await usage());
@@ -98,9 +91,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (err) {
-    const { cliErrorJson, formatCliError } = await import('./output.ts');
-    // A JSON consumer parses stdout: an empty one reads as a crash. The message stays on stderr for a reader.
-    if (asksJson(rest)) console.log(JSON.stringify(cliErrorJson(err), null, 2));
+    const { formatCliError, printErrorJson } = await import('./output.ts');
+    printErrorJson(rest, err);
     console.error(formatCliError(err));
     return 2;
   }

@@ -18,3 +18,18 @@ export function cliErrorJson(err: unknown): { error: { code: string; message: st
   const usage = String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
   return { error: { code: usage ? 'BAD_REQUEST' : 'INTERNAL', message: sanitize(err instanceof Error ? err.message : String(err)), details: [] } };
 }
+
+/** `--format json` (or `--format=json`) before any `--`. */
+export function asksJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  const args = end === -1 ? argv : argv.slice(0, end);
+  return args.some((a, i) => a === '--format=json' || (a === '--format' && args[i + 1] === 'json'));
+}
+
+/**
+ * A failure of a command run with `--format json`, as the error envelope on stdout: a JSON consumer parses stdout,
+ * and an empty one reads as a crash. The caller prints the message on stderr for a reader, as without it.
+ */
+export function printErrorJson(argv: string[], err: unknown): void {
+  if (asksJson(argv)) console.log(JSON.stringify(cliErrorJson(err), null, 2));
+}

@@ -248,3 +248,25 @@ test('exit 2: no server listening, a 5xx answer, usage errors', async (t) => {
   t.regex(runs[5]!.stderr, /Unknown option '--bogus'/);
   t.regex(runs[6]!.stderr, /--org is required/);
 });
+
+test('--format json: every failure of a remote command is the error envelope on stdout, with the same text and exit code', async (t) => {
+  const envelope = async (args: string[], env: Record<string, string>, code: number, errorCode: string, stdin?: string) => {
+    const out = await kradle([...args, '--format', 'json'], env, stdin);
+    t.is(out.code, code, out.stderr);
+    const body = JSON.parse(out.stdout);
+    t.deepEqual(Object.keys(body), ['error'], out.stdout);
+    t.is(body.error.code, errorCode, out.stdout);
+    t.not(out.stderr.trim(), '', 'the message stays on stderr');
+    return body.error;
+  };
+  const missing = await envelope(['get', 'Repository', 'nope', '--org', 'acme'], as(tokens.acmeReader), 1, 'NOT_FOUND');
+  t.is(missing.message, 'Repository nope not found in org acme');
+  await envelope(['list', 'Repository', '--org', 'acme'], as(tokens.globexReader), 1, 'FORBIDDEN');
+  await envelope(['list', 'Repository'], as(tokens.acmeReader), 2, 'BAD_REQUEST');
+  await envelope(['delete', 'Repository', 'x', '--org', 'acme', '--bogus'], as(tokens.acmeReader), 2, 'BAD_REQUEST');
+  await envelope(['retry', 'run-1', '--org', 'acme'], as(tokens.acmeReader, 'http://127.0.0.1:1'), 2, 'UNREACHABLE');
+  await envelope(['stacks'], as(tokens.acmeReader, 'http://127.0.0.1:1'), 2, 'UNREACHABLE');
+  await envelope(['status', '--org', 'acme'], as(tokens.acmeReader, 'not-a-url'), 2, 'BAD_REQUEST');
+  await envelope(['apply', '-f', '-', '--org', 'acme'], as(tokens.acmeReader), 1, 'BAD_REQUEST', 'kind: [unclosed\n');
+  await envelope(['apply', '-f', '-', '--org', 'initech'], as(tokens.initechWriter, readOnly.url), 2, 'WAITING', 'kind: Repository\nmetadata: {name: r}\nspec: {visibility: public}\n');
+});

@@ -84,6 +84,30 @@ test('--format json: a failure before validating (bad revision, damaged repo, ba
   t.is((await kradle(['validate', '--repo', repo.dir])).stdout, '');
 });
 
+test('--format json: a usage error of validate, diff or preview, and a failed --post, is one JSON error object on stdout', async (t) => {
+  const repo = fixtureRepo('config-repo');
+  t.teardown(repo.remove);
+  const usage = async (args: string[], message: RegExp, env: Record<string, string> = {}) => {
+    const out = await runKradle(args, { env });
+    t.is(out.code, 2, out.stderr);
+    const { error } = JSON.parse(out.stdout);
+    t.like(error, { code: 'BAD_REQUEST', details: [] }, out.stdout);
+    t.regex(error.message, message);
+    t.regex(out.stderr, /^kradle [a-z]+: /, 'the message and the usage stay on stderr');
+  };
+  await usage(['validate', 'stray', '--repo', repo.dir, '--format', 'json'], /^unexpected stray$/);
+  await usage(['validate', '--worktree', '--rev', 'main', '--repo', repo.dir, '--format=json'], /takes no --rev/);
+  await usage(['diff', 'main', '--repo', repo.dir, '--format', 'json'], /need BASE and HEAD/);
+  await usage(['preview', '--base', 'main', '--repo', repo.dir, '--format', 'json'], /need --base and --head/);
+  await usage(['preview', '--base', 'main', '--head', 'main', '--repo', repo.dir, '--format', 'json', '--post', 'http://127.0.0.1:1/o/r/pull/1'], /KRADLE_FORGE_TOKEN/, { KRADLE_FORGE_TOKEN: '' });
+  // The preview is printed once it is posted: a forge that cannot be reached leaves only the error on stdout.
+  const post = await runKradle(['preview', '--base', 'main', '--head', 'main', '--repo', repo.dir, '--format', 'json', '--post', 'http://127.0.0.1:1/o/r/pull/1'], { env: { KRADLE_FORGE_TOKEN: 'x' } });
+  t.is(post.code, 2, post.stderr);
+  t.is(JSON.parse(post.stdout).error.code, 'UPSTREAM_FAILED', post.stdout);
+  // Text stays text.
+  t.is((await kradle(['validate', 'stray', '--repo', repo.dir])).stdout, '');
+});
+
 test('kradle diff BASE HEAD: the field diff; HEAD errors exit 1', async (t) => {
   const repo = fixtureRepo('config-repo');
   t.teardown(repo.remove);

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { ApiError, apiPath, clientFromFlags, CONNECTION_USAGE, formatOf, parseCommand, reportError, runRemote, UsageError, type ApiClient } from '../client.ts';
+import { BadRequestError } from '../../errors/index.ts';
+import { printErrorJson } from '../output.ts';
 import { resolveKind } from '../../kinds/index.ts';
 import type { Command } from '../main.ts';
 
@@ -44,7 +46,8 @@ interface BatchResult {
   items: { kind: string; name: string; path: string; operation: string }[];
 }
 
-class FileError extends Error {}
+/** A file that is not documents Kradle can send (YAML errors, a document without kind): exit 1, nothing sent. */
+class FileError extends BadRequestError {}
 
 async function readSource(file: string): Promise<string> {
   if (file !== '-') return readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => Promise.reject(new UsageError(`cannot read ${file}: ${err.code ?? err.message}`)));
@@ -147,7 +150,7 @@ export const command: Command = {
   summary: 'apply the documents of a YAML file through a running server (one validated commit, or none)',
   usage: USAGE,
   run: (argv) =>
-    runRemote('apply', USAGE, async () => {
+    runRemote('apply', USAGE, argv, async () => {
       const { values, positionals } = parseCommand(argv, {
         file: { type: 'string', short: 'f' }, org: { type: 'string' }, mode: { type: 'string' }, 'if-match': { type: 'string' },
       });
@@ -161,6 +164,7 @@ export const command: Command = {
         docs = documentsOf(values.file, await readSource(values.file), values.org);
       } catch (err) {
         if (!(err instanceof FileError)) throw err;
+        printErrorJson(argv, err);
         console.error(err.message);
         return 1;
       }

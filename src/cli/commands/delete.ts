@@ -17,7 +17,7 @@ export const command: Command = {
   summary: 'delete a resource through a running server (config kinds: a commit)',
   usage: USAGE,
   run: (argv) =>
-    runRemote('delete', USAGE, async () => {
+    runRemote('delete', USAGE, argv, async () => {
       const { values, positionals } = parseCommand(argv, { org: { type: 'string' }, mode: { type: 'string' }, 'if-match': { type: 'string' } });
       if (values.help) return console.log(USAGE), 0;
       const [kind, name, ...extra] = positionals;

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { formatDetail } from '../../errors/index.ts';
 import { createLoader } from '../../loader/index.ts';
 import { diffJson, diffStates, type FieldChange, type StateDiff } from '../../plan/index.ts';
+import { failCommand, UsageError } from '../client.ts';
 import type { Command } from '../main.ts';
 import { openSource, parseFormat, snapshotAt, SOURCE_FLAGS } from '../open-source.ts';
 
@@ -17,7 +18,7 @@ export const command: Command = {
       allowPositionals: true,
     });
     if (values.help) return console.log(USAGE), 0;
-    if (positionals.length !== 2) return console.error(`kradle diff: need BASE and HEAD\n${USAGE}`), 2;
+    if (positionals.length !== 2) return failCommand('diff', argv, new UsageError('need BASE and HEAD'), USAGE);
     if (values.format === 'markdown') return (await import('./preview.ts')).printPreview(values, positionals[0]!, positionals[1]!);
     const format = parseFormat(values.format);
     const source = await openSource(values);

@@ -11,7 +11,7 @@ export const command: Command = {
   summary: 'print one resource from a running server (YAML or JSON)',
   usage: USAGE,
   run: (argv) =>
-    runRemote('get', USAGE, async () => {
+    runRemote('get', USAGE, argv, async () => {
       const { values, positionals } = parseCommand(argv, { org: { type: 'string' } });
       if (values.help) return console.log(USAGE), 0;
       const [kind, name, ...extra] = positionals;

@@ -111,7 +111,7 @@ export const command: Command = {
   summary: 'list resources of one kind from a running server',
   usage: USAGE,
   run: (argv) =>
-    runRemote('list', USAGE, async () => {
+    runRemote('list', USAGE, argv, async () => {
       const { values, positionals } = parseCommand(argv, {
         org: { type: 'string' }, selector: { type: 'string', short: 'l' }, limit: { type: 'string' }, 'chunk-size': { type: 'string' },
       });

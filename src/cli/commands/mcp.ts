@@ -19,7 +19,7 @@ export const command: Command = {
   summary: 'the MCP server over stdio (tools, prompts and resources of a running server)',
   usage: USAGE,
   run: (argv) =>
-    runRemote('mcp', USAGE, async () => {
+    runRemote('mcp', USAGE, argv, async () => {
       const { values } = parseCommand(argv, { org: { type: 'string' } });
       if (values.help) return console.error(USAGE), 0;
       const api = clientFromFlags(values);

@@ -4,6 +4,7 @@ import { BadRequestError } from '../../errors/index.ts';
 import { createForgeClient, parsePullRequestUrl, postPreview } from '../../forge/index.ts';
 import { createLoader } from '../../loader/index.ts';
 import { buildPreview, previewMarkdown, type Preview } from '../../plan/index.ts';
+import { failCommand, UsageError } from '../client.ts';
 import type { Command } from '../main.ts';
 import { openSource, snapshotAt, SOURCE_FLAGS, type SourceFlags } from '../open-source.ts';
 
@@ -39,19 +40,21 @@ export const command: Command = {
       allowPositionals: true,
     });
     if (values.help) return console.log(USAGE), 0;
-    if (positionals.length || !values.base || !values.head) return console.error(`kradle preview: need --base and --head\n${USAGE}`), 2;
+    if (positionals.length || !values.base || !values.head) return failCommand('preview', argv, new UsageError('need --base and --head'), USAGE);
     const format = values.format ?? 'markdown';
     if (format !== 'markdown' && format !== 'json') throw new BadRequestError(`--format must be markdown or json, not ${JSON.stringify(format)}`);
     const pr = values.post ? parsePullRequestUrl(values.post, values['forge-api']) : undefined;
     const token = process.env.KRADLE_FORGE_TOKEN;
-    if (pr && !token) return console.error('kradle preview: --post needs a forge token in KRADLE_FORGE_TOKEN'), 2;
+    if (pr && !token) return failCommand('preview', argv, new UsageError('--post needs a forge token in KRADLE_FORGE_TOKEN'));
     const { preview, headSha } = await loadPreview(values, values.base, values.head);
     const markdown = previewMarkdown(preview, pr ? { fileUrl: (path, line) => `${pr.web}/blob/${headSha}/${path}#L${line}` } : {});
-    process.stdout.write(format === 'json' ? `${JSON.stringify(preview, null, 2)}\n` : markdown);
+    // JSON is printed once posting succeeded: a failed post is then the one error object on stdout, not a second.
+    if (format === 'markdown') process.stdout.write(markdown);
     if (pr) {
       const posted = await postPreview(createForgeClient({ api: pr.api, forge: pr.forge, token: token! }), pr, headSha, preview, markdown);
       console.error(`kradle preview: ${posted.state} status on ${headSha.slice(0, 12)}; comment ${posted.commentId} ${posted.updated ? 'updated' : 'created'}`);
     }
+    if (format === 'json') process.stdout.write(`${JSON.stringify(preview, null, 2)}\n`);
     return preview.valid ? 0 : 1;
   },
 };

@@ -16,7 +16,7 @@ interface Run {
 export const command: Command = {
   summary: 'retry a Failed agent run as its next attempt',
   run: (argv) =>
-    runRemote('retry', USAGE, async () => {
+    runRemote('retry', USAGE, argv, async () => {
       const { values, positionals } = parseCommand(argv, { org: { type: 'string' } });
       if (values.help) return console.log(USAGE), 0;
       if (positionals.length !== 1) throw new UsageError('name exactly one run');

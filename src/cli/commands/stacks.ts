@@ -17,7 +17,7 @@ async function orgOf(api: ApiClient, given: string | undefined): Promise<string>
 export const command: Command = {
   summary: 'list agent stacks with their readiness',
   run: (argv) =>
-    runRemote('stacks', USAGE, async () => {
+    runRemote('stacks', USAGE, argv, async () => {
       const { values } = parseCommand(argv, { org: { type: 'string' } });
       if (values.help) return console.log(USAGE), 0;
       const format = formatOf(values.format, ['text', 'json'], 'text');

@@ -85,7 +85,7 @@ export const command: Command = {
   summary: 'show the sync status of a running server (and an org summary with --org)',
   usage: USAGE,
   run: (argv) =>
-    runRemote('status', USAGE, async () => {
+    runRemote('status', USAGE, argv, async () => {
       const { values, positionals } = parseCommand(argv, { org: { type: 'string' } });
       if (values.help) return console.log(USAGE), 0;
       if (positionals.length) throw new UsageError(`unexpected ${positionals.join(' ')}`);

@@ -15,7 +15,7 @@ export const command: Command = {
   summary: 'trigger a sync on a running server, then print its status',
   usage: USAGE,
   run: (argv) =>
-    runRemote('sync', USAGE, async () => {
+    runRemote('sync', USAGE, argv, async () => {
       const { values, positionals } = parseCommand(argv, { org: { type: 'string' } });
       if (values.help) return console.log(USAGE), 0;
       if (positionals.length) throw new UsageError(`unexpected ${positionals.join(' ')}`);

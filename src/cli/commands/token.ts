@@ -82,7 +82,7 @@ export const command: Command = {
   summary: 'create, list and revoke API bearer tokens (through a server, or in the store; a token is printed once)',
   usage: USAGE,
   run: (argv) =>
-    runRemote('token', USAGE, async () => {
+    runRemote('token', USAGE, argv, async () => {
       const { values, positionals } = parseCommand(argv, OPTIONS);
       if (values.help) return console.log(USAGE), 0;
       const [action, id, ...extra] = positionals;

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatDetail } from '../../errors/index.ts';
 import { createLoader, prestartParseWorkers, summaryOf, type CheckResult, type LoadResult } from '../../loader/index.ts';
+import { failCommand, UsageError } from '../client.ts';
 import type { Command } from '../main.ts';
 import { indexedManyFiles, openSource, parseFormat, snapshotAt, SOURCE_FLAGS, uncommittedChanges, worktreeSnapshot } from '../open-source.ts';
 
@@ -26,9 +27,9 @@ export const command: Command = {
       allowPositionals: true,
     });
     if (values.help) return console.log(USAGE), 0;
-    if (positionals.length) return console.error(`kradle validate: unexpected ${positionals.join(' ')}\n${USAGE}`), 2;
+    if (positionals.length) return failCommand('validate', argv, new UsageError(`unexpected ${positionals.join(' ')}`), USAGE);
     const format = parseFormat(values.format);
-    if (values.worktree && values.rev) return console.error(`kradle validate: --worktree validates the files on disk; it takes no --rev\n${USAGE}`), 2;
+    if (values.worktree && values.rev) return failCommand('validate', argv, new UsageError('--worktree validates the files on disk; it takes no --rev'), USAGE);
     const onDisk = await worktreeSnapshot(values);
     // A large revision is parsed on workers: started now, they boot while it is resolved and listed.
     if (!onDisk && indexedManyFiles(values)) prestartParseWorkers();
