@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
-import { BadRequestError } from '../errors/index.ts';
+import { BadRequestError, NotFoundError } from '../errors/index.ts';
 import { changesOnIdleParseWorker } from '../loader/index.ts';
 // Not source/index.ts: validating files on disk must not load isomorphic-git (a fifth of `kradle validate`'s
 // start-up); openSource imports the Git source when it needs one.
@@ -67,6 +67,8 @@ export async function worktreeSnapshot(flags: SourceFlags, cwd = process.cwd()):
   if (flags.repo !== undefined && REMOTE.test(flags.repo)) return undefined;
   const dir = flags.repo === undefined ? await enclosingRepository(resolvePath(cwd)) : resolvePath(cwd, flags.repo);
   if (!asked.worktree && (flags.repo === undefined || (await isGitRepository(dir)))) return undefined;
+  // A mistyped --repo is not an empty directory: "selects no YAML file" would hide the typo.
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new NotFoundError(`no directory or git repository at ${dir}`);
   return nonEmpty(await snapshotWorktree(dir, flags.path), flags.path, `the files of ${dir}`);
 }
 

@@ -49,7 +49,11 @@ test('kradle validate --rev and --format json; exit 2 on a usage or fetch error'
   t.is((await kradle(['validate', '--repo', repo.dir, '--format', 'xml'])).code, 2);
   const missing = await kradle(['validate', '--repo', `${repo.dir}/nothing-here`]);
   t.is(missing.code, 2);
-  t.regex(missing.stderr, /^kradle: /);
+  // A mistyped --repo names the path, not "selects no YAML file" as if it were an empty directory.
+  t.is(missing.stderr.trim(), `kradle: NOT_FOUND: no directory or git repository at ${repo.dir}/nothing-here`);
+  const missingJson = await kradle(['validate', '--repo', 'nothing-here', '--worktree', '--format', 'json'], repo.dir);
+  t.is(missingJson.code, 2);
+  t.like(JSON.parse(missingJson.stdout), { error: { code: 'NOT_FOUND', message: `no directory or git repository at ${join(repo.dir, 'nothing-here')}` } });
   t.is((await kradle(['validate', '--repo', repo.dir, '--rev', 'no-such-branch'])).code, 2);
   // `..` is joined onto the git directory: refs/heads/../../HEAD would read HEAD and validate it.
   const escape = await kradle(['validate', '--repo', repo.dir, '--rev', 'refs/heads/../../HEAD']);
