@@ -7,8 +7,9 @@ import { isoGit, objectError, type GitContext } from './objects.ts';
 import { refNameProblem } from './ref-format.ts';
 
 const HEX = /^[0-9a-f]{4,40}$/i;
-// `~N` and `^N` suffixes of git's revision syntax; a ref name may contain neither character.
-const SUFFIXES = /^(.+?)((?:[~^]\d*)+)$/;
+// `~N` and `^N` suffixes of git's revision syntax, and the peels `^{}` and `^{commit}`; a ref name may contain
+// neither `~` nor `^`. Other peels (`^{tree}`, `^{/text}`) name no commit, or search: the name check refuses them.
+const SUFFIXES = /^(.+?)((?:\^\{(?:commit)?\}|[~^]\d*)+)$/;
 
 /** What an object id peels to: a commit, an object that is not one, or nothing (absent from the repository). */
 type Peeled = { commit: string } | { type: string } | { missing: true };
@@ -98,10 +99,14 @@ async function nothingMatched(ctx: GitContext, rev: string, head: string | undef
   return 'not found in the config repository (not a branch, tag or commit id)';
 }
 
-/** Applies `~N` (N-th first-parent ancestor) and `^N` (N-th parent; ^0 the commit itself) to a commit. */
+/**
+ * Applies `~N` (N-th first-parent ancestor) and `^N` (N-th parent; ^0 the commit itself) to a commit. A peel
+ * (`^{}`, `^{commit}`) leaves it as it is: a revision is peeled to its commit (an annotated tag's) when resolved.
+ */
 async function walkSuffixes(ctx: GitContext, rev: string, commit: string, suffixes: string): Promise<string> {
   let at = commit;
-  for (const [, op, digits] of suffixes.matchAll(/([~^])(\d*)/g)) {
+  for (const [, op, digits] of suffixes.matchAll(/\^\{(?:commit)?\}|([~^])(\d*)/g)) {
+    if (op === undefined) continue;
     const n = digits === '' ? 1 : Number(digits);
     const steps = op === '~' ? n : n === 0 ? 0 : 1;
     const parentIndex = op === '~' ? 0 : n - 1;
@@ -124,13 +129,13 @@ async function walkSuffixes(ctx: GitContext, rev: string, commit: string, suffix
 
 /** A revision git would refuse: a bad request, not "not found" (nor a file outside the refs read as one). */
 function invalid(rev: string, why: string): BadRequestError {
-  const message = `revision ${JSON.stringify(rev)} is not a valid revision (${why}): give a branch, tag, full ref name, HEAD or commit id, optionally followed by ~N or ^N`;
+  const message = `revision ${JSON.stringify(rev)} is not a valid revision (${why}): give a branch, tag, full ref name, HEAD or commit id, optionally followed by ~N, ^N, ^{} or ^{commit}`;
   return new BadRequestError(message, { details: [{ code: 'INVALID_REVISION', message: `invalid revision ${JSON.stringify(rev)}: ${why}`, field: 'ref' }] });
 }
 
 /**
  * Resolves a branch, tag (lightweight or annotated), full ref name, HEAD, or a full or short commit
- * id to a full commit id, optionally followed by `~N`/`^N`. Names win over hex-looking ids, as in
+ * id to a full commit id, optionally followed by `~N`/`^N` and the peels `^{}`/`^{commit}`. Names win over hex-looking ids, as in
  * git. `head` is what HEAD stands for when it is not the git directory's own (a linked worktree).
  */
 export async function resolveRev(ctx: GitContext, rev: string, head?: string): Promise<string> {

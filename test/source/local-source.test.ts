@@ -75,13 +75,25 @@ test('resolve refuses a revision git would refuse, before reading any file: `..`
   repo.tag('v1');
   const source = createGitSource({ url: repo.dir });
   // Names git check-ref-format refuses (and revision syntax Kradle does not read); `..` would reach files outside refs/.
-  for (const rev of ['refs/heads/../../HEAD', 'refs/heads/../HEAD~0', '../.git/HEAD', 'refs/tags/.v1', 'main.lock', 'refs//heads/main', '/refs/heads/main', 'main/', 'main.', 'ma in', 'ma\tin', 'main@{0}', 'main:x', 'ma*n', 'ma?n', 'ma[n', 'ma\\n', 'HEAD^{}', '@', '']) {
+  for (const rev of ['refs/heads/../../HEAD', 'refs/heads/../HEAD~0', '../.git/HEAD', 'refs/tags/.v1', 'main.lock', 'refs//heads/main', '/refs/heads/main', 'main/', 'main.', 'ma in', 'ma\tin', 'main@{0}', 'main:x', 'ma*n', 'ma?n', 'ma[n', 'ma\\n', 'HEAD^{tree}', 'HEAD^{blob}', 'HEAD^{/msg}', 'HEAD^{commit', 'HEAD^{}x', '@', '']) {
     const err = await t.throwsAsync(source.resolve(rev), { instanceOf: BadRequestError }, JSON.stringify(rev));
     t.is(err?.details[0]?.code, 'INVALID_REVISION', rev);
     t.true(err!.message.includes(JSON.stringify(rev)), err!.message);
   }
   // The revision syntax Kradle reads stays: ~N and ^N after a name that git could hold.
   for (const rev of ['main', 'main~0', 'main^0', 'v1', 'refs/tags/v1', 'HEAD~0^0', first.slice(0, 7)]) t.is(await source.resolve(rev), first, rev);
+});
+
+test('resolve reads the peels ^{} and ^{commit} as git does: an annotated tag peels to its commit', async (t) => {
+  const { repo, first } = seeded(t);
+  repo.tag('v1', { annotated: true });
+  repo.commit({ 'orgs/acme/teams/core.yaml': doc('core', 'spec: {}\n') });
+  repo.tag('v2', { annotated: true });
+  const source = createGitSource({ url: repo.dir });
+  for (const rev of ['HEAD^{}', 'HEAD^{commit}', 'v1^{}', 'v2^{commit}', 'refs/tags/v2^{}', 'main~1^{commit}', 'v2^{}~1', 'v2^{}^{commit}^0', `${first}^{}`]) {
+    t.is(await source.resolve(rev), runGit(repo.dir, ['rev-parse', '--verify', rev]), rev);
+  }
+  t.is(await source.resolve('v1^{commit}'), first);
 });
 
 test('a path that holds no repository is a NotFoundError', (t) => {
