@@ -15,7 +15,12 @@ const ENV = {
 };
 
 export function runGit(cwd: string, args: string[], input?: string | Buffer): string {
-  return execFileSync('git', args, { cwd, env: ENV, input, maxBuffer: 256 * 1024 * 1024 }).toString().trim();
+  return runGitUntrimmed(cwd, args, input).trim();
+}
+
+/** git's output as printed: a porcelain line starts with a space (` M file`) that runGit's trim() would cut. */
+export function runGitUntrimmed(cwd: string, args: string[], input?: string | Buffer): string {
+  return execFileSync('git', args, { cwd, env: ENV, input, maxBuffer: 256 * 1024 * 1024 }).toString();
 }
 
 export function tempDir(prefix = 'kradle-git-'): string {
