@@ -5,7 +5,7 @@ import { WaitingError } from '../errors/index.ts';
 import { objectIdentity } from './apply-order.ts';
 import { codeOf, isAbsent, notServed, toKradleError } from './kube-errors.ts';
 import { httpStatusOf, keepRaw, ObjectApi } from './object-api.ts';
-import type { ApplyOutcome, ClusterDriver, KubeObject, ObjectRef } from './types.ts';
+import type { ApplyOutcome, ClusterDriver, KubeObject, ObjectRef, Preconditions } from './types.ts';
 import { startWatch, type WatchTimeout } from './watch-loop.ts';
 
 export { toKradleError } from './kube-errors.ts';
@@ -138,13 +138,16 @@ export function createLiveDriver(opts: LiveDriverOptions): LiveDriver {
     }
   }
 
-  async function del(ref: ObjectRef): Promise<'deleted' | 'absent'> {
+  async function del(ref: ObjectRef, o: { preconditions?: Preconditions } = {}): Promise<'deleted' | 'absent' | 'changed'> {
     keepRaw(ref.apiVersion, ref.kind);
     versions.forget(ref);
     try {
-      await api.delete(header(ref), undefined, undefined, undefined, undefined, 'Background');
+      const options = o.preconditions ? { preconditions: o.preconditions, propagationPolicy: 'Background' } : undefined;
+      await api.delete(header(ref), undefined, undefined, undefined, undefined, 'Background', options);
     } catch (err) {
       if (isAbsent(err)) return 'absent';
+      // A DELETE has no other conflict than a failed precondition: the object is not the one the caller meant.
+      if (o.preconditions && codeOf(err) === 409) return 'changed';
       throw toKradleError(err, `delete ${describe(ref)}`);
     } finally {
       if (isCrd(ref)) refreshDiscovery();

@@ -21,6 +21,12 @@ export interface ObjectRef {
   name: string;
 }
 
+/** Kubernetes DeleteOptions preconditions: the object deleted must still have this uid and resourceVersion. */
+export interface Preconditions {
+  uid?: string;
+  resourceVersion?: string;
+}
+
 export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'planned';
 
 export interface ApplyOutcome {
@@ -41,7 +47,11 @@ export interface ClusterDriver {
   readonly mode: 'live' | 'plan-only';
   /** Server-side apply with field manager `kradle`; `force` takes over conflicting fields. */
   apply(obj: KubeObject, opts?: { force?: boolean }): Promise<ApplyOutcome>;
-  delete(ref: ObjectRef): Promise<'deleted' | 'absent' | 'planned'>;
+  /**
+   * Deletes an object. With `preconditions` (the uid and resourceVersion of the object the caller looked at) the
+   * server deletes only that object as it was: one replaced or changed since answers `changed` and stays.
+   */
+  delete(ref: ObjectRef, opts?: { preconditions?: Preconditions }): Promise<'deleted' | 'absent' | 'changed' | 'planned'>;
   get(ref: ObjectRef): Promise<KubeObject | undefined>;
   list(apiVersion: string, kind: string, opts?: { namespace?: string; labelSelector?: string }): Promise<KubeObject[]>;
   watch(

@@ -5,9 +5,11 @@ import type { ObjectKey } from './object-key.ts';
 /**
  * What applying or pruning did to one object, a closed set like Flux's ssa ChangeSet: Created, Configured,
  * Unchanged and Deleted as the server answered; Planned in plan-only mode; Skipped for an object kept on
- * prune (`kradle.a5c.ai/prune: disabled`); Failed when the server refused it or does not serve its kind.
+ * prune (`kradle.a5c.ai/prune: disabled`); Deferred for an object to prune that was replaced or changed after
+ * it was read (the delete's precondition failed: it stays tracked and is looked at again); Failed when the
+ * server refused it or does not serve its kind.
  */
-export type ChangeAction = 'Created' | 'Configured' | 'Unchanged' | 'Planned' | 'Deleted' | 'Skipped' | 'Failed';
+export type ChangeAction = 'Created' | 'Configured' | 'Unchanged' | 'Planned' | 'Deleted' | 'Skipped' | 'Deferred' | 'Failed';
 
 export interface Change {
   key: ObjectKey;
@@ -15,7 +17,7 @@ export interface Change {
   /** The Kradle resource (`Kind/namespace/name`) that produced the object, or the platform key. */
   sourceKey: string;
   action: ChangeAction;
-  /** Applied, PlanOnly, KindNotServed, ApplyFailed, Pruned, PruneDisabled, PruneFailed. */
+  /** Applied, PlanOnly, KindNotServed, ApplyFailed, Pruned, PruneDisabled, PruneConflict, PruneFailed. */
   reason: string;
   message: string;
   /** Error code of a Failed change (KIND_NOT_SERVED, CONFLICT, ...). */
@@ -41,7 +43,7 @@ export function syncOf(action: ChangeAction): 'Synced' | 'Planned' | 'SyncFailed
 export function countChanges(changes: ChangeSet): Record<string, number> {
   const counts: Record<string, number> = { applied: 0, created: 0, configured: 0, unchanged: 0, failed: 0, missingKind: 0, planned: 0 };
   for (const c of changes) {
-    if (c.action === 'Deleted' || c.action === 'Skipped') continue;
+    if (c.action === 'Deleted' || c.action === 'Skipped' || c.action === 'Deferred') continue;
     if (c.action === 'Failed') {
       if (c.reason === 'KindNotServed') counts.missingKind!++;
       else counts.failed!++;

@@ -37,6 +37,23 @@ test('client-node creates, reads, lists by label, replaces and deletes through t
     t.is(server.objects('v1', 'ConfigMap', 'default').length, 1);
   }));
 
+test('a DELETE whose preconditions the object does not meet is 409 Conflict and deletes nothing', (t) =>
+  withServer(async (server, api) => {
+    const created = await api.create(cm('a', { k: 'v' }));
+    const { uid, resourceVersion } = created.metadata!;
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'a' };
+    const err = await api.delete(cm('a', {}), undefined, undefined, undefined, undefined, undefined, { preconditions: { uid: 'another' } }).catch((e: { code: number; body: string }) => e);
+    t.like(err, { code: 409 });
+    t.like(bodyOf(err as { body: string }), { kind: 'Status', code: 409, reason: 'Conflict' });
+    t.regex(bodyOf(err as { body: string }).message, /Precondition failed: UID in precondition: another/);
+    await api.patch(cm('a', { k: 'w' }), undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+    t.is(await statusOf(api.delete(cm('a', {}), undefined, undefined, undefined, undefined, undefined, { preconditions: { uid, resourceVersion } })), 409, 'changed since');
+    t.truthy(server.object(ref));
+    const now = server.object(ref)!.metadata as { resourceVersion: string };
+    await api.delete(cm('a', {}), undefined, undefined, undefined, undefined, undefined, { preconditions: { uid, resourceVersion: now.resourceVersion } });
+    t.is(server.object(ref), undefined);
+  }));
+
 test('invalid names are 422 Status objects; a missing namespace is 404', (t) =>
   withServer(async (_server, api) => {
     const err = await api.create(cm('Not_Valid', {})).catch((e) => e);

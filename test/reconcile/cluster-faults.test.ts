@@ -5,6 +5,7 @@ import { buildCrds, createLiveDriver } from '../../src/cluster/index.ts';
 import type { SyncController } from '../../src/reconcile/sync/index.ts';
 import { createTestRepo } from '../support/git-repo.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
+import type { JsonObject } from '../support/kube-api-server/fields.ts';
 import { testDrivers } from '../support/store.ts';
 import { createTestSync, crdsFor, liveDriverFor, orgDocs } from '../support/sync-harness.ts';
 
@@ -226,6 +227,36 @@ test.serial('a discovery error is not mistaken for a kind the cluster does not s
   await sync.trigger('retry');
   t.truthy(server.object(deployment('disc')));
   t.is((await runsOf(revision)).at(-1)?.outcome, 'Succeeded');
+});
+
+test.serial('an object replaced between the prune\'s read and its DELETE is not deleted: the pass succeeds, the next one looks again', async (t) => {
+  const server = await serverFor(t);
+  const store = await pglite!.store();
+  const repo = createTestRepo();
+  repo.commit(orgDocs('swap'), 'add swap');
+  const sync = track(t, server, createTestSync({ repoDir: repo.dir, store, driver: liveDriverFor(server), crds: CRDS }));
+  await sync.start();
+  await sync.trigger('test');
+  const ours = server.object(team('swap'))!;
+  const removed = repo.commit({ 'orgs/swap/teams/platform.yaml': null }, 'remove the team');
+  // The prune has read our team and its DELETE waits at the server...
+  const slow = server.faults.hold({ method: 'DELETE', path: teamPath('swap') });
+  const pass = sync.trigger('test');
+  await until(() => slow.held() === 1, 'the prune under way');
+  // ...while someone deletes it and creates another of the same name, with no marks of ours.
+  server.remove(team('swap'));
+  const { uid: _u, resourceVersion: _r, managedFields: _m, labels: _l, annotations: _a, ...meta } = ours.metadata as JsonObject;
+  const theirs = server.put({ ...ours, metadata: meta }, 'someone-else');
+  slow.release();
+  await finishes(pass, 'the pass');
+  t.is((server.object(team('swap'))?.metadata as { uid?: string } | undefined)?.uid, (theirs.metadata as { uid: string }).uid, 'the replacement survives');
+  const [run] = await runsOf(removed);
+  t.is(run?.outcome, 'Succeeded', JSON.stringify(run?.errors));
+  t.is((await store.inventory.list({ sourceKey: 'Team/kradle-org-swap/platform' })).length, 1, 'still tracked: looked at again');
+
+  await finishes(sync.trigger('retry'), 'the next pass');
+  t.truthy(server.object(team('swap')), 'not ours: left in place');
+  t.deepEqual(await store.inventory.list({ sourceKey: 'Team/kradle-org-swap/platform' }), [], 'and forgotten');
 });
 
 test.serial('a repair in flight when a pass prunes its object does not bring the object back', async (t) => {

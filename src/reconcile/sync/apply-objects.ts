@@ -107,7 +107,8 @@ function producedBy(live: KubeObject, sourceKey: string): boolean {
 /**
  * Deletes objects that left the desired state, dependents first. An object whose live copy says
  * `kradle.a5c.ai/prune: disabled`, or that no longer carries the owner marks of the resource that produced it,
- * is left in place and only forgotten (Skipped).
+ * is left in place and only forgotten (Skipped). One that changed between the read and the delete is left in
+ * place and kept (Deferred).
  */
 export async function pruneObjects(entries: readonly InventoryEntry[], driver: ClusterDriver): Promise<Change[]> {
   const sourceOf = new Map(entries.map((e) => [objectIdentity({ ...e.target, namespace: e.target.namespace ?? undefined }), e]));
@@ -129,7 +130,13 @@ export async function pruneObjects(entries: readonly InventoryEntry[], driver: C
         changes.push({ ...base, action: 'Skipped', reason: 'NotOwned', message: `owned by ${owner}, not ${entry.sourceKey}: left in place`, health: 'Unknown' });
         continue;
       }
-      await driver.delete(objectRef(obj));
+      // Only the object judged above is deleted: one replaced (another uid) or changed (its owner marks or
+      // prune annotation perhaps) since the read stays, and the next pass looks at it again.
+      const preconditions = live && { uid: live.metadata.uid, resourceVersion: live.metadata.resourceVersion };
+      if ((await driver.delete(objectRef(obj), preconditions ? { preconditions } : {})) === 'changed') {
+        changes.push({ ...base, action: 'Deferred', reason: 'PruneConflict', message: 'changed since it was read: looked at again next pass', health: 'Unknown' });
+        continue;
+      }
       changes.push({ ...base, action: 'Deleted', reason: 'Pruned', message: 'left the desired state' });
     } catch (err) {
       changes.push({ ...base, action: 'Failed', reason: 'PruneFailed', code: 'PRUNE_FAILED', message: `${objectIdentity(obj)}: ${errorMessage(err)}`, health: 'Unknown' });

@@ -64,6 +64,8 @@ export interface SyncStatusView {
 interface Settled {
   revision: string;
   outcome: string;
+  /** A prune found its object changed under it: the revision is not settled, the next poll looks again. */
+  pruneDeferred: boolean;
   applied: boolean;
   state: SyncStatusView['state'];
   message?: string;
@@ -110,7 +112,7 @@ function fenced(driver: ClusterDriver, leading: () => boolean): ClusterDriver {
   return {
     mode: driver.mode,
     apply: (obj, opts) => (leading() ? driver.apply(obj, opts) : refuse()),
-    delete: (ref) => (leading() ? driver.delete(ref) : refuse()),
+    delete: (ref, opts) => (leading() ? driver.delete(ref, opts) : refuse()),
     applyStatus: (ref, status) => (leading() ? driver.applyStatus(ref, status) : refuse()),
     get: (ref) => driver.get(ref),
     list: (apiVersion, kind, opts) => driver.list(apiVersion, kind, opts),
@@ -168,7 +170,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       const full = fullDue && leading;
       // A poll (or a webhook, or a ref move) that finds what the last pass settled records no run and no event:
       // a quiet repo would otherwise leave a run every minute. Only a pass asked for explicitly runs again.
-      if (!full && !explicit && settled && settled.revision === fetched.commit && settled.applied === leading && FINAL_OUTCOMES.has(settled.outcome)) {
+      if (!full && !explicit && settled && settled.revision === fetched.commit && settled.applied === leading && FINAL_OUTCOMES.has(settled.outcome) && !settled.pruneDeferred) {
         view.state = settled.state;
         view.message = settled.message;
         deps.onUnchanged?.();
@@ -183,7 +185,8 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       record(result);
       if (result.outcome === 'Loaded') await followLeader(result.revision);
       if (!('state' in result) && !current) await adoptLastGood(result);
-      settled = { revision: result.revision, outcome: result.outcome, applied: leading, state: view.state, message: view.message };
+      const pruneDeferred = 'run' in result && (result.run.counts.pruneDeferred ?? 0) > 0;
+      settled = { revision: result.revision, outcome: result.outcome, pruneDeferred, applied: leading, state: view.state, message: view.message };
       logPass(result);
       deps.onPass?.(result.outcome, (performance.now() - startedAt) / 1000);
     } catch (err) {

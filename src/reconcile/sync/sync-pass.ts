@@ -201,6 +201,7 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
     });
   }
   await deps.status?.recordApplied({ revision: commit, groups, changes: applied, changed: plan.changedSources, orgOf, ...(changed ? { scope: changed } : {}) });
+  const deferred = pruned.filter((c) => c.action === 'Deferred').length;
   const errors = [...applied, ...pruned].filter((c) => c.action === 'Failed').map((c) => ({ code: c.code ?? 'APPLY_FAILED', message: c.message }));
   const counts = countChanges(applied);
   // Objects already in place count: a pass that fails its only change leaves the rest of the revision applied.
@@ -211,6 +212,8 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
     counts: {
       resources: state.resources.size, objects: plan.unchanged + plan.apply.length, skipped: plan.unchanged,
       pruned: pruned.filter((c) => c.action === 'Deleted').length, keptOnPrune: kept.length, ...counts,
+      // Only when some were: the controller runs the revision again at the next poll rather than take it as settled.
+      ...(deferred > 0 ? { pruneDeferred: deferred } : {}),
     },
     errors,
   });
@@ -219,7 +222,8 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
     payload: { revision: commit, outcome, counts: finished.counts, errors: errors.slice(0, 50) },
   });
   memory.forced = undefined;
-  memory.settled = { retry: new Set([...applied, ...pruned].filter((c) => c.action === 'Failed').map((c) => keyText(c.key))) };
+  const unsettled = (c: Change) => c.action === 'Failed' || c.action === 'Deferred';
+  memory.settled = { retry: new Set([...applied, ...pruned].filter(unsettled).map((c) => keyText(c.key))) };
   return rendered({ outcome, revision: commit, run: finished }, applied.flatMap((c) => (c.live ? [c.live] : [])));
 }
 

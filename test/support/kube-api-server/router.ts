@@ -1,7 +1,7 @@
 // HTTP routing for the test API server: discovery, resource CRUD, apply, status subresource and watch.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
-import type { Json } from './fields.ts';
+import { isObject, type Json } from './fields.ts';
 import type { FaultState } from './faults.ts';
 import { groupList, groupVersion, resourceList, type ResourceDef } from './resources.ts';
 import { ApiError, badRequest, failure, success, type Status } from './status.ts';
@@ -103,7 +103,13 @@ async function handleResource(deps: RouterDeps, t: Target, req: IncomingMessage,
   if (method === 'GET') return send(res, 200, store.get(t.def, t.namespace, t.name));
   if (method === 'PUT') return send(res, 200, store.replace(t.def, t.namespace, t.name, await readBody(req), opts));
   if (method === 'DELETE') {
-    const gone = store.delete(t.def, t.namespace, t.name);
+    // DeleteOptions come as the body; only their preconditions change what this server does.
+    const options = await readBody(req);
+    const pre = isObject(options) && isObject(options.preconditions) ? options.preconditions : {};
+    const gone = store.delete(t.def, t.namespace, t.name, {
+      ...(typeof pre.uid === 'string' ? { uid: pre.uid } : {}),
+      ...(typeof pre.resourceVersion === 'string' ? { resourceVersion: pre.resourceVersion } : {}),
+    });
     const meta = gone.metadata as Record<string, string>;
     return send(res, 200, success({ name: t.name, group: t.def.group, kind: t.def.plural, uid: meta.uid } as never));
   }

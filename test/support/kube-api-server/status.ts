@@ -76,6 +76,12 @@ export function alreadyExists(resource: string, name: string, group = ''): ApiEr
   );
 }
 
+/** 409 Conflict, reason Conflict, as a real API server words a write it cannot fulfil on a changed object. */
+export function conflict(resource: string, name: string, group: string, why: string): ApiError {
+  const qualified = group ? `${resource}.${group}` : resource;
+  return new ApiError(failure(409, `Operation cannot be fulfilled on ${qualified} "${name}": ${why}`, { name, group, kind: resource }));
+}
+
 export function badRequest(message: string): ApiError {
   return new ApiError(failure(400, message));
 }

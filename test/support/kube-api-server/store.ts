@@ -5,7 +5,7 @@ import { clone, deepEqual, isObject, mergePatch, type Json, type JsonObject } fr
 import { applyConfig, ownersEqual, recordUpdate, renderManagedFields, type Owner, type Scope, type WriteContext } from './ownership.ts';
 import { BUILTINS, CRD_GROUP, defsFromCrd, groupVersion, type ResourceDef } from './resources.ts';
 import { parseSelector } from './labels.ts';
-import { alreadyExists, ApiError, failure, notFound } from './status.ts';
+import { alreadyExists, ApiError, conflict, failure, notFound } from './status.ts';
 import { checkBody } from './validate.ts';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -179,8 +179,20 @@ export class ObjectStore {
     return { obj: this.commit(def, live, obj, owners), created: !live };
   }
 
-  delete(def: ResourceDef, ns: string | undefined, name: string): JsonObject {
+  /**
+   * Deletes an object; DeleteOptions `preconditions` (uid, resourceVersion) that the live object does not meet
+   * refuse it with 409 Conflict, as a real API server does, so a client never deletes an object that was
+   * replaced or changed after it looked.
+   */
+  delete(def: ResourceDef, ns: string | undefined, name: string, preconditions: { uid?: string; resourceVersion?: string } = {}): JsonObject {
     const live = this.entry(def, ns, name);
+    const m = meta(live.obj);
+    if (preconditions.uid !== undefined && preconditions.uid !== m.uid) {
+      throw conflict(def.plural, name, def.group, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${String(m.uid)}`);
+    }
+    if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== m.resourceVersion) {
+      throw conflict(def.plural, name, def.group, `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${String(m.resourceVersion)}`);
+    }
     if (def.kind === 'Namespace') this.deleteWhere((e) => e.def.namespaced && meta(e.obj).namespace === name);
     if (def.kind === 'CustomResourceDefinition') {
       const served = defsFromCrd(live.obj).map(resKey);
