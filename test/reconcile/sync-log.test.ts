@@ -9,6 +9,14 @@ import { testDrivers } from '../support/store.ts';
 import { createTestSync, crdsFor, liveDriverFor, orgDocs } from '../support/sync-harness.ts';
 
 const [pglite] = testDrivers(test);
+
+async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 const CRDS = crdsFor(['Organization', 'OrgNamespaceBinding', 'Team', 'AgentServiceAccount', 'RunnerPool'], buildCrds());
 
 interface Line {
@@ -52,4 +60,25 @@ test('one line per sync: info with counts when it changed something, error with 
   t.is(failed[0]!.failed, 1);
   t.regex(failed[0]!.msg, new RegExp(`^sync: revision ${second.slice(0, 12)} PartiallyApplied: created 0, configured 0, pruned 0, 1 failed: \\S+ .*Team\\/kradle-org-logs\\/second.*HTTP 422`));
   t.true(failed[0]!.errors!.some((e) => e.includes('kradle-org-logs/second')), 'the failed object is named');
+});
+
+test('a failed drift repair is logged with its cause: the HTTP status and reason the API server answered', async (t) => {
+  const server = await startKubeApiServer();
+  t.teardown(() => server.stop());
+  const lines: (Line & { err?: string; key?: string })[] = [];
+  const logger = await createLogger('info', { write: (l: string) => void lines.push(JSON.parse(l) as Line) });
+  const repo = createTestRepo();
+  repo.commit(orgDocs('heal'), 'add heal');
+  const sync = createTestSync({ repoDir: repo.dir, store: await pglite!.store(), driver: liveDriverFor(server), crds: CRDS, logger });
+  t.teardown(() => sync.stop());
+  await sync.start();
+  await sync.trigger('test');
+  const ref = { apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Team', namespace: 'kradle-org-heal', name: 'platform' };
+  await until(() => server.openWatches() >= 5, 'the owned kinds watched');
+  server.faults.failNext(1, { status: 503, method: 'PATCH', path: /\/teams\/platform$/, message: 'the apiserver is shutting down' });
+  const live = server.object(ref)!;
+  server.put({ ...live, spec: { ...(live.spec as object), displayName: 'Edited by hand' } }, 'kubectl-edit');
+  await until(() => lines.some((l) => l.msg === 'sync failed' && l.err?.includes('drift repair of')), 'the failed repair logged');
+  const failed = lines.find((l) => l.msg === 'sync failed')!;
+  t.regex(failed.err!, /drift repair of \S*Team\S*platform failed: apply .*Team kradle-org-heal\/platform: ServiceUnavailable \(HTTP 503\)/);
 });

@@ -71,6 +71,15 @@ interface Settled {
   message?: string;
 }
 
+/**
+ * Why a repair failed, for the operator's log line: a cluster error's message is cut at the driver to what
+ * may be shown (status, reason, field paths; never an object's data), anything else to its first line.
+ */
+function causeOf(err: unknown): string {
+  if (isKradleError(err)) return sanitize(err.message);
+  return sanitize((err instanceof Error ? err.message : String(err)).split('\n')[0]!).slice(0, 400);
+}
+
 /** Outcomes a second pass over the same revision would only repeat; a failed apply is retried at each poll. */
 const FINAL_OUTCOMES = new Set(['Succeeded', 'ValidationFailed']);
 
@@ -313,7 +322,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
       if (key === 'sync') await syncOnce();
       // Every repair failure is worth retrying with back-off: the cluster moves under us (a namespace
       // being recreated, a CRD arriving), and the next full sync is minutes away.
-      else if (leading) await drift.repair(key.slice(4)).catch((err) => Promise.reject(new UpstreamError(`drift repair of ${key.slice(4)} failed`, { cause: err })));
+      else if (leading) await drift.repair(key.slice(4)).catch((err) => Promise.reject(new UpstreamError(`drift repair of ${key.slice(4)} failed: ${causeOf(err)}`, { cause: err })));
       return 'success';
     },
     onError: (key, err, info) => {
