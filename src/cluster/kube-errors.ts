@@ -1,5 +1,5 @@
 // Turns @kubernetes/client-node errors into Kradle errors at the cluster boundary, without the response bodies
-// and headers client-node puts into its messages (they may echo values).
+// and headers client-node puts into its messages (they may echo values): only fields of the Status are read.
 import {
   BadRequestError, ConflictError, ForbiddenError, KradleError, NotFoundError, sanitize, UnauthorizedError,
   UpstreamError, ValidationError, type ErrorDetail,
@@ -15,6 +15,7 @@ export const notServed = (err: unknown) => err instanceof Error && /Unrecognized
 export const isAbsent = (err: unknown) => codeOf(err) === 404 || notServed(err);
 
 interface StatusBody {
+  message?: string;
   reason?: string;
   details?: { causes?: { reason?: string; message?: string; field?: string }[] };
 }
@@ -28,8 +29,25 @@ function statusBody(body: unknown): StatusBody | undefined {
   }
 }
 
-/** Maps a client-node error to a Kradle error; only the Status reason and cause fields are kept. */
-export function toKradleError(err: unknown, what: string): KradleError {
+/** How much of a Status message is kept: a webhook's refusal or etcd's timeout fits, a dumped object does not. */
+const MESSAGE_MAX = 300;
+
+/**
+ * The Status message, which says why (a webhook refusing, etcd timing out, a quota exceeded), or nothing: a
+ * 422's message echoes the invalid values (its causes' field paths say where instead), and nothing the server
+ * says about a Secret is kept, as it might quote the Secret's data.
+ */
+function statusMessage(status: StatusBody | undefined, code: number, secret: boolean): string {
+  if (secret || code === 422 || typeof status?.message !== 'string') return '';
+  const line = status.message.split('\n')[0]!.trim();
+  return line.length > MESSAGE_MAX ? `${line.slice(0, MESSAGE_MAX)}...` : line;
+}
+
+/**
+ * Maps a client-node error to a Kradle error; only the Status reason, message and cause fields are kept.
+ * `secret`: the request was about a Secret, whose errors keep no message.
+ */
+export function toKradleError(err: unknown, what: string, about: { secret?: boolean } = {}): KradleError {
   if (err instanceof KradleError) return err;
   const code = codeOf(err);
   if (code === undefined) {
@@ -51,7 +69,8 @@ export function toKradleError(err: unknown, what: string): KradleError {
     .slice(0, 5)
     .map((d) => (d.code === 'FieldManagerConflict' ? `${d.field} (${d.message})` : `${d.field} (${d.code})`));
   const more = details.length > 5 ? ` and ${details.length - 5} more` : '';
-  const message = sanitize(`${what}: ${reason} (HTTP ${code})${causes.length ? `: ${causes.join(', ')}${more}` : ''}`);
+  const said = statusMessage(status, code, about.secret ?? false);
+  const message = sanitize(`${what}: ${reason} (HTTP ${code})${causes.length ? `: ${causes.join(', ')}${more}` : ''}${said ? `: ${said}` : ''}`);
   const opts = { details };
   if (code === 404) return new NotFoundError(message, opts);
   if (code === 409) return new ConflictError(message, opts);

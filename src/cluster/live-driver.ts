@@ -34,6 +34,8 @@ const LIST_PAGE = 500;
 const describe = (r: ObjectRef) => `${r.apiVersion} ${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
 const refOf = (o: KubeObject): ObjectRef => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) });
 const header = (r: ObjectRef) => ({ apiVersion: r.apiVersion, kind: r.kind, metadata: { name: r.name, ...(r.namespace ? { namespace: r.namespace } : {}) } });
+/** Errors about Secrets keep no Status message (kube-errors.ts): it might quote their data. */
+const about = (r: { apiVersion: string; kind: string }) => ({ secret: r.apiVersion === 'v1' && r.kind === 'Secret' });
 const isCrd = (o: { apiVersion: string; kind: string }) => o.apiVersion === 'apiextensions.k8s.io/v1' && o.kind === 'CustomResourceDefinition';
 const notServedError = (what: string, apiVersion: string, kind: string) =>
   new WaitingError(`${what}: the cluster does not serve ${apiVersion} ${kind} (is its CRD installed?)`, {
@@ -97,7 +99,7 @@ export function createLiveDriver(opts: LiveDriverOptions): LiveDriver {
       return live;
     } catch (err) {
       if (isAbsent(err)) return undefined;
-      throw toKradleError(err, `get ${describe(ref)}`);
+      throw toKradleError(err, `get ${describe(ref)}`, about(ref));
     }
   }
 
@@ -118,7 +120,7 @@ export function createLiveDriver(opts: LiveDriverOptions): LiveDriver {
         served.delete(`${ref.apiVersion}/${ref.kind}`);
         if (!(await servesKind(ref.apiVersion, ref.kind))) throw notServedError(`apply ${describe(ref)}`, ref.apiVersion, ref.kind);
       }
-      throw toKradleError(err, `apply ${describe(ref)}`);
+      throw toKradleError(err, `apply ${describe(ref)}`, about(ref));
     }
     if (isCrd(obj)) refreshDiscovery();
     const action = versions.actionOf(live);
@@ -134,7 +136,7 @@ export function createLiveDriver(opts: LiveDriverOptions): LiveDriver {
       return 'written';
     } catch (err) {
       if (isAbsent(err)) return 'absent';
-      throw toKradleError(err, `write status of ${describe(ref)}`);
+      throw toKradleError(err, `write status of ${describe(ref)}`, about(ref));
     }
   }
 
@@ -148,7 +150,7 @@ export function createLiveDriver(opts: LiveDriverOptions): LiveDriver {
       if (isAbsent(err)) return 'absent';
       // A DELETE has no other conflict than a failed precondition: the object is not the one the caller meant.
       if (o.preconditions && codeOf(err) === 409) return 'changed';
-      throw toKradleError(err, `delete ${describe(ref)}`);
+      throw toKradleError(err, `delete ${describe(ref)}`, about(ref));
     } finally {
       if (isCrd(ref)) refreshDiscovery();
     }
@@ -181,7 +183,7 @@ export function createLiveDriver(opts: LiveDriverOptions): LiveDriver {
       return await listPages(apiVersion, kind, o);
     } catch (err) {
       if (notServed(err) || (codeOf(err) === 404 && !(await servesKind(apiVersion, kind)))) return { items: [], resourceVersion: '' };
-      throw toKradleError(err, `list ${apiVersion} ${kind}`);
+      throw toKradleError(err, `list ${apiVersion} ${kind}`, about({ apiVersion, kind }));
     }
   }
 
@@ -219,7 +221,7 @@ export function createLiveDriver(opts: LiveDriverOptions): LiveDriver {
           else versions.note(obj);
           onEvent(type, obj);
         },
-        onError: (err) => onError?.(toKradleError(err, `watch ${apiVersion} ${kind}`)),
+        onError: (err) => onError?.(toKradleError(err, `watch ${apiVersion} ${kind}`, about({ apiVersion, kind }))),
       });
     },
   };

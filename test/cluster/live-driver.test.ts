@@ -106,16 +106,31 @@ test('a field another manager changed is a ConflictError; force takes it over', 
     t.deepEqual(server.managers(ref('a')).map((m) => m.manager), ['kradle']);
   }));
 
-test('500s become UpstreamError whose message carries no response body or headers', (t) =>
+test('500s become UpstreamError whose message carries the Status message, sanitized, but no response body or headers', (t) =>
   withDriver(async (d, server) => {
     await d.apply(cm('a', { k: '1' }));
-    server.faults.failNext(1, { method: 'PATCH', message: 'body-marker password=hunter2' });
+    server.faults.failNext(1, { method: 'PATCH', message: 'Internal error occurred: etcdserver: request timed out password=hunter2\nbody-marker' });
     const err = await t.throwsAsync(d.apply(cm('a', { k: '2' })), { instanceOf: UpstreamError });
-    t.regex(err!.message, /apply v1 ConfigMap default\/a: InternalError \(HTTP 500\)/);
+    t.is(err!.message, 'apply v1 ConfigMap default/a: InternalError (HTTP 500): Internal error occurred: etcdserver: request timed out password=***');
     for (const leak of ['body-marker', 'hunter2', 'Headers', 'Body', 'content-type', '{']) t.false(err!.message.includes(leak), leak);
     t.is(err!.cause, undefined);
     server.faults.failNext(1, { method: 'GET' });
     await t.throwsAsync(d.get(ref('a')), { instanceOf: UpstreamError });
+  }));
+
+test('a Status message is cut to its first 300 characters; one about a Secret, or a 422\'s, is not kept at all', (t) =>
+  withDriver(async (d, server) => {
+    server.faults.failNext(1, { method: 'PATCH', message: `admission webhook "dump.example.com" denied the request: ${'x'.repeat(500)}` });
+    const long = await t.throwsAsync(d.apply(cm('a', { k: '1' })), { instanceOf: UpstreamError });
+    t.regex(long!.message, /^apply v1 ConfigMap default\/a: InternalError \(HTTP 500\): admission webhook "dump\.example\.com" denied the request: x+\.\.\.$/);
+    t.true(long!.message.length < 400);
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default' }, data: { token: 'c2VjcmV0LXZhbHVl' } };
+    server.faults.failNext(1, { method: 'PATCH', message: 'admission webhook denied: data.token is c2VjcmV0LXZhbHVl' });
+    const err = await t.throwsAsync(d.apply(secret), { instanceOf: UpstreamError });
+    t.is(err!.message, 'apply v1 Secret default/s: InternalError (HTTP 500)');
+    server.faults.failNext(1, { status: 422, method: 'PATCH', message: 'ConfigMap "a" is invalid: data: Invalid value: "hunter2"' });
+    const invalid = await t.throwsAsync(d.apply(cm('a', { k: '1' })));
+    t.is(invalid!.message, 'apply v1 ConfigMap default/a: Invalid (HTTP 422)');
   }));
 
 test('servesKind is false until the CRD is applied; applying its objects waits for it', (t) =>

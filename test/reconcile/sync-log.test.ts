@@ -10,7 +10,7 @@ import { createTestSync, crdsFor, liveDriverFor, orgDocs } from '../support/sync
 
 const [pglite] = testDrivers(test);
 
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
@@ -78,7 +78,8 @@ test('a failed drift repair is logged with its cause: the HTTP status and reason
   server.faults.failNext(1, { status: 503, method: 'PATCH', path: /\/teams\/platform$/, message: 'the apiserver is shutting down' });
   const live = server.object(ref)!;
   server.put({ ...live, spec: { ...(live.spec as object), displayName: 'Edited by hand' } }, 'kubectl-edit');
-  await until(() => lines.some((l) => l.msg === 'sync failed' && l.err?.includes('drift repair of')), 'the failed repair logged');
-  const failed = lines.find((l) => l.msg === 'sync failed')!;
-  t.regex(failed.err!, /drift repair of \S*Team\S*platform failed: apply .*Team kradle-org-heal\/platform: ServiceUnavailable \(HTTP 503\)/);
+  const repairFailed = () => lines.find((l) => l.msg === 'sync failed' && l.err?.includes('drift repair of'));
+  await until(() => repairFailed() !== undefined, 'the failed repair logged');
+  const failed = repairFailed()!;
+  t.regex(failed.err!, /drift repair of \S*Team\S*platform failed: apply .*Team kradle-org-heal\/platform: ServiceUnavailable \(HTTP 503\): the apiserver is shutting down$/);
 });
