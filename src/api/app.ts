@@ -34,6 +34,7 @@ import { secretRoutes } from './routes/secrets.ts';
 import { syncRoutes } from './routes/sync.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { requireDeclaredOrg } from './routes/helpers.ts';
 import type { WebhookDispatcher } from '../webhooks/index.ts';
 import { mcpRoutes } from '../mcp/http-route.ts';
 import { assistantRoutes } from '../assistant/routes.ts';
@@ -113,11 +114,14 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   const router = new Router<ApiState>();
   for (const r of routes) {
     const guard = authorize(r.auth, { tokens, sessions });
+    // After the token check, so another org's token gets its 403 and never learns whether the org exists.
+    const declaredOrg = r.method === 'GET' && r.auth === 'org-read' && !r.runtimeOnly;
     router.register(r.path, [r.method], async (ctx, next) => {
       const c = ctx as unknown as ApiContext;
       c.state.route = r.path;
       await guard(c);
       checkRequestValues(c);
+      if (declaredOrg) requireDeclaredOrg(deps.config, c.params.org!);
       await r.handler(c);
       return next();
     });

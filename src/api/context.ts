@@ -58,5 +58,10 @@ export interface RouteDef {
   path: string;
   auth: AuthRule;
   summary: string;
+  /**
+   * An org-read GET route answers 404 for an org the loaded revision does not declare (checked before the handler);
+   * true when the route reads only the store's runtime records, events or audit, which an org may hold before it is declared.
+   */
+  runtimeOnly?: boolean;
   handler(ctx: ApiContext): Promise<void>;
 }

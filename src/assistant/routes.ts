@@ -84,7 +84,7 @@ export function assistantRoutes(deps: ApiDeps): RouteDef[] {
       }),
     },
     {
-      method: 'GET', path: `${P}/sessions`, auth: 'org-read', summary: "The org's assistant sessions, newest first",
+      method: 'GET', path: `${P}/sessions`, auth: 'org-read', runtimeOnly: true, summary: "The org's assistant sessions, newest first",
       async handler(ctx) {
         ctx.body = { sessions: await runtime.listSessions(ctx.params.org!) };
       },
@@ -98,7 +98,7 @@ export function assistantRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'GET', path: `${P}/artifacts/:id`, auth: 'org-read', summary: 'An artifact of the assistant (the output of a generate call)',
+      method: 'GET', path: `${P}/artifacts/:id`, auth: 'org-read', runtimeOnly: true, summary: 'An artifact of the assistant (the output of a generate call)',
       async handler(ctx) {
         const { org, id } = ctx.params as { org: string; id: string };
         const artifact = /^[0-9a-f-]{36}$/.test(id) ? await runtime.artifact(org, id) : undefined;

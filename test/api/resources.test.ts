@@ -168,4 +168,21 @@ function suite(d: TestDriver) {
     t.is((await c.get(`/api/orgs/${org}/resources/Repository/none/tree`)).status, 404);
     await api.close();
   });
+
+  test(`${d.name}: an org the loaded revision does not declare is 404 on the routes reading its config; 403 first for another org's token; runtime-only routes still answer`, async (t) => {
+    const { api, org, c } = await setup();
+    const platform = client(api.url, await makeToken(api.app, '*', 'reader'));
+    for (const path of ['summary', 'resources', 'resources?kind=AgentStack', 'resources/Repository/repo-a', 'resources/Repository/repo-a/tree', 'repositories', 'repositories/repo-a', 'inference/services', 'resource-index', 'snapshot']) {
+      const res = await platform.get(`/api/orgs/nosuch/${path}`);
+      t.is(res.status, 404, path);
+      t.like(res.body.error, { code: 'NOT_FOUND', message: 'organization nosuch not found' }, path);
+      t.is((await c.get(`/api/orgs/nosuch/${path}`)).status, 403, `${path} with another org's token`);
+      t.is((await platform.get(`/api/orgs/${org}/${path}`)).status, 200, `${path} of the declared org`);
+    }
+    // The store's runtime records, events and audit of an org may exist before the revision declares it.
+    t.deepEqual((await platform.get('/api/orgs/nosuch/runtime-resources/AgentDispatchRun')).body.items, []);
+    t.deepEqual((await platform.get('/api/orgs/nosuch/audit')).body.items, []);
+    t.is((await platform.get('/api/orgs/nosuch/secrets')).status, 200);
+    await api.close();
+  });
 }

@@ -81,12 +81,12 @@ export function eventRoutes(deps: ApiDeps, hub: EventHub, metrics: ApiMetrics): 
 
   return [
     {
-      method: 'GET', path: '/api/orgs/:org/events', auth: 'org-read', summary: 'SSE stream of the org events (id = event seq; Last-Event-ID resumes)',
+      method: 'GET', path: '/api/orgs/:org/events', auth: 'org-read', runtimeOnly: true, summary: 'SSE stream of the org events (id = event seq; Last-Event-ID resumes)',
       handler: (ctx) => stream(ctx, ctx.params.org!),
     },
     {
       // The original Kradle's agent stream (spec §2.1 #38): the same org stream, so its clients resume the same way.
-      method: 'GET', path: '/api/orgs/:org/agents/events/stream', auth: 'org-read', summary: 'SSE stream of the org events, at the path of spec §2.1 #38',
+      method: 'GET', path: '/api/orgs/:org/agents/events/stream', auth: 'org-read', runtimeOnly: true, summary: 'SSE stream of the org events, at the path of spec §2.1 #38',
       handler: (ctx) => stream(ctx, ctx.params.org!),
     },
     {

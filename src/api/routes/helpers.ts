@@ -1,5 +1,6 @@
-import { BadRequestError } from '../../errors/index.ts';
+import { BadRequestError, NotFoundError } from '../../errors/index.ts';
 import type { ApiContext } from '../context.ts';
+import type { ConfigPort } from '../deps.ts';
 import type { ListQuery, WriteOptions } from '../resource-service.ts';
 
 export function actorOf(ctx: ApiContext): WriteOptions['actor'] {
@@ -52,4 +53,13 @@ export function listQuery(ctx: ApiContext): ListQuery {
 
 export function sendPage(ctx: ApiContext, page: { items: unknown[]; continue?: string }): void {
   ctx.body = { items: page.items, ...(page.continue ? { continue: page.continue } : {}) };
+}
+
+/**
+ * An org the loaded revision does not declare has nothing to read: NOT_FOUND, not an empty answer a platform token
+ * could mistake for a real org's. Before any revision is loaded the answers say so themselves (revision null).
+ */
+export function requireDeclaredOrg(config: ConfigPort, org: string): void {
+  const state = config.current();
+  if (state && !state.orgs().includes(org)) throw new NotFoundError(`organization ${org} not found`);
 }

@@ -95,7 +95,7 @@ export function orgRoutes(deps: ApiDeps, svc: ResourceService): RouteDef[] {
       },
     },
     {
-      method: 'GET', path: '/api/orgs/:org/audit', auth: 'org-read',
+      method: 'GET', path: '/api/orgs/:org/audit', auth: 'org-read', runtimeOnly: true,
       summary: 'Audit log of the org (spec §13: action, since, until, limit, offset), oldest first unless order=desc',
       async handler(ctx) {
         const order = queryString(ctx, 'order');

@@ -80,7 +80,7 @@ export function repositoryObjectRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'GET', path: `${base}/search-index/:id`, auth: 'org-read',
+      method: 'GET', path: `${base}/search-index/:id`, auth: 'org-read', runtimeOnly: true,
       summary: 'Read back a search index request (state Queued: this build has no indexer)',
       async handler(ctx) {
         const { org, repo } = repoOf(ctx);

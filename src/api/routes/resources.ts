@@ -66,7 +66,7 @@ export function resourceRoutes(svc: ResourceService): RouteDef[] {
       },
     },
     {
-      method: 'GET', path: '/api/orgs/:org/runtime-resources/:kind', auth: 'org-read',
+      method: 'GET', path: '/api/orgs/:org/runtime-resources/:kind', auth: 'org-read', runtimeOnly: true,
       summary: 'List runtime records of one kind from the store (labelSelector, limit, continue)',
       async handler(ctx) {
         const def = kindOf(ctx.params.kind);

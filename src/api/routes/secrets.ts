@@ -30,7 +30,7 @@ export function secretRoutes(deps: ApiDeps, svc: ResourceService): RouteDef[] {
   const grants = kindCollection(svc, 'AgentSecretGrant', '/api/orgs/:org/secret-grants', 'secret grants', { getOne: false, remove: false });
   return [
     {
-      method: 'GET', path: '/api/orgs/:org/secrets', auth: 'org-read', summary: 'List secrets: names and keys, never values',
+      method: 'GET', path: '/api/orgs/:org/secrets', auth: 'org-read', runtimeOnly: true, summary: 'List secrets: names and keys, never values',
       async handler(ctx) {
         ctx.body = { secrets: await port().list(ctx.params.org!) };
       },

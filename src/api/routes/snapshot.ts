@@ -1,4 +1,4 @@
-import { BadRequestError, NotFoundError, ValidationError, WaitingError, type ErrorDetail } from '../../errors/index.ts';
+import { BadRequestError, ValidationError, WaitingError, type ErrorDetail } from '../../errors/index.ts';
 import { listKinds, tenantNamespace, type Resource } from '../../kinds/index.ts';
 import type { Store, StoredResource } from '../../store/types.ts';
 import { readJson } from '../body.ts';
@@ -70,10 +70,6 @@ export function snapshotRoutes(deps: ApiDeps): RouteDef[] {
       async handler(ctx) {
         const org = ctx.params.org!;
         const state = config.current();
-        // An org the loaded revision does not declare has no snapshot: NOT_FOUND, as /api/controller?org= answers,
-        // not an empty one a platform token could mistake for a real org's. Before any revision is loaded the
-        // answer says so itself (revision null).
-        if (state && !state.orgs().includes(org)) throw new NotFoundError(`organization ${org} not found`);
         ctx.body = { org, revision: state?.revision ?? null, config: (state?.byOrg(org) ?? []).map((d) => d.object), runtime: await runtimeOf(store, org) };
       },
     },
