@@ -9,9 +9,21 @@ class PayloadTooLargeError extends KradleError {
   }
 }
 
-/** Reads the raw body once, refusing more than `limit` bytes without buffering past it. */
+function unsupportedMediaType(message: string): KradleError {
+  return new KradleError(message, { code: 'UNSUPPORTED_MEDIA_TYPE', status: 415, reason: 'UnsupportedMediaType', disposition: 'stalled' });
+}
+
+/** `application/json` or a `+json` structured syntax suffix (RFC 6839), parameters aside. */
+const JSON_MEDIA_TYPE = /^(?:application\/json|[\w.-]+\/[\w.+-]+\+json)\s*(?:;|$)/i;
+
+/**
+ * Reads the raw body once, refusing more than `limit` bytes without buffering past it. The server decodes no
+ * Content-Encoding: a gzip (or any other) encoded body is a 415, not bytes misread as the body itself.
+ */
 export async function readRaw(ctx: ApiContext, limit = BODY_LIMIT_BYTES): Promise<Buffer> {
   if (ctx.state.rawBody) return ctx.state.rawBody;
+  const encoding = ctx.get('content-encoding').trim();
+  if (encoding && encoding.toLowerCase() !== 'identity') throw unsupportedMediaType(`Content-Encoding ${encoding} is not supported; send the body unencoded`);
   const declared = Number(ctx.get('content-length') || 0);
   if (declared > limit) throw new PayloadTooLargeError(limit);
   const chunks: Buffer[] = [];
@@ -59,14 +71,15 @@ function unfitBody(root: unknown): string | undefined {
   return undefined;
 }
 
-/** The JSON body as an object; 400 when it is not JSON, 415 when it is sent as something else. */
+/**
+ * The JSON body as an object; 400 when it is not JSON, 415 when it is sent as something else or with no
+ * Content-Type (curl -d sends a form; only application/json or a +json type says the body is JSON).
+ */
 export async function readJson<T = Record<string, unknown>>(ctx: ApiContext): Promise<T> {
   const raw = await readRaw(ctx);
   if (raw.length === 0) return {} as T;
   const type = ctx.get('content-type');
-  if (type && !/\bjson\b/i.test(type)) {
-    throw new KradleError(`expected application/json, got ${type}`, { code: 'UNSUPPORTED_MEDIA_TYPE', status: 415, reason: 'UnsupportedMediaType', disposition: 'stalled' });
-  }
+  if (!JSON_MEDIA_TYPE.test(type.trim())) throw unsupportedMediaType(`expected application/json, got ${type || 'no Content-Type'}`);
   let value: unknown;
   try {
     value = JSON.parse(raw.toString('utf8')) as unknown;

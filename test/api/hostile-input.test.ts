@@ -1,6 +1,7 @@
 // Inputs a hostile or careless client sends: each must be refused in the error envelope with a 4xx,
 // never a 500, a hang, another org's data or an unconditional write.
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import test from 'ava';
 import { writerPortFrom, type WriterPort } from '../../src/api/index.ts';
 import { ValidationError } from '../../src/errors/index.ts';
@@ -133,6 +134,27 @@ function suite(d: TestDriver) {
     t.is(res.status, 409);
     isEnvelope(t, res.body, 'CONFLICT');
     t.is((writer as ReturnType<typeof fakeWriter>).requests.length, 0);
+    await api.close();
+  });
+
+  test(`${d.name}: a body that is not declared JSON (no Content-Type, text/jsonx) or is Content-Encoding gzip is a 415`, async (t) => {
+    const { api, org } = await setup();
+    const token = await makeToken(api.app, org, 'writer');
+    const repo = JSON.stringify({ apiVersion: 'kradle.a5c.ai/v1alpha1', kind: 'Repository', metadata: { name: 'typed' }, spec: { visibility: 'private' } });
+    const send = (headers: Record<string, string>, body: Uint8Array = new TextEncoder().encode(repo)) => fetch(`${api.url}/api/orgs/${org}/resources`, { method: 'POST', headers: { authorization: `Bearer ${token}`, ...headers }, body: new Uint8Array(body) });
+    // A byte body: fetch adds no Content-Type of its own.
+    for (const headers of [{} as Record<string, string>, { 'content-type': 'text/jsonx' }, { 'content-type': 'text/plain; note=json' }, { 'content-type': 'application/jsonx' }]) {
+      const res = await send(headers);
+      t.is(res.status, 415, JSON.stringify(headers));
+      isEnvelope(t, await res.json(), 'UNSUPPORTED_MEDIA_TYPE');
+    }
+    const gzipped = await send({ 'content-type': 'application/json', 'content-encoding': 'gzip' }, gzipSync(repo));
+    t.is(gzipped.status, 415);
+    isEnvelope(t, await gzipped.json(), 'UNSUPPORTED_MEDIA_TYPE');
+    t.is((await send({ 'content-type': 'application/json', 'content-encoding': 'br' })).status, 415);
+    // JSON under its own name, a +json type or identity encoding is read as before.
+    t.is((await send({ 'content-type': 'application/vnd.kradle+json; charset=utf-8', 'content-encoding': 'identity' })).status, 201);
+    t.is((await send({ 'content-type': 'Application/JSON' })).status, 200);
     await api.close();
   });
 
