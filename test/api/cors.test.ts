@@ -1,7 +1,7 @@
 import test from 'ava';
 import { createStore } from '../../src/store/index.ts';
 import { client, makeToken, startApi, type Running } from '../support/api-client.ts';
-import { fakeConfig, fakeSync } from '../support/api-fakes.ts';
+import { doc, fakeConfig, fakeSync } from '../support/api-fakes.ts';
 import { normalizeOrigin } from '../../src/api/cors.ts';
 
 // CORS is decided before any query, so one PGlite store is enough here.
@@ -13,7 +13,8 @@ const store = createStore({ dataDir: 'memory://' });
 
 test.before(async () => {
   await store.migrate();
-  api = await startApi({ store, config: fakeConfig([]), sync: fakeSync(), corsOrigins: [`${LISTED}/`, 'http://localhost:5173'] });
+  const acme = doc('Organization', 'acme', 'acme', { displayName: 'Acme', slug: 'acme' });
+  api = await startApi({ store, config: fakeConfig([acme]), sync: fakeSync(), corsOrigins: [`${LISTED}/`, 'http://localhost:5173'] });
   token = await makeToken(api.app, 'acme', 'reader');
 });
 test.after.always(async () => {
