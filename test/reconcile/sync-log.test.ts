@@ -30,7 +30,9 @@ interface Line {
   errors?: string[];
 }
 
-test('one line per sync: info with counts when it changed something, error with the first errors when objects failed, none otherwise', async (t) => {
+// Serial: both tests' controllers share the file's store, so they take turns at its one leader lock; a test whose
+// controller loses that race only follows, and a follower logs no pass.
+test.serial('one line per sync: info with counts when it changed something, error with the first errors when objects failed, none otherwise', async (t) => {
   const server = await startKubeApiServer();
   t.teardown(() => server.stop());
   const lines: Line[] = [];
@@ -62,7 +64,7 @@ test('one line per sync: info with counts when it changed something, error with 
   t.true(failed[0]!.errors!.some((e) => e.includes('kradle-org-logs/second')), 'the failed object is named');
 });
 
-test('a failed drift repair is logged with its cause: the HTTP status and reason the API server answered', async (t) => {
+test.serial('a failed drift repair is logged with its cause: the HTTP status and reason the API server answered', async (t) => {
   const server = await startKubeApiServer();
   t.teardown(() => server.stop());
   const lines: (Line & { err?: string; key?: string })[] = [];
