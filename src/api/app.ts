@@ -14,6 +14,7 @@ import type { ApiDeps } from './deps.ts';
 import { consoleMiddleware, consoleRoutes } from '../console/index.ts';
 import { corsMiddleware } from './cors.ts';
 import { errorMiddleware } from './error-middleware.ts';
+import { conditionalJson } from './etag.ts';
 import { createEventHub, type EventHub } from './event-hub.ts';
 import { createApiMetrics, type ApiMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
@@ -123,6 +124,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
       checkRequestValues(c);
       if (declaredOrg) requireDeclaredOrg(deps.config, c.params.org!);
       await r.handler(c);
+      conditionalJson(c);
       return next();
     });
   }

@@ -44,9 +44,13 @@ function successResponse(r: Route, doc: RouteDoc): Record<string, unknown> {
   const schema = doc.response ?? { type: 'object' };
   return {
     [status]: { description: r.summary, content: r.path === '/metrics' ? { 'text/plain': { schema } } : json(schema) },
-    ...(r.method === 'GET' && doc.headers?.some(([h]) => h === 'If-None-Match') ? { 304: { description: 'Not modified (If-None-Match matched the ETag)' } } : {}),
+    ...(conditional(r, doc) ? { 304: { description: 'Not modified (If-None-Match matched the ETag)' } } : {}),
   };
 }
+
+/** A GET answered with JSON carries an ETag (etag.ts); streams and /metrics do not. */
+const conditional = (r: Route, doc: RouteDoc) => r.method === 'GET' && !doc.stream && r.path !== '/metrics';
+const IF_NONE_MATCH: [string, string] = ['If-None-Match', 'the ETag of an answer held: 304 with no body while it is unchanged'];
 
 function operation(r: Route): Record<string, unknown> {
   const doc = ROUTE_DOCS[`${r.method} ${r.path}`] ?? {};
@@ -54,7 +58,8 @@ function operation(r: Route): Record<string, unknown> {
   const parameters = [
     ...[...r.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' }, description: `the ${m[1]} of the path` })),
     ...(doc.query ?? []).map(([name, description, schema]) => ({ name, in: 'query', required: false, description, schema: schema ?? { type: 'string' } })),
-    ...(doc.headers ?? []).map(([name, description]) => ({ name, in: 'header', required: false, description, schema: { type: 'string' } })),
+    ...[...(doc.headers ?? []), ...(conditional(r, doc) && !doc.headers?.some(([h]) => h === 'If-None-Match') ? [IF_NONE_MATCH] : [])]
+      .map(([name, description]) => ({ name, in: 'header', required: false, description, schema: { type: 'string' } })),
     ...(secured && r.method !== 'GET' ? [{ name: 'X-CSRF-Token', in: 'header', required: false, description: 'required when authenticated by the session cookie (GET /api/session returns it)', schema: { type: 'string' } }] : []),
   ];
   const takesBody = doc.body !== undefined || r.method === 'POST' || r.method === 'PUT';

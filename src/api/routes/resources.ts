@@ -3,6 +3,7 @@ import { listKinds, resolveKind } from '../../kinds/index.ts';
 import { readJson } from '../body.ts';
 import type { RouteDef } from '../context.ts';
 import { kindOf, requireStorage } from '../documents.ts';
+import { notModified } from '../etag.ts';
 import type { ResourceService } from '../resource-service.ts';
 import { ifMatch, listQuery, queryString, sendPage, writeOptions } from './helpers.ts';
 
@@ -121,13 +122,3 @@ export function kindCollection(svc: ResourceService, kind: string, base: string,
   return routes;
 }
 
-/**
- * If-None-Match as RFC 9110 13.1.2 compares it: weakly (a W/ copy matches), any of a list, or `*`. Not Koa's
- * ctx.fresh: that answers stale whenever the request says Cache-Control: no-cache, which fetch() adds to every
- * request carrying If-None-Match, so no browser or Node client would ever get its 304.
- */
-function notModified(header: string, etag: string): boolean {
-  if (!header) return false;
-  const opaque = (t: string) => t.trim().replace(/^W\//, '');
-  return header.trim() === '*' || header.split(',').some((t) => opaque(t) === opaque(etag));
-}
