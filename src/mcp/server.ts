@@ -1,7 +1,8 @@
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema, ListToolsRequestSchema, McpError, ReadResourceRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { ApiClient } from '../cli/client.ts';
 import { isKradleError, sanitize } from '../errors/index.ts';
+import { ParamsCheckingServer } from './params-gate.ts';
 import { PROMPTS } from './prompts.ts';
 import { RESOURCES } from './resources.ts';
 import { runTool } from './run-tool.ts';
@@ -18,7 +19,7 @@ const ORG_ARG = { name: 'org', description: "organization slug; defaults to the 
 
 /** One MCP server (spec §5) bound to a session; the same for stdio and streamable HTTP. */
 export function createMcpServer(session: McpSession): Server {
-  const server = new Server({ name: 'kradle', version: VERSION }, { capabilities: { tools: {}, prompts: {}, resources: {} } });
+  const server = new ParamsCheckingServer({ name: 'kradle', version: VERSION }, { capabilities: { tools: {}, prompts: {}, resources: {} } });
   const ctx: ToolContext = { api: session.api, org: orgResolver(session.org) };
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({

@@ -1,11 +1,10 @@
 import test from 'ava';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { uniqueName } from '../support/store.ts';
 import { callsEveryTool, enforcesRolesAndOrgs, listsTools, servesPromptsAndResources, type Sessions } from './cases.ts';
 import { KRADLE_BIN, runKradle } from '../support/kradle-cli.ts';
-import { mcpWorld } from './support.ts';
+import { httpClient as http, mcpWorld } from './support.ts';
 
 const setup = mcpWorld(test);
 const [org, other] = [uniqueName('mcp'), uniqueName('mcpo')];
@@ -17,12 +16,6 @@ const world = (async () => {
   await s.w.dispatch.create(org, { stack: 'ghost', repository: 'api', sourceRefs: ['refs/heads/main'], taskKind: 'fix', requestedBy: 'alice' });
   return { ...s, tokens: { writer: await s.token(org, 'writer'), reader: await s.token(org, 'reader'), platform: await s.token('*', 'admin') } };
 })();
-
-async function http(url: string, token: string, query = ''): Promise<Client> {
-  const client = new Client({ name: 'kradle-test', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp${query}`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
-  return client;
-}
 
 async function stdio(url: string, token: string, extraEnv: Record<string, string> = {}): Promise<Client> {
   const client = new Client({ name: 'kradle-test', version: '1' });

@@ -1,6 +1,8 @@
 // An API over real HTTP with the agent routes of a real dispatch world (PGlite, test Kubernetes API server) and
 // the config fakes of test/api, for the MCP tests. Never imported from src/.
 import type { TestFn } from 'ava';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { agentRouteDefs, createTriggerService } from '../../src/agents/index.ts';
 import type { RouteDef } from '../../src/api/index.ts';
 import type { Resource } from '../../src/kinds/index.ts';
@@ -8,6 +10,12 @@ import { dispatchWorld } from '../agents/dispatch-support.ts';
 import { makeToken, startApi } from '../support/api-client.ts';
 import { doc, fakeConfig, fakeSecrets, fakeSync, fakeWriter } from '../support/api-fakes.ts';
 
+/** The official MCP client over streamable HTTP at `${url}/mcp`, as the given token. */
+export async function httpClient(url: string, token: string, query = ''): Promise<Client> {
+  const client = new Client({ name: 'kradle-test', version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp${query}`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  return client;
+}
 
 /** Conditions the controller would have written for the stack `fixer`: one failing. */
 export const FIXER_STATUS = {

@@ -1,0 +1,44 @@
+import test from 'ava';
+import { uniqueName } from '../support/store.ts';
+import { mcpWorld } from './support.ts';
+
+const setup = mcpWorld(test);
+const [org, other] = [uniqueName('mcpe'), uniqueName('mcpf')];
+
+const world = (async () => {
+  const s = await setup([org, other]);
+  return { ...s, writer: await s.token(org, 'writer') };
+})();
+
+/** One JSON-RPC request posted as is: the official client checks params before sending, so malformed ones go raw. */
+async function rpc(url: string, token: string, method: string, params: unknown): Promise<{ result?: any; error?: { code: number; message: string } }> {
+  const res = await fetch(`${url}/mcp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  return (await res.json()) as any;
+}
+
+test('a request whose params do not fit its method is -32602 Invalid params naming the param, not -32603', async (t) => {
+  const s = await world;
+  for (const [method, params, param] of [
+    ['tools/call', {}, 'params.name'],
+    ['tools/call', { name: 5 }, 'params.name'],
+    ['tools/call', { name: 'kradle_snapshot', arguments: 'x' }, 'params.arguments'],
+    ['tools/call', { name: 'kradle_snapshot', arguments: [] }, 'params.arguments'],
+    ['prompts/get', {}, 'params.name'],
+    ['prompts/get', { name: 'kradle_troubleshoot', arguments: { org: 5 } }, 'params.arguments.org'],
+    ['resources/read', {}, 'params.uri'],
+    ['resources/read', { uri: 3 }, 'params.uri'],
+    ['tools/list', { cursor: 4 }, 'params.cursor'],
+  ] as const) {
+    const label = `${method} ${JSON.stringify(params)}`;
+    const { error } = await rpc(s.api.url, s.writer, method, params);
+    t.is(error?.code, -32602, label);
+    t.regex(error?.message ?? '', new RegExp(`^invalid params for ${method}: .* at ${param.replace(/\./g, '\\.')}$`), label);
+  }
+  const ok = await rpc(s.api.url, s.writer, 'tools/call', { name: 'kradle_snapshot', arguments: {} });
+  t.is(ok.result?.structuredContent?.org, org, 'well-formed params still reach the tool');
+  t.is((await rpc(s.api.url, s.writer, 'completion/complete', { nonsense: true })).error?.code, -32601, 'a method not served is still Method not found');
+});
