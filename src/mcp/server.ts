@@ -1,8 +1,9 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema, ListToolsRequestSchema, McpError, ReadResourceRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { ApiClient } from '../cli/client.ts';
 import { isKradleError, sanitize } from '../errors/index.ts';
 import { ParamsCheckingServer } from './params-gate.ts';
+import { ProtocolError } from './protocol-error.ts';
 import { PROMPTS } from './prompts.ts';
 import { RESOURCES } from './resources.ts';
 import { runTool } from './run-tool.ts';
@@ -27,7 +28,7 @@ export function createMcpServer(session: McpSession): Server {
   }));
 
   server.setRequestHandler(CallToolRequestSchema, async (req) => {
-    if (!TOOLS.some((t) => t.name === req.params.name)) throw new McpError(ErrorCode.InvalidParams, `unknown tool ${req.params.name}`);
+    if (!TOOLS.some((t) => t.name === req.params.name)) throw new ProtocolError(ErrorCode.InvalidParams, `unknown tool ${req.params.name}`);
     return runTool(ctx, req.params.name, req.params.arguments ?? {});
   });
 
@@ -37,13 +38,13 @@ export function createMcpServer(session: McpSession): Server {
 
   server.setRequestHandler(GetPromptRequestSchema, async (req) => {
     const prompt = PROMPTS.find((p) => p.name === req.params.name);
-    if (!prompt) throw new McpError(ErrorCode.InvalidParams, `unknown prompt ${req.params.name}`);
+    if (!prompt) throw new ProtocolError(ErrorCode.InvalidParams, `unknown prompt ${req.params.name}`);
     const args = req.params.arguments ?? {};
     try {
       const text = await prompt.text(session.api, ctx.org(args), args);
       return { description: prompt.description, messages: [{ role: 'user', content: { type: 'text', text } }] };
     } catch (err) {
-      throw asMcpError(err);
+      throw asProtocolError(err);
     }
   });
 
@@ -53,12 +54,12 @@ export function createMcpServer(session: McpSession): Server {
 
   server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
     const resource = RESOURCES.find((r) => r.uri === req.params.uri);
-    if (!resource) throw new McpError(ErrorCode.InvalidParams, `unknown resource ${req.params.uri}`);
+    if (!resource) throw new ProtocolError(ErrorCode.InvalidParams, `unknown resource ${req.params.uri}`);
     try {
       const value = await resource.read(session.api, ctx.org({}));
       return { contents: [{ uri: resource.uri, mimeType: resource.mimeType, text: JSON.stringify(value, null, 2) }] };
     } catch (err) {
-      throw asMcpError(err);
+      throw asProtocolError(err);
     }
   });
 
@@ -66,7 +67,7 @@ export function createMcpServer(session: McpSession): Server {
 }
 
 /** Prompts and resources have no isError result: a failure is a JSON-RPC error with the envelope's code in data. */
-function asMcpError(err: unknown): McpError {
-  if (isKradleError(err)) return new McpError(ErrorCode.InvalidRequest, `${err.code}: ${sanitize(err.message)}`, { code: err.code, status: err.status, details: err.details });
-  return new McpError(ErrorCode.InternalError, sanitize(err instanceof Error ? err.message : String(err)));
+function asProtocolError(err: unknown): ProtocolError {
+  if (isKradleError(err)) return new ProtocolError(ErrorCode.InvalidRequest, `${err.code}: ${sanitize(err.message)}`, { code: err.code, status: err.status, details: err.details });
+  return new ProtocolError(ErrorCode.InternalError, sanitize(err instanceof Error ? err.message : String(err)));
 }

@@ -1,6 +1,7 @@
 import test from 'ava';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { uniqueName } from '../support/store.ts';
-import { mcpWorld } from './support.ts';
+import { httpClient, mcpWorld } from './support.ts';
 
 const setup = mcpWorld(test);
 const [org, other] = [uniqueName('mcpe'), uniqueName('mcpf')];
@@ -41,4 +42,20 @@ test('a request whose params do not fit its method is -32602 Invalid params nami
   const ok = await rpc(s.api.url, s.writer, 'tools/call', { name: 'kradle_snapshot', arguments: {} });
   t.is(ok.result?.structuredContent?.org, org, 'well-formed params still reach the tool');
   t.is((await rpc(s.api.url, s.writer, 'completion/complete', { nonsense: true })).error?.code, -32601, 'a method not served is still Method not found');
+});
+
+test('an error the server answers with reaches the official client carrying its "MCP error <code>: " prefix once', async (t) => {
+  const s = await world;
+  const c = await httpClient(s.api.url, s.writer);
+  t.teardown(() => c.close());
+  for (const [call, code, message] of [
+    [() => c.callTool({ name: 'nope', arguments: {} }), -32602, 'unknown tool nope'],
+    [() => c.getPrompt({ name: 'nope' }), -32602, 'unknown prompt nope'],
+    [() => c.readResource({ uri: 'kradle://nothing' }), -32602, 'unknown resource kradle://nothing'],
+    [() => c.getPrompt({ name: 'kradle_troubleshoot', arguments: { org: other } }), -32600, `FORBIDDEN: the token is not valid for org ${other}`],
+  ] as const) {
+    const err = await t.throwsAsync(call(), { instanceOf: McpError });
+    t.is(err?.message, `MCP error ${code}: ${message}`);
+    t.is((err as McpError).code, code);
+  }
 });
