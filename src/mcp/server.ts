@@ -16,6 +16,8 @@ export interface McpSession {
 }
 
 const VERSION = '0.1.0';
+/** MCP's code for a resource URI the server does not have (spec, server/resources "Error Handling"); SDK 1.x's ErrorCode lacks it. */
+const RESOURCE_NOT_FOUND = -32002;
 const ORG_ARG = { name: 'org', description: "organization slug; defaults to the session's org", required: false };
 
 /** One MCP server (spec §5) bound to a session; the same for stdio and streamable HTTP. */
@@ -54,7 +56,7 @@ export function createMcpServer(session: McpSession): Server {
 
   server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
     const resource = RESOURCES.find((r) => r.uri === req.params.uri);
-    if (!resource) throw new ProtocolError(ErrorCode.InvalidParams, `unknown resource ${req.params.uri}`);
+    if (!resource) throw new ProtocolError(RESOURCE_NOT_FOUND, `unknown resource ${req.params.uri}`, { uri: req.params.uri });
     try {
       const value = await resource.read(session.api, ctx.org({}));
       return { contents: [{ uri: resource.uri, mimeType: resource.mimeType, text: JSON.stringify(value, null, 2) }] };

@@ -192,5 +192,7 @@ export async function servesPromptsAndResources(t: ExecutionContext, s: Sessions
   t.true(snap.config.some((d: any) => d.metadata.name === 'fixer'));
   const stacks = JSON.parse(textOf(await s.reader.readResource({ uri: 'kradle://stacks' })));
   t.like(stacks.items.find((x: any) => x.name === 'fixer'), { ready: 'False' });
-  await t.throwsAsync(s.reader.readResource({ uri: 'kradle://nothing' }));
+  // Resource not found is -32002 with the URI in data (MCP spec, server/resources), not Invalid params.
+  const missing = await t.throwsAsync<Error & { data?: unknown }>(s.reader.readResource({ uri: 'kradle://nothing' }), { code: -32002 });
+  t.deepEqual(missing?.data, { uri: 'kradle://nothing' });
 }

@@ -51,7 +51,7 @@ test('an error the server answers with reaches the official client carrying its 
   for (const [call, code, message] of [
     [() => c.callTool({ name: 'nope', arguments: {} }), -32602, 'unknown tool nope'],
     [() => c.getPrompt({ name: 'nope' }), -32602, 'unknown prompt nope'],
-    [() => c.readResource({ uri: 'kradle://nothing' }), -32602, 'unknown resource kradle://nothing'],
+    [() => c.readResource({ uri: 'kradle://nothing' }), -32002, 'unknown resource kradle://nothing'],
     [() => c.getPrompt({ name: 'kradle_troubleshoot', arguments: { org: other } }), -32600, `FORBIDDEN: the token is not valid for org ${other}`],
   ] as const) {
     const err = await t.throwsAsync(call(), { instanceOf: McpError });
