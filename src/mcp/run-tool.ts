@@ -1,6 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { isKradleError, sanitize, type ErrorDetail } from '../errors/index.ts';
+import { schemaIssues } from '../schema/index.ts';
 import { TOOLS, type ToolContext } from './tools.ts';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -8,7 +9,9 @@ const validators = new Map<string, ValidateFunction>(TOOLS.map((t) => [t.name, a
 
 function errorResult(code: string, message: string, details: ErrorDetail[] = []): CallToolResult {
   const error = { code, message: sanitize(message), details };
-  return { isError: true, content: [{ type: 'text', text: `${code}: ${error.message}` }], structuredContent: { error } };
+  // Clients give the model the text, seldom structuredContent; what to correct is in the details (MCP spec, tools, Error Handling).
+  const lines = [`${code}: ${error.message}`, ...details.map((d) => `- ${d.field ? `${d.field}: ` : ''}${sanitize(d.message)}`)];
+  return { isError: true, content: [{ type: 'text', text: lines.join('\n') }], structuredContent: { error } };
 }
 
 /** An API answer or a local check that failed, as a tool error carrying the envelope's code and message. */
@@ -17,12 +20,9 @@ function toolError(err: unknown): CallToolResult {
   return errorResult('INTERNAL', err instanceof Error ? err.message : String(err));
 }
 
+/** The arguments that fail the tool's schema, by argument path (resource.kind), as the API reports a document's. */
 function inputErrors(validate: ValidateFunction): ErrorDetail[] {
-  return (validate.errors ?? []).map((e) => ({
-    code: 'SCHEMA',
-    field: e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : (e.params as { missingProperty?: string; additionalProperty?: string }).missingProperty ?? (e.params as { additionalProperty?: string }).additionalProperty ?? '',
-    message: e.keyword === 'additionalProperties' ? `unknown argument ${(e.params as { additionalProperty: string }).additionalProperty}` : `${e.instancePath || 'arguments'} ${e.message ?? 'is invalid'}`,
-  }));
+  return schemaIssues(validate.errors ?? []).map((i) => ({ code: 'SCHEMA', field: i.pointer.slice(1).replace(/\//g, '.'), message: i.message }));
 }
 
 /** Runs one tool: its arguments checked against its JSON Schema, any failure a tool error (isError) with the envelope's code. */

@@ -66,13 +66,13 @@ export function createSchemaValidator(schemaDir = SCHEMA_DIR, precompiledDir: st
         return [{ pointer: '/kind', message: `unknown kind ${JSON.stringify(kind)}` }];
       }
       const fn = compile(kind);
-      return fn(doc) ? [] : simplify(fn.errors ?? []);
+      return fn(doc) ? [] : schemaIssues(fn.errors ?? []);
     },
   };
 }
 
-/** ajv reports every branch of a oneOf/allOf; keep the most specific message per pointer. */
-function simplify(errors: ErrorObject[]): SchemaIssue[] {
+/** ajv's errors as issues: ajv reports every branch of a oneOf/allOf, so keep the most specific message per pointer. */
+export function schemaIssues(errors: ErrorObject[]): SchemaIssue[] {
   const byPointer = new Map<string, SchemaIssue>();
   for (const e of errors) {
     if (e.keyword === 'oneOf' || e.keyword === 'allOf' || e.keyword === 'if') continue;

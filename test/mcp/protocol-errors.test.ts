@@ -59,3 +59,27 @@ test('an error the server answers with reaches the official client carrying its 
     t.is((err as McpError).code, code);
   }
 });
+
+test("arguments failing a tool's JSON Schema are a tool result with isError, whose text names each argument, not a protocol error", async (t) => {
+  const s = await world;
+  const c = await httpClient(s.api.url, s.writer);
+  t.teardown(() => c.close());
+  const call = async (name: string, args: Record<string, unknown>) => (await c.callTool({ name, arguments: args })) as { isError?: boolean; content: { text: string }[]; structuredContent: any };
+
+  const bad = await call('kradle_get_resource', { kind: 5, extra: 1 });
+  t.true(bad.isError);
+  t.is(bad.structuredContent.error.code, 'VALIDATION_FAILED');
+  t.deepEqual(bad.structuredContent.error.details.map((d: any) => d.field).sort(), ['extra', 'kind', 'name']);
+  const lines = bad.content[0]!.text.split('\n');
+  t.is(lines[0], 'VALIDATION_FAILED: invalid arguments for kradle_get_resource');
+  t.deepEqual(lines.slice(1).sort(), ['- extra: is not a known field', '- kind: must be string', '- name: is required']);
+
+  const nested = await call('kradle_apply_resource', { resource: { metadata: { name: 'x' } } });
+  t.true(nested.isError);
+  t.is(nested.content[0]!.text, 'VALIDATION_FAILED: invalid arguments for kradle_apply_resource\n- resource.kind: is required');
+
+  // The API's own validation details reach the text the same way.
+  const refused = await call('kradle_apply_resource', { resource: { kind: 'Repository', metadata: { name: 'okname' }, spec: { visibility: 5 } } });
+  t.true(refused.isError);
+  t.regex(refused.content[0]!.text, /^VALIDATION_FAILED: Repository okname is invalid\n- \/spec\/visibility: must be string$/);
+});
