@@ -1,4 +1,5 @@
 import test from 'ava';
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { uniqueName } from '../support/store.ts';
 import { httpClient, mcpWorld } from './support.ts';
@@ -82,4 +83,26 @@ test("arguments failing a tool's JSON Schema are a tool result with isError, who
   const refused = await call('kradle_apply_resource', { resource: { kind: 'Repository', metadata: { name: 'okname' }, spec: { visibility: 5 } } });
   t.true(refused.isError);
   t.regex(refused.content[0]!.text, /^VALIDATION_FAILED: Repository okname is invalid\n- \/spec\/visibility: must be string$/);
+});
+
+test('the official client without a token, or with a token for another org, fails to connect with the HTTP 401 or 403 and the envelope', async (t) => {
+  const s = await world;
+  for (const [token, query, status, code] of [
+    ['', '', 401, 'UNAUTHORIZED'],
+    ['krd_not-a-token', '', 401, 'UNAUTHORIZED'],
+    [s.writer, `?org=${other}`, 403, 'FORBIDDEN'],
+  ] as const) {
+    const err = await t.throwsAsync(httpClient(s.api.url, token, query), { instanceOf: StreamableHTTPError });
+    t.is((err as StreamableHTTPError).code, status);
+    t.regex(err!.message, new RegExp(`"code":"${code}"`));
+    t.false(err!.message.includes(s.writer), 'the token is never echoed');
+  }
+  // Connected in its own org, the token reaches no other: a tool says FORBIDDEN in its result, a prompt in a JSON-RPC error.
+  const c = await httpClient(s.api.url, s.writer);
+  t.teardown(() => c.close());
+  const r = (await c.callTool({ name: 'kradle_snapshot', arguments: { org: other } })) as { isError?: boolean; structuredContent: any };
+  t.true(r.isError);
+  t.is(r.structuredContent.error.code, 'FORBIDDEN');
+  const err = await t.throwsAsync<McpError>(c.getPrompt({ name: 'kradle_workspace_setup', arguments: { org: other } }), { instanceOf: McpError });
+  t.like(err, { code: -32600, data: { code: 'FORBIDDEN', status: 403 } });
 });

@@ -10,10 +10,11 @@ import { dispatchWorld } from '../agents/dispatch-support.ts';
 import { makeToken, startApi } from '../support/api-client.ts';
 import { doc, fakeConfig, fakeSecrets, fakeSync, fakeWriter } from '../support/api-fakes.ts';
 
-/** The official MCP client over streamable HTTP at `${url}/mcp`, as the given token. */
+/** The official MCP client over streamable HTTP at `${url}/mcp`, as the given token (none when empty). */
 export async function httpClient(url: string, token: string, query = ''): Promise<Client> {
   const client = new Client({ name: 'kradle-test', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp${query}`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp${query}`), { requestInit: { headers } }));
   return client;
 }
 
