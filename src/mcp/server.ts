@@ -68,8 +68,14 @@ export function createMcpServer(session: McpSession): Server {
   return server;
 }
 
-/** Prompts and resources have no isError result: a failure is a JSON-RPC error with the envelope's code in data. */
+/**
+ * Prompts and resources have no isError result: a failure is a JSON-RPC error with the envelope's code in data.
+ * The server's own failure (5xx, an unreachable API) is -32603 Internal error, as the MCP spec asks for both.
+ */
 function asProtocolError(err: unknown): ProtocolError {
-  if (isKradleError(err)) return new ProtocolError(ErrorCode.InvalidRequest, `${err.code}: ${sanitize(err.message)}`, { code: err.code, status: err.status, details: err.details });
+  if (isKradleError(err)) {
+    const code = err.status >= 500 ? ErrorCode.InternalError : ErrorCode.InvalidRequest;
+    return new ProtocolError(code, `${err.code}: ${sanitize(err.message)}`, { code: err.code, status: err.status, details: err.details });
+  }
   return new ProtocolError(ErrorCode.InternalError, sanitize(err instanceof Error ? err.message : String(err)));
 }

@@ -1,6 +1,10 @@
 import test from 'ava';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { createApiClient } from '../../src/cli/client.ts';
+import { createMcpServer } from '../../src/mcp/index.ts';
 import { uniqueName } from '../support/store.ts';
 import { httpClient, mcpWorld } from './support.ts';
 
@@ -105,4 +109,25 @@ test('the official client without a token, or with a token for another org, fail
   t.is(r.structuredContent.error.code, 'FORBIDDEN');
   const err = await t.throwsAsync<McpError>(c.getPrompt({ name: 'kradle_workspace_setup', arguments: { org: other } }), { instanceOf: McpError });
   t.like(err, { code: -32600, data: { code: 'FORBIDDEN', status: 403 } });
+});
+
+test("a prompt or resource whose API call fails on the server's side is -32603 Internal error; the caller's own error stays -32600", async (t) => {
+  const envelope = (status: number, code: string) => new Response(JSON.stringify({ error: { code, message: `${code.toLowerCase()} here`, details: [] } }), { status, headers: { 'content-type': 'application/json' } });
+  for (const [fetch, code, envelopeCode] of [
+    [async () => envelope(500, 'INTERNAL'), -32603, 'INTERNAL'],
+    [async () => { throw new TypeError('fetch failed'); }, -32603, 'UNREACHABLE'],
+    [async () => envelope(403, 'FORBIDDEN'), -32600, 'FORBIDDEN'],
+  ] as const) {
+    const server = createMcpServer({ api: createApiClient({ server: 'http://api.invalid', fetch }), org: 'acme' });
+    const client = new Client({ name: 'kradle-test', version: '1' });
+    const [near, far] = InMemoryTransport.createLinkedPair();
+    await server.connect(far);
+    await client.connect(near);
+    t.teardown(() => client.close());
+    for (const call of [() => client.getPrompt({ name: 'kradle_troubleshoot' }), () => client.readResource({ uri: 'kradle://snapshot' })]) {
+      const err = await t.throwsAsync<McpError>(call(), { instanceOf: McpError });
+      t.like(err, { code, data: { code: envelopeCode } }, envelopeCode);
+      t.regex(err!.message, new RegExp(`^MCP error ${code}: ${envelopeCode}: `));
+    }
+  }
 });
