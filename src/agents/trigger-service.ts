@@ -4,6 +4,7 @@ import { tenantNamespace } from '../kinds/index.ts';
 import type { DesiredResource, DesiredState } from '../loader/types.ts';
 import type { Store, StoredResource } from '../store/types.ts';
 import type { DispatchRequest } from './dispatch-create.ts';
+import { dispatchDefaults } from './dispatch-defaults.ts';
 import { cryptoRandom, randomName, refName, runtimeDoc, systemClock, type Clock, type RandomSource } from './refs.ts';
 import { checkEvent, eventUid, matchRule, type TriggerEvent, type TriggerRuleSpec } from './triggers.ts';
 import { mutateStatus } from './status.ts';
@@ -62,7 +63,7 @@ export function createTriggerService(deps: TriggerDeps) {
     throw new ConflictError(`trigger ${rule} failed ${MAX_SLOTS} times for event ${uid}`);
   }
 
-  async function evaluate(org: string, rule: DesiredResource, event: TriggerEvent): Promise<TriggerOutcome> {
+  async function evaluate(state: DesiredState, org: string, rule: DesiredResource, event: TriggerEvent): Promise<TriggerOutcome> {
     const spec = rule.object.spec as TriggerRuleSpec;
     const name = rule.id.name;
     const uid = eventUid(event);
@@ -72,6 +73,15 @@ export function createTriggerService(deps: TriggerDeps) {
       const ex = await record(org, randomName('te', random), name, uid, decision, match.reason, { phase: 'Evaluated' });
       return { rule: name, decision, reason: match.reason, execution: ex.metadata.name };
     }
+    // What the event and rule leave out, createRun defaults. What it cannot default is this rule's rejection, decided
+    // before a slot is claimed: it holds no slot, and it does not stop the event's other rules as a throw would.
+    const given = { stack: spec.agentStack, repository: event.repository ?? refName(spec.repository), sourceRefs: event.ref ? [event.ref] : [] };
+    const { unresolved } = dispatchDefaults(state, org, given);
+    if (unresolved.length) {
+      const reason = `cannot dispatch: ${unresolved.join('; ')}`;
+      const ex = await record(org, randomName('te', random), name, uid, 'rejected', reason, { phase: 'Evaluated' });
+      return { rule: name, decision: 'rejected', reason, execution: ex.metadata.name };
+    }
     const got = await claim(org, name, uid);
     if ('existing' in got) {
       const reason = `event ${uid} already dispatched by execution ${got.existing.metadata.name}${got.existing.status.runRef ? ` (run ${String(got.existing.status.runRef)})` : ''}`;
@@ -80,11 +90,7 @@ export function createTriggerService(deps: TriggerDeps) {
     }
     const exec = got.claimed.metadata.name;
     try {
-      const run = await deps.dispatch.create(org, {
-        stack: spec.agentStack, repository: event.repository ?? refName(spec.repository) ?? 'unknown',
-        sourceRefs: [event.ref ?? `${event.source.kind}/${event.source.name}`], taskKind: String(spec.taskKind ?? 'default'),
-        requestedBy: `trigger:${name}`, trigger: exec,
-      });
+      const run = await deps.dispatch.create(org, { ...given, taskKind: String(spec.taskKind ?? 'default'), requestedBy: `trigger:${name}`, trigger: exec });
       // A run that failed at once frees the slot, so the same event may dispatch again (§8.3).
       const phase = run.status.phase === 'Failed' ? 'Failed' : 'Dispatched';
       await mutateStatus(deps.store, EXEC, org, exec, (e) => ({ ...e.status, phase, runRef: run.metadata.name }));
@@ -99,12 +105,14 @@ export function createTriggerService(deps: TriggerDeps) {
     /** Evaluates every AgentTriggerRule of the org against the event; each evaluation is an AgentTriggerExecution. */
     async processEvent(org: string, input: TriggerEvent): Promise<TriggerOutcome[]> {
       const event = checkEvent(input);
+      const state = deps.desired();
+      if (!state) return [];
       // A schedule tick belongs to the rule that scheduled it; other rules do not see it.
-      const rules = (deps.desired()?.byOrg(org).filter((r) => r.id.kind === 'AgentTriggerRule') ?? []).filter(
+      const rules = state.byOrg(org).filter((r) => r.id.kind === 'AgentTriggerRule').filter(
         (r) => event.type !== 'schedule' || event.source.kind !== 'AgentTriggerRule' || event.source.name === r.id.name,
       );
       const out: TriggerOutcome[] = [];
-      for (const rule of rules) out.push(await evaluate(org, rule, event));
+      for (const rule of rules) out.push(await evaluate(state, org, rule, event));
       return out;
     },
     /** Marks the execution of a run Failed when the run fails, so the same event may trigger again. */

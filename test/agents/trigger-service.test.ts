@@ -4,13 +4,15 @@ import { createLiveDriver } from '../../src/cluster/live-driver.ts';
 import { tenantNamespace } from '../../src/kinds/index.ts';
 import { uniqueName } from '../support/store.ts';
 import { dispatchWorld } from './dispatch-support.ts';
+import { doc, type OrgOptions } from './helpers.ts';
 
 const world = dispatchWorld(test);
 const failure = (pipeline: string, extra: Partial<TriggerEvent> = {}): TriggerEvent => ({ type: 'pipeline-failure', source: { kind: 'Pipeline', name: pipeline }, repository: 'api', ref: 'refs/heads/main', ...extra });
 
-async function setup(opts = {}) {
+/** `opts` as a function gets the org's name, for extra documents that belong to it. */
+async function setup(opts: OrgOptions | ((org: string) => OrgOptions) = {}) {
   const org = uniqueName('tr');
-  const w = await world({ [org]: opts });
+  const w = await world({ [org]: typeof opts === 'function' ? opts(org) : opts });
   const triggers = createTriggerService({ store: w.store, desired: () => w.state, dispatch: w.dispatch });
   const runs = async () => (await w.store.resources.list('AgentDispatchRun', { namespace: tenantNamespace(org) })).items;
   const executions = async () => (await w.store.resources.list('AgentTriggerExecution', { namespace: tenantNamespace(org) })).items;
@@ -74,5 +76,29 @@ test('a comment with the rule prefix dispatches; other comments do not match', a
   t.is(miss.find((x) => x.rule === 'on-comment')!.decision, 'no-match');
   const hit = await triggers.processEvent(org, { type: 'comment', source: { kind: 'PullRequest', name: 'pr-2' }, body: '/kradle fix it', repository: 'api' });
   t.is(hit.find((x) => x.rule === 'on-comment')!.decision, 'dispatched');
+  t.is((await runs()).length, 1);
+});
+
+test('an event naming no repository or ref dispatches on the org\'s only Repository and its default branch', async (t) => {
+  const { org, triggers, runs } = await setup();
+  const out = await triggers.processEvent(org, { type: 'comment', source: { kind: 'PullRequest', name: 'pr-3' }, body: '/kradle fix it' });
+  t.is(out.find((x) => x.rule === 'on-comment')!.decision, 'dispatched');
+  const [run] = await runs();
+  t.like(run!.spec, { repository: 'api', sourceRefs: ['refs/heads/main'] });
+});
+
+test('an event whose repository cannot be defaulted is rejected without a run or a dedupe slot', async (t) => {
+  const { org, triggers, runs, executions } = await setup((o) => ({ extra: [doc('Repository', 'web', { organizationRef: o, visibility: 'private' })] }));
+  const event: TriggerEvent = { type: 'comment', source: { kind: 'PullRequest', name: 'pr-4' }, body: '/kradle fix it' };
+  const out = await triggers.processEvent(org, event);
+  const rejected = out.find((x) => x.rule === 'on-comment')!;
+  t.is(rejected.decision, 'rejected');
+  t.regex(rejected.reason, /^cannot dispatch: .*2 repositories \(api, web\): pass repository$/);
+  t.is(out.find((x) => x.rule === 'fix-ci')!.decision, 'no-match');
+  t.is((await runs()).length, 0);
+  t.like((await executions()).find((e) => e.metadata.name === rejected.execution)!.spec, { decision: 'rejected', reason: rejected.reason });
+  // The rejection held no slot: the same event naming its repository dispatches.
+  const again = await triggers.processEvent(org, { ...event, repository: 'web' });
+  t.is(again.find((x) => x.rule === 'on-comment')!.decision, 'dispatched');
   t.is((await runs()).length, 1);
 });
