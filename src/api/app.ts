@@ -95,7 +95,7 @@ function allRoutes(deps: ApiDeps, app: { metrics: ApiMetrics; hub: EventHub; tok
     ...eventRoutes(deps, app.hub, app.metrics),
     ...consoleRoutes(deps),
     ...webhookRoutes(deps, app.dispatcher),
-    ...tokenRoutes(app.tokens),
+    ...tokenRoutes(app.tokens, deps.config),
     ...mcpRoutes(),
     ...assistantRoutes(deps),
     ...(deps.extraRoutes ?? []),

@@ -68,6 +68,16 @@ function suite(d: TestDriver) {
     t.is((await client(api.url, globex.body.token).get('/api/orgs/globex/summary')).status, 200);
   });
 
+  test(`${d.name}: a token for an org the revision does not declare is a 404 and is not made; platform tokens still are`, async (t) => {
+    const res = await client(api.url, platform).post('/api/tokens', { org: 'nosuch', role: 'reader', subject: 'undeclared' });
+    t.is(res.status, 404, JSON.stringify(res.body));
+    t.like(res.body.error, { code: 'NOT_FOUND', message: 'organization nosuch not found' });
+    t.false((await client(api.url, platform).get('/api/tokens')).body.items.some((i: any) => i.subject === 'undeclared'));
+    // Another org's admin gets its 403 first, and learns nothing of whether the org exists.
+    t.is((await client(api.url, acmeAdmin).post('/api/tokens', { org: 'nosuch', role: 'reader' })).status, 403);
+    t.is((await client(api.url, platform).post('/api/tokens', { org: '*', role: 'reader' })).status, 201);
+  });
+
   test(`${d.name}: DELETE /api/tokens/:id revokes: the token is a 401 from then on`, async (t) => {
     const made = await client(api.url, acmeAdmin).post('/api/tokens', { org: 'acme', role: 'reader' });
     const gone = await client(api.url, acmeAdmin).del(`/api/tokens/${made.body.id}`);

@@ -2,6 +2,8 @@ import { BadRequestError, ForbiddenError, NotFoundError, ValidationError } from 
 import { expiryFromTtl, type TokenService } from '../auth/tokens.ts';
 import { readJson, requireString } from '../body.ts';
 import { PLATFORM_ORG, ROLES, type ApiContext, type Principal, type Role, type RouteDef } from '../context.ts';
+import type { ConfigPort } from '../deps.ts';
+import { requireDeclaredOrg } from './helpers.ts';
 
 /** Token management is for admins: a platform admin for every org, an org admin for tokens of that org only. */
 function admin(ctx: ApiContext): Principal {
@@ -27,7 +29,7 @@ function expiryOf(body: Record<string, unknown>): Date | undefined {
 }
 
 /** POST/GET/DELETE /api/tokens: tokens made through the running server, which is the store's only writer. */
-export function tokenRoutes(tokens: TokenService): RouteDef[] {
+export function tokenRoutes(tokens: TokenService, config: ConfigPort): RouteDef[] {
   return [
     {
       method: 'POST', path: '/api/tokens', auth: 'any',
@@ -42,6 +44,8 @@ export function tokenRoutes(tokens: TokenService): RouteDef[] {
           throw new ValidationError(message, { details: [{ code: 'INVALID_ROLE', message, field: 'role' }] });
         }
         if (!mayManage(p, org)) throw new ForbiddenError(`the token is not valid for org ${org}`);
+        // After the 403, so another org's admin never learns whether the org exists; `*` is no org a revision declares.
+        if (org !== PLATFORM_ORG) requireDeclaredOrg(config, org);
         if (body.subject !== undefined && typeof body.subject !== 'string') throw new BadRequestError('subject must be a string');
         const { token, info } = await tokens.create({ org, role, subject: body.subject as string | undefined, expiresAt: expiryOf(body) });
         ctx.status = 201;
