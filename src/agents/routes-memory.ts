@@ -1,8 +1,7 @@
 import { WaitingError } from '../errors/index.ts';
 import type { MemoryImportService } from './memory/index.ts';
-import { jsonBody, requireRole, type AgentContext } from './routes-http.ts';
-
-type Def = { method: 'GET' | 'POST'; path: string; auth: 'any'; summary: string; handler(ctx: AgentContext): Promise<void> };
+import { jsonBody, requireRole } from './routes-http.ts';
+import type { AgentRouteDef } from './routes.ts';
 
 const P = '/api/orgs/:org/agents/memory/imports';
 
@@ -12,7 +11,7 @@ function need(svc: MemoryImportService | undefined): MemoryImportService {
 }
 
 /** §8 memory import routes: create (writer), list/get (reader), approve/reject (writer or admin of the org). */
-export function memoryImportRoutes(imports: MemoryImportService | undefined): Def[] {
+export function memoryImportRoutes(imports: MemoryImportService | undefined): AgentRouteDef[] {
   return [
     { method: 'POST', path: P, auth: 'any', summary: 'Import run memory into the company brain (redaction, normalization, validation, review)', async handler(ctx) {
       const p = requireRole(ctx, 'writer');
@@ -26,13 +25,13 @@ export function memoryImportRoutes(imports: MemoryImportService | undefined): De
         confidenceThreshold: b.confidenceThreshold as number | undefined, actor: p.subject,
       });
     } },
-    { method: 'GET', path: P, auth: 'any', summary: 'List memory imports', async handler(ctx) {
+    { method: 'GET', path: P, auth: 'any', runtimeOnly: true, summary: 'List memory imports', async handler(ctx) {
       requireRole(ctx, 'reader');
       const limit = typeof ctx.query.limit === 'string' ? Number(ctx.query.limit) : undefined;
       const cont = typeof ctx.query.continue === 'string' ? ctx.query.continue : undefined;
       ctx.body = await need(imports).list(ctx.params.org!, { limit, continue: cont });
     } },
-    { method: 'GET', path: `${P}/:name`, auth: 'any', summary: 'Get a memory import', async handler(ctx) {
+    { method: 'GET', path: `${P}/:name`, auth: 'any', runtimeOnly: true, summary: 'Get a memory import', async handler(ctx) {
       requireRole(ctx, 'reader');
       ctx.body = await need(imports).get(ctx.params.org!, ctx.params.name!);
     } },
@@ -41,7 +40,8 @@ export function memoryImportRoutes(imports: MemoryImportService | undefined): De
       const b = await jsonBody(ctx);
       ctx.body = await need(imports).approve(ctx.params.org!, ctx.params.name!, p.subject, b.notes as string | undefined);
     } },
-    { method: 'POST', path: `${P}/:name/reject`, auth: 'any', summary: 'Reject a memory import awaiting review (a reason is required)', async handler(ctx) {
+    // Unlike approve, which merges into the memory repository the revision declares, a rejection only closes the record.
+    { method: 'POST', path: `${P}/:name/reject`, auth: 'any', runtimeOnly: true, summary: 'Reject a memory import awaiting review (a reason is required)', async handler(ctx) {
       const p = requireRole(ctx, 'writer');
       const b = await jsonBody(ctx);
       ctx.body = await need(imports).reject(ctx.params.org!, ctx.params.name!, p.subject, String(b.reason ?? ''));

@@ -28,6 +28,8 @@ export interface AgentRouteDef {
   /** public: the handler checks its own credential (the per-run token); any: a valid API token, roles checked in the handler. */
   auth: 'public' | 'any';
   summary: string;
+  /** The route reads or acts on only runtime records, so the API serves it for an org its revision does not declare. */
+  runtimeOnly?: boolean;
   handler(ctx: AgentContext): Promise<void>;
 }
 
@@ -61,13 +63,13 @@ export function agentRouteDefs(deps: AgentRouteDeps): AgentRouteDef[] {
       ctx.status = 201;
       ctx.body = await deps.dispatch.retry(ctx.params.org!, ctx.params.name!, p.subject);
     } },
-    { method: 'GET', path: `${P}/runs`, auth: 'any', summary: 'List agent dispatch runs', async handler(ctx) {
+    { method: 'GET', path: `${P}/runs`, auth: 'any', runtimeOnly: true, summary: 'List agent dispatch runs', async handler(ctx) {
       requireRole(ctx, 'reader');
       const limit = typeof ctx.query.limit === 'string' ? Number(ctx.query.limit) : undefined;
       const cont = typeof ctx.query.continue === 'string' ? ctx.query.continue : undefined;
       ctx.body = await deps.dispatch.list(ctx.params.org!, { limit, continue: cont });
     } },
-    { method: 'GET', path: `${P}/runs/:name`, auth: 'any', summary: 'Get an agent dispatch run', async handler(ctx) {
+    { method: 'GET', path: `${P}/runs/:name`, auth: 'any', runtimeOnly: true, summary: 'Get an agent dispatch run', async handler(ctx) {
       requireRole(ctx, 'reader');
       ctx.body = await deps.dispatch.get(ctx.params.org!, ctx.params.name!);
     } },
@@ -126,14 +128,15 @@ export function agentRouteDefs(deps: AgentRouteDeps): AgentRouteDef[] {
   ];
 }
 
+/** Workspaces are runtime records, and archiving one (its PVC released) must stay possible after its org left the revision. */
 function workspaceRoutes(ws: WorkspaceService): AgentRouteDef[] {
   return [
-    { method: 'GET', path: `${P}/workspaces`, auth: 'any', summary: 'List managed agent workspaces (§7) with their phase and claiming run', async handler(ctx) {
+    { method: 'GET', path: `${P}/workspaces`, auth: 'any', runtimeOnly: true, summary: 'List managed agent workspaces (§7) with their phase and claiming run', async handler(ctx) {
       requireRole(ctx, 'reader');
       const limit = typeof ctx.query.limit === 'string' ? Number(ctx.query.limit) : undefined;
       ctx.body = await ws.list(ctx.params.org!, { limit, continue: typeof ctx.query.continue === 'string' ? ctx.query.continue : undefined });
     } },
-    { method: 'POST', path: `${P}/workspaces/:name/archive`, auth: 'any', summary: 'Archive a workspace: its PVC is released, its record kept (at once when Ready, at release when InUse)', async handler(ctx) {
+    { method: 'POST', path: `${P}/workspaces/:name/archive`, auth: 'any', runtimeOnly: true, summary: 'Archive a workspace: its PVC is released, its record kept (at once when Ready, at release when InUse)', async handler(ctx) {
       const p = requireRole(ctx, 'writer');
       ctx.status = 202;
       ctx.body = await ws.archive(ctx.params.org!, ctx.params.name!, p.subject);

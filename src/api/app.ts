@@ -3,7 +3,7 @@ import Koa from 'koa';
 import { Router } from '@koa/router';
 import { BadRequestError, NotFoundError, KradleError } from '../errors/index.ts';
 import { DNS1123_LABEL } from '../kinds/index.ts';
-import { authorize } from './auth/authorize.ts';
+import { authorize, canActOn } from './auth/authorize.ts';
 import { isStorableText } from './body.ts';
 import { withTokenCache } from './auth/token-cache.ts';
 import { createTokenService, type TokenService } from './auth/tokens.ts';
@@ -115,14 +115,17 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   const router = new Router<ApiState>();
   for (const r of routes) {
     const guard = authorize(r.auth, { tokens, sessions });
-    // After the token check, so another org's token gets its 403 and never learns whether the org exists.
-    const declaredOrg = r.method === 'GET' && r.auth === 'org-read' && !r.runtimeOnly;
+    // The agent and runner routes (auth any, their role checked in the handler) act on the org's stacks, rules
+    // and pools whatever their method, so they are checked as the org-read GETs are.
+    const declaredOrg = !r.runtimeOnly && ((r.method === 'GET' && r.auth === 'org-read') || (r.auth === 'any' && r.path.startsWith('/api/orgs/:org/')));
     router.register(r.path, [r.method], async (ctx, next) => {
       const c = ctx as unknown as ApiContext;
       c.state.route = r.path;
       await guard(c);
       checkRequestValues(c);
-      if (declaredOrg) requireDeclaredOrg(deps.config, c.params.org!);
+      // After the token check, and only for a token valid for the org (an `any` route answers its own 403 later),
+      // so another org's token never learns whether the org exists.
+      if (declaredOrg && canActOn(c.state.principal!, c.params.org!)) requireDeclaredOrg(deps.config, c.params.org!);
       await r.handler(c);
       conditionalJson(c);
       return next();

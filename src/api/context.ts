@@ -59,8 +59,9 @@ export interface RouteDef {
   auth: AuthRule;
   summary: string;
   /**
-   * An org-read GET route answers 404 for an org the loaded revision does not declare (checked before the handler);
-   * true when the route reads only the store's runtime records, events or audit, which an org may hold before it is declared.
+   * An org-read GET route, and any route under `/api/orgs/:org/` whose auth is `any` (the agent and runner routes),
+   * answers 404 for an org the loaded revision does not declare (checked before the handler); true when the route
+   * reads or acts on only the store's runtime records, events or audit, which an org may hold before it is declared.
    */
   runtimeOnly?: boolean;
   handler(ctx: ApiContext): Promise<void>;

@@ -19,7 +19,8 @@ export function runnerRoutes(runners: RunnerRegistry, assigner?: Pick<RunnerAssi
       ctx.status = 201;
       ctx.body = runner;
     } },
-    { method: 'POST', path: `${P}/runners/:name/terminate`, auth: 'any', summary: 'Mark a runner Terminating: it takes no new Job and leaves when its Job ends', async handler(ctx) {
+    // A runner leaving acts on its own record only, and must still be able to once its org leaves the revision.
+    { method: 'POST', path: `${P}/runners/:name/terminate`, auth: 'any', runtimeOnly: true, summary: 'Mark a runner Terminating: it takes no new Job and leaves when its Job ends', async handler(ctx) {
       requireRole(ctx, 'writer');
       ctx.body = await runners.terminate(ctx.params.org!, ctx.params.pool!, ctx.params.name!);
     } },

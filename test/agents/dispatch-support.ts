@@ -9,7 +9,7 @@ import type { DesiredState } from '../../src/loader/index.ts';
 import { createAgentWiring } from '../../src/server/agents.ts';
 import type { Store } from '../../src/store/index.ts';
 import { client, makeToken, startApi } from '../support/api-client.ts';
-import { fakeConfig, fakeSync } from '../support/api-fakes.ts';
+import { configOf, fakeSync } from '../support/api-fakes.ts';
 import { createTestRepo, type TestRepo } from '../support/git-repo.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
 import { testDrivers } from '../support/store.ts';
@@ -66,7 +66,7 @@ export async function wiredApi(t: Teardown, w: World, opts: { leader?: boolean }
   const wiring = createAgentWiring({ store: w.store, driver: createLiveDriver({ kubeConfig: w.kube.kubeConfig }), desired: () => w.state, callbackBaseUrl: 'https://kradle.test', logger: pino({ level: 'silent' }) });
   if (opts.leader !== false) await wiring.startLeaderWork();
   t.teardown(() => wiring.stop());
-  const api = await startApi({ store: w.store, config: fakeConfig([]), sync: fakeSync(), extraRoutes: wiring.routes as unknown as RouteDef[] });
+  const api = await startApi({ store: w.store, config: configOf(() => w.state), sync: fakeSync(), extraRoutes: wiring.routes as unknown as RouteDef[] });
   t.teardown(() => api.close());
   return { wiring, api, as: async (org: string, role: Role, subject: string) => client(api.url, await makeToken(api.app, org, role, subject)) };
 }

@@ -4,7 +4,7 @@ import { agentRouteDefs } from '../../src/agents/index.ts';
 import type { RouteDef } from '../../src/api/index.ts';
 import { tenantNamespace } from '../../src/kinds/index.ts';
 import { client, makeToken, startApi, type Running } from '../support/api-client.ts';
-import { fakeConfig, fakeSync } from '../support/api-fakes.ts';
+import { configOf, fakeSync } from '../support/api-fakes.ts';
 import { runKradle } from '../support/kradle-cli.ts';
 import { uniqueName } from '../support/store.ts';
 import { dispatchWorld, request, type World } from './dispatch-support.ts';
@@ -14,7 +14,7 @@ const kradle = (args: string[], env: Record<string, string>) => runKradle(args, 
 
 async function api(t: { teardown(fn: () => unknown): void }, w: World): Promise<Running> {
   const extraRoutes = agentRouteDefs({ dispatch: w.dispatch, approvals: w.approvals, triggers: { processEvent: async () => [] } }) as unknown as RouteDef[];
-  const running = await startApi({ store: w.store, config: fakeConfig([]), sync: fakeSync(), extraRoutes });
+  const running = await startApi({ store: w.store, config: configOf(() => w.state), sync: fakeSync(), extraRoutes });
   t.teardown(() => running.close());
   return running;
 }

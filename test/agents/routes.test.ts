@@ -5,7 +5,7 @@ import { createAgentRoutes, createTriggerService } from '../../src/agents/index.
 import { errorMiddleware } from '../../src/api/error-middleware.ts';
 import { tenantNamespace } from '../../src/kinds/index.ts';
 import { uniqueName } from '../support/store.ts';
-import { dispatchWorld, request } from './dispatch-support.ts';
+import { dispatchWorld, request, wiredApi } from './dispatch-support.ts';
 import { doc } from './helpers.ts';
 
 const world = dispatchWorld(test);
@@ -183,4 +183,28 @@ test('HTTP: agent routes read bodies like every API route: 413 over 1 MiB, 415 f
     t.is(nul.status, 400, path);
   }
   t.is((await w.store.resources.list('AgentDispatchRun', { namespace: tenantNamespace(org) })).items.length, 0);
+});
+
+test('API: agent and runner routes acting on an org the revision does not declare are 404; 403 first for another org\'s token; runtime reads still answer', async (t) => {
+  const org = uniqueName('ud');
+  const w = await world({ [org]: {} });
+  const { as } = await wiredApi(t, w, { leader: false });
+  const platform = await as('*', 'admin', 'root');
+  const other = await as(uniqueName('other'), 'admin', 'root');
+  const comment = { kind: 'PullRequest', name: 'pr-1', body: '/kradle fix it', repository: 'api' };
+  for (const [method, path, body] of [
+    ['POST', 'agents/events/comment', comment],
+    ['POST', 'agents/dispatch', request()],
+    ['GET', 'runners/pools/default', undefined],
+    ['POST', 'runners/pools/default/runners', { name: 'r1' }],
+  ] as const) {
+    const call = (c: typeof platform, o: string) => (method === 'GET' ? c.get(`/api/orgs/${o}/${path}`) : c.post(`/api/orgs/${o}/${path}`, body));
+    const res = await call(platform, 'nosuch');
+    t.is(res.status, 404, path);
+    t.like(res.body.error, { code: 'NOT_FOUND', message: 'organization nosuch not found' }, path);
+    t.is((await call(other, 'nosuch')).status, 403, `${path} with another org's token`);
+    t.true((await call(platform, org)).status < 300, `${path} of the declared org`);
+  }
+  // Runs are runtime records, which an org may hold before it is declared.
+  t.deepEqual((await platform.get('/api/orgs/nosuch/agents/runs')).body.items, []);
 });

@@ -6,7 +6,7 @@ import { createPlanOnlyDriver } from '../../src/cluster/plan-only-driver.ts';
 import { tenantNamespace } from '../../src/kinds/index.ts';
 import { createAgentWiring } from '../../src/server/agents.ts';
 import { client, makeToken, startApi } from '../support/api-client.ts';
-import { fakeConfig, fakeSync } from '../support/api-fakes.ts';
+import { doc, fakeConfig, fakeSync } from '../support/api-fakes.ts';
 import { testDrivers, uniqueName } from '../support/store.ts';
 
 for (const d of testDrivers(test)) {
@@ -16,7 +16,8 @@ for (const d of testDrivers(test)) {
     const wiring = createAgentWiring({ store, driver: createPlanOnlyDriver(), desired: () => undefined, callbackBaseUrl: 'https://kradle.test', logger: pino({ level: 'silent' }) });
     await wiring.startLeaderWork();
     t.teardown(() => wiring.stop());
-    const api = await startApi({ store, config: fakeConfig([]), sync: fakeSync(), extraRoutes: wiring.routes as unknown as RouteDef[] });
+    // The revision declares the org: the pool routes answer 404 for one it does not.
+    const api = await startApi({ store, config: fakeConfig([doc('Organization', org, org, { displayName: org })]), sync: fakeSync(), extraRoutes: wiring.routes as unknown as RouteDef[] });
     t.teardown(() => api.close());
     const w = client(api.url, await makeToken(api.app, org, 'writer', 'ci'));
     const P = `/api/orgs/${org}/runners/pools/default`;

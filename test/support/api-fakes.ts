@@ -29,6 +29,11 @@ export function desiredState(revision: string, docs: Resource[]): DesiredState {
   };
 }
 
+/** A config port serving a desired state loaded elsewhere, such as an agent test's world. */
+export function configOf(state: () => DesiredState | undefined): ConfigPort {
+  return { current: state, lastError: () => [] };
+}
+
 /** Desired state held in memory; a write through the fake writer becomes a new revision of it. */
 export function fakeConfig(docs: Resource[], revision = 'rev-1') {
   let state = desiredState(revision, docs);
