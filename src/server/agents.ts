@@ -97,7 +97,7 @@ export function createAgentWiring(deps: AgentWiringDeps) {
   const auditor = createAgentAuditor({ store, onError: (err) => logger.warn({ err: sanitize(String(err)) }, 'audit: an agent event was not recorded yet; it is retried') });
   const runners = createRunnerRegistry(store);
   const assigner = createRunnerAssigner({ store, runners, onError: (err, key) => logger.warn({ err: sanitize(String(err)), key }, 'runner assignment failed; it is retried') });
-  const routes: AgentRouteDef[] = [...agentRouteDefs({ dispatch, approvals, triggers, memory, memoryImports, workspaces, notifications }), ...runnerRoutes(runners, assigner)];
+  const routes: AgentRouteDef[] = [...agentRouteDefs({ dispatch, approvals, triggers, memory, memoryImports, workspaces, notifications }), ...runnerRoutes(runners, desired, assigner)];
   const leaderWork = [importReconciler, workspaceController, jobs, notifier, auditor, assigner, cron];
 
   return {

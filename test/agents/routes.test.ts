@@ -187,7 +187,7 @@ test('HTTP: agent routes read bodies like every API route: 413 over 1 MiB, 415 f
 
 test('API: agent and runner routes acting on an org the revision does not declare are 404; 403 first for another org\'s token; runtime reads still answer', async (t) => {
   const org = uniqueName('ud');
-  const w = await world({ [org]: {} });
+  const w = await world({ [org]: { extra: [doc('RunnerPool', 'default', { organizationRef: org, warmReplicas: 0, maxReplicas: 1 })] } });
   const { as } = await wiredApi(t, w, { leader: false });
   const platform = await as('*', 'admin', 'root');
   const other = await as(uniqueName('other'), 'admin', 'root');
@@ -205,6 +205,12 @@ test('API: agent and runner routes acting on an org the revision does not declar
     t.is((await call(other, 'nosuch')).status, 403, `${path} with another org's token`);
     t.true((await call(platform, org)).status < 300, `${path} of the declared org`);
   }
+  // A pool the declared org does not declare is a 404 too: it has no runners to show, and takes none.
+  for (const res of [await platform.get(`/api/orgs/${org}/runners/pools/defualt`), await platform.post(`/api/orgs/${org}/runners/pools/defualt/runners`, { name: 'r2' })]) {
+    t.is(res.status, 404);
+    t.like(res.body.error, { code: 'NOT_FOUND', message: `RunnerPool defualt not found in org ${org}` });
+  }
+  t.deepEqual((await platform.get(`/api/orgs/${org}/runners/pools/default`)).body.runners.map((r: { name: string }) => r.name), ['r1']);
   // Runs are runtime records, which an org may hold before it is declared.
   t.deepEqual((await platform.get('/api/orgs/nosuch/agents/runs')).body.items, []);
 });
