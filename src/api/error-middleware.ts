@@ -32,6 +32,8 @@ export function errorMiddleware(): Middleware<ApiState> {
       ctx.status = status;
       ctx.body = body;
       if (isKradleError(err) && err.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(Math.ceil(err.retryAfterSeconds)));
+      // RFC 9110 asks every 401 for a challenge, and RFC 6750 says how: the error code only when a token came.
+      if (status === 401) ctx.set('WWW-Authenticate', ctx.get('Authorization') ? 'Bearer realm="kradle", error="invalid_token"' : 'Bearer realm="kradle"');
     }
   };
 }

@@ -60,6 +60,7 @@ function suite(d: TestDriver) {
       const none = await kase.call(client(api.url));
       t.is(none.status, 401);
       t.is(none.body.error.code, 'UNAUTHORIZED');
+      t.is(none.headers.get('www-authenticate'), 'Bearer realm="kradle"', 'a 401 says how to authenticate (RFC 6750)');
       for (const org of [...ORGS, '*']) {
         for (const role of ROLES) {
           const res = await kase.call(client(api.url, tokens.get(`${org}/${role}`)));
@@ -85,7 +86,9 @@ function suite(d: TestDriver) {
     t.false(everything.includes(token.slice('krd_'.length + 17)));
     t.is(rows[0]!.token_hash, createHash('sha256').update(token).digest('hex'));
     t.is((await client(api.url, token).get('/api/orgs/acme/summary')).status, 200);
-    t.is((await client(api.url, `${token}x`).get('/api/orgs/acme/summary')).status, 401);
+    const malformed = await client(api.url, `${token}x`).get('/api/orgs/acme/summary');
+    t.is(malformed.status, 401);
+    t.is(malformed.headers.get('www-authenticate'), 'Bearer realm="kradle", error="invalid_token"');
     t.is((await client(api.url, token.replace(/.$/, (ch) => (ch === 'A' ? 'B' : 'A'))).get('/api/orgs/acme/summary')).status, 401);
     await api.app.tokens.revoke(info.id);
     t.is((await client(api.url, token).get('/api/orgs/acme/summary')).status, 401);
