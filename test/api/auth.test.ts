@@ -30,7 +30,7 @@ function suite(d: TestDriver) {
   interface Case {
     name: string;
     auth: 'org-read' | 'org-write' | 'platform-write';
-    call(c: ReturnType<typeof client>): Promise<{ status: number; body: any }>;
+    call(c: ReturnType<typeof client>): Promise<{ status: number; body: any; headers: Headers }>;
     ok: number;
   }
   const cases: Case[] = [
