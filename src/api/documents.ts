@@ -90,8 +90,10 @@ export function normalizeDocument(org: string, body: Record<string, unknown>, ex
     spec: def.orgScoped ? { ...spec, organizationRef: org } : spec,
   };
   if (def.storage === 'runtime' && body.status !== undefined) doc.status = body.status as Record<string, unknown>;
+  // A field a check above named already is not named again by its schema: an invalid name is one error, not two.
+  const named = new Set(details.map((d) => `/${d.field!.replace(/\./g, '/')}`));
   for (const issue of validator.validate(doc)) {
-    details.push({ code: 'SCHEMA', message: issue.message, field: issue.pointer });
+    if (!named.has(issue.pointer)) details.push({ code: 'SCHEMA', message: issue.message, field: issue.pointer });
   }
   if (details.length) throw new ValidationError(`${def.kind} ${String(meta.name ?? '')} is invalid`, { details });
   return doc;

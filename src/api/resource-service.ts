@@ -68,6 +68,15 @@ export function expectedRevisionOf(expected: string | undefined): string | undef
   return revision;
 }
 
+/**
+ * A detail of the i-th document of a batch, named from the request body's root in the detail's own notation: a
+ * JSON pointer (schema checks) stays one, a dotted field stays dotted.
+ */
+function itemField(i: number, field: string | undefined): string {
+  if (field === undefined) return `items[${i}]`;
+  return field.startsWith('/') ? `/items/${i}/resource${field}` : `items[${i}].resource.${field}`;
+}
+
 /** Reads and writes of Kradle resources: config kinds from desired state + Git writer, runtime kinds from the store. */
 export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
   const { store, config } = deps;
@@ -193,7 +202,7 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
         docs.push(doc);
       } catch (err) {
         const e = err as { message: string; code?: string; details?: { code: string; message: string; field?: string }[] };
-        for (const d of e.details?.length ? e.details : [{ code: e.code ?? 'INVALID', message: e.message }]) details.push({ ...d, field: `items[${i}]${d.field ? `.${d.field}` : ''}` });
+        for (const d of e.details?.length ? e.details : [{ code: e.code ?? 'INVALID', message: e.message }]) details.push({ ...d, field: itemField(i, d.field) });
       }
     });
     if (details.length) throw new ValidationError(`${details.length} invalid field(s) in the documents; nothing was written`, { details });

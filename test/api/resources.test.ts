@@ -96,6 +96,14 @@ function suite(d: TestDriver) {
     t.is(bad.body.error.code, 'VALIDATION_FAILED');
     t.true(bad.body.error.details.some((d: any) => d.field === 'metadata.name'));
     t.true(bad.body.error.details.some((d: any) => String(d.field).includes('visibility')));
+    t.deepEqual(bad.body.error.details.map((d: any) => d.field).sort(), ['/spec/visibility', 'metadata.name'], 'an invalid name is one error, not two');
+    // In a batch, each detail names its field from the body's root: the item, then its resource.
+    const batch = await c.post(`/api/orgs/${org}/resources/batch`, { items: [
+      { resource: { kind: 'Repository', metadata: { name: 'fine' }, spec: { visibility: 'public' } } },
+      { resource: { kind: 'Repository', metadata: { name: 'Bad_Name' }, spec: { visibility: 'secret' } } },
+    ] });
+    t.is(batch.status, 422);
+    t.deepEqual(batch.body.error.details.map((d: any) => d.field).sort(), ['/items/1/resource/spec/visibility', 'items[1].resource.metadata.name']);
     const other = await c.post(`/api/orgs/${org}/resources`, { kind: 'Repository', metadata: { name: 'x' }, spec: { visibility: 'public', organizationRef: 'globex' } });
     t.is(other.status, 422);
     t.is(other.body.error.details[0].code, 'ORG_MISMATCH');
