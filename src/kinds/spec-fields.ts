@@ -1,6 +1,8 @@
 /**
- * JSON Schema fragments for spec fields whose type or constraints the spec states.
+ * JSON Schema fragments for spec fields whose type or constraints the spec states, and the optional fields
+ * Kradle reads (or the spec names) whose type it does not: those are `known`.
  * Required fields not listed here accept any non-empty value (spec §4.1: non-null, non-empty string).
+ * A spec field listed nowhere is still accepted, with an UNKNOWN_FIELD warning (a typo is the usual cause).
  * schemas/<Kind>.json is generated from this table and the registry (scripts/gen-schemas.ts).
  */
 
@@ -13,9 +15,14 @@ const obj: JsonSchema = { type: 'object' };
 const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
 const nonNegative: JsonSchema = { type: 'number', minimum: 0 };
 const enumOf = (...values: string[]): JsonSchema => ({ type: 'string', enum: values });
-/** A reference by name, or an object naming it (`{name, namespace?, key?}`). */
+/**
+ * Any value: a field that is listed so that it is known (no UNKNOWN_FIELD warning), while the code that reads
+ * it checks its value, as it did before the field was listed; typing it here would move that error elsewhere.
+ */
+const known: JsonSchema = {};
+/** A reference by name, or an object naming it (`{name, namespace?, kind?, key?}`, as the loader and projections read it). */
 export const ref: JsonSchema = {
-  oneOf: [str, { type: 'object', required: ['name'], properties: { name: str } }],
+  oneOf: [str, { type: 'object', required: ['name'], properties: { name: str, namespace: known, kind: known, key: known } }],
 };
 const refList: JsonSchema = { type: 'array', items: ref };
 const slug: JsonSchema = { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' };
@@ -51,10 +58,11 @@ export const SPEC_FIELDS: Record<string, KindSchemaParts> = {
   },
   OrgNamespaceBinding: { spec: { namespace: dnsLabel } },
   User: { spec: { email: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$' }, admin: bool } },
-  Team: { spec: { members: { type: 'array', items: ref }, maintainers: { type: 'array', items: ref } } },
-  Invite: { spec: { email: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$' }, expiresAt: dateTime } },
+  Team: { spec: { members: { type: 'array', items: ref }, maintainers: { type: 'array', items: ref }, approvers: known } },
+  Invite: { spec: { email: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$' }, expiresAt: dateTime, teams: known } },
   IdentityMapping: { spec: { user: ref } },
-  AgentServiceAccount: { spec: { namespace: str, serviceAccountName: dnsLabel } },
+  AuthProvider: { spec: { visible: known, clientSecretRef: known } },
+  AgentServiceAccount: { spec: { namespace: str, serviceAccountName: dnsLabel, automountServiceAccountToken: known } },
   AgentRoleBinding: { spec: { subject: ref, roleRef: ref, scope: enumOf('namespace', 'org', 'cluster') } },
   AgentSecretGrant: { spec: { subject: ref, secretRef: ref, keys: { type: 'array', items: str } } },
   AgentConfigGrant: { spec: { subject: ref, configMapRef: ref, keys: { type: 'array', items: str } } },
@@ -62,6 +70,10 @@ export const SPEC_FIELDS: Record<string, KindSchemaParts> = {
     spec: {
       visibility: enumOf('public', 'private', 'internal'),
       defaultBranch: str,
+      // Read by a run's context (agents/run-context.ts) where spec.git is not set.
+      cloneUrl: known,
+      url: known,
+      credentialRef: known,
       // Repository hosting: where the repository's Git data lives (a local path, or an http(s) URL served
       // over smart HTTP) and the Secret holding its credentials. Merges of pull requests happen there.
       git: {
@@ -75,11 +87,15 @@ export const SPEC_FIELDS: Record<string, KindSchemaParts> = {
   RepositoryPermission: {
     spec: { repository: ref, subject: ref, permission: enumOf('read', 'triage', 'write', 'maintain', 'admin') },
   },
-  BranchProtection: { spec: { refs: strList, repository: ref, requiredApprovals: { type: 'integer', minimum: 0 } } },
-  PolicyProfile: { spec: { mode: policyMode } },
-  PolicyTemplate: { spec: { targetKinds: strList, kyverno: obj } },
-  PolicyBinding: { spec: { templateRef: ref, mode: policyMode } },
-  PolicyExceptionRequest: { spec: { policyRef: ref, justification: str, expiresAt: dateTime } },
+  RefPolicy: { spec: { repository: known, denyForcePush: known, requireSignedCommits: known } },
+  BranchProtection: { spec: { refs: strList, repository: ref, requiredApprovals: { type: 'integer', minimum: 0 }, requiredChecks: known } },
+  PolicyProfile: { spec: { mode: policyMode, defaultTemplates: known } },
+  // organizationRef: an org's own template (a platform one has none); the registry lists it for org-scoped kinds only.
+  PolicyTemplate: { spec: { targetKinds: strList, kyverno: obj, organizationRef: known, parameters: known, remediation: known } },
+  PolicyBinding: { spec: { templateRef: ref, mode: policyMode, repository: known } },
+  PolicyExceptionRequest: {
+    spec: { policyRef: ref, justification: str, expiresAt: dateTime, approved: known, ruleNames: known, kinds: known, resourceNames: known },
+  },
   WebhookSubscription: {
     spec: {
       url: { type: 'string', pattern: '^https?://' },
@@ -94,9 +110,13 @@ export const SPEC_FIELDS: Record<string, KindSchemaParts> = {
       maxReplicas: { type: 'integer', minimum: 1 },
       image: str,
       trustBoundary: str,
+      serviceAccountName: known,
+      runtimeIdentity: known,
+      resources: known,
     },
   },
-  View: { spec: { selector: ref } },
+  View: { spec: { selector: ref, columns: known } },
+  Selector: { spec: { matchLabels: known } },
   AgentStack: {
     spec: {
       adapter: ref,
@@ -108,11 +128,28 @@ export const SPEC_FIELDS: Record<string, KindSchemaParts> = {
       contextLabels: refList,
       providerConfig: ref,
       requiresApproval: bool,
+      workspacePolicy: known,
+      memoryRepository: known,
+      workspace: known,
+      model: known,
+      persona: known,
+      systemPrompt: known,
+      prompt: known,
+      image: known,
+      secretRefs: known,
+      configRefs: known,
+      configMapRefs: known,
+      requiredRoles: known,
+      approvalAction: known,
+      approvalRequiredFor: known,
     },
   },
-  AgentSubagent: { spec: { taskKinds: strList } },
-  AgentToolProfile: { spec: { filesystemPolicy: { type: ['string', 'object'] }, approvalPolicyByTool: obj } },
-  AgentSkill: { spec: { sourceRef: ref } },
+  AgentSubagent: { spec: { taskKinds: strList, toolProfile: known, model: known } },
+  AgentToolProfile: {
+    spec: { filesystemPolicy: { type: ['string', 'object'] }, approvalPolicyByTool: obj, allowedTools: known, deniedTools: known, network: known },
+  },
+  AgentMcpServer: { spec: { url: known, endpoint: known, command: known, args: known, secretRef: known, configMapRef: known } },
+  AgentSkill: { spec: { sourceRef: ref, description: known, outputContract: known } },
   AgentTriggerRule: {
     spec: {
       sources: strList,
@@ -124,18 +161,36 @@ export const SPEC_FIELDS: Record<string, KindSchemaParts> = {
       webhookTrigger: obj,
       commentTrigger: obj,
       labelTrigger: obj,
+      contextLabels: known,
     },
   },
   AgentContextLabel: { spec: { allowedSources: strList } },
-  AgentTransportBinding: { spec: { adapterRef: ref, endpoint: str } },
-  AgentGatewayConfig: { spec: { gatewayUrl: { type: 'string', pattern: '^(https?|wss?)://' } } },
-  AgentMemoryRepository: { spec: { repositoryRef: ref, defaultBranch: str, url: str } },
+  AgentAdapter: { spec: { capabilities: known } },
+  AgentTransportBinding: { spec: { adapterRef: ref, endpoint: str, codec: known, credentialRef: known } },
+  AgentProviderConfig: {
+    spec: {
+      credentialRef: known, secretRef: known, apiBase: known, default: known, defaultModel: known, modelTranslations: known,
+      modelRates: known, allowTools: known, timeoutSeconds: known,
+    },
+  },
+  AgentGatewayConfig: { spec: { gatewayUrl: { type: 'string', pattern: '^(https?|wss?)://' }, credentialRef: known, reconnect: known } },
+  KradleProject: { spec: { repositories: known, board: known } },
+  AgentMemoryRepository: {
+    spec: { repositoryRef: ref, defaultBranch: str, url: str, path: known, credentialRef: known, secretRef: known, confidenceThreshold: known },
+  },
   AgentMemorySource: { spec: { repositoryRef: ref, include: strList } },
-  AgentMemoryOntology: { spec: { memoryRepository: ref, ontologyPath: str } },
+  AgentMemoryOntology: { spec: { memoryRepository: ref, ontologyPath: str, requiredFields: known, edgeKinds: known, vocabulary: known } },
   AgentMemoryAssociation: { spec: { memoryRef: ref, targetRef: ref } },
-  KradleWorkspace: { spec: { repository: ref, volumeSpec: obj } },
-  ExternalBackendBinding: { spec: { providerRef: ref, credentialRef: ref } },
-  ExternalBackendSyncPolicy: { spec: { providerRef: ref, conflictResolution: enumOf(...CONFLICT_STRATEGIES) } },
+  KradleWorkspace: { spec: { repository: ref, volumeSpec: obj, policyRef: known } },
+  KradleWorkspacePolicy: {
+    spec: {
+      allowedRepositories: known, allowedTaskKinds: known, requiresApproval: known, approvalRequiredFor: known, warmPool: known,
+      volumeSpec: known, trustTier: known,
+    },
+  },
+  ExternalBackendProvider: { spec: { credentialRef: known } },
+  ExternalBackendBinding: { spec: { providerRef: ref, credentialRef: ref, repository: known, syncScope: known, webhookSecretRef: known } },
+  ExternalBackendSyncPolicy: { spec: { providerRef: ref, conflictResolution: enumOf(...CONFLICT_STRATEGIES), retryPolicy: known } },
   ExternalProviderCapabilityManifest: { spec: { providerRef: ref } },
   KradleInferenceService: {
     spec: {
@@ -143,8 +198,10 @@ export const SPEC_FIELDS: Record<string, KindSchemaParts> = {
         type: 'object',
         required: ['model'],
         properties: {
+          // Passed to KServe whole (cluster/projections/inference.ts): its other fields are KServe's, not ours.
           model: {
             type: 'object',
+            additionalProperties: true,
             required: ['modelFormat', 'storageUri'],
             properties: {
               modelFormat: { type: 'object', required: ['name'], properties: { name: enumOf(...MODEL_FORMATS) } },
@@ -170,7 +227,8 @@ export const SPEC_FIELDS: Record<string, KindSchemaParts> = {
     spec: {
       type: enumOf('npm', 'pip', 'docker', 'generic'),
       storageBackend: enumOf('internal', 's3', 'azure-blob', 'gcs'),
-      externalIntegration: { type: 'object', properties: { mode: enumOf('read-only', 'read-write', 'mirror') } },
+      storageConfig: known,
+      externalIntegration: { type: 'object', properties: { mode: enumOf('read-only', 'read-write', 'mirror'), connectionSecret: known } },
     },
   },
   ArtifactFeed: {
