@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { kindDefinition } from '../kinds/index.ts';
 import { newAjv } from './ajv.ts';
+import { specShape, unknownKeys, type FieldShape } from './known-fields.ts';
 import { precompiledValidators } from './precompiled.ts';
 
 const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
@@ -29,6 +30,11 @@ export interface SchemaIssue {
 export interface SchemaValidator {
   /** Violations of the document's kind schema; the kind must be in the registry. */
   validate(doc: unknown): SchemaIssue[];
+  /**
+   * JSON pointers of the spec fields the kind's schema does not list (known-fields.ts): the schema accepts them
+   * (forward compatibility), so they are not issues, but one is most often a typo. None for a kind not in the registry.
+   */
+  unknownFields(doc: unknown): string[];
   /** How many kinds so far came precompiled and how many were compiled in this process. */
   counts(): { precompiled: number; compiled: number };
 }
@@ -41,6 +47,7 @@ export function createSchemaValidator(schemaDir = SCHEMA_DIR, precompiledDir: st
   let ajv: Ajv | undefined;
   const precompiled = precompiledDir === null ? () => undefined : precompiledValidators(precompiledDir);
   const compiled = new Map<string, ValidateFunction>();
+  const shapes = new Map<string, FieldShape | undefined>();
   const counts = { precompiled: 0, compiled: 0 };
 
   function compile(kind: string): ValidateFunction {
@@ -58,8 +65,19 @@ export function createSchemaValidator(schemaDir = SCHEMA_DIR, precompiledDir: st
     return fn;
   }
 
+  // Read apart from compile(): a precompiled validator never parses its schema's text, and this needs only its spec.
+  function shapeOf(kind: string): FieldShape | undefined {
+    if (!shapes.has(kind)) shapes.set(kind, specShape(JSON.parse(readFileSync(`${schemaDir}${kind}.json`, 'utf8'))));
+    return shapes.get(kind);
+  }
+
   return {
     counts: () => ({ ...counts }),
+    unknownFields(doc) {
+      const v = doc as { kind?: unknown; spec?: unknown } | null;
+      if (typeof v?.kind !== 'string' || !kindDefinition(v.kind)) return [];
+      return unknownKeys(v.spec, shapeOf(v.kind), '/spec');
+    },
     validate(doc) {
       const kind = (doc as { kind?: unknown } | null)?.kind;
       if (typeof kind !== 'string' || !kindDefinition(kind)) {
