@@ -1,7 +1,8 @@
 import { GROUP, kindDefinition, type KindDefinition, type Resource } from '../kinds/index.ts';
 import type { SchemaValidator } from '../schema/index.ts';
-import type { LoadError } from './errors.ts';
+import type { LoadError, LoadWarning } from './errors.ts';
 import { positionOf, type ParsedDoc } from './parse.ts';
+import { unknownFieldWarnings } from './unknown-fields.ts';
 
 /** A document that passed the per-document checks: a config kind of our group, schema-valid. */
 export interface Candidate {
@@ -11,11 +12,11 @@ export interface Candidate {
   resource: Resource;
 }
 
-/** A document of the revision: either a candidate or the errors that rule it out. */
+/** A document of the revision: either a candidate or the errors that rule it out; either way, its warnings. */
 export type Classified =
-  | { ok: true; candidate: Candidate }
+  | { ok: true; candidate: Candidate; warnings: LoadWarning[] }
   /** `ghost`: a config document that failed its schema; it still answers lookups, so its referrers don't cascade. */
-  | { ok: false; errors: LoadError[]; ghost?: Candidate };
+  | { ok: false; errors: LoadError[]; ghost?: Candidate; warnings: LoadWarning[] };
 
 const at = (path: string, doc: ParsedDoc, pointer: string, code: string, message: string): LoadError => ({
   path,
@@ -44,13 +45,15 @@ export function classifyDocument(path: string, doc: ParsedDoc, validator: Schema
     return fail(at(path, doc, '/kind', 'RUNTIME_KIND_IN_REPO',
       `${def.kind} is a runtime kind stored in Postgres, not in the config repo: create it through the runtime API (POST /api/orgs/<org>/resources)`));
   }
+  // Warned of whether or not the schema passes: a misspelt required field is both an error and an unknown field.
+  const warnings = unknownFieldWarnings(path, doc, def.kind, validator);
   const issues = schemaIssues(doc, v, validator);
   if (issues.length) {
     const errors = issues.map((i) => at(path, doc, i.pointer, 'SCHEMA_VIOLATION', `${i.pointer || '/'} ${i.message}`));
     const named = typeof (v as Resource).metadata?.name === 'string' && typeof (v as Resource).spec === 'object';
-    return { ok: false, errors, ghost: named ? { path, doc, def, resource: v as Resource } : undefined };
+    return { ok: false, errors, ghost: named ? { path, doc, def, resource: v as Resource } : undefined, warnings };
   }
-  return { ok: true, candidate: { path, doc, def, resource: v as Resource } };
+  return { ok: true, candidate: { path, doc, def, resource: v as Resource }, warnings };
 }
 
 /** Schema validation is a pure function of the document: memoized on the cached parse. */
@@ -62,8 +65,10 @@ function schemaIssues(doc: ParsedDoc, v: object, validator: SchemaValidator) {
   return issues;
 }
 
+const NO_WARNINGS: LoadWarning[] = Object.freeze([]) as unknown as LoadWarning[];
+
 function fail(e: LoadError): Classified {
-  return { ok: false, errors: [e] };
+  return { ok: false, errors: [e], warnings: NO_WARNINGS };
 }
 
 function describe(v: unknown): string {

@@ -26,6 +26,18 @@ export const LOAD_ERROR_CODES = [
 
 export type LoadErrorCode = (typeof LOAD_ERROR_CODES)[number];
 
+/**
+ * What a loader warns about: something it accepts (a warning never makes a revision invalid) but that is most
+ * likely a mistake. Positioned as an error is, plus the field it is about (`spec.parentTeam`).
+ */
+export type LoadWarning = LoadError & Required<Pick<ErrorDetail, 'field'>>;
+
+/** The stable codes of loader warnings. */
+export const LOAD_WARNING_CODES = [
+  /** A spec field the kind's schema does not list: accepted for forward compatibility, and ignored. */
+  'UNKNOWN_FIELD',
+] as const;
+
 /** Errors of a file that did not parse: every other error may be caused by one, never the other way round. */
 const PARSE_CODES = new Set<string>(['YAML_SYNTAX', 'LIMIT_EXCEEDED']);
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -35,7 +47,7 @@ const tier = (e: LoadError) => (PARSE_CODES.has(e.code) ? 0 : 1);
  * Causal order, then the order a reader fixes them in: files that failed to parse first (their documents'
  * absence causes errors elsewhere, which say so), then by file, position and code; exact repeats dropped.
  */
-export function sortErrors(errors: LoadError[]): LoadError[] {
+export function sortErrors<E extends LoadError>(errors: E[]): E[] {
   const seen = new Set<string>();
   const unique = errors.filter((e) => {
     const k = `${e.path}:${e.line}:${e.column}:${e.code}:${e.message}`;

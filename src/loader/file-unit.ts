@@ -1,6 +1,6 @@
 import type { SchemaValidator } from '../schema/index.ts';
 import { classifyDocument, type Candidate } from './classify.ts';
-import type { LoadError } from './errors.ts';
+import { sortErrors, type LoadError, type LoadWarning } from './errors.ts';
 import type { BrokenDecl, ParsedFile } from './parse.ts';
 
 /**
@@ -11,6 +11,8 @@ import type { BrokenDecl, ParsedFile } from './parse.ts';
  */
 export interface FileUnit {
   errors: LoadError[];
+  /** Sorted as a revision's warnings are (errors.ts): a revision's list is its files' lists in path order. */
+  warnings: LoadWarning[];
   candidates: Candidate[];
   ghosts: Candidate[];
   /** The parse it was made from (shared by every path of the blob). */
@@ -21,11 +23,12 @@ export interface FileUnit {
 }
 
 export function classifyFile(path: string, pf: ParsedFile, validator: SchemaValidator): FileUnit {
-  const unit: FileUnit = { errors: [], candidates: [], ghosts: [], broken: pf.broken ?? [], documents: pf.docs.length, source: pf };
+  const unit: FileUnit = { errors: [], warnings: [], candidates: [], ghosts: [], broken: pf.broken ?? [], documents: pf.docs.length, source: pf };
   for (const e of pf.errors) unit.errors.push({ path, line: e.line ?? 1, column: e.column ?? 1, code: e.code, message: e.message });
   for (const doc of pf.docs) {
     shareStrings(doc.value);
     const c = classifyDocument(path, doc, validator);
+    for (const w of c.warnings) unit.warnings.push(w);
     if (c.ok) unit.candidates.push(c.candidate);
     else {
       unit.errors.push(...c.errors);
@@ -34,6 +37,7 @@ export function classifyFile(path: string, pf: ParsedFile, validator: SchemaVali
   }
   // Most files have no errors, ghosts or broken documents: one shared empty list each saves ~100 bytes a file.
   if (unit.errors.length === 0) unit.errors = NONE;
+  unit.warnings = unit.warnings.length === 0 ? NONE : sortErrors(unit.warnings);
   if (unit.ghosts.length === 0) unit.ghosts = NONE;
   if (unit.broken.length === 0) unit.broken = NONE;
   return unit;

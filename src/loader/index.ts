@@ -3,7 +3,7 @@
 export * from './types.ts';
 export { createLoader, type Loader, type LoaderDeps } from './loader.ts';
 export { changesOnIdleParseWorker, prestartParseWorkers } from './parse-pool.ts';
-export { LOAD_ERROR_CODES, type LoadError, type LoadErrorCode } from './errors.ts';
+export { LOAD_ERROR_CODES, LOAD_WARNING_CODES, type LoadError, type LoadErrorCode, type LoadWarning } from './errors.ts';
 export { LIMITS, valueOverLimits } from './limits.ts';
 export { REFERENCES, referencesOf, type ReferenceRule } from './references.ts';
 export { canonicalJson, contentHash, hashedView } from './hash.ts';

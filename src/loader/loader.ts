@@ -74,7 +74,7 @@ function diffFiles(prev: readonly SnapshotFile[], next: readonly SnapshotFile[])
 function linkUnit(path: string): FileUnit {
   // A link's target may leave the repo or the revision; only committed documents are desired state.
   const message = 'a symbolic link: Kradle reads regular files and directories only; commit the documents themselves';
-  return { errors: [{ path, line: 1, column: 1, code: 'SYMLINK_NOT_SUPPORTED', message }], candidates: [], ghosts: [], broken: [], documents: 0, source: { docs: [], errors: [] } };
+  return { errors: [{ path, line: 1, column: 1, code: 'SYMLINK_NOT_SUPPORTED', message }], warnings: [], candidates: [], ghosts: [], broken: [], documents: 0, source: { docs: [], errors: [] } };
 }
 
 /**
@@ -283,10 +283,11 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     stats.documents = model.documents;
     stats.checkedDocuments = model.checked;
     const errors = model.errors();
+    const warnings = model.warnings();
     const finish = () => ((stats.durationMs = performance.now() - started), stats);
-    if (errors) return { ok: false, revision: snapshot.revision, errors, stats: finish() };
-    if (!build) return { ok: true, ...model.summary(snapshot.revision), stats: finish() };
-    return { ok: true, state: model.state(snapshot.revision), stats: finish() };
+    if (errors) return { ok: false, revision: snapshot.revision, errors, warnings, stats: finish() };
+    if (!build) return { ok: true, ...model.summary(snapshot.revision), warnings, stats: finish() };
+    return { ok: true, state: model.state(snapshot.revision), warnings, stats: finish() };
   }
 
   // One load at a time: each moves the model from the revision before it.

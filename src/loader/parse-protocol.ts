@@ -13,8 +13,9 @@ export const WORKER_ONLY_BYTES = 64 * 1024;
 
 /**
  * With every request when the loader validates with the default validator: the worker then validates each
- * document it parsed against its kind's schema and marks those that pass (RawDoc.schema), so the main thread
- * validates only the others (which gives their errors as it always did).
+ * document it parsed against its kind's schema and marks those that pass (RawDoc.valid, with their unknown spec
+ * fields in RawDoc.unknown), so the main thread validates only the others (which gives their errors and warnings
+ * as it always did).
  */
 interface Validating {
   schemas?: SchemaDirs;

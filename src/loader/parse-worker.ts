@@ -18,8 +18,9 @@ function parseAhead(bytes: Uint8Array, specJson: boolean): FileReply {
 }
 
 // Schema validation here takes it off the main thread, the busier one in a parallel load. Only a pass is sent
-// (an empty list); a document that fails, or one this worker could not validate, is validated on the main thread,
-// which makes its errors there as before.
+// (a flag), with the spec fields the schema does not list when there are some (the same call the main thread
+// makes, so its warnings are the same); a document that fails, or one this worker could not validate, is validated
+// on the main thread, which makes its errors and finds its unknown fields there as before.
 let validator: SchemaValidator | undefined;
 let validatorOf: string | undefined;
 
@@ -34,7 +35,10 @@ function validated(file: RawParsedFile): RawParsedFile {
   if (!validator) return file;
   for (const d of file.docs) {
     try {
-      if (validator.validate(d.value).length === 0) d.valid = true;
+      if (validator.validate(d.value).length > 0) continue;
+      const unknown = validator.unknownFields(d.value);
+      d.valid = true;
+      if (unknown.length) d.unknown = unknown;
     } catch {
       // Not this worker's to report: the main thread validates the document.
     }

@@ -71,6 +71,11 @@ export interface RawDoc {
   headJson?: string;
   /** True: a parse worker found the document valid against its kind's schema (classify.ts takes it as is). */
   valid?: true;
+  /**
+   * With `valid`: the spec fields the schema does not list (SchemaValidator.unknownFields), when there are any;
+   * none when absent. Without `valid` the worker did not look, and the main thread does.
+   */
+  unknown?: string[];
 }
 
 /** Positions kept per document when a parse is asked for them: shallow fields first, the rest found by ancestor. */
@@ -328,6 +333,8 @@ class Doc implements ParsedDoc {
 
 /** The schema issues of a document a worker found valid, shared: a flag crosses threads, not a list per document. */
 const NO_ISSUES = Object.freeze([]);
+/** The same for its unknown fields, which a worker sends only when there are some. */
+const NO_UNKNOWN = Object.freeze([]);
 
 /** The errors of a file without any, shared (most files). */
 const NO_ERRORS: ParsedFile['errors'] = Object.freeze([]) as unknown as ParsedFile['errors'];
@@ -341,7 +348,9 @@ export function withPositions(raw: RawParsedFile, source: () => string): ParsedF
   const file = new FilePositions(source);
   // One memo shape for every document (state.ts takes specJson by setting it undefined, never by delete):
   // a deleted key turns the object into a slow dictionary of ~280 bytes.
-  const docs = raw.docs.map((d): ParsedDoc => new Doc(d.index, d.value, d.start, { specJson: d.specJson, headJson: d.headJson, schema: d.valid && NO_ISSUES }, file, d.positions));
+  const docs = raw.docs.map((d): ParsedDoc => new Doc(d.index, d.value, d.start, {
+    specJson: d.specJson, headJson: d.headJson, schema: d.valid && NO_ISSUES, unknown: d.valid && (d.unknown ?? NO_UNKNOWN),
+  }, file, d.positions));
   const out: ParsedFile = { docs, errors: raw.errors.length ? raw.errors : NO_ERRORS };
   if (raw.broken) out.broken = raw.broken;
   if (raw.stopped) out.stopped = true;

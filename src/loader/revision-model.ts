@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resourceKey } from '../kinds/index.ts';
 import type { Candidate } from './classify.ts';
-import { sortErrors, type LoadError } from './errors.ts';
+import { sortErrors, type LoadError, type LoadWarning } from './errors.ts';
 import type { FileUnit } from './file-unit.ts';
 import { checkReferences, lookupKey, prepareReferences, scopeDepKey, type RefContext } from './resolve-refs.ts';
 import { checkRules } from './rules.ts';
@@ -59,6 +59,9 @@ const orgish = (u: FileUnit) =>
 export function createRevisionModel() {
   const files = new Map<string, FileUnit>();
   const erringFiles = new Set<string>();
+  /** Files with warnings, and the revision's warnings made from them (undefined: a change touched one since). */
+  const warningFiles = new Set<string>();
+  let warnings: LoadWarning[] | undefined = [];
   let documents = 0;
 
   const orgCandidates = new Set<Candidate>();
@@ -247,6 +250,11 @@ export function createRevisionModel() {
     documents += add ? u.documents : -u.documents;
     if (add && u.errors.length) erringFiles.add(path);
     else if (!add) erringFiles.delete(path);
+    if (u.warnings.length) {
+      if (add) warningFiles.add(path);
+      else warningFiles.delete(path);
+      warnings = undefined;
+    }
     for (const c of u.candidates) if (c.def.kind === 'Organization') (add ? orgCandidates.add(c) : orgCandidates.delete(c));
     for (const g of u.ghosts) if (isOrgGhost(g)) (add ? orgGhosts.add(g) : orgGhosts.delete(g));
     for (const b of u.broken) {
@@ -421,6 +429,18 @@ export function createRevisionModel() {
       for (const path of erringFiles) for (const e of files.get(path)!.errors) all.push(e);
       for (const n of erring) for (const list of [n.scopeErrors, n.dupErrors, n.checkErrors]) for (const e of list) all.push(e);
       return sortErrors(all);
+    },
+
+    /**
+     * Every warning of the revision, sorted as errors are. Warnings are per file and sort by path first, so the list
+     * is the warning files' lists in path order: remade only after a change added or removed one, from those files.
+     */
+    warnings(): LoadWarning[] {
+      if (warnings) return warnings;
+      const all: LoadWarning[] = [];
+      for (const path of [...warningFiles].sort()) for (const w of files.get(path)!.warnings) all.push(w);
+      // Frozen: the same list is handed to every load until a change touches a warning file.
+      return (warnings = Object.freeze(all) as LoadWarning[]);
     },
 
     /** The desired state of the (valid) revision, sharing what did not change with the last one made. */

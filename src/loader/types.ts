@@ -1,5 +1,6 @@
 import type { ErrorDetail } from '../errors/index.ts';
 import type { Resource, ResourceId } from '../kinds/index.ts';
+import type { LoadWarning } from './errors.ts';
 
 /** Where a document starts in the config repo. */
 export interface SourcePosition {
@@ -34,9 +35,13 @@ export interface DesiredState {
   orgs(): readonly string[];
 }
 
+/**
+ * A load's outcome. `warnings` (UNKNOWN_FIELD, ...) come either way, sorted as errors are, and never make a
+ * revision invalid.
+ */
 export type LoadResult =
-  | { ok: true; state: DesiredState; stats: LoadStats }
-  | { ok: false; revision: string; errors: ErrorDetail[]; stats: LoadStats };
+  | { ok: true; state: DesiredState; warnings: LoadWarning[]; stats: LoadStats }
+  | { ok: false; revision: string; errors: ErrorDetail[]; warnings: LoadWarning[]; stats: LoadStats };
 
 /** What a valid revision holds, counted without building its desired state (Loader.check). */
 export interface RevisionSummary {
@@ -50,8 +55,8 @@ export interface RevisionSummary {
 
 /** A load that checks a revision only: the same errors as LoadResult, a summary in place of the state. */
 export type CheckResult =
-  | ({ ok: true; stats: LoadStats } & RevisionSummary)
-  | { ok: false; revision: string; errors: ErrorDetail[]; stats: LoadStats };
+  | ({ ok: true; warnings: LoadWarning[]; stats: LoadStats } & RevisionSummary)
+  | { ok: false; revision: string; errors: ErrorDetail[]; warnings: LoadWarning[]; stats: LoadStats };
 
 export interface LoadStats {
   files: number;

@@ -45,12 +45,15 @@ function document(r: Rng, slug: string): string {
   }
 }
 
-/** One edit of the repo (path -> content): create, modify, delete, rename, copy, break, or an org change. */
+/** A field no schema lists: an UNKNOWN_FIELD warning in whatever document it lands (after the spec's first line). */
+const STRAY = ['parentTeam: ghost', 'maintainer: [a]', 'colour: blue'];
+
+/** One edit of the repo (path -> content): create, modify, delete, rename, copy, break, a stray field, or an org change. */
 function edit(r: Rng, files: Map<string, string>, counter: { n: number }): string {
   const docs = [...files.keys()].filter((p) => !p.endsWith('organization.yaml'));
   const any = () => r.pick([...files.keys()]);
   const newPath = (slug: string) => `orgs/${slug}/docs/f${counter.n++}.yaml`;
-  const op = r.int(docs.length ? 12 : 1);
+  const op = r.int(docs.length ? 13 : 1);
   const slug = r.pick(ORGS);
   switch (op) {
     case 0:
@@ -96,6 +99,14 @@ function edit(r: Rng, files: Map<string, string>, counter: { n: number }): strin
       files.set(path, files.get(path)!.replace(/\n {2}organizationRef: .*\n/, '\n  organizationRef: 12\n'));
       return `break the schema of ${path}`;
     }
+    case 10: {
+      // Added to the first document of the file, or taken out again: warnings come and go with the file.
+      const path = r.pick(docs);
+      const text = files.get(path)!;
+      const stray = STRAY.find((f) => text.includes(`\n  ${f}\n`));
+      files.set(path, stray ? text.replace(`\n  ${stray}\n`, '\n') : text.replace(/\nspec:\n/, `\nspec:\n  ${r.pick(STRAY)}\n`));
+      return `${stray ? 'drop the stray field of' : 'a stray field in'} ${path}`;
+    }
     default: {
       const path = `orgs/${slug}/organization.yaml`;
       const choice = r.int(4);
@@ -109,12 +120,13 @@ function edit(r: Rng, files: Map<string, string>, counter: { n: number }): strin
 }
 
 const comparable = (r: LoadResult) => {
-  if (!r.ok) return { ok: false, errors: r.errors };
+  if (!r.ok) return { ok: false, errors: r.errors, warnings: r.warnings };
   const s = r.state;
   const all = [...s.resources.values()];
   const kinds = [...new Set(all.map((d) => d.id.kind))].sort();
   return {
     ok: true,
+    warnings: r.warnings,
     size: s.resources.size,
     resources: all,
     orgs: s.orgs(),
@@ -166,6 +178,7 @@ test(`every reload after a random edit equals a fresh full load (seed ${seed})`,
     }
     if (!warm.ok) for (const e of warm.errors!) seen.add(e.code);
     else seen.add('ok');
+    for (const w of warm.warnings) seen.add(w.code);
     return JSON.stringify(warm) === JSON.stringify(cold);
   };
   if (!(await same(commits[0]!, 'first load'))) return;

@@ -9,7 +9,7 @@ import { fixtureRepo, FIXTURES } from './fixture-repo.ts';
 const cases = ['config-repo', ...readdirSync(`${FIXTURES}broken`).sort().map((c) => `broken/${c}`)];
 
 const comparable = (r: LoadResult) =>
-  r.ok ? { ok: true, resources: [...r.state.resources.values()], orgs: r.state.orgs() } : { ok: false, errors: r.errors };
+  r.ok ? { ok: true, resources: [...r.state.resources.values()], orgs: r.state.orgs(), warnings: r.warnings } : { ok: false, errors: r.errors, warnings: r.warnings };
 
 test('parsing on worker threads gives the same desired state and the same errors, positions included', async (t) => {
   for (const c of cases) {
@@ -34,9 +34,9 @@ test('parsing on worker threads gives the same desired state and the same errors
 
 test('check gives the errors a load gives, and a summary of the state it would build; a load after it on the same loader builds that state', async (t) => {
   const summary = (r: LoadResult | CheckResult) => {
-    if (!r.ok) return { ok: false, errors: r.errors };
+    if (!r.ok) return { ok: false, errors: r.errors, warnings: r.warnings };
     const s = 'state' in r ? summaryOf(r.state) : { revision: r.revision, resources: r.resources, kinds: r.kinds, orgs: r.orgs };
-    return { ok: true, ...s };
+    return { ok: true, ...s, warnings: r.warnings };
   };
   for (const c of cases) {
     const repo = fixtureRepo(c);
