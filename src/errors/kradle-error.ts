@@ -47,8 +47,14 @@ export function isKradleError(err: unknown): err is KradleError {
   return err instanceof KradleError;
 }
 
+const whereOf = (d: ErrorDetail) => (d.path ? `${d.path}:${d.line ?? 1}:${d.column ?? 1}: ` : '');
+
 /** Formats a positioned detail as `path:line:column: CODE message`. */
 export function formatDetail(d: ErrorDetail): string {
-  const where = d.path ? `${d.path}:${d.line ?? 1}:${d.column ?? 1}: ` : '';
-  return `${where}${d.code} ${d.message}`;
+  return `${whereOf(d)}${d.code} ${d.message}`;
+}
+
+/** Formats a positioned warning as `path:line:column: warning CODE message`: a reader tells it from an error at a glance. */
+export function formatWarning(d: ErrorDetail): string {
+  return `${whereOf(d)}warning ${d.code} ${d.message}`;
 }

@@ -1,18 +1,19 @@
 import { parseArgs } from 'node:util';
-import { formatDetail } from '../../errors/index.ts';
+import { formatDetail, formatWarning } from '../../errors/index.ts';
 import { createLoader, prestartParseWorkers, summaryOf, type CheckResult, type LoadResult } from '../../loader/index.ts';
 import { failCommand, UsageError } from '../client.ts';
 import type { Command } from '../main.ts';
 import { indexedManyFiles, openSource, parseFormat, snapshotAt, SOURCE_FLAGS, uncommittedChanges, worktreeSnapshot } from '../open-source.ts';
 
 const USAGE = `usage: kradle validate [--repo PATH|URL] [--rev REV | --worktree] [--path DIR] [--format text|json]
-  validates a commit (default: HEAD); --worktree, or a --repo that is a plain directory, validates the files on disk`;
+  validates a commit (default: HEAD); --worktree, or a --repo that is a plain directory, validates the files on disk
+  exit 0 valid, 1 invalid; warnings (a spec field the kind does not know, UNKNOWN_FIELD) go to stderr and never fail it`;
 
-/** The JSON form of a load or check result, shared with `kradle diff`. */
+/** The JSON form of a load or check result, shared with `kradle diff`; warnings either way (they never invalidate). */
 export function loadResultJson(r: LoadResult | CheckResult) {
-  if (!r.ok) return { valid: false, revision: r.revision, errors: r.errors, stats: r.stats };
+  if (!r.ok) return { valid: false, revision: r.revision, errors: r.errors, warnings: r.warnings, stats: r.stats };
   const s = 'state' in r ? summaryOf(r.state) : r;
-  return { valid: true, revision: s.revision, resources: s.resources, orgs: s.orgs, kinds: s.kinds, errors: [], stats: r.stats };
+  return { valid: true, revision: s.revision, resources: s.resources, orgs: s.orgs, kinds: s.kinds, errors: [], warnings: r.warnings, stats: r.stats };
 }
 
 export const command: Command = {
@@ -56,6 +57,8 @@ export const command: Command = {
 };
 
 function printText(r: CheckResult): void {
+  // On stderr, kubectl's way: stdout keeps the result a script reads, and a warning never changes the exit code.
+  if (r.warnings.length) console.error(r.warnings.map(formatWarning).join('\n'));
   if (r.ok) {
     console.log(`valid: ${r.revision.slice(0, 12)}: ${r.resources} resources in ${r.stats.files} files, orgs ${r.orgs.join(', ') || '(none)'}`);
     return;
