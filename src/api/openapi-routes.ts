@@ -109,7 +109,11 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /api/sync/runs': { query: [['limit', 'how many runs (at most 500)', int]], response: obj({ items: { type: 'array', items: ref('SyncRun') } }) },
   'POST /api/previews': {
     body: obj({ base: { type: 'string', description: 'branch, tag or commit' }, head: { type: 'string', description: 'branch, tag or commit' } }, ['base', 'head']),
-    response: obj({ base: str, head: str, valid: { type: 'boolean' }, errors: { type: 'array', items: ref('ErrorDetail') }, plan: { type: 'object', description: 'created, changed (field diffs), deleted, with the objects each produces' } }),
+    response: obj({
+      base: str, head: str, valid: { type: 'boolean' }, errors: { type: 'array', items: ref('ErrorDetail') },
+      warnings: { type: 'array', items: ref('ErrorDetail'), description: 'head\'s warnings (UNKNOWN_FIELD: a spec field its kind does not know, ignored); never make it invalid' },
+      plan: { type: 'object', description: 'created, changed (field diffs), deleted, with the objects each produces' },
+    }),
   },
   'GET /api/orgs/:org/events': STREAM,
   'GET /api/orgs/:org/agents/events/stream': STREAM,

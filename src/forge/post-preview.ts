@@ -14,7 +14,8 @@ const STATUS_CONTEXT = 'kradle/preview';
 
 function description(p: Preview): string {
   if (!p.valid) return `invalid: ${p.errors.length} error(s); first: ${p.errors[0] ? formatDetail(p.errors[0]) : ''}`;
-  return `valid: ${p.created.length} created, ${p.changed.length} changed, ${p.deleted.length} deleted`;
+  const warned = p.warnings.length ? `; ${p.warnings.length} warning(s)` : '';
+  return `valid: ${p.created.length} created, ${p.changed.length} changed, ${p.deleted.length} deleted${warned}`;
 }
 
 /**

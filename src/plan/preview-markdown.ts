@@ -40,7 +40,8 @@ function where(path: string, line: number, column: number | undefined, opts: Mar
   return opts.fileUrl ? `[${code(text)}](${opts.fileUrl(path, line)})` : code(text);
 }
 
-function errorLine(e: ErrorDetail, opts: MarkdownOptions): string {
+/** An error or a warning: where (linked), its code, its message. */
+function detailLine(e: ErrorDetail, opts: MarkdownOptions): string {
   const at = e.path ? `${where(e.path, e.line ?? 1, e.column ?? 1, opts)} ` : '';
   return `- ${at}${code(e.code)} ${cell(e.message)}`;
 }
@@ -92,8 +93,8 @@ function section(title: string, items: string[], budget: { left: number }): stri
 }
 
 /**
- * The preview as a pull-request comment: a summary line, errors as path:line:col (linked when the forge is
- * known), then created, changed (a field table) and deleted resources with the objects each creates, changes,
+ * The preview as a pull-request comment: a summary line, errors then warnings as path:line:col (linked when the
+ * forge is known), then created, changed (a field table) and deleted resources with the objects each creates, changes,
  * prunes or keeps; long sections collapsed, and the whole cut at the limit with a count of what was left out.
  */
 export function previewMarkdown(p: Preview, opts: MarkdownOptions = {}): string {
@@ -106,7 +107,8 @@ export function previewMarkdown(p: Preview, opts: MarkdownOptions = {}): string 
   if (p.valid && !p.baseValid) lines.push('> The base revision does not validate: every resource of head is shown as created.', '');
   const budget = { left: (opts.limit ?? COMMENT_LIMIT) - lines.join('\n').length };
   const parts = [
-    section('Errors', p.errors.map((e) => errorLine(e, opts)), budget),
+    section('Errors', p.errors.map((e) => detailLine(e, opts)), budget),
+    section('Warnings', p.warnings.map((w) => detailLine(w, opts)), budget),
     section('Created', p.created.map((r) => [`- ${resourceTitle(r, opts)}`, ...objectLines(r.objects)].join('\n')), budget),
     section('Changed', p.changed.map((c) => changedBlock(c, opts)), budget),
     section('Deleted', p.deleted.map((r) => [`- ${resourceTitle(r, opts, false)} (at base)`, ...objectLines(r.objects)].join('\n')), budget),

@@ -42,6 +42,8 @@ export interface Preview {
   valid: boolean;
   baseValid: boolean;
   errors: ErrorDetail[];
+  /** Head's warnings (UNKNOWN_FIELD, ...), whether or not it is valid: what a reviewer should look at twice. */
+  warnings: ErrorDetail[];
   created: PreviewResource[];
   changed: PreviewChange[];
   deleted: PreviewResource[];
@@ -79,7 +81,7 @@ const revisionOf = (r: LoadResult) => (r.ok ? r.state.revision : r.revision);
  * fix a broken base), and says so with baseValid.
  */
 export function buildPreview(names: { base: string; head: string }, from: LoadResult, to: LoadResult, project: PreviewProjector): Preview {
-  const common = { ...names, baseValid: from.ok, created: [], changed: [], deleted: [], unchanged: 0 };
+  const common = { ...names, baseValid: from.ok, warnings: to.warnings, created: [], changed: [], deleted: [], unchanged: 0 };
   if (!to.ok) return { ...common, baseRevision: revisionOf(from), headRevision: to.revision, valid: false, errors: to.errors };
   const baseState = from.ok ? from.state : undefined;
   const diff = diffStates(baseState, to.state);

@@ -344,6 +344,22 @@ test.serial('the audit page shows the newest entries first, and follows new ones
   t.is((await pageFetch(page, '/api/orgs/acme/audit?order=sideways')).status, 400);
 });
 
+test.serial('the previews page shows the warnings of head apart from its errors', async (t) => {
+  world.work.git('checkout', '-q', '-b', 'typo');
+  world.work.commit({ 'orgs/acme/teams/typo.yaml': team('acme', 'typo', '  parentTeam: ghost\n') }, 'a team with a typo');
+  world.work.git('push', '-q', 'origin', 'typo');
+  world.work.git('checkout', '-q', 'main');
+  const page = await signedIn('*', 'admin', 'pat');
+  t.teardown(() => page.context().close());
+  await page.goto(`${world.server.url}/#/previews?base=main&head=typo`);
+  await page.getByRole('button', { name: 'Preview' }).click();
+  const box = page.locator('.warnings');
+  await box.waitFor();
+  t.regex(await box.innerText(), /Warnings \(1\)[\s\S]*orgs\/acme\/teams\/typo\.yaml:8:3: UNKNOWN_FIELD spec\.parentTeam is not a field of Team; it is ignored/);
+  t.is(await page.getByRole('alert').count(), 0, 'a warning is no alert: the head is valid');
+  t.regex(await page.locator('main p').first().innerText(), /^Valid: main → typo/);
+});
+
 test.serial('the live stream comes back after the server restarts, through the 503s of its start-up', async (t) => {
   const page = await signedIn('acme', 'reader', 'remy');
   t.teardown(() => page.context().close());

@@ -33,6 +33,25 @@ test('kradle preview prints the comment, posts it with --post and edits it on th
   t.false(first.stdout.includes('ghp_cli-token') || first.stderr.includes('ghp_cli-token'));
 });
 
+test('kradle preview shows the warnings of head in the comment, in --format json and in the commit status', async (t) => {
+  const repo = fixtureRepo('config-repo');
+  t.teardown(repo.remove);
+  repo.git('checkout', '-q', '-b', 'feature');
+  const team = 'orgs/acme/teams/platform.yaml';
+  repo.commit({ [team]: `${repo.git('show', `main:${team}`)}\n  maintainer: [bob]\n` }, 'a typo');
+  const md = await kradle(['preview', '--base', 'main', '--head', 'feature', '--repo', repo.dir]);
+  t.is(md.code, 0, md.stderr);
+  t.regex(md.stdout, /<b>Warnings \(1\)<\/b>[\s\S]*`orgs\/acme\/teams\/platform\.yaml:11:3` `UNKNOWN_FIELD` spec\.maintainer is not a field of Team; it is ignored/);
+  const json = await kradle(['preview', '--base', 'main', '--head', 'feature', '--repo', repo.dir, '--format', 'json']);
+  t.is(json.code, 0, json.stderr);
+  t.deepEqual(JSON.parse(json.stdout).warnings.map((w: { field: string; line: number }) => [w.field, w.line]), [['spec.maintainer', 11]]);
+  const forge = await startFakeForge();
+  t.teardown(() => forge.close());
+  const posted = await kradle(['preview', '--base', 'main', '--head', 'feature', '--repo', repo.dir, '--post', 'https://ghe.example/acme/config/pull/12', '--forge-api', forge.url], { KRADLE_FORGE_TOKEN: 'ghp_cli-token' });
+  t.is(posted.code, 0, posted.stderr);
+  t.regex(forge.allStatuses()[0]!.description, /^valid: .*; 1 warning\(s\)$/);
+});
+
 test('pull request addresses of GitHub, GitHub Enterprise and Gitea name their API', async (t) => {
   const { parsePullRequestUrl } = await import('../../src/forge/index.ts');
   t.like(parsePullRequestUrl('https://github.com/acme/config/pull/3'), { forge: 'github', api: 'https://api.github.com', owner: 'acme', repo: 'config', number: 3, web: 'https://github.com/acme/config' });

@@ -77,6 +77,23 @@ test('an invalid head shows positioned errors and no plan', async (t) => {
   t.regex(md, /\[`orgs\/acme\/teams\/platform\.yaml:\d+:\d+`\]\(https:\/\/forge\/blob\/x\/orgs\/acme\/teams\/platform\.yaml#L\d+\)/);
 });
 
+test('a head with an unknown spec field stays valid and lists it under Warnings, linked to its line', async (t) => {
+  const p = await sample(t, { 'orgs/acme/teams/platform.yaml': `${TEAM}  parentTeam: ghost\n` });
+  t.true(p.valid);
+  t.deepEqual(p.warnings.map((w) => [w.path, w.line, w.column, w.code, w.field]), [['orgs/acme/teams/platform.yaml', 11, 3, 'UNKNOWN_FIELD', 'spec.parentTeam']]);
+  const md = previewMarkdown(p, { fileUrl: (path, line) => `https://forge/blob/x/${path}#L${line}` });
+  t.regex(md, /^### ✅ Kradle preview: valid/m);
+  t.true(md.includes('<details open><summary><b>Warnings (1)</b></summary>\n\n'
+    + '- [`orgs/acme/teams/platform.yaml:11:3`](https://forge/blob/x/orgs/acme/teams/platform.yaml#L11) `UNKNOWN_FIELD` spec.parentTeam is not a field of Team; it is ignored\n'), md);
+  // An invalid head shows its warnings too, after its errors.
+  const invalid = await sample(t, { 'orgs/acme/teams/platform.yaml': `${TEAM.replace('organizationRef: acme', 'organizationRef: nowhere')}  parentTeam: ghost\n` });
+  t.false(invalid.valid);
+  const both = previewMarkdown(invalid);
+  t.true(both.indexOf('Errors (1)') < both.indexOf('Warnings (1)'));
+  // The sample diff of the golden file has none.
+  t.deepEqual((await sample(t, CHANGES)).warnings, []);
+});
+
 test('a comment over the size limit is cut with a count of what was left out', async (t) => {
   const files: Record<string, string> = {};
   for (let i = 0; i < 2500; i++) files[`orgs/acme/teams/t${i}.yaml`] = NEW_TEAM.replace('name: data', `name: t${String(i).padStart(4, '0')}`);

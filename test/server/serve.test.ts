@@ -72,7 +72,10 @@ test.serial('a write becomes a commit, is synced, and an invalid write commits n
 
 test.serial('a preview validates and plans a branch without applying it', async (t) => {
   repo.git('checkout', '-q', '-b', 'feature');
-  const head = repo.commit({ 'orgs/acme/runnerpools/default.yaml': orgDocs('acme')['orgs/acme/runnerpools/default.yaml']!.replace('maxReplicas: 4', 'maxReplicas: 6') }, 'more runners');
+  const head = repo.commit({
+    'orgs/acme/runnerpools/default.yaml': orgDocs('acme')['orgs/acme/runnerpools/default.yaml']!.replace('maxReplicas: 4', 'maxReplicas: 6'),
+    'orgs/acme/teams/platform.yaml': `${orgDocs('acme')['orgs/acme/teams/platform.yaml']}  parentTeam: ghost\n`,
+  }, 'more runners, and a typo');
   repo.git('checkout', '-q', 'main');
   const preview = await api('POST', '/api/previews', { base: 'main', head: 'feature' });
   t.is(preview.status, 200, JSON.stringify(preview.body));
@@ -80,6 +83,8 @@ test.serial('a preview validates and plans a branch without applying it', async 
   const changed = preview.body.plan.changed.find((c: any) => c.kind === 'RunnerPool');
   t.deepEqual(changed.changes.map((c: any) => c.pointer), ['/spec/maxReplicas']);
   t.true(changed.objects.some((o: any) => o.kind === 'Deployment'));
+  // The typo does not make head invalid; it is a warning, at its line.
+  t.deepEqual(preview.body.warnings.map((w: any) => `${w.path}:${w.line}:${w.column} ${w.code} ${w.field}`), ['orgs/acme/teams/platform.yaml:8:3 UNKNOWN_FIELD spec.parentTeam']);
   t.not((await api('GET', '/api/sync')).body.syncedRevision, head, 'a preview applies nothing');
   // A revision git would refuse is a 400, not a file of the git directory read as a ref (HEAD, here).
   const escape = await api('POST', '/api/previews', { base: 'main', head: 'refs/heads/../../HEAD' });

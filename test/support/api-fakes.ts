@@ -96,7 +96,7 @@ export function fakeSync(initial: Partial<SyncStatus> = {}) {
       triggers.push(reason);
     },
     async preview(base, head) {
-      return { base, head, baseRevision: null, headRevision: head, valid: true, baseValid: true, errors: [], created: [], changed: [], deleted: [], unchanged: 0 };
+      return { base, head, baseRevision: null, headRevision: head, valid: true, baseValid: true, errors: [], warnings: [], created: [], changed: [], deleted: [], unchanged: 0 };
     },
     setStatus: (s) => void (status = { ...status, ...s }),
   };

@@ -73,7 +73,7 @@ export function syncRoutes(deps: ApiDeps): RouteDef[] {
           ctx.body = previewMarkdown(preview);
           return;
         }
-        ctx.body = { base: preview.base, head: preview.head, valid: preview.valid, errors: preview.errors, plan: preview.valid ? preview : null };
+        ctx.body = { base: preview.base, head: preview.head, valid: preview.valid, errors: preview.errors, warnings: preview.warnings, plan: preview.valid ? preview : null };
       },
     },
   ];

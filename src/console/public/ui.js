@@ -19,6 +19,12 @@ export function ErrorList({ errors, title = 'Errors' }) {
   return html`<div class="errors" role="alert"><strong>${title}</strong><ul>${errors.map((e) => html`<li>${typeof e === 'string' ? e : formatDetail(e)}</li>`)}</ul></div>`;
 }
 
+/** Warnings (an unknown spec field, ...): shown like errors, in a calmer box and not as an alert, since nothing failed. */
+export function WarningList({ warnings, title = 'Warnings' }) {
+  if (!warnings?.length) return null;
+  return html`<div class="warnings"><strong>${title} (${warnings.length})</strong><ul>${warnings.map((w) => html`<li>${formatDetail(w)}</li>`)}</ul></div>`;
+}
+
 /** A failed call: its code and message always (most answers carry no details: a 401, 403 or 404), then each detail. */
 export function Failure({ error }) {
   if (!error) return null;

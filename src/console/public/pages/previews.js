@@ -1,6 +1,6 @@
 import { useState } from '/console/vendor/hooks.mjs';
 import { call } from '../api.js';
-import { ErrorList, Failure, html } from '../ui.js';
+import { ErrorList, Failure, html, WarningList } from '../ui.js';
 
 /** Validation and resource diff of a head branch against a base, with the objects each change produces. */
 export function PreviewsPage({ query }) {
@@ -25,6 +25,7 @@ export function PreviewsPage({ query }) {
     <${Failure} error=${error} />
     ${result ? html`<p>${result.valid ? 'Valid' : 'Invalid'}: ${result.base} → ${result.head}</p>
       <${ErrorList} errors=${result.errors} />
+      <${WarningList} warnings=${result.warnings} />
       <h2>Created</h2><ul>${names(plan.created).map((n) => html`<li>${n}</li>`)}</ul>
       <h2>Changed</h2><ul>${(plan.changed ?? []).map((c) => html`<li>${c.key}<pre>${JSON.stringify(c.changes, null, 1)}</pre></li>`)}</ul>
       <h2>Deleted</h2><ul>${names(plan.deleted).map((n) => html`<li>${n}</li>`)}</ul>
