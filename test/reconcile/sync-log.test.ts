@@ -85,3 +85,36 @@ test.serial('a failed drift repair is logged with its cause: the HTTP status and
   const failed = repairFailed()!;
   t.regex(failed.err!, /drift repair of \S*Team\S*platform failed: apply .*Team kradle-org-heal\/platform: ServiceUnavailable \(HTTP 503\): the apiserver is shutting down$/);
 });
+
+test.serial('a revision with warnings logs them once, at warn level, whether it applies or not', async (t) => {
+  const server = await startKubeApiServer();
+  t.teardown(() => server.stop());
+  const lines: (Line & { warningCount?: number; warnings?: string[] })[] = [];
+  const logger = await createLogger('info', { write: (l: string) => void lines.push(JSON.parse(l) as Line) });
+  const repo = createTestRepo();
+  const team = 'orgs/warn/teams/platform.yaml';
+  const clean = orgDocs('warn');
+  const typo = repo.commit({ ...clean, [team]: `${clean[team]}  parentTeam: ghost\n` }, 'add warn, with a typo');
+  const sync = createTestSync({ repoDir: repo.dir, store: await pglite!.store(), driver: liveDriverFor(server), crds: CRDS, logger });
+  t.teardown(() => sync.stop());
+  await sync.start();
+  await sync.trigger('test');
+  const warned = () => lines.filter((l) => l.msg.includes('warning'));
+  t.is(warned().length, 1);
+  t.like(warned()[0], { level: 40, revision: typo, warningCount: 1 });
+  t.is(warned()[0]!.msg, `sync: revision ${typo.slice(0, 12)} has 1 warning: ${team}:8:3: warning UNKNOWN_FIELD spec.parentTeam is not a field of Team; it is ignored`);
+  t.truthy(lines.find((l) => l.revision === typo && /applied/.test(l.msg)), 'the revision is applied all the same');
+
+  await sync.trigger('resync', { record: true });
+  t.is(warned().length, 1, 'the same revision again logs nothing more');
+  const fixed = repo.commit({ [team]: clean[team]! }, 'fix the typo');
+  await sync.trigger('test');
+  t.is(warned().length, 1, 'a revision without warnings logs none');
+  const invalid = repo.commit({ [team]: `${clean[team]!.replace('  displayName: Platform\n', '')}  displayNme: Platform\n` }, 'typo in a required field');
+  await sync.trigger('test');
+  t.not(invalid, fixed);
+  t.deepEqual(warned().map((l) => [l.revision, l.warnings]), [
+    [typo, [`${team}:8:3: warning UNKNOWN_FIELD spec.parentTeam is not a field of Team; it is ignored`]],
+    [invalid, [`${team}:7:3: warning UNKNOWN_FIELD spec.displayNme is not a field of Team; it is ignored`]],
+  ], 'an invalid revision logs its warnings beside its errors');
+});

@@ -1,5 +1,5 @@
 import type { ClusterDriver, KubeObject } from '../../cluster/types.ts';
-import { formatDetail, isKradleError, sanitize, UpstreamError, WaitingError, type ErrorDetail } from '../../errors/index.ts';
+import { formatDetail, formatWarning, isKradleError, sanitize, UpstreamError, WaitingError, type ErrorDetail } from '../../errors/index.ts';
 import { parseResourceKey } from '../../kinds/index.ts';
 import type { DesiredState, LoadResult } from '../../loader/types.ts';
 import type { ConfigSource, Snapshot } from '../../source/types.ts';
@@ -142,6 +142,8 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
   let waiters: (() => void)[] = [];
   let recordAsked = false;
   let settled: Settled | undefined;
+  /** The last revision whose warnings were logged: a pass of the same revision again (a resync) logs them no more. */
+  let warnedRevision: string | undefined;
   const planOnly = deps.driver.mode === 'plan-only';
   const view: SyncStatusView = { state: 'Idle', leader: false, mode: deps.driver.mode, clusterReachable: !planOnly };
   const driver = fenced(deps.driver, () => leading && !stopped);
@@ -295,6 +297,7 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
    */
   function logPass(result: SyncPassResult): void {
     const revision = result.revision;
+    logWarnings(result);
     if (!('state' in result)) {
       const lastGood = view.syncedRevision;
       deps.logger.warn(
@@ -314,6 +317,20 @@ export function createSyncController(deps: SyncControllerDeps): SyncController {
     const first = result.run.errors.slice(0, 5).map(formatDetail);
     deps.logger.error({ revision, outcome: result.outcome, ...counts, errorCount: result.run.errors.length, errors: first },
       `sync: revision ${revision.slice(0, 12)} ${result.outcome}: ${summary}, ${result.run.errors.length} failed: ${first[0] ?? ''}`);
+  }
+
+  /**
+   * A revision's load warnings (a spec field its kind does not know, so ignored), once per revision at warn level,
+   * valid or not, with the first few: the author may have meant something the cluster now does not get.
+   */
+  function logWarnings(result: SyncPassResult): void {
+    const { revision, warnings } = result;
+    // A follower's pass applied nothing; the leader logs the revision it applies.
+    if (warnings.length === 0 || result.outcome === 'Loaded' || revision === warnedRevision) return;
+    warnedRevision = revision;
+    const first = warnings.slice(0, 5).map(formatWarning);
+    deps.logger.warn({ revision, warningCount: warnings.length, warnings: first },
+      `sync: revision ${revision.slice(0, 12)} has ${warnings.length} warning${warnings.length === 1 ? '' : 's'}: ${first[0]}`);
   }
 
   const queue: WorkQueue<Key> = createWorkQueue<Key>({

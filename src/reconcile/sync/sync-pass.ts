@@ -70,11 +70,13 @@ export interface PassRender {
 
 type Rendered = { state: DesiredState; readonly objects: KubeObject[]; live: KubeObject[]; render: PassRender };
 
-export type SyncPassResult =
+/** Every outcome carries the revision's load warnings (UNKNOWN_FIELD, ...), which never stop a pass. */
+export type SyncPassResult = { warnings: ErrorDetail[] } & (
   | { outcome: 'ValidationFailed'; revision: string; run: SyncRun; errors: ErrorDetail[] }
   | ({ outcome: SyncRun['outcome']; revision: string; run: SyncRun } & Rendered)
   /** A follower's pass: the revision was loaded to serve reads; nothing was applied or recorded, so no sync is claimed. */
-  | ({ outcome: 'Loaded'; revision: string } & Rendered);
+  | ({ outcome: 'Loaded'; revision: string } & Rendered)
+);
 
 /** The org a source key belongs to, read from the desired state (platform objects have none). */
 function orgLookup(state: DesiredState) {
@@ -144,7 +146,7 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
       org: null, type: 'ValidationFailed', kind: 'SyncRun', name: String(run.id),
       payload: { revision: commit, errors: invalid.slice(0, 50).map(formatDetail) },
     });
-    return { outcome: 'ValidationFailed', revision: commit, run: finished, errors: invalid };
+    return { outcome: 'ValidationFailed', revision: commit, run: finished, errors: invalid, warnings: loaded.warnings };
   }
   const state = loaded.state;
   const memory = deps.memory ?? createPassMemory(store);
@@ -155,7 +157,8 @@ async function passOnce(deps: SyncPassDeps, commit: string, opts: { full: boolea
   deps.onRendered?.(state.byKind('RunnerPool').flatMap((r) => groups.get(r.key) ?? []));
   const pass: PassRender = { groups, version: render.version, ...(render.changed ? { changed: render.changed, since: render.since! } : {}) };
   // Every object, flattened only when asked for: a one-file commit need not copy 40,000 references.
-  const rendered = <T extends object>(head: T, live: KubeObject[]): T & Rendered => ({ ...head, state, live, render: pass, get objects() { return flatten(groups); } });
+  const rendered = <T extends object>(head: T, live: KubeObject[]): T & Rendered & { warnings: ErrorDetail[] } =>
+    ({ ...head, state, live, render: pass, warnings: loaded.warnings, get objects() { return flatten(groups); } });
   if (!started) return rendered({ outcome: 'Loaded' as const, revision: commit }, []);
   const run = started;
   // Here the pass knows the revision, its desired state and what changed against the inventory.
