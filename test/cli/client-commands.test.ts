@@ -137,7 +137,7 @@ test('apply: a stale --if-match is 409; an invalid document sends nothing of its
   t.is(stale.code, 1);
   t.regex(stale.stderr, /409 CONFLICT/);
   t.is(mixed.code, 1);
-  t.regex(mixed.stderr, /422 VALIDATION_FAILED: .*nothing was written\n {2}items\[0\]\.metadata\.name: NAME metadata\.name must be a DNS-1123 label/);
+  t.regex(mixed.stderr, /422 VALIDATION_FAILED: .*nothing was written\n {2}items\[0\]\.resource\.metadata\.name: NAME metadata\.name must be a DNS-1123 label/);
   const outcomes = JSON.parse(mixed.stdout);
   t.is(outcomes[0].error.status, 422);
   t.is(outcomes[1].error.status, 422, 'the valid document was not written either');
