@@ -2,7 +2,7 @@ import { GROUP, kindDefinition, type KindDefinition, type Resource } from '../ki
 import type { SchemaValidator } from '../schema/index.ts';
 import type { LoadError, LoadWarning } from './errors.ts';
 import { positionOf, type ParsedDoc } from './parse.ts';
-import { unknownFieldWarnings } from './unknown-fields.ts';
+import { NO_WARNINGS, unknownFieldWarnings } from './unknown-fields.ts';
 
 /** A document that passed the per-document checks: a config kind of our group, schema-valid. */
 export interface Candidate {
@@ -64,8 +64,6 @@ function schemaIssues(doc: ParsedDoc, v: object, validator: SchemaValidator) {
   doc.memo.schema = issues;
   return issues;
 }
-
-const NO_WARNINGS: LoadWarning[] = Object.freeze([]) as unknown as LoadWarning[];
 
 function fail(e: LoadError): Classified {
   return { ok: false, errors: [e], warnings: NO_WARNINGS };

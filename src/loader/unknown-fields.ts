@@ -1,9 +1,9 @@
-import type { SchemaValidator } from '../schema/index.ts';
+import { fieldName, type SchemaValidator } from '../schema/index.ts';
 import type { LoadWarning } from './errors.ts';
 import { positionOf, type ParsedDoc } from './parse.ts';
 
-// Shared and frozen: most documents have no unknown field.
-const NONE = Object.freeze([]) as unknown as never[];
+/** One frozen empty list for every document without an unknown field (its pointers and its warnings): most have none. */
+export const NO_WARNINGS = Object.freeze([]) as unknown as never[];
 
 /**
  * The spec fields of a config document its kind's schema does not list, as UNKNOWN_FIELD warnings: the document
@@ -16,24 +16,12 @@ export function unknownFieldWarnings(path: string, doc: ParsedDoc, kind: string,
   let pointers = doc.memo.unknown as readonly string[] | undefined;
   if (pointers === undefined) {
     const found = validator.unknownFields(doc.value);
-    pointers = found.length ? found : NONE;
+    pointers = found.length ? found : NO_WARNINGS;
     doc.memo.unknown = pointers;
   }
-  if (pointers.length === 0) return NONE;
+  if (pointers.length === 0) return NO_WARNINGS;
   return pointers.map((pointer) => {
     const field = fieldName(doc.value, pointer);
     return { path, ...positionOf(doc, pointer), code: 'UNKNOWN_FIELD', field, message: `${field} is not a field of ${kind}; it is ignored` };
   });
-}
-
-/** `/spec/members/0/nmae` as kubectl writes a field: `spec.members[0].nmae` (the value tells a list index from a key). */
-function fieldName(value: unknown, pointer: string): string {
-  let at = value;
-  let out = '';
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    out += Array.isArray(at) ? `[${key}]` : out ? `.${key}` : key;
-    at = at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined;
-  }
-  return out;
 }

@@ -1,7 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { isKradleError, sanitize, type ErrorDetail } from '../errors/index.ts';
-import { schemaIssues } from '../schema/index.ts';
+import { fieldName, schemaIssues } from '../schema/index.ts';
 import { TOOLS, type ToolContext } from './tools.ts';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -21,8 +21,8 @@ function toolError(err: unknown): CallToolResult {
 }
 
 /** The arguments that fail the tool's schema, by argument path (resource.kind), as the API reports a document's. */
-function inputErrors(validate: ValidateFunction): ErrorDetail[] {
-  return schemaIssues(validate.errors ?? []).map((i) => ({ code: 'SCHEMA', field: i.pointer.slice(1).replace(/\//g, '.'), message: i.message }));
+function inputErrors(validate: ValidateFunction, args: Record<string, unknown>): ErrorDetail[] {
+  return schemaIssues(validate.errors ?? []).map((i) => ({ code: 'SCHEMA', field: fieldName(args, i.pointer), message: i.message }));
 }
 
 /** Runs one tool: its arguments checked against its JSON Schema, any failure a tool error (isError) with the envelope's code. */
@@ -30,7 +30,7 @@ export async function runTool(ctx: ToolContext, name: string, args: Record<strin
   const tool = TOOLS.find((t) => t.name === name);
   if (!tool) return errorResult('NOT_FOUND', `no tool ${name}`);
   const validate = validators.get(tool.name)!;
-  if (!validate(args)) return errorResult('VALIDATION_FAILED', `invalid arguments for ${tool.name}`, inputErrors(validate));
+  if (!validate(args)) return errorResult('VALIDATION_FAILED', `invalid arguments for ${tool.name}`, inputErrors(validate, args));
   try {
     const result = await tool.run(ctx, args);
     const structured = result && typeof result === 'object' && !Array.isArray(result) ? (result as Record<string, unknown>) : { result };
