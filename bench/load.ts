@@ -53,14 +53,15 @@ const { repo, paths } = packedGeneratedRepo(dir, DOCS, ORGS);
 const base = repo.head();
 console.log(`generated ${DOCS} documents in ${paths.length} files, git repo packed, in ${ms(t0)}`);
 // The baseline and the raw parse floor, measured the one way bench/cli measures them too: each a fresh process that
-// parses every file with yaml on one core, paired with a `kradle validate` process right after it. Their medians.
+// reads and parses every file with yaml on one core (the baseline is its parse alone, the floor the whole process),
+// paired with a `kradle validate` process right after it. Their medians.
 const VALIDATE_RUNS = DOCS <= 20_000 ? 3 : 1;
 const v = validateAgainstFloor(dir, paths, VALIDATE_RUNS);
 const baseline = v.oneCore;
 const mb = paths.reduce((n, p) => n + statSync(join(dir, p)).size, 0) / 1e6;
 const simple = paths.filter((p) => parseSimpleYaml(readFileSync(join(dir, p), 'utf8')) !== undefined).length;
 console.log(`baseline: YAML parse only on one core (parseAllDocuments + toJS) of ${mb.toFixed(1)} MB, median of ${VALIDATE_RUNS} fresh processes: ` +
-  `${baseline.toFixed(0)} ms (${formatRuns(v.floorRuns)} s); raw parse floor on ${availableParallelism()} cores ${v.floor.toFixed(0)} ms; ` +
+  `${baseline.toFixed(0)} ms; raw parse floor (that process, start to exit) ${v.floor.toFixed(0)} ms (${formatRuns(v.floorRuns)} s); ` +
   `${simple} of ${paths.length} files are in the subset the loader parses without yaml (src/loader/simple-yaml.ts)`);
 
 const heapBefore = heapMb();
@@ -81,7 +82,8 @@ console.log(`heap kept by the desired state and the loader's caches: ${heapKept.
 // `kradle validate` as a user runs it: fresh processes (start-up, workers) on the packed repo, each run right after
 // one of the baseline's runs above.
 console.log(`kradle validate process: median ${v.validate.toFixed(0)} ms (${formatRuns(v.validateRuns)} s) ` +
-  `(${(v.validate / v.floor).toFixed(2)}x the raw parse floor, ${(v.validate / baseline).toFixed(2)}x the one-core baseline; target at most 1.3x the floor)`);
+  `(${(v.validate / v.floor).toFixed(2)}x the raw parse floor, target at most 1.3x; ${(v.validate / baseline).toFixed(2)}x the one-core baseline; ` +
+  `stricter: ${(v.validate / v.perCore).toFixed(2)}x the baseline divided by the ${availableParallelism()} cores)`);
 
 const changed = paths.find((p) => p.includes('/runnerpools/') || p.includes('/repositories/'))!;
 repo.commit({ [changed]: readFileSync(join(dir, changed), 'utf8').replace('visibility: private', 'visibility: internal') }, 'one file');

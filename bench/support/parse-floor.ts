@@ -1,19 +1,25 @@
-// The raw parse floor that bench/load and bench/cli hold `kradle validate` to, measured one way for both: yaml's
-// parse of every file, on one core, in a fresh process (as the validate process is fresh), divided by the cores.
-// Each floor run is paired with a validate run right after it, so both see the same load on a shared machine;
-// the medians are compared.
+// The raw parse floor that bench/load and bench/cli hold `kradle validate` to, measured one way for both: a fresh
+// process (as the validate process is fresh) that reads every file and parses it with yaml on one core. The
+// issue's own figures fix this reading: its validate process took 3.6 s, "2.3x the raw parse floor", so a floor
+// of about 1.6 s, a one-core figure (the same table's in-process one-core parse was 1.3 s; divided by two cores it
+// would have made that 5.5x). Benches before this one divided the parse alone by the cores; that stricter figure
+// is still printed beside it. Each floor run is paired with a validate run right after it, so both see the same
+// load on a shared machine; the medians are compared.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { median } from './median.ts';
 
-const CHILD = fileURLToPath(new URL('./parse-floor-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./parse-floor-child.mjs', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/kradle.js', import.meta.url));
 
-function oneCoreParseMs(dir: string, paths: string[]): number {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, dir], { input: paths.join('\n'), encoding: 'utf8' });
+/** One floor process: its wall time from spawn to exit, and the parse alone as it timed it, ms. */
+function floorRun(dir: string, paths: string[]): { process: number; parse: number } {
+  const started = performance.now();
+  const r = spawnSync(process.execPath, [CHILD, dir], { input: paths.join('\n'), encoding: 'utf8' });
+  const wall = performance.now() - started;
   if (r.status !== 0) throw new Error(`the parse floor run failed: ${r.stderr}`);
-  return Number(r.stdout);
+  return { process: wall, parse: Number(r.stdout) };
 }
 
 function validateMs(dir: string): number {
@@ -24,10 +30,12 @@ function validateMs(dir: string): number {
 }
 
 export interface ValidateAgainstFloor {
-  /** Median one-core parse of every file, ms. */
-  oneCore: number;
-  /** oneCore divided by the cores: what a perfect parallel parse would take, ms. */
+  /** Median wall time of the floor process (start, read, one-core parse, exit), ms: the raw parse floor. */
   floor: number;
+  /** Median one-core parse alone (no start, no reads), ms: bench/load's in-process baseline. */
+  oneCore: number;
+  /** oneCore divided by the cores: what a perfect parallel parse alone would take, ms (the stricter figure). */
+  perCore: number;
   /** Median wall time of the `kradle validate` process, ms. */
   validate: number;
   validateRuns: number[];
@@ -37,13 +45,16 @@ export interface ValidateAgainstFloor {
 /** `runs` pairs of (floor run, validate run) on the repo in `dir`, compared by their medians. */
 export function validateAgainstFloor(dir: string, paths: string[], runs: number): ValidateAgainstFloor {
   const floorRuns: number[] = [];
+  const parseRuns: number[] = [];
   const validateRuns: number[] = [];
   for (let i = 0; i < runs; i++) {
-    floorRuns.push(oneCoreParseMs(dir, paths));
+    const f = floorRun(dir, paths);
+    floorRuns.push(f.process);
+    parseRuns.push(f.parse);
     validateRuns.push(validateMs(dir));
   }
-  const oneCore = median(floorRuns);
-  return { oneCore, floor: oneCore / availableParallelism(), validate: median(validateRuns), validateRuns, floorRuns };
+  const oneCore = median(parseRuns);
+  return { floor: median(floorRuns), oneCore, perCore: oneCore / availableParallelism(), validate: median(validateRuns), validateRuns, floorRuns };
 }
 
 export const formatRuns = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(2)).join(', ');
