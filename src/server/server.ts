@@ -42,6 +42,8 @@ export interface ServerOptions {
   /** The forge's API root, when it is not the one its webhooks name. */
   forgeApi?: string;
   pollIntervalMs?: number;
+  /** Finished sync runs the store keeps (StoreOptions.syncHistory). */
+  syncHistory?: number;
   resyncIntervalMs?: number;
   /** Sync a config repo that declares nothing, pruning everything applied (refused by default). */
   allowEmpty?: boolean;
@@ -90,7 +92,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   // A held leader lock checks its connection every second, so a replica cut off from Postgres stops its
   // leader-only work within about 2 s (the next leader may take the lock as soon as the session is gone).
-  const store = createStore({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, leaseCheckMs: 1000 });
+  const store = createStore({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, leaseCheckMs: 1000, syncHistory: opts.syncHistory });
   const applied = await store.migrate();
   logger.info({ driver: store.driver, applied }, 'store ready');
   listener.done('the store');

@@ -29,6 +29,8 @@ export interface StoreOptions {
   /** Deadline of one query on a server (default 20 s), after which it fails with StoreUnavailableError. */
   queryTimeoutMs?: number;
   validator?: SchemaValidator;
+  /** Finished sync runs kept (the newest good one is always kept too). Default SYNC_HISTORY (1000). */
+  syncHistory?: number;
 }
 
 /** The runtime store: PGlite when no databaseUrl is given, a pg Pool otherwise; one SQL for both. */
@@ -49,7 +51,7 @@ export function createStore(opts: StoreOptions = {}): Store {
     events,
     inventory: createInventory(driver),
     statuses: createResourceStatuses(scope),
-    syncRuns: createSyncRuns(driver),
+    syncRuns: createSyncRuns(driver, opts.syncHistory),
     audit: createAuditLog(driver),
     cursors: createCursors(driver),
     async tryAcquireLeader(name) {

@@ -25,11 +25,26 @@ function toRun(r: Row): SyncRun {
   };
 }
 
-/** History of sync attempts: one row per revision the controller tried to apply. */
-export function createSyncRuns(q: Queryable): SyncRuns {
+/** Finished runs kept by default: a revision whose objects keep failing records a run at every poll. */
+export const SYNC_HISTORY = 1000;
+
+/**
+ * History of sync attempts: one row per pass the controller made. Starting a run drops finished runs older than
+ * the newest `keep`, as Argo CD keeps a bounded sync history, except the newest good run (lastGood: what the
+ * cluster last had applied, which a restart and /api/sync read).
+ */
+export function createSyncRuns(q: Queryable, keep = SYNC_HISTORY): SyncRuns {
+  const history = Math.max(1, Math.floor(keep));
   return {
     async start(revision) {
       const [row] = await q.query<Row>(`INSERT INTO sync_runs (revision) VALUES ($1) RETURNING *`, [revision]);
+      await q.query(
+        `DELETE FROM sync_runs
+         WHERE finished_at IS NOT NULL
+           AND id < (SELECT id FROM sync_runs ORDER BY id DESC OFFSET $1 LIMIT 1)
+           AND id <> COALESCE((SELECT max(id) FROM sync_runs WHERE outcome IN ('Succeeded', 'PartiallyApplied')), 0)`,
+        [history - 1],
+      );
       return toRun(row!);
     },
     async finish(id, result, opts = {}) {

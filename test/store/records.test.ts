@@ -4,9 +4,9 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ValidationError } from '../../src/errors/index.ts';
-import { auditDigest, type InventoryEntry } from '../../src/store/index.ts';
+import { auditDigest, createStore, type InventoryEntry } from '../../src/store/index.ts';
 import { BATCH_ROWS } from '../../src/store/batches.ts';
-import { testDrivers, uniqueName } from '../support/store.ts';
+import { dropSchema, freshSchemaName, testDrivers, uniqueName } from '../support/store.ts';
 
 const entry = (org: string, name: string, over: Partial<InventoryEntry> = {}): InventoryEntry => ({
   sourceKey: `RunnerPool/kradle-org-${org}/${name}`,
@@ -89,6 +89,31 @@ for (const d of drivers) {
     t.deepEqual(done.errors[0]?.line, 2);
     t.is((await store.syncRuns.latest())?.id !== undefined, true);
     t.true((await store.syncRuns.list({ limit: 10 })).some((r) => r.id === run.id && r.revision === rev));
+  });
+
+  test(`${d.name}: sync runs keep a bounded history, and always the newest good run and every running one`, async (t) => {
+    // A store of its own: the history is the table's, and other tests of this file add runs to the shared one.
+    const schema = d.name === 'postgres' ? freshSchemaName() : undefined;
+    const store = createStore({ ...d.options, ...(schema ? { schema } : {}), syncHistory: 3 });
+    t.teardown(async () => {
+      await store.close();
+      if (schema) await dropSchema(schema);
+    });
+    await store.migrate();
+    const good = await store.syncRuns.start('good');
+    await store.syncRuns.finish(good.id, { outcome: 'Succeeded' });
+    const stuck = await store.syncRuns.start('stuck'); // never finished: a pass still under way is never dropped
+    const failed: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const run = await store.syncRuns.start(`bad-${i}`);
+      await store.syncRuns.finish(run.id, { outcome: 'Failed', errors: [{ code: 'APPLY_FAILED', message: `pass ${i}` }] });
+      failed.push(run.id);
+    }
+    const kept = (await store.syncRuns.list({ limit: 100 })).map((r) => r.revision);
+    t.deepEqual(kept, ['bad-4', 'bad-3', 'bad-2', 'stuck', 'good']);
+    t.is((await store.syncRuns.lastGood())?.id, good.id);
+    await t.throwsAsync(store.syncRuns.get(failed[0]!), { message: /not found/ });
+    t.is((await store.syncRuns.get(stuck.id)).outcome, 'Running');
   });
 
   test(`${d.name}: audit log is append-only and stores digests, never values`, async (t) => {

@@ -12,7 +12,7 @@ const FIXTURE_REPO = fileURLToPath(new URL('../../../fixtures/config-repo', impo
 
 const USAGE = `usage: kradle serve [--repo PATH|URL] [--ref REF] [--path DIR] [--watch] [--port 3080] [--host 127.0.0.1]
                     [--database-url URL] [--data-dir DIR] [--state-dir DIR] [--kubeconfig FILE]
-                    [--poll-interval SECONDS] [--public-url URL] [--allow-empty] [--cors-origin ORIGIN ...] [--log-level info]
+                    [--poll-interval SECONDS] [--sync-history N] [--public-url URL] [--allow-empty] [--cors-origin ORIGIN ...] [--log-level info]
 environment: KRADLE_REPO, DATABASE_URL, KRADLE_DATA_DIR, KUBECONFIG, KRADLE_GIT_TOKEN (bearer token for a remote
              config repo), KRADLE_WEBHOOK_SECRET (HMAC secret of POST /api/webhooks/git), KRADLE_FORGE_TOKEN and
              KRADLE_FORGE_API (posting pull-request previews), PORT, KRADLE_HOST, KRADLE_LOG_LEVEL
@@ -23,6 +23,13 @@ function seconds(value: string | undefined, flag: string): number | undefined {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag} must be a positive number of seconds`);
   return n * 1000;
+}
+
+function count(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a whole number of at least 1`);
+  return n;
 }
 
 /** A writable directory, or the reason it is not one: checked before anything is created in it. */
@@ -66,7 +73,7 @@ export const command: Command = {
         options: {
           repo: { type: 'string' }, ref: { type: 'string' }, path: { type: 'string' }, watch: { type: 'boolean' },
           port: { type: 'string' }, host: { type: 'string' }, 'database-url': { type: 'string' }, 'data-dir': { type: 'string' },
-          'state-dir': { type: 'string' }, kubeconfig: { type: 'string' }, 'poll-interval': { type: 'string' },
+          'state-dir': { type: 'string' }, kubeconfig: { type: 'string' }, 'poll-interval': { type: 'string' }, 'sync-history': { type: 'string' },
           'resync-interval': { type: 'string' }, 'public-url': { type: 'string' }, 'allow-empty': { type: 'boolean' },
           'cors-origin': { type: 'string', multiple: true },
           'log-level': { type: 'string' }, help: { type: 'boolean' },
@@ -86,8 +93,14 @@ export const command: Command = {
       return 2;
     }
     let corsOrigins: string[] | undefined;
+    let numbers: { pollIntervalMs?: number; resyncIntervalMs?: number; syncHistory?: number };
     try {
       corsOrigins = values['cors-origin']?.map(normalizeOrigin);
+      numbers = {
+        pollIntervalMs: seconds(values['poll-interval'], 'poll-interval'),
+        resyncIntervalMs: seconds(values['resync-interval'], 'resync-interval'),
+        syncHistory: count(values['sync-history'], 'sync-history'),
+      };
     } catch (err) {
       console.error(`kradle serve: ${(err as Error).message}\n${USAGE}`);
       return 2;
@@ -144,8 +157,7 @@ export const command: Command = {
       gitWebhookSecret: env.KRADLE_WEBHOOK_SECRET || undefined,
       forgeToken: env.KRADLE_FORGE_TOKEN || undefined,
       forgeApi: env.KRADLE_FORGE_API || undefined,
-      pollIntervalMs: seconds(values['poll-interval'], 'poll-interval'),
-      resyncIntervalMs: seconds(values['resync-interval'], 'resync-interval'),
+      ...numbers,
       publicUrl: values['public-url'],
       allowEmpty: values['allow-empty'],
       corsOrigins,
