@@ -1,10 +1,11 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../support/git-repo.ts';
+import { runKradle } from '../support/kradle-cli.ts';
 import { orgDocs } from '../support/sync-harness.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/kradle.js', import.meta.url));
@@ -64,4 +65,15 @@ test('kradle serve answers /healthz while it starts, and /readyz names what it s
   t.is(api.headers.get('retry-after'), '1');
   t.deepEqual(await api.json(), { error: { code: 'STARTING', message: 'kradle is starting (waiting for the store)', details: [] } });
   t.is((await fetch(`${url}/healthz`)).status, 200);
+});
+
+test('kradle serve refuses a bad number flag with exit 2 before it binds a port or creates its state', async (t) => {
+  const parent = tempDir('kradle-serve-flags-');
+  const stateDir = join(parent, 'state');
+  for (const flag of [['--sync-history', '0'], ['--sync-history', '2.5'], ['--poll-interval=-1'], ['--resync-interval', 'soon']]) {
+    const ran = await runKradle(['serve', '--state-dir', stateDir, '--port', '0', ...flag], { env: { DATABASE_URL: '' } });
+    t.is(ran.code, 2, `${flag.join(' ')}: ${ran.stderr}`);
+    t.regex(ran.stderr, /^kradle serve: --(sync-history|poll-interval|resync-interval) must be /, flag.join(' '));
+    t.false(existsSync(stateDir), `${flag.join(' ')} created the state directory`);
+  }
 });

@@ -101,12 +101,12 @@ for (const d of drivers) {
     });
     await store.migrate();
     const good = await store.syncRuns.start('good');
-    await store.syncRuns.finish(good.id, { outcome: 'Succeeded' });
+    await store.syncRuns.finish(good.id, { outcome: 'Succeeded', counts: {}, errors: [] });
     const stuck = await store.syncRuns.start('stuck'); // never finished: a pass still under way is never dropped
     const failed: number[] = [];
     for (let i = 0; i < 5; i++) {
       const run = await store.syncRuns.start(`bad-${i}`);
-      await store.syncRuns.finish(run.id, { outcome: 'Failed', errors: [{ code: 'APPLY_FAILED', message: `pass ${i}` }] });
+      await store.syncRuns.finish(run.id, { outcome: 'Failed', counts: {}, errors: [{ code: 'APPLY_FAILED', message: `pass ${i}` }] });
       failed.push(run.id);
     }
     const kept = (await store.syncRuns.list({ limit: 100 })).map((r) => r.revision);
