@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ignoreModule, { type Ignore } from 'ignore';
+import { excludesFileOf } from './excludes-file.ts';
 import { isTracked, type GitIndex } from './git-index.ts';
 
 /** What the ignore check needs of a Git working tree: its git directory, and its index (a linked worktree's own). */
@@ -23,7 +24,7 @@ function rules(file: string): Ignore | undefined {
 }
 
 /**
- * The paths without those git ignores (.gitignore files at any depth, .git/info/exclude) and does not track, as
+ * The paths without those git ignores (.gitignore files at any depth, .git/info/exclude, core.excludesFile) and does not track, as
  * `git status` leaves them out. A tracked file stays, whatever the rules say. Only untracked files are checked
  * (a working tree of 10,000 files has few), each rule file is read once, and a directory is decided once for
  * all the files below it. The rules are matched by `ignore`, the matcher isomorphic-git's isIgnored uses; that
@@ -37,13 +38,15 @@ export function withoutIgnored<T extends { path: string }>(dir: string, git: Wor
   const untracked = index ? listed.filter((l) => !isTracked(index, l.path)) : listed;
   if (untracked.length === 0) return listed;
   const exclude = rules(join(git.gitdir, 'info', 'exclude'));
+  const excludesFile = excludesFileOf(git.gitdir, dir);
+  const global = excludesFile === undefined ? undefined : rules(excludesFile);
   const gitignores = new Map<string, Ignore | undefined>();
   const gitignoreOf = (d: string) => {
     if (!gitignores.has(d)) gitignores.set(d, rules(join(dir, d, '.gitignore')));
     return gitignores.get(d);
   };
   // A pattern decides for `path` (a directory ends with '/'): the deepest .gitignore that has a say wins, as in git,
-  // each relative to its own directory; .git/info/exclude (relative to the root) has the last word.
+  // each relative to its own directory; then .git/info/exclude, then core.excludesFile (both relative to the root).
   const matched = (path: string): boolean => {
     const name = path.endsWith('/') ? path.slice(0, -1) : path;
     for (let at = name.lastIndexOf('/'); ; at = name.lastIndexOf('/', at - 1)) {
@@ -52,7 +55,9 @@ export function withoutIgnored<T extends { path: string }>(dir: string, git: Wor
       if (verdict?.unignored) return false;
       if (at < 0) break;
     }
-    return exclude?.ignores(path) ?? false;
+    const excluded = exclude?.test(path);
+    if (excluded?.ignored || excluded?.unignored) return excluded.ignored;
+    return global?.ignores(path) ?? false;
   };
   // A file below an excluded directory is excluded: git does not look inside, so no pattern re-includes it.
   const dirs = new Map<string, boolean>();

@@ -1,7 +1,8 @@
 import test from 'ava';
-import { appendFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGitSource, snapshotWorktree } from '../../src/source/index.ts';
+import { excludesFileOf } from '../../src/source/excludes-file.ts';
 import { changedFromCommit } from '../../src/source/worktree-changes.ts';
 import { createTestRepo, runGitUntrimmed, tempDir, type TestRepo } from '../support/git-repo.ts';
 
@@ -88,6 +89,39 @@ test('changedFromCommit does not call the files a sparse checkout leaves off the
   repo.write({ 'other/x.yaml': null, 'orgs/acme/teams/web.yml': null });
   t.deepEqual(gitStatus(repo), ['orgs/acme/teams/web.yml']);
   t.deepEqual(await changed(repo), ['orgs/acme/teams/web.yml']);
+});
+
+test('core.excludesFile ignores untracked files after .gitignore and .git/info/exclude, as git status does', async (t) => {
+  const repo = createTestRepo();
+  t.teardown(() => repo.remove());
+  repo.commit(seed);
+  const home = tempDir('kradle-excludes-');
+  writeFileSync(join(home, 'ignore'), '*.mine.yaml\nscratch/\nback.yaml\n');
+  repo.git('config', 'core.excludesFile', join(home, 'ignore'));
+  // .git/info/exclude re-includes one file the excludes file ignores: it comes first.
+  appendFileSync(join(repo.dir, '.git/info/exclude'), '!back.yaml\n');
+  repo.write({ 'orgs/acme/a.mine.yaml': 'kind: Team\n', 'scratch/s.yaml': 'kind: Team\n', 'back.yaml': 'kind: Team\n', 'orgs/acme/new.yaml': 'kind: Team\n' });
+  const expected = ['back.yaml', 'orgs/acme/new.yaml'];
+  t.deepEqual(gitStatus(repo), expected);
+  t.deepEqual(await changed(repo), expected);
+  t.deepEqual((await snapshotWorktree(repo.dir)).files.map((f) => f.path).filter((p) => !(p in seed)), expected);
+});
+
+test('excludesFileOf finds the file git would: the last config to set it, ~ and relative paths, else the XDG default', (t) => {
+  const home = tempDir('kradle-home-');
+  const gitdir = join(home, 'repo', '.git');
+  mkdirSync(gitdir, { recursive: true });
+  const env = { HOME: home, GIT_CONFIG_NOSYSTEM: '1' };
+  t.is(excludesFileOf(gitdir, join(home, 'repo'), env), join(home, '.config', 'git', 'ignore'));
+  t.is(excludesFileOf(gitdir, join(home, 'repo'), { ...env, XDG_CONFIG_HOME: join(home, 'xdg') }), join(home, 'xdg', 'git', 'ignore'));
+  writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = x\n[Core]\n\texcludesfile = ~/global-ignore ; a comment\n');
+  t.is(excludesFileOf(gitdir, join(home, 'repo'), env), join(home, 'global-ignore'));
+  // The repository's config is read last, and wins; a relative path is from the top of the working tree.
+  writeFileSync(join(gitdir, 'config'), '[core]\n\tbare = false\n[core] excludesFile = "local ignore" # why\n');
+  t.is(excludesFileOf(gitdir, join(home, 'repo'), env), join(home, 'repo', 'local ignore'));
+  writeFileSync(join(gitdir, 'config'), '[core]\n\texcludesFile =\n');
+  t.is(excludesFileOf(gitdir, join(home, 'repo'), env), undefined, 'an empty value turns it off');
+  t.is(excludesFileOf(gitdir, join(home, 'repo'), { ...env, GIT_CONFIG_GLOBAL: join(home, 'none') }), undefined);
 });
 
 test('the files of a submodule, or of a repository cloned inside the working tree, are not uncommitted changes, as in git status', async (t) => {
