@@ -34,9 +34,25 @@ export function locateGitDir(path: string): { gitdir: string; worktreeDir?: stri
   } else if (kindOf(join(root, 'HEAD')) === 'file' && kindOf(join(root, 'objects')) === 'dir') dir = root;
   if (dir === undefined) throw new NotFoundError(`no git repository at ${path}`);
   const common = join(dir, 'commondir');
-  if (kindOf(common) !== 'file') return { gitdir: dir };
-  const target = readFileSync(common, 'utf8').trim();
-  return { gitdir: isAbsolute(target) ? target : resolve(dir, target), worktreeDir: dir };
+  const target = kindOf(common) === 'file' ? readFileSync(common, 'utf8').trim() : undefined;
+  const found = target === undefined ? { gitdir: dir } : { gitdir: isAbsolute(target) ? target : resolve(dir, target), worktreeDir: dir };
+  // A .git file left behind by a moved or removed repository, or a .git directory git would not take: said here,
+  // where the path is known, not as the ENOENT of the first file a reader opens.
+  const why = notAGitDir(dir, found.gitdir);
+  if (why !== undefined) {
+    const what = kind === 'file' ? `its .git file points to ${dir}, which` : kind === 'dir' ? 'its .git directory' : 'it';
+    const hint = kind === 'file' ? ' (moved or deleted? a linked worktree is fixed with git worktree repair, or dropped with git worktree prune)' : '';
+    throw new NotFoundError(`no git repository at ${path}: ${what} ${why}${hint}`);
+  }
+  return found;
+}
+
+/** Why a git directory is not one, by git's own test (a HEAD file, and objects in its common directory), or undefined. */
+function notAGitDir(dir: string, common: string): string | undefined {
+  if (kindOf(dir) !== 'dir') return 'does not exist';
+  if (kindOf(join(dir, 'HEAD')) !== 'file') return 'has no HEAD file';
+  if (kindOf(join(common, 'objects')) !== 'dir') return common === dir ? 'has no objects directory' : `shares objects with ${common}, which has none`;
+  return undefined;
 }
 
 /** The branch HEAD names (short form), or 'HEAD' when it is detached. */

@@ -1,7 +1,7 @@
 // Repositories and documents shaped the way real ones are and tidy fixtures are not: linked worktrees,
 // borrowed objects, shallow clones, damaged objects and refs, unborn branches, foreign encodings.
 import test from 'ava';
-import { chmodSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { command as render } from '../../src/cli/commands/render.ts';
 import { formatCliError } from '../../src/cli/output.ts';
@@ -9,6 +9,7 @@ import { BadRequestError, NotFoundError } from '../../src/errors/index.ts';
 import { createLoader, type LoadResult } from '../../src/loader/index.ts';
 import { createGitSource, snapshotWorktree } from '../../src/source/index.ts';
 import { createTestRepo, damagePackedObject, runGit, tempDir, type TestRepo } from '../support/git-repo.ts';
+import { runKradle } from '../support/kradle-cli.ts';
 
 const ORG = 'apiVersion: kradle.a5c.ai/v1alpha1\nkind: Organization\nmetadata:\n  name: acme\nspec:\n  displayName: Acme\n  namespaceName: kradle-org-acme\n';
 const team = (name: string, displayName = name) =>
@@ -51,6 +52,33 @@ test('a linked worktree (git worktree add) is read through its common git direct
   t.true(loaded.ok && loaded.state.get('Team', 'acme', 'extra') !== undefined);
   runGit(wt, ['checkout', '-q', '--detach', first]);
   t.is(await createGitSource({ url: wt }).resolve('HEAD'), first, 'a detached worktree HEAD is its commit');
+});
+
+test('a .git that leads to no git directory (moved worktree, empty or HEAD-less .git) is NOT_FOUND saying why, not a raw ENOENT', async (t) => {
+  const { repo } = seeded(t);
+  const dir = scratch(t);
+  const wt = join(dir, 'wt');
+  repo.git('worktree', 'add', '-q', '-b', 'feature/x', wt);
+  // The main checkout moved: the worktree's .git file still names its old git directory.
+  renameSync(repo.dir, join(dir, 'moved'));
+  mkdirSync(repo.dir);
+  const empty = join(dir, 'empty');
+  mkdirSync(join(empty, '.git'), { recursive: true });
+  const headless = join(dir, 'headless');
+  runGit(dir, ['clone', '-q', join(dir, 'moved'), headless]);
+  rmSync(join(headless, '.git/HEAD'));
+  const cases: [string, RegExp][] = [
+    [wt, /its \.git file points to .*\.git\/worktrees\/wt, which does not exist .*git worktree repair/],
+    [empty, /its \.git directory has no HEAD file/],
+    [headless, /its \.git directory has no HEAD file/],
+  ];
+  for (const [at, why] of cases) {
+    const err = t.throws(() => createGitSource({ url: at }), { instanceOf: NotFoundError });
+    t.regex(err!.message, new RegExp(`^no git repository at ${at}: ${why.source}`));
+    const cli = await runKradle(['validate', '--repo', at]);
+    t.is(cli.code, 2);
+    t.regex(cli.stderr, /^kradle: NOT_FOUND: no git repository at /, cli.stderr);
+  }
 });
 
 test('git revision suffixes: main~1, HEAD^, tag^0', async (t) => {
