@@ -1,6 +1,6 @@
 import { promises as fs, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { NotFoundError } from '../errors/index.ts';
+import { KradleError, NotFoundError } from '../errors/index.ts';
 
 function kindOf(path: string): 'file' | 'dir' | undefined {
   const s = statSync(path, { throwIfNoEntry: false });
@@ -53,6 +53,30 @@ function notAGitDir(dir: string, common: string): string | undefined {
   if (kindOf(join(dir, 'HEAD')) !== 'file') return 'has no HEAD file';
   if (kindOf(join(common, 'objects')) !== 'dir') return common === dir ? 'has no objects directory' : `shares objects with ${common}, which has none`;
   return undefined;
+}
+
+/**
+ * Refuses a repository whose objects or refs are in a format Kradle's readers do not know: isomorphic-git reads
+ * SHA-1 objects and files refs only, and a SHA-256 repository would otherwise read as a damaged ref.
+ */
+export function assertReadableFormat(gitdir: string): void {
+  let config: string;
+  try {
+    config = readFileSync(join(gitdir, 'config'), 'utf8');
+  } catch {
+    return; // no config: git's defaults
+  }
+  const extensions = /^\s*\[extensions\]([^[]*)/im.exec(config)?.[1] ?? '';
+  const value = (key: string) => new RegExp(`^\\s*${key}\\s*=\\s*"?([^\\s"#;]+)`, 'im').exec(extensions)?.[1]?.toLowerCase();
+  const objects = value('objectformat');
+  const refs = value('refstorage');
+  const why = objects !== undefined && objects !== 'sha1' ? `uses the ${objects} object format; Kradle reads SHA-1 repositories only`
+    : refs !== undefined && refs !== 'files' ? `keeps its refs in ${refs}; Kradle reads refs stored as files only`
+      : undefined;
+  if (why === undefined) return;
+  throw new KradleError(`the git repository at ${gitdir} ${why} (a SHA-1 copy made with git fast-export and git fast-import can be read)`, {
+    code: 'REPO_UNSUPPORTED', status: 422, reason: 'RepositoryUnsupported', disposition: 'stalled',
+  });
 }
 
 /** The branch HEAD names (short form), or 'HEAD' when it is detached. */

@@ -1,5 +1,5 @@
 import { diffTrees } from './changed-paths.ts';
-import { headBranchSync, locateGitDir, worktreeHeadSync } from './git-dir.ts';
+import { assertReadableFormat, headBranchSync, locateGitDir, worktreeHeadSync } from './git-dir.ts';
 import { type GitContext, readBlobById, subtreeOid } from './objects.ts';
 import { isYamlPath, normalizeDir } from './paths.ts';
 import { resolveRev } from './resolve.ts';
@@ -55,6 +55,7 @@ export function createReader(ctx: GitContext, path: string, ensure: (commit: str
 /** A local repository, read in place through its git directory (isomorphic-git has no local transport). */
 export function createLocalSource(opts: GitSourceOptions): GitSource {
   const { gitdir, worktreeDir } = locateGitDir(opts.url);
+  assertReadableFormat(gitdir);
   const ctx: GitContext = { gitdir, cache: opts.cache ?? {} };
   // A linked worktree has a HEAD of its own; the one in the common git directory is another checkout's.
   const head = worktreeDir === undefined ? undefined : () => worktreeHeadSync(worktreeDir);

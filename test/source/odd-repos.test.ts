@@ -81,6 +81,21 @@ test('a .git that leads to no git directory (moved worktree, empty or HEAD-less 
   }
 });
 
+test('a SHA-256 repository is REPO_UNSUPPORTED saying so, not a "damaged ref"; its files on disk still validate', async (t) => {
+  const dir = scratch(t);
+  runGit(dir, ['init', '-q', '-b', 'main', '--object-format=sha256']);
+  writeFileSync(join(dir, 'organization.yaml'), ORG);
+  runGit(dir, ['add', '-A']);
+  runGit(dir, ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid', 'commit', '-q', '-m', 'seed']);
+  const err = t.throws(() => createGitSource({ url: dir }));
+  t.is(codeOf(err), 'REPO_UNSUPPORTED');
+  t.regex(err!.message, /uses the sha256 object format.*SHA-1/);
+  const cli = await runKradle(['validate', '--repo', dir]);
+  t.is(cli.code, 2);
+  t.regex(cli.stderr, /^kradle: REPO_UNSUPPORTED: /);
+  t.is((await runKradle(['validate', '--repo', dir, '--worktree'])).code, 0, 'the files on disk need no object database');
+});
+
 test('git revision suffixes: main~1, HEAD^, tag^0', async (t) => {
   const { repo, first } = seeded(t);
   const second = repo.commit({ 'orgs/acme/teams/b.yaml': team('b') });
