@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { join } from 'node:path';
 import { KradleError, NotFoundError } from '../errors/index.ts';
 import { joinPath, normalizeDir } from './paths.ts';
 
@@ -28,18 +29,43 @@ export async function readTreeEntries(ctx: GitContext, oid: string): Promise<{ o
     const { oid: treeOid, tree } = await (await isoGit()).readTree({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache });
     return { oid: treeOid, tree: tree as TreeEntry[] };
   } catch (err) {
-    throw objectError('tree', oid, err);
+    throw objectError(ctx, 'tree', oid, err);
   }
 }
 
 /**
- * A missing object (a shallow clone not deepened, a pruned repo) or a corrupt one (a bad zlib stream,
- * a truncated pack): either way the revision cannot be read, and the message says which object and why.
+ * A missing object (a shallow clone not deepened, a partial clone, a pruned repo) or a corrupt one (a bad zlib
+ * stream, a truncated pack): either way the revision cannot be read, and the message says which object and why.
  */
-export function objectError(what: string, oid: string, err: unknown): KradleError {
+export function objectError(ctx: GitContext, what: string, oid: string, err: unknown): KradleError {
   if (err instanceof KradleError) return err;
-  if ((err as { code?: unknown })?.code === 'NotFoundError') return new NotFoundError(`${what} ${oid} not found in the config repository`, { cause: err });
+  if ((err as { code?: unknown })?.code === 'NotFoundError') {
+    return new NotFoundError(`${what} ${oid} not found in the config repository${missingObjectHint(ctx.gitdir)}`, { cause: err });
+  }
   return corruptObjectError(what, oid, err);
+}
+
+/**
+ * Why objects may be absent from a sound repository, from how it was made (': ...'), or '': Kradle reads the
+ * objects a git directory holds and fetches none on demand, as git does for a partial clone.
+ */
+export function missingObjectHint(gitdir: string): string {
+  if (fs.existsSync(join(gitdir, 'shallow'))) {
+    return ': the repository is a shallow clone and this commit is outside its history (fetch more with git fetch --deepen or --unshallow)';
+  }
+  if (fs.existsSync(join(gitdir, 'objects', 'info', 'alternates'))) {
+    return ': the repository borrows objects through objects/info/alternates, which Kradle does not read (clone it without --shared/--reference, or run git repack -a -d)';
+  }
+  let config = '';
+  try {
+    config = fs.readFileSync(join(gitdir, 'config'), 'utf8');
+  } catch {
+    // no config: not a partial clone
+  }
+  if (/^\s*(promisor\s*=\s*true|partialclone\s*=)/im.test(config)) {
+    return ': the repository is a partial clone (--filter), whose missing objects Kradle does not fetch (fetch them with git fetch --refetch --no-filter, or clone without --filter)';
+  }
+  return '';
 }
 
 export function corruptObjectError(what: string, oid: string, err: unknown, where = ''): KradleError {
@@ -88,6 +114,6 @@ export async function readBlobById(ctx: GitContext, oid: string): Promise<Uint8A
     const { blob } = await (await isoGit()).readBlob({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache });
     return blob;
   } catch (err) {
-    throw objectError('blob', oid, err);
+    throw objectError(ctx, 'blob', oid, err);
   }
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BadRequestError, NotFoundError } from '../errors/index.ts';
 import { resolveCommitFast } from './fast-resolve.ts';
 import { headBranchSync } from './git-dir.ts';
-import { isoGit, objectError, type GitContext } from './objects.ts';
+import { isoGit, missingObjectHint, objectError, type GitContext } from './objects.ts';
 import { refNameProblem } from './ref-format.ts';
 
 const HEX = /^[0-9a-f]{4,40}$/i;
@@ -23,7 +23,7 @@ async function peel(ctx: GitContext, oid: string): Promise<Peeled> {
     if (e.code === 'NotFoundError') return { missing: true };
     if (e.code === 'ObjectTypeError') return { type: e.data?.actual ?? 'non-commit object' };
     // Anything else is a damaged object: reporting it as "revision not found" would hide it.
-    throw objectError('commit', oid, err);
+    throw objectError(ctx, 'commit', oid, err);
   }
 }
 
@@ -63,13 +63,7 @@ function notFound(rev: string, why: string): NotFoundError {
 /** Why a name that resolves to nothing usable does: said plainly, since "not found" misleads for an existing branch. */
 async function unusable(ctx: GitContext, name: string, oid: string, p: Peeled): Promise<string> {
   if ('type' in p) return `names a ${p.type} (${oid}), not a commit`;
-  const shallow = fs.existsSync(join(ctx.gitdir, 'shallow'));
-  const alternates = fs.existsSync(join(ctx.gitdir, 'objects', 'info', 'alternates'));
-  const hint = shallow
-    ? ': the repository is a shallow clone and this commit is outside its history (fetch more with git fetch --deepen or --unshallow)'
-    : alternates
-      ? ': the repository borrows objects through objects/info/alternates, which Kradle does not read (clone it without --shared/--reference, or run git repack -a -d)'
-      : '';
+  const hint = missingObjectHint(ctx.gitdir);
   return name === oid ? `not found: commit ${oid} is not in the config repository${hint}` : `points to commit ${oid}, which is not in the config repository${hint}`;
 }
 
@@ -115,7 +109,7 @@ async function walkSuffixes(ctx: GitContext, rev: string, commit: string, suffix
       try {
         ({ commit: { parent: parents } } = await (await isoGit()).readCommit({ fs, gitdir: ctx.gitdir, oid: at, cache: ctx.cache }));
       } catch (err) {
-        throw objectError('commit', at, err);
+        throw objectError(ctx, 'commit', at, err);
       }
       const next = parents[parentIndex];
       if (next === undefined) throw notFound(rev, `not found: commit ${at} has no ${parentIndex === 0 ? 'parent' : `parent ${parentIndex + 1}`}`);
