@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { KradleError, NotFoundError } from '../errors/index.ts';
+import { indexProblem } from './pack-file.ts';
 import { joinPath, normalizeDir } from './paths.ts';
 
 /**
@@ -42,14 +43,71 @@ export function objectError(ctx: GitContext, what: string, oid: string, err: unk
   if ((err as { code?: unknown })?.code === 'NotFoundError') {
     return new NotFoundError(`${what} ${oid} not found in the config repository${missingObjectHint(ctx.gitdir)}`, { cause: err });
   }
+  // A damaged pack index fails isomorphic-git with a JavaScript error (a bad offset, a property of undefined)
+  // that names nothing: the index is named instead.
+  const pack = packProblem(ctx.gitdir);
+  if (pack && !pack.missing) {
+    return repoCorrupt(`${what} ${oid} in the config repository cannot be read: ${pack.text}`, err);
+  }
   return corruptObjectError(what, oid, err);
 }
 
+const PACK_SIGNATURE = Buffer.from('PACK');
+
+/** The first pack of a git directory without a sound index, said with how to rebuild it; read on an error only. */
+function packProblem(gitdir: string): { missing: boolean; text: string } | undefined {
+  const dir = join(gitdir, 'objects', 'pack');
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.endsWith('.pack')).sort();
+  } catch {
+    return undefined;
+  }
+  for (const pack of names) {
+    const idx = pack.replace(/\.pack$/, '.idx');
+    const rebuild = `rebuild it with git index-pack ${join(dir, pack)}`;
+    let bytes: Buffer;
+    let ends: { head: Buffer; trailer: Buffer };
+    try {
+      bytes = fs.readFileSync(join(dir, idx));
+      ends = packEnds(join(dir, pack));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') continue;
+      // A pack without its index is being written by git right now, or its index was lost.
+      return { missing: true, text: `pack ${pack} has no index (${rebuild} if no git command is writing it)` };
+    }
+    const { head, trailer } = ends;
+    if (trailer.length < 20 || !head.equals(PACK_SIGNATURE)) {
+      return { missing: false, text: `pack ${pack} is damaged (${trailer.length < 20 ? 'truncated' : 'no pack header'}): fetch it again or restore it, then run git fsck` };
+    }
+    const why = indexProblem(bytes, trailer);
+    if (why !== undefined) return { missing: false, text: `pack index ${idx} is damaged (${why}): remove it and ${rebuild}` };
+  }
+  return undefined;
+}
+
+/** A pack's signature and its checksum (empty when the pack is shorter than a header and a checksum), read alone. */
+function packEnds(path: string): { head: Buffer; trailer: Buffer } {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(4);
+    const trailer = Buffer.alloc(size < 32 ? 0 : 20);
+    fs.readSync(fd, head, 0, 4, 0);
+    if (trailer.length) fs.readSync(fd, trailer, 0, 20, size - 20);
+    return { head, trailer };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
- * Why objects may be absent from a sound repository, from how it was made (': ...'), or '': Kradle reads the
- * objects a git directory holds and fetches none on demand, as git does for a partial clone.
+ * Why objects may be absent (': ...'), or '': a pack without a sound index, or how the repository was made, since
+ * Kradle reads the objects a git directory holds and fetches none on demand, as git does for a partial clone.
  */
 export function missingObjectHint(gitdir: string): string {
+  const pack = packProblem(gitdir);
+  if (pack) return `: ${pack.text}`;
   if (fs.existsSync(join(gitdir, 'shallow'))) {
     return ': the repository is a shallow clone and this commit is outside its history (fetch more with git fetch --deepen or --unshallow)';
   }
@@ -74,9 +132,11 @@ export function corruptObjectError(what: string, oid: string, err: unknown, wher
   const why = (err as { code?: unknown })?.code === 'InternalError' && typeof data?.message === 'string'
     ? data.message
     : err instanceof Error ? err.message : String(err);
-  return new KradleError(`${what} ${oid}${where} in the config repository cannot be read (corrupt or truncated object: ${why}); run git fsck on it`, {
-    code: 'REPO_CORRUPT', status: 500, reason: 'RepositoryCorrupt', disposition: 'stalled', cause: err,
-  });
+  return repoCorrupt(`${what} ${oid}${where} in the config repository cannot be read (corrupt or truncated object: ${why}); run git fsck on it`, err);
+}
+
+function repoCorrupt(message: string, cause: unknown): KradleError {
+  return new KradleError(message, { code: 'REPO_CORRUPT', status: 500, reason: 'RepositoryCorrupt', disposition: 'stalled', cause });
 }
 
 /** The tree id of `dir` in a commit, or undefined when the commit has no such directory. */

@@ -25,6 +25,26 @@ export interface PackFile {
   read(oid: string, external: (oid: string) => RawObject | undefined): RawObject | undefined;
 }
 
+/**
+ * What is wrong with a pack index (version 1 or 2), or undefined when its layout is sound: its size for the
+ * object count its fan-out table gives, the table's order, and the pack checksum it ends with (`packTrailer`, the
+ * last 20 bytes of its pack). Read only after a failed read, to name the file a reader choked on.
+ */
+export function indexProblem(idx: Buffer, packTrailer: Buffer): string | undefined {
+  const v2 = idx.length >= 8 && idx.readUInt32BE(0) === 0xff744f63;
+  if (v2 && idx.readUInt32BE(4) !== 2) return `unknown version ${idx.readUInt32BE(4)}`;
+  const fanout = v2 ? 8 : 0;
+  if (idx.length < fanout + 1024 + 40) return `truncated: ${idx.length} bytes`;
+  for (let i = 1; i < 256; i++) {
+    if (idx.readUInt32BE(fanout + i * 4) < idx.readUInt32BE(fanout + (i - 1) * 4)) return 'its fan-out table is out of order';
+  }
+  const count = idx.readUInt32BE(fanout + 255 * 4);
+  const least = v2 ? 8 + 1024 + count * 28 + 40 : 1024 + count * 24 + 40;
+  if (idx.length < least) return `truncated: ${idx.length} bytes for ${count} objects, at least ${least} expected`;
+  if (!idx.subarray(idx.length - 40, idx.length - 20).equals(packTrailer)) return 'it does not match its pack (checksum)';
+  return undefined;
+}
+
 /** Parses an index; undefined for formats we do not read (version 1), so callers fall back. */
 export function openPack(idx: Buffer, pack: Buffer): PackFile | undefined {
   if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) return undefined;

@@ -131,6 +131,32 @@ test('a damaged packed blob is REPO_CORRUPT naming the object and its pack, not 
   t.true(err!.message.includes(oid) && err!.message.includes(pack), err!.message);
 });
 
+test('a damaged or missing pack index is named, with how to rebuild it, not a JavaScript TypeError', async (t) => {
+  const damaged = async (damage: (idx: string) => void) => {
+    const { repo } = seeded(t);
+    repo.git('gc', '-q', '--prune=now');
+    const packDir = join(repo.dir, '.git/objects/pack');
+    const idx = readdirSync(packDir).find((n) => n.endsWith('.idx'))!;
+    chmodSync(join(packDir, idx), 0o644);
+    damage(join(packDir, idx));
+    const err = await t.throwsAsync(createGitSource({ url: repo.dir }).resolve('main'));
+    return { err: err!, idx, pack: idx.replace(/\.idx$/, '.pack') };
+  };
+  const cases: [string, (idx: string) => void][] = [
+    ['truncated', (idx) => writeFileSync(idx, readFileSync(idx).subarray(0, 100))],
+    ['overwritten', (idx) => writeFileSync(idx, Buffer.alloc(2000, 0x5a))],
+  ];
+  for (const [name, damage] of cases) {
+    const { err, idx, pack } = await damaged(damage);
+    t.is(codeOf(err), 'REPO_CORRUPT', `${name}: ${err.message}`);
+    t.true(err.message.includes(`pack index ${idx} is damaged`) && new RegExp(`git index-pack /.*/objects/pack/${pack}`).test(err.message), `${name}: ${err.message}`);
+    t.notRegex(err.message, /Cannot read properties|out of range/, name);
+  }
+  const { err, pack } = await damaged((idx) => rmSync(idx));
+  t.true(err instanceof NotFoundError, err.message);
+  t.true(err.message.includes(`${pack} has no index`), err.message);
+});
+
 test('a ref file holding garbage says so instead of "not a branch"', async (t) => {
   const { repo } = seeded(t);
   writeFileSync(join(repo.dir, '.git/refs/heads/broken'), 'garbage\n');
