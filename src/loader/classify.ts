@@ -1,4 +1,4 @@
-import { GROUP, kindDefinition, type KindDefinition, type Resource } from '../kinds/index.ts';
+import { GROUP, kindDefinition, resolveKind, type KindDefinition, type Resource } from '../kinds/index.ts';
 import type { SchemaValidator } from '../schema/index.ts';
 import type { LoadError, LoadWarning } from './errors.ts';
 import { positionOf, type ParsedDoc } from './parse.ts';
@@ -39,7 +39,7 @@ export function classifyDocument(path: string, doc: ParsedDoc, validator: Schema
   }
   const def = typeof kind === 'string' ? kindDefinition(kind) : undefined;
   if (!def) {
-    return fail(at(path, doc, '/kind', 'UNKNOWN_KIND', `${JSON.stringify(kind ?? null)} is not a kind of ${GROUP} (see \`kradle kinds\`)`));
+    return fail(at(path, doc, '/kind', 'UNKNOWN_KIND', `${unknownKind(path, kind)} (see \`kradle kinds\`)`));
   }
   if (def.storage === 'runtime') {
     return fail(at(path, doc, '/kind', 'RUNTIME_KIND_IN_REPO',
@@ -67,6 +67,19 @@ function schemaIssues(doc: ParsedDoc, v: object, validator: SchemaValidator) {
 
 function fail(e: LoadError): Classified {
   return { ok: false, errors: [e], warnings: NO_WARNINGS };
+}
+
+/**
+ * What is wrong with a document's kind, with the kind most likely meant: "null is not a kind" would not say the
+ * field is missing, and `team` or `teams` (as URLs and the CLI take them) are one letter or one `s` from right.
+ */
+function unknownKind(path: string, kind: unknown): string {
+  if (kind === undefined || kind === null) {
+    const dir = resolveKind(path.split('/').at(-2) ?? '');
+    return `the document has no kind${dir ? `: add kind: ${dir.kind}, as its directory suggests` : ''}`;
+  }
+  const meant = typeof kind === 'string' ? resolveKind(kind) : undefined;
+  return `${JSON.stringify(kind)} is not a kind of ${GROUP}${meant ? `: did you mean ${meant.kind}?` : ''}`;
 }
 
 function describe(v: unknown): string {

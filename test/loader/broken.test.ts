@@ -1,6 +1,8 @@
 import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createLoader, LOAD_ERROR_CODES } from '../../src/loader/index.ts';
+import { createGitSource } from '../../src/source/index.ts';
+import { createTestRepo } from '../support/git-repo.ts';
 import { fixtureRepo, FIXTURES } from './fixture-repo.ts';
 
 interface Expected {
@@ -44,4 +46,23 @@ test('error messages name the field and the right place', async (t) => {
   t.regex((await messages('unsupported-api-group'))[0]!, /not supported yet/);
   t.regex((await messages('schema-violation')).join('\n'), /\/spec\/maxReplicas is required/);
   t.regex((await messages('dangling-ref')).join('\n'), /spec\.skills\[\] names AgentSkill code-review/);
+});
+
+test('a missing kind says it is missing, and a kind spelt in lower case or as a plural names the kind meant', async (t) => {
+  const repo = createTestRepo();
+  t.teardown(repo.remove);
+  const doc = (kind: string) => `apiVersion: kradle.a5c.ai/v1alpha1\n${kind}metadata:\n  name: x\nspec:\n  organizationRef: acme\n`;
+  repo.commit({ 'a.yaml': doc(''), 'orgs/acme/teams/f.yaml': doc(''), 'b.yaml': doc('kind: team\n'), 'c.yaml': doc('kind: agentstacks\n'), 'd.yaml': doc('kind: Widget\n'), 'e.yaml': doc('kind: 7\n') });
+  const source = createGitSource({ url: repo.dir });
+  const r = await createLoader().load(await source.snapshot(repo.head()));
+  t.false(r.ok);
+  if (r.ok) return;
+  t.deepEqual(r.errors.map((e) => `${e.path}:${e.line}:${e.column}: ${e.code} ${e.message}`), [
+    'a.yaml:1:1: UNKNOWN_KIND the document has no kind (see `kradle kinds`)',
+    'b.yaml:2:1: UNKNOWN_KIND "team" is not a kind of kradle.a5c.ai: did you mean Team? (see `kradle kinds`)',
+    'c.yaml:2:1: UNKNOWN_KIND "agentstacks" is not a kind of kradle.a5c.ai: did you mean AgentStack? (see `kradle kinds`)',
+    'd.yaml:2:1: UNKNOWN_KIND "Widget" is not a kind of kradle.a5c.ai (see `kradle kinds`)',
+    'e.yaml:2:1: UNKNOWN_KIND 7 is not a kind of kradle.a5c.ai (see `kradle kinds`)',
+    'orgs/acme/teams/f.yaml:1:1: UNKNOWN_KIND the document has no kind: add kind: Team, as its directory suggests (see `kradle kinds`)',
+  ]);
 });
