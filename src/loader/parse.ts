@@ -107,16 +107,25 @@ export function decodeYaml(bytes: Uint8Array): Decoded {
   if (bytes.length >= 2 && ((a === 0xfe && b === 0xff) || (a === 0 && b !== 0))) return utf16(bytes, 'utf-16be');
   if (bytes.length >= 2 && ((a === 0xff && b === 0xfe) || (a !== 0 && b === 0))) return utf16(bytes, 'utf-16le');
   try {
-    return { text: utf8.decode(bytes) }; // drops a UTF-8 byte order mark
+    return { text: macLineEnds(utf8.decode(bytes)) }; // drops a UTF-8 byte order mark
   } catch {
     const at = invalidUtf8At(bytes);
     return encodingError(utf8.decode(bytes.subarray(0, at)), `the file is not valid UTF-8 (byte 0x${(bytes[at] ?? 0).toString(16).padStart(2, '0')}): save it as UTF-8`);
   }
 }
 
+/**
+ * A file whose lines end in CR alone (classic Mac OS) with its breaks as LF: YAML counts a lone CR as a line break
+ * (§5.4) but yaml does not, and would read the file as one line of errors. Only a file without any LF: in one with
+ * both, a stray CR inside a line has always loaded as part of its value, which this must not change.
+ */
+function macLineEnds(text: string): string {
+  return text.includes('\r') && !text.includes('\n') ? text.replace(/\r/g, '\n') : text;
+}
+
 function utf16(bytes: Uint8Array, encoding: 'utf-16le' | 'utf-16be'): Decoded {
   try {
-    return { text: new TextDecoder(encoding, { fatal: true }).decode(bytes) };
+    return { text: macLineEnds(new TextDecoder(encoding, { fatal: true }).decode(bytes)) };
   } catch {
     return encodingError('', `the file looks ${encoding.toUpperCase()} encoded but is not valid ${encoding.toUpperCase()} (odd length or a broken surrogate pair): save it as UTF-8`);
   }

@@ -250,6 +250,22 @@ test('UTF-16 files (with or without a byte order mark) and UTF-8 with a BOM and 
   t.is(r.state.get('Team', 'acme', 'bom')?.object.spec.displayName, 'bom');
 });
 
+test('a file with classic Mac line ends (CR alone, a YAML line break) loads, and its errors are at their lines', async (t) => {
+  const { repo } = seeded(t);
+  repo.commit({
+    'orgs/acme/teams/mac.yaml': team('mac', 'Mac').replace(/\n/g, '\r'),
+    'orgs/acme/teams/bad.yaml': team('Bad').replace(/\n/g, '\r'),
+  });
+  const r = await loadAt(repo.dir);
+  t.false(r.ok);
+  if (r.ok) return;
+  t.deepEqual(r.errors.map((e) => `${e.path}:${e.line}:${e.column}: ${e.code}`), ['orgs/acme/teams/bad.yaml:4:3: SCHEMA_VIOLATION']);
+  repo.commit({ 'orgs/acme/teams/bad.yaml': null });
+  const ok = await loadAt(repo.dir);
+  if (!ok.ok) return t.fail(JSON.stringify(ok.errors));
+  t.is(ok.state.get('Team', 'acme', 'mac')?.object.spec.displayName, 'Mac');
+});
+
 test('bytes that are not UTF-8 are a YAML_SYNTAX error at their line and column, not silently replaced', async (t) => {
   const { repo } = seeded(t);
   writeFileSync(join(repo.dir, 'orgs/acme/teams/latin1.yaml'), Buffer.from(team('latin', 'Café'), 'latin1'));
