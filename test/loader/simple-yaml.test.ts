@@ -115,3 +115,25 @@ test('mutated files parse the same either way whenever the fast path answers', (
   t.deepEqual(differ, []);
   t.true(taken > 500, `${taken} took the fast path`);
 });
+
+// What people write in real config files: YAML 1.1 words (yes, on, y), leading zeros, dates, sexagesimals, odd keys,
+// and what sends a file to yaml (CRLF, a BOM, a tab after a colon, a non-ASCII key, `...`). Both paths must agree,
+// and the words YAML 1.1 took as booleans stay strings under the core schema, whichever path reads them.
+const REAL_WORLD: [string, unknown][] = [
+  ['yes', 'yes'], ['No', 'No'], ['on', 'on'], ['OFF', 'OFF'], ['y', 'y'], ['0123', 123], ['0o17', 15], ['1:20', '1:20'],
+  ['2001-12-14', '2001-12-14'], ['1_000.5', '1_000.5'], ['.nAn', '.nAn'], ['-0', -0], ['0b101', '0b101'], ['tRue', 'tRue'],
+  ['"0123"', '0123'], ["'on'", 'on'], ['Équipe née', 'Équipe née'], ['a #b', 'a'], ['x'.repeat(20_000), 'x'.repeat(20_000)],
+];
+
+test('real-world values read the same either way, and YAML 1.1 words stay strings', (t) => {
+  for (const [written, value] of REAL_WORLD) {
+    const text = `kind: Team\nspec:\n  displayName: ${written}\n  on: 1\n  y: 2\n  constructor: 3\n`;
+    const expected = full(text);
+    t.deepEqual(fast(text), expected, written);
+    t.deepEqual((expected.docs[0]!.value as { spec: unknown }).spec, { displayName: value, on: 1, y: 2, constructor: 3 }, written);
+  }
+  const base = 'kind: Team\nmetadata:\n  name: core\nspec:\n  displayName: Core\n';
+  for (const text of [base.replace(/\n/g, '\r\n'), `\ufeff${base}`, base.replace('displayName: ', 'displayName:\t'), `${base}  dísplay: x\n`, `${base}...\n`, `${base}...\n---\n${base}`]) {
+    t.deepEqual(fast(text), full(text), JSON.stringify(text));
+  }
+});
