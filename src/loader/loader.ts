@@ -71,6 +71,18 @@ function diffFiles(prev: readonly SnapshotFile[], next: readonly SnapshotFile[])
   return { added, removed };
 }
 
+/**
+ * Reads blobs, and a read that fails (an object a partial or shallow clone lacks, a corrupt pack) names the files
+ * that hold the blob: the source knows only its id, and the user looks for a file.
+ */
+function readNaming(snapshot: Snapshot, pathsOf: ReadonlyMap<string, string[]>): (oid: string) => Promise<Uint8Array> {
+  return (oid) => snapshot.readBlob(oid).catch((err: unknown) => {
+    const paths = pathsOf.get(oid) ?? [];
+    if (err instanceof Error && paths.length) err.message = `${paths[0]}${paths.length > 1 ? ` (and ${paths.length - 1} more)` : ''}: ${err.message}`;
+    throw err;
+  });
+}
+
 function linkUnit(path: string): FileUnit {
   // A link's target may leave the repo or the revision; only committed documents are desired state.
   const message = 'a symbolic link: Kradle reads regular files and directories only; commit the documents themselves';
@@ -99,14 +111,13 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
   let retry = new Set<string>();
 
   /** Parses `oids`; `onParsed` gets each new file as a worker returns it, to start on it meanwhile. */
-  async function parseAll(oids: string[], snapshot: Snapshot, stats: LoadStats, specJson: boolean,
-    onParsed: (oid: string, file: ParsedFile) => void): Promise<ParsedFile[]> {
+  async function parseAll(oids: string[], snapshot: Snapshot, read: (oid: string) => Promise<Uint8Array>, stats: LoadStats,
+    specJson: boolean, onParsed: (oid: string, file: ParsedFile) => void): Promise<ParsedFile[]> {
     const poolOptions = { mainThread: deps.parseOnMainThread, budgetMs: deps.parseBudgetMs };
     // Workers validate too when the validator is the default one, which they can make alike.
     const schemas = deps.validator ? undefined : DEFAULT_SCHEMA_DIRS;
     // A blob the snapshot can read again at once is not kept: an error's positions read it then.
     const readSync = snapshot.readBlobSync;
-    const read = (oid: string) => snapshot.readBlob(oid);
     const onFile = (i: number, file: ParsedFile) => onParsed(oids[i]!, file);
     let pool = oids.length >= parallelFrom ? startParsePool(poolOptions) : undefined;
     const objects = pool && readSync ? snapshot.sharedObjects : undefined;
@@ -118,7 +129,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     }
     let bytes: Uint8Array[];
     try {
-      bytes = await readAll(oids, snapshot);
+      bytes = await readAll(oids, read);
     } catch (err) {
       await pool?.close();
       throw err;
@@ -133,13 +144,13 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     return parsed.files;
   }
 
-  async function readAll(oids: string[], snapshot: Snapshot): Promise<Uint8Array[]> {
+  async function readAll(oids: string[], read: (oid: string) => Promise<Uint8Array>): Promise<Uint8Array[]> {
     const out: Uint8Array[] = new Array(oids.length);
     let next = 0;
     const reader = async () => {
       while (next < oids.length) {
         const i = next++;
-        out[i] = await snapshot.readBlob(oids[i]!);
+        out[i] = await read(oids[i]!);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, oids.length) }, reader));
@@ -223,7 +234,7 @@ export function createLoader(deps: LoaderDeps = {}): Loader {
     const parsedNow = new Map<string, ParsedFile>();
     let parsed: ParsedFile[];
     try {
-      parsed = await parseAll(oids, snapshot, stats, build, (oid, file) => {
+      parsed = await parseAll(oids, snapshot, readNaming(snapshot, wanted), stats, build, (oid, file) => {
         for (const path of wanted.get(oid)!) {
           const unit = classifyFile(path, file, validator);
           early.set(path, unit);

@@ -212,7 +212,7 @@ test('a commit outside a shallow clone, and objects borrowed through alternates,
   t.regex(err!.message, /points to commit [0-9a-f]{40}, which is not in the config repository: .*objects\/info\/alternates/);
 });
 
-test('a blob a partial clone (--filter=blob:none) did not fetch is NOT_FOUND naming the partial clone and how to fetch it', async (t) => {
+test('a blob a partial clone (--filter=blob:none) did not fetch is NOT_FOUND naming the file, the partial clone and how to fetch it', async (t) => {
   const { repo, first } = seeded(t);
   repo.commit({ 'orgs/acme/teams/core.yaml': team('core', 'Core, renamed') });
   repo.git('config', 'uploadpack.allowFilter', 'true');
@@ -222,10 +222,10 @@ test('a blob a partial clone (--filter=blob:none) did not fetch is NOT_FOUND nam
   t.true((await loadAt(partial)).ok, 'the checked-out tip has its blobs');
   const old = repo.git('rev-parse', `${first}:orgs/acme/teams/core.yaml`);
   const err = await t.throwsAsync(loadAt(partial, first), { instanceOf: NotFoundError });
-  t.regex(err!.message, new RegExp(`^blob ${old} not found in the config repository: the repository is a partial clone .*git fetch --refetch --no-filter`));
+  t.regex(err!.message, new RegExp(`^orgs/acme/teams/core.yaml: blob ${old} not found in the config repository: the repository is a partial clone .*git fetch --refetch --no-filter`));
   const cli = await runKradle(['validate', '--repo', partial, '--rev', first]);
   t.is(cli.code, 2);
-  t.regex(cli.stderr, /^kradle: NOT_FOUND: blob [0-9a-f]{40} not found in the config repository: the repository is a partial clone/);
+  t.regex(cli.stderr, /^kradle: NOT_FOUND: orgs\/acme\/teams\/core.yaml: blob [0-9a-f]{40} not found in the config repository: the repository is a partial clone/);
 });
 
 test('a tag of a tree is "not a commit", not "not found"', async (t) => {
