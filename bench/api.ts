@@ -96,7 +96,7 @@ await api.close();
 // Write-back: POST of a config resource -> commit on a local repo (validation stubbed; loader cost is bench/writeback's).
 const repo = createTestRepo();
 repo.commit({ 'README.md': 'config\n' }, 'seed');
-const writer = writerPortFrom(createConfigWriter({ gitdir: join(repo.dir, '.git'), branch: 'main', validate: async () => [] }));
+const writer = writerPortFrom(createConfigWriter({ gitdir: join(repo.dir, '.git'), branch: 'main', validate: async () => ({ errors: [], warnings: [] }) }));
 const wapi = await startApi({ store, config: fakeConfig([]), sync: fakeSync(), writer });
 const w = client(wapi.url, await makeToken(wapi.app, ORG, 'writer'));
 console.log(`write-back request -> commit:            ${await timeCalls(50, (i) => w.post(`/api/orgs/${ORG}/repositories`, { metadata: { name: `w-${i}` }, spec: { visibility: 'private' } }))}`);

@@ -70,12 +70,12 @@ await timeWrites('isomorphic-git add + commit (through the index)', async (i) =>
   await git.commit({ fs, dir: repo.dir, message: 'bench', author: ACTOR, cache });
 }, 6);
 
-const noCheck = createConfigWriter({ gitdir, branch: 'main', validate: async () => [], cache });
+const noCheck = createConfigWriter({ gitdir, branch: 'main', validate: async () => ({ errors: [], warnings: [] }), cache });
 await timeWrites('writer: update at its conventional path, no validation', (i) =>
   noCheck.write({ edit: { op: 'upsert', resource: team('org-2', `team-${i}`, `Edited ${i}`) }, actor: ACTOR }));
 // What kradle serve does: the desired state (loaded at the tip) says where a resource lives, or that it is new.
 const loadedAt = (await git.resolveRef({ fs, gitdir, ref: 'main' }));
-const located = createConfigWriter({ gitdir, branch: 'main', validate: async () => [], cache, locate: () => ({ revision: loadedAt }) });
+const located = createConfigWriter({ gitdir, branch: 'main', validate: async () => ({ errors: [], warnings: [] }), cache, locate: () => ({ revision: loadedAt }) });
 await timeWrites('writer: create, located by the desired state (no scan)', (i) =>
   located.write({ edit: { op: 'upsert', resource: team('org-5', `new-${i}`, `New ${i}`) }, actor: ACTOR }));
 
@@ -87,7 +87,7 @@ const withLoader = createConfigWriter({
   gitdir, branch: 'main', cache,
   validate: async (s: Snapshot) => {
     const r = await loader.load(s);
-    return r.ok ? [] : r.errors;
+    return { errors: r.ok ? [] : r.errors, warnings: r.warnings };
   },
 });
 await timeWrites('writer: update, validated by the loader (first: cold load)', (i) =>

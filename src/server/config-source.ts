@@ -44,9 +44,9 @@ const isRemote = (url: string) => /^https?:\/\//i.test(url);
  */
 export async function openConfigRepo(opts: ConfigRepoOptions): Promise<OpenedConfigRepo> {
   const validate = async (snapshot: Parameters<Loader['load']>[0]) => {
-    // Errors are all a write needs: check builds no desired state.
+    // Errors and warnings are all a write needs: check builds no desired state.
     const result = await opts.writeLoader.check(snapshot);
-    return result.ok ? [] : result.errors;
+    return { errors: result.ok ? [] : result.errors, warnings: result.warnings };
   };
   if (isRemote(opts.repo)) {
     const source = createGitSource({ url: opts.repo, ref: opts.ref, path: opts.path, auth: opts.auth, cacheDir: join(opts.stateDir, 'cache', 'config-repo') });

@@ -60,6 +60,17 @@ export interface WriteResult {
   created: boolean;
   /** False when the edit left the files as they were: no commit was made. */
   changed: boolean;
+  /** The revision's warnings about the written document, positioned in its file; a delete writes none. */
+  warnings: ErrorDetail[];
+}
+
+/**
+ * What the validation of a revision found: errors make it invalid; warnings (a spec field its kind does not know,
+ * UNKNOWN_FIELD) never do, and a write reports those about the documents it wrote.
+ */
+export interface RevisionCheck {
+  errors: ErrorDetail[];
+  warnings: readonly ErrorDetail[];
 }
 
 /** Same shape as the source's RemoteAuth: a bearer token or basic credentials. */
@@ -83,8 +94,8 @@ export interface ConfigWriterOptions {
   /** Folder of the config files inside the repo ('' = the root). */
   dir?: string;
   remote?: RemoteOptions;
-  /** Validates the revision a write would produce; any detail rejects the write with 422. */
-  validate(snapshot: Snapshot): Promise<ErrorDetail[]>;
+  /** Validates the revision a write would produce: any error rejects the write with 422; warnings go with the result. */
+  validate(snapshot: Snapshot): Promise<RevisionCheck>;
   /** isomorphic-git object cache, shared with the source when both read the same gitdir. */
   cache?: object;
   /**
@@ -114,6 +125,8 @@ export interface WriteManyResult {
   changed: boolean;
   /** Per edit, in request order: the file it touched, whether the resource was new, whether it changed anything. */
   items: { path: string; created: boolean; changed: boolean }[];
+  /** The revision's warnings about the documents the edits wrote (changed or not), in the revision's order. */
+  warnings: ErrorDetail[];
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { atomicFs } from './atomic-fs.ts';
 import git from 'isomorphic-git';
-import { BadRequestError, ConflictError, ValidationError } from '../errors/index.ts';
+import { BadRequestError, ConflictError, ValidationError, type ErrorDetail } from '../errors/index.ts';
 import type { Snapshot } from '../source/types.ts';
 import { commitIdent } from './git-ident.ts';
 import { createTreeLister, rewriteTree, type GitContext } from './git-tree.ts';
@@ -14,6 +14,7 @@ import { createHints } from './hints.ts';
 import { createWorktreeGuard } from './worktree-guard.ts';
 import type { ConfigFile, ConfigWriter, ConfigWriterOptions, FileEdit, WriteEdit, WriteManyRequest, WriteManyResult } from './types.ts';
 import { applyEdit, documentFingerprint, editIdentity } from './yaml-edit.ts';
+import { writtenWarnings } from './written-warnings.ts';
 
 const PR_PREFIX = 'kradle/write/';
 const DEEPEN = 200;
@@ -104,7 +105,8 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
     return { revision, files, readBlob: async (oid) => (await git.readBlob({ ...ctx, oid })).blob };
   }
 
-  async function commitChanges(req: Batch, tip: string | null, changes: Map<string, string | null>, message: string): Promise<string> {
+  /** A new commit of the changes on the tip, validated; the revision's warnings go with it. */
+  async function commitChanges(req: Batch, tip: string | null, changes: Map<string, string | null>, message: string) {
     const baseTree = await treeOf(tip);
     const blobs = new Map<string, string | null>();
     for (const [path, text] of changes) blobs.set(path, text === null ? null : await git.writeBlob({ ...ctx, blob: new TextEncoder().encode(text) }));
@@ -113,9 +115,17 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
     // The commit object exists before validation so the snapshot carries its real revision; an
     // unreferenced object is all a rejected write leaves behind.
     const commit = await git.writeCommit({ ...ctx, commit: { message: `${message.trimEnd()}\n`, tree, parent: tip ? [tip] : [], author: who, committer: who } });
-    const errors = await opts.validate(snapshotOf(commit, await lister.list(tree, dir)));
+    const { errors, warnings } = await opts.validate(snapshotOf(commit, await lister.list(tree, dir)));
     if (errors.length) throw new ValidationError(`the write would make the config repo invalid (${errors.length} error${errors.length > 1 ? 's' : ''})`, { details: errors });
-    return commit;
+    return { commit, warnings };
+  }
+
+  /**
+   * The warnings of the tip, for a write that changed nothing: the documents it names are as written and ignore
+   * the same fields, which the caller hears about on every write, as kubectl's users do.
+   */
+  async function tipWarnings(tip: string): Promise<readonly ErrorDetail[]> {
+    return (await opts.validate(snapshotOf(tip, await lister.list((await treeOf(tip))!, dir)))).warnings;
   }
 
   /** Applies the edits in order on the tip's files; later edits see the text earlier ones produced. */
@@ -153,14 +163,18 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
     }
     const { changes, results } = await editFiles(req.edits, tip);
     const items = results.map((r) => ({ path: r.path, created: r.created, changed: !r.unchanged }));
-    if (changes.size === 0) return { done: { branch: opts.branch, commit: tip!, changed: false, items, edits: results } };
+    if (changes.size === 0) {
+      const warnings = writtenWarnings(await tipWarnings(tip!), req.edits, results);
+      return { done: { branch: opts.branch, commit: tip!, changed: false, items, warnings, edits: results } };
+    }
     const branch = prBranch ?? opts.branch;
     const message = req.message ?? defaultMessage(req, results);
-    const commit = await commitChanges(req, tip, changes, message);
+    const { commit, warnings: all } = await commitChanges(req, tip, changes, message);
+    const warnings = writtenWarnings(all, req.edits, results);
     const log = { ...commitIdent(req.actor), message: `commit: ${message}` };
     if (await publish(branch, prBranch ? null : tip, commit, branch, [...changes.keys()], log)) {
       if (!prBranch) hints.remember(commit, tip, req.edits.map(editIdentity));
-      return { done: { branch, commit, changed: true, items, edits: results } };
+      return { done: { branch, commit, changed: true, items, warnings, edits: results } };
     }
     if (prBranch) throw new ConflictError(`branch ${prBranch} already exists`);
     return { retry: true };
@@ -183,7 +197,7 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
       const out = await run({ ...req, edits: [req.edit] });
       const edit = out.edits[0]!;
       // An edit that changes nothing reports the tracked branch: nothing was written anywhere.
-      return { commit: out.commit, branch: out.changed ? out.branch : opts.branch, path: edit.path, created: edit.created && out.changed, changed: out.changed };
+      return { commit: out.commit, branch: out.changed ? out.branch : opts.branch, path: edit.path, created: edit.created && out.changed, changed: out.changed, warnings: out.warnings };
     },
     async writeMany(req) {
       const { edits: _files, ...out } = await run(req);

@@ -139,6 +139,19 @@ export function applyEdit(files: readonly ConfigFile[], edit: WriteEdit, opts: {
   return updateDocument(loc, edit.resource);
 }
 
+/**
+ * The lines a resource's document spans in a file's text, from its first line to before the next document's
+ * marker (numbered from 1, as the loader numbers them), or undefined when the file does not hold it.
+ */
+export function documentLines(text: string, id: ResourceIdentity): { from: number; to: number } | undefined {
+  const loc = locate([{ path: '', text }], id);
+  if (!loc) return undefined;
+  const starts = segmentStarts(loc.docs);
+  const lineAt = (offset: number) => text.slice(0, offset).split('\n').length;
+  const next = starts[loc.index + 1];
+  return { from: lineAt(starts[loc.index]!), to: next === undefined ? Infinity : lineAt(next) };
+}
+
 /** The resource's document as canonical JSON at some file set, or undefined when absent (for If-Match). */
 export function documentFingerprint(files: readonly ConfigFile[], id: ResourceIdentity): string | undefined {
   const loc = locate(files, id);

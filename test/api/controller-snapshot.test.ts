@@ -3,7 +3,7 @@ import type { ErrorDetail } from '../../src/errors/index.ts';
 import { resourceKey } from '../../src/kinds/index.ts';
 import type { Snapshot } from '../../src/source/types.ts';
 import { writerPortFrom } from '../../src/api/index.ts';
-import { createConfigWriter } from '../../src/writeback/index.ts';
+import { createConfigWriter, type RevisionCheck } from '../../src/writeback/index.ts';
 import { testDrivers, uniqueName, type TestDriver } from '../support/store.ts';
 import { client, makeToken, startApi } from '../support/api-client.ts';
 import { doc, fakeConfig, fakeSync, fakeWriter } from '../support/api-fakes.ts';
@@ -16,13 +16,13 @@ const API = 'kradle.a5c.ai/v1alpha1';
 const runtime = (kind: string, org: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: API, kind, metadata: { name, namespace: `kradle-org-${org}` }, spec: { organizationRef: org, ...spec } });
 
 /** A stand-in for the loader's reference check, with real positions: a Team may not list the member `ghost`. */
-async function validateNoGhosts(snapshot: Snapshot): Promise<ErrorDetail[]> {
+async function validateNoGhosts(snapshot: Snapshot): Promise<RevisionCheck> {
   const errors: ErrorDetail[] = [];
   for (const f of snapshot.files) {
     const lines = new TextDecoder().decode(await snapshot.readBlob(f.oid)).split('\n');
     lines.forEach((l, i) => l.includes('ghost') && errors.push({ code: 'REFERENCE', message: 'member ghost does not exist', path: f.path, line: i + 1, column: l.indexOf('ghost') + 1 }));
   }
-  return errors;
+  return { errors, warnings: [] };
 }
 
 function suite(d: TestDriver) {

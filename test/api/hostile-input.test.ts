@@ -267,7 +267,7 @@ const [pglite] = testDrivers(test);
 test('an If-Match naming a blob or tree of the config repo is a 409, not a failed commit read', async (t) => {
   const repo = createTestRepo();
   repo.commit({ 'orgs/acme/repositories/web.yaml': 'apiVersion: kradle.a5c.ai/v1alpha1\nkind: Repository\nmetadata:\n  name: web\nspec:\n  organizationRef: acme\n  visibility: private\n' }, 'seed');
-  const writer = writerPortFrom(createConfigWriter({ gitdir: join(repo.dir, '.git'), branch: 'main', validate: async () => [] }));
+  const writer = writerPortFrom(createConfigWriter({ gitdir: join(repo.dir, '.git'), branch: 'main', validate: async () => ({ errors: [], warnings: [] }) }));
   const config = fakeConfig([doc('Organization', 'acme', 'acme', { displayName: 'Acme', slug: 'acme' }), doc('Repository', 'acme', 'web', { visibility: 'private' })]);
   const api = await startApi({ store: await pglite!.store(), config, sync: fakeSync(), writer });
   const c = client(api.url, await makeToken(api.app, 'acme', 'writer'));

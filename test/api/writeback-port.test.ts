@@ -21,7 +21,7 @@ spec:
 async function setup() {
   const repo = createTestRepo();
   repo.commit({ 'orgs/acme/repositories/web.yaml': REPO }, 'seed');
-  const writer = writerPortFrom(createConfigWriter({ gitdir: join(repo.dir, '.git'), branch: 'main', validate: async () => [] }));
+  const writer = writerPortFrom(createConfigWriter({ gitdir: join(repo.dir, '.git'), branch: 'main', validate: async () => ({ errors: [], warnings: [] }) }));
   const api = await startApi({ store: await pglite!.store(), config: fakeConfig([]), sync: fakeSync(), writer });
   const c = client(api.url, await makeToken(api.app, 'acme', 'writer', 'Alice Example'));
   return { repo, api, c };

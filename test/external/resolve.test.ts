@@ -49,7 +49,7 @@ function suite(d: TestDriver) {
     const repo = createTestRepo();
     const team = (name: string) => `apiVersion: kradle.a5c.ai/v1alpha1\nkind: Team\nmetadata:\n  name: ${name} # kept comment\nspec:\n  organizationRef: ${org}\n  displayName: Edited here\n`;
     repo.commit({ [`orgs/${org}/teams/core.yaml`]: team('core'), [`orgs/${org}/teams/ops.yaml`]: team('ops') }, 'seed');
-    const writer = writerPortFrom(createConfigWriter({ gitdir: join(repo.dir, '.git'), branch: 'main', validate: async () => [] }));
+    const writer = writerPortFrom(createConfigWriter({ gitdir: join(repo.dir, '.git'), branch: 'main', validate: async () => ({ errors: [], warnings: [] }) }));
     const config = fakeConfig([
       doc('Organization', org, org, { displayName: org, slug: org }),
       doc('Team', org, 'core', { displayName: 'Edited here' }),

@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import type { ErrorDetail } from '../../src/errors/index.ts';
 import type { Resource } from '../../src/kinds/index.ts';
 import type { Snapshot } from '../../src/source/types.ts';
+import type { RevisionCheck } from '../../src/writeback/index.ts';
 import { createBareClone, createTestRepo, runGit, type TestRepo } from '../support/git-repo.ts';
 
 export const TEAM_FILE = `# The team that owns the platform repositories.
@@ -78,7 +79,7 @@ export function createFixture(): Fixture {
  * A stand-in for the loader's checks: every document must parse and a Team needs a non-empty
  * displayName. Positions are real so the details look like the loader's.
  */
-export async function simpleValidate(snapshot: Snapshot): Promise<ErrorDetail[]> {
+export async function simpleValidate(snapshot: Snapshot): Promise<RevisionCheck> {
   const errors: ErrorDetail[] = [];
   for (const file of snapshot.files) {
     const text = new TextDecoder().decode(await snapshot.readBlob(file.oid));
@@ -92,5 +93,5 @@ export async function simpleValidate(snapshot: Snapshot): Promise<ErrorDetail[]>
       }
     }
   }
-  return errors;
+  return { errors, warnings: [] };
 }

@@ -73,7 +73,7 @@ test('locate: "absent at the tip" is trusted (no scan), also across the writer\'
   const fx = createFixture();
   t.teardown(() => fx.remove());
   const loaded = fx.git('rev-parse', 'main');
-  const writer = createConfigWriter({ gitdir: fx.gitdir, branch: 'main', validate: async () => [], locate: () => ({ revision: loaded }) });
+  const writer = createConfigWriter({ gitdir: fx.gitdir, branch: 'main', validate: async () => ({ errors: [], warnings: [] }), locate: () => ({ revision: loaded }) });
   const trusted = await writer.write({ edit: { op: 'upsert', resource: pool('large', 7, 9) }, actor: ACTOR });
   t.like(trusted, { path: 'orgs/acme/runnerpools/large.yaml', created: true });
   // Our own commit moved the tip; the desired state still names the revision before it: still trusted.
@@ -81,7 +81,7 @@ test('locate: "absent at the tip" is trusted (no scan), also across the writer\'
   t.like(again, { path: 'orgs/acme/runnerpools/small.yaml', created: true });
   // Someone else removes that second copy; the writer cannot vouch for their commit, so it scans and
   // finds the pool where it really is instead of creating it anew.
-  const other = createConfigWriter({ gitdir: fx.gitdir, branch: 'main', validate: async () => [] });
+  const other = createConfigWriter({ gitdir: fx.gitdir, branch: 'main', validate: async () => ({ errors: [], warnings: [] }) });
   await other.write({ edit: { op: 'delete', kind: 'RunnerPool', org: 'acme', name: 'large' }, actor: ACTOR });
   t.false(fx.git('ls-tree', '-r', '--name-only', 'main').includes('runnerpools/large.yaml'));
   const scanned = await writer.write({ edit: { op: 'upsert', resource: pool('large', 1, 2) }, actor: ACTOR });
