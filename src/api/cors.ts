@@ -4,7 +4,7 @@ import type { ApiState } from './context.ts';
 /** What a listed origin's page may send: the auth, CSRF, conditional-write and stream-resume headers. */
 const ALLOWED_HEADERS = 'Authorization, Content-Type, If-Match, If-None-Match, Last-Event-ID, X-CSRF-Token, X-Request-Id';
 /** What its scripts may read besides the CORS-safelisted response headers. */
-const EXPOSED_HEADERS = 'ETag, Location, Retry-After, X-Request-Id';
+const EXPOSED_HEADERS = 'ETag, Location, Retry-After, Warning, X-Request-Id';
 
 /** `scheme://host[:port]`, lower-cased, as browsers send it in `Origin`; throws on anything else. */
 export function normalizeOrigin(value: string): string {

@@ -74,12 +74,15 @@ export interface ConfigWriteManyResult {
   /** False when no edit changed anything: no commit was made. */
   changed: boolean;
   items: { path: string; created: boolean; changed: boolean }[];
+  /** The revision's warnings about the written documents (UNKNOWN_FIELD), when the writer validates; none when absent. */
+  warnings?: ErrorDetail[];
 }
 
 export interface WriterPort {
   /** `created` (when the writer knows it) says whether the resource was new in the repo. */
   /** `changed` false: the write left the files as they were and made no commit. */
-  write(req: ConfigWriteRequest): Promise<{ commit: string; branch: string; path: string; created?: boolean; changed?: boolean }>;
+  /** `warnings`: the revision's about the written document, when the writer validates; none when absent. */
+  write(req: ConfigWriteRequest): Promise<{ commit: string; branch: string; path: string; created?: boolean; changed?: boolean; warnings?: ErrorDetail[] }>;
   /** Optional: routes that need it (snapshot import) answer 503 when the writer cannot do it. */
   writeMany?(req: ConfigWriteManyRequest): Promise<ConfigWriteManyResult>;
 }

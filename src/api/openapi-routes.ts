@@ -11,6 +11,8 @@ export interface RouteDoc {
   /** Success status; 200 by default (201 for creates documented so). */
   ok?: number;
   response?: Record<string, unknown>;
+  /** Headers a success answer may carry. */
+  responseHeaders?: [name: string, description: string][];
   /** text/event-stream of Event messages instead of JSON. */
   stream?: boolean;
 }
@@ -24,6 +26,14 @@ const paging: RouteDoc['query'] = [['limit', 'page size', int], ['continue', 'to
 const COUNTS = { type: 'object', additionalProperties: int } as const;
 /** What a config write answers besides the resource: where it went (a pull-request write: its own branch). */
 const COMMITTED = { commit: str, branch: str, path: { type: 'string', description: 'the file written' } };
+/** What a config write answers about the documents it wrote (valid, but with something ignored), in body and headers. */
+const WARNINGS = {
+  warnings: {
+    type: 'array', items: ref('ErrorDetail'),
+    description: 'the warnings of the documents written, positioned in their files (UNKNOWN_FIELD: a spec field the kind does not know, ignored); empty when none, and also on an unchanged write',
+  },
+};
+const WARNING_HEADER: [string, string][] = [['Warning', 'one `299 - "path:line:column: warning CODE message"` per warning (RFC 7234, as the Kubernetes API server sends them), at most 5: the body has them all']];
 const MODE: NonNullable<RouteDoc['query']>[number] = ['mode', '`pull-request`: commit on a new branch kradle/write/<id> instead of the tracked branch', { enum: ['commit', 'pull-request'] }];
 const TOKEN_INFO = {
   id: str, org: str, role: { enum: ['admin', 'writer', 'reader'] }, subject: str, createdAt: str,
@@ -45,7 +55,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'DELETE /api/session': { ok: 204 },
   'GET /api/controller': { query: [['org', 'only this org', str]], response: { type: 'object', description: 'orgs, resources by kind with worst sync/health, sync status, pending approvals and memory imports, latest events' } },
   'GET /api/orgs': { response: obj({ organizations: { type: 'array', items: obj({ slug: str, displayName: str }) } }) },
-  'POST /api/orgs': { body: obj({ slug: str, displayName: str }, ['slug']), ok: 201, response: obj({ organization: ref('Organization'), namespace: str, ...COMMITTED }) },
+  'POST /api/orgs': { body: obj({ slug: str, displayName: str }, ['slug']), ok: 201, response: obj({ organization: ref('Organization'), namespace: str, ...COMMITTED, ...WARNINGS }), responseHeaders: WARNING_HEADER },
   'GET /api/orgs/:org/summary': {
     response: obj({
       org: str, revision: str, syncedRevision: str,
@@ -77,7 +87,8 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'POST /api/orgs/:org/resources': {
     headers: [['If-Match', 'the revision (config) or resourceVersion (runtime) the client read: 409 when stale']],
     query: [MODE],
-    body: ref('Resource'), ok: 201, response: obj({ operation: { enum: ['create', 'update', 'unchanged'] }, resource: ref('Resource'), ...COMMITTED }),
+    body: ref('Resource'), ok: 201, response: obj({ operation: { enum: ['create', 'update', 'unchanged'] }, resource: ref('Resource'), ...COMMITTED, ...WARNINGS }),
+    responseHeaders: WARNING_HEADER,
   },
   'POST /api/orgs/:org/resources/batch': {
     headers: [['If-Match', 'the revision the client read: 409 when any of the resources changed since']],
@@ -87,7 +98,9 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       ...COMMITTED, changed: { type: 'boolean', description: 'false when every document was unchanged (no commit made)' },
       base: { type: 'string', description: 'pull-request mode: the branch to compare the proposal with' },
       items: { type: 'array', items: obj({ kind: str, name: str, path: str, operation: { enum: ['create', 'update', 'unchanged'] } }) },
+      ...WARNINGS,
     }),
+    responseHeaders: WARNING_HEADER,
   },
   'GET /api/orgs/:org/resources/:kind/:name': { headers: [['If-None-Match', 'ETag of a copy held: 304 when unchanged']], response: ref('Resource') },
   'DELETE /api/orgs/:org/resources/:kind/:name': { headers: [['If-Match', 'revision or resourceVersion read: 409 when stale']], query: [MODE], response: obj({ operation: { const: 'delete' }, ...COMMITTED }) },

@@ -43,7 +43,11 @@ function successResponse(r: Route, doc: RouteDoc): Record<string, unknown> {
   if (status === 204) return { 204: { description: r.summary } };
   const schema = doc.response ?? { type: 'object' };
   return {
-    [status]: { description: r.summary, content: r.path === '/metrics' ? { 'text/plain': { schema } } : json(schema) },
+    [status]: {
+      description: r.summary,
+      ...(doc.responseHeaders ? { headers: Object.fromEntries(doc.responseHeaders.map(([name, description]) => [name, { description, schema: { type: 'string' } }])) } : {}),
+      content: r.path === '/metrics' ? { 'text/plain': { schema } } : json(schema),
+    },
     ...(conditional(r, doc) ? { 304: { description: 'Not modified (If-None-Match matched the ETag)' } } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BadRequestError, ConflictError, NotFoundError, ValidationError, WaitingError } from '../errors/index.ts';
+import { BadRequestError, ConflictError, NotFoundError, ValidationError, WaitingError, type ErrorDetail } from '../errors/index.ts';
 import { tenantNamespace, type KindDefinition, type Resource } from '../kinds/index.ts';
 import type { DesiredResource } from '../loader/types.ts';
 import type { InventoryEntry, ListPage } from '../store/types.ts';
@@ -29,6 +29,8 @@ export interface WriteResult {
   commit?: string;
   branch?: string;
   path?: string;
+  /** Config kinds: the warnings of the written document (UNKNOWN_FIELD), positioned in its file; empty when none. */
+  warnings?: ErrorDetail[];
 }
 
 export interface ListQuery {
@@ -155,11 +157,12 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
         mode: opts.mode ?? 'commit',
         author: { name: opts.actor.subject },
       });
-      if (out.changed === false) return { operation: 'unchanged', resource: doc, commit: out.commit, branch: out.branch, path: out.path } satisfies WriteResult;
+      const warnings = out.warnings ?? [];
+      if (out.changed === false) return { operation: 'unchanged', resource: doc, commit: out.commit, branch: out.branch, path: out.path, warnings } satisfies WriteResult;
       metrics.writebackCommits.inc();
       const created = out.created ?? !existed;
       const operation = doc ? (created ? 'create' : 'update') : 'delete';
-      return { operation, resource: doc, commit: out.commit, branch: out.branch, path: out.path } satisfies WriteResult;
+      return { operation, resource: doc, commit: out.commit, branch: out.branch, path: out.path, warnings } satisfies WriteResult;
     } catch (err) {
       if (err instanceof ConflictError) metrics.writebackConflicts.inc();
       throw err;
@@ -220,7 +223,7 @@ export function createResourceService(deps: ApiDeps, metrics: ApiMetrics) {
       for (const r of results) await audit(org, opts.actor, 'apply', r.kind, r.name, r.operation);
       // A proposal names the branch it is to be compared with, for its preview.
       const base = out.changed && opts.mode === 'pull-request' ? deps.syncedBranch?.() : undefined;
-      return { commit: out.commit, branch: out.changed ? out.branch : (deps.syncedBranch?.() ?? out.branch), changed: out.changed, items: results, ...(base ? { base } : {}) };
+      return { commit: out.commit, branch: out.changed ? out.branch : (deps.syncedBranch?.() ?? out.branch), changed: out.changed, items: results, ...(base ? { base } : {}), warnings: out.warnings ?? [] };
     } catch (err) {
       if (err instanceof ConflictError) metrics.writebackConflicts.inc();
       throw err;

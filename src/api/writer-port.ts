@@ -20,7 +20,7 @@ export function writerPortFrom(writer: ConfigWriter, opts: { emailDomain?: strin
         mode: req.mode,
         message: req.message,
       });
-      return { commit: out.commit, branch: out.branch, path: out.path, created: out.created, changed: out.changed };
+      return { commit: out.commit, branch: out.branch, path: out.path, created: out.created, changed: out.changed, warnings: out.warnings };
     },
     async writeMany(req) {
       return writer.writeMany({

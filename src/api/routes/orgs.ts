@@ -10,6 +10,7 @@ import { kindOf } from '../documents.ts';
 import type { ResourceService } from '../resource-service.ts';
 import { capErrors, inOrg, runView } from './error-cap.ts';
 import { actorOf, intQuery, queryString, timeQuery } from './helpers.ts';
+import { setWarningHeaders } from '../warning-header.ts';
 
 const validator = createSchemaValidator();
 
@@ -49,7 +50,8 @@ export function orgRoutes(deps: ApiDeps, svc: ResourceService): RouteDef[] {
         if (!deps.writer) throw new WaitingError('write-back to the config repo is not configured on this server');
         const out = await deps.writer.write({ operation: 'apply', org: slug, kind: 'Organization', name: slug, resource: doc, mode: 'commit', author: { name: actorOf(ctx).subject } });
         ctx.status = 201;
-        ctx.body = { organization: doc, namespace, ...out };
+        ctx.body = { organization: doc, namespace, ...out, warnings: out.warnings ?? [] };
+        setWarningHeaders(ctx, out.warnings);
       },
     },
     {

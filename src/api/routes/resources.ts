@@ -5,6 +5,7 @@ import type { RouteDef } from '../context.ts';
 import { kindOf, requireStorage } from '../documents.ts';
 import { notModified } from '../etag.ts';
 import type { ResourceService } from '../resource-service.ts';
+import { setWarningHeaders } from '../warning-header.ts';
 import { ifMatch, listQuery, queryString, sendPage, writeOptions } from './helpers.ts';
 
 const MAX_BATCH = 500;
@@ -26,11 +27,12 @@ export function resourceRoutes(svc: ResourceService): RouteDef[] {
     },
     {
       method: 'POST', path: '/api/orgs/:org/resources', auth: 'org-write',
-      summary: 'Apply a resource: config kinds become a commit (201 {operation, resource, commit}); runtime kinds go to the store',
+      summary: 'Apply a resource: config kinds become a commit (201 {operation, resource, commit, warnings}); runtime kinds go to the store',
       async handler(ctx) {
         const result = await svc.apply(ctx.params.org!, await readJson(ctx), writeOptions(ctx));
         ctx.status = result.operation === 'create' ? 201 : 200;
         ctx.body = result;
+        setWarningHeaders(ctx, result.warnings);
       },
     },
     {
@@ -46,7 +48,9 @@ export function resourceRoutes(svc: ResourceService): RouteDef[] {
           if (source !== undefined && typeof source !== 'string') throw new BadRequestError(`items[${i}].source must be a string`);
           return { resource: resource as Record<string, unknown>, source };
         });
-        ctx.body = await svc.applyMany(ctx.params.org!, parsed, writeOptions(ctx));
+        const result = await svc.applyMany(ctx.params.org!, parsed, writeOptions(ctx));
+        ctx.body = result;
+        setWarningHeaders(ctx, result.warnings);
       },
     },
     {
@@ -98,6 +102,7 @@ export function kindCollection(svc: ResourceService, kind: string, base: string,
         const result = await svc.apply(ctx.params.org!, await readJson(ctx), { ...writeOptions(ctx), kind: def.kind });
         ctx.status = result.operation === 'create' ? 201 : 200;
         ctx.body = result;
+        setWarningHeaders(ctx, result.warnings);
       },
     },
   ];
