@@ -1,6 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { isKradleError, sanitize, type ErrorDetail } from '../errors/index.ts';
+import { formatWarning, isKradleError, sanitize, type ErrorDetail } from '../errors/index.ts';
 import { fieldName, schemaIssues } from '../schema/index.ts';
 import { TOOLS, type ToolContext } from './tools.ts';
 
@@ -25,6 +25,15 @@ function inputErrors(validate: ValidateFunction, args: Record<string, unknown>):
   return schemaIssues(validate.errors ?? []).map((i) => ({ code: 'SCHEMA', field: fieldName(args, i.pointer), message: i.message }));
 }
 
+/**
+ * A write's warnings (UNKNOWN_FIELD: a field it sent is ignored) once more after the answer's JSON, one line each as
+ * `kradle validate` prints them: a model reads the text, and in the JSON they are easily passed over.
+ */
+function warningLines(warnings: unknown): string {
+  if (!Array.isArray(warnings) || warnings.length === 0) return '';
+  return `\n\nThe write succeeded, with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}:\n${(warnings as ErrorDetail[]).map((w) => `- ${formatWarning(w)}`).join('\n')}`;
+}
+
 /** Runs one tool: its arguments checked against its JSON Schema, any failure a tool error (isError) with the envelope's code. */
 export async function runTool(ctx: ToolContext, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
   const tool = TOOLS.find((t) => t.name === name);
@@ -34,7 +43,7 @@ export async function runTool(ctx: ToolContext, name: string, args: Record<strin
   try {
     const result = await tool.run(ctx, args);
     const structured = result && typeof result === 'object' && !Array.isArray(result) ? (result as Record<string, unknown>) : { result };
-    return { content: [{ type: 'text', text: JSON.stringify(result, null, 2) }], structuredContent: structured };
+    return { content: [{ type: 'text', text: JSON.stringify(result, null, 2) + warningLines(structured.warnings) }], structuredContent: structured };
   } catch (err) {
     return toolError(err);
   }
