@@ -39,3 +39,20 @@ test('an invalid revision reports its warnings too, and still exits 1 for its er
   t.false(json.valid);
   t.deepEqual(json.warnings.map((w: { field: string }) => w.field), ['spec.parentTeam']);
 });
+
+test("kradle diff prints head's warnings on stderr, and in its JSON as warnings", async (t) => {
+  const repo = fixtureRepo('config-repo');
+  t.teardown(repo.remove);
+  const base = repo.head();
+  repo.commit({ [TEAM]: withTypo });
+  const text = await runKradle(['diff', base, 'HEAD', '--repo', repo.dir]);
+  t.is(text.code, 0, text.stderr);
+  t.regex(text.stdout, /0 created, 1 changed, 0 deleted/);
+  t.is(text.stderr, `${TEAM}:11:3: warning UNKNOWN_FIELD spec.parentTeam is not a field of Team; it is ignored\n`);
+  const json = await runKradle(['diff', base, 'HEAD', '--repo', repo.dir, '--format', 'json']);
+  t.is(json.code, 0, json.stderr);
+  t.is(json.stderr, '');
+  t.deepEqual(JSON.parse(json.stdout).warnings.map((w: { field: string; line: number }) => [w.field, w.line]), [['spec.parentTeam', 11]]);
+  const back = await runKradle(['diff', 'HEAD', base, '--repo', repo.dir]);
+  t.is(back.stderr, '', "base's warnings are not head's");
+});

@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
-import { formatDetail } from '../../errors/index.ts';
+import { formatDetail, formatWarning } from '../../errors/index.ts';
 import { createLoader } from '../../loader/index.ts';
 import { diffJson, diffStates, type FieldChange, type StateDiff } from '../../plan/index.ts';
 import { failCommand, UsageError } from '../client.ts';
 import type { Command } from '../main.ts';
 import { openSource, parseFormat, snapshotAt, SOURCE_FLAGS } from '../open-source.ts';
 
-const USAGE = 'usage: kradle diff BASE HEAD [--repo PATH|URL] [--path DIR] [--format text|json|markdown]';
+const USAGE = `usage: kradle diff BASE HEAD [--repo PATH|URL] [--path DIR] [--format text|json|markdown]
+  HEAD's warnings (a spec field the kind does not know, UNKNOWN_FIELD) go to stderr, or to the JSON's warnings`;
 
 export const command: Command = {
   summary: 'resource-level plan between two revisions: created, changed (field diff), deleted',
@@ -27,10 +28,12 @@ export const command: Command = {
     const loader = createLoader();
     const base = await loader.load(baseSnap);
     const head = await loader.load(headSnap);
+    // Head's warnings, as kradle validate of it prints them: on stderr (stdout keeps the diff), or in the JSON.
+    if (format === 'text' && head.warnings.length) console.error(head.warnings.map(formatWarning).join('\n'));
     // An invalid side has no desired state to diff: diffing it as "nothing" would show the whole repo as created.
     for (const [side, r] of [['BASE', base], ['HEAD', head]] as const) {
       if (r.ok) continue;
-      if (format === 'json') console.log(JSON.stringify({ valid: false, side, revision: r.revision, errors: r.errors }, null, 2));
+      if (format === 'json') console.log(JSON.stringify({ valid: false, side, revision: r.revision, errors: r.errors, warnings: head.warnings }, null, 2));
       else {
         for (const e of r.errors) console.log(formatDetail(e));
         console.log(`invalid: ${side} ${r.revision.slice(0, 12)}: ${r.errors.length} error${r.errors.length === 1 ? '' : 's'}`);
@@ -38,7 +41,7 @@ export const command: Command = {
     }
     if (!base.ok || !head.ok) return 1;
     const diff = diffStates(base.state, head.state);
-    console.log(format === 'json' ? JSON.stringify(diffJson(diff), null, 2) : diffText(diff));
+    console.log(format === 'json' ? JSON.stringify({ ...diffJson(diff), warnings: head.warnings }, null, 2) : diffText(diff));
     return 0;
   },
 };
