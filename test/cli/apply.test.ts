@@ -131,3 +131,16 @@ test.serial('POST /api/orgs/:org/resources of a document the repo already holds 
   t.like(await res.json(), { operation: 'unchanged', path: 'orgs/acme/teams/site.yaml' });
   t.is(git('rev-parse', 'main'), before);
 });
+
+test.serial('a field the kind does not know is applied with a warning on stderr, as kradle validate prints it; stdout is unchanged', async (t) => {
+  const doc = 'apiVersion: kradle.a5c.ai/v1alpha1\nkind: Team\nmetadata:\n  name: ops\nspec:\n  organizationRef: acme\n  displayName: Ops\n  parentTeam: platform\n';
+  const warning = 'orgs/acme/teams/ops.yaml:8:3: warning UNKNOWN_FIELD spec.parentTeam is not a field of Team; it is ignored\n';
+  const res = await kradle(['apply', '-f', '-'], doc);
+  t.is(res.code, 0, res.stderr);
+  t.is(res.stderr, warning);
+  t.regex(res.stdout, /^Team\/ops created: commit [0-9a-f]{40} on main \(orgs\/acme\/teams\/ops\.yaml\)\n$/);
+  const json = await kradle(['apply', '-f', '-', '--format', 'json'], doc);
+  t.is(json.code, 0, json.stderr);
+  t.is(json.stderr, warning, 'unchanged, it still ignores the field');
+  t.deepEqual(JSON.parse(json.stdout), [{ kind: 'Team', name: 'ops', org: 'acme', operation: 'unchanged', path: 'orgs/acme/teams/ops.yaml' }]);
+});

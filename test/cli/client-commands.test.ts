@@ -138,10 +138,11 @@ test('apply: a stale --if-match is 409; an invalid document sends nothing of its
   t.regex(stale.stderr, /409 CONFLICT/);
   t.is(mixed.code, 1);
   t.regex(mixed.stderr, /422 VALIDATION_FAILED: .*nothing was written\n {2}items\[0\]\.resource\.metadata\.name: NAME metadata\.name must be a DNS-1123 label/);
-  const outcomes = JSON.parse(mixed.stdout);
-  t.is(outcomes[0].error.status, 422);
-  t.is(outcomes[1].error.status, 422, 'the valid document was not written either');
-  t.false(writer.manyRequests.slice(before).some((r) => r.edits.some((e) => e.name === 'fine')));
+  const envelope = JSON.parse(mixed.stdout);
+  t.deepEqual(Object.keys(envelope), ['error'], 'the error envelope, as every command prints a failure with --format json');
+  t.is(envelope.error.code, 'VALIDATION_FAILED');
+  t.deepEqual(envelope.error.details.map((d: { field: string }) => d.field), ['items[0].resource.metadata.name']);
+  t.false(writer.manyRequests.slice(before).some((r) => r.edits.some((e) => e.name === 'fine')), 'the valid document was not written either');
 });
 
 test('apply: a YAML error or a document without an org sends nothing', async (t) => {
@@ -188,6 +189,21 @@ test('apply and list of a runtime kind: the store record, PHASE and AGE columns'
   t.is(rows[1]![0], 'bug-1');
   t.is(rows[1]![1], 'Open');
   t.regex(rows[1]![2]!, /^\d+s$/);
+});
+
+test('apply --format json of runtime records: a refused one makes the run one error envelope naming it; the others are applied', async (t) => {
+  const issue = (name: string) => `kind: Issue\nmetadata: {name: ${name}}\nspec: {title: t}\n`;
+  t.is((await kradle(['apply', '-f', '-', '--org', 'initech'], as(tokens.initechWriter), issue('twice'))).code, 0);
+  const out = await kradle(['apply', '-f', '-', '--org', 'initech', '--format', 'json'], as(tokens.initechWriter), `${issue('fresh')}---\n${issue('twice')}`);
+  t.is(out.code, 1, out.stderr);
+  const body = JSON.parse(out.stdout);
+  t.deepEqual(Object.keys(body), ['error']);
+  t.is(body.error.code, 'CONFLICT');
+  t.regex(body.error.message, /^1 of 2 documents were refused \(the others were applied\): Issue\/twice: /);
+  t.deepEqual(body.error.details.map((d: { field: string }) => d.field), ['items[1]']);
+  t.regex(out.stderr, /kradle apply Issue\/twice: 409 CONFLICT/);
+  const fresh = await kradle(['get', 'Issue', 'fresh', '--org', 'initech', '--format', 'json'], as(tokens.initechWriter));
+  t.is(fresh.code, 0, 'the record before it was applied');
 });
 
 test('delete: a commit removing the resource, then get answers 404', async (t) => {

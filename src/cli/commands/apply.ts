@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { ApiError, apiPath, clientFromFlags, CONNECTION_USAGE, formatOf, parseCommand, reportError, runRemote, UsageError, type ApiClient } from '../client.ts';
-import { BadRequestError } from '../../errors/index.ts';
+import { ApiError, apiPath, clientFromFlags, CONNECTION_USAGE, failCommand, formatOf, parseCommand, reportError, runRemote, UsageError, type ApiClient } from '../client.ts';
+import { BadRequestError, formatWarning, type ErrorDetail } from '../../errors/index.ts';
 import { printErrorJson } from '../output.ts';
 import { resolveKind } from '../../kinds/index.ts';
 import type { Command } from '../main.ts';
@@ -35,7 +35,8 @@ interface Outcome {
   base?: string;
   path?: string;
   resourceVersion?: string;
-  error?: { status: number; code: string; message: string; details: unknown[] };
+  /** Config kinds: what the written document ignores (UNKNOWN_FIELD). */
+  warnings?: ErrorDetail[];
 }
 
 interface BatchResult {
@@ -44,6 +45,7 @@ interface BatchResult {
   base?: string;
   changed: boolean;
   items: { kind: string; name: string; path: string; operation: string }[];
+  warnings?: ErrorDetail[];
 }
 
 /** A file that is not documents Kradle can send (YAML errors, a document without kind): exit 1, nothing sent. */
@@ -93,10 +95,10 @@ async function send(client: ApiClient, doc: Doc, mode?: string, ifMatch?: string
     const { organizations } = (await client.request<{ organizations: { slug: string; displayName: string }[] }>('GET', '/api/orgs')).body;
     if (organizations.some((o) => o.slug === org && o.displayName === displayName)) return { kind, name, org, operation: 'unchanged' };
     const { body } = await client.request<Outcome>('POST', '/api/orgs', { body: { slug: org, displayName }, headers });
-    return { kind, name, org, operation: 'create', commit: body.commit, branch: body.branch, path: body.path };
+    return { kind, name, org, operation: 'create', commit: body.commit, branch: body.branch, path: body.path, warnings: body.warnings };
   }
   const { body } = await client.request<Outcome & { resource?: { metadata?: { resourceVersion?: string } } }>('POST', apiPath`/api/orgs/${org}/resources`, { body: doc.body, query: { mode }, headers });
-  return { kind, name, org, operation: body.operation, commit: body.commit, branch: body.branch, path: body.path, resourceVersion: body.resource?.metadata?.resourceVersion };
+  return { kind, name, org, operation: body.operation, commit: body.commit, branch: body.branch, path: body.path, resourceVersion: body.resource?.metadata?.resourceVersion, warnings: body.warnings };
 }
 
 function describe(o: Outcome, proposing: boolean): string {
@@ -130,16 +132,29 @@ function checkShape(file: string, docs: Doc[]): 'config' | 'runtime' | 'organiza
   return kinds[0] as 'config' | 'runtime';
 }
 
-async function sendBatch(client: ApiClient, docs: Doc[], mode?: string, ifMatch?: string): Promise<Outcome[]> {
+async function sendBatch(client: ApiClient, docs: Doc[], mode?: string, ifMatch?: string): Promise<{ outcomes: Outcome[]; warnings: ErrorDetail[] }> {
   const org = docs[0]!.org;
   const headers: Record<string, string> = ifMatch ? { 'if-match': `"${ifMatch}"` } : {};
   const { body } = await client.request<BatchResult>('POST', apiPath`/api/orgs/${org}/resources/batch`, {
     body: { items: docs.map((d) => ({ resource: d.body, source: d.source })) }, query: { mode }, headers,
   });
-  return body.items.map((item) => ({
+  const outcomes = body.items.map((item) => ({
     kind: item.kind, name: item.name, org, operation: item.operation, path: item.path,
     ...(item.operation === 'unchanged' ? {} : { commit: body.commit, branch: body.branch, ...(body.base ? { base: body.base } : {}) }),
   }));
+  return { outcomes, warnings: body.warnings ?? [] };
+}
+
+/**
+ * The failures of runtime records applied one by one, as ONE error envelope for --format json: the first one's code,
+ * and each refused document's details named from the file's documents as a batch names them (`items[i].resource.x`).
+ */
+function refusals(failed: { index: number; doc: Doc; err: ApiError }[], total: number): ApiError {
+  const first = failed[0]!.err;
+  const details = failed.flatMap(({ index, doc, err }) =>
+    (err.details.length ? err.details : [{ code: err.code, message: `${doc.kind}/${doc.name}: ${err.message}` }]).map((d) => ({ ...d, field: d.field === undefined ? `items[${index}]` : `items[${index}].resource.${d.field}` })));
+  const message = `${failed.length} of ${total} document${total === 1 ? ' was' : 's were'} refused (the others were applied): ${failed[0]!.doc.kind}/${failed[0]!.doc.name}: ${first.message}`;
+  return new ApiError(Math.max(...failed.map((f) => f.err.status)), first.code, message, details);
 }
 
 /**
@@ -170,30 +185,40 @@ export const command: Command = {
       }
       if (!docs.length) throw new UsageError(`${values.file} holds no documents`);
       const shape = checkShape(values.file, docs);
-      const outcomes: Outcome[] = [];
       let code = 0;
+      const outcomes: Outcome[] = [];
+      const warnings: ErrorDetail[] = [];
       if (shape === 'config') {
         try {
-          outcomes.push(...(await sendBatch(client, docs, values.mode, values['if-match'])));
+          const sent = await sendBatch(client, docs, values.mode, values['if-match']);
+          outcomes.push(...sent.outcomes);
+          warnings.push(...sent.warnings);
         } catch (err) {
           if (!(err instanceof ApiError) || err.status >= 500) throw err;
-          if (format === 'json') console.log(JSON.stringify(docs.map((d) => ({ kind: d.kind, name: d.name, org: d.org, error: { status: err.status, code: err.code, message: err.message, details: err.details } })), null, 2));
-          return reportError(`apply ${values.file} (nothing was written)`, err);
+          return failCommand(`apply ${values.file} (nothing was written)`, argv, err);
         }
       } else {
-        for (const doc of docs) {
+        const failed: { index: number; doc: Doc; err: ApiError }[] = [];
+        for (const [index, doc] of docs.entries()) {
           try {
-            outcomes.push(await send(client, doc, values.mode, values['if-match']));
+            const outcome = await send(client, doc, values.mode, values['if-match']);
+            outcomes.push(outcome);
+            warnings.push(...(outcome.warnings ?? []));
           } catch (err) {
             if (!(err instanceof ApiError) || err.status >= 500) throw err;
-            outcomes.push({ kind: doc.kind, name: doc.name, org: doc.org, error: { status: err.status, code: err.code, message: err.message, details: err.details } });
-            code = Math.max(code, reportError(`apply ${doc.kind}/${doc.name}`, err));
+            failed.push({ index, doc, err });
+            reportError(`apply ${doc.kind}/${doc.name}`, err);
           }
         }
+        // What was applied is said on stdout in text; with --format json a failure is the envelope, as for every command.
+        if (failed.length && format === 'json') return printErrorJson(argv, refusals(failed, docs.length)), 1;
+        if (failed.length) code = 1;
       }
-      if (format === 'json') return console.log(JSON.stringify(outcomes, null, 2)), code;
+      // On stderr, as kradle validate and kubectl print them: stdout keeps what a script reads.
+      if (warnings.length) console.error(warnings.map(formatWarning).join('\n'));
+      if (format === 'json') return console.log(JSON.stringify(outcomes.map(({ warnings: _w, ...o }) => o), null, 2)), code;
       const proposing = values.mode === 'pull-request';
-      for (const o of outcomes) if (!o.error) console.log(describe(o, proposing));
+      for (const o of outcomes) console.log(describe(o, proposing));
       const proposed = proposing ? outcomes.find((o) => o.branch && o.operation !== 'unchanged') : undefined;
       if (proposed) console.log(previewHint(proposed.base, proposed.branch!));
       return code;
