@@ -1,18 +1,21 @@
-import { apiPath, clientFromFlags, CONNECTION_USAGE, formatOf, parseCommand, runRemote, UsageError } from '../client.ts';
+import { apiPath, clientFromFlags, CONNECTION_USAGE, failCommand, formatOf, parseCommand, runRemote, UsageError } from '../client.ts';
+import { NotFoundError, ValidationError } from '../../errors/index.ts';
 import type { Command } from '../main.ts';
+import { SOURCE_FLAGS } from '../open-source.ts';
 import { STORE_OPTIONS, STORE_USAGE, withCliStore } from '../open-store.ts';
 import type { TokenInfo, TokenService } from '../../api/index.ts';
 
 const USAGE = `usage:
-  kradle token create --org ORG|'*' --role admin|writer|reader [--subject NAME] [--ttl 30d|12h|90m|3600s]
+  kradle token create --org ORG|'*' --role admin|writer|reader [--subject NAME] [--ttl 30d|12h|90m|3600s] [--repo PATH|URL] [--path DIR]
   kradle token list [--org ORG] [--format text|json]
   kradle token revoke ID
 With KRADLE_SERVER (or --server) set, through that server's /api/tokens (an admin token in KRADLE_TOKEN);
-otherwise directly in the store, which fails at once while a server holds its PGlite data directory.
+otherwise directly in the store, which fails at once while a server holds its PGlite data directory; there, with
+--repo (or KRADLE_REPO) naming the config repo, a token for an org it does not declare is refused, as the server does.
 ${CONNECTION_USAGE}
 ${STORE_USAGE}`;
 
-const OPTIONS = { org: { type: 'string' }, role: { type: 'string' }, subject: { type: 'string' }, ttl: { type: 'string' }, ...STORE_OPTIONS } as const;
+const OPTIONS = { org: { type: 'string' }, role: { type: 'string' }, subject: { type: 'string' }, ttl: { type: 'string' }, ...STORE_OPTIONS, ...SOURCE_FLAGS } as const;
 
 type Values = ReturnType<typeof parseCommand<typeof OPTIONS>>['values'];
 
@@ -54,6 +57,28 @@ async function inStore(values: Values, fn: (tokens: Tokens) => Promise<number>):
   });
 }
 
+/**
+ * Why the store may not get a token for `org`: the config repo (--repo, else KRADLE_REPO, as serve reads it) does
+ * not declare it, as POST /api/tokens answers 404 for an org the loaded revision does not declare. The repo is
+ * loaded as serve loads it: a Git repository at its tracked ref, a plain directory as on disk. Nothing to check
+ * without a repo, or for a platform token.
+ */
+async function undeclaredOrg(values: Values, org: string, env = process.env): Promise<Error | undefined> {
+  const repo = values.repo ?? (env.KRADLE_REPO || undefined);
+  if (repo === undefined || org === '*') return undefined;
+  const flags = { repo, path: values.path };
+  const { openSource, snapshotAt, worktreeSnapshot } = await import('../open-source.ts');
+  const { createLoader } = await import('../../loader/index.ts');
+  const snapshot = (await worktreeSnapshot(flags)) ?? (await snapshotAt(await openSource(flags), undefined, flags.path));
+  const result = await createLoader().check(snapshot);
+  const at = `the config repo ${repo} (${snapshot.revision.slice(0, 12)})`;
+  if (!result.ok) {
+    return new ValidationError(`${at} is invalid (${result.errors.length} error${result.errors.length === 1 ? '' : 's'}): cannot tell whether it declares organization ${org}; fix it (kradle validate), or create the token without --repo`, { details: result.errors.slice(0, 20) });
+  }
+  if (!result.orgs.includes(org)) return new NotFoundError(`organization ${org} not found: ${at} declares ${result.orgs.join(', ') || 'none'}`);
+  return undefined;
+}
+
 function printList(list: TokenInfo[], format: 'text' | 'json'): void {
   if (format === 'json') return console.log(JSON.stringify(list, null, 2));
   console.log(`${'ID'.padEnd(18)} ${'ORG'.padEnd(20)} ${'ROLE'.padEnd(7)} ${'SUBJECT'.padEnd(24)} ${'CREATED'.padEnd(25)} ${'EXPIRES'.padEnd(25)} REVOKED`);
@@ -93,6 +118,10 @@ export const command: Command = {
       if (action === 'revoke' && !id) throw new UsageError('revoke needs the token id');
       const format = formatOf(values.format, ['text', 'json'], 'text');
       const remote = Boolean(values.server || process.env.KRADLE_SERVER);
-      return remote ? act(throughServer(values), action, values, id, format) : inStore(values, (tokens) => act(tokens, action, values, id, format));
+      if (remote) return act(throughServer(values), action, values, id, format);
+      // Checked before the store opens: a refused token leaves no data directory behind. Exit 1, as the server's 404.
+      const refused = action === 'create' ? await undeclaredOrg(values, values.org!) : undefined;
+      if (refused) return failCommand('token create', argv, refused), 1;
+      return inStore(values, (tokens) => act(tokens, action, values, id, format));
     }),
 };
