@@ -8,3 +8,4 @@ export { createTokenService, type TokenService, type TokenInfo } from './auth/to
 export { createApiMetrics, type ApiMetrics } from './metrics.ts';
 export { openApiDocument } from './openapi.ts';
 export { writerPortFrom } from './writer-port.ts';
+export { within } from './within.ts';

@@ -9,6 +9,7 @@ import { createKubeSecretsPort } from './secrets-port.ts';
 import { createSyncPort } from './sync-port.ts';
 import { listenEarly, type StartingListener } from './early-listener.ts';
 import { openConfigRepo } from './config-source.ts';
+import { visibleWriter } from './visible-writer.ts';
 import { createApiApp, PLATFORM_ORG, writerPortFrom, type RouteDef, type TokenService, type WriterPort } from '../api/index.ts';
 import { buildCrds, createLiveDriver, createPlanOnlyDriver, healthOf, loadKubeConfig } from '../cluster/index.ts';
 import { createLoader, tenantNamespaceOf } from '../loader/index.ts';
@@ -149,24 +150,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const namespaceOf = (org: string) => tenantNamespaceOf(controller.current(), org);
   const secrets = createKubeSecretsPort(driver, namespaceOf);
 
-  let writer: WriterPort | undefined;
-  if (repo.writer) {
-    const port = writerPortFrom(repo.writer);
-    // A commit on the tracked branch is picked up at once rather than at the next poll.
-    writer = {
-      async write(req) {
-        const out = await port.write(req);
-        if (req.mode === 'commit') void sync.trigger('write-back').catch(() => {});
-        return out;
-      },
-      async writeMany(req) {
-        const out = await port.writeMany!(req);
-        if (req.mode === 'commit' && out.changed) void sync.trigger('write-back').catch(() => {});
-        return out;
-      },
-    };
-  }
-
+  const writer: WriterPort | undefined = repo.writer ? visibleWriter(writerPortFrom(repo.writer), sync) : undefined;
 
   const agents = createAgentWiring({
     store, driver, desired: controller.current, callbackBaseUrl: opts.publicUrl ?? url, logger,

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { readJson, requireString } from '../body.ts';
 import type { RouteDef } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -6,18 +5,9 @@ import { BadRequestError } from '../../errors/index.ts';
 import { previewMarkdown } from '../../plan/index.ts';
 import { ERROR_CAP, runView } from './error-cap.ts';
 import { intQuery } from './helpers.ts';
+import { within } from '../within.ts';
 
 const MAX_WAIT_SECONDS = 600;
-
-/** `done`'s value, or false once `ms` pass; the timer is cleared either way. */
-async function within(done: Promise<boolean>, ms: number): Promise<boolean> {
-  const timer = new AbortController();
-  try {
-    return await Promise.race([done, delay(ms, false, { signal: timer.signal }).catch(() => false)]);
-  } finally {
-    timer.abort();
-  }
-}
 
 /** Sync status, sync now, run history and previews of a revision (for pull-request checks). */
 export function syncRoutes(deps: ApiDeps): RouteDef[] {
