@@ -10,3 +10,4 @@ export { convertToBare, importDirectoryAsBare } from './init-repo.ts';
 export { isGitRepository } from './git-dir.ts';
 export { createWorktreeSource } from './worktree-source.ts';
 export { watchRefs, type RefWatcher } from './ref-watcher.ts';
+export { refNameProblem } from './ref-format.ts';

@@ -7,6 +7,7 @@ export { createConfigWriter } from './writer.ts';
 export { pushCommit, type PushOutcome, type RemoteTarget } from './remote.ts';
 export { ensureRepo, fetchBranch, remoteTarget } from './remote.ts';
 export { compareAndSwapRef, readRef } from './ref-cas.ts';
+export { checkRefName } from './ref-name.ts';
 export { withGitdirLock } from './mutex.ts';
 export { cleanRemoteUrl, secretAuth, type RemoteRepoOwner, type SecretReader } from './secret-auth.ts';
 export type { GitContext } from './git-tree.ts';

@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import git from 'isomorphic-git';
 import { WaitingError } from '../errors/index.ts';
+import { checkRefName } from './ref-name.ts';
 import type { WriterFs } from './types.ts';
 
 const LOCK_WAIT_MS = 20;
@@ -8,7 +9,7 @@ const LOCK_TRIES = 50;
 
 async function currentOid(fs: WriterFs, gitdir: string, ref: string): Promise<string | null> {
   try {
-    return await git.resolveRef({ fs, gitdir, ref, depth: 1 });
+    return await git.resolveRef({ fs, gitdir, ref: checkRefName(ref), depth: 1 });
   } catch (err) {
     if ((err as { code?: string }).code === 'NotFoundError') return null;
     throw err;
@@ -86,7 +87,7 @@ async function appendReflog(fs: WriterFs, gitdir: string, ref: string, from: str
  * WaitingError (503, retry); one left by a dead writer is cleared.
  */
 export async function compareAndSwapRef(fs: WriterFs, gitdir: string, ref: string, expected: string | null, next: string, log?: ReflogEntry): Promise<boolean> {
-  const file = join(gitdir, ref);
+  const file = join(gitdir, checkRefName(ref));
   const lock = `${file}.lock`;
   await fs.promises.mkdir(dirname(file), { recursive: true });
   if (!(await takeLock(fs, lock, `${next}\n`))) {

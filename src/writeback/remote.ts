@@ -2,6 +2,7 @@ import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { BadRequestError, UpstreamError, sanitize } from '../errors/index.ts';
 import type { GitContext } from './git-tree.ts';
+import { checkRefName } from './ref-name.ts';
 import type { RemoteAuth, RemoteOptions } from './types.ts';
 
 const REMOTE = 'origin';
@@ -64,7 +65,7 @@ export async function ensureRepo(ctx: GitContext, target: RemoteTarget): Promise
 export async function fetchBranch(ctx: GitContext, target: RemoteTarget, branch: string, deepen?: number): Promise<string | null> {
   try {
     const depth = deepen ? { depth: deepen, relative: true } : {};
-    const res = await git.fetch({ ...ctx, http, url: target.url, remote: REMOTE, ref: branch, singleBranch: true, tags: false, ...depth, ...authOptions(target.auth) });
+    const res = await git.fetch({ ...ctx, http, url: target.url, remote: REMOTE, ref: checkRefName(branch, 'branch'), singleBranch: true, tags: false, ...depth, ...authOptions(target.auth) });
     return res.fetchHead ?? null;
   } catch (err) {
     if ((err as { code?: string }).code === 'NotFoundError' && /could not find/i.test(String((err as Error).message))) return null;
@@ -83,9 +84,10 @@ export type PushOutcome = 'pushed' | 'rejected';
 export async function pushCommit(ctx: GitContext, target: RemoteTarget, commit: string, branch: string): Promise<PushOutcome> {
   // push sends a local ref: a scratch ref names the commit for the duration of the push.
   const scratch = `refs/kradle/push/${commit}`;
+  const remoteRef = checkRefName(`refs/heads/${branch}`, 'branch');
   await git.writeRef({ fs: ctx.fs, gitdir: ctx.gitdir, ref: scratch, value: commit, force: true });
   try {
-    const res = await git.push({ ...ctx, http, url: target.url, remote: REMOTE, ref: scratch, remoteRef: `refs/heads/${branch}`, ...authOptions(target.auth) });
+    const res = await git.push({ ...ctx, http, url: target.url, remote: REMOTE, ref: scratch, remoteRef, ...authOptions(target.auth) });
     return res.ok ? 'pushed' : 'rejected';
   } catch (err) {
     const code = (err as { code?: string }).code;

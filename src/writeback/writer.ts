@@ -9,6 +9,7 @@ import { conventionalPath, type ResourceIdentity } from './identity.ts';
 import { createLocator } from './locator.ts';
 import { withGitdirLock } from './mutex.ts';
 import { compareAndSwapRef, readRef, type ReflogEntry } from './ref-cas.ts';
+import { checkRefName } from './ref-name.ts';
 import { ensureRepo, fetchBranch, pushCommit, remoteTarget } from './remote.ts';
 import { createHints } from './hints.ts';
 import { createWorktreeGuard } from './worktree-guard.ts';
@@ -208,7 +209,9 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
 
 function prId(id: string | undefined): string {
   if (id === undefined) return randomUUID().slice(0, 8);
-  if (!BRANCH_ID.test(id) || id.includes('..')) throw new BadRequestError(`invalid pull-request branch id ${JSON.stringify(id)}`);
+  if (!BRANCH_ID.test(id)) throw new BadRequestError(`invalid pull-request branch id ${JSON.stringify(id)}`);
+  // `..` and a `.lock` ending are refused by git (`x.lock` is the lock of branch `x`).
+  checkRefName(PR_PREFIX + id, 'pull-request branch');
   return id;
 }
 

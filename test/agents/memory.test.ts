@@ -130,3 +130,29 @@ test('a query at a pinned snapshot does not see later commits; grep and graph mo
   t.is(queries.length, 4);
   t.true(queries.every((q) => typeof q.status.resultsDigest === 'string'));
 });
+
+// A run name becomes branch kradle/agent-memory/<run>: `x.lock` is where git locks branch `x`, so a later run `x` could
+// not commit (git: "Unable to create x.lock") and Kradle's stale-lock sweep would delete run x.lock's memory.
+for (const run of ['x.lock', 'a..b']) {
+  test(`a memory update from run ${run}, a name git refuses as a branch, is a 422 and writes no ref`, async (t) => {
+    const { org, repo, memory } = await setup();
+    const refsBefore = repo.git('for-each-ref', '--format=%(refname)');
+    const err = await t.throwsAsync(memory.proposeUpdate(org, { sourceRun: run, changes: runbook('# Notes\n') }));
+    t.true(isKradleError(err));
+    t.is((err as KradleError).status, 422);
+    t.true((err as KradleError).details.some((d) => d.code === 'BAD_SOURCE_RUN' && d.field === '/sourceRun'));
+    t.is(repo.git('for-each-ref', '--format=%(refname)'), refsBefore);
+    const store = await driver!.store();
+    t.is((await store.resources.list('AgentMemoryUpdate', { namespace: tenantNamespace(org) })).items.length, 0);
+  });
+}
+
+for (const ref of ['main.lock', 'main@{1}', 'refs/heads/../../config']) {
+  test(`a memory query at ref ${ref} is a 400 naming git's rule, not a missing ref`, async (t) => {
+    const { org, memory } = await setup();
+    const err = await t.throwsAsync(memory.query(org, { query: 'rollout', ref, requester: 'alice' }));
+    t.true(isKradleError(err));
+    t.is((err as KradleError).status, 400);
+    t.true((err as KradleError).details.some((d) => d.code === 'INVALID_REF'));
+  });
+}

@@ -1,6 +1,7 @@
 import { BadRequestError, NotFoundError } from '../../errors/index.ts';
 import { tenantNamespace } from '../../kinds/index.ts';
 import type { StoredResource } from '../../store/types.ts';
+import { checkRefName } from '../../writeback/index.ts';
 import { readMemoryFiles, resolveMemoryRef, type MemoryFile } from '../../writeback/memory/index.ts';
 import { randomName, runtimeDoc } from '../refs.ts';
 import { graphOf, MEMORY_AREAS, MEMORY_ROOT, parseStructured } from './ontology.ts';
@@ -61,10 +62,8 @@ function graph(files: MemoryFile[], text: string): MemoryHit[] {
 /** A ref the caller may name: a branch, tag or commit id; nothing that walks out of the git directory. */
 function checkRef(ref: unknown): string | undefined {
   if (ref === undefined) return undefined;
-  if (typeof ref !== 'string' || !ref || ref.length > 255 || ref.startsWith('/') || ref.endsWith('/') || /\.\.|\/\/|[\x00-\x20\x7f~^:?*[\\]/.test(ref) || ref.split('/').some((p) => p.startsWith('.'))) {
-    throw new BadRequestError('ref must be a branch, tag or commit id');
-  }
-  return ref;
+  if (typeof ref !== 'string' || ref.length > 255) throw new BadRequestError('ref must be a branch, tag or commit id');
+  return checkRefName(ref);
 }
 
 function checkInput(input: MemoryQueryInput): void {

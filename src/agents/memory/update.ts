@@ -1,6 +1,7 @@
 import { ConflictError, ValidationError, type ErrorDetail } from '../../errors/index.ts';
 import { tenantNamespace } from '../../kinds/index.ts';
 import type { StoredResource } from '../../store/types.ts';
+import { refNameProblem } from '../../source/index.ts';
 import { commitMemoryFiles, readMemoryFiles, resolveMemoryRef } from '../../writeback/memory/index.ts';
 import { scanChanges, scanText } from '../redaction.ts';
 import { runtimeDoc, systemClock } from '../refs.ts';
@@ -50,7 +51,10 @@ export function refuseSecrets(changes: readonly MemoryChange[]): void {
 
 function checkShape(input: ProposeUpdateInput): void {
   const errs: ErrorDetail[] = [];
+  // The run names the branch: `a..b` or `x.lock` would make a ref git refuses (`x.lock` is where git locks `x`).
+  const branchProblem = typeof input.sourceRun === 'string' ? refNameProblem(`${MEMORY_BRANCH_PREFIX}${input.sourceRun}`) : undefined;
   if (!input.sourceRun || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(input.sourceRun)) errs.push({ code: 'BAD_SOURCE_RUN', message: 'sourceRun must be a run name', field: '/sourceRun' });
+  else if (branchProblem) errs.push({ code: 'BAD_SOURCE_RUN', message: `sourceRun cannot name a git branch: ${branchProblem}`, field: '/sourceRun' });
   if (!Array.isArray(input.changes) || !input.changes.length) errs.push({ code: 'NO_CHANGES', message: 'changes must list at least one file', field: '/changes' });
   if (Array.isArray(input.changes) && input.changes.length > MAX_CHANGES) errs.push({ code: 'TOO_MANY_CHANGES', message: `at most ${MAX_CHANGES} files per update`, field: '/changes' });
   for (const [i, c] of (Array.isArray(input.changes) ? input.changes : []).entries()) {

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
-import { ConflictError, NotFoundError } from '../../errors/index.ts';
+import { ConflictError } from '../../errors/index.ts';
 import { atomicFs } from '../atomic-fs.ts';
 import { commitIdent } from '../git-ident.ts';
 import { rewriteTree } from '../git-tree.ts';
 import { compareAndSwapRef, readRef } from '../ref-cas.ts';
+import { checkRefName } from '../ref-name.ts';
+import { resolveMemoryRef } from './read-files.ts';
 
 export interface MemoryCommitInput {
   gitdir: string;
@@ -29,14 +31,6 @@ export interface MemoryCommitResult {
 
 const CAS_TRIES = 5;
 
-async function resolve(gitdir: string, ref: string): Promise<string> {
-  try {
-    return await git.resolveRef({ fs, gitdir, ref });
-  } catch {
-    throw new NotFoundError(`memory repository has no ref ${ref}`);
-  }
-}
-
 /**
  * Writes the blobs, rewrites only the trees on the changed paths, writes the commit and moves the branch
  * with a compare-and-swap (git's lock protocol); a concurrent writer makes it redo the tree on the new tip.
@@ -44,8 +38,8 @@ async function resolve(gitdir: string, ref: string): Promise<string> {
 export async function commitMemoryFiles(input: MemoryCommitInput): Promise<MemoryCommitResult> {
   const cache = {};
   const ctx = { fs: atomicFs, gitdir: input.gitdir, cache };
-  const baseCommit = await resolve(input.gitdir, input.baseRef);
-  const ref = `refs/heads/${input.branch}`;
+  const ref = checkRefName(`refs/heads/${input.branch}`, 'branch');
+  const baseCommit = await resolveMemoryRef(input.gitdir, input.baseRef);
   const blobs = new Map<string, string>();
   for (const f of input.files) {
     blobs.set(f.path, await git.writeBlob({ fs: atomicFs, gitdir: input.gitdir, blob: Buffer.from(f.content, 'utf8') }));

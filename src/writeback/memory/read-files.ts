@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { NotFoundError } from '../../errors/index.ts';
+import { checkRefName } from '../ref-name.ts';
 
 export interface MemoryFile {
   path: string;
   content: string;
 }
 
-/** A branch, tag or commit id of the memory repository as a full commit id. */
+/** A branch, tag or commit id of the memory repository as a full commit id; a name git would refuse is a 400. */
 export async function resolveMemoryRef(gitdir: string, ref: string): Promise<string> {
   if (/^[0-9a-f]{40}$/.test(ref)) {
     try {
@@ -17,6 +18,7 @@ export async function resolveMemoryRef(gitdir: string, ref: string): Promise<str
       throw new NotFoundError(`memory repository has no commit ${ref}`);
     }
   }
+  checkRefName(ref);
   try {
     return await git.resolveRef({ fs, gitdir, ref });
   } catch {
