@@ -10,6 +10,14 @@ interface CheckedOut {
   linked: boolean;
 }
 
+/** The clean tree a write will bring along, with git's index lock held until `release`. */
+export interface HeldTree extends CheckedOut {
+  release(): Promise<void>;
+}
+
+const INDEX_LOCK_WAIT_MS = 20;
+const INDEX_LOCK_TRIES = 50;
+
 const read = (file: string) => {
   try {
     return readFileSync(file, 'utf8').trim();
@@ -58,6 +66,26 @@ function refuse(branch: string, dir: string, why: string, fix: string): Conflict
 }
 
 /**
+ * Takes `index.lock` as git does (create-exclusive), waiting a moment for a git command that holds it. isomorphic-git
+ * writes the index without it: a `git add` or `git commit` finishing meanwhile would rename its own index over
+ * ours, leaving the API write as a staged reversal. A lock that stays is a git command still running, or one that
+ * crashed; like git, Kradle never takes it away: undefined, and the caller refuses.
+ */
+async function lockIndex(fs: WriterFs, gitdir: string): Promise<(() => Promise<void>) | undefined> {
+  const lock = join(gitdir, 'index.lock');
+  for (let i = 0; i < INDEX_LOCK_TRIES; i++) {
+    try {
+      await fs.promises.writeFile(lock, '', { flag: 'wx' });
+      return () => fs.promises.unlink(lock).catch(() => undefined);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      await new Promise((r) => setTimeout(r, INDEX_LOCK_WAIT_MS));
+    }
+  }
+  return undefined;
+}
+
+/**
  * Kradle moves a branch by writing its ref; a working tree with that branch checked out would then show
  * every API write as a staged reversal, and the operator's next commit would revert it. As git's
  * `receive.denyCurrentBranch=updateInstead` does, a clean tree is brought along (index and files) and a
@@ -65,8 +93,11 @@ function refuse(branch: string, dir: string, why: string, fix: string): Conflict
  */
 export function createWorktreeGuard(fs: WriterFs, gitdir: string) {
   return {
-    /** Throws a 409 naming the tree and the fix when a checked-out tree of `branch` cannot follow the write. */
-    async check(branch: string, written: readonly string[]): Promise<CheckedOut | undefined> {
+    /**
+     * Throws a 409 naming the tree and the fix when a checked-out tree of `branch` cannot follow the write; a tree
+     * that can is returned with its index locked, to be released once the branch and the tree have moved.
+     */
+    async check(branch: string, written: readonly string[]): Promise<HeldTree | undefined> {
       const trees = checkedOut(gitdir, branch);
       const linked = trees.find((t) => t.linked);
       if (linked) {
@@ -74,12 +105,22 @@ export function createWorktreeGuard(fs: WriterFs, gitdir: string) {
       }
       const main = trees[0];
       if (!main) return undefined;
-      const changed = await localChanges(fs, main.dir, gitdir, written);
-      if (changed.length > 0) {
-        const list = changed.slice(0, 5).join(', ') + (changed.length > 5 ? `, and ${changed.length - 5} more` : '');
-        throw refuse(branch, main.dir, `has uncommitted changes (${list})`, `Commit or stash them there and retry, or serve a bare clone of the repository (git clone --bare).`);
+      const release = await lockIndex(fs, gitdir);
+      if (!release) {
+        const lock = join(gitdir, 'index.lock');
+        throw refuse(branch, main.dir, `has its index locked by a git command (${lock})`, `Retry once it ends; if no git command is running there, one crashed: remove ${lock}.`);
       }
-      return main;
+      try {
+        const changed = await localChanges(fs, main.dir, gitdir, written);
+        if (changed.length > 0) {
+          const list = changed.slice(0, 5).join(', ') + (changed.length > 5 ? `, and ${changed.length - 5} more` : '');
+          throw refuse(branch, main.dir, `has uncommitted changes (${list})`, `Commit or stash them there and retry, or serve a bare clone of the repository (git clone --bare).`);
+        }
+      } catch (err) {
+        await release();
+        throw err;
+      }
+      return { ...main, release };
     },
     /** Brings the clean tree checked by `check` to the branch's new tip. */
     async follow(tree: CheckedOut, branch: string): Promise<void> {

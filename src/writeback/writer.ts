@@ -151,9 +151,13 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
   async function publish(ref: string, expected: string | null, commit: string, branch: string, written: readonly string[], log: ReflogEntry): Promise<boolean> {
     if (target) return (await pushCommit(ctx, target, commit, branch)) === 'pushed';
     const tree = await worktrees?.check(ref, written);
-    const moved = await compareAndSwapRef(ctx.fs, ctx.gitdir, `refs/heads/${ref}`, expected, commit, log);
-    if (moved && tree) await worktrees!.follow(tree, ref);
-    return moved;
+    try {
+      const moved = await compareAndSwapRef(ctx.fs, ctx.gitdir, `refs/heads/${ref}`, expected, commit, log);
+      if (moved && tree) await worktrees!.follow(tree, ref);
+      return moved;
+    } finally {
+      await tree?.release();
+    }
   }
 
   async function attempt(req: Batch, prBranch: string | undefined): Promise<Attempt> {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConfigWriter } from '../../src/writeback/index.ts';
 import { isKradleError } from '../../src/errors/index.ts';
@@ -56,4 +56,26 @@ test('a write to a branch checked out in a linked worktree is a 409 naming that 
   const err = await t.throwsAsync(write('data'));
   t.true(isKradleError(err) && err.status === 409);
   t.true(err!.message.includes(linked), err!.message);
+});
+
+// git writes the index as index.lock and renames it into place; a write that moved the branch and rewrote the index
+// meanwhile would be undone by that rename, and the next `git commit -a` there would revert the API write.
+test('a write while a git command holds the index lock is a 409 naming the lock, and moves neither branch nor index', async (t) => {
+  const { repo, write } = checkedOutRepo(t);
+  const head = repo.head();
+  const lock = join(repo.dir, '.git/index.lock');
+  copyFileSync(join(repo.dir, '.git/index'), lock);
+  const err = await t.throwsAsync(write('data'));
+  t.true(isKradleError(err) && err.status === 409, String(err));
+  t.true(err!.message.includes(lock), err!.message);
+  t.true(existsSync(lock), 'the lock is git\'s, never taken away');
+  t.is(repo.head(), head);
+  // The git command ends as git does; the tree is consistent with the branch, and a commit there reverts nothing.
+  renameSync(lock, join(repo.dir, '.git/index'));
+  t.is(repo.git('status', '--porcelain'), '');
+  await write('data');
+  t.is(repo.git('status', '--porcelain'), '');
+  t.false(existsSync(lock), 'Kradle releases the lock it took');
+  repo.commit({ 'README.md': 'notes\n' }, 'operator edit');
+  t.is(repo.git('ls-tree', '--name-only', 'HEAD', 'orgs/acme/teams/'), 'orgs/acme/teams/data.yaml\norgs/acme/teams/platform.yaml');
 });
