@@ -1,11 +1,11 @@
 import test from 'ava';
 import * as nodeFs from 'node:fs';
 import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import git from 'isomorphic-git';
 import { createAtomicFs } from '../../src/writeback/atomic-fs.ts';
 import type { WriterFs } from '../../src/writeback/types.ts';
-import { tempDir } from '../support/git-repo.ts';
+import { runGit, tempDir } from '../support/git-repo.ts';
 
 /** A disk that fills up part-way through the next object file it writes (or a process killed then). */
 function failingMidWrite(): WriterFs {
@@ -47,4 +47,29 @@ test('without it, the same failure leaves a truncated object that later writes k
   await t.throwsAsync(git.writeBlob({ fs: failingMidWrite(), gitdir, blob }));
   const oid = await git.writeBlob({ fs: nodeFs, gitdir, blob });
   await t.throwsAsync(git.readBlob({ fs: nodeFs, gitdir, oid }), undefined, 'the reason the writers use the atomic fs');
+});
+
+/** An operator's `git gc` that runs just after isomorphic-git made the object's (empty) directory, before the file is written. */
+function gcBeforeObjectWrite(gitdir: string): WriterFs {
+  const p = nodeFs.promises;
+  let ran = false;
+  const writeFile = async (...args: Parameters<typeof p.writeFile>) => {
+    if (!ran && typeof args[0] === 'string' && /objects[\\/][0-9a-f]{2}[\\/]/.test(args[0]) && nodeFs.existsSync(dirname(args[0]))) {
+      ran = true;
+      runGit(gitdir, ['gc', '-q']);
+    }
+    return p.writeFile(...args);
+  };
+  return { ...nodeFs, promises: { ...p, writeFile } } as WriterFs;
+}
+
+test('a git gc that removes the new object\'s empty directory mid-write does not fail the write', async (t) => {
+  const gitdir = tempDir('kradle-atomic-');
+  t.teardown(() => rmSync(gitdir, { recursive: true, force: true }));
+  await git.init({ fs: nodeFs, dir: gitdir, gitdir, bare: true });
+  const blob = new TextEncoder().encode('kind: Team\n');
+  const oid = await git.writeBlob({ fs: createAtomicFs(gcBeforeObjectWrite(gitdir)), gitdir, blob });
+  t.deepEqual(objectFiles(gitdir), [`${oid.slice(0, 2)}/${oid.slice(2)}`]);
+  t.deepEqual((await git.readBlob({ fs: nodeFs, gitdir, oid })).blob, blob);
+  runGit(gitdir, ['fsck', '--strict']);
 });
