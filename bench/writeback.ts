@@ -33,6 +33,9 @@ const team = (org: string, name: string, displayName: string) => ({
 
 function buildRepo() {
   const repo = createTestRepo();
+  // 10,000 loose objects would start a background `git gc --auto`, which packs and deletes them under the writes
+  // timed below (an ENOENT from isomorphic-git, seen once).
+  repo.git('config', 'gc.auto', '0');
   for (let o = 0; o < ORGS; o++) {
     const org = `org-${o}`;
     mkdirSync(join(repo.dir, 'orgs', org, 'teams'), { recursive: true });

@@ -38,7 +38,7 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
   const maxAttempts = opts.maxAttempts ?? 5;
   const target = opts.remote ? remoteTarget(opts.remote) : undefined;
   const hints = createHints(opts.locate, dir);
-  const worktrees = target ? undefined : createWorktreeGuard(ctx.fs, ctx.gitdir);
+  const worktrees = target ? undefined : createWorktreeGuard(ctx.fs, ctx.gitdir, ctx.cache);
 
   async function tipOf(): Promise<string | null> {
     if (!target) {
@@ -153,7 +153,7 @@ export function createConfigWriter(opts: ConfigWriterOptions): ConfigWriter {
     const tree = await worktrees?.check(ref, written);
     try {
       const moved = await compareAndSwapRef(ctx.fs, ctx.gitdir, `refs/heads/${ref}`, expected, commit, log);
-      if (moved && tree) await worktrees!.follow(tree, ref);
+      if (moved && tree) await worktrees!.follow(tree, ref, written);
       return moved;
     } finally {
       await tree?.release();

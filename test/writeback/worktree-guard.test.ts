@@ -7,12 +7,16 @@ import { createTestRepo, tempDir, type TestRepo } from '../support/git-repo.ts';
 import { ACTOR, POOLS_FILE, TEAM_FILE, simpleValidate, team } from './helpers.ts';
 
 /** A non-bare repository with `main` checked out, written in place as `kradle serve --repo <dir>` does. */
-function checkedOutRepo(t: { teardown(fn: () => void): void }): { repo: TestRepo; write: (name: string) => Promise<unknown> } {
+function checkedOutRepo(t: { teardown(fn: () => void): void }): { repo: TestRepo; write: (name: string) => Promise<unknown>; remove: (name: string) => Promise<unknown> } {
   const repo = createTestRepo();
   t.teardown(() => repo.remove());
   repo.commit({ 'orgs/acme/teams/platform.yaml': TEAM_FILE, 'orgs/acme/runnerpools.yaml': POOLS_FILE }, 'initial');
   const writer = createConfigWriter({ gitdir: join(repo.dir, '.git'), branch: 'main', validate: simpleValidate });
-  return { repo, write: (name) => writer.write({ edit: { op: 'upsert', resource: team(name, name) }, actor: ACTOR }) };
+  return {
+    repo,
+    write: (name) => writer.write({ edit: { op: 'upsert', resource: team(name, name) }, actor: ACTOR }),
+    remove: (name) => writer.write({ edit: { op: 'delete', kind: 'Team', org: 'acme', name }, actor: ACTOR }),
+  };
 }
 
 test('a write to the branch checked out in a clean tree brings the tree along, so a later commit there reverts nothing', async (t) => {
@@ -25,16 +29,40 @@ test('a write to the branch checked out in a clean tree brings the tree along, s
   t.is(repo.git('ls-tree', '--name-only', 'HEAD', 'orgs/acme/teams/'), 'orgs/acme/teams/data.yaml\norgs/acme/teams/platform.yaml');
 });
 
-test('a write to the branch checked out in a tree with local changes is a 409 naming the tree and the fix, and commits nothing', async (t) => {
+test('a write to a file with local changes (edited or staged) is a 409 naming the tree and the fix, and commits nothing', async (t) => {
   const { repo, write } = checkedOutRepo(t);
   const head = repo.head();
-  writeFileSync(join(repo.dir, 'orgs/acme/runnerpools.yaml'), POOLS_FILE.replace('maxReplicas: 4', 'maxReplicas: 40'));
-  const err = await t.throwsAsync(write('data'));
+  const edited = TEAM_FILE.replace('Platform', 'Platform, edited here');
+  writeFileSync(join(repo.dir, 'orgs/acme/teams/platform.yaml'), edited);
+  const err = await t.throwsAsync(write('platform'));
   t.true(isKradleError(err) && err.status === 409);
   t.true(err!.message.includes(repo.dir));
-  t.regex(err!.message, /uncommitted changes \(orgs\/acme\/runnerpools\.yaml\).*Commit or stash/);
+  t.regex(err!.message, /uncommitted changes \(orgs\/acme\/teams\/platform\.yaml\).*Commit or stash/);
   t.is(repo.head(), head);
-  t.is(repo.git('status', '--porcelain'), 'M orgs/acme/runnerpools.yaml');
+  t.is(repo.git('status', '--porcelain'), 'M orgs/acme/teams/platform.yaml');
+  // Staged, the same.
+  repo.git('add', 'orgs/acme/teams/platform.yaml');
+  await t.throwsAsync(write('platform'), { message: /uncommitted changes/ });
+  t.is(repo.head(), head);
+  t.is(readFileSync(join(repo.dir, 'orgs/acme/teams/platform.yaml'), 'utf8'), edited);
+});
+
+test('local changes to other files are carried along, as git checkout carries them: the write commits and leaves them as they were', async (t) => {
+  const { repo, write, remove } = checkedOutRepo(t);
+  const pools = POOLS_FILE.replace('maxReplicas: 4', 'maxReplicas: 40');
+  writeFileSync(join(repo.dir, 'orgs/acme/runnerpools.yaml'), pools);
+  writeFileSync(join(repo.dir, 'notes.md'), 'staged\n');
+  repo.git('add', 'notes.md');
+  await write('data');
+  t.is(repo.git('log', '-1', '--format=%s', '--name-only').split('\n').pop(), 'orgs/acme/teams/data.yaml');
+  // The written file is in the tree, the index and on disk; the operator's edits are still theirs, unstaged and staged.
+  t.is(repo.git('status', '--porcelain'), 'A  notes.md\n M orgs/acme/runnerpools.yaml');
+  t.is(readFileSync(join(repo.dir, 'orgs/acme/runnerpools.yaml'), 'utf8'), pools);
+  t.true(readFileSync(join(repo.dir, 'orgs/acme/teams/data.yaml'), 'utf8').includes('name: data'));
+  // A delete takes the file off the disk and out of the index, and leaves the rest as it was too.
+  await remove('platform');
+  t.false(existsSync(join(repo.dir, 'orgs/acme/teams/platform.yaml')));
+  t.is(repo.git('status', '--porcelain'), 'A  notes.md\n M orgs/acme/runnerpools.yaml');
 });
 
 test('an untracked file where the write would put its file is a local change too', async (t) => {
