@@ -2,18 +2,15 @@
 // that ignores a spec field says so, in its answer's `warnings` and in Warning headers, as kubectl users expect.
 import test from 'ava';
 import type { RunningServer } from '../../src/server/server.ts';
-import { createBareClone, createTestRepo, runGit } from '../support/git-repo.ts';
-import { orgDocs } from '../support/sync-harness.ts';
-import { startTestServer } from '../support/test-server.ts';
+import { runGit } from '../support/git-repo.ts';
+import { acmeRepo, startTestServer } from '../support/test-server.ts';
 
 let bare: string;
 let server: RunningServer;
 let token: string;
 
 test.before(async () => {
-  const seed = createTestRepo();
-  seed.commit(orgDocs('acme'), 'add acme');
-  bare = createBareClone(seed.dir);
+  bare = acmeRepo();
   ({ server, token } = await startTestServer({ repo: bare }));
 });
 

@@ -3,19 +3,16 @@
 // text and comments kept in new files, and pull-request mode that says what it proposed.
 import test from 'ava';
 import type { RunningServer } from '../../src/server/server.ts';
-import { createBareClone, createTestRepo, runGit } from '../support/git-repo.ts';
+import { runGit } from '../support/git-repo.ts';
 import { runKradle } from '../support/kradle-cli.ts';
-import { orgDocs } from '../support/sync-harness.ts';
-import { startTestServer } from '../support/test-server.ts';
+import { acmeRepo, startTestServer } from '../support/test-server.ts';
 
 let bare: string;
 let server: RunningServer;
 let token: string;
 
 test.before(async () => {
-  const seed = createTestRepo();
-  seed.commit(orgDocs('acme'), 'add acme');
-  bare = createBareClone(seed.dir);
+  bare = acmeRepo();
   ({ server, token } = await startTestServer({ repo: bare }));
 });
 

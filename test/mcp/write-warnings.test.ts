@@ -3,18 +3,14 @@
 import test from 'ava';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RunningServer } from '../../src/server/server.ts';
-import { createBareClone, createTestRepo } from '../support/git-repo.ts';
-import { orgDocs } from '../support/sync-harness.ts';
-import { startTestServer } from '../support/test-server.ts';
+import { acmeRepo, startTestServer } from '../support/test-server.ts';
 import { httpClient } from './support.ts';
 
 let server: RunningServer;
 let client: Client;
 
 test.before(async () => {
-  const seed = createTestRepo();
-  seed.commit(orgDocs('acme'), 'add acme');
-  const started = await startTestServer({ repo: createBareClone(seed.dir) });
+  const started = await startTestServer({ repo: acmeRepo() });
   server = started.server;
   client = await httpClient(server.url, started.token, '?org=acme');
 });

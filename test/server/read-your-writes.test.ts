@@ -1,7 +1,6 @@
 import test from 'ava';
-import { createBareClone, createTestRepo, runGit } from '../support/git-repo.ts';
-import { orgDocs } from '../support/sync-harness.ts';
-import { startTestServer, type TestServer } from '../support/test-server.ts';
+import { runGit } from '../support/git-repo.ts';
+import { acmeRepo, startTestServer, type TestServer } from '../support/test-server.ts';
 
 // A write's answer comes once the server serves its commit: the client that wrote reads its own write, at the
 // revision the answer named (or a later one, when others wrote meanwhile).
@@ -10,9 +9,7 @@ let s: TestServer;
 let bare: string;
 
 test.before(async () => {
-  const seed = createTestRepo();
-  seed.commit(orgDocs('acme'), 'add acme');
-  bare = createBareClone(seed.dir);
+  bare = acmeRepo();
   s = await startTestServer({ repo: bare });
   const synced = await s.api('POST', '/api/sync?wait=60');
   if (synced.status !== 200) throw new Error(`no first sync: ${JSON.stringify(synced.body)}`);

@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/server.ts';
-import { tempDir } from './git-repo.ts';
+import { createBareClone, createTestRepo, tempDir } from './git-repo.ts';
+import { orgDocs } from './sync-harness.ts';
 
 export interface TestServer {
   server: RunningServer;
@@ -31,4 +32,11 @@ export async function startTestServer(opts: Pick<ServerOptions, 'repo'> & Partia
       return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
     },
   };
+}
+
+/** A bare repository whose one commit declares the org acme (orgDocs): what a server test writes to. */
+export function acmeRepo(): string {
+  const seed = createTestRepo();
+  seed.commit(orgDocs('acme'), 'add acme');
+  return createBareClone(seed.dir);
 }
