@@ -386,3 +386,30 @@ test.serial('the live stream comes back after the server restarts, through the 5
   await page.locator('[data-resource="Team/after-restart"]').waitFor({ timeout: 30_000 });
   t.pass();
 });
+
+test.serial('a stream reset (a restored database) starts the live events over: the events before it are not shown twice', async (t) => {
+  const page = await signedIn('acme', 'reader', 'rosa');
+  t.teardown(() => page.context().close());
+  const sse = (body: string) => ({ status: 200, headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }, body });
+  const event = (seq: number, name: string) =>
+    `id: ${seq}\ndata: ${JSON.stringify({ seq, type: 'ResourceUpdated', org: 'acme', kind: 'Team', name, payload: {}, createdAt: new Date().toISOString() })}\n\n`;
+  // The first stream ends at once, so the browser reconnects; the second, held until the page shows, carries an
+  // event, then the reset the server sends for a Last-Event-ID past its newest event, then the kept events again.
+  let shown!: () => void;
+  const pageShown = new Promise<void>((resolve) => (shown = resolve));
+  let streams = 0;
+  await page.route(/\/api\/events(\?|$)/, async (route) => {
+    streams++;
+    if (streams === 1) return route.fulfill(sse('retry: 300\ndata: {"type":"connected"}\n\n'));
+    if (streams > 2) return route.continue();
+    await pageShown;
+    return route.fulfill(sse(`retry: 300\ndata: {"type":"connected"}\n\n${event(900, 'before-reset')}` +
+      `data: ${JSON.stringify({ type: 'reset', lastEventId: 900, latest: 1 })}\n\n${event(1, 'after-reset')}`));
+  });
+  await page.goto(world.server.url + '/#/events');
+  await page.reload();
+  await page.getByRole('heading', { name: 'Live events' }).waitFor();
+  shown();
+  await page.locator('tr[data-event]', { hasText: 'Team/after-reset' }).waitFor({ timeout: 30_000 });
+  t.is(await page.locator('tr[data-event]', { hasText: 'Team/before-reset' }).count(), 0);
+});

@@ -4,6 +4,7 @@
 import { pathOf } from './api.js';
 
 const listeners = new Set();
+const resetListeners = new Set();
 const stateListeners = new Set();
 let source;
 let lastId;
@@ -27,6 +28,14 @@ export function startLive(closed = onClosed) {
   source.onmessage = (m) => {
     if (m.lastEventId) lastId = m.lastEventId;
     const e = JSON.parse(m.data);
+    // The server has no events up to the id we resumed from (a restored or new database): what a page shows may
+    // be gone, and the events it kept follow from its first. Pages load again; the next reconnect resumes from
+    // the server's newest id, not ours.
+    if (e.type === 'reset') {
+      lastId = String(e.latest);
+      for (const l of resetListeners) l(e);
+      return;
+    }
     if (e.seq === undefined) return;
     for (const l of listeners) l(e);
   };
@@ -47,6 +56,12 @@ export function stopLive() {
 export function onEvent(fn) {
   listeners.add(fn);
   return () => listeners.delete(fn);
+}
+
+/** `fn` is called when the server says the stream was reset (see startLive): what was loaded may be stale. */
+export function onReset(fn) {
+  resetListeners.add(fn);
+  return () => resetListeners.delete(fn);
 }
 
 export function onConnection(fn) {

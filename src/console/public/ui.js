@@ -2,7 +2,7 @@ import { h } from '/console/vendor/preact.mjs';
 import { useEffect, useRef, useState } from '/console/vendor/hooks.mjs';
 import htm from '/console/vendor/htm.mjs';
 import { formatDetail } from './api.js';
-import { onEvent } from './live.js';
+import { onEvent, onReset } from './live.js';
 
 export const html = htm.bind(h);
 
@@ -44,12 +44,13 @@ export function useLiveData(load, relevant, deps) {
     let alive = true;
     const run = () => load().then((data) => alive && setState({ data, error: undefined, loading: false }), (error) => alive && setState((s) => ({ ...s, error, loading: false })));
     run();
-    const off = onEvent((e) => {
-      if (!relevant(e)) return;
+    const later = () => {
       clearTimeout(timer.current);
       timer.current = setTimeout(run, 150);
-    });
-    return () => { alive = false; off(); clearTimeout(timer.current); };
+    };
+    const off = onEvent((e) => relevant(e) && later());
+    const offReset = onReset(later);
+    return () => { alive = false; off(); offReset(); clearTimeout(timer.current); };
   }, deps);
   return state;
 }
